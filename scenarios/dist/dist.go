@@ -1,0 +1,32 @@
+// Package dist implements the token-length (and think-time) distributions
+// a scenario file can name: fixed, uniform, normal, lognormal and empirical,
+// each with optional min/max clamps.
+package dist
+
+// Spec is a distribution as written in a scenario file. A bare number in YAML
+// means {dist: fixed, value: N}. Units are those of the key that holds the spec
+// (tokens for lengths, seconds for *_s keys).
+//
+//	{dist: fixed, value: 512}
+//	{dist: uniform, min: 100, max: 900}
+//	{dist: normal, mean: 500, stddev: 120, min: 1}
+//	{dist: lognormal, mean: 1155, median: 1020}      (or mean+cv, or median+sigma)
+//	{dist: exponential, mean: 3}
+//	{dist: empirical, values: [128, 512, 2048], weights: [5, 3, 1]}
+//	{dist: empirical, file: lengths.csv}               (one value per line, or value,weight)
+//
+// Min and Max clamp every distribution (0 = no clamp).
+type Spec struct {
+	Dist    string    `yaml:"dist" json:"dist"`
+	Value   float64   `yaml:"value,omitempty" json:"value,omitempty"`
+	Mean    float64   `yaml:"mean,omitempty" json:"mean,omitempty"`
+	Stddev  float64   `yaml:"stddev,omitempty" json:"stddev,omitempty"`
+	CV      float64   `yaml:"cv,omitempty" json:"cv,omitempty"`
+	Median  float64   `yaml:"median,omitempty" json:"median,omitempty"`
+	Sigma   float64   `yaml:"sigma,omitempty" json:"sigma,omitempty"`
+	Min     float64   `yaml:"min,omitempty" json:"min,omitempty"`
+	Max     float64   `yaml:"max,omitempty" json:"max,omitempty"`
+	Values  []float64 `yaml:"values,omitempty" json:"values,omitempty"`
+	Weights []float64 `yaml:"weights,omitempty" json:"weights,omitempty"`
+	File    string    `yaml:"file,omitempty" json:"file,omitempty"`
+}

@@ -1,0 +1,407 @@
+package kvcache
+
+import "fmt"
+
+// nilBlock terminates the intrusive LRU list.
+const nilBlock int32 = -1
+
+// block is one KV block's bookkeeping. Blocks are int32 indices into
+// Cache.blk; the LRU list is threaded through prev/next so that moving a block
+// in or out of it costs O(1) and allocates nothing.
+type block struct {
+	hash   uint64 // chain hash; meaningful only when hashed
+	ref    int32  // pins by running sequences (a sequence may pin a block twice)
+	prev   int32  // LRU neighbours while ref == 0 && hashed
+	next   int32
+	hashed bool // holds published KV under hash and is in Cache.tab
+}
+
+// Seq is a running sequence's block table: the blocks it pins, in prompt
+// order. It is opaque; Cache methods operate on it. A Seq must not be used
+// after Release (its storage is recycled for the next Admit) and is inert
+// after Reset.
+type Seq struct {
+	blocks []int32
+	tokens int    // largest token count it was sized for
+	epoch  uint32 // Cache.epoch at Admit; a Reset invalidates the Seq
+	live   bool   // false once released
+}
+
+// Blocks returns how many KV blocks the sequence holds.
+func (s *Seq) Blocks() int { return len(s.blocks) }
+
+// Tokens returns the token count the sequence's blocks were last sized for.
+func (s *Seq) Tokens() int { return s.tokens }
+
+// Admission is the result of a successful Admit.
+type Admission struct {
+	Seq        *Seq // the admitted sequence; pass it to Grow, Publish and Release
+	HitBlocks  int  // leading blocks found in this cache (no prefill needed)
+	TierBlocks int  // further leading blocks found in the second tier, after HitBlocks (to be loaded, not recomputed)
+}
+
+// Cache is one instance's KV blocks with vLLM-style prefix caching.
+//
+// Every block is in exactly one state: free (no KV worth keeping), pinned
+// (ref > 0, used by running sequences, maybe hashed) or evictable (ref == 0,
+// hashed, in the LRU list). Free()+Used() == Capacity() always.
+//
+// LRU order on Release: a sequence's blocks are appended to the MRU end tail
+// first, head last, exactly as vLLM does, so among one sequence's blocks the
+// tail is evicted before the head: heads (system prompts, earlier turns) are
+// the parts other requests share, tails are usually unique to the request.
+type Cache struct {
+	capacity    int
+	blockTokens int
+
+	blk     []block // grows lazily up to capacity: an idle instance costs nothing
+	free    []int32 // stack of free blocks below len(blk)
+	tab     table   // hash -> hashed block
+	lruHead int32   // least recently released evictable block (evicted first)
+	lruTail int32   // most recently released
+	nLRU    int     // evictable blocks
+	used    int     // pinned blocks
+
+	epoch   uint32
+	seqPool []*Seq
+	scratch []int32 // Admit's hit blocks, reused
+
+	tier              *Tier
+	onInsert, onEvict func(hash uint64)
+
+	evictions uint64
+}
+
+// New returns an empty cache of capacityBlocks KV blocks of blockTokens tokens
+// each. Both come from the engine's validated fleet configuration, so
+// nonsense values are programming errors and panic with a message saying so.
+func New(capacityBlocks, blockTokens int) *Cache {
+	if capacityBlocks < 0 || capacityBlocks > 1<<30 {
+		panic(fmt.Sprintf("kvcache.New: capacityBlocks %d out of range [0, 2^30]; validate the fleet's KV capacity first", capacityBlocks))
+	}
+	if blockTokens < 1 {
+		panic(fmt.Sprintf("kvcache.New: blockTokens %d must be >= 1; validate the fleet's block size first", blockTokens))
+	}
+	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilBlock, lruTail: nilBlock}
+}
+
+// SetTier attaches a second tier (nil detaches): blocks evicted from this
+// cache are written to it, and Match/Admit continue the prefix match there.
+func (c *Cache) SetTier(t *Tier) { c.tier = t }
+
+// SetHooks installs callbacks for a fleet-wide prefix index: onInsert when a
+// hash becomes resident here, onEvict when it stops being resident (eviction,
+// Reset). Either may be nil. A hash moving between two of this cache's blocks
+// (Publish dedupe) stays resident and fires neither.
+func (c *Cache) SetHooks(onInsert, onEvict func(hash uint64)) {
+	c.onInsert, c.onEvict = onInsert, onEvict
+}
+
+// BlocksFor returns the number of blocks that hold tokens tokens (0 for
+// tokens <= 0).
+func (c *Cache) BlocksFor(tokens int) int {
+	if tokens <= 0 {
+		return 0
+	}
+	return (tokens + c.blockTokens - 1) / c.blockTokens
+}
+
+// BlockTokens returns the tokens per KV block.
+func (c *Cache) BlockTokens() int { return c.blockTokens }
+
+// Capacity returns the total number of KV blocks.
+func (c *Cache) Capacity() int { return c.capacity }
+
+// Free returns the blocks allocatable now: free plus evictable.
+func (c *Cache) Free() int { return c.capacity - c.used }
+
+// Used returns the blocks pinned by running sequences.
+func (c *Cache) Used() int { return c.used }
+
+// Cached returns the hashed blocks resident (pinned or evictable).
+func (c *Cache) Cached() int { return c.tab.n }
+
+// Evictable returns the hashed blocks no sequence pins (the LRU list).
+func (c *Cache) Evictable() int { return c.nLRU }
+
+// Evictions returns how many cached blocks have been evicted since New.
+func (c *Cache) Evictions() uint64 { return c.evictions }
+
+// Contains reports whether hash is resident in this cache.
+func (c *Cache) Contains(hash uint64) bool {
+	_, ok := c.tab.get(hash)
+	return ok
+}
+
+// Match returns how many leading hashes are cached here (hit) and how many
+// further ones follow in the second tier (tier). It changes no state.
+func (c *Cache) Match(hashes []uint64) (hit, tier int) {
+	for hit < len(hashes) {
+		if _, ok := c.tab.get(hashes[hit]); !ok {
+			break
+		}
+		hit++
+	}
+	if c.tier != nil {
+		tier = c.tier.prefix(hashes[hit:])
+	}
+	return hit, tier
+}
+
+// Admit starts a sequence whose prompt has the given block hashes and which
+// needs blocks for tokens tokens: it pins the longest cached prefix of hashes
+// (at most BlocksFor(tokens) blocks) and allocates the rest, evicting LRU
+// evictable blocks as needed. It returns false and changes nothing if they do
+// not fit. Tier blocks are allocated like misses; the caller models their
+// load time and publishes them with the rest after prefill.
+//
+// vLLM recomputes the last prompt token even on a full hit; a caller that
+// wants that passes the hashes of the first (tokens-1) tokens' blocks only.
+func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
+	need := c.BlocksFor(tokens)
+	if need > c.capacity {
+		return Admission{}, false
+	}
+	limit := min(len(hashes), need)
+	// Find the hit prefix and how many of its blocks are evictable now (they
+	// stop being allocatable once pinned). ref is set to -1 on first sight
+	// so that a block met twice (only with hand-made, non-chained hashes) is
+	// counted once; it is restored right below.
+	hits := c.scratch[:0]
+	idle := 0
+	for len(hits) < limit {
+		b, ok := c.tab.get(hashes[len(hits)])
+		if !ok {
+			break
+		}
+		if c.blk[b].ref == 0 {
+			c.blk[b].ref = -1
+			idle++
+		}
+		hits = append(hits, b)
+	}
+	for _, b := range hits {
+		if c.blk[b].ref < 0 {
+			c.blk[b].ref = 0
+		}
+	}
+	c.scratch = hits
+	hit := len(hits)
+	if need-hit > c.Free()-idle {
+		return Admission{}, false
+	}
+	tier := 0
+	if c.tier != nil {
+		tier = c.tier.prefix(hashes[hit:limit])
+		c.tier.touch(hashes[hit : hit+tier])
+	}
+
+	s := c.newSeq()
+	s.tokens = max(tokens, 0)
+	for _, b := range hits {
+		c.pin(b)
+		s.blocks = append(s.blocks, b)
+	}
+	for range need - hit {
+		b := c.alloc()
+		c.blk[b].ref = 1
+		c.used++
+		s.blocks = append(s.blocks, b)
+	}
+	return Admission{Seq: s, HitBlocks: hit, TierBlocks: tier}, true
+}
+
+// Grow makes sure s has blocks for tokens tokens in total (a decode step
+// crossing a block boundary, or a chunked prefill). It returns false and
+// changes nothing if the blocks are not available (the engine then preempts),
+// or if s was released or invalidated by Reset.
+func (c *Cache) Grow(s *Seq, tokens int) bool {
+	if !c.valid(s) {
+		return false
+	}
+	need := c.BlocksFor(tokens)
+	add := need - len(s.blocks)
+	if add > c.Free() {
+		return false
+	}
+	for range add {
+		b := c.alloc()
+		c.blk[b].ref = 1
+		c.used++
+		s.blocks = append(s.blocks, b)
+	}
+	s.tokens = max(s.tokens, tokens)
+	return true
+}
+
+// Publish records that s's first len(hashes) blocks now hold computed KV with
+// these hashes, making them hittable (hashes beyond s's blocks are ignored).
+// If another block already caches a hash, the hash moves to s's block and the
+// other block loses it (freed if unpinned): one copy stays, and it is the
+// newest, so its LRU position is that of the latest use.
+func (c *Cache) Publish(s *Seq, hashes []uint64) {
+	if !c.valid(s) {
+		return
+	}
+	n := min(len(hashes), len(s.blocks))
+	for i := range n {
+		b, h := s.blocks[i], hashes[i]
+		bk := &c.blk[b]
+		if bk.hashed {
+			if bk.hash == h {
+				continue
+			}
+			c.unhash(b) // re-published with other content
+		}
+		if other, ok := c.tab.get(h); ok {
+			ob := &c.blk[other]
+			ob.hashed = false
+			if ob.ref == 0 {
+				c.lruRemove(other)
+				c.free = append(c.free, other)
+			}
+			c.tab.set(h, b)
+		} else {
+			c.tab.set(h, b)
+			if c.onInsert != nil {
+				c.onInsert(h)
+			}
+		}
+		bk.hash, bk.hashed = h, true
+	}
+}
+
+// Release ends s: its blocks are unpinned; hashed ones become evictable
+// (appended to the MRU end tail block first, so heads outlive tails) and
+// unhashed ones free. s must not be used afterwards. Releasing a sequence
+// twice, or one invalidated by Reset, does nothing.
+func (c *Cache) Release(s *Seq) {
+	if !c.valid(s) {
+		return
+	}
+	for i := len(s.blocks) - 1; i >= 0; i-- {
+		b := s.blocks[i]
+		bk := &c.blk[b]
+		bk.ref--
+		if bk.ref > 0 {
+			continue
+		}
+		c.used--
+		if bk.hashed {
+			c.lruPush(b)
+		} else {
+			c.free = append(c.free, b)
+		}
+	}
+	s.blocks = s.blocks[:0]
+	s.live = false
+	c.seqPool = append(c.seqPool, s)
+}
+
+// Reset loses every block (instance failure): onEvict fires for each resident
+// hash (in block order, deterministically), nothing is written to the tier,
+// and every running Seq becomes inert.
+func (c *Cache) Reset() {
+	if c.onEvict != nil {
+		for i := range c.blk {
+			if c.blk[i].hashed {
+				c.onEvict(c.blk[i].hash)
+			}
+		}
+	}
+	c.blk = c.blk[:0]
+	c.free = c.free[:0]
+	c.tab.clear()
+	c.lruHead, c.lruTail, c.nLRU, c.used = nilBlock, nilBlock, 0, 0
+	c.epoch++
+}
+
+func (c *Cache) valid(s *Seq) bool { return s != nil && s.live && s.epoch == c.epoch }
+
+func (c *Cache) newSeq() *Seq {
+	var s *Seq
+	if n := len(c.seqPool); n > 0 {
+		s = c.seqPool[n-1]
+		c.seqPool = c.seqPool[:n-1]
+	} else {
+		s = new(Seq)
+	}
+	s.blocks = s.blocks[:0]
+	s.epoch, s.live = c.epoch, true
+	return s
+}
+
+// pin adds a reference to a resident block, taking it off the LRU list.
+func (c *Cache) pin(b int32) {
+	bk := &c.blk[b]
+	if bk.ref == 0 {
+		c.lruRemove(b)
+		c.used++
+	}
+	bk.ref++
+}
+
+// alloc returns an unhashed, unreferenced block that is in no list. Callers
+// have checked Free() first: free stack, then never-used blocks, then the
+// least recently used evictable block.
+func (c *Cache) alloc() int32 {
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		return b
+	}
+	if len(c.blk) < c.capacity {
+		c.blk = append(c.blk, block{prev: nilBlock, next: nilBlock})
+		return int32(len(c.blk) - 1)
+	}
+	b := c.lruHead
+	if b == nilBlock {
+		panic("kvcache: alloc with no free block; callers must check Free()") // internal invariant
+	}
+	c.lruRemove(b)
+	c.evictions++
+	c.unhash(b)
+	return b
+}
+
+// unhash drops b's hash from the index, firing onEvict and writing it back to
+// the tier (its KV leaves HBM but survives in the second tier).
+func (c *Cache) unhash(b int32) {
+	bk := &c.blk[b]
+	c.tab.del(bk.hash)
+	bk.hashed = false
+	if c.onEvict != nil {
+		c.onEvict(bk.hash)
+	}
+	if c.tier != nil {
+		c.tier.Put(bk.hash)
+	}
+}
+
+func (c *Cache) lruPush(b int32) {
+	bk := &c.blk[b]
+	bk.prev, bk.next = c.lruTail, nilBlock
+	if c.lruTail == nilBlock {
+		c.lruHead = b
+	} else {
+		c.blk[c.lruTail].next = b
+	}
+	c.lruTail = b
+	c.nLRU++
+}
+
+func (c *Cache) lruRemove(b int32) {
+	bk := &c.blk[b]
+	if bk.prev == nilBlock {
+		c.lruHead = bk.next
+	} else {
+		c.blk[bk.prev].next = bk.next
+	}
+	if bk.next == nilBlock {
+		c.lruTail = bk.prev
+	} else {
+		c.blk[bk.next].prev = bk.prev
+	}
+	bk.prev, bk.next = nilBlock, nilBlock
+	c.nLRU--
+}

@@ -1,0 +1,121 @@
+package kvcache
+
+// table is an open-addressing, linear-probing map from a 64-bit block hash to
+// an int32 slot. It exists because the built-in map costs a bucket walk and
+// (after deletes) tombstone growth on the per-block hot path; here deletes use
+// backward shifting, so a table that has reached its working size never
+// allocates again. The zero value is an empty table ready to use.
+type table struct {
+	keys  []uint64
+	vals  []int32 // -1 marks an empty slot
+	shift uint8   // 64 - log2(len(keys))
+	n     int     // live entries
+}
+
+// fibonacci hashing constant: spreads structured keys (small test ids) over
+// the high bits that home() keeps.
+const fib = 0x9E3779B97F4A7C15
+
+func (t *table) home(k uint64) int { return int((k * fib) >> t.shift) }
+
+// get returns the value stored for k.
+func (t *table) get(k uint64) (int32, bool) {
+	if t.n == 0 {
+		return -1, false
+	}
+	mask := len(t.keys) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		v := t.vals[i]
+		if v < 0 {
+			return -1, false
+		}
+		if t.keys[i] == k {
+			return v, true
+		}
+	}
+}
+
+// set stores v (>= 0) for k, replacing any previous value.
+func (t *table) set(k uint64, v int32) {
+	if 2*(t.n+1) > len(t.keys) { // keep load <= 1/2: short probe chains
+		t.grow()
+	}
+	mask := len(t.keys) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		if t.vals[i] < 0 {
+			t.keys[i], t.vals[i] = k, v
+			t.n++
+			return
+		}
+		if t.keys[i] == k {
+			t.vals[i] = v
+			return
+		}
+	}
+}
+
+// del removes k and reports whether it was present.
+func (t *table) del(k uint64) bool {
+	if t.n == 0 {
+		return false
+	}
+	mask := len(t.keys) - 1
+	i := t.home(k)
+	for ; ; i = (i + 1) & mask {
+		if t.vals[i] < 0 {
+			return false
+		}
+		if t.keys[i] == k {
+			break
+		}
+	}
+	// Backward-shift deletion: pull later members of the probe run into the
+	// hole when the hole lies between their home slot and where they sit.
+	for j := (i + 1) & mask; t.vals[j] >= 0; j = (j + 1) & mask {
+		h := t.home(t.keys[j])
+		if (j-h)&mask >= (j-i)&mask {
+			t.keys[i], t.vals[i] = t.keys[j], t.vals[j]
+			i = j
+		}
+	}
+	t.vals[i] = -1
+	t.n--
+	return true
+}
+
+// clear empties the table, keeping its storage.
+func (t *table) clear() {
+	for i := range t.vals {
+		t.vals[i] = -1
+	}
+	t.n = 0
+}
+
+func (t *table) grow() {
+	size := 16
+	if len(t.keys) > 0 {
+		size = 2 * len(t.keys)
+	}
+	oldK, oldV := t.keys, t.vals
+	t.keys = make([]uint64, size)
+	t.vals = make([]int32, size)
+	for i := range t.vals {
+		t.vals[i] = -1
+	}
+	t.shift = uint8(64 - bitsLen(size-1))
+	t.n = 0
+	for i, v := range oldV {
+		if v >= 0 {
+			t.set(oldK[i], v)
+		}
+	}
+}
+
+// bitsLen is the number of bits needed to represent x (x >= 1).
+func bitsLen(x int) int {
+	n := 0
+	for ; x > 0; x >>= 1 {
+		n++
+	}
+	return n
+}

@@ -44,3 +44,80 @@ type Record struct {
 
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // generated video length
 }
+
+// TTFT is the time to first token measured from the actual send time. It is
+// undefined (false) when no token arrived or the times are inconsistent.
+func (r *Record) TTFT() (int64, bool) {
+	if r.FirstToken <= 0 || r.FirstToken < r.Sent {
+		return 0, false
+	}
+	return r.FirstToken - r.Sent, true
+}
+
+// TTFTIntended is the time to first token measured from the intended send
+// time, so that a late client cannot hide queueing (coordinated omission).
+func (r *Record) TTFTIntended() (int64, bool) {
+	if r.FirstToken <= 0 || r.FirstToken < r.Intended {
+		return 0, false
+	}
+	return r.FirstToken - r.Intended, true
+}
+
+// E2E is the end-to-end latency: last token time minus send time.
+func (r *Record) E2E() (int64, bool) {
+	if r.LastToken <= 0 || r.LastToken < r.Sent {
+		return 0, false
+	}
+	return r.LastToken - r.Sent, true
+}
+
+// E2EIntended is the end-to-end latency from the intended send time.
+func (r *Record) E2EIntended() (int64, bool) {
+	if r.LastToken <= 0 || r.LastToken < r.Intended {
+		return 0, false
+	}
+	return r.LastToken - r.Intended, true
+}
+
+// TPOT is the time per output token after the first: (E2E - TTFT) /
+// (OutputTokens - 1). It is undefined for fewer than two output tokens.
+func (r *Record) TPOT() (int64, bool) {
+	if r.OutputTokens < 2 || r.LastToken < r.FirstToken {
+		return 0, false
+	}
+	if _, ok := r.TTFT(); !ok {
+		return 0, false
+	}
+	if _, ok := r.E2E(); !ok {
+		return 0, false
+	}
+	return (r.LastToken - r.FirstToken) / int64(r.OutputTokens-1), true
+}
+
+// ScheduleDelay is the actual send time minus the intended send time: how
+// late the client was. A large p99 flags a saturated client.
+func (r *Record) ScheduleDelay() (int64, bool) {
+	if r.Sent < r.Intended {
+		return 0, false
+	}
+	return r.Sent - r.Intended, true
+}
+
+// TaskE2E is the completion time of the task this record finished: last
+// token minus the task's first intended send time. Only records with
+// TaskDone carry it.
+func (r *Record) TaskE2E() (int64, bool) {
+	if !r.TaskDone || r.LastToken <= 0 || r.LastToken < r.TaskStart {
+		return 0, false
+	}
+	return r.LastToken - r.TaskStart, true
+}
+
+// OK reports whether the request succeeded.
+func (r *Record) OK() bool { return r.ErrorClass == "" }
+
+// endNs is the latest time the record mentions: when it stopped occupying
+// the run, used for the measurement window and the timeline.
+func (r *Record) endNs() int64 {
+	return max(r.Sent, r.Intended, r.FirstToken, r.LastToken)
+}

@@ -1,0 +1,83 @@
+package results
+
+import (
+	"math/rand/v2"
+)
+
+// testClasses are the classes of the synthetic run used across tests.
+var testClasses = []ClassInfo{
+	{Name: "chat", Kind: "chat", SLO: SLO{TTFTMs: map[string]float64{"p50": 300, "p99": 2000}, TPOTMs: map[string]float64{"p99": 60}}},
+	{Name: "agent", Kind: "agent", SLO: SLO{E2EMs: map[string]float64{"p99": 30000}, CompletionS: map[string]float64{"p90": 120}}},
+	{Name: "video", Kind: "video", SLO: SLO{QueueS: map[string]float64{"p99": 60}, CompletionS: map[string]float64{"p99": 600}}},
+}
+
+// synthRecords builds n deterministic records across the test classes,
+// with some errors, warm-up records and per-request ITL.
+func synthRecords(n int, seed uint64) []Record {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	out := make([]Record, 0, n)
+	for i := range n {
+		intended := int64(i) * 50_000_000 // 20 req/s
+		sent := intended + rng.Int64N(2_000_000)
+		r := Record{ID: uint64(i), TaskID: uint64(i), Intended: intended, Sent: sent, TaskStart: intended, TaskDone: true}
+		switch i % 3 {
+		case 0:
+			r.Class, r.Kind = "chat", "chat"
+			r.InputTokens = 500 + rng.IntN(2000)
+			r.CachedTokens = rng.IntN(r.InputTokens)
+			r.OutputTokens = 1 + rng.IntN(300)
+			r.FirstToken = sent + 20_000_000 + rng.Int64N(500_000_000)
+			r.LastToken = r.FirstToken + int64(r.OutputTokens-1)*(10_000_000+rng.Int64N(60_000_000))
+			if i%7 == 0 && r.OutputTokens > 1 {
+				gap := (r.LastToken - r.FirstToken) / int64(r.OutputTokens-1)
+				for range r.OutputTokens - 1 {
+					r.ITL = append(r.ITL, gap)
+				}
+			}
+		case 1:
+			r.Class, r.Kind = "agent", "agent"
+			r.TaskStart = max(0, intended-rng.Int64N(60e9))
+			r.TaskDone = i%4 == 1
+			r.InputTokens = 5000 + rng.IntN(20000)
+			r.CachedTokens = r.InputTokens * 8 / 10
+			r.OutputTokens = 50 + rng.IntN(500)
+			r.FirstToken = sent + 100_000_000 + rng.Int64N(2e9)
+			r.LastToken = r.FirstToken + int64(r.OutputTokens)*25_000_000
+		case 2:
+			r.Class, r.Kind = "video", "video"
+			r.QueueNs = rng.Int64N(90e9)
+			r.FirstToken = sent + r.QueueNs
+			r.LastToken = r.FirstToken + 200e9 + rng.Int64N(200e9)
+			r.VideoSeconds = 5
+		}
+		if i%17 == 5 {
+			r.ErrorClass, r.Error, r.Status = "http_5xx", "upstream overloaded", 503
+			r.LastToken, r.FirstToken = 0, 0
+		}
+		if i%29 == 3 {
+			r.ErrorClass, r.Error = "timeout", "deadline exceeded"
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// synthSummary feeds records into a summary with a 2 s warm-up, plus ITL
+// and gauge samples the way the simulator would.
+func synthSummary(recs []Record) *Summary {
+	s := NewSummary(testClasses, 2e9)
+	for i := range recs {
+		r := &recs[i]
+		s.Add(r)
+		if s.Includes(r) && r.Class == "agent" && r.OK() {
+			s.AddITL("agent", 25_000_000, int64(r.OutputTokens-1))
+		}
+		s.Observe(r.Intended, "queue_len", float64(i%13))
+		s.Observe(r.Intended, "kv_usage", float64(i%100)/100)
+	}
+	return s
+}
+
+// testMeta is the Meta used for the golden file.
+var testMeta = Meta{Backend: "sim", Scenario: ScenarioInfo{Name: "mixed", Seed: 42, Hash: "sha256:abc"},
+	Fleet: map[string]any{"spec": "4P8D", "gpu": "h100", "tp": 4}}

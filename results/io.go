@@ -1,0 +1,185 @@
+package results
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// WriteJSON writes r as indented JSON followed by a newline. The output is
+// byte-identical for identical results: maps are written with sorted keys
+// and every float was rounded when the result was built.
+func WriteJSON(w io.Writer, r *Result) error {
+	if r == nil {
+		return errors.New("results: WriteJSON: nil result")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("results: encode result JSON: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// ReadFile reads and validates a result file.
+func ReadFile(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// Decode reads and validates a result; name (usually the file path) is used
+// in error messages. Unknown fields are accepted so that files written by
+// newer versions of the v1 contract still read.
+func Decode(r io.Reader, name string) (*Result, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("results: read %s: %w", name, err)
+	}
+	var res Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := lineCol(data, se.Offset-1) // Offset is just past the bad byte
+			return nil, fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench result file?", name, line, col, se)
+		case errors.As(err, &te):
+			line, col := lineCol(data, te.Offset)
+			return nil, fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
+		}
+		return nil, fmt.Errorf("results: %s: %w", name, err)
+	}
+	if err := res.validate(); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", name, err)
+	}
+	return &res, nil
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int64) (int, int) {
+	off = min(max(off, 0), int64(len(data)))
+	line, col := 1, 1
+	for _, b := range data[:off] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// validate checks what readers and Merge rely on.
+func (r *Result) validate() error {
+	if r.Schema != Schema {
+		if r.Schema == "" {
+			return fmt.Errorf("no \"schema\" field: not a fleetbench result file (want schema %q)", Schema)
+		}
+		return fmt.Errorf("schema is %q, this fleetbench reads %q: regenerate the file or use a matching fleetbench version", r.Schema, Schema)
+	}
+	if r.Backend != "sim" && r.Backend != "endpoint" {
+		return fmt.Errorf("backend is %q, want \"sim\" or \"endpoint\"", r.Backend)
+	}
+	if r.Window.EndNs < r.Window.StartNs {
+		return fmt.Errorf("window end_ns %d is before start_ns %d", r.Window.EndNs, r.Window.StartNs)
+	}
+	if r.Totals == nil {
+		return errors.New("missing \"totals\"")
+	}
+	names := make([]string, 0, len(r.Classes))
+	for n := range r.Classes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := r.Classes[n]
+		if c == nil {
+			return fmt.Errorf("classes.%s is null", n)
+		}
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("classes.%s: %w", n, err)
+		}
+	}
+	if err := r.Totals.validate(); err != nil {
+		return fmt.Errorf("totals: %w", err)
+	}
+	for cn, hs := range r.Histograms {
+		if _, ok := r.Classes[cn]; !ok {
+			return fmt.Errorf("histograms.%s: no such class in \"classes\"", cn)
+		}
+		for mk, enc := range hs {
+			if _, ok := metricByKey(mk); !ok {
+				return fmt.Errorf("histograms.%s.%s: unknown metric", cn, mk)
+			}
+			if _, err := base64.StdEncoding.DecodeString(enc); err != nil {
+				return fmt.Errorf("histograms.%s.%s: not base64: %v", cn, mk, err)
+			}
+		}
+	}
+	if t := r.Timeline; t != nil {
+		if err := t.validate(); err != nil {
+			return fmt.Errorf("timeline: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *ClassResult) validate() error {
+	if c.Requests < 0 || c.Completed < 0 || c.Errors < 0 || c.Tasks < 0 || c.SLOMet < 0 || c.Clips < 0 || c.Preemptions < 0 {
+		return errors.New("negative count")
+	}
+	if c.InputTokens < 0 || c.CachedTokens < 0 || c.OutputTokens < 0 {
+		return errors.New("negative token count")
+	}
+	if c.Completed+c.Errors != c.Requests {
+		return fmt.Errorf("completed %d + errors %d != requests %d", c.Completed, c.Errors, c.Requests)
+	}
+	if c.SLOMet > c.Requests {
+		return fmt.Errorf("slo_met %d exceeds requests %d", c.SLOMet, c.Requests)
+	}
+	var byClass int64
+	for k, v := range c.ErrorsByClass {
+		if v < 0 {
+			return fmt.Errorf("errors_by_class.%s is negative", k)
+		}
+		byClass += v
+	}
+	if byClass > c.Errors {
+		return fmt.Errorf("errors_by_class sums to %d, more than errors %d", byClass, c.Errors)
+	}
+	if c.SLO != nil {
+		if _, err := sloFromVerdict(c.SLO); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Timeline) validate() error {
+	iv := t.IntervalNs
+	if iv < timelineBaseNs || iv%timelineBaseNs != 0 || (iv/timelineBaseNs)&(iv/timelineBaseNs-1) != 0 {
+		return fmt.Errorf("interval_ns %d is not 1 s times a power of two", iv)
+	}
+	n := max(len(t.Completions), len(t.Errors), len(t.OutputTokens))
+	for _, g := range t.Gauges {
+		if g != nil {
+			n = max(n, len(g.N), len(g.Last), len(g.Mean), len(g.Max))
+		}
+	}
+	if n > timelineMaxBuckets {
+		return fmt.Errorf("%d buckets, at most %d", n, timelineMaxBuckets)
+	}
+	return nil
+}

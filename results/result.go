@@ -1,0 +1,250 @@
+package results
+
+import (
+	"sort"
+)
+
+// Schema is the result file contract version written into every result.
+const Schema = "fleetbench.result/v1"
+
+// Meta is what the summary cannot know from records: which backend ran,
+// the scenario, the fleet, and optionally the measurement window.
+type Meta struct {
+	Backend  string // "sim" | "endpoint"
+	Scenario ScenarioInfo
+	Fleet    any // serialised as-is (sim: pools, GPU types, TP, counts)
+	// StartNs and EndNs set the measurement window when EndNs > StartNs;
+	// otherwise it runs from the first non-warm-up intended send time to the
+	// last completion.
+	StartNs, EndNs int64
+	Extra          map[string]any // free-form additions, written under "extra"
+}
+
+// ScenarioInfo identifies the scenario a result came from.
+type ScenarioInfo struct {
+	Name string `json:"name"`
+	Seed uint64 `json:"seed"`
+	Hash string `json:"hash"`
+}
+
+// Window is the measurement window rates are computed over, in run time
+// (ns since run start), with seconds for people and scripts.
+type Window struct {
+	StartNs   int64   `json:"start_ns"`
+	EndNs     int64   `json:"end_ns"`
+	StartS    float64 `json:"start_s"`
+	EndS      float64 `json:"end_s"`
+	DurationS float64 `json:"duration_s"`
+	WarmupS   float64 `json:"warmup_s"`
+}
+
+func makeWindow(start, end, warmup int64) Window {
+	if end < start {
+		end = start
+	}
+	return Window{StartNs: start, EndNs: end, StartS: roundDec(float64(start)/1e9, 9), EndS: roundDec(float64(end)/1e9, 9),
+		DurationS: roundDec(float64(end-start)/1e9, 9), WarmupS: roundDec(float64(warmup)/1e9, 9)}
+}
+
+// Result is one run's result file (contract fleetbench.result/v1). Extend
+// it, never rename or remove a field: CI scripts parse it.
+type Result struct {
+	Schema     string                       `json:"schema"`
+	Backend    string                       `json:"backend"`
+	Scenario   ScenarioInfo                 `json:"scenario"`
+	Fleet      any                          `json:"fleet,omitempty"`
+	Window     Window                       `json:"window"`
+	Classes    map[string]*ClassResult      `json:"classes"`
+	Totals     *ClassResult                 `json:"totals"`
+	Cost       *Cost                        `json:"cost,omitempty"`
+	Histograms map[string]map[string]string `json:"histograms"` // class -> metric -> base64 HDR V2
+	Timeline   *Timeline                    `json:"timeline,omitempty"`
+	Extra      map[string]any               `json:"extra,omitempty"`
+}
+
+// ClassResult is one class's (or the totals') metrics. Latencies are in
+// milliseconds. Counters are exact; rates use the result window.
+type ClassResult struct {
+	Kind          string           `json:"kind"` // chat | agent | video | trace; totals: the common kind or "mixed"
+	Requests      int64            `json:"requests"`
+	Completed     int64            `json:"completed"`
+	Errors        int64            `json:"errors"`
+	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
+	Tasks         int64            `json:"tasks"`
+
+	TTFT          *Percentiles `json:"ttft_ms,omitempty"`
+	TTFTIntended  *Percentiles `json:"ttft_intended_ms,omitempty"`
+	TPOT          *Percentiles `json:"tpot_ms,omitempty"`
+	ITL           *Percentiles `json:"itl_ms,omitempty"`
+	E2E           *Percentiles `json:"e2e_ms,omitempty"`
+	E2EIntended   *Percentiles `json:"e2e_intended_ms,omitempty"`
+	Queue         *Percentiles `json:"queue_ms,omitempty"`
+	ScheduleDelay *Percentiles `json:"schedule_delay_ms,omitempty"`
+	TaskE2E       *Percentiles `json:"task_e2e_ms,omitempty"`
+
+	InputTokens  int64   `json:"input_tokens"`
+	CachedTokens int64   `json:"cached_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	CacheHitRate float64 `json:"cache_hit_rate"` // Σcached / Σinput
+
+	OutputTokensPerS float64 `json:"output_tokens_per_s"`
+	RequestsPerS     float64 `json:"requests_per_s"`
+	TasksPerS        float64 `json:"tasks_per_s"`
+
+	SLOMet        int64       `json:"slo_met"`        // requests meeting every per-request bound
+	SLOAttainment float64     `json:"slo_attainment"` // SLOMet / Requests
+	GoodputRPS    float64     `json:"goodput_rps"`    // SLOMet per second of window
+	SLO           *SLOVerdict `json:"slo,omitempty"`  // per-percentile verdict (classes only)
+
+	Clips        int64   `json:"clips,omitempty"`         // video clips completed
+	VideoSeconds float64 `json:"video_seconds,omitempty"` // video generated, seconds
+	Preemptions  int64   `json:"preemptions,omitempty"`
+
+	Cost *ClassCost `json:"cost,omitempty"` // filled by the cost model
+}
+
+// ClassCost is a class's share of the fleet cost (filled by the cost model).
+type ClassCost struct {
+	PerTaskUSD        float64 `json:"per_task_usd"`
+	USDPerMTokInput   float64 `json:"usd_per_mtok_input"`
+	USDPerMTokCached  float64 `json:"usd_per_mtok_cached_input,omitempty"`
+	USDPerMTokOutput  float64 `json:"usd_per_mtok_output"`
+	USDPerClip        float64 `json:"usd_per_clip,omitempty"`
+	USDPerVideoSecond float64 `json:"usd_per_video_second,omitempty"`
+}
+
+// Cost is the fleet cost over the window (filled by the cost model).
+type Cost struct {
+	GPUHours float64              `json:"gpu_hours"`
+	USD      float64              `json:"usd"`
+	ByPool   map[string]*PoolCost `json:"by_pool,omitempty"`
+}
+
+// PoolCost is one pool's share of the fleet cost.
+type PoolCost struct {
+	GPUHours float64 `json:"gpu_hours"`
+	USD      float64 `json:"usd"`
+}
+
+// Result renders the summary as a result. It can be called more than once
+// (e.g. for progress reports); the summary is not changed.
+func (s *Summary) Result(m Meta) *Result {
+	start, end := s.firstNs, s.lastNs
+	if m.EndNs > m.StartNs {
+		start, end = m.StartNs, m.EndNs
+	}
+	return build(m.Backend, m.Scenario, m.Fleet, m.Extra, makeWindow(start, end, s.warmupNs), s.classes, s.timeline)
+}
+
+// build is the single path from accumulators to a Result, shared by
+// Summary.Result and Merge so that merged and unsplit results agree.
+func build(backend string, sc ScenarioInfo, fleet any, extra map[string]any, win Window, classes map[string]*classAcc, tl *timelineAcc) *Result {
+	r := &Result{
+		Schema:     Schema,
+		Backend:    backend,
+		Scenario:   sc,
+		Fleet:      fleet,
+		Window:     win,
+		Classes:    make(map[string]*ClassResult, len(classes)),
+		Histograms: map[string]map[string]string{},
+		Extra:      extra,
+	}
+	names := make([]string, 0, len(classes))
+	for n := range classes {
+		names = append(names, n)
+	}
+	sort.Strings(names) // totals merge in a fixed order: deterministic means
+	total := newClassAcc(ClassInfo{})
+	kinds := map[string]bool{}
+	for _, n := range names {
+		c := classes[n]
+		r.Classes[n] = c.result(win, true)
+		total.mergeFrom(c)
+		kinds[c.info.Kind] = true
+		enc := map[string]string{}
+		for m, h := range c.hists {
+			if h == nil || h.TotalCount() == 0 {
+				continue
+			}
+			if s, err := encodeHist(h); err == nil {
+				enc[metricKeys[m]] = s
+			}
+		}
+		if len(enc) > 0 {
+			r.Histograms[n] = enc
+		}
+	}
+	total.info.Kind = "mixed"
+	if len(kinds) == 1 {
+		for k := range kinds {
+			total.info.Kind = k
+		}
+	}
+	r.Totals = total.result(win, false)
+	r.Timeline = tl.export()
+	return r
+}
+
+// result renders one accumulator. Classes carry the SLO verdict; totals
+// mix classes with different SLOs and carry only attainment and goodput.
+func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
+	out := &ClassResult{
+		Kind:         c.info.Kind,
+		Requests:     c.requests,
+		Completed:    c.completed,
+		Errors:       c.errors,
+		Tasks:        c.tasks,
+		InputTokens:  c.input,
+		CachedTokens: c.cached,
+		OutputTokens: c.output,
+		SLOMet:       c.sloMet,
+		Clips:        c.clips,
+		VideoSeconds: roundDec(c.videoSeconds, 6),
+		Preemptions:  c.preemptions,
+	}
+	if len(c.errorsBy) > 0 {
+		out.ErrorsByClass = make(map[string]int64, len(c.errorsBy))
+		for k, v := range c.errorsBy {
+			if v != 0 {
+				out.ErrorsByClass[k] = v
+			}
+		}
+	}
+	var pcts [numMetrics]*Percentiles
+	for m := range pcts {
+		pcts[m] = summarize(c.hists[m])
+	}
+	// The contract's fields are always present; the others only with data.
+	video := c.info.Kind == "video"
+	keep := func(m metric, always bool) *Percentiles {
+		if always || pcts[m].Count > 0 {
+			return pcts[m]
+		}
+		return nil
+	}
+	out.TTFT = keep(mTTFT, !video)
+	out.TTFTIntended = keep(mTTFTIntended, false)
+	out.TPOT = keep(mTPOT, !video)
+	out.ITL = keep(mITL, !video)
+	out.E2E = keep(mE2E, true)
+	out.E2EIntended = keep(mE2EIntended, false)
+	out.Queue = keep(mQueue, video)
+	out.ScheduleDelay = keep(mScheduleDelay, false)
+	out.TaskE2E = keep(mTaskE2E, false)
+	if c.input > 0 {
+		out.CacheHitRate = roundSig(float64(c.cached) / float64(c.input))
+	}
+	if c.requests > 0 {
+		out.SLOAttainment = roundSig(float64(c.sloMet) / float64(c.requests))
+	}
+	if d := float64(win.EndNs-win.StartNs) / 1e9; d > 0 {
+		out.OutputTokensPerS = roundSig(float64(c.output) / d)
+		out.RequestsPerS = roundSig(float64(c.completed) / d)
+		out.TasksPerS = roundSig(float64(c.tasks) / d)
+		out.GoodputRPS = roundSig(float64(c.sloMet) / d)
+	}
+	if withSLO {
+		out.SLO = verdict(&c.info.SLO, pcts)
+	}
+	return out
+}

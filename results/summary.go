@@ -1,0 +1,206 @@
+package results
+
+import (
+	"math"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Summary aggregates Records as they stream in: per-class HDR histograms,
+// counters and a bounded timeline. Its memory does not depend on the number
+// of records. It is not safe for concurrent use; feed it from one goroutine
+// (or keep one Summary per shard and Merge the results).
+type Summary struct {
+	warmupNs int64
+	classes  map[string]*classAcc
+	last     *classAcc // cache: consecutive records are often of one class
+	timeline *timelineAcc
+
+	// Measurement window seen so far (non-warm-up records only).
+	firstNs, lastNs int64
+	seen            bool
+}
+
+// classAcc is one class's streaming state. Result() and Merge() both go
+// through it, so a merged result is computed exactly like an unsplit one.
+type classAcc struct {
+	info  ClassInfo
+	th    thresholds
+	hists [numMetrics]*hdr.Histogram // allocated on first value
+
+	requests, completed, errors, tasks int64
+	errorsBy                           map[string]int64
+	input, cached, output              int64
+	sloMet                             int64
+	clips                              int64
+	videoSeconds                       float64
+	preemptions                        int64
+}
+
+func newClassAcc(info ClassInfo) *classAcc {
+	return &classAcc{info: info, th: newThresholds(&info.SLO), errorsBy: map[string]int64{}}
+}
+
+// NewSummary starts a summary for the given classes. Records whose
+// Intended time is before warmupNs are excluded from every metric (they
+// still appear in the timeline, which shows the whole run). Records of a
+// class not listed are accepted and get a class of their own, with no SLO.
+func NewSummary(classes []ClassInfo, warmupNs int64) *Summary {
+	s := &Summary{warmupNs: warmupNs, classes: make(map[string]*classAcc, len(classes)), timeline: newTimelineAcc()}
+	for _, c := range classes {
+		s.classes[c.Name] = newClassAcc(c)
+	}
+	return s
+}
+
+// class returns the accumulator for name, creating it for unknown classes.
+func (s *Summary) class(name, kind string) *classAcc {
+	if s.last != nil && s.last.info.Name == name {
+		return s.last
+	}
+	c, ok := s.classes[name]
+	if !ok {
+		c = newClassAcc(ClassInfo{Name: name, Kind: kind})
+		s.classes[name] = c
+	}
+	s.last = c
+	return c
+}
+
+// Includes reports whether r counts towards the metrics (it is not in the
+// warm-up). Callers of AddITL use it to apply the same exclusion.
+func (s *Summary) Includes(r *Record) bool { return r.Intended >= s.warmupNs }
+
+// Add records one finished (or failed) request. Latencies are recorded for
+// successful requests only; failed requests count as requests and errors
+// (by ErrorClass), and never meet the SLO. Token totals count successful
+// requests only, as vLLM's bench serve does.
+func (s *Summary) Add(r *Record) {
+	end := r.endNs()
+	if r.OK() {
+		b := s.timeline.countAt(end)
+		b.completions++
+		b.tokens += int64(r.OutputTokens)
+	} else {
+		s.timeline.countAt(end).errors++
+	}
+	if !s.Includes(r) {
+		return
+	}
+	if !s.seen || r.Intended < s.firstNs {
+		s.firstNs = r.Intended
+	}
+	if !s.seen || end > s.lastNs {
+		s.lastNs = end
+	}
+	s.seen = true
+
+	c := s.class(r.Class, r.Kind)
+	if c.info.Kind == "" {
+		c.info.Kind = r.Kind // class first seen through AddITL
+	}
+	c.requests++
+	c.preemptions += int64(r.Preemptions)
+	if r.TaskDone {
+		c.tasks++
+	}
+	if c.th.meets(r) {
+		c.sloMet++
+	}
+	if !r.OK() {
+		c.errors++
+		c.errorsBy[r.ErrorClass]++
+		return
+	}
+	c.completed++
+	c.input += int64(r.InputTokens)
+	c.cached += int64(r.CachedTokens)
+	c.output += int64(r.OutputTokens)
+	if r.VideoSeconds > 0 || r.Kind == "video" {
+		c.clips++
+		c.videoSeconds += r.VideoSeconds
+	}
+	if v, ok := r.TTFT(); ok {
+		c.record(mTTFT, v, 1)
+	}
+	if v, ok := r.TTFTIntended(); ok {
+		c.record(mTTFTIntended, v, 1)
+	}
+	if v, ok := r.TPOT(); ok {
+		c.record(mTPOT, v, 1)
+	}
+	if v, ok := r.E2E(); ok {
+		c.record(mE2E, v, 1)
+	}
+	if v, ok := r.E2EIntended(); ok {
+		c.record(mE2EIntended, v, 1)
+	}
+	c.record(mQueue, r.QueueNs, 1)
+	if v, ok := r.ScheduleDelay(); ok {
+		c.record(mScheduleDelay, v, 1)
+	}
+	if v, ok := r.TaskE2E(); ok {
+		c.record(mTaskE2E, v, 1)
+	}
+	for _, g := range r.ITL {
+		c.record(mITL, g, 1)
+	}
+}
+
+// AddITL records count inter-token gaps of gapNs each for class; the
+// simulator feeds ITL this way instead of keeping per-request slices. It
+// does not know the request's time: apply warm-up exclusion with Includes.
+func (s *Summary) AddITL(class string, gapNs, count int64) {
+	if count <= 0 {
+		return
+	}
+	s.class(class, "").record(mITL, gapNs, count)
+}
+
+// Observe samples a gauge (queue length, KV usage, running requests...) at
+// run time tNs into the timeline. NaN and infinite values are ignored.
+func (s *Summary) Observe(tNs int64, name string, v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	s.timeline.observe(tNs, name, v)
+}
+
+// record adds count values of ns to metric m's histogram.
+func (c *classAcc) record(m metric, ns, count int64) {
+	h := c.hists[m]
+	if h == nil {
+		h = newHist()
+		c.hists[m] = h
+	}
+	// nsToUs clamps into range and count is positive, so this cannot fail
+	// short of total-count overflow, which would take centuries of records.
+	_ = h.RecordValues(nsToUs(ns), count)
+}
+
+// mergeFrom adds o's counters and histograms into c.
+func (c *classAcc) mergeFrom(o *classAcc) {
+	c.requests += o.requests
+	c.completed += o.completed
+	c.errors += o.errors
+	c.tasks += o.tasks
+	for k, v := range o.errorsBy {
+		c.errorsBy[k] += v
+	}
+	c.input += o.input
+	c.cached += o.cached
+	c.output += o.output
+	c.sloMet += o.sloMet
+	c.clips += o.clips
+	c.videoSeconds += o.videoSeconds
+	c.preemptions += o.preemptions
+	for m, h := range o.hists {
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		if c.hists[m] == nil {
+			c.hists[m] = newHist()
+		}
+		c.hists[m].Merge(h)
+	}
+}

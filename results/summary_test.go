@@ -1,0 +1,243 @@
+package results
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRecordMetrics(t *testing.T) {
+	type want struct {
+		v  int64
+		ok bool
+	}
+	tests := []struct {
+		name                     string
+		r                        Record
+		ttft, ttftInt, e2e, tpot want
+		ok                       bool
+	}{
+		{
+			name: "streamed 11 tokens, sent 5 ms late",
+			r:    Record{Intended: 100, Sent: 5_000_100, FirstToken: 25_000_100, LastToken: 125_000_100, OutputTokens: 11},
+			ttft: want{20_000_000, true}, ttftInt: want{25_000_000, true}, e2e: want{120_000_000, true},
+			tpot: want{10_000_000, true}, ok: true,
+		},
+		{
+			name: "one token: TPOT undefined",
+			r:    Record{Sent: 0, FirstToken: 7, LastToken: 7, OutputTokens: 1},
+			ttft: want{7, true}, ttftInt: want{7, true}, e2e: want{7, true}, tpot: want{0, false}, ok: true,
+		},
+		{
+			name: "failed before the first token",
+			r:    Record{Sent: 10, ErrorClass: "http_5xx"},
+			ttft: want{0, false}, ttftInt: want{0, false}, e2e: want{0, false}, tpot: want{0, false}, ok: false,
+		},
+		{
+			name: "zero output tokens",
+			r:    Record{Sent: 10, FirstToken: 20, LastToken: 30},
+			ttft: want{10, true}, ttftInt: want{20, true}, e2e: want{20, true}, tpot: want{0, false}, ok: true,
+		},
+		{
+			name: "inconsistent times are undefined, not negative",
+			r:    Record{Intended: 50, Sent: 40, FirstToken: 30, LastToken: 20, OutputTokens: 4},
+			ttft: want{0, false}, ttftInt: want{0, false}, e2e: want{0, false}, tpot: want{0, false}, ok: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check := func(label string, w want, v int64, ok bool) {
+				require.Equal(t, w.ok, ok, label)
+				if w.ok {
+					require.Equal(t, w.v, v, label)
+				}
+			}
+			v, ok := tc.r.TTFT()
+			check("ttft", tc.ttft, v, ok)
+			v, ok = tc.r.TTFTIntended()
+			check("ttft_intended", tc.ttftInt, v, ok)
+			v, ok = tc.r.E2E()
+			check("e2e", tc.e2e, v, ok)
+			v, ok = tc.r.TPOT()
+			check("tpot", tc.tpot, v, ok)
+			require.Equal(t, tc.ok, tc.r.OK())
+		})
+	}
+}
+
+func TestWarmupExclusionAndIntended(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "c", Kind: "chat"}}, 1e9)
+	// In warm-up: excluded from metrics, present in the timeline.
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 999_999_999, Sent: 999_999_999, FirstToken: 2e9, LastToken: 3e9, OutputTokens: 2, InputTokens: 10})
+	// Sent 100 ms late: TTFT 50 ms from sent, 150 ms from intended.
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 1e9, Sent: 1.1e9, FirstToken: 1.15e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, CachedTokens: 25})
+	res := s.Result(Meta{Backend: "sim"})
+	c := res.Classes["c"]
+	require.EqualValues(t, 1, c.Requests)
+	require.EqualValues(t, 100, c.InputTokens)
+	require.Equal(t, 0.25, c.CacheHitRate)
+	// HDR reports the top of the value's bucket: within 0.1%.
+	require.InEpsilon(t, 50.0, c.TTFT.P50, 1e-3)
+	require.InEpsilon(t, 150.0, c.TTFTIntended.P50, 1e-3)
+	require.InEpsilon(t, 100.0, c.ScheduleDelay.P50, 1e-3)
+	require.InEpsilon(t, 50.0, c.TPOT.P50, 1e-3)
+	require.EqualValues(t, 1e9, res.Window.StartNs)
+	require.EqualValues(t, 1.25e9, res.Window.EndNs)
+	require.Equal(t, []int64{0, 1, 0, 1}, res.Timeline.Completions)
+}
+
+func TestITLPerToken(t *testing.T) {
+	s := NewSummary(nil, 0)
+	// Per-request gaps (a chunk of 3 tokens after 30 ms is 3 gaps of 10 ms).
+	s.Add(&Record{Class: "c", Kind: "chat", FirstToken: 1, LastToken: 40e6, OutputTokens: 5, ITL: []int64{10e6, 10e6, 10e6, 10e6}})
+	// Fed by the simulator: 6 tokens 20 ms apart.
+	s.AddITL("c", 20e6, 6)
+	s.AddITL("c", 20e6, 0) // no-op
+	p := s.Result(Meta{Backend: "sim"}).Classes["c"].ITL
+	require.EqualValues(t, 10, p.Count)
+	require.InDelta(t, 10.0, p.Min, 0.01)
+	require.InDelta(t, 20.0, p.Max, 0.02)
+	require.InDelta(t, 16.0, p.Mean, 0.02)
+	require.Equal(t, "chat", s.Result(Meta{}).Classes["c"].Kind)
+}
+
+func TestPercentilesMatchSortedReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, dist := range []string{"uniform", "lognormal", "bimodal"} {
+		t.Run(dist, func(t *testing.T) {
+			s := NewSummary(nil, 0)
+			var vals []int64
+			for range 20000 {
+				var ms float64
+				switch dist {
+				case "uniform":
+					ms = 1 + rng.Float64()*999
+				case "lognormal":
+					ms = math.Exp(4 + 1.5*rng.NormFloat64())
+				case "bimodal":
+					ms = 20 + rng.Float64()*5
+					if rng.IntN(10) == 0 {
+						ms = 5000 + rng.Float64()*1000
+					}
+				}
+				ns := int64(ms * 1e6)
+				vals = append(vals, nsToUs(ns))
+				s.Add(&Record{Class: "x", Kind: "chat", FirstToken: ns, LastToken: ns})
+			}
+			slices.Sort(vals)
+			p := s.Result(Meta{}).Classes["x"].TTFT
+			for _, q := range []struct {
+				got float64
+				q   float64
+			}{{p.P50, 50}, {p.P90, 90}, {p.P95, 95}, {p.P99, 99}, {p.P999, 99.9}, {p.Max, 100}} {
+				idx := int(q.q/100*float64(len(vals))+0.5) - 1 // nearest rank, as HDR
+				ref := float64(vals[max(idx, 0)]) / 1000
+				require.InEpsilon(t, ref, q.got, 1e-3, "p%v", q.q)
+			}
+			require.EqualValues(t, len(vals), p.Count)
+		})
+	}
+}
+
+func TestSLOAttainmentAndVerdict(t *testing.T) {
+	cls := []ClassInfo{{Name: "c", Kind: "chat", SLO: SLO{TTFTMs: map[string]float64{"p50": 100, "p99": 300}, TPOTMs: map[string]float64{"p90": 20}}}}
+	s := NewSummary(cls, 0)
+	add := func(ttftMs, tpotMs int64, tokens int, errClass string) {
+		ft := ttftMs * 1e6
+		s.Add(&Record{Class: "c", Kind: "chat", FirstToken: ft, LastToken: ft + tpotMs*1e6*int64(tokens-1), OutputTokens: tokens, ErrorClass: errClass})
+	}
+	add(50, 10, 10, "")  // meets all
+	add(250, 10, 10, "") // TTFT above p50 bound but within the p99 (per-request) bound: meets
+	add(350, 10, 10, "") // TTFT misses
+	add(50, 30, 10, "")  // TPOT misses
+	add(50, 0, 1, "")    // one token: no TPOT, meets
+	add(50, 10, 10, "x") // failed: never meets
+	c := s.Result(Meta{StartNs: 0, EndNs: 2e9}).Classes["c"]
+	require.EqualValues(t, 3, c.SLOMet)
+	require.Equal(t, 0.5, c.SLOAttainment)
+	require.Equal(t, 1.5, c.GoodputRPS)
+	require.NotNil(t, c.SLO)
+	require.False(t, c.SLO.Met) // p99 TTFT = 350 > 300
+	require.Len(t, c.SLO.Targets, 3)
+	require.Equal(t, SLOTarget{Metric: "ttft_ms", Percentile: "p50", Bound: 100, Actual: 50.015, Met: true}, c.SLO.Targets[0])
+	require.Equal(t, "p99", c.SLO.Targets[1].Percentile)
+	require.False(t, c.SLO.Targets[1].Met)
+	require.Equal(t, "tpot_ms", c.SLO.Targets[2].Metric)
+}
+
+func TestVideoQueueAndCompletion(t *testing.T) {
+	cls := []ClassInfo{{Name: "v", Kind: "video", SLO: SLO{QueueS: map[string]float64{"p99": 60}, CompletionS: map[string]float64{"p99": 600}}}}
+	s := NewSummary(cls, 0)
+	s.Add(&Record{Class: "v", Kind: "video", Intended: 0, Sent: 0, QueueNs: 30e9, FirstToken: 30e9, LastToken: 330e9, TaskDone: true, VideoSeconds: 5})
+	s.Add(&Record{Class: "v", Kind: "video", Intended: 0, Sent: 0, QueueNs: 90e9, FirstToken: 90e9, LastToken: 390e9, TaskDone: true, VideoSeconds: 5})
+	s.Add(&Record{Class: "v", Kind: "video", Intended: 0, Sent: 0, QueueNs: 1e9, FirstToken: 1e9, LastToken: 700e9, TaskDone: true, VideoSeconds: 10})
+	c := s.Result(Meta{}).Classes["v"]
+	require.EqualValues(t, 3, c.Clips)
+	require.Equal(t, 20.0, c.VideoSeconds)
+	require.EqualValues(t, 3, c.Tasks)
+	require.EqualValues(t, 1, c.SLOMet)
+	require.NotNil(t, c.Queue)
+	require.Nil(t, c.TPOT)
+	require.InEpsilon(t, 90000.0, c.Queue.Max, 1e-3)
+}
+
+func TestTimelineBoundedAndWidening(t *testing.T) {
+	s := NewSummary(nil, 0)
+	for i := range int64(5000) {
+		at := i * 1e9 // 5000 s of one completion per second
+		s.Add(&Record{Class: "c", Kind: "chat", Intended: at, Sent: at, FirstToken: at, LastToken: at, OutputTokens: 2})
+		s.Observe(at, "q", float64(i))
+	}
+	tl := s.Result(Meta{}).Timeline
+	require.LessOrEqual(t, len(tl.Completions), timelineMaxBuckets)
+	require.EqualValues(t, 16e9, tl.IntervalNs) // 5000 s needs > 8 s x 600: 16 s buckets
+	var total int64
+	for _, c := range tl.Completions {
+		total += c
+	}
+	require.EqualValues(t, 5000, total)
+	g := tl.Gauges["q"]
+	require.Equal(t, 15.0, g.Last[0])
+	require.Equal(t, 7.5, g.Mean[0])
+	require.Equal(t, 15.0, g.Max[0])
+	require.EqualValues(t, 16, g.N[0])
+	require.EqualValues(t, 16, tl.Completions[0])
+	s.Observe(-5, "q", math.NaN()) // ignored, no panic
+	s.Observe(math.MaxInt64, "q", 1)
+	require.LessOrEqual(t, len(s.Result(Meta{}).Timeline.Completions), timelineMaxBuckets)
+}
+
+func BenchmarkAdd(b *testing.B) {
+	recs := synthRecords(4096, 11)
+	for i := range recs {
+		recs[i].ITL = nil // measured separately by the simulator's AddITL
+		recs[i].Intended += 3e9
+	}
+	s := synthSummary(recs) // warm: histograms and buckets allocated
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.Add(&recs[i&4095])
+	}
+}
+
+func BenchmarkAddITL(b *testing.B) {
+	s := NewSummary(nil, 0)
+	s.AddITL("c", 1, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.AddITL("c", int64(i&1023)*1e5, 1)
+	}
+}
+
+func BenchmarkResult(b *testing.B) {
+	s := synthSummary(synthRecords(4096, 12))
+	b.ReportAllocs()
+	for range b.N {
+		_ = s.Result(testMeta)
+	}
+}

@@ -1,0 +1,173 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// RenderTable writes a terminal table of r: one column per class (sorted by
+// name) plus the totals, one row per metric. Latencies are p50 / p90 / p99
+// in milliseconds. Rows that no class has data for are left out.
+func RenderTable(w io.Writer, r *Result) error {
+	if r == nil {
+		return errors.New("results: RenderTable: nil result")
+	}
+	names := make([]string, 0, len(r.Classes))
+	for n, c := range r.Classes {
+		if c != nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	cols := make([]*ClassResult, 0, len(names)+1)
+	for _, n := range names {
+		cols = append(cols, r.Classes[n])
+	}
+	total := r.Totals
+	if total == nil {
+		total = &ClassResult{}
+	}
+	cols = append(cols, total)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "scenario %s  seed %d  backend %s  window %.3f-%.3f s (%.3f s, warm-up %.3f s)\n",
+		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS)
+	if r.Cost != nil {
+		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f\n", r.Cost.GPUHours, r.Cost.USD)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(label string, f func(c *ClassResult) string) {
+		cells := make([]string, len(cols))
+		any := false
+		for i, c := range cols {
+			cells[i] = f(c)
+			any = any || cells[i] != "-"
+		}
+		if !any {
+			return
+		}
+		fmt.Fprintf(tw, "%s\t%s\t\n", label, strings.Join(cells, "\t"))
+	}
+	fmt.Fprintf(tw, "metric\t%s\ttotal\t\n", strings.Join(names, "\t"))
+	row("kind", func(c *ClassResult) string { return orDash(c.Kind) })
+	row("requests", func(c *ClassResult) string { return itoa(c.Requests) })
+	row("completed", func(c *ClassResult) string { return itoa(c.Completed) })
+	row("errors", func(c *ClassResult) string { return itoa(c.Errors) })
+	for _, ec := range errorClasses(cols) {
+		row("  "+ec, func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ec]) })
+	}
+	row("tasks", func(c *ClassResult) string { return itoa(c.Tasks) })
+	row("TTFT ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TTFT) })
+	row("TPOT ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TPOT) })
+	row("ITL ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.ITL) })
+	row("E2E ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.E2E) })
+	row("queue ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.Queue) })
+	row("task E2E ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TaskE2E) })
+	row("input tokens", func(c *ClassResult) string { return itoa(c.InputTokens) })
+	row("cached tokens", func(c *ClassResult) string { return itoa(c.CachedTokens) })
+	row("output tokens", func(c *ClassResult) string { return itoa(c.OutputTokens) })
+	row("cache hit rate", func(c *ClassResult) string { return pct(c.CacheHitRate, c.InputTokens > 0) })
+	row("output tok/s", func(c *ClassResult) string { return num(c.OutputTokensPerS) })
+	row("requests/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
+	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
+	row("video s", func(c *ClassResult) string {
+		if c.VideoSeconds == 0 {
+			return "-"
+		}
+		return num(c.VideoSeconds)
+	})
+	row("SLO attainment", func(c *ClassResult) string { return pct(c.SLOAttainment, c.Requests > 0) })
+	row("goodput req/s", func(c *ClassResult) string { return num(c.GoodputRPS) })
+	row("SLO verdict", func(c *ClassResult) string { return sloCell(c.SLO) })
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func errorClasses(cols []*ClassResult) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cols {
+		for k := range c.ErrorsByClass {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func nonZero(v int64) string {
+	if v == 0 {
+		return "-"
+	}
+	return itoa(v)
+}
+
+// ms formats a latency with precision that suits its size.
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func pcts(p *Percentiles) string {
+	if p == nil || p.Count == 0 {
+		return "-"
+	}
+	return ms(p.P50) + " / " + ms(p.P90) + " / " + ms(p.P99)
+}
+
+func pct(v float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+}
+
+func num(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// sloCell is "met", or the first missed targets.
+func sloCell(v *SLOVerdict) string {
+	if v == nil {
+		return "-"
+	}
+	if v.Met {
+		return "met"
+	}
+	var missed []string
+	for _, t := range v.Targets {
+		if !t.Met {
+			missed = append(missed, t.Metric+" "+t.Percentile)
+		}
+	}
+	return "MISSED " + strings.Join(missed, ", ")
+}

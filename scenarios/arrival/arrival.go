@@ -46,3 +46,32 @@ type Step struct {
 	AtS  float64 `yaml:"at_s" json:"at_s"`
 	Rate float64 `yaml:"rate" json:"rate"`
 }
+
+// Process yields arrival times. Implementations are allocation-free per
+// arrival and deterministic given the *rand.Rand they were built with; they
+// are not safe for concurrent use.
+type Process interface {
+	// Next returns the next arrival in nanoseconds since the start; times are
+	// nondecreasing. ok is false once the process has no more arrivals (a
+	// schedule or ramp that ends at rate 0, finite on-off bursts, or a time
+	// beyond about 285 years).
+	Next() (t int64, ok bool)
+}
+
+// Names lists the processes Spec.Process accepts ("onoff" is an alias of
+// "bursts").
+var Names = []string{"poisson", "constant", "gamma", "bursts", "onoff", "sine", "ramp", "schedule", "closed", "trace"}
+
+// IsClosed reports whether s is a closed loop (a fixed number of users, each
+// sending its next request a think time after the previous one completes).
+// Such a process has no arrival times of its own: the runner or simulator
+// drives it from completions, using Users and ThinkS.
+func (s Spec) IsClosed() bool { return s.Process == "closed" }
+
+// kind maps the alias onto its canonical name.
+func (s Spec) kind() string {
+	if s.Process == "onoff" {
+		return "bursts"
+	}
+	return s.Process
+}

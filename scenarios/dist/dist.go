@@ -1,7 +1,12 @@
 // Package dist implements the token-length (and think-time) distributions
-// a scenario file can name: fixed, uniform, normal, lognormal and empirical,
-// each with optional min/max clamps.
+// a scenario file can name: fixed, uniform, normal, lognormal,
+// exponential and empirical, each with optional min/max clamps.
 package dist
+
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // Spec is a distribution as written in a scenario file. A bare number in YAML
 // means {dist: fixed, value: N}. Units are those of the key that holds the spec
@@ -29,4 +34,35 @@ type Spec struct {
 	Values  []float64 `yaml:"values,omitempty" json:"values,omitempty"`
 	Weights []float64 `yaml:"weights,omitempty" json:"weights,omitempty"`
 	File    string    `yaml:"file,omitempty" json:"file,omitempty"`
+}
+
+// Sampler draws values from a configured distribution. Implementations are
+// allocation-free and safe to share between streams as long as each caller
+// passes its own *rand.Rand (they hold no mutable state).
+type Sampler interface {
+	// Sample draws one value, clamped to [Min, Max] where those are set.
+	Sample(r *rand.Rand) float64
+	// Mean is the configured mean: the analytic mean of the unclamped
+	// distribution, or the weighted mean of an empirical table.
+	Mean() float64
+}
+
+// Fixed returns the spec of a constant distribution at v.
+func Fixed(v float64) Spec { return Spec{Dist: "fixed", Value: v} }
+
+// maxTokens caps Tokens so that a wild draw (an unclamped heavy tail) cannot
+// overflow int arithmetic downstream; no model context comes near 2^31.
+const maxTokens = 1 << 31
+
+// Tokens draws a token count: the sample rounded to the nearest integer and
+// at least 1, because a request with zero tokens is not a request.
+func Tokens(s Sampler, r *rand.Rand) int {
+	v := math.Round(s.Sample(r))
+	if !(v >= 1) { // also catches NaN
+		return 1
+	}
+	if v > maxTokens {
+		return maxTokens
+	}
+	return int(v)
 }

@@ -194,4 +194,3 @@ func hasKey(keys, k string) bool {
 func indexed(name string, i int) string {
 	return name + "[" + strconv.Itoa(i) + "]"
 }
-

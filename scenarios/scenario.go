@@ -1,0 +1,195 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/fleetbench/fleetbench/scenarios/arrival"
+	"github.com/fleetbench/fleetbench/scenarios/dist"
+)
+
+// Scenario is a parsed and validated scenario file with every default filled
+// in. Treat it as read-only once loaded: Hash and workloads derive from it.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	// Seed seeds every random stream of the workload (default 1).
+	Seed uint64 `yaml:"seed"`
+	// Duration bounds arrivals: none at or after it. 0 = unbounded, and then
+	// Requests must be set.
+	Duration time.Duration `yaml:"duration"`
+	// Requests caps top-level arrivals (chat requests, agent tasks, clips,
+	// trace lines) over all classes; 0 = no cap.
+	Requests int `yaml:"requests"`
+	// Warmup: arrivals before it are excluded from results.
+	Warmup  time.Duration  `yaml:"warmup"`
+	Classes []Class        `yaml:"classes"`
+	Fleet   *FleetDefaults `yaml:"fleet,omitempty"`
+
+	// Source is the file path, or "builtin:NAME" for the embedded library.
+	Source string `yaml:"-"`
+	// baseDir resolves relative file references (traces, empirical tables).
+	baseDir string
+}
+
+// Class is one workload class of a scenario. Kind decides which of the
+// kind-specific sections apply; the others must be absent.
+type Class struct {
+	Name string `yaml:"name"`
+	Kind Kind   `yaml:"kind"`
+	// Arrival is when tasks (chat requests, agent sessions, clips) start.
+	// Trace classes default to {process: trace} (timestamps from the file).
+	Arrival arrival.Spec `yaml:"arrival"`
+
+	// Input is the user-message length in tokens (chat; agent turn 0).
+	Input *dist.Spec `yaml:"input,omitempty"`
+	// Output is the requested output length in tokens (chat; agent turns).
+	Output *dist.Spec `yaml:"output,omitempty"`
+	// SystemPrompts is the pool of shared system prompts of a chat class.
+	SystemPrompts *PromptPool `yaml:"system_prompts,omitempty"`
+	// Agent holds the session model of an agent class.
+	Agent *AgentSpec `yaml:"agent,omitempty"`
+	// Video holds the clip parameters of a video class.
+	Video *VideoMix `yaml:"video,omitempty"`
+	// Trace names the file a trace class replays.
+	Trace *TraceSpec `yaml:"trace,omitempty"`
+
+	SLO     SLO      `yaml:"slo,omitempty"`
+	Pricing *Pricing `yaml:"pricing,omitempty"`
+}
+
+// PromptPool is a pool of shared system prompts: each chat request starts
+// with one of them, chosen with Zipf popularity, so cross-user prefix reuse
+// exists. Lengths are drawn once per pool entry (from the class stream).
+type PromptPool struct {
+	Count  int       `yaml:"count"`  // number of distinct prompts (>= 1)
+	Tokens dist.Spec `yaml:"tokens"` // length of each prompt in tokens
+	// Zipf is the popularity exponent s: entry i (0-based) is chosen with
+	// weight 1/(i+1)^s. 0 = uniform.
+	Zipf float64 `yaml:"zipf"`
+}
+
+// AgentSpec is the session model of an agent class. Turn 0's prompt is
+// [shared prefix, first user message (Input)]; turn k's prompt is turn k-1's
+// prompt + turn k-1's output + Append new tokens (tool result or user
+// message), sent ToolS seconds after turn k-1 completed.
+type AgentSpec struct {
+	Turns dist.Spec `yaml:"turns"` // turns per session (>= 1)
+	// SharedPrefix is the length of the system prompt + tool definitions
+	// shared by every session of the class (drawn once); absent = none.
+	SharedPrefix *dist.Spec `yaml:"shared_prefix,omitempty"`
+	Append       dist.Spec  `yaml:"append"` // new tokens per turn after the first
+	ToolS        dist.Spec  `yaml:"tool_s"` // tool/think time between turns, seconds
+	Subagents    *Subagents `yaml:"subagents,omitempty"`
+}
+
+// Subagents is the sub-agent fan-out model: after a turn that is not the
+// last, with probability Probability the session spawns Count parallel child
+// sessions and waits for all of them; each child's final output joins the
+// parent's context as a tool block, in child order.
+type Subagents struct {
+	Probability float64   `yaml:"probability"` // per eligible turn, in [0,1]
+	Count       dist.Spec `yaml:"count"`       // children per fan-out (>= 1)
+	Turns       dist.Spec `yaml:"turns"`       // turns per child session
+	// SharedPrefix is the children's own system prompt + tools (shared by
+	// every child of the class); absent = none.
+	SharedPrefix *dist.Spec `yaml:"shared_prefix,omitempty"`
+	Task         dist.Spec  `yaml:"task"`                // task description block handed to each child
+	Append       *dist.Spec `yaml:"append,omitempty"`    // default: the parent's
+	Output       *dist.Spec `yaml:"output,omitempty"`    // default: the class output
+	ToolS        *dist.Spec `yaml:"tool_s,omitempty"`    // default: the parent's
+	MaxDepth     int        `yaml:"max_depth,omitempty"` // nesting limit, default 1
+}
+
+// VideoMix is the clip parameters of a video class: one clip spec, or a
+// weighted Mix of them. After loading, Mix always holds every variant
+// (a single spec becomes a one-entry mix) and the top-level fields are empty.
+type VideoMix struct {
+	VideoClip `yaml:",inline"`
+	Mix       []VideoClip `yaml:"mix,omitempty"`
+}
+
+// VideoClip is one clip variant as written in a scenario file.
+type VideoClip struct {
+	Weight     float64 `yaml:"weight,omitempty"`     // relative weight in a mix (default 1)
+	Model      string  `yaml:"model,omitempty"`      // default wan2.1-14b
+	Resolution string  `yaml:"resolution,omitempty"` // WxH or 480p/720p/1080p; default 1280x720
+	Seconds    float64 `yaml:"seconds,omitempty"`    // default 5
+	FPS        int     `yaml:"fps,omitempty"`        // default 16
+	Steps      int     `yaml:"steps,omitempty"`      // sampling steps, default 50
+}
+
+// TraceSpec is the file a trace class replays.
+type TraceSpec struct {
+	// File is relative to the scenario file, or builtin:traces/NAME.
+	File   string `yaml:"file"`
+	Format string `yaml:"format"` // mooncake | azure
+	// TimeScale speeds the trace up: 2 replays it in half the time.
+	TimeScale float64 `yaml:"time_scale"`
+	// RateScale < 1 keeps each line with that probability; > 1 adds clones
+	// (see the scenario reference for their block identity).
+	RateScale float64 `yaml:"rate_scale"`
+	// BlockTokens is the size of one hash id's block (Mooncake: 512).
+	BlockTokens int `yaml:"block_tokens"`
+}
+
+// SLO holds per-class latency targets in the units their keys name. An
+// unset percentile (0) is no target.
+type SLO struct {
+	TTFTms      *Percentiles `yaml:"ttft_ms,omitempty"`
+	TPOTms      *Percentiles `yaml:"tpot_ms,omitempty"`
+	E2Ems       *Percentiles `yaml:"e2e_ms,omitempty"`
+	QueueS      *Percentiles `yaml:"queue_s,omitempty"`      // video: wait before generation
+	CompletionS *Percentiles `yaml:"completion_s,omitempty"` // video clip / agent task completion
+}
+
+// Percentiles are targets for a latency metric; 0 = no target.
+type Percentiles struct {
+	P50  float64 `yaml:"p50,omitempty"`
+	P90  float64 `yaml:"p90,omitempty"`
+	P95  float64 `yaml:"p95,omitempty"`
+	P99  float64 `yaml:"p99,omitempty"`
+	P999 float64 `yaml:"p999,omitempty"`
+}
+
+// Pricing is a price list for the class (schema only; the cost model reads
+// it). Token prices are per million tokens in Currency.
+type Pricing struct {
+	Currency           string      `yaml:"currency"`              // USD (default) or CNY
+	CNYPerUSD          float64     `yaml:"cny_per_usd,omitempty"` // default 7.1 (CATALOG.md)
+	InputPerMTok       float64     `yaml:"input_per_mtok,omitempty"`
+	CachedInputPerMTok float64     `yaml:"cached_input_per_mtok,omitempty"`
+	OutputPerMTok      float64     `yaml:"output_per_mtok,omitempty"`
+	Tiers              []PriceTier `yaml:"tiers,omitempty"` // by input length, ascending
+	PerTask            float64     `yaml:"per_task,omitempty"`
+	PerVideoSecond     float64     `yaml:"per_video_second,omitempty"`
+}
+
+// PriceTier applies to requests with input length <= UpToTokens (0 on the
+// last tier = no upper bound).
+type PriceTier struct {
+	UpToTokens         int     `yaml:"up_to_tokens"`
+	InputPerMTok       float64 `yaml:"input_per_mtok"`
+	CachedInputPerMTok float64 `yaml:"cached_input_per_mtok,omitempty"`
+	OutputPerMTok      float64 `yaml:"output_per_mtok"`
+}
+
+// FleetDefaults is the default fleet `fleetbench sim` uses for this
+// scenario. The scenario package checks only types and signs; the
+// simulator parses and validates the values.
+type FleetDefaults struct {
+	Spec       string             `yaml:"spec,omitempty"`  // e.g. 4P8D
+	Model      string             `yaml:"model,omitempty"` // e.g. llama-3.1-70b
+	GPU        string             `yaml:"gpu,omitempty"`   // e.g. h100
+	TP         int                `yaml:"tp,omitempty"`
+	Routing    string             `yaml:"routing,omitempty"`
+	GPUHourUSD map[string]float64 `yaml:"gpu_hour_usd,omitempty"`
+	Video      *VideoFleet        `yaml:"video,omitempty"`
+}
+
+// VideoFleet is the default video pool.
+type VideoFleet struct {
+	Model     string `yaml:"model,omitempty"`
+	GPU       string `yaml:"gpu,omitempty"`
+	SP        int    `yaml:"sp,omitempty"` // sequence-parallel degree (GPUs per instance)
+	Instances int    `yaml:"instances,omitempty"`
+}

@@ -1,0 +1,371 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/scenarios/dist"
+	"github.com/fleetbench/fleetbench/scenarios/fielderr"
+)
+
+// kinds lists the valid class kinds for messages and suggestions.
+var kinds = []string{string(KindChat), string(KindAgent), string(KindVideo), string(KindTrace)}
+
+// validator fills defaults and checks a decoded scenario, reporting each
+// problem at the position the decoder recorded for its key.
+type validator struct {
+	d       *decoder
+	baseDir string
+	builtin bool // embedded scenario: file references resolve in the embedded FS
+}
+
+func (v *validator) errf(path, format string, args ...any) {
+	if v.d.failed(path) {
+		return // already reported as a type error
+	}
+	v.d.errAt(v.d.at(path), format, args...)
+}
+
+func (v *validator) has(path string) bool { _, ok := v.d.keyPos[path]; return ok }
+
+// field maps a *fielderr.Error from dist/arrival validation to the YAML key
+// it names under path.
+func (v *validator) field(path string, err error) {
+	var fe *fielderr.Error
+	if errors.As(err, &fe) {
+		p := path
+		if fe.Field != "" {
+			p = path + "." + fe.Field
+			if strings.HasPrefix(fe.Field, "[") {
+				p = path + fe.Field
+			}
+		}
+		msg := fe.Msg
+		if fe.Hint != "" {
+			msg += " (" + fe.Hint + ")"
+		}
+		v.errf(p, "%s: %s", p, msg)
+		return
+	}
+	v.errf(path, "%s: %v", path, err)
+}
+
+func (v *validator) scenario(s *Scenario) {
+	if s.Name == "" {
+		v.errf("", "missing required key \"name\" (give the scenario a short name)")
+	}
+	if !v.has("seed") {
+		s.Seed = 1
+	}
+	if s.Requests < 0 {
+		v.errf("requests", "requests: must be >= 0, got %d", s.Requests)
+	}
+	if len(s.Classes) == 0 {
+		v.errf("classes", "missing required key \"classes\" (a scenario needs at least one workload class)")
+	}
+	onlyTrace := len(s.Classes) > 0
+	for _, c := range s.Classes {
+		if c.Kind != KindTrace {
+			onlyTrace = false
+		}
+	}
+	if s.Duration == 0 && s.Requests == 0 && !onlyTrace {
+		v.errf("", "set duration (e.g. duration: 10m) or requests (e.g. requests: 1000): without one the workload never ends")
+	}
+	if s.Duration > 0 && s.Warmup >= s.Duration {
+		v.errf("warmup", "warmup: %s must be shorter than duration %s", s.Warmup, s.Duration)
+	}
+	names := map[string]int{}
+	for i := range s.Classes {
+		c := &s.Classes[i]
+		p := fmt.Sprintf("classes[%d]", i)
+		v.class(c, p)
+		if c.Name == "" {
+			c.Name = string(c.Kind)
+			if c.Name == "" {
+				c.Name = "class" + strconv.Itoa(i)
+			}
+			if _, dup := names[c.Name]; dup {
+				c.Name += "-" + strconv.Itoa(i)
+			}
+		}
+		if j, dup := names[c.Name]; dup {
+			v.errf(p+".name", "%s.name: class name %q is already used by classes[%d] (names must be unique)", p, c.Name, j)
+		}
+		names[c.Name] = i
+	}
+	v.fleet(s.Fleet)
+}
+
+func (v *validator) class(c *Class, p string) {
+	switch c.Kind {
+	case KindChat, KindAgent, KindVideo, KindTrace:
+	case "":
+		v.errf(p, "%s: missing required key \"kind\" (one of %s)", p, strings.Join(kinds, ", "))
+		return
+	default:
+		v.errf(p+".kind", "%s.kind: unknown kind %q (%s)", p, c.Kind, suggestKind(string(c.Kind)))
+		return
+	}
+	// Sections that belong to other kinds are mistakes, not extras to ignore.
+	v.forbid(p, "input", c.Input != nil, c.Kind == KindChat || c.Kind == KindAgent, c.Kind)
+	v.forbid(p, "output", c.Output != nil, c.Kind == KindChat || c.Kind == KindAgent, c.Kind)
+	v.forbid(p, "system_prompts", c.SystemPrompts != nil, c.Kind == KindChat, c.Kind)
+	v.forbid(p, "agent", c.Agent != nil, c.Kind == KindAgent, c.Kind)
+	v.forbid(p, "video", c.Video != nil, c.Kind == KindVideo, c.Kind)
+	v.forbid(p, "trace", c.Trace != nil, c.Kind == KindTrace, c.Kind)
+
+	v.arrival(c, p)
+	switch c.Kind {
+	case KindChat:
+		v.requiredDist(p, "input", c.Input, 1)
+		v.requiredDist(p, "output", c.Output, 1)
+		if c.SystemPrompts != nil {
+			v.pool(c.SystemPrompts, p+".system_prompts")
+		}
+	case KindAgent:
+		v.requiredDist(p, "input", c.Input, 1)
+		v.requiredDist(p, "output", c.Output, 1)
+		if c.Agent == nil {
+			v.errf(p, "%s: agent class needs an \"agent\" section (turns, append, tool_s)", p)
+		} else {
+			v.agent(c.Agent, p+".agent")
+		}
+	case KindVideo:
+		if c.Video == nil {
+			c.Video = &VideoMix{}
+		}
+		v.video(c.Video, p+".video")
+	case KindTrace:
+		if c.Trace == nil {
+			v.errf(p, "%s: trace class needs a \"trace\" section ({file: ..., format: mooncake|azure})", p)
+		} else {
+			v.trace(c.Trace, p+".trace")
+		}
+	}
+	v.slo(&c.SLO, p+".slo")
+	if c.Pricing != nil {
+		v.pricing(c.Pricing, p+".pricing")
+	}
+}
+
+func suggestKind(k string) string {
+	s := suggest(k, kinds)
+	if strings.HasPrefix(s, "valid keys") {
+		return "one of " + strings.Join(kinds, ", ")
+	}
+	return s
+}
+
+func (v *validator) forbid(p, key string, present, allowed bool, kind Kind) {
+	if present && !allowed {
+		v.errf(p+"."+key, "%s.%s: %s classes do not use %q (remove it)", p, key, kind, key)
+	}
+}
+
+// dist validates a distribution and checks that it can be built (empirical
+// files exist). minValue > 0 rejects a spec that can only yield less, e.g.
+// `turns: 0`.
+func (v *validator) dist(path string, s *dist.Spec, minValue float64) {
+	if err := s.Validate(); err != nil {
+		v.field(path, err)
+		return
+	}
+	if s.File != "" && v.builtin {
+		v.errf(path+".file", "%s.file: built-in scenarios cannot read files", path)
+		return
+	}
+	if _, err := s.New(v.baseDir); err != nil {
+		v.field(path, err)
+		return
+	}
+	if minValue > 0 {
+		if s.Dist == "fixed" && s.Value < minValue {
+			v.errf(path, "%s: must be at least %v, got %v", path, minValue, s.Value)
+		} else if s.Max > 0 && s.Max < minValue {
+			v.errf(path+".max", "%s.max: must be at least %v, got %v", path, minValue, s.Max)
+		}
+	}
+}
+
+func (v *validator) requiredDist(p, key string, s *dist.Spec, minValue float64) {
+	if s == nil {
+		v.errf(p, "%s: missing required key %q (a length distribution in tokens, e.g. %s: 512)", p, key, key)
+		return
+	}
+	v.dist(p+"."+key, s, minValue)
+}
+
+// optionalDist treats an absent (all-zero) spec as fixed def.
+func (v *validator) optionalDist(path string, s *dist.Spec, def float64, minValue float64) {
+	if s.Dist == "" && !v.has(path) {
+		*s = dist.Fixed(def)
+		return
+	}
+	v.dist(path, s, minValue)
+}
+
+func (v *validator) pool(pp *PromptPool, p string) {
+	if pp.Count < 1 {
+		v.errf(p+".count", "%s.count: must be at least 1, got %d", p, pp.Count)
+	}
+	if pp.Zipf < 0 {
+		v.errf(p+".zipf", "%s.zipf: popularity exponent must be >= 0 (0 = uniform), got %v", p, pp.Zipf)
+	}
+	if pp.Tokens.Dist == "" && !v.has(p+".tokens") {
+		v.errf(p, "%s: missing required key \"tokens\" (system prompt length, e.g. tokens: 1024)", p)
+		return
+	}
+	v.dist(p+".tokens", &pp.Tokens, 1)
+}
+
+func (v *validator) agent(a *AgentSpec, p string) {
+	if a.Turns.Dist == "" && !v.has(p+".turns") {
+		v.errf(p, "%s: missing required key \"turns\" (turns per session, e.g. turns: 8)", p)
+	} else {
+		v.dist(p+".turns", &a.Turns, 1)
+	}
+	if a.SharedPrefix != nil {
+		v.dist(p+".shared_prefix", a.SharedPrefix, 1)
+	}
+	if a.Append.Dist == "" && !v.has(p+".append") {
+		v.errf(p, "%s: missing required key \"append\" (new tokens per turn, e.g. append: 800)", p)
+	} else {
+		v.dist(p+".append", &a.Append, 1)
+	}
+	v.optionalDist(p+".tool_s", &a.ToolS, 0, 0)
+	if sa := a.Subagents; sa != nil {
+		sp := p + ".subagents"
+		if sa.Probability < 0 || sa.Probability > 1 {
+			v.errf(sp+".probability", "%s.probability: must be in [0, 1], got %v", sp, sa.Probability)
+		}
+		v.optionalDist(sp+".count", &sa.Count, 1, 1)
+		v.optionalDist(sp+".turns", &sa.Turns, 1, 1)
+		if sa.SharedPrefix != nil {
+			v.dist(sp+".shared_prefix", sa.SharedPrefix, 1)
+		}
+		if sa.Task.Dist == "" && !v.has(sp+".task") {
+			v.errf(sp, "%s: missing required key \"task\" (tokens of the task handed to each sub-agent, e.g. task: 300)", sp)
+		} else {
+			v.dist(sp+".task", &sa.Task, 1)
+		}
+		for key, s := range map[string]*dist.Spec{"append": sa.Append, "output": sa.Output, "tool_s": sa.ToolS} {
+			if s != nil {
+				minV := 1.0
+				if key == "tool_s" {
+					minV = 0
+				}
+				v.dist(sp+"."+key, s, minV)
+			}
+		}
+		if sa.MaxDepth < 0 {
+			v.errf(sp+".max_depth", "%s.max_depth: must be >= 1, got %d", sp, sa.MaxDepth)
+		}
+		if sa.MaxDepth == 0 {
+			sa.MaxDepth = 1
+		}
+		if sa.MaxDepth > 4 {
+			v.errf(sp+".max_depth", "%s.max_depth: at most 4 levels of sub-agents, got %d", sp, sa.MaxDepth)
+		}
+	}
+}
+
+func (v *validator) slo(s *SLO, p string) {
+	for _, m := range []struct {
+		key string
+		pc  *Percentiles
+	}{{"ttft_ms", s.TTFTms}, {"tpot_ms", s.TPOTms}, {"e2e_ms", s.E2Ems}, {"queue_s", s.QueueS}, {"completion_s", s.CompletionS}} {
+		if m.pc == nil {
+			continue
+		}
+		mp := p + "." + m.key
+		vals := []struct {
+			key string
+			x   float64
+		}{{"p50", m.pc.P50}, {"p90", m.pc.P90}, {"p95", m.pc.P95}, {"p99", m.pc.P99}, {"p999", m.pc.P999}}
+		lastKey, last := "", 0.0
+		for _, q := range vals {
+			if q.x < 0 {
+				v.errf(mp+"."+q.key, "%s.%s: a latency target must be > 0, got %v", mp, q.key, q.x)
+				continue
+			}
+			if q.x == 0 {
+				continue
+			}
+			if q.x < last {
+				v.errf(mp+"."+q.key, "%s.%s: %v is below %s %v (a higher percentile cannot have a tighter target)", mp, q.key, q.x, lastKey, last)
+			}
+			lastKey, last = q.key, q.x
+		}
+		if last == 0 {
+			v.errf(mp, "%s: set at least one of p50, p90, p95, p99, p999", mp)
+		}
+	}
+}
+
+func (v *validator) pricing(pr *Pricing, p string) {
+	switch strings.ToUpper(pr.Currency) {
+	case "":
+		pr.Currency = "USD"
+	case "USD", "CNY":
+		pr.Currency = strings.ToUpper(pr.Currency)
+	default:
+		v.errf(p+".currency", "%s.currency: %q is not supported (USD or CNY)", p, pr.Currency)
+	}
+	if pr.CNYPerUSD == 0 {
+		pr.CNYPerUSD = 7.1 // CATALOG.md default exchange rate
+	}
+	nonNeg := func(key string, x float64) {
+		if x < 0 {
+			v.errf(p+"."+key, "%s.%s: a price must be >= 0, got %v", p, key, x)
+		}
+	}
+	nonNeg("cny_per_usd", pr.CNYPerUSD)
+	nonNeg("input_per_mtok", pr.InputPerMTok)
+	nonNeg("cached_input_per_mtok", pr.CachedInputPerMTok)
+	nonNeg("output_per_mtok", pr.OutputPerMTok)
+	nonNeg("per_task", pr.PerTask)
+	nonNeg("per_video_second", pr.PerVideoSecond)
+	prev := 0
+	for i, t := range pr.Tiers {
+		tp := fmt.Sprintf("%s.tiers[%d]", p, i)
+		nonNeg(fmt.Sprintf("tiers[%d].input_per_mtok", i), t.InputPerMTok)
+		nonNeg(fmt.Sprintf("tiers[%d].cached_input_per_mtok", i), t.CachedInputPerMTok)
+		nonNeg(fmt.Sprintf("tiers[%d].output_per_mtok", i), t.OutputPerMTok)
+		last := i == len(pr.Tiers)-1
+		switch {
+		case t.UpToTokens < 0:
+			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: must be > 0, got %d", tp, t.UpToTokens)
+		case t.UpToTokens == 0 && !last:
+			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: only the last tier may omit its upper bound", tp)
+		case t.UpToTokens != 0 && t.UpToTokens <= prev:
+			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: tiers must ascend (%d after %d)", tp, t.UpToTokens, prev)
+		}
+		prev = t.UpToTokens
+	}
+}
+
+func (v *validator) fleet(f *FleetDefaults) {
+	if f == nil {
+		return
+	}
+	if f.TP < 0 {
+		v.errf("fleet.tp", "fleet.tp: must be >= 1, got %d", f.TP)
+	}
+	for g, usd := range f.GPUHourUSD {
+		if usd < 0 || math.IsNaN(usd) {
+			v.errf("fleet.gpu_hour_usd."+g, "fleet.gpu_hour_usd.%s: price must be >= 0, got %v", g, usd)
+		}
+	}
+	if f.Video != nil {
+		if f.Video.SP < 0 {
+			v.errf("fleet.video.sp", "fleet.video.sp: must be >= 1, got %d", f.Video.SP)
+		}
+		if f.Video.Instances < 0 {
+			v.errf("fleet.video.instances", "fleet.video.instances: must be >= 0, got %d", f.Video.Instances)
+		}
+	}
+}

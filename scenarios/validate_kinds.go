@@ -1,0 +1,205 @@
+package scenarios
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// arrival checks a class's arrival process against its kind.
+func (v *validator) arrival(c *Class, p string) {
+	ap := p + ".arrival"
+	if c.Kind == KindTrace {
+		if c.Arrival.Process == "" && !v.has(ap) {
+			c.Arrival.Process = "trace"
+		}
+		if c.Arrival.Process != "trace" {
+			v.errf(ap, "%s: trace classes take their arrival times from the file (use arrival: {process: trace} or omit it)", ap)
+			return
+		}
+	} else {
+		if c.Arrival.Process == "" && !v.has(ap) {
+			v.errf(p, "%s: missing required key \"arrival\" (e.g. arrival: {process: poisson, rate: 5})", p)
+			return
+		}
+		if c.Arrival.Process == "trace" {
+			v.errf(ap+".process", "%s.process: only trace classes replay trace timestamps (use poisson, gamma, bursts, ... here)", ap)
+			return
+		}
+	}
+	if err := c.Arrival.Validate(); err != nil {
+		v.field(ap, err)
+		return
+	}
+	if c.Arrival.ThinkS != nil {
+		if _, err := c.Arrival.ThinkS.New(v.baseDir); err != nil {
+			v.field(ap+".think_s", err)
+		}
+	}
+}
+
+// resolutions are the named video resolutions (16:9 landscape).
+var resolutions = map[string][2]int{
+	"480p":  {832, 480}, // Wan2.1's 480p output size
+	"720p":  {1280, 720},
+	"1080p": {1920, 1080},
+}
+
+// parseResolution accepts WxH or a named resolution.
+func parseResolution(s string) (w, h int, err error) {
+	if r, ok := resolutions[strings.ToLower(s)]; ok {
+		return r[0], r[1], nil
+	}
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	if ok {
+		w, err1 := strconv.Atoi(ws)
+		h, err2 := strconv.Atoi(hs)
+		if err1 == nil && err2 == nil && w > 0 && h > 0 && w <= 16384 && h <= 16384 {
+			return w, h, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("resolution %q is not WIDTHxHEIGHT or one of 480p, 720p, 1080p", s)
+}
+
+func (v *validator) video(m *VideoMix, p string) {
+	single := m.VideoClip != (VideoClip{})
+	if single && len(m.Mix) > 0 {
+		v.errf(p+".mix", "%s: give either one clip spec (model, resolution, ...) or a mix, not both", p)
+		return
+	}
+	if !single && len(m.Mix) == 0 {
+		m.Mix = []VideoClip{{}}
+	}
+	if single {
+		m.Mix = []VideoClip{m.VideoClip}
+		m.VideoClip = VideoClip{}
+		v.clip(&m.Mix[0], p)
+		if m.Mix[0].Weight != 1 && v.has(p+".weight") {
+			v.errf(p+".weight", "%s.weight: weight only applies to entries of a mix", p)
+		}
+		m.Mix[0].Weight = 1
+		return
+	}
+	for i := range m.Mix {
+		v.clip(&m.Mix[i], fmt.Sprintf("%s.mix[%d]", p, i))
+	}
+}
+
+func (v *validator) clip(c *VideoClip, p string) {
+	if c.Weight < 0 {
+		v.errf(p+".weight", "%s.weight: must be > 0, got %v", p, c.Weight)
+	}
+	if c.Weight == 0 {
+		if v.has(p + ".weight") {
+			v.errf(p+".weight", "%s.weight: must be > 0 (remove the entry instead)", p)
+		}
+		c.Weight = 1
+	}
+	if c.Model == "" {
+		c.Model = "wan2.1-14b"
+	}
+	if c.Resolution == "" {
+		c.Resolution = "1280x720"
+	}
+	if w, h, err := parseResolution(c.Resolution); err != nil {
+		v.errf(p+".resolution", "%s.resolution: %v", p, err)
+	} else {
+		c.Resolution = fmt.Sprintf("%dx%d", w, h)
+	}
+	if c.Seconds == 0 && !v.has(p+".seconds") {
+		c.Seconds = 5
+	}
+	if c.Seconds <= 0 || c.Seconds > 600 {
+		v.errf(p+".seconds", "%s.seconds: clip length must be in (0, 600] seconds, got %v", p, c.Seconds)
+	}
+	if c.FPS == 0 && !v.has(p+".fps") {
+		c.FPS = 16
+	}
+	if c.FPS <= 0 || c.FPS > 240 {
+		v.errf(p+".fps", "%s.fps: must be in [1, 240], got %d", p, c.FPS)
+	}
+	if c.Steps == 0 && !v.has(p+".steps") {
+		c.Steps = 50
+	}
+	if c.Steps <= 0 || c.Steps > 1000 {
+		v.errf(p+".steps", "%s.steps: must be in [1, 1000], got %d", p, c.Steps)
+	}
+}
+
+// Spec returns the clip as a request's VideoSpec (resolution parsed).
+func (c VideoClip) Spec() VideoSpec {
+	w, h, _ := parseResolution(c.Resolution)
+	return VideoSpec{Model: c.Model, Width: w, Height: h, Seconds: c.Seconds, FPS: c.FPS, Steps: c.Steps}
+}
+
+// builtinTracePrefix marks a trace file embedded in the binary.
+const builtinTracePrefix = "builtin:"
+
+func (v *validator) trace(t *TraceSpec, p string) {
+	if t.File == "" {
+		v.errf(p, "%s: missing required key \"file\" (path relative to the scenario file, or builtin:traces/NAME)", p)
+	}
+	switch t.Format {
+	case "mooncake", "azure":
+	case "":
+		switch strings.ToLower(filepath.Ext(t.File)) {
+		case ".jsonl":
+			t.Format = "mooncake"
+		case ".csv":
+			t.Format = "azure"
+		default:
+			v.errf(p, "%s: missing key \"format\" (mooncake or azure)", p)
+		}
+	default:
+		hint := suggest(t.Format, []string{"mooncake", "azure"})
+		v.errf(p+".format", "%s.format: unknown trace format %q (%s)", p, t.Format, strings.Replace(hint, "valid keys", "valid formats", 1))
+	}
+	defaults := []struct {
+		key string
+		x   *float64
+	}{{"time_scale", &t.TimeScale}, {"rate_scale", &t.RateScale}}
+	for _, d := range defaults {
+		if *d.x == 0 && !v.has(p+"."+d.key) {
+			*d.x = 1
+		}
+		if *d.x <= 0 || *d.x > 1e6 {
+			v.errf(p+"."+d.key, "%s.%s: must be > 0 (1 = as recorded), got %v", p, d.key, *d.x)
+		}
+	}
+	if t.BlockTokens == 0 && !v.has(p+".block_tokens") {
+		t.BlockTokens = 512 // Mooncake's hash-id block size
+	}
+	if t.BlockTokens <= 0 {
+		v.errf(p+".block_tokens", "%s.block_tokens: must be > 0, got %d", p, t.BlockTokens)
+	}
+	if t.File == "" {
+		return
+	}
+	if err := statTrace(t.File, v.baseDir); err != nil {
+		v.errf(p+".file", "%s.file: %v", p, err)
+	}
+}
+
+// statTrace checks that a trace file exists without reading it.
+func statTrace(file, baseDir string) error {
+	if name, ok := strings.CutPrefix(file, builtinTracePrefix); ok {
+		if _, err := fs.Stat(builtinFS, "builtin/"+name); err != nil {
+			return fmt.Errorf("no embedded trace %q (embedded traces: %s)", name, strings.Join(builtinTraces(), ", "))
+		}
+		return nil
+	}
+	if _, err := os.Stat(resolvePath(file, baseDir)); err != nil {
+		return fmt.Errorf("cannot read trace file %s (paths are relative to the scenario file)", resolvePath(file, baseDir))
+	}
+	return nil
+}
+
+func resolvePath(file, baseDir string) string {
+	if filepath.IsAbs(file) || baseDir == "" {
+		return file
+	}
+	return filepath.Join(baseDir, file)
+}

@@ -72,8 +72,8 @@ func synthSummary(recs []Record) *Summary {
 		if s.Includes(r) && r.Class == "agent" && r.OK() {
 			s.AddITL("agent", 25_000_000, int64(r.OutputTokens-1))
 		}
-		s.Observe(r.Intended, "queue_len", float64(i%13))
-		s.Observe(r.Intended, "kv_usage", float64(i%100)/100)
+		s.Observe(r.Intended, "queue_len", float64(r.ID%13))
+		s.Observe(r.Intended, "kv_usage", float64(r.ID%100)/100)
 	}
 	return s
 }

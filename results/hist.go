@@ -132,12 +132,13 @@ func summarize(h *hdr.Histogram) *Percentiles {
 	if h == nil || h.TotalCount() == 0 {
 		return p
 	}
-	vals := h.ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9})
+	// One prefix-sum scan for all quantiles; p0 and p100 are Min and Max
+	// without Min()/Max()'s full iterator walks.
+	vals := h.ValueAtPercentilesSlice([]float64{0, 50, 90, 95, 99, 99.9, 100})
 	p.Count = h.TotalCount()
 	p.Mean = roundDec(h.Mean()/1000, 3)
-	p.Min = usToMs(h.Min())
-	p.P50, p.P90, p.P95, p.P99, p.P999 = usToMs(vals[0]), usToMs(vals[1]), usToMs(vals[2]), usToMs(vals[3]), usToMs(vals[4])
-	p.Max = usToMs(h.Max())
+	p.Min, p.Max = usToMs(vals[0]), usToMs(vals[6])
+	p.P50, p.P90, p.P95, p.P99, p.P999 = usToMs(vals[1]), usToMs(vals[2]), usToMs(vals[3]), usToMs(vals[4]), usToMs(vals[5])
 	return p
 }
 

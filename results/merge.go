@@ -36,7 +36,9 @@ func Merge(rs ...*Result) (*Result, error) {
 	}
 	classes := map[string]*classAcc{}
 	tl := newTimelineAcc()
-	start, end := first.Window.StartNs, first.Window.EndNs
+	// Shards that measured nothing have an empty window at 0; they must not
+	// stretch the union, unless every shard is empty.
+	start, end, haveWindow := first.Window.StartNs, first.Window.EndNs, false
 	seeds := []uint64{}
 	var cost *Cost
 	extra := map[string]any{}
@@ -59,7 +61,13 @@ func Merge(rs ...*Result) (*Result, error) {
 		if len(seeds) == 0 || seeds[len(seeds)-1] != r.Scenario.Seed {
 			seeds = append(seeds, r.Scenario.Seed)
 		}
-		start, end = min(start, r.Window.StartNs), max(end, r.Window.EndNs)
+		switch {
+		case r.Totals.Requests == 0:
+		case !haveWindow:
+			start, end, haveWindow = r.Window.StartNs, r.Window.EndNs, true
+		default:
+			start, end = min(start, r.Window.StartNs), max(end, r.Window.EndNs)
+		}
 		for k, v := range r.Extra {
 			if _, ok := extra[k]; !ok {
 				extra[k] = v

@@ -85,8 +85,14 @@ func TestReadFile(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
+	// A small seed: the fuzzer minimises every new input, which is slow on
+	// a full result file.
+	s := NewSummary(testClasses[:1], 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Sent: 1e6, FirstToken: 5e7, LastToken: 9e7, OutputTokens: 3, InputTokens: 8, CachedTokens: 2})
+	s.Add(&Record{Class: "chat", Kind: "chat", ErrorClass: "timeout"})
+	s.Observe(1e9, "q", 2)
 	var b bytes.Buffer
-	_ = WriteJSON(&b, synthSummary(synthRecords(40, 5)).Result(testMeta))
+	_ = WriteJSON(&b, s.Result(testMeta))
 	f.Add(b.Bytes())
 	f.Add([]byte(`{"schema":"fleetbench.result/v1","backend":"sim","totals":{},"timeline":{"interval_ns":3}}`))
 	f.Add([]byte(`{"schema":"fleetbench.result/v1","backend":"sim","totals":{},"classes":{"a":{"requests":1,"completed":1}},"histograms":{"a":{"ttft_ms":"HISTFAAAACl42pJpmSzMwMDAzAABMJqRgYFB3KPsBYP9B4jAYmEmQAAAAP//W+gE8g=="}}}`))

@@ -1,0 +1,121 @@
+package results
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// withoutGauges returns a copy of r's JSON with timeline gauges removed:
+// merged gauge means are rebuilt from rounded file values, so they are
+// compared approximately instead.
+func withoutGauges(t *testing.T, r *Result) string {
+	t.Helper()
+	c := *r
+	if r.Timeline != nil {
+		tl := *r.Timeline
+		tl.Gauges = nil
+		c.Timeline = &tl
+	}
+	return string(resultJSON(t, &c))
+}
+
+func TestMergeSplitEqualsUnsplit(t *testing.T) {
+	recs := synthRecords(900, 21)
+	whole := synthSummary(recs).Result(testMeta)
+	splits := map[string]func(i int) bool{
+		"interleaved": func(i int) bool { return i%2 == 0 },
+		"in time":     func(i int) bool { return i < 300 },
+		"one empty":   func(int) bool { return true },
+	}
+	for name, first := range splits {
+		t.Run(name, func(t *testing.T) {
+			var a, b []Record
+			for i, r := range recs {
+				if first(i) {
+					a = append(a, r)
+				} else {
+					b = append(b, r)
+				}
+			}
+			ra, rb := synthSummary(a).Result(testMeta), synthSummary(b).Result(testMeta)
+			// Through the file format, as `fleetbench merge` does.
+			da, err := Decode(bytes.NewReader(resultJSON(t, ra)), "a.json")
+			require.NoError(t, err)
+			db, err := Decode(bytes.NewReader(resultJSON(t, rb)), "b.json")
+			require.NoError(t, err)
+			m, err := Merge(db, da) // order does not matter
+			require.NoError(t, err)
+			require.Equal(t, withoutGauges(t, whole), withoutGauges(t, m))
+			for g, ws := range whole.Timeline.Gauges {
+				ms := m.Timeline.Gauges[g]
+				require.NotNil(t, ms, g)
+				require.Equal(t, ws.N, ms.N, g)
+				require.Equal(t, ws.Max, ms.Max, g)
+				require.InDeltaSlice(t, ws.Mean, ms.Mean, 1e-4, g)
+			}
+		})
+	}
+}
+
+func TestMergeIsIdempotentOnOne(t *testing.T) {
+	r := synthSummary(synthRecords(200, 22)).Result(testMeta)
+	m, err := Merge(r)
+	require.NoError(t, err)
+	require.Equal(t, string(resultJSON(t, r)), string(resultJSON(t, m)))
+}
+
+func TestMergeDoublesCounts(t *testing.T) {
+	r := synthSummary(synthRecords(200, 23)).Result(testMeta)
+	r.Cost = &Cost{GPUHours: 2, USD: 5, ByPool: map[string]*PoolCost{"prefill": {GPUHours: 1, USD: 2.5}}}
+	m, err := Merge(r, r)
+	require.NoError(t, err)
+	require.Equal(t, 2*r.Totals.Requests, m.Totals.Requests)
+	require.Equal(t, 2*r.Classes["chat"].TTFT.Count, m.Classes["chat"].TTFT.Count)
+	require.Equal(t, r.Classes["chat"].TTFT.P99, m.Classes["chat"].TTFT.P99)
+	require.InEpsilon(t, 2*r.Totals.GoodputRPS, m.Totals.GoodputRPS, 1e-5)
+	require.Equal(t, 4.0, m.Cost.GPUHours)
+	require.Equal(t, 5.0, m.Cost.ByPool["prefill"].USD)
+}
+
+func TestMergeRejectsIncompatible(t *testing.T) {
+	base := func() *Result { return synthSummary(synthRecords(120, 24)).Result(testMeta) }
+	tests := []struct {
+		name   string
+		change func(r *Result)
+		want   string
+	}{
+		{"backend", func(r *Result) { r.Backend = "endpoint" }, "backend"},
+		{"scenario", func(r *Result) { r.Scenario.Name = "other" }, "only shards of one scenario merge"},
+		{"hash", func(r *Result) { r.Scenario.Hash = "sha256:def" }, "only shards of one scenario merge"},
+		{"fleet", func(r *Result) { r.Fleet = map[string]any{"spec": "2P2D"} }, "different fleet"},
+		{"kind", func(r *Result) { r.Classes["chat"].Kind = "agent" }, `class "chat" is "agent" here`},
+		{"slo", func(r *Result) { r.Classes["chat"].SLO.Targets[0].Bound = 1 }, `class "chat" has a different SLO`},
+		{"schema", func(r *Result) { r.Schema = "x" }, "schema"},
+		{"histogram", func(r *Result) { r.Histograms["chat"]["ttft_ms"] = "AAAA" }, "histogram ttft_ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := base()
+			tc.change(r)
+			_, err := Merge(base(), r)
+			require.ErrorContains(t, err, tc.want)
+			require.ErrorContains(t, err, "result 2")
+		})
+	}
+	_, err := Merge()
+	require.Error(t, err)
+	_, err = Merge(nil)
+	require.Error(t, err)
+}
+
+func TestMergeDifferentSeedsRecorded(t *testing.T) {
+	a := synthSummary(synthRecords(100, 25)).Result(testMeta)
+	meta := testMeta
+	meta.Scenario.Seed = 43
+	b := synthSummary(synthRecords(100, 26)).Result(meta)
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{42, 43}, m.Extra["merged_seeds"])
+}

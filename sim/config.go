@@ -1,0 +1,138 @@
+// Package sim is a deterministic discrete-event simulator of LLM and
+// video-generation serving fleets: prefill/decode-disaggregated or
+// colocated pools of vLLM-like instances (continuous batching, chunked
+// prefill, paged KV blocks with a prefix cache, preemption by recompute),
+// routing policies, KV transfer links and video diffusion pools.
+//
+// The simulator is a pure function of (scenario, config, seed): virtual
+// time is an int64 count of nanoseconds, events are ordered by (time,
+// sequence number), every random choice comes from a stream derived from
+// the scenario seed, and nothing here reads the wall clock, sleeps, starts
+// goroutines or does I/O (records go to a caller-supplied sink).
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// Config describes the simulated fleet and its scheduler. Zero values take
+// the defaults documented on each field.
+type Config struct {
+	Fleet string // fleet notation, e.g. "4P8D", "12C", "4P:h200 8D:h20+8V"
+	Model string // model id from the catalog (sim/models)
+	GPU   string // default GPU type for pools that do not name one (default h100)
+	TP    int    // default tensor-parallel degree per instance (default 1)
+	DType string // "bf16" or "fp8" weights/compute (default bf16)
+
+	// Routing picks the instance for a new request in the colocated or
+	// prefill pool: round-robin, least-loaded, cache-aware (default) or
+	// session (agent session affinity, falling back to cache-aware).
+	Routing string
+	// DecodeRouting picks the decode instance in disaggregated mode:
+	// round-robin, least-loaded (default) or cache-aware (fewest blocks to
+	// transfer, traded against load).
+	DecodeRouting string
+	// PowerOfK is how many random instances the sampling policies look at
+	// (least-loaded, and the load candidates of cache-aware); default 4.
+	// Pools no larger than PowerOfK are scanned whole.
+	PowerOfK int
+
+	BlockTokens    int     // KV block size in tokens (default 16, as vLLM)
+	MaxBatchTokens int     // per-step token budget (default 8192)
+	MaxSeqs        int     // max running sequences per instance (default 256)
+	MemFraction    float64 // usable share of HBM (default 0.90)
+	MaxSpanSteps   int     // longest decode span simulated as one event (default 128)
+	// KVTokens overrides the per-instance KV capacity in tokens that the
+	// performance model derives from HBM (0 = derived).
+	KVTokens int64
+
+	// TierBlocks is the capacity, in KV blocks, of a second-tier cache
+	// shared by each LLM pool (Mooncake-style pooled DRAM/SSD); 0 = none.
+	TierBlocks int
+	// TierBandwidth is the tier's load bandwidth per instance in bytes/s
+	// (default 25e9, about one 200 Gb/s NIC).
+	TierBandwidth float64
+
+	// LinkBandwidth overrides the per-GPU NIC bandwidth (bytes/s) used for
+	// prefill→decode KV transfers; 0 = the GPU catalog value.
+	LinkBandwidth float64
+	// LinkLatency is the fixed setup latency of one KV transfer (default 20µs).
+	LinkLatency time.Duration
+
+	VideoModel string // diffusion model of the video pool (default: the request's own)
+	VideoGPU   string // GPU type of the video pool (default GPU)
+	VideoSP    int    // sequence-parallel GPUs per clip (default 1)
+
+	// SampleInterval is the timeline gauge sampling period in virtual time
+	// (default: 1s).
+	SampleInterval time.Duration
+
+	// Records, when set, receives every finished request's record.
+	Records func(*results.Record) error
+}
+
+func (c *Config) applyDefaults() {
+	if c.GPU == "" {
+		c.GPU = "h100"
+	}
+	if c.TP <= 0 {
+		c.TP = 1
+	}
+	if c.Routing == "" {
+		c.Routing = "cache-aware"
+	}
+	if c.DecodeRouting == "" {
+		c.DecodeRouting = "least-loaded"
+	}
+	if c.PowerOfK <= 0 {
+		c.PowerOfK = 4
+	}
+	if c.BlockTokens <= 0 {
+		c.BlockTokens = 16
+	}
+	if c.MaxBatchTokens <= 0 {
+		c.MaxBatchTokens = 8192
+	}
+	if c.MaxSeqs <= 0 {
+		c.MaxSeqs = 256
+	}
+	if c.MemFraction <= 0 {
+		c.MemFraction = 0.90
+	}
+	if c.MaxSpanSteps <= 0 {
+		c.MaxSpanSteps = 128
+	}
+	if c.TierBandwidth <= 0 {
+		c.TierBandwidth = 25e9
+	}
+	if c.LinkLatency <= 0 {
+		c.LinkLatency = 20 * time.Microsecond
+	}
+	if c.VideoSP <= 0 {
+		c.VideoSP = 1
+	}
+	if c.VideoGPU == "" {
+		c.VideoGPU = c.GPU
+	}
+	if c.SampleInterval <= 0 {
+		c.SampleInterval = time.Second
+	}
+}
+
+var routingPolicies = map[string]bool{"round-robin": true, "least-loaded": true, "cache-aware": true, "session": true}
+
+func (c *Config) validate() error {
+	if !routingPolicies[c.Routing] {
+		return fmt.Errorf("unknown routing policy %q (use round-robin, least-loaded, cache-aware or session)", c.Routing)
+	}
+	if !routingPolicies[c.DecodeRouting] || c.DecodeRouting == "session" {
+		return fmt.Errorf("unknown decode routing policy %q (use round-robin, least-loaded or cache-aware)", c.DecodeRouting)
+	}
+	if c.MaxBatchTokens <= c.MaxSeqs {
+		return fmt.Errorf("max batch tokens %d must exceed max sequences %d so every step has room for prefill", c.MaxBatchTokens, c.MaxSeqs)
+	}
+	return nil
+}

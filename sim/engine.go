@@ -1,0 +1,301 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/kvcache"
+)
+
+// Stats counts what the engine did, for benchmarks and reports.
+type Stats struct {
+	Events      uint64 // events popped from the queue
+	Steps       uint64 // simulated forward steps (a span of k steps counts k)
+	Spans       uint64 // step events (a span counts once)
+	Requests    uint64 // requests completed or failed
+	Preemptions uint64
+	Transfers   uint64
+	EndNs       int64 // virtual time of the last event
+}
+
+// ConfigError is a simulation that cannot start because its fleet,
+// model or options are wrong (the CLI exits 2 on it).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// engine holds one simulation's mutable state.
+type engine struct {
+	cfg     Config
+	sc      *scenarios.Scenario
+	fleet   *fleet
+	q       eventQueue
+	now     int64
+	rng     *rand.Rand
+	summary *results.Summary
+	stats   Stats
+	err     error // first sink error; stops the run
+
+	wl      Source
+	nextArr *scenarios.Request
+
+	admitCounter uint64
+	hashBuf      []uint64
+	classIndex   map[string]int
+	classNames   []string
+	sampling     bool
+	seedV        uint64
+}
+
+// Source is a stream of top-level requests in nondecreasing arrival
+// order; *scenarios.Workload is the usual one, tests feed hand-made ones.
+type Source interface {
+	Next() (*scenarios.Request, bool)
+	Err() error
+	Close() error
+}
+
+// Run simulates the scenario on the configured fleet and returns the
+// result. wo overrides the scenario's seed, length and rate.
+func Run(sc *scenarios.Scenario, cfg Config, wo scenarios.WorkloadOptions) (*results.Result, Stats, error) {
+	seed := sc.Seed
+	if wo.Seed != nil {
+		seed = *wo.Seed
+	}
+	if err := preflight(sc, cfg); err != nil {
+		return nil, Stats{}, &ConfigError{Err: err}
+	}
+	wl, err := sc.NewWorkload(wo)
+	if err != nil {
+		return nil, Stats{}, &ConfigError{Err: err}
+	}
+	return RunSource(sc, wl, seed, cfg)
+}
+
+// preflight checks the fleet before the workload is opened.
+func preflight(sc *scenarios.Scenario, cfg Config) error {
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	_, err := buildFleet(cfg, sc)
+	return err
+}
+
+// RunSource simulates requests from src; sc supplies the classes (names,
+// kinds, SLOs) and the warm-up. It closes src.
+func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*results.Result, Stats, error) {
+	defer src.Close()
+	e, err := newEngine(sc, src, seed, cfg)
+	if err != nil {
+		return nil, Stats{}, &ConfigError{Err: err}
+	}
+	e.loop()
+	if e.err == nil {
+		e.err = e.wl.Err()
+	}
+	res := e.result()
+	return res, e.stats, e.err
+}
+
+func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*engine, error) {
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	fl, err := buildFleet(cfg, sc)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{
+		cfg:        cfg,
+		sc:         sc,
+		fleet:      fl,
+		rng:        rand.New(rand.NewPCG(seed, 0x5eed_f1ee7)),
+		wl:         wl,
+		classIndex: map[string]int{},
+		seedV:      seed,
+	}
+	infos := make([]results.ClassInfo, len(sc.Classes))
+	for i, c := range sc.Classes {
+		infos[i] = classInfo(c)
+		e.classIndex[c.Name] = i
+		e.classNames = append(e.classNames, c.Name)
+	}
+	e.summary = results.NewSummary(infos, int64(sc.Warmup))
+	fl.attach(e)
+	return e, nil
+}
+
+// loop runs events and workload arrivals in time order until both are
+// exhausted. Events at the same instant as an arrival run first.
+func (e *engine) loop() {
+	e.pullArrival()
+	e.q.push(event{at: 0, kind: evSample})
+	e.sampling = true
+	for e.err == nil {
+		t, ok := e.q.peekTime()
+		if e.nextArr != nil && (!ok || e.nextArr.Arrival < t) {
+			r := e.nextArr
+			e.pullArrival()
+			e.advance(r.Arrival)
+			e.arrive(r)
+			continue
+		}
+		if !ok {
+			break
+		}
+		ev := e.q.pop()
+		e.stats.Events++
+		e.advance(ev.at)
+		switch ev.kind {
+		case evArrival:
+			e.arriveSeq(ev.s)
+		case evStep:
+			in := e.fleet.instances[ev.idx]
+			if ev.gen == in.gen {
+				in.stepDone(e)
+			}
+		case evTransfer:
+			l := e.fleet.links[ev.idx]
+			if ev.gen == l.gen {
+				l.fire(e)
+			}
+		case evVideoDone:
+			e.fleet.video.done(e, ev.idx, ev.s)
+		case evSample:
+			e.sample()
+		}
+	}
+}
+
+func (e *engine) advance(t int64) {
+	if t < e.now {
+		panic(fmt.Sprintf("sim: time went backwards: %d < %d", t, e.now)) // an engine bug, never input
+	}
+	e.now = t
+	e.stats.EndNs = t
+}
+
+func (e *engine) pullArrival() {
+	r, ok := e.wl.Next()
+	if !ok {
+		e.nextArr = nil
+		return
+	}
+	e.nextArr = r
+}
+
+// arrive turns a workload request into an in-flight sequence.
+func (e *engine) arrive(r *scenarios.Request) {
+	e.arriveSeq(e.newSeq(r))
+}
+
+func (e *engine) newSeq(r *scenarios.Request) *seqState {
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
+	s.rec = results.Record{
+		ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
+		Intended: r.Arrival, Sent: r.Arrival, InputTokens: r.InputTokens, TaskStart: r.TaskStart,
+	}
+	if r.Video == nil {
+		s.hashes = kvcache.HashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
+		s.prefillTarget = r.InputTokens
+	}
+	return s
+}
+
+func (e *engine) arriveSeq(s *seqState) {
+	if s.req.Video != nil {
+		e.fleet.video.submit(e, s)
+		return
+	}
+	e.fleet.route(e, s)
+}
+
+// finish completes (or fails) a sequence: closes its record, feeds the
+// summary and the sink, and schedules the task's follow-up requests.
+// The caller releases the sequence's KV afterwards.
+func (e *engine) finish(s *seqState, errClass string) {
+	r := s.req
+	s.rec.LastToken = e.now
+	s.rec.OutputTokens = s.generated
+	if errClass != "" {
+		s.rec.ErrorClass = errClass
+	}
+	if r.Task != nil {
+		out := s.generated
+		if errClass != "" {
+			out = 0
+		}
+		next, done := r.Task.Complete(r, e.now, out)
+		s.rec.TaskDone = done
+		for _, nr := range next {
+			ns := e.newSeq(nr)
+			if nr.TaskID == r.TaskID && s.kv != nil && errClass == "" {
+				// The continuation's prompt starts with this request's prompt
+				// and output, so the KV computed here is its prefix: make the
+				// complete blocks hittable before releasing them (vLLM hashes
+				// generated-token blocks too).
+				computed := r.InputTokens + s.generated - 1
+				n := min(computed/e.cfg.BlockTokens, len(ns.hashes))
+				if n > len(s.hashes) && s.inst != nil {
+					s.inst.cache.Publish(s.kv, ns.hashes[:n])
+				}
+			}
+			e.q.push(event{at: max(nr.Arrival, e.now), kind: evArrival, s: ns})
+		}
+	} else {
+		s.rec.TaskDone = true
+	}
+	if s.rec.TaskDone && r.Task != nil && e.fleet.entry != nil {
+		e.fleet.entry.router.forget(r.TaskID)
+	}
+	e.stats.Requests++
+	e.summary.Add(&s.rec)
+	if e.cfg.Records != nil && e.err == nil {
+		if err := e.cfg.Records(&s.rec); err != nil {
+			e.err = fmt.Errorf("writing records: %w", err)
+		}
+	}
+}
+
+// sample records fleet-wide gauges on the timeline, then reschedules
+// itself while anything remains to simulate.
+func (e *engine) sample() {
+	var waiting, running, used, capacity int
+	for _, in := range e.fleet.instances {
+		waiting += in.waiting.len()
+		running += len(in.running)
+		used += in.cache.Used()
+		capacity += in.cache.Capacity()
+	}
+	e.summary.Observe(e.now, "waiting", float64(waiting))
+	e.summary.Observe(e.now, "running", float64(running))
+	if capacity > 0 {
+		e.summary.Observe(e.now, "kv_usage", float64(used)/float64(capacity))
+	}
+	if v := e.fleet.video; v != nil {
+		e.summary.Observe(e.now, "video_queue", float64(v.queue.len()))
+	}
+	if e.q.Len() > 0 || e.nextArr != nil {
+		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})
+	}
+}
+
+func (e *engine) result() *results.Result {
+	return e.summary.Result(results.Meta{
+		Backend:  "sim",
+		Scenario: results.ScenarioInfo{Name: e.sc.Name, Seed: e.seed(), Hash: e.sc.Hash()},
+		Fleet:    e.fleet.describe(),
+		Extra: map[string]any{
+			"events": e.stats.Events, "steps": e.stats.Steps, "spans": e.stats.Spans,
+			"preemptions": e.stats.Preemptions, "transfers": e.stats.Transfers,
+			"virtual_end_s": float64(e.stats.EndNs) / 1e9,
+		},
+	})
+}
+
+func (e *engine) seed() uint64 { return e.seedV }

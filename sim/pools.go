@@ -1,0 +1,267 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/kvcache"
+	"github.com/fleetbench/fleetbench/sim/models"
+	"github.com/fleetbench/fleetbench/sim/perf"
+)
+
+// pool is a group of identical instances with one role.
+type pool struct {
+	spec   PoolSpec
+	gpu    gpu.Spec
+	model  *perf.Model
+	insts  []*instance
+	router *router
+	index  *kvcache.Index // prefix index for cache-aware routing, or nil
+	tier   *kvcache.Tier
+}
+
+// fleet is the whole simulated deployment.
+type fleet struct {
+	cfg       Config
+	modelID   string
+	spec      FleetSpec
+	pools     []*pool
+	instances []*instance
+	entry     *pool // colocated or prefill pool: where requests arrive
+	decode    *pool // decode pool in disaggregated mode
+	links     []*link
+	video     *videoPool
+}
+
+// buildFleet checks the configuration against the catalogs and the
+// scenario and builds every pool. Errors say what to change.
+func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
+	spec, err := ParseFleet(cfg.Fleet)
+	if err != nil {
+		return nil, err
+	}
+	f := &fleet{cfg: cfg, spec: spec, modelID: cfg.Model}
+	var needLLM, needVideo bool
+	for _, c := range sc.Classes {
+		if c.Kind == scenarios.KindVideo {
+			needVideo = true
+		} else {
+			needLLM = true
+		}
+	}
+	var llmPools []PoolSpec
+	for _, ps := range spec.Pools {
+		if ps.Role == RoleVideo {
+			if f.video != nil {
+				return nil, fmt.Errorf("fleet %q has more than one video pool; merge them into one V term", cfg.Fleet)
+			}
+			g := cfg.VideoGPU
+			if ps.GPU != "" {
+				g = ps.GPU
+			}
+			sp := cfg.VideoSP
+			if ps.TP > 0 {
+				sp = ps.TP
+			}
+			vp, err := newVideoPool(ps.Count, g, sp, cfg.VideoModel)
+			if err != nil {
+				return nil, err
+			}
+			f.video = vp
+			continue
+		}
+		llmPools = append(llmPools, ps)
+	}
+	if needLLM && len(llmPools) == 0 {
+		return nil, fmt.Errorf("scenario %q has LLM classes but fleet %q has no LLM pool (add e.g. \"4P8D\" or \"8C\")", sc.Name, cfg.Fleet)
+	}
+	if needVideo && f.video == nil {
+		return nil, fmt.Errorf("scenario %q has video classes but fleet %q has no video pool (add e.g. \"+8V\")", sc.Name, cfg.Fleet)
+	}
+	if len(llmPools) > 0 {
+		if cfg.Model == "" {
+			return nil, fmt.Errorf("no model given for the LLM pools (use --model, e.g. llama-3.1-8b; known: %v)", models.IDs())
+		}
+		m, err := models.Lookup(cfg.Model)
+		if err != nil {
+			return nil, err
+		}
+		for _, ps := range llmPools {
+			p, err := f.newPool(ps, m)
+			if err != nil {
+				return nil, err
+			}
+			switch ps.Role {
+			case RoleColocated, RolePrefill:
+				if f.entry != nil {
+					return nil, fmt.Errorf("fleet %q has more than one %s pool; this simulator supports one", cfg.Fleet, ps.Role)
+				}
+				f.entry = p
+			case RoleDecode:
+				if f.decode != nil {
+					return nil, fmt.Errorf("fleet %q has more than one decode pool; this simulator supports one", cfg.Fleet)
+				}
+				f.decode = p
+			}
+		}
+	}
+	if f.entry != nil {
+		f.entry.router = newRouter(cfg.Routing, f.entry, cfg)
+	}
+	if f.decode != nil {
+		f.decode.router = newRouter(cfg.DecodeRouting, f.decode, cfg)
+		for _, in := range f.decode.insts {
+			bw := cfg.LinkBandwidth
+			if bw <= 0 {
+				bw = f.decode.gpu.NICBandwidth
+			}
+			l := &link{idx: int32(len(f.links)), bw: bw * float64(f.decode.model.GPUs()), latency: int64(cfg.LinkLatency)}
+			f.links = append(f.links, l)
+			in.link = l
+		}
+	}
+	return f, nil
+}
+
+func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
+	gid := f.cfg.GPU
+	if ps.GPU != "" {
+		gid = ps.GPU
+	}
+	g, err := gpu.Lookup(gid)
+	if err != nil {
+		return nil, err
+	}
+	tp := f.cfg.TP
+	if ps.TP > 0 {
+		tp = ps.TP
+	}
+	pm, err := perf.New(m, g, perf.Config{TP: tp, DType: f.cfg.DType, MemFraction: f.cfg.MemFraction})
+	if err != nil {
+		return nil, fmt.Errorf("%s pool: %w", ps.Role, err)
+	}
+	kvTokens := pm.KVCapacityTokens()
+	if f.cfg.KVTokens > 0 {
+		kvTokens = f.cfg.KVTokens
+	}
+	blocks := int(kvTokens / int64(f.cfg.BlockTokens))
+	if blocks < 1 {
+		return nil, fmt.Errorf("%s pool: %s at TP%d on %s leaves no room for KV cache; raise TP or use a larger GPU", ps.Role, m.ID, tp, g.ID)
+	}
+	p := &pool{spec: ps, gpu: g, model: pm}
+	p.spec.GPU, p.spec.TP = g.ID, tp
+	if f.cfg.TierBlocks > 0 {
+		p.tier = kvcache.NewTier(f.cfg.TierBlocks)
+	}
+	needIndex := ps.Role != RoleDecode && (f.cfg.Routing == "cache-aware" || f.cfg.Routing == "session") ||
+		ps.Role == RoleDecode && f.cfg.DecodeRouting == "cache-aware"
+	if needIndex {
+		p.index = kvcache.NewIndex()
+	}
+	for i := 0; i < ps.Count; i++ {
+		in := &instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens)}
+		if p.tier != nil {
+			in.cache.SetTier(p.tier)
+		}
+		if p.index != nil {
+			idx, x := in.idx, p.index
+			in.cache.SetHooks(func(h uint64) { x.Add(h, idx) }, func(h uint64) { x.Remove(h, idx) })
+		}
+		p.insts = append(p.insts, in)
+		f.instances = append(f.instances, in)
+	}
+	f.pools = append(f.pools, p)
+	return p, nil
+}
+
+// attach lets pools size per-class scratch space once the engine exists.
+func (f *fleet) attach(e *engine) {
+	for _, in := range f.instances {
+		in.classCount = make([]int64, len(e.classNames))
+	}
+}
+
+// route sends a new LLM request to an instance of the entry pool.
+func (f *fleet) route(e *engine, s *seqState) {
+	in := f.entry.router.pick(e, s)
+	in.enqueue(e, s)
+}
+
+// handOff moves a prefilled sequence from prefill instance p towards a
+// decode instance: the decode side reserves KV first (backpressure: the
+// prefill side keeps its KV pinned meanwhile), then the link moves only the
+// blocks the decode instance does not already hold.
+func (f *fleet) handOff(e *engine, p *instance, s *seqState) {
+	s.prefillInst, s.prefillKV, s.kv = p, s.kv, nil
+	d := f.decode.router.pick(e, s)
+	if d.cache.BlocksFor(s.prefillTarget) > d.cache.Capacity() {
+		// The decode instance could never hold this context.
+		p.cache.Release(s.prefillKV)
+		s.prefillInst, s.prefillKV = nil, nil
+		e.finish(s, "too_long")
+		return
+	}
+	d.incoming++
+	if d.xfers.len() > 0 || !f.startTransfer(e, d, s) {
+		d.xfers.pushBack(s)
+	}
+}
+
+// startTransfer admits s's prompt KV on decode instance d and starts the
+// transfer; false when d has no room yet.
+func (f *fleet) startTransfer(e *engine, d *instance, s *seqState) bool {
+	adm, ok := d.cache.Admit(s.hashes, s.prefillTarget)
+	if !ok {
+		return false
+	}
+	s.kv = adm.Seq
+	have := min((adm.HitBlocks+adm.TierBlocks)*e.cfg.BlockTokens, s.prefillTarget)
+	bytes := float64(s.prefillTarget-have) * float64(d.model.KVBytesPerToken())
+	s.xferStart = e.now
+	e.stats.Transfers++
+	d.link.add(e, s, bytes)
+	return true
+}
+
+// transferDone lands s on its decode instance.
+func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
+	p := s.prefillInst
+	p.cache.Release(s.prefillKV)
+	s.prefillInst, s.prefillKV = nil, nil
+	if !p.busy {
+		p.schedule(e)
+	}
+	d.incoming--
+	n := min(s.prefillTarget/e.cfg.BlockTokens, len(s.hashes))
+	if n > 0 {
+		d.cache.Publish(s.kv, s.hashes[:n])
+	}
+	s.inst = d
+	d.running = append(d.running, s)
+	d.kick(e)
+}
+
+// describe is the fleet section of the result file.
+func (f *fleet) describe() map[string]any {
+	var pools []map[string]any
+	gpus := 0
+	for _, p := range f.pools {
+		n := p.spec.Count * p.model.GPUs()
+		gpus += n
+		pools = append(pools, map[string]any{
+			"role": p.spec.Role.String(), "instances": p.spec.Count, "gpu": p.gpu.ID, "tp": p.model.GPUs(),
+			"gpus": n, "kv_capacity_tokens": int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens), "usd_per_gpu_hour": p.gpu.USDPerHour,
+		})
+	}
+	if v := f.video; v != nil {
+		n := len(v.insts) * v.sp
+		gpus += n
+		pools = append(pools, map[string]any{"role": "video", "instances": len(v.insts), "gpu": v.gpu.ID, "sp": v.sp, "gpus": n, "usd_per_gpu_hour": v.gpu.USDPerHour})
+	}
+	return map[string]any{
+		"spec": f.spec.String(), "mode": f.spec.Mode(), "model": f.modelID, "gpus": gpus, "pools": pools,
+		"routing": f.cfg.Routing, "decode_routing": f.cfg.DecodeRouting, "block_tokens": f.cfg.BlockTokens,
+		"max_batch_tokens": f.cfg.MaxBatchTokens, "max_seqs": f.cfg.MaxSeqs,
+	}
+}

@@ -1,0 +1,64 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// ConfigFromScenario returns the scenario's default fleet as a Config;
+// command-line flags override its fields afterwards.
+func ConfigFromScenario(sc *scenarios.Scenario) Config {
+	var c Config
+	fd := sc.Fleet
+	if fd == nil {
+		return c
+	}
+	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model, fd.GPU, fd.TP, fd.Routing
+	if v := fd.Video; v != nil {
+		c.VideoModel, c.VideoGPU, c.VideoSP = v.Model, v.GPU, v.SP
+		if v.Instances > 0 {
+			spec, err := ParseFleet(c.Fleet)
+			hasVideo := false
+			for _, p := range spec.Pools {
+				hasVideo = hasVideo || p.Role == RoleVideo
+			}
+			if err == nil && !hasVideo {
+				c.Fleet = fmt.Sprintf("%s+%dV", c.Fleet, v.Instances*max(v.SP, 1))
+			}
+		}
+	}
+	return c
+}
+
+// classInfo maps a scenario class to what the summary needs.
+func classInfo(c scenarios.Class) results.ClassInfo {
+	return results.ClassInfo{
+		Name: c.Name,
+		Kind: string(c.Kind),
+		SLO: results.SLO{
+			TTFTMs:      pctMap(c.SLO.TTFTms),
+			TPOTMs:      pctMap(c.SLO.TPOTms),
+			E2EMs:       pctMap(c.SLO.E2Ems),
+			QueueS:      pctMap(c.SLO.QueueS),
+			CompletionS: pctMap(c.SLO.CompletionS),
+		},
+	}
+}
+
+func pctMap(p *scenarios.Percentiles) map[string]float64 {
+	if p == nil {
+		return nil
+	}
+	m := map[string]float64{}
+	for k, v := range map[string]float64{"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99, "p999": p.P999} {
+		if v > 0 {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}

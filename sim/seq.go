@@ -1,0 +1,41 @@
+package sim
+
+import (
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/kvcache"
+)
+
+// seqState is the simulator's view of one request while it is in flight.
+type seqState struct {
+	req    *scenarios.Request
+	rec    results.Record
+	hashes []uint64 // chain hashes of the prompt's complete KV blocks
+
+	inst *instance    // instance that currently holds the sequence
+	kv   *kvcache.Seq // block table on inst
+
+	// Disaggregated mode: the prefill instance keeps its KV pinned until the
+	// transfer to the decode instance completes.
+	prefillInst *instance
+	prefillKV   *kvcache.Seq
+	xferBytes   float64 // bytes still to move
+	xferStart   int64
+
+	prefillTarget int // tokens whose KV must be computed before decoding
+	computed      int // tokens whose KV exists (including cache hits)
+	chunk         int // prefill tokens scheduled in the current step
+	generated     int // output tokens emitted so far
+	target        int // output tokens requested (at least 1)
+	lastTok       int64
+	started       bool // first prefill step has begun (queue time recorded)
+	admitSeq      uint64
+	classIdx      int
+}
+
+func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }
+
+// kvTokens is how many tokens of KV the sequence needs for its next decode
+// step: the prompt, plus every emitted token (the newest one's KV is
+// written by the step that consumes it).
+func (s *seqState) kvTokens() int { return s.req.InputTokens + s.generated }

@@ -15,9 +15,9 @@ type instance struct {
 	cache *kvcache.Cache
 	link  *link // inbound KV link (decode instances in disaggregated mode)
 
-	waiting deque        // not yet admitted (no KV blocks)
-	running []*seqState  // admitted, in admission order: prefilling or decoding
-	xfers   deque        // decode side: waiting for KV space to start a transfer
+	waiting  deque       // not yet admitted (no KV blocks)
+	running  []*seqState // admitted, in admission order: prefilling or decoding
+	xfers    deque       // decode side: waiting for KV space to start a transfer
 	incoming int         // transfers in flight towards this instance
 
 	busy      bool

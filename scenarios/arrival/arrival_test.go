@@ -120,7 +120,9 @@ func drain(t testing.TB, p Process, n int, until float64) []float64 {
 		if !ok {
 			break
 		}
-		require.GreaterOrEqual(t, ns, last, "arrival %d went back in time", len(out))
+		if ns < last { // plain compare: testify per arrival would dominate the run time
+			t.Fatalf("arrival %d at %d ns went back in time from %d ns", len(out), ns, last)
+		}
 		last = ns
 		if float64(ns)/1e9 > until {
 			break
@@ -173,7 +175,9 @@ func TestHomogeneousRates(t *testing.T) {
 			if tc.cv == 0 {
 				// Every gap is 1/rate up to the nanosecond rounding of each end.
 				for i := 1; i < n; i++ {
-					require.InDelta(t, 1/tc.rate, ts[i]-ts[i-1], 1.01e-9, "gap %d", i)
+					if g := ts[i] - ts[i-1]; math.Abs(g-1/tc.rate) > 1.01e-9 {
+						t.Fatalf("gap %d is %v s, want %v s", i, g, 1/tc.rate)
+					}
 				}
 				return
 			}
@@ -209,14 +213,14 @@ func TestWindowCounts(t *testing.T) {
 		horizon float64
 		windows int
 	}{
-		{"bursts periodic", Spec{Process: "bursts", Rate: 5, BurstRate: 200, BurstS: 60, PeriodS: 900, FirstS: 120}, 1, 9000, 50},
+		{"bursts periodic", Spec{Process: "bursts", Rate: 5, BurstRate: 200, BurstS: 60, PeriodS: 900, FirstS: 120}, 2, 9000, 50},
 		{"onoff listed", Spec{Process: "onoff", BurstRate: 100, BurstS: 60, AtS: []float64{0, 300, 1200, 1260}}, 1, 1500, 50},
 		{"sine", Spec{Process: "sine", Rate: 20, Amplitude: 0.8, PeriodS: 3600, PhaseS: 600}, 1, 7200, 48},
 		{"sine full amplitude", Spec{Process: "sine", Rate: 20, Amplitude: 1, PeriodS: 1000}, 2, 5000, 50},
 		{"ramp up", Spec{Process: "ramp", Rate: 1, ToRate: 100, OverS: 1000}, 1, 1500, 50},
-		{"ramp down", Spec{Process: "ramp", Rate: 100, ToRate: 10, OverS: 1000}, 1, 1500, 50},
+		{"ramp down", Spec{Process: "ramp", Rate: 100, ToRate: 10, OverS: 1000}, 1.5, 1500, 50},
 		{"ramp to zero", Spec{Process: "ramp", Rate: 100, OverS: 1000}, 1, 1500, 50},
-		{"schedule", Spec{Process: "schedule", Steps: []Step{{100, 5}, {300, 50}, {310, 0}, {700, 20}}}, 1, 1000, 50},
+		{"schedule", Spec{Process: "schedule", Steps: []Step{{100, 5}, {300, 50}, {310, 0}, {700, 20}}}, 3, 1000, 50},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

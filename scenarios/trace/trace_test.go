@@ -85,7 +85,7 @@ func TestAzureSlice(t *testing.T) {
 	require.Len(t, es, 1000)
 	require.Equal(t, Entry{Time: 0, Input: 374, Output: 44, Line: 2}, es[0])
 	require.Equal(t, Entry{Time: 129_012_474_000, Input: 1033, Output: 420, Line: 501}, es[499]) // 18:17:55.6930640
-	require.Equal(t, Entry{Time: 216_027_393_000, Input: 309, Output: 18, Line: 1001}, es[999]) // 18:19:22.7079830
+	require.Equal(t, Entry{Time: 216_027_393_000, Input: 309, Output: 18, Line: 1001}, es[999])  // 18:19:22.7079830
 	var in, out int
 	for i, e := range es {
 		in += e.Input

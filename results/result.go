@@ -159,7 +159,11 @@ func build(backend string, sc ScenarioInfo, fleet any, extra map[string]any, win
 	for _, n := range names {
 		c := classes[n]
 		r.Classes[n] = c.result(win, true)
-		total.mergeFrom(c)
+		if c.queueKnown() {
+			total.mergeFrom(c)
+		} else {
+			total.mergeFromSkipping(c, mQueue)
+		}
 		kinds[c.info.Kind] = true
 		enc := map[string]string{}
 		for m, h := range c.hists {
@@ -229,6 +233,9 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	out.E2E = keep(mE2E, true)
 	out.E2EIntended = keep(mE2EIntended, false)
 	out.Queue = keep(mQueue, video)
+	if !c.queueKnown() && !video {
+		out.Queue = nil
+	}
 	out.ScheduleDelay = keep(mScheduleDelay, false)
 	out.TaskE2E = keep(mTaskE2E, false)
 	if c.input > 0 {

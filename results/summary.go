@@ -178,8 +178,21 @@ func (c *classAcc) record(m metric, ns, count int64) {
 	_ = h.RecordValues(nsToUs(ns), count)
 }
 
+// queueKnown reports whether the class's queue histogram means anything:
+// backends that cannot see queueing leave QueueNs 0, and an all-zero queue
+// distribution outside video classes says "unknown", not "no wait".
+func (c *classAcc) queueKnown() bool {
+	h := c.hists[mQueue]
+	return c.info.Kind == "video" || (h != nil && h.TotalCount() > 0 && h.Max() > 0)
+}
+
 // mergeFrom adds o's counters and histograms into c.
 func (c *classAcc) mergeFrom(o *classAcc) {
+	c.mergeFromSkipping(o, -1)
+}
+
+// mergeFromSkipping is mergeFrom leaving out histogram skip (-1: none).
+func (c *classAcc) mergeFromSkipping(o *classAcc, skip metric) {
 	c.requests += o.requests
 	c.completed += o.completed
 	c.errors += o.errors
@@ -195,7 +208,7 @@ func (c *classAcc) mergeFrom(o *classAcc) {
 	c.videoSeconds += o.videoSeconds
 	c.preemptions += o.preemptions
 	for m, h := range o.hists {
-		if h == nil || h.TotalCount() == 0 {
+		if h == nil || h.TotalCount() == 0 || metric(m) == skip {
 			continue
 		}
 		if c.hists[m] == nil {

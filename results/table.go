@@ -41,7 +41,11 @@ func RenderTable(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f\n", r.Cost.GPUHours, r.Cost.USD)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// Labels are padded to one width so that the right-aligned first column
+	// reads left-aligned.
+	const labelWidth = 24
 	row := func(label string, f func(c *ClassResult) string) {
+		label = fmt.Sprintf("%-*s", labelWidth, label)
 		cells := make([]string, len(cols))
 		any := false
 		for i, c := range cols {
@@ -53,7 +57,7 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t\n", label, strings.Join(cells, "\t"))
 	}
-	fmt.Fprintf(tw, "metric\t%s\ttotal\t\n", strings.Join(names, "\t"))
+	fmt.Fprintf(tw, "%-*s\t%s\ttotal\t\n", labelWidth, "metric", strings.Join(names, "\t"))
 	row("kind", func(c *ClassResult) string { return orDash(c.Kind) })
 	row("requests", func(c *ClassResult) string { return itoa(c.Requests) })
 	row("completed", func(c *ClassResult) string { return itoa(c.Completed) })

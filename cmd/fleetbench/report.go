@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+func init() {
+	register(newReportCmd)
+	register(newMergeCmd)
+}
+
+func newReportCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "report FILE",
+		Short: "Print a result file as a table (or normalized JSON)",
+		Long: `report reads a result file written by "fleetbench sim", "run", "sweep" or
+"merge" (schema fleetbench.result/v1) and prints one column per workload class
+plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
+counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict.`,
+		Example: "  fleetbench report out.json\n  fleetbench report out.json --format json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReport(cmd.OutOrStdout(), args[0], format)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+// runReport prints the result file at path in format.
+func runReport(out io.Writer, path, format string) error {
+	if format != "table" && format != "json" {
+		return usageErr(fmt.Errorf("--format %q: want table or json", format))
+	}
+	r, err := readResult(path)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		err = results.WriteJSON(out, r)
+	} else {
+		err = results.RenderTable(out, r)
+	}
+	if err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
+// readResult reads a result file; a missing or invalid file is bad input.
+func readResult(path string) (*results.Result, error) {
+	r, err := results.ReadFile(path)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return r, nil
+}
+
+func newMergeCmd() *cobra.Command {
+	var out string
+	var table bool
+	cmd := &cobra.Command{
+		Use:   "merge FILE FILE... -o OUT",
+		Short: "Merge result files of shards of one scenario into one, losslessly",
+		Long: `merge combines result files from shards of one scenario (several hosts,
+seeds or time slices): histograms merge bucket for bucket, counts add, the
+windows are united and every percentile and rate is recomputed. Files from
+different scenarios, backends or fleets are refused. OUT "-" writes to stdout.`,
+		Example: "  fleetbench merge host1.json host2.json -o all.json",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMerge(cmd.OutOrStdout(), args, out, table)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the merged result to this file (\"-\" for stdout); required")
+	cmd.Flags().BoolVar(&table, "table", false, "also print the merged result as a table on stdout")
+	return cmd
+}
+
+// runMerge merges the result files in paths into outPath.
+func runMerge(stdout io.Writer, paths []string, outPath string, table bool) error {
+	if outPath == "" {
+		return usageErr(errors.New("merge: no output file: pass -o OUT.json (or -o - for stdout)"))
+	}
+	if outPath == "-" && table {
+		return usageErr(errors.New("merge: --table and -o - would both write to stdout: write the JSON to a file"))
+	}
+	rs := make([]*results.Result, 0, len(paths))
+	for _, p := range paths {
+		r, err := readResult(p)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	m, err := results.Merge(rs...)
+	if err != nil {
+		return usageErr(err)
+	}
+	if outPath == "-" {
+		if err := results.WriteJSON(stdout, m); err != nil {
+			return failErr(err)
+		}
+	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return results.WriteJSON(w, m) }); err != nil {
+		return failErr(err)
+	}
+	if table {
+		if err := results.RenderTable(stdout, m); err != nil {
+			return failErr(err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same folder
+// and a rename, so that a failed write never leaves half a result behind.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(fs.FileMode(0o644)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -81,7 +81,9 @@ func mustModel(t testing.TB, model, g string, cfg Config) *Model {
 }
 
 func TestCalibrationTRTLLMOffline(t *testing.T) {
-	p := mustModel(t, "llama-3.1-8b", "h100", Config{DType: "fp8", KVDType: "fp8"})
+	// The overview runs with --kv_cache_free_gpu_mem_fraction 0.95 and the
+	// ModelOpt FP8 checkpoint (FP8 weights; FP8 KV assumed).
+	p := mustModel(t, "llama-3.1-8b", "h100", Config{DType: "fp8", KVDType: "fp8", MemFraction: 0.95})
 	t.Logf("§1 TensorRT-LLM offline, llama-3.1-8b fp8, 1×h100 (KV capacity %d tokens)", p.KVCapacityTokens())
 	t.Logf("%-12s %8s %8s %10s %10s %7s", "in/out", "maxseqs", "maxtok", "predicted", "published", "err%")
 	var errs []float64

@@ -16,6 +16,12 @@ const (
 	// (tile and wave quantisation), i.e. eff(T) = gemmEff·T/(T+163). Same
 	// Vidur fit; geometric RMS error 8.8% over all 288 points.
 	gemmPadTokens = 163
+	// fp8HalfK models FP8 GEMMs' dependence on the reduction size K: they
+	// reach gemmEff·K/(K+fp8HalfK). CATALOG.md (tilelang on H800): 74-78%
+	// of peak at K ≥ 8192 and 19-47% at K = 256-1024; K/(K+600) gives 70%
+	// at 8192, 48% at 1024, 23% at 256. BF16's K-dependence is already
+	// inside the Vidur fit.
+	fp8HalfK = 600
 	// kernelFloor is the fixed cost of one GEMM kernel (launch, prologue,
 	// tail wave), in seconds. Vidur fit: 27 µs per layer of 4 GEMMs.
 	kernelFloor = 6.8e-6

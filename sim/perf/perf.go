@@ -145,6 +145,26 @@ func layerParams(m models.Model) (attn, ffn, expert float64) {
 	return attn, 3 * h * float64(m.FFN), 3 * h * float64(m.MoEFFN)
 }
 
+// gemmKFactors returns, for FP8, the FLOP-weighted mean of 1+fp8HalfK/K over
+// the attention projections, a dense FFN and an expert FFN: the factor by
+// which their compute time exceeds the large-K efficiency.
+func gemmKFactors(m models.Model) (attn, dense, expert float64) {
+	h, nh, hd := float64(m.Hidden), float64(m.Heads), float64(m.HeadDim)
+	f := func(k float64) float64 { return 1 + fp8HalfK/k }
+	if m.MLA {
+		// Down-projections reduce over h, up-projections over the ranks.
+		attn = (f(h) + f(float64(max(m.QLoRA, 1))) + f(float64(m.KVLoRA)) + f(nh*hd)) / 4
+	} else {
+		// Q, K, V reduce over h; O over heads·head dim (equal FLOPs weight
+		// is close enough: Q+KV and O are similar sizes).
+		attn = (f(h) + f(nh*hd)) / 2
+	}
+	// Gate and up reduce over h (2/3 of the FLOPs), down over the FFN width.
+	dense = (2*f(h) + f(float64(max(m.FFN, 1)))) / 3
+	expert = (2*f(h) + f(float64(max(m.MoEFFN, 1)))) / 3
+	return attn, dense, expert
+}
+
 // kvInstanceBytes is the KV bytes the instance stores per token. GQA heads are
 // split over TP (replicated once TP exceeds the KV heads); MLA latents are
 // not split by heads, so the model assumes data-parallel attention (as
@@ -258,17 +278,27 @@ func (p *Model) precompute(wb float64) {
 	if m.IsMoE() {
 		nonExpert += Lm * (float64(m.SharedExperts)*expert + h*float64(m.RoutedExperts))
 	}
-	p.cNE = 2 * nonExpert / tp / gemm
+	// FP8 GEMM slowdown by reduction size: FLOP-weighted mean of 1+K0/K.
+	kAttn, kDense, kExp, kHead := 1.0, 1.0, 1.0, 1.0
+	if cfg.DType == "fp8" {
+		kAttn, kDense, kExp = gemmKFactors(m)
+		kHead = 1 + fp8HalfK/h
+	}
+	neCompute := L*attn*kAttn + Ld*ffn*kDense
+	if m.IsMoE() {
+		neCompute += Lm * (float64(m.SharedExperts)*expert*kExp + h*float64(m.RoutedExperts)*kHead)
+	}
+	p.cNE = 2 * neCompute / tp / gemm
 	p.wNE = nonExpert * wb / tp / bw
 	head := float64(m.Vocab) * h
-	p.cHead = 2 * head / tp / gemm
+	p.cHead = 2 * head * kHead / tp / gemm
 	p.wHead = head * wb / tp / bw
 	if m.IsMoE() {
 		E := float64(m.RoutedExperts)
 		p.experts = E
 		p.topK = float64(m.TopK)
 		p.lnMiss = math.Log1p(-float64(m.TopK) / E)
-		p.cExp = 2 * Lm * expert / tp / gemm
+		p.cExp = 2 * Lm * expert * kExp / tp / gemm
 		p.wExp = Lm * expert * wb / tp / bw
 	}
 

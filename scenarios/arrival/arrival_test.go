@@ -407,3 +407,20 @@ func BenchmarkNext(b *testing.B) {
 		})
 	}
 }
+
+func TestNoAllocPerArrival(t *testing.T) {
+	for _, s := range []Spec{
+		{Process: "poisson", Rate: 5},
+		{Process: "constant", Rate: 5},
+		{Process: "gamma", Rate: 5, CV: 2},
+		{Process: "bursts", Rate: 1, BurstRate: 20, BurstS: 1, PeriodS: 2},
+		{Process: "onoff", Rate: 1, BurstRate: 20, BurstS: 1, AtS: []float64{1, 5}},
+		{Process: "sine", Rate: 5, Amplitude: 0.5, PeriodS: 10},
+		{Process: "ramp", Rate: 1, ToRate: 10, OverS: 10},
+		{Process: "schedule", Steps: []Step{{0, 5}, {1, 20}, {2, 5}}},
+	} {
+		p, err := s.New(newRand(1), 1)
+		require.NoError(t, err)
+		require.Zero(t, testing.AllocsPerRun(1000, func() { p.Next() }), s.Process)
+	}
+}

@@ -369,3 +369,16 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func TestNoAllocPerSample(t *testing.T) {
+	for _, spec := range []Spec{
+		Fixed(5), {Dist: "uniform", Max: 3}, {Dist: "normal", Mean: 5, CV: 1, Min: 1},
+		{Dist: "lognormal", Mean: 5, CV: 1}, {Dist: "exponential", Mean: 1},
+		{Dist: "empirical", Values: []float64{1, 2}},
+	} {
+		s, err := spec.New("")
+		require.NoError(t, err)
+		r := newRand(1)
+		require.Zero(t, testing.AllocsPerRun(1000, func() { s.Sample(r) }), spec.Dist)
+	}
+}

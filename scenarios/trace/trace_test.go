@@ -361,3 +361,45 @@ func BenchmarkMooncake(b *testing.B) {
 func BenchmarkAzure(b *testing.B) {
 	benchReader(b, azureSlice, func(r io.Reader) Reader { return NewAzureReader(r, "bench") })
 }
+
+// TestNoAllocPerEntry: after warm-up, reading an entry allocates nothing
+// (the hash-id buffer and scanner buffer are reused).
+func TestNoAllocPerEntry(t *testing.T) {
+	mc := bytes.Repeat([]byte(`{"timestamp": 7, "input_length": 2000, "output_length": 5, "hash_ids": [1, 2, 3, 4]}`+"\n"), 500)
+	az := append([]byte("TIMESTAMP,ContextTokens,GeneratedTokens\n"), bytes.Repeat([]byte("2023-11-16 18:15:46.6805900,374,44\n"), 500)...)
+	for name, r := range map[string]Reader{
+		"mooncake": NewMooncakeReader(bytes.NewReader(mc), "m"),
+		"azure":    NewAzureReader(bytes.NewReader(az), "a"),
+	} {
+		for range 10 {
+			_, err := r.Next()
+			require.NoError(t, err)
+		}
+		allocs := testing.AllocsPerRun(200, func() {
+			if _, err := r.Next(); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.Zero(t, allocs, name)
+	}
+}
+
+// BenchmarkMooncakeJSON decodes the same lines with encoding/json only, the
+// baseline the hand-written fast path is measured against.
+func BenchmarkMooncakeJSON(b *testing.B) {
+	data, err := os.ReadFile(mooncakeSlice)
+	require.NoError(b, err)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	var hash []uint64
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		for _, l := range lines {
+			var rec mooncakeRecord
+			if hash, err = rec.parseJSON(l, hash); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/entry")
+}

@@ -6,10 +6,14 @@ package kvcache
 // backward shifting, so a table that has reached its working size never
 // allocates again. The zero value is an empty table ready to use.
 type table struct {
-	keys  []uint64
-	vals  []int32 // -1 marks an empty slot
-	shift uint8   // 64 - log2(len(keys))
-	n     int     // live entries
+	slots []slot // key and value side by side: one cache miss per probe
+	shift uint8  // 64 - log2(len(slots))
+	n     int    // live entries
+}
+
+type slot struct {
+	key uint64
+	val int32 // -1 marks an empty slot
 }
 
 // fibonacci hashing constant: spreads structured keys (small test ids) over
@@ -23,32 +27,33 @@ func (t *table) get(k uint64) (int32, bool) {
 	if t.n == 0 {
 		return -1, false
 	}
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	for i := t.home(k); ; i = (i + 1) & mask {
-		v := t.vals[i]
-		if v < 0 {
+		s := &t.slots[i]
+		if s.val < 0 {
 			return -1, false
 		}
-		if t.keys[i] == k {
-			return v, true
+		if s.key == k {
+			return s.val, true
 		}
 	}
 }
 
 // set stores v (>= 0) for k, replacing any previous value.
 func (t *table) set(k uint64, v int32) {
-	if 2*(t.n+1) > len(t.keys) { // keep load <= 1/2: short probe chains
+	if 2*(t.n+1) > len(t.slots) { // keep load <= 1/2: short probe chains
 		t.grow()
 	}
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	for i := t.home(k); ; i = (i + 1) & mask {
-		if t.vals[i] < 0 {
-			t.keys[i], t.vals[i] = k, v
+		s := &t.slots[i]
+		if s.val < 0 {
+			*s = slot{k, v}
 			t.n++
 			return
 		}
-		if t.keys[i] == k {
-			t.vals[i] = v
+		if s.key == k {
+			s.val = v
 			return
 		}
 	}
@@ -59,54 +64,53 @@ func (t *table) del(k uint64) bool {
 	if t.n == 0 {
 		return false
 	}
-	mask := len(t.keys) - 1
+	mask := len(t.slots) - 1
 	i := t.home(k)
 	for ; ; i = (i + 1) & mask {
-		if t.vals[i] < 0 {
+		if t.slots[i].val < 0 {
 			return false
 		}
-		if t.keys[i] == k {
+		if t.slots[i].key == k {
 			break
 		}
 	}
 	// Backward-shift deletion: pull later members of the probe run into the
 	// hole when the hole lies between their home slot and where they sit.
-	for j := (i + 1) & mask; t.vals[j] >= 0; j = (j + 1) & mask {
-		h := t.home(t.keys[j])
+	for j := (i + 1) & mask; t.slots[j].val >= 0; j = (j + 1) & mask {
+		h := t.home(t.slots[j].key)
 		if (j-h)&mask >= (j-i)&mask {
-			t.keys[i], t.vals[i] = t.keys[j], t.vals[j]
+			t.slots[i] = t.slots[j]
 			i = j
 		}
 	}
-	t.vals[i] = -1
+	t.slots[i].val = -1
 	t.n--
 	return true
 }
 
 // clear empties the table, keeping its storage.
 func (t *table) clear() {
-	for i := range t.vals {
-		t.vals[i] = -1
+	for i := range t.slots {
+		t.slots[i].val = -1
 	}
 	t.n = 0
 }
 
 func (t *table) grow() {
 	size := 16
-	if len(t.keys) > 0 {
-		size = 2 * len(t.keys)
+	if len(t.slots) > 0 {
+		size = 2 * len(t.slots)
 	}
-	oldK, oldV := t.keys, t.vals
-	t.keys = make([]uint64, size)
-	t.vals = make([]int32, size)
-	for i := range t.vals {
-		t.vals[i] = -1
+	old := t.slots
+	t.slots = make([]slot, size)
+	for i := range t.slots {
+		t.slots[i].val = -1
 	}
 	t.shift = uint8(64 - bitsLen(size-1))
 	t.n = 0
-	for i, v := range oldV {
-		if v >= 0 {
-			t.set(oldK[i], v)
+	for _, s := range old {
+		if s.val >= 0 {
+			t.set(s.key, s.val)
 		}
 	}
 }

@@ -1,0 +1,123 @@
+package kvcache
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// benchPrompts returns n 2048-token prompts whose first 1024 tokens (a shared
+// system prompt) are identical and whose second halves are all different.
+func benchPrompts(n int) [][]scenarios.Block {
+	ps := make([][]scenarios.Block, n)
+	for i := range ps {
+		ps[i] = []scenarios.Block{
+			{ID: 1, Tokens: 1024, Role: scenarios.RoleSystem},
+			{ID: uint64(1000 + i), Tokens: 1024, Role: scenarios.RoleUser},
+		}
+	}
+	return ps
+}
+
+// BenchmarkAdmitPublishRelease is one request's cache work: a 2k-token prompt
+// at 16-token blocks (128 blocks) with a 50% hit, under steady eviction: 1024
+// distinct tails cycle through a 16k-block cache, so every tail misses.
+func BenchmarkAdmitPublishRelease(b *testing.B) {
+	const n, tokens = 1024, 2048
+	ps := benchPrompts(n)
+	hs := make([][]uint64, n)
+	for i, p := range ps {
+		hs[i] = HashPrompt(p, 16, nil)
+	}
+	c := New(16384, 16)
+	for i := range 2 * n { // warm: materialise every block and reach steady state
+		a, _ := c.Admit(hs[i%n], tokens)
+		c.Publish(a.Seq, hs[i%n])
+		c.Release(a.Seq)
+	}
+	hits := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h := hs[i%n]
+		a, ok := c.Admit(h, tokens)
+		if !ok {
+			b.Fatal("admit failed")
+		}
+		hits += a.HitBlocks
+		c.Publish(a.Seq, h)
+		c.Release(a.Seq)
+	}
+	b.StopTimer()
+	if rate := float64(hits) / float64(128*b.N); rate != 0.5 {
+		b.Fatalf("hit rate %.3f, want 0.5", rate)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(128*b.N), "ns/block")
+}
+
+// BenchmarkDecodeGrow is the per-token decode path: Grow by one token, 512
+// tokens after a 2k prompt, crossing a block boundary every 16 tokens.
+func BenchmarkDecodeGrow(b *testing.B) {
+	c := New(4096, 16)
+	a, _ := c.Admit(nil, 2048)
+	tokens := 2048
+	b.ReportAllocs()
+	for b.Loop() {
+		tokens++
+		if tokens > 2048+512 {
+			c.Release(a.Seq)
+			a, _ = c.Admit(nil, 2048)
+			tokens = 2049
+		}
+		if !c.Grow(a.Seq, tokens) {
+			b.Fatal("grow failed")
+		}
+	}
+}
+
+// BenchmarkHashPrompt hashes a 2k-token, two-content-block prompt at 16-token
+// blocks.
+func BenchmarkHashPrompt(b *testing.B) {
+	p := benchPrompts(1)[0]
+	dst := make([]uint64, 0, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = HashPrompt(p, 16, dst[:0])
+	}
+	if len(dst) != 128 {
+		b.Fatalf("%d hashes", len(dst))
+	}
+}
+
+// BenchmarkIndexLongest routes against a 10,000-instance fleet: 2000 prompt
+// families of 128 blocks, each cached (to random depths) on 8 instances.
+func BenchmarkIndexLongest(b *testing.B) {
+	const insts, families, depth, replicas = 10000, 2000, 128, 8
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := NewIndex()
+	prompts := make([][]uint64, families)
+	for f := range prompts {
+		p := make([]uint64, depth)
+		for i := range p {
+			p[i] = rng.Uint64()
+		}
+		prompts[f] = p
+		for range replicas {
+			inst := int32(rng.IntN(insts))
+			for _, h := range p[:1+rng.IntN(depth)] {
+				x.Add(h, inst)
+			}
+		}
+	}
+	out := make([]Match, 0, 4)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		out = x.Longest(prompts[i%families], 4, out[:0])
+		i++
+	}
+	if len(out) == 0 {
+		b.Fatal("no match")
+	}
+}

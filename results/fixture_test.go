@@ -37,6 +37,7 @@ func synthRecords(n int, seed uint64) []Record {
 		case 1:
 			r.Class, r.Kind = "agent", "agent"
 			r.TaskStart = max(0, intended-rng.Int64N(60e9))
+			r.Turn = 1 + i%5
 			r.TaskDone = i%4 == 1
 			r.InputTokens = 5000 + rng.IntN(20000)
 			r.CachedTokens = r.InputTokens * 8 / 10

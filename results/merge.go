@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 )
 
@@ -58,7 +59,7 @@ func Merge(rs ...*Result) (*Result, error) {
 		if !bytes.Equal(fl, fleet0) {
 			return nil, fmt.Errorf("results: merge: %s ran on a different fleet than result 1 (%s vs %s)", which, fl, fleet0)
 		}
-		if len(seeds) == 0 || seeds[len(seeds)-1] != r.Scenario.Seed {
+		if !slices.Contains(seeds, r.Scenario.Seed) {
 			seeds = append(seeds, r.Scenario.Seed)
 		}
 		switch {

@@ -106,11 +106,16 @@ func (r *Record) ScheduleDelay() (int64, bool) {
 // TaskE2E is the completion time of the task this record finished: last
 // token minus the task's first intended send time. Only records with
 // TaskDone carry it.
+// A first-turn record with no TaskStart is its own task's start.
 func (r *Record) TaskE2E() (int64, bool) {
-	if !r.TaskDone || r.LastToken <= 0 || r.LastToken < r.TaskStart {
+	start := r.TaskStart
+	if start == 0 && r.Turn == 0 {
+		start = r.Intended
+	}
+	if !r.TaskDone || r.LastToken <= 0 || r.LastToken < start {
 		return 0, false
 	}
-	return r.LastToken - r.TaskStart, true
+	return r.LastToken - start, true
 }
 
 // OK reports whether the request succeeded.

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"fmt"
 	"sort"
 )
 
@@ -60,7 +61,15 @@ type Result struct {
 	Histograms map[string]map[string]string `json:"histograms"` // class -> metric -> base64 HDR V2
 	Timeline   *Timeline                    `json:"timeline,omitempty"`
 	Extra      map[string]any               `json:"extra,omitempty"`
+	// Warnings say why numbers should not be trusted, e.g. a saturated
+	// client (schedule delay p99 over ClientSaturatedP99Ms).
+	Warnings []string `json:"warnings,omitempty"`
 }
+
+// ClientSaturatedP99Ms is the schedule-delay p99 (actual minus intended send
+// time) above which a run is flagged as client-saturated: the load generator,
+// not the server, limited the offered load.
+const ClientSaturatedP99Ms = 50
 
 // ClassResult is one class's (or the totals') metrics. Latencies are in
 // milliseconds. Counters are exact; rates use the result window.
@@ -185,6 +194,11 @@ func build(backend string, sc ScenarioInfo, fleet any, extra map[string]any, win
 		}
 	}
 	r.Totals = total.result(win, false)
+	if sd := r.Totals.ScheduleDelay; sd != nil && sd.P99 > ClientSaturatedP99Ms {
+		r.Warnings = append(r.Warnings, fmt.Sprintf(
+			"client saturated: schedule delay p99 %.1f ms > %d ms; the load generator fell behind, so latencies understate the offered load (see the *_intended_ms metrics)",
+			sd.P99, ClientSaturatedP99Ms))
+	}
 	r.Timeline = tl.export()
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -240,4 +241,20 @@ func BenchmarkResult(b *testing.B) {
 	for range b.N {
 		_ = s.Result(testMeta)
 	}
+}
+
+func TestClientSaturationWarningAndTaskStart(t *testing.T) {
+	s := NewSummary(nil, 0)
+	for i := range int64(100) {
+		at := i * 1e8
+		// Sent 80 ms late, no TaskStart on a first turn: task E2E from Intended.
+		s.Add(&Record{Class: "c", Kind: "chat", Intended: at, Sent: at + 80e6, FirstToken: at + 100e6, LastToken: at + 200e6, OutputTokens: 2, TaskDone: true})
+	}
+	res := s.Result(Meta{Backend: "endpoint"})
+	require.Len(t, res.Warnings, 1)
+	require.Contains(t, res.Warnings[0], "client saturated")
+	require.InEpsilon(t, 200.0, res.Classes["c"].TaskE2E.P50, 1e-3)
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, res))
+	require.Contains(t, b.String(), "WARNING: client saturated")
 }

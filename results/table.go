@@ -40,6 +40,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	if r.Cost != nil {
 		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f\n", r.Cost.GPUHours, r.Cost.USD)
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "WARNING: %s\n", w)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Labels are padded to one width so that the right-aligned first column
 	// reads left-aligned.

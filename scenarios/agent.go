@@ -100,6 +100,7 @@ type session struct {
 	pending            int     // children still running
 	results            []Block // children's final outputs, by child index
 	lastOut            int
+	joinAt             int64 // latest completion among the running children
 	done               bool
 }
 
@@ -217,6 +218,7 @@ func (s *session) finish(at int64) ([]*Request, bool) {
 // same however a runner interleaves the children.
 func (s *session) childDone(c *session, at int64) []*Request {
 	s.results[c.childIdx] = Block{ID: c.blockID(purposeToolResult, 0), Tokens: int32(min(c.lastOut, 1<<30)), Role: RoleTool}
+	s.joinAt = max(s.joinAt, at) // the parent resumes when the slowest child is done
 	s.pending--
 	if s.pending > 0 {
 		return nil
@@ -228,5 +230,7 @@ func (s *session) childDone(c *session, at int64) []*Request {
 	}
 	s.results = nil
 	s.turn++
-	return []*Request{s.request(at)}
+	t := s.joinAt
+	s.joinAt = 0
+	return []*Request{s.request(t)}
 }

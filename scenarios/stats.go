@@ -54,8 +54,10 @@ type ClassStats struct {
 
 // Stats is the result of ComputeStats.
 type Stats struct {
-	Requests    int
-	WindowS     float64 // last arrival time seen, seconds
+	Requests int
+	// WindowS is the last top-level arrival seen, in seconds: the window
+	// arrival rates are measured over (follow-up turns may run past it).
+	WindowS     float64
 	PrefixReuse float64 // over all classes, token-weighted
 	Classes     []ClassStats
 }
@@ -81,10 +83,10 @@ func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 		a := &accs[r.ClassIndex]
 		st.Requests++
 		a.reqs++
-		st.WindowS = max(st.WindowS, float64(r.Arrival)/1e9)
 		a.in = append(a.in, float64(r.InputTokens))
 		a.out = append(a.out, float64(r.OutputTokens))
 		if r.Turn == 0 && r.Depth == 0 {
+			st.WindowS = max(st.WindowS, float64(r.Arrival)/1e9)
 			a.tasks++
 			a.order = append(a.order, r.TaskID)
 		}

@@ -424,3 +424,30 @@ func TestNoAllocPerArrival(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(1000, func() { p.Next() }), s.Process)
 	}
 }
+
+// TestBurstsNoDrift runs on-off bursts (base rate 0) for 30 days and checks
+// every arrival falls inside its burst window: boundaries are computed as
+// first + k*period, so day 30's bursts start where they should.
+func TestBurstsNoDrift(t *testing.T) {
+	s := Spec{Process: "bursts", BurstRate: 10, BurstS: 60, PeriodS: 3600, FirstS: 1800}
+	p, err := s.New(newRand(8), 1)
+	require.NoError(t, err)
+	const horizon = 30 * 86400.0
+	n := 0
+	for {
+		ns, ok := p.Next()
+		require.True(t, ok)
+		x := float64(ns) / 1e9
+		if x > horizon {
+			break
+		}
+		n++
+		in := math.Mod(x-s.FirstS, s.PeriodS)
+		if x < s.FirstS || in > s.BurstS+1e-9 {
+			t.Fatalf("arrival at %v s lies outside every burst (%.9f s into the period)", x, in)
+		}
+	}
+	want := s.Cumulative(horizon)
+	require.InDelta(t, want, float64(n), 4.5*math.Sqrt(want))
+	require.InDelta(t, 10*60/3600.0, s.MeanRate(), 1e-12)
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -358,27 +357,5 @@ func BenchmarkSample(b *testing.B) {
 			}
 			_ = sink
 		})
-	}
-}
-
-func TestMain(m *testing.M) {
-	// The empirical-file tests read testdata only; make sure it is present so
-	// a broken checkout fails loudly rather than skipping.
-	if _, err := os.Stat("testdata/lengths.csv"); err != nil {
-		panic("testdata/lengths.csv missing: " + err.Error())
-	}
-	os.Exit(m.Run())
-}
-
-func TestNoAllocPerSample(t *testing.T) {
-	for _, spec := range []Spec{
-		Fixed(5), {Dist: "uniform", Max: 3}, {Dist: "normal", Mean: 5, CV: 1, Min: 1},
-		{Dist: "lognormal", Mean: 5, CV: 1}, {Dist: "exponential", Mean: 1},
-		{Dist: "empirical", Values: []float64{1, 2}},
-	} {
-		s, err := spec.New("")
-		require.NoError(t, err)
-		r := newRand(1)
-		require.Zero(t, testing.AllocsPerRun(1000, func() { s.Sample(r) }), spec.Dist)
 	}
 }

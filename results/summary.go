@@ -157,6 +157,16 @@ func (s *Summary) AddITL(class string, gapNs, count int64) {
 	s.class(class, "").record(mITL, gapNs, count)
 }
 
+// AddITLFor is AddITL for the request r is the record of, applying the
+// warm-up exclusion that Add applies to r (r need not be finished yet, only
+// its Class, Kind and Intended are read).
+func (s *Summary) AddITLFor(r *Record, gapNs, count int64) {
+	if count <= 0 || !s.Includes(r) {
+		return
+	}
+	s.class(r.Class, r.Kind).record(mITL, gapNs, count)
+}
+
 // Observe samples a gauge (queue length, KV usage, running requests...) at
 // run time tNs into the timeline. NaN and infinite values are ignored.
 func (s *Summary) Observe(tNs int64, name string, v float64) {

@@ -258,3 +258,15 @@ func TestClientSaturationWarningAndTaskStart(t *testing.T) {
 	require.NoError(t, RenderTable(&b, res))
 	require.Contains(t, b.String(), "WARNING: client saturated")
 }
+
+func TestAddITLForAppliesWarmup(t *testing.T) {
+	s := NewSummary(nil, 1e9)
+	warm := &Record{Class: "c", Kind: "chat", Intended: 5e8}
+	measured := &Record{Class: "c", Kind: "chat", Intended: 2e9}
+	s.AddITLFor(warm, 10e6, 100)
+	s.AddITLFor(measured, 20e6, 3)
+	s.AddITLFor(measured, 20e6, -1) // ignored
+	p := s.Result(Meta{}).Classes["c"].ITL
+	require.EqualValues(t, 3, p.Count)
+	require.InEpsilon(t, 20.0, p.P50, 1e-3)
+}

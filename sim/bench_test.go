@@ -37,3 +37,10 @@ func benchChat(b *testing.B, fleet string, n int, rateScale float64) {
 // 64 instances (16P48D of llama-3.1-70b TP4 on H100), chat at ~30x the
 // scenario's rate. `make bench-sim` runs the full 1,000,000 requests.
 func BenchmarkSimChat64(b *testing.B) { benchChat(b, "16P48D", 20000, 30) }
+
+// BenchmarkSimChat200k is the steady-state check between the two.
+func BenchmarkSimChat200k(b *testing.B) { benchChat(b, "16P48D", 200_000, 30) }
+
+// BenchmarkSimChat1M is the issue's full speed goal: 1,000,000 chat
+// requests on a 64-instance fleet (`make bench-sim`).
+func BenchmarkSimChat1M(b *testing.B) { benchChat(b, "16P48D", 1_000_000, 30) }

@@ -40,6 +40,14 @@ type Config struct {
 	// Pools no larger than PowerOfK are scanned whole.
 	PowerOfK int
 
+	// IndexEvery is the prefix index's sampling: it records one block hash
+	// in IndexEvery (chosen by hash value, so every instance samples the
+	// same blocks) and cache-aware routing estimates prefix overlap from
+	// those. 1 = every block (exact overlap); the default 4 cuts the index's
+	// cost fourfold and only blurs the routing estimate by under 4 blocks —
+	// the hit rate itself is always computed exactly by each instance.
+	IndexEvery int
+
 	BlockTokens    int     // KV block size in tokens (default 16, as vLLM)
 	MaxBatchTokens int     // per-step token budget (default 8192)
 	MaxSeqs        int     // max running sequences per instance (default 256)
@@ -89,6 +97,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.PowerOfK <= 0 {
 		c.PowerOfK = 4
+	}
+	if c.IndexEvery <= 0 {
+		c.IndexEvery = 4
 	}
 	if c.BlockTokens <= 0 {
 		c.BlockTokens = 16

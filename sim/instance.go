@@ -257,12 +257,11 @@ func (in *instance) settleSpan(e *engine) {
 	clear(cc)
 	first := in.spanEnds[0]
 	for _, s := range in.running {
-		cc[s.classIdx]++
-		if s.generated == 0 {
-			s.rec.FirstToken = first // cannot happen for decoding sequences; defensive
-		} else {
-			e.summary.AddITL(s.rec.Class, first-s.lastTok, 1)
+		if !e.summary.Includes(&s.rec) {
+			continue // warm-up requests stay out of every metric
 		}
+		cc[s.classIdx]++
+		e.summary.AddITL(s.rec.Class, first-s.lastTok, 1)
 	}
 	for i := 1; i < k; i++ {
 		gap := in.spanEnds[i] - in.spanEnds[i-1]
@@ -288,7 +287,7 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	if s.generated == 1 {
 		s.rec.FirstToken = t
 	} else {
-		e.summary.AddITL(s.rec.Class, t-s.lastTok, 1)
+		e.summary.AddITLFor(&s.rec, t-s.lastTok, 1)
 	}
 	s.lastTok = t
 	switch {

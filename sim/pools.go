@@ -165,8 +165,18 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 			in.cache.SetTier(p.tier)
 		}
 		if p.index != nil {
-			idx, x := in.idx, p.index
-			in.cache.SetHooks(func(h uint64) { x.Add(h, idx) }, func(h uint64) { x.Remove(h, idx) })
+			idx, x, every := in.idx, p.index, uint64(f.cfg.IndexEvery)
+			in.cache.SetHooks(
+				func(h uint64) {
+					if h%every == 0 {
+						x.Add(h, idx)
+					}
+				},
+				func(h uint64) {
+					if h%every == 0 {
+						x.Remove(h, idx)
+					}
+				})
 		}
 		p.insts = append(p.insts, in)
 		f.instances = append(f.instances, in)

@@ -18,6 +18,8 @@ type router struct {
 	affinity map[uint64]int32 // session policy: task id -> instance
 	matches  []kvcache.Match
 	cands    []*instance
+	sampled  []uint64 // the prompt's hashes the index records (IndexEvery)
+	pos      []int    // their block positions
 }
 
 func newRouter(policy string, p *pool, cfg Config) *router {
@@ -102,10 +104,22 @@ func (r *router) leastLoaded() *instance {
 func (r *router) cacheAware(e *engine, s *seqState) *instance {
 	r.sample(e)
 	bs := e.cfg.BlockTokens
+	r.matches = r.matches[:0]
 	if r.pool.index != nil && len(s.hashes) > 0 {
-		r.matches = r.pool.index.Longest(s.hashes, 2*r.k, r.matches[:0])
-	} else {
-		r.matches = r.matches[:0]
+		every := uint64(e.cfg.IndexEvery)
+		r.sampled, r.pos = r.sampled[:0], r.pos[:0]
+		for i, h := range s.hashes {
+			if h%every == 0 {
+				r.sampled = append(r.sampled, h)
+				r.pos = append(r.pos, i)
+			}
+		}
+		r.matches = r.pool.index.Longest(r.sampled, 2*r.k, r.matches)
+		for i := range r.matches {
+			// n sampled hashes matched: the instance holds at least the
+			// blocks up to the n-th sampled one.
+			r.matches[i].Blocks = r.pos[r.matches[i].Blocks-1] + 1
+		}
 	}
 	var best *instance
 	var bestCost int64

@@ -253,19 +253,15 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 			}
 			c.unhash(b) // re-published with other content
 		}
-		if other, ok := c.tab.get(h); ok {
+		if other, ok := c.tab.swap(h, b); ok {
 			ob := &c.blk[other]
 			ob.hashed = false
 			if ob.ref == 0 {
 				c.lruRemove(other)
 				c.free = append(c.free, other)
 			}
-			c.tab.set(h, b)
-		} else {
-			c.tab.set(h, b)
-			if c.onInsert != nil {
-				c.onInsert(h)
-			}
+		} else if c.onInsert != nil {
+			c.onInsert(h)
 		}
 		bk.hash, bk.hashed = h, true
 	}

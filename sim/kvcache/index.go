@@ -11,10 +11,21 @@ import "slices"
 // sorted lists and never visits instances that do not hold the prompt's first
 // block. It is single-threaded, like the simulator.
 type Index struct {
-	m     map[uint64][]int32 // hash -> sorted instances; no empty slices
-	act   []int32            // Longest: instances still matching
-	drops []Match            // Longest: instances that stopped, in order
+	// one maps a hash to its only holder, or to multiBase+k when several
+	// instances hold it and multi[k] lists them. Most blocks (a user's own
+	// tokens) live on one instance, so the common case is one flat-table
+	// probe with no allocation; shared prefixes get a sorted slice.
+	one       table
+	multi     [][]int32 // sorted holder lists (len >= 2); nil = free slot
+	freeMulti []int32   // free indices of multi
+	single    [1]int32  // scratch for holders() of a single-holder hash
+	act       []int32   // Longest: instances still matching
+	drops     []Match   // Longest: instances that stopped, in order
 }
+
+// multiBase tags table values that point into Index.multi; instance ids
+// stay below it.
+const multiBase = 1 << 30
 
 // Match is one instance's prefix match length, in blocks.
 type Match struct {
@@ -23,39 +34,85 @@ type Match struct {
 }
 
 // NewIndex returns an empty index.
-func NewIndex() *Index { return &Index{m: make(map[uint64][]int32)} }
+func NewIndex() *Index { return &Index{} }
 
 // Len returns the number of distinct hashes held anywhere.
-func (x *Index) Len() int { return len(x.m) }
+func (x *Index) Len() int { return x.one.n }
 
 // Replicas returns how many instances hold hash.
-func (x *Index) Replicas(hash uint64) int { return len(x.m[hash]) }
+func (x *Index) Replicas(hash uint64) int { return len(x.holders(hash)) }
+
+// holders returns the sorted instances holding hash; the slice is valid
+// until the next call.
+func (x *Index) holders(hash uint64) []int32 {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return nil
+	case v >= multiBase:
+		return x.multi[v-multiBase]
+	}
+	x.single[0] = v
+	return x.single[:]
+}
 
 // Add records that instance inst holds hash (idempotent).
 func (x *Index) Add(hash uint64, inst int32) {
-	l := x.m[hash]
-	i, found := slices.BinarySearch(l, inst)
-	if found {
-		return
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		x.one.set(hash, inst)
+	case v < multiBase:
+		if v == inst {
+			return
+		}
+		l := []int32{min(v, inst), max(v, inst)}
+		var k int32
+		if n := len(x.freeMulti); n > 0 {
+			k = x.freeMulti[n-1]
+			x.freeMulti = x.freeMulti[:n-1]
+			x.multi[k] = l
+		} else {
+			k = int32(len(x.multi))
+			x.multi = append(x.multi, l)
+		}
+		x.one.set(hash, multiBase+k)
+	default:
+		k := v - multiBase
+		l := x.multi[k]
+		i, found := slices.BinarySearch(l, inst)
+		if !found {
+			x.multi[k] = slices.Insert(l, i, inst)
+		}
 	}
-	x.m[hash] = slices.Insert(l, i, inst)
 }
 
 // Remove records that inst no longer holds hash (absent pairs are ignored).
 func (x *Index) Remove(hash uint64, inst int32) {
-	l, ok := x.m[hash]
-	if !ok {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return
+	case v < multiBase:
+		if v == inst {
+			x.one.del(hash)
+		}
 		return
 	}
+	k := v - multiBase
+	l := x.multi[k]
 	i, found := slices.BinarySearch(l, inst)
 	if !found {
 		return
 	}
+	l = slices.Delete(l, i, i+1)
 	if len(l) == 1 {
-		delete(x.m, hash)
+		x.one.set(hash, l[0])
+		x.multi[k] = nil
+		x.freeMulti = append(x.freeMulti, k)
 		return
 	}
-	x.m[hash] = slices.Delete(l, i, i+1)
+	x.multi[k] = l
 }
 
 // Longest returns, for the instances holding hashes[0], how many leading
@@ -66,7 +123,7 @@ func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
 	if len(hashes) == 0 || max <= 0 {
 		return out
 	}
-	first := x.m[hashes[0]]
+	first := x.holders(hashes[0])
 	if len(first) == 0 {
 		return out
 	}
@@ -74,7 +131,7 @@ func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
 	drops := x.drops[:0]
 	depth := 1 // every instance in act holds hashes[:depth]
 	for ; depth < len(hashes) && len(act) > 0; depth++ {
-		holders := x.m[hashes[depth]]
+		holders := x.holders(hashes[depth])
 		w := 0
 		if len(holders) > 8*len(act) {
 			// A hash held fleet-wide (a common system prompt): probe it by

@@ -59,6 +59,27 @@ func (t *table) set(k uint64, v int32) {
 	}
 }
 
+// swap stores v (>= 0) for k and returns the value it replaced, in one
+// probe sequence (Publish's dedupe check and insert).
+func (t *table) swap(k uint64, v int32) (old int32, existed bool) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := len(t.slots) - 1
+	for i := t.home(k); ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.val < 0 {
+			sl.key, sl.val = k, v
+			t.n++
+			return -1, false
+		}
+		if sl.key == k {
+			old, sl.val = sl.val, v
+			return old, true
+		}
+	}
+}
+
 // del removes k and reports whether it was present.
 func (t *table) del(k uint64) bool {
 	if t.n == 0 {

@@ -81,4 +81,4 @@ func synthSummary(recs []Record) *Summary {
 
 // testMeta is the Meta used for the golden file.
 var testMeta = Meta{Backend: "sim", Scenario: ScenarioInfo{Name: "mixed", Seed: 42, Hash: "sha256:abc"},
-	Fleet: map[string]any{"spec": "4P8D", "gpu": "h100", "tp": 4}}
+	Fleet: &FleetInfo{Spec: "4P8D", GPUs: 32, Pools: []PoolInfo{{Role: "prefill", Instances: 4, GPU: "h100", GPUsPerInstance: 4, GPUs: 16}, {Role: "decode", Instances: 4, GPU: "h100", GPUsPerInstance: 4, GPUs: 16}}}}

@@ -89,7 +89,7 @@ func TestMergeRejectsIncompatible(t *testing.T) {
 		{"backend", func(r *Result) { r.Backend = "endpoint" }, "backend"},
 		{"scenario", func(r *Result) { r.Scenario.Name = "other" }, "only shards of one scenario merge"},
 		{"hash", func(r *Result) { r.Scenario.Hash = "sha256:def" }, "only shards of one scenario merge"},
-		{"fleet", func(r *Result) { r.Fleet = map[string]any{"spec": "2P2D"} }, "different fleet"},
+		{"fleet", func(r *Result) { r.Fleet = &FleetInfo{Spec: "2P2D"} }, "different fleet"},
 		{"kind", func(r *Result) { r.Classes["chat"].Kind = "agent" }, `class "chat" is "agent" here`},
 		{"slo", func(r *Result) { r.Classes["chat"].SLO.Targets[0].Bound = 1 }, `class "chat" has a different SLO`},
 		{"schema", func(r *Result) { r.Schema = "x" }, "schema"},

@@ -13,7 +13,7 @@ const Schema = "fleetbench.result/v1"
 type Meta struct {
 	Backend  string // "sim" | "endpoint"
 	Scenario ScenarioInfo
-	Fleet    any // serialised as-is (sim: pools, GPU types, TP, counts)
+	Fleet    *FleetInfo // sim: pools, GPU types, TP, counts; endpoint: as declared, or nil
 	// StartNs and EndNs set the measurement window when EndNs > StartNs;
 	// otherwise it runs from the first non-warm-up intended send time to the
 	// last completion.
@@ -53,7 +53,7 @@ type Result struct {
 	Schema     string                       `json:"schema"`
 	Backend    string                       `json:"backend"`
 	Scenario   ScenarioInfo                 `json:"scenario"`
-	Fleet      any                          `json:"fleet,omitempty"`
+	Fleet      *FleetInfo                   `json:"fleet,omitempty"`
 	Window     Window                       `json:"window"`
 	Classes    map[string]*ClassResult      `json:"classes"`
 	Totals     *ClassResult                 `json:"totals"`
@@ -61,6 +61,15 @@ type Result struct {
 	Histograms map[string]map[string]string `json:"histograms"` // class -> metric -> base64 HDR V2
 	Timeline   *Timeline                    `json:"timeline,omitempty"`
 	Extra      map[string]any               `json:"extra,omitempty"`
+	// Attribution splits each pool's busy time over classes:
+	// class -> pool role -> share in [0,1] (the simulator measures it per
+	// step; the cost model uses it to charge classes in PD and colocated
+	// fleets).
+	Attribution map[string]map[string]float64 `json:"attribution,omitempty"`
+	// Telemetry is the GPU telemetry (NVML) recorded during a real run.
+	Telemetry *Telemetry `json:"telemetry,omitempty"`
+	// ServerMetrics is the scraped Prometheus timeline of the server.
+	ServerMetrics *ServerMetrics `json:"server_metrics,omitempty"`
 	// Warnings say why numbers should not be trusted, e.g. a saturated
 	// client (schedule delay p99 over ClientSaturatedP99Ms).
 	Warnings []string `json:"warnings,omitempty"`
@@ -147,7 +156,7 @@ func (s *Summary) Result(m Meta) *Result {
 
 // build is the single path from accumulators to a Result, shared by
 // Summary.Result and Merge so that merged and unsplit results agree.
-func build(backend string, sc ScenarioInfo, fleet any, extra map[string]any, win Window, classes map[string]*classAcc, tl *timelineAcc) *Result {
+func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]any, win Window, classes map[string]*classAcc, tl *timelineAcc) *Result {
 	r := &Result{
 		Schema:     Schema,
 		Backend:    backend,

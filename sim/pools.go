@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 
+	"github.com/fleetbench/fleetbench/results"
+
 	"github.com/fleetbench/fleetbench/gpu"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/kvcache"
@@ -253,25 +255,26 @@ func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
 }
 
 // describe is the fleet section of the result file.
-func (f *fleet) describe() map[string]any {
-	var pools []map[string]any
-	gpus := 0
+func (f *fleet) describe() *results.FleetInfo {
+	fi := &results.FleetInfo{
+		Spec: f.spec.String(), Mode: f.spec.Mode(), Model: f.modelID,
+		Routing: f.cfg.Routing, DecodeRouting: f.cfg.DecodeRouting, BlockTokens: f.cfg.BlockTokens,
+		MaxBatchTokens: f.cfg.MaxBatchTokens, MaxSeqs: f.cfg.MaxSeqs,
+	}
 	for _, p := range f.pools {
 		n := p.spec.Count * p.model.GPUs()
-		gpus += n
-		pools = append(pools, map[string]any{
-			"role": p.spec.Role.String(), "instances": p.spec.Count, "gpu": p.gpu.ID, "tp": p.model.GPUs(),
-			"gpus": n, "kv_capacity_tokens": int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens), "usd_per_gpu_hour": p.gpu.USDPerHour,
+		fi.GPUs += n
+		fi.Pools = append(fi.Pools, results.PoolInfo{
+			Role: p.spec.Role.String(), Instances: p.spec.Count, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
+			GPUs: n, KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),
+			USDPerGPUHour: p.gpu.USDPerHour, TDPWatts: p.gpu.TDPWatts,
 		})
 	}
 	if v := f.video; v != nil {
 		n := len(v.insts) * v.sp
-		gpus += n
-		pools = append(pools, map[string]any{"role": "video", "instances": len(v.insts), "gpu": v.gpu.ID, "sp": v.sp, "gpus": n, "usd_per_gpu_hour": v.gpu.USDPerHour})
+		fi.GPUs += n
+		fi.Pools = append(fi.Pools, results.PoolInfo{Role: "video", Instances: len(v.insts), GPU: v.gpu.ID,
+			GPUsPerInstance: v.sp, GPUs: n, USDPerGPUHour: v.gpu.USDPerHour, TDPWatts: v.gpu.TDPWatts})
 	}
-	return map[string]any{
-		"spec": f.spec.String(), "mode": f.spec.Mode(), "model": f.modelID, "gpus": gpus, "pools": pools,
-		"routing": f.cfg.Routing, "decode_routing": f.cfg.DecodeRouting, "block_tokens": f.cfg.BlockTokens,
-		"max_batch_tokens": f.cfg.MaxBatchTokens, "max_seqs": f.cfg.MaxSeqs,
-	}
+	return fi
 }

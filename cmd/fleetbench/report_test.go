@@ -61,7 +61,7 @@ func writeShard(t *testing.T, dir, name string, from, to int, scenario string) s
 		}
 		s.Add(r)
 	}
-	res := s.Result(results.Meta{Backend: "sim", Scenario: results.ScenarioInfo{Name: scenario, Seed: 7, Hash: "sha256:feed"}, Fleet: map[string]any{"spec": "2P4D"}})
+	res := s.Result(results.Meta{Backend: "sim", Scenario: results.ScenarioInfo{Name: scenario, Seed: 7, Hash: "sha256:feed"}, Fleet: &results.FleetInfo{Spec: "2P4D"}})
 	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	require.NoError(t, err)

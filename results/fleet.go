@@ -1,0 +1,35 @@
+package results
+
+// FleetInfo describes the serving fleet a result was measured on: the
+// simulated fleet, or for endpoint runs whatever the user declared. The
+// cost model reads it; it is the "fleet" object of the result file.
+type FleetInfo struct {
+	Spec           string     `json:"spec"`           // fleet notation, e.g. "4P8D+8V"
+	Mode           string     `json:"mode,omitempty"` // disaggregated | colocated | ""
+	Model          string     `json:"model,omitempty"`
+	GPUs           int        `json:"gpus"` // provisioned at the end of the run
+	Pools          []PoolInfo `json:"pools"`
+	Routing        string     `json:"routing,omitempty"`
+	DecodeRouting  string     `json:"decode_routing,omitempty"`
+	BlockTokens    int        `json:"block_tokens,omitempty"`
+	MaxBatchTokens int        `json:"max_batch_tokens,omitempty"`
+	MaxSeqs        int        `json:"max_seqs,omitempty"`
+}
+
+// PoolInfo is one pool of the fleet.
+type PoolInfo struct {
+	Role             string  `json:"role"` // prefill | decode | colocated | video
+	Instances        int     `json:"instances"`
+	GPU              string  `json:"gpu"`
+	GPUsPerInstance  int     `json:"gpus_per_instance"` // TP (LLM) or SP (video)
+	GPUs             int     `json:"gpus"`
+	KVCapacityTokens int64   `json:"kv_capacity_tokens,omitempty"` // per instance
+	USDPerGPUHour    float64 `json:"usd_per_gpu_hour"`
+	TDPWatts         float64 `json:"tdp_watts,omitempty"` // per GPU, for energy estimates
+	// GPUSeconds is the GPU time provisioned over the whole run (elastic
+	// pools integrate their instance count); 0 means GPUs × run length.
+	GPUSeconds float64 `json:"gpu_seconds,omitempty"`
+	// BusySeconds is instance time spent executing steps (utilization =
+	// BusySeconds / instance-seconds provisioned).
+	BusySeconds float64 `json:"busy_seconds,omitempty"`
+}

@@ -286,7 +286,7 @@ func (e *engine) sample() {
 }
 
 func (e *engine) result() *results.Result {
-	return e.summary.Result(results.Meta{
+	res := e.summary.Result(results.Meta{
 		Backend:  "sim",
 		Scenario: results.ScenarioInfo{Name: e.sc.Name, Seed: e.seed(), Hash: e.sc.Hash()},
 		Fleet:    e.fleet.describe(),
@@ -296,6 +296,8 @@ func (e *engine) result() *results.Result {
 			"virtual_end_s": float64(e.stats.EndNs) / 1e9,
 		},
 	})
+	res.Attribution = e.fleet.attribution(e.classNames)
+	return res
 }
 
 func (e *engine) seed() uint64 { return e.seedV }

@@ -151,8 +151,19 @@ retry:
 		if tierBytes > 0 {
 			dur += int64(tierBytes / e.cfg.TierBandwidth * 1e9)
 		}
+		dur = max(dur, 1)
 		in.begin(e, 1, true)
-		in.spanEnds = append(in.spanEnds[:0], e.now+max(dur, 1))
+		in.spanEnds = append(in.spanEnds[:0], e.now+dur)
+		in.pool.busyNs += dur
+		// Colocated steps mix classes: charge each its share of the tokens.
+		total := float64(prefillTokens + nDecode)
+		for _, s := range in.running {
+			if s.chunk > 0 {
+				in.pool.charge(s.classIdx, float64(dur)*float64(s.chunk)/total)
+			} else if s.decoding() {
+				in.pool.charge(s.classIdx, float64(dur)/total)
+			}
+		}
 	case nDecode > 0:
 		in.planSpan(e, nDecode, decodeCtx)
 	default:
@@ -250,6 +261,12 @@ func (in *instance) stepDone(e *engine) {
 func (in *instance) settleSpan(e *engine) {
 	k := in.span
 	end := in.spanEnds[k-1]
+	busy := float64(end - in.stepStart)
+	in.pool.busyNs += end - in.stepStart
+	share := busy / float64(len(in.running))
+	for _, s := range in.running {
+		in.pool.charge(s.classIdx, share)
+	}
 	if cap(in.classCount) < len(e.classNames) {
 		in.classCount = make([]int64, len(e.classNames))
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fleetbench/fleetbench/results"
 
@@ -21,7 +22,13 @@ type pool struct {
 	router *router
 	index  *kvcache.Index // prefix index for cache-aware routing, or nil
 	tier   *kvcache.Tier
+
+	busyNs    int64     // instance time spent in steps, summed over instances
+	classBusy []float64 // ns of that busy time attributable to each class
 }
+
+// charge attributes d ns of one instance's busy time to class c.
+func (p *pool) charge(c int, d float64) { p.classBusy[c] += d }
 
 // fleet is the whole simulated deployment.
 type fleet struct {
@@ -192,7 +199,46 @@ func (f *fleet) attach(e *engine) {
 	for _, in := range f.instances {
 		in.classCount = make([]int64, len(e.classNames))
 	}
+	for _, p := range f.pools {
+		p.classBusy = make([]float64, len(e.classNames))
+	}
+	if f.video != nil {
+		f.video.classBusy = make([]float64, len(e.classNames))
+	}
 }
+
+// attribution is the result's class -> pool -> share of busy time.
+func (f *fleet) attribution(classes []string) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	add := func(role string, busy []float64) {
+		var total float64
+		for _, b := range busy {
+			total += b
+		}
+		if total == 0 {
+			return
+		}
+		for c, b := range busy {
+			if b == 0 {
+				continue
+			}
+			if out[classes[c]] == nil {
+				out[classes[c]] = map[string]float64{}
+			}
+			out[classes[c]][role] = roundShare(b / total)
+		}
+	}
+	for _, p := range f.pools {
+		add(p.spec.Role.String(), p.classBusy)
+	}
+	if f.video != nil {
+		add("video", f.video.classBusy)
+	}
+	return out
+}
+
+// roundShare keeps shares stable in JSON (9 decimals).
+func roundShare(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 
 // route sends a new LLM request to an instance of the entry pool.
 func (f *fleet) route(e *engine, s *seqState) {
@@ -267,14 +313,15 @@ func (f *fleet) describe() *results.FleetInfo {
 		fi.Pools = append(fi.Pools, results.PoolInfo{
 			Role: p.spec.Role.String(), Instances: p.spec.Count, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
 			GPUs: n, KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),
-			USDPerGPUHour: p.gpu.USDPerHour, TDPWatts: p.gpu.TDPWatts,
+			USDPerGPUHour: p.gpu.USDPerHour, TDPWatts: p.gpu.TDPWatts, BusySeconds: float64(p.busyNs) / 1e9,
 		})
 	}
 	if v := f.video; v != nil {
 		n := len(v.insts) * v.sp
 		fi.GPUs += n
 		fi.Pools = append(fi.Pools, results.PoolInfo{Role: "video", Instances: len(v.insts), GPU: v.gpu.ID,
-			GPUsPerInstance: v.sp, GPUs: n, USDPerGPUHour: v.gpu.USDPerHour, TDPWatts: v.gpu.TDPWatts})
+			GPUsPerInstance: v.sp, GPUs: n, USDPerGPUHour: v.gpu.USDPerHour, TDPWatts: v.gpu.TDPWatts,
+			BusySeconds: float64(v.busyNs) / 1e9})
 	}
 	return fi
 }

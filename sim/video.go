@@ -18,6 +18,9 @@ type videoPool struct {
 	idle     []int32
 	queue    deque
 	models   map[string]*perf.Video
+
+	busyNs    int64
+	classBusy []float64
 }
 
 func newVideoPool(gpus int, gpuID string, sp int, model string) (*videoPool, error) {
@@ -83,8 +86,10 @@ func (v *videoPool) start(e *engine, i int32, s *seqState) {
 	s.rec.QueueNs = e.now - s.rec.Sent
 	s.rec.FirstToken = e.now
 	s.rec.VideoSeconds = spec.Seconds
-	d := m.ClipTime(spec.Width, spec.Height, spec.Frames(), spec.Steps)
-	e.q.push(event{at: e.now + max(d, 1), kind: evVideoDone, idx: i, s: s})
+	d := max(m.ClipTime(spec.Width, spec.Height, spec.Frames(), spec.Steps), 1)
+	v.busyNs += d
+	v.classBusy[s.classIdx] += float64(d)
+	e.q.push(event{at: e.now + d, kind: evVideoDone, idx: i, s: s})
 }
 
 func (v *videoPool) done(e *engine, i int32, s *seqState) {

@@ -6,7 +6,9 @@ package scenarios
 // users' next tasks) are merged with the top-level stream in time order.
 // fn sees each request once, in nondecreasing Arrival order (ties: top-level
 // stream first, then follow-ups in the order they were released). limit > 0
-// stops after that many requests. Drive returns the workload's error, if any.
+// stops after that many requests; with limit <= 0 it runs until the
+// workload ends, which a closed loop with zero think time never does under
+// zero latency (time cannot advance), so bound such runs. Drive returns the workload's error, if any.
 //
 // sample, stats and tests use it; the simulator and runner schedule
 // follow-ups themselves.

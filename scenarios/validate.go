@@ -14,6 +14,14 @@ import (
 // kinds lists the valid class kinds for messages and suggestions.
 var kinds = []string{string(KindChat), string(KindAgent), string(KindVideo), string(KindTrace)}
 
+// Bounds on sizes a file can ask for, so that a typo cannot make the
+// generator allocate gigabytes: far beyond any real deployment.
+const (
+	maxPool    = 1 << 20 // system prompts in a pool
+	maxUsers   = 1 << 20 // closed-loop users
+	maxClasses = 1 << 12 // classes (the block-id class field is 12 bits)
+)
+
 // validator fills defaults and checks a decoded scenario, reporting each
 // problem at the position the decoder recorded for its key.
 type validator struct {
@@ -77,6 +85,10 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	if s.Duration > 0 && s.Warmup >= s.Duration {
 		v.errf("warmup", "warmup: %s must be shorter than duration %s", s.Warmup, s.Duration)
+	}
+	if len(s.Classes) > maxClasses {
+		v.errf("classes", "classes: at most %d classes, got %d", maxClasses, len(s.Classes))
+		return
 	}
 	names := map[string]int{}
 	for i := range s.Classes {
@@ -209,8 +221,8 @@ func (v *validator) optionalDist(path string, s *dist.Spec, def float64, minValu
 }
 
 func (v *validator) pool(pp *PromptPool, p string) {
-	if pp.Count < 1 {
-		v.errf(p+".count", "%s.count: must be at least 1, got %d", p, pp.Count)
+	if pp.Count < 1 || pp.Count > maxPool {
+		v.errf(p+".count", "%s.count: must be in [1, %d], got %d", p, maxPool, pp.Count)
 	}
 	if pp.Zipf < 0 {
 		v.errf(p+".zipf", "%s.zipf: popularity exponent must be >= 0 (0 = uniform), got %v", p, pp.Zipf)

@@ -34,6 +34,9 @@ func (v *validator) arrival(c *Class, p string) {
 		v.field(ap, err)
 		return
 	}
+	if c.Arrival.IsClosed() && c.Arrival.Users > maxUsers {
+		v.errf(ap+".users", "%s.users: at most %d users, got %d", ap, maxUsers, c.Arrival.Users)
+	}
 	if c.Arrival.ThinkS != nil {
 		if _, err := c.Arrival.ThinkS.New(v.baseDir); err != nil {
 			v.field(ap+".think_s", err)

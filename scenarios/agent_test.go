@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -260,4 +261,42 @@ func TestSubagentDeterminismAcrossSeeds(t *testing.T) {
 	a := sample(t, s, nil, 500)
 	b := sample(t, s, nil, 500)
 	require.Equal(t, a, b)
+}
+
+// TestAgentConcurrentComplete completes sub-agents from several goroutines
+// at once, as a wall-clock runner does; run with -race.
+func TestAgentConcurrentComplete(t *testing.T) {
+	s := mustParse(t, agentSrc)
+	w := mustWorkload(t, s, WorkloadOptions{Requests: 50})
+	total := 0
+	for r, ok := w.Next(); ok; r, ok = w.Next() {
+		level := []*Request{r}
+		for len(level) > 0 {
+			var mu sync.Mutex
+			var next []*Request
+			var wg sync.WaitGroup
+			for _, q := range level {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					more, _ := q.Task.Complete(q, q.Arrival, actualOut(q))
+					mu.Lock()
+					next = append(next, more...)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			total += len(level)
+			level = next
+		}
+	}
+	require.Greater(t, total, 200)
+}
+
+func TestVideoSpecs(t *testing.T) {
+	s := mustParse(t, videoMix)
+	specs, weights := s.Classes[0].VideoSpecs()
+	require.Equal(t, []float64{3, 1}, weights)
+	require.Equal(t, 1280, specs[0].Width)
+	require.Equal(t, 81, VideoSpec{Seconds: 5.0625, FPS: 16}.Frames())
 }

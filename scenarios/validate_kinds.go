@@ -206,3 +206,16 @@ func resolvePath(file, baseDir string) string {
 	}
 	return filepath.Join(baseDir, file)
 }
+
+// VideoSpecs returns a video class's clip variants and their relative
+// weights (nil for other kinds).
+func (c *Class) VideoSpecs() (specs []VideoSpec, weights []float64) {
+	if c.Video == nil {
+		return nil, nil
+	}
+	for _, m := range c.Video.Mix {
+		specs = append(specs, m.Spec())
+		weights = append(weights, m.Weight)
+	}
+	return specs, weights
+}

@@ -3,8 +3,8 @@ module github.com/fleetbench/fleetbench
 go 1.26.8
 
 require (
-	github.com/goccy/go-yaml v1.19.2
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/goccy/go-yaml v1.19.2
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 )

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -48,6 +49,11 @@ type engine struct {
 	classNames   []string
 	sampling     bool
 	seedV        uint64
+
+	// Live mode (the emulated endpoint): per-token and completion hooks.
+	onToken func(s *seqState, at int64)
+	onDone  func(rec *results.Record)
+	cachedTokens, promptTokens int64 // prefix-cache hits and queries, tokens
 }
 
 // Source is a stream of top-level requests in nondecreasing arrival
@@ -136,17 +142,27 @@ func (e *engine) loop() {
 	e.pullArrival()
 	e.q.push(event{at: 0, kind: evSample})
 	e.sampling = true
+	e.runUntil(math.MaxInt64)
+}
+
+// runUntil processes workload arrivals and events in time order up to and
+// including virtual time limit. Events at the same instant as an arrival
+// run first.
+func (e *engine) runUntil(limit int64) {
 	for e.err == nil {
 		t, ok := e.q.peekTime()
 		if e.nextArr != nil && (!ok || e.nextArr.Arrival < t) {
+			if e.nextArr.Arrival > limit {
+				return
+			}
 			r := e.nextArr
 			e.pullArrival()
 			e.advance(r.Arrival)
 			e.arrive(r)
 			continue
 		}
-		if !ok {
-			break
+		if !ok || t > limit {
+			return
 		}
 		ev := e.q.pop()
 		e.stats.Events++
@@ -255,6 +271,9 @@ func (e *engine) finish(s *seqState, errClass string) {
 	}
 	e.stats.Requests++
 	e.summary.Add(&s.rec)
+	if e.onDone != nil {
+		e.onDone(&s.rec)
+	}
 	if e.cfg.Records != nil && e.err == nil {
 		if err := e.cfg.Records(&s.rec); err != nil {
 			e.err = fmt.Errorf("writing records: %w", err)

@@ -130,6 +130,8 @@ retry:
 		cached := min((adm.HitBlocks+adm.TierBlocks)*bs, s.prefillTarget)
 		hit := min(cached, s.prefillTarget-1)
 		if !s.started {
+			e.cachedTokens += int64(cached)
+			e.promptTokens += int64(s.prefillTarget)
 			s.rec.CachedTokens = cached
 			s.rec.QueueNs = e.now - s.rec.Sent
 			s.started = true
@@ -288,6 +290,13 @@ func (in *instance) settleSpan(e *engine) {
 			}
 		}
 	}
+	if e.onToken != nil {
+		for _, s := range in.running {
+			for _, t := range in.spanEnds[:k] {
+				e.onToken(s, t)
+			}
+		}
+	}
 	for _, s := range in.running {
 		s.generated += k
 		s.lastTok = end
@@ -307,6 +316,9 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 		e.summary.AddITLFor(&s.rec, t-s.lastTok, 1)
 	}
 	s.lastTok = t
+	if e.onToken != nil {
+		e.onToken(s, t)
+	}
 	switch {
 	case s.generated >= s.target:
 		in.complete(e, s)

@@ -51,8 +51,8 @@ type engine struct {
 	seedV        uint64
 
 	// Live mode (the emulated endpoint): per-token and completion hooks.
-	onToken func(s *seqState, at int64)
-	onDone  func(rec *results.Record)
+	onToken                    func(s *seqState, at int64)
+	onDone                     func(rec *results.Record)
 	cachedTokens, promptTokens int64 // prefix-cache hits and queries, tokens
 }
 

@@ -211,7 +211,7 @@ func (e *engine) arrive(r *scenarios.Request) {
 }
 
 func (e *engine) newSeq(r *scenarios.Request) *seqState {
-	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
 	s.rec = results.Record{
 		ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
 		Intended: r.Arrival, Sent: r.Arrival, InputTokens: r.InputTokens, TaskStart: r.TaskStart,
@@ -287,7 +287,7 @@ func (e *engine) sample() {
 	var waiting, running, used, capacity int
 	for _, in := range e.fleet.instances {
 		waiting += in.waiting.len()
-		running += len(in.running)
+		running += in.active()
 		used += in.cache.Used()
 		capacity += in.cache.Capacity()
 	}

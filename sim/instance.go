@@ -15,10 +15,11 @@ type instance struct {
 	cache *kvcache.Cache
 	link  *link // inbound KV link (decode instances in disaggregated mode)
 
-	waiting  deque       // not yet admitted (no KV blocks)
-	running  []*seqState // admitted, in admission order: prefilling or decoding
-	xfers    deque       // decode side: waiting for KV space to start a transfer
-	incoming int         // transfers in flight towards this instance
+	waiting  deque        // not yet admitted (no KV blocks)
+	prefill  []*seqState  // admitted, computing their prompt, in admission order
+	dec      decoders     // decoding batch
+	xfers    deque        // decode side: waiting for KV space to start a transfer
+	incoming int          // transfers in flight towards this instance
 
 	busy      bool
 	gen       uint32 // bumps invalidate a scheduled step event
@@ -28,13 +29,15 @@ type instance struct {
 	mixed     bool    // the current step carries prefill chunks
 
 	pendingTokens int64 // prompt tokens waiting or prefilling, not yet computed (routing load)
-	classCount    []int64
 }
+
+// active is the number of admitted sequences (the MaxSeqs bound).
+func (in *instance) active() int { return len(in.prefill) + in.dec.len() }
 
 // load is the least-loaded policies' measure: queued prompt work first,
 // then sequences in flight.
 func (in *instance) load() int64 {
-	return in.pendingTokens + int64(len(in.running)+in.waiting.len()+in.xfers.len()+in.incoming)*16
+	return in.pendingTokens + int64(in.active()+in.waiting.len()+in.xfers.len()+in.incoming)*16
 }
 
 // enqueue adds a newly routed sequence to the waiting queue.
@@ -55,8 +58,7 @@ func (in *instance) kick(e *engine) {
 	if in.mixed || in.span <= 1 {
 		return // a single step: the new work joins at its end anyway
 	}
-	// First step of the span still running at e.now.
-	i := 0
+	i := 0 // first step of the span still running at e.now
 	for i < in.span-1 && in.spanEnds[i] < e.now {
 		i++
 	}
@@ -67,40 +69,48 @@ func (in *instance) kick(e *engine) {
 	}
 }
 
+// reserveGrowth makes sure the decoding batch has KV blocks for a step at
+// clock t, preempting the newest sequences (recompute, as vLLM) until it
+// does. It reports whether any decoder is left.
+func (in *instance) reserveGrowth(e *engine, t int64) bool {
+	d := &in.dec
+	for d.len() > 0 {
+		need := d.growthAt(t) - d.growth
+		if need <= 0 || in.cache.Reserve(int(need)) {
+			d.growth += max(need, 0)
+			return true
+		}
+		in.preempt(e, in.victim())
+	}
+	return false
+}
+
+// trimGrowth returns anonymous blocks the batch no longer needs (after
+// sequences left), so they serve the prefix cache again.
+func (in *instance) trimGrowth() {
+	d := &in.dec
+	if surplus := d.growth - d.growthAt(d.clock); surplus > 0 {
+		in.cache.Unreserve(int(surplus))
+		d.growth -= surplus
+	}
+}
+
 // schedule forms the next batch and schedules its end. It is called only
 // when the instance is idle.
 func (in *instance) schedule(e *engine) {
 	bs := e.cfg.BlockTokens
-	// Every decoding sequence needs a KV slot for the token it consumes;
-	// when memory runs out, preempt the newest sequence (recompute) and
-	// retry, as vLLM does.
-	nDecode := 0
-	var decodeCtx int64
-retry:
-	nDecode, decodeCtx = 0, 0
-	for _, s := range in.running {
-		if !s.decoding() {
-			continue
-		}
-		if !in.cache.Grow(s.kv, s.kvTokens()) {
-			in.preempt(e, in.running[len(in.running)-1])
-			goto retry
-		}
-		nDecode++
-		decodeCtx += int64(s.kvTokens())
-	}
+	d := &in.dec
+	in.reserveGrowth(e, d.clock)
+	nDecode := d.len()
 
 	// Prefill: continue partial prefills, then admit from the queue.
 	budget := e.cfg.MaxBatchTokens - nDecode
 	var prefillTokens int
 	var prefillAttn int64
 	var tierBytes float64
-	for _, s := range in.running {
+	for _, s := range in.prefill {
 		if budget <= 0 {
 			break
-		}
-		if s.decoding() {
-			continue
 		}
 		c := min(budget, s.prefillTarget-s.computed)
 		s.chunk = c
@@ -108,11 +118,11 @@ retry:
 		prefillTokens += c
 		prefillAttn += attn(s.computed, c)
 	}
-	for budget > 0 && in.waiting.len() > 0 && len(in.running) < e.cfg.MaxSeqs {
+	for budget > 0 && in.waiting.len() > 0 && in.active() < e.cfg.MaxSeqs {
 		s := in.waiting.front()
 		adm, ok := in.cache.Admit(s.hashes, s.prefillTarget)
 		if !ok {
-			if len(in.running) == 0 && in.cache.Free() == in.cache.Capacity() {
+			if in.active() == 0 && in.cache.Free()+in.cache.Reserved() >= in.cache.Capacity() {
 				// Even an empty instance cannot hold this prompt.
 				in.waiting.popFront()
 				in.pendingTokens -= int64(s.prefillTarget - s.computed)
@@ -139,7 +149,7 @@ retry:
 		tierBytes += float64(adm.TierBlocks*bs) * float64(in.model.KVBytesPerToken())
 		in.pendingTokens -= int64(hit - s.computed)
 		s.computed = hit
-		in.running = append(in.running, s)
+		in.prefill = append(in.prefill, s)
 		c := min(budget, s.prefillTarget-s.computed)
 		s.chunk = c
 		budget -= c
@@ -149,7 +159,7 @@ retry:
 
 	switch {
 	case prefillTokens > 0:
-		dur := in.model.StepTime(perf.Step{PrefillTokens: prefillTokens, PrefillAttn: prefillAttn, DecodeSeqs: nDecode, DecodeCtx: decodeCtx})
+		dur := in.model.StepTime(perf.Step{PrefillTokens: prefillTokens, PrefillAttn: prefillAttn, DecodeSeqs: nDecode, DecodeCtx: d.ctxAt(d.clock)})
 		if tierBytes > 0 {
 			dur += int64(tierBytes / e.cfg.TierBandwidth * 1e9)
 		}
@@ -159,19 +169,36 @@ retry:
 		in.pool.busyNs += dur
 		// Colocated steps mix classes: charge each its share of the tokens.
 		total := float64(prefillTokens + nDecode)
-		for _, s := range in.running {
+		for _, s := range in.prefill {
 			if s.chunk > 0 {
 				in.pool.charge(s.classIdx, float64(dur)*float64(s.chunk)/total)
-			} else if s.decoding() {
-				in.pool.charge(s.classIdx, float64(dur)/total)
 			}
 		}
+		in.chargeDecoders(float64(dur) * float64(nDecode) / total)
 	case nDecode > 0:
-		in.planSpan(e, nDecode, decodeCtx)
+		in.planSpan(e)
 	default:
 		return // idle
 	}
 	e.q.push(event{at: in.spanEnds[in.span-1], kind: evStep, idx: in.idx, gen: in.gen})
+}
+
+// chargeDecoders attributes busy time spread evenly over the decoders,
+// through the per-class counts (warm-up sequences are charged with the
+// rest of the batch, by class of the included ones).
+func (in *instance) chargeDecoders(busy float64) {
+	var n int64
+	for _, c := range in.dec.cls {
+		n += c
+	}
+	if n == 0 || busy == 0 {
+		return
+	}
+	for c, k := range in.dec.cls {
+		if k > 0 {
+			in.pool.charge(c, busy*float64(k)/float64(n))
+		}
+	}
 }
 
 func (in *instance) begin(e *engine, span int, mixed bool) {
@@ -191,22 +218,14 @@ func (in *instance) begin(e *engine, span int, mixed bool) {
 // for the whole span are reserved up front, so the span cannot run out
 // of memory midway; MaxSpanSteps bounds how early that reservation evicts
 // cached blocks.
-func (in *instance) planSpan(e *engine, n int, ctx0 int64) {
-	kmax := e.cfg.MaxSpanSteps
-	for _, s := range in.running {
-		kmax = min(kmax, s.target-s.generated)
-	}
-	free := in.cache.Free()
-	need := func(k int) int {
-		total := 0
-		for _, s := range in.running {
-			t := s.kvTokens()
-			total += in.cache.BlocksFor(t+k-1) - in.cache.BlocksFor(t)
-		}
-		return total
-	}
+func (in *instance) planSpan(e *engine) {
+	d := &in.dec
+	t0 := d.clock
+	kmax := int(min(int64(e.cfg.MaxSpanSteps), d.h[0].doneAt-t0))
+	free := int64(in.cache.Free())
+	need := func(k int) int64 { return d.growthAt(t0+int64(k)-1) - d.growth }
 	if need(kmax) > free {
-		lo, hi := 1, kmax // need(1) == 0: the first step always fits
+		lo, hi := 1, kmax // need(1) <= free: reserveGrowth made room for it
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
 			if need(mid) <= free {
@@ -217,97 +236,115 @@ func (in *instance) planSpan(e *engine, n int, ctx0 int64) {
 		}
 		kmax = lo
 	}
-	for _, s := range in.running {
-		in.cache.Grow(s.kv, s.kvTokens()+kmax-1)
+	if n := need(kmax); n > 0 {
+		in.cache.Reserve(int(n))
+		d.growth += n
 	}
 	in.begin(e, kmax, false)
 	in.spanEnds = in.spanEnds[:0]
+	n := int64(d.len())
 	t := e.now
 	for i := 0; i < kmax; i++ {
-		t += max(in.model.StepTime(perf.Step{DecodeSeqs: n, DecodeCtx: ctx0 + int64(i*n)}), 1)
+		t += max(in.model.StepTime(perf.Step{DecodeSeqs: int(n), DecodeCtx: d.ctxAt(t0 + int64(i))}), 1)
 		in.spanEnds = append(in.spanEnds, t)
 	}
 	e.stats.Steps += uint64(kmax) - 1 // stepDone counts one
 }
 
-// stepDone applies the finished step or span to every sequence.
+// stepDone applies the finished step or span.
 func (in *instance) stepDone(e *engine) {
 	in.busy = false
 	e.stats.Steps++
-	end := e.now
+	in.settleDecoders(e)
 	if in.mixed {
-		for _, s := range in.running {
-			switch {
-			case s.chunk > 0:
-				in.pendingTokens -= int64(s.chunk)
-				s.computed += s.chunk
-				s.chunk = 0
-				in.publishPrompt(s, e.cfg.BlockTokens)
-				if s.computed >= s.prefillTarget {
-					in.emit(e, s, end)
-				}
-			case s.decoding():
-				in.emit(e, s, end)
+		end := e.now
+		for _, s := range in.prefill {
+			if s.chunk == 0 {
+				continue
+			}
+			in.pendingTokens -= int64(s.chunk)
+			s.computed += s.chunk
+			s.chunk = 0
+			in.publishPrompt(s, e.cfg.BlockTokens)
+			if s.computed >= s.prefillTarget {
+				in.emit(e, s, end) // leaves the prefill list
 			}
 		}
-	} else {
-		in.settleSpan(e)
+		j := 0
+		for _, s := range in.prefill {
+			if s.computed < s.prefillTarget && s.kv != nil {
+				in.prefill[j] = s
+				j++
+			}
+		}
+		clear(in.prefill[j:])
+		in.prefill = in.prefill[:j]
 	}
-	in.compact()
+	in.trimGrowth()
 	in.afterFree(e)
 	in.schedule(e)
 }
 
-// settleSpan advances every decoding sequence by the span's steps, feeding
-// per-token gaps to the summary in bulk (one call per step per class).
-func (in *instance) settleSpan(e *engine) {
+// settleDecoders advances the decoding batch by the steps just finished,
+// feeding per-token gaps to the summary in bulk (one call per step per
+// class) and completing the sequences that reached their length.
+func (in *instance) settleDecoders(e *engine) {
+	d := &in.dec
+	if d.len() == 0 {
+		return
+	}
 	k := in.span
-	end := in.spanEnds[k-1]
-	busy := float64(end - in.stepStart)
-	in.pool.busyNs += end - in.stepStart
-	share := busy / float64(len(in.running))
-	for _, s := range in.running {
-		in.pool.charge(s.classIdx, share)
+	ends := in.spanEnds[:k]
+	end := ends[k-1]
+	if !in.mixed {
+		busy := end - in.stepStart
+		in.pool.busyNs += busy
+		in.chargeDecoders(float64(busy))
 	}
-	if cap(in.classCount) < len(e.classNames) {
-		in.classCount = make([]int64, len(e.classNames))
-	}
-	cc := in.classCount[:len(e.classNames)]
-	clear(cc)
-	first := in.spanEnds[0]
-	for _, s := range in.running {
-		if !e.summary.Includes(&s.rec) {
-			continue // warm-up requests stay out of every metric
+	// Step 0: fresh sequences have their own previous token time.
+	for c, n := range d.cls {
+		for _, s := range d.fresh {
+			if s.included && s.classIdx == c {
+				n--
+			}
 		}
-		cc[s.classIdx]++
-		e.summary.AddITL(s.rec.Class, first-s.lastTok, 1)
+		if n > 0 {
+			e.summary.AddITL(e.classNames[c], ends[0]-in.stepStart, n)
+		}
 	}
+	for _, s := range d.fresh {
+		if s.included {
+			e.summary.AddITL(s.rec.Class, ends[0]-s.lastTok, 1)
+		}
+	}
+	d.fresh = d.fresh[:0]
 	for i := 1; i < k; i++ {
-		gap := in.spanEnds[i] - in.spanEnds[i-1]
-		for c, n := range cc {
+		gap := ends[i] - ends[i-1]
+		for c, n := range d.cls {
 			if n > 0 {
 				e.summary.AddITL(e.classNames[c], gap, n)
 			}
 		}
 	}
 	if e.onToken != nil {
-		for _, s := range in.running {
-			for _, t := range in.spanEnds[:k] {
+		for _, s := range d.h {
+			for _, t := range ends {
 				e.onToken(s, t)
 			}
 		}
 	}
-	for _, s := range in.running {
-		s.generated += k
+	d.clock += int64(k)
+	for d.len() > 0 && d.h[0].doneAt <= d.clock {
+		s := d.h[0]
+		d.remove(s)
 		s.lastTok = end
-		if s.generated >= s.target {
-			in.complete(e, s)
-		}
+		in.complete(e, s)
 	}
 }
 
-// emit delivers one token of s at time t and moves s along: completion,
-// hand-off to a decode instance, or on to decoding here.
+// emit delivers one token of s (a prompt just computed) at time t and
+// moves s along: completion, hand-off to a decode instance, or into this
+// instance's decoding batch.
 func (in *instance) emit(e *engine, s *seqState, t int64) {
 	s.generated++
 	if s.generated == 1 {
@@ -323,30 +360,46 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	case s.generated >= s.target:
 		in.complete(e, s)
 	case in.pool.spec.Role == RolePrefill:
-		s.inst = nil // leaves this instance's batch; KV stays pinned until transferred
-		e.fleet.handOff(e, in, s)
+		e.fleet.handOff(e, in, s) // KV stays pinned here until transferred
+	default:
+		in.join(e, s)
 	}
 }
 
-// complete finishes s and frees its blocks.
+// join puts s, whose KV is on this instance, into the decoding batch.
+func (in *instance) join(e *engine, s *seqState) {
+	s.inst = in
+	s.lastTok = max(s.lastTok, 0)
+	in.dec.join(s, e.summary.Includes(&s.rec))
+}
+
+// complete finishes s and frees its blocks. A request that a task may
+// continue keeps its generated tokens' blocks long enough for finish to
+// publish them (its continuation's prefix).
 func (in *instance) complete(e *engine, s *seqState) {
+	if s.req.Task != nil && s.kv != nil {
+		want := in.cache.BlocksFor(s.kvTokens() - 1)
+		if extra := want - s.kv.Blocks(); extra > 0 {
+			give := min(int64(extra), in.dec.growth)
+			in.cache.Unreserve(int(give))
+			in.dec.growth -= give
+			in.cache.Grow(s.kv, s.kvTokens()-1)
+		}
+	}
+	s.inst = in
 	e.finish(s, "")
 	in.cache.Release(s.kv)
 	s.kv = nil
 	s.inst = nil
 }
 
-// compact drops sequences that left the batch (finished or handed off).
-func (in *instance) compact() {
-	j := 0
-	for _, s := range in.running {
-		if s.inst == in {
-			in.running[j] = s
-			j++
-		}
+// victim is the sequence vLLM would preempt: the newest admitted.
+func (in *instance) victim() *seqState {
+	v := in.dec.newest()
+	if n := len(in.prefill); n > 0 && (v == nil || in.prefill[n-1].admitSeq > v.admitSeq) {
+		v = in.prefill[n-1]
 	}
-	clear(in.running[j:])
-	in.running = in.running[:j]
+	return v
 }
 
 // preempt evicts s from the batch by recompute: its blocks are released
@@ -355,16 +408,19 @@ func (in *instance) compact() {
 func (in *instance) preempt(e *engine, s *seqState) {
 	e.stats.Preemptions++
 	s.rec.Preemptions++
-	in.cache.Release(s.kv)
-	s.kv = nil
-	for i := len(in.running) - 1; i >= 0; i-- {
-		if in.running[i] == s {
-			copy(in.running[i:], in.running[i+1:])
-			in.running[len(in.running)-1] = nil
-			in.running = in.running[:len(in.running)-1]
-			break
+	if s.hidx >= 0 && s.decoding() && in.dec.len() > 0 && in.dec.h[s.hidx] == s {
+		in.dec.remove(s)
+	} else {
+		for i := len(in.prefill) - 1; i >= 0; i-- {
+			if in.prefill[i] == s {
+				in.prefill = append(in.prefill[:i], in.prefill[i+1:]...)
+				break
+			}
 		}
 	}
+	in.cache.Release(s.kv)
+	s.kv = nil
+	in.trimGrowth()
 	in.pendingTokens -= int64(s.prefillTarget - s.computed)
 	s.prefillTarget = s.req.InputTokens + s.generated
 	s.computed = 0

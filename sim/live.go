@@ -94,7 +94,7 @@ func (l *Live) Gauges() LiveGauges {
 		Preemptions: e.stats.Preemptions, RequestsDone: e.stats.Requests}
 	var used, capacity int
 	for _, in := range e.fleet.instances {
-		g.Running += len(in.running)
+		g.Running += in.active()
 		g.Waiting += in.waiting.len()
 		used += in.cache.Used()
 		capacity += in.cache.Capacity()

@@ -197,7 +197,9 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 // attach lets pools size per-class scratch space once the engine exists.
 func (f *fleet) attach(e *engine) {
 	for _, in := range f.instances {
-		in.classCount = make([]int64, len(e.classNames))
+		in.dec.bs = int64(f.cfg.BlockTokens)
+		in.dec.resid = make([]int64, f.cfg.BlockTokens)
+		in.dec.cls = make([]int64, len(e.classNames))
 	}
 	for _, p := range f.pools {
 		p.classBusy = make([]float64, len(e.classNames))
@@ -295,8 +297,7 @@ func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
 	if n > 0 {
 		d.cache.Publish(s.kv, s.hashes[:n])
 	}
-	s.inst = d
-	d.running = append(d.running, s)
+	d.join(e, s)
 	d.kick(e)
 }
 

@@ -31,6 +31,12 @@ type seqState struct {
 	started       bool // first prefill step has begun (queue time recorded)
 	admitSeq      uint64
 	classIdx      int
+
+	// Decoding-batch bookkeeping (see decoders).
+	joinClock, base, doneAt, ownBlocks int64
+	gen0                               int
+	hidx                               int
+	included                           bool // counts in the summary (not warm-up)
 }
 
 func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }

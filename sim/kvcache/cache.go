@@ -54,13 +54,14 @@ type Cache struct {
 	capacity    int
 	blockTokens int
 
-	blk     []block // grows lazily up to capacity: an idle instance costs nothing
-	free    []int32 // stack of free blocks below len(blk)
-	tab     table   // hash -> hashed block
-	lruHead int32   // least recently released evictable block (evicted first)
-	lruTail int32   // most recently released
-	nLRU    int     // evictable blocks
-	used    int     // pinned blocks
+	blk      []block // grows lazily up to capacity: an idle instance costs nothing
+	free     []int32 // stack of free blocks below len(blk)
+	reserved []int32 // anonymous blocks held by Reserve
+	tab      table   // hash -> hashed block
+	lruHead  int32   // least recently released evictable block (evicted first)
+	lruTail  int32   // most recently released
+	nLRU     int     // evictable blocks
+	used     int     // pinned blocks
 
 	epoch   uint32
 	seqPool []*Seq
@@ -307,6 +308,7 @@ func (c *Cache) Reset() {
 	}
 	c.blk = c.blk[:0]
 	c.free = c.free[:0]
+	c.reserved = c.reserved[:0]
 	c.tab.clear()
 	c.lruHead, c.lruTail, c.nLRU, c.used = nilBlock, nilBlock, 0, 0
 	c.epoch++
@@ -401,3 +403,38 @@ func (c *Cache) lruRemove(b int32) {
 	bk.prev, bk.next = nilBlock, nilBlock
 	c.nLRU--
 }
+
+// Reserve takes n anonymous blocks (free ones first, then evicting LRU
+// cached blocks) for KV whose identity nobody will look up: the tokens a
+// decoding batch generates. It returns false and changes nothing if they
+// are not available. Reserved blocks count as used.
+func (c *Cache) Reserve(n int) bool {
+	if n <= 0 {
+		return n == 0
+	}
+	if n > c.Free() {
+		return false
+	}
+	for range n {
+		b := c.alloc()
+		c.blk[b].ref = 1
+		c.reserved = append(c.reserved, b)
+	}
+	c.used += n
+	return true
+}
+
+// Unreserve returns n reserved blocks to the free pool.
+func (c *Cache) Unreserve(n int) {
+	n = min(n, len(c.reserved))
+	for range n {
+		b := c.reserved[len(c.reserved)-1]
+		c.reserved = c.reserved[:len(c.reserved)-1]
+		c.blk[b].ref = 0
+		c.free = append(c.free, b)
+	}
+	c.used -= n
+}
+
+// Reserved is the number of blocks held by Reserve.
+func (c *Cache) Reserved() int { return len(c.reserved) }

@@ -314,3 +314,23 @@ func TestNewRejectsNonsense(t *testing.T) {
 	require.Panics(t, func() { New(-1, 16) })
 	require.Panics(t, func() { NewTier(-1) })
 }
+
+func TestReserveUnreserve(t *testing.T) {
+	c := New(8, 16)
+	s, ok := c.Admit([]uint64{1, 2}, 32)
+	require.True(t, ok)
+	c.Publish(s.Seq, []uint64{1, 2})
+	c.Release(s.Seq) // 2 evictable cached blocks
+	require.True(t, c.Reserve(6))
+	require.Equal(t, 6, c.Used())
+	require.Equal(t, 2, c.Cached(), "free blocks go first")
+	require.True(t, c.Reserve(1)) // evicts the LRU cached block (the tail, hash 2)
+	require.False(t, c.Contains(2))
+	require.True(t, c.Contains(1))
+	require.False(t, c.Reserve(2), "only one block left")
+	require.Equal(t, 7, c.Reserved())
+	c.Unreserve(3)
+	require.Equal(t, 4, c.Used())
+	require.Equal(t, 4, c.Free())
+	require.True(t, c.Reserve(0))
+}

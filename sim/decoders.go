@@ -1,0 +1,165 @@
+package sim
+
+// decoders is an instance's decoding batch, kept so that advancing it by
+// k steps costs O(log n) per finishing sequence and O(classes + block
+// size) per span, never O(batch size): every sequence in the batch gains
+// one token per step, so a sequence's state is a function of the
+// instance's step clock and the clock at which it joined.
+//
+// For sequence r joined at clock j with KV need kv (prompt + generated
+// tokens) at that moment, its KV need at clock t is base_r + t with
+// base_r = kv − j; its generated count is gen0 + (t − j); it finishes when
+// the clock reaches doneAt = j + (target − gen0). The batch keeps the sums
+// the engine needs: Σ context for the step-time model, and the KV blocks
+// Σ ceil((base_r + t)/B), computed from a histogram of base_r mod B.
+type decoders struct {
+	h       []*seqState // min-heap by (doneAt, admitSeq)
+	clock   int64       // decode steps executed by this instance
+	ctxBase int64       // Σ base_r: context of all at clock t is ctxBase + n·t
+	quot    int64       // Σ floor(base_r / B)
+	resid   []int64     // count of sequences by base_r mod B
+	own     int64       // Σ blocks held in the sequences' own block tables
+	growth  int64       // anonymous blocks reserved for generated tokens
+	cls     []int64     // non-warm-up sequences per class (ITL counts)
+	fresh   []*seqState // joined since the last settle (their first gap is their own)
+	bs      int64
+}
+
+func (d *decoders) len() int { return len(d.h) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// blocksAt is Σ ceil((base_r + t)/B) over the batch.
+func (d *decoders) blocksAt(t int64) int64 {
+	total := d.quot * 1
+	for rho, n := range d.resid {
+		if n != 0 {
+			total += n * floorDiv(int64(rho)+t+d.bs-1, d.bs)
+		}
+	}
+	return total
+}
+
+// growthAt is how many anonymous blocks the batch needs for a step at
+// clock t (never negative).
+func (d *decoders) growthAt(t int64) int64 {
+	return max(d.blocksAt(t)-d.own, 0)
+}
+
+func (d *decoders) ctxAt(t int64) int64 { return d.ctxBase + int64(len(d.h))*t }
+
+// gen is s's generated-token count at the current clock.
+func (d *decoders) gen(s *seqState) int { return s.gen0 + int(d.clock-s.joinClock) }
+
+func (d *decoders) less(i, j int) bool {
+	a, b := d.h[i], d.h[j]
+	if a.doneAt != b.doneAt {
+		return a.doneAt < b.doneAt
+	}
+	return a.admitSeq < b.admitSeq
+}
+
+func (d *decoders) swap(i, j int) {
+	d.h[i], d.h[j] = d.h[j], d.h[i]
+	d.h[i].hidx = i
+	d.h[j].hidx = j
+}
+
+func (d *decoders) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !d.less(i, p) {
+			return
+		}
+		d.swap(i, p)
+		i = p
+	}
+}
+
+func (d *decoders) down(i int) {
+	n := len(d.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && d.less(r, l) {
+			m = r
+		}
+		if !d.less(m, i) {
+			return
+		}
+		d.swap(i, m)
+		i = m
+	}
+}
+
+// join adds s, which has just emitted token number s.generated and holds
+// its prompt blocks, to the batch at the current clock.
+func (d *decoders) join(s *seqState, included bool) {
+	s.joinClock = d.clock
+	s.gen0 = s.generated
+	s.base = int64(s.kvTokens()) - d.clock
+	s.doneAt = d.clock + int64(s.target-s.generated)
+	s.ownBlocks = int64(s.kv.Blocks())
+	s.included = included
+	d.ctxBase += s.base
+	d.quot += floorDiv(s.base, d.bs)
+	d.resid[s.base-floorDiv(s.base, d.bs)*d.bs]++
+	d.own += s.ownBlocks
+	if included {
+		d.cls[s.classIdx]++
+	}
+	d.fresh = append(d.fresh, s)
+	s.hidx = len(d.h)
+	d.h = append(d.h, s)
+	d.up(s.hidx)
+}
+
+// remove takes s out of the batch and brings its counters up to date.
+func (d *decoders) remove(s *seqState) {
+	s.generated = d.gen(s)
+	i := s.hidx
+	last := len(d.h) - 1
+	if i != last {
+		d.swap(i, last)
+	}
+	d.h[last] = nil
+	d.h = d.h[:last]
+	if i != last {
+		d.down(i)
+		d.up(i)
+	}
+	s.hidx = -1
+	d.ctxBase -= s.base
+	d.quot -= floorDiv(s.base, d.bs)
+	d.resid[s.base-floorDiv(s.base, d.bs)*d.bs]--
+	d.own -= s.ownBlocks
+	if s.included {
+		d.cls[s.classIdx]--
+	}
+	for k, f := range d.fresh {
+		if f == s {
+			d.fresh = append(d.fresh[:k], d.fresh[k+1:]...)
+			break
+		}
+	}
+}
+
+// newest returns the most recently admitted sequence, or nil.
+func (d *decoders) newest() *seqState {
+	var v *seqState
+	for _, s := range d.h {
+		if v == nil || s.admitSeq > v.admitSeq {
+			v = s
+		}
+	}
+	return v
+}

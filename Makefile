@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runners/... ./cmd/...
 
-.PHONY: build test vet fmt-check bench demo validate clean
+.PHONY: build test vet fmt-check bench bench-sim demo validate clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -22,11 +22,19 @@ test: vet fmt-check
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip 'SimChat1M' -benchmem $(PKGS)
 
 demo: build
 	$(BIN) scenario list
-	$(BIN) scenario stats chat
+	$(BIN) sim chat
+
+# Performance model against published measurements (CALIBRATION.md), every row.
+validate:
+	$(GO) test -count=1 -run 'Calibration' -v ./sim/perf ./sim
+
+# The simulator speed goal: 1,000,000 chat requests on a 64-instance fleet.
+bench-sim:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'SimChat1M$$' -benchtime 1x -timeout 30m ./sim
 
 clean:
 	rm -rf bin

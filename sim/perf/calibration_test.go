@@ -14,23 +14,7 @@ import (
 // Published measurements from CALIBRATION.md (copied here so no test reads
 // the shared folder). Sources are named per section.
 
-// trtllmRows: TensorRT-LLM perf-overview, Llama-3.1-8B FP8, 1×H100 SXM,
-// total output tokens/s; requests per row as the overview's dataset table.
-var trtllmRows = []struct {
-	in, out, requests int
-	published         float64
-}{
-	{128, 128, 30000, 28312},
-	{128, 2048, 3000, 22714},
-	{128, 4096, 1500, 14325},
-	{500, 2000, 3000, 17660},
-	{1000, 1000, 3000, 15220},
-	{1000, 2000, 1500, 13899},
-	{2048, 128, 3000, 3450},
-	{2048, 2048, 1500, 9305},
-	{5000, 500, 1500, 3459},
-	{20000, 2000, 1000, 1351},
-}
+var trtllmRows = TRTLLMOfflineRows
 
 // vidurRows: Vidur H100 profiles (MIT), sum of per-layer operator means
 // (norms, projections, RoPE, activation, add) at TP1, in ms.
@@ -88,12 +72,12 @@ func TestCalibrationTRTLLMOffline(t *testing.T) {
 	t.Logf("%-12s %8s %8s %10s %10s %7s", "in/out", "maxseqs", "maxtok", "predicted", "published", "err%")
 	var errs []float64
 	for _, r := range trtllmRows {
-		s := TRTLLMBenchSched(p, r.in, r.out)
-		got := OfflineThroughput(p, r.in, r.out, r.requests, s)
-		e := relErr(got, r.published)
+		s := TRTLLMBenchSched(p, r.In, r.Out)
+		got := OfflineThroughput(p, r.In, r.Out, r.Requests, s)
+		e := relErr(got, r.Value)
 		errs = append(errs, e)
-		t.Logf("%-12s %8d %8d %10.0f %10.0f %+7.1f", fmt.Sprintf("%d/%d", r.in, r.out), s.MaxSeqs, s.MaxBatchTokens, got, r.published, e)
-		require.LessOrEqual(t, math.Abs(e), 40.0, "row %d/%d wildly off", r.in, r.out)
+		t.Logf("%-12s %8d %8d %10.0f %10.0f %+7.1f", fmt.Sprintf("%d/%d", r.In, r.Out), s.MaxSeqs, s.MaxBatchTokens, got, r.Value, e)
+		require.LessOrEqual(t, math.Abs(e), 40.0, "row %d/%d wildly off", r.In, r.Out)
 	}
 	med := medianAbs(errs)
 	t.Logf("median |error| %.1f%%", med)
@@ -136,7 +120,7 @@ func TestCalibrationXDiTVideo(t *testing.T) {
 		x, err := NewVideo(v, g, r.sp)
 		require.NoError(t, err)
 		got := float64(x.ClipTime(1280, 720, 129, 50)) / 1e9
-		e := relErr(got, r.published)
+		e := relErr(got, r.Value)
 		errs = append(errs, e)
 		t.Logf("%-5s %3d %10.0f %10.0f %+7.1f", r.gpu, r.sp, got, r.published, e)
 	}

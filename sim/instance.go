@@ -15,11 +15,11 @@ type instance struct {
 	cache *kvcache.Cache
 	link  *link // inbound KV link (decode instances in disaggregated mode)
 
-	waiting  deque        // not yet admitted (no KV blocks)
-	prefill  []*seqState  // admitted, computing their prompt, in admission order
-	dec      decoders     // decoding batch
-	xfers    deque        // decode side: waiting for KV space to start a transfer
-	incoming int          // transfers in flight towards this instance
+	waiting  deque       // not yet admitted (no KV blocks)
+	prefill  []*seqState // admitted, computing their prompt, in admission order
+	dec      decoders    // decoding batch
+	xfers    deque       // decode side: waiting for KV space to start a transfer
+	incoming int         // transfers in flight towards this instance
 
 	busy      bool
 	gen       uint32 // bumps invalidate a scheduled step event

@@ -1,5 +1,19 @@
 package results
 
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // SweepSchema identifies a sweep file (the output of "fleetbench sweep"), as
 // opposed to a single-run result (Schema).
 const SweepSchema = "fleetbench.sweep/v1"
@@ -15,6 +29,12 @@ type Sweep struct {
 	// Search is the search that produced the points: "" (a plain grid),
 	// "min-fleet", "max-load", "best-split" or "scale".
 	Search string `json:"search,omitempty"`
+	// Objective is what best-split maximises or minimises: "goodput" or
+	// "cost"; empty for the other searches.
+	Objective string `json:"objective,omitempty"`
+	// Grid describes the grid and the workload options canonically; shards
+	// merge only when it is equal.
+	Grid string `json:"grid,omitempty"`
 	// Shard is "i/n" when this file holds only the points with
 	// index % n == i; empty for a whole sweep.
 	Shard string `json:"shard,omitempty"`
@@ -58,4 +78,308 @@ type SweepPoint struct {
 	// Error says why the point did not run (bad configuration); the other
 	// fields except the grid coordinates are then zero.
 	Error string `json:"error,omitempty"`
+}
+
+// Searches and objectives a Sweep may name.
+const (
+	SearchMinFleet  = "min-fleet"
+	SearchMaxLoad   = "max-load"
+	SearchBestSplit = "best-split"
+	SearchScale     = "scale"
+
+	ObjectiveGoodput = "goodput"
+	ObjectiveCost    = "cost"
+)
+
+// metric returns p.Metrics[k], or def when the point lacks it.
+func (p *SweepPoint) metric(k string, def float64) float64 {
+	if v, ok := p.Metrics[k]; ok {
+		return v
+	}
+	return def
+}
+
+// better reports whether a beats b for the search; both are candidates.
+// Every ordering ends on Index so that the pick is unique and does not
+// depend on the order points were evaluated or merged in.
+func better(search, objective string, a, b *SweepPoint) bool {
+	inf := math.Inf(1)
+	type key struct {
+		v   float64
+		max bool // larger is better
+	}
+	var keys []key
+	switch search {
+	case SearchMinFleet:
+		keys = []key{{float64(a.GPUs) - float64(b.GPUs), false},
+			{a.metric("usd_per_hour", inf) - b.metric("usd_per_hour", inf), false},
+			{a.metric("usd_per_task", inf) - b.metric("usd_per_task", inf), false}}
+	case SearchMaxLoad:
+		keys = []key{{a.RateScale - b.RateScale, true}, {float64(a.GPUs) - float64(b.GPUs), false}}
+	case SearchBestSplit:
+		if objective == ObjectiveCost {
+			keys = []key{{a.metric("usd_per_task", inf) - b.metric("usd_per_task", inf), false},
+				{a.metric("goodput_rps", 0) - b.metric("goodput_rps", 0), true}}
+		} else {
+			keys = []key{{a.metric("goodput_rps", 0) - b.metric("goodput_rps", 0), true},
+				{boolF(a.MeetsSLO) - boolF(b.MeetsSLO), true},
+				{a.metric("usd_per_task", inf) - b.metric("usd_per_task", inf), false}}
+		}
+	}
+	for _, k := range keys {
+		if math.IsNaN(k.v) || k.v == 0 { // NaN: both infinite
+			continue
+		}
+		return (k.v > 0) == k.max
+	}
+	return a.Index < b.Index
+}
+
+func boolF(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// PickAnswer returns the point a search picks from points, or nil when none
+// qualifies or the search picks nothing (a plain grid, a scale curve):
+//   - min-fleet: fewest GPUs meeting every SLO, then lowest USD per hour,
+//     then lowest USD per task;
+//   - max-load: highest rate scale meeting every SLO, then fewest GPUs;
+//   - best-split, objective goodput: highest goodput (requests meeting
+//     their SLOs per second), then meeting every SLO, then lowest USD per
+//     task; objective cost: lowest USD per task meeting every SLO.
+//
+// Ties go to the lowest Index. The returned point is a copy without Result
+// (the full result stays with its point).
+func PickAnswer(search, objective string, points []SweepPoint) *SweepPoint {
+	var best *SweepPoint
+	for i := range points {
+		p := &points[i]
+		if p.Error != "" {
+			continue
+		}
+		switch search {
+		case SearchMinFleet, SearchMaxLoad:
+			if !p.MeetsSLO {
+				continue
+			}
+		case SearchBestSplit:
+			if objective == ObjectiveCost && !p.MeetsSLO {
+				continue
+			}
+			if objective != ObjectiveCost && p.metric("goodput_rps", 0) <= 0 {
+				continue
+			}
+		default:
+			return nil
+		}
+		if best == nil || better(search, objective, p, best) {
+			best = p
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	a := *best
+	a.Result = nil
+	a.Metrics = maps.Clone(best.Metrics)
+	return &a
+}
+
+// ParseShard parses a shard "i/n" (or "i+j+.../n" for merged shards) into
+// the sorted shard numbers and n.
+func ParseShard(s string) ([]int, int, error) {
+	lhs, rhs, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(rhs)
+	if !ok || err != nil || n < 1 {
+		return nil, 0, fmt.Errorf("shard %q: want i/n with n a positive integer, e.g. 0/4", s)
+	}
+	var set []int
+	for _, f := range strings.Split(lhs, "+") {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 || i >= n {
+			return nil, 0, fmt.Errorf("shard %q: shard number %q must be an integer from 0 to %d", s, f, n-1)
+		}
+		if slices.Contains(set, i) {
+			return nil, 0, fmt.Errorf("shard %q names shard %d twice", s, i)
+		}
+		set = append(set, i)
+	}
+	slices.Sort(set)
+	return set, n, nil
+}
+
+// formatShard is ParseShard's inverse; a complete set is "" (a whole sweep).
+func formatShard(set []int, n int) string {
+	if len(set) == n {
+		return ""
+	}
+	parts := make([]string, len(set))
+	for i, v := range set {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "+") + "/" + strconv.Itoa(n)
+}
+
+// Validate checks what readers and MergeSweeps rely on: the schema, a
+// well-formed shard, points in increasing Index order belonging to the
+// shard.
+func (s *Sweep) Validate() error {
+	if s.Schema != SweepSchema {
+		if s.Schema == "" {
+			return fmt.Errorf("no \"schema\" field: not a fleetbench sweep file (want schema %q)", SweepSchema)
+		}
+		return fmt.Errorf("schema is %q, want %q: regenerate the file or use a matching fleetbench version", s.Schema, SweepSchema)
+	}
+	var set []int
+	n := 1
+	if s.Shard != "" {
+		var err error
+		if set, n, err = ParseShard(s.Shard); err != nil {
+			return err
+		}
+	}
+	for i, p := range s.Points {
+		if p.Index < 0 || (i > 0 && p.Index <= s.Points[i-1].Index) {
+			return fmt.Errorf("points[%d]: index %d is negative or not above the previous point's: points must be in increasing index order", i, p.Index)
+		}
+		if set != nil && !slices.Contains(set, p.Index%n) {
+			return fmt.Errorf("points[%d]: index %d does not belong to shard %s (index %% %d = %d)", i, p.Index, s.Shard, n, p.Index%n)
+		}
+	}
+	return nil
+}
+
+// MergeSweeps combines shards of one sweep (same scenario, search, objective
+// and grid; disjoint shards of the same count) into one: points are united
+// in index order, notes are united, and the answer is picked again from all
+// points, so merging every shard gives the unsharded sweep's answer.
+func MergeSweeps(ss ...*Sweep) (*Sweep, error) {
+	if len(ss) == 0 {
+		return nil, errors.New("results: merge sweeps: no sweeps given")
+	}
+	first := ss[0]
+	out := &Sweep{Schema: SweepSchema, Scenario: first.Scenario, Search: first.Search, Objective: first.Objective, Grid: first.Grid}
+	var set []int
+	n := 0
+	for i, s := range ss {
+		which := fmt.Sprintf("sweep %d", i+1)
+		if s == nil {
+			return nil, fmt.Errorf("results: merge sweeps: %s is nil", which)
+		}
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("results: merge sweeps: %s: %w", which, err)
+		}
+		if s.Shard == "" {
+			return nil, fmt.Errorf("results: merge sweeps: %s is a whole sweep, not a shard (no \"shard\"): only shards written with --shard i/n merge", which)
+		}
+		if s.Scenario != first.Scenario {
+			return nil, fmt.Errorf("results: merge sweeps: %s ran scenario %q seed %d hash %q, sweep 1 ran %q seed %d hash %q: only shards of one sweep merge",
+				which, s.Scenario.Name, s.Scenario.Seed, s.Scenario.Hash, first.Scenario.Name, first.Scenario.Seed, first.Scenario.Hash)
+		}
+		if s.Search != first.Search || s.Objective != first.Objective {
+			return nil, fmt.Errorf("results: merge sweeps: %s is search %q objective %q, sweep 1 is %q %q: run every shard with the same flags",
+				which, s.Search, s.Objective, first.Search, first.Objective)
+		}
+		if s.Grid != first.Grid {
+			return nil, fmt.Errorf("results: merge sweeps: %s swept grid %q, sweep 1 swept %q: run every shard with the same flags", which, s.Grid, first.Grid)
+		}
+		sset, sn, _ := ParseShard(s.Shard) // valid: checked by Validate
+		if n == 0 {
+			n = sn
+		}
+		if sn != n {
+			return nil, fmt.Errorf("results: merge sweeps: %s is shard %s, sweep 1 was cut into %d shards: merge shards of one --shard i/%d run", which, s.Shard, n, n)
+		}
+		for _, v := range sset {
+			if slices.Contains(set, v) {
+				return nil, fmt.Errorf("results: merge sweeps: %s holds shard %d/%d again: pass each shard once", which, v, n)
+			}
+			set = append(set, v)
+		}
+		out.Points = append(out.Points, s.Points...)
+		for _, note := range s.Notes {
+			if !slices.Contains(out.Notes, note) {
+				out.Notes = append(out.Notes, note)
+			}
+		}
+	}
+	slices.Sort(set)
+	out.Shard = formatShard(set, n)
+	slices.SortFunc(out.Points, func(a, b SweepPoint) int { return a.Index - b.Index })
+	out.Answer = PickAnswer(out.Search, out.Objective, out.Points)
+	return out, nil
+}
+
+// WriteSweepJSON writes s as indented JSON followed by a newline; identical
+// sweeps give identical bytes.
+func WriteSweepJSON(w io.Writer, s *Sweep) error {
+	if s == nil {
+		return errors.New("results: WriteSweepJSON: nil sweep")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return fmt.Errorf("results: encode sweep JSON: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// DecodeSweep reads and validates a sweep; name (usually the path) is used
+// in error messages.
+func DecodeSweep(r io.Reader, name string) (*Sweep, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("results: read %s: %w", name, err)
+	}
+	var s Sweep
+	if err := json.Unmarshal(data, &s); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := lineCol(data, se.Offset-1)
+			return nil, fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench sweep file?", name, line, col, se)
+		case errors.As(err, &te):
+			line, col := lineCol(data, te.Offset)
+			return nil, fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
+		}
+		return nil, fmt.Errorf("results: %s: %w", name, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("results: %s: %w", name, err)
+	}
+	return &s, nil
+}
+
+// ReadSweepFile reads and validates a sweep file.
+func ReadSweepFile(path string) (*Sweep, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	return DecodeSweep(f, path)
+}
+
+// FileSchema returns the "schema" field of the JSON file at path (Schema
+// or SweepSchema for fleetbench files), so that commands accepting either
+// kind can dispatch; it returns "" for JSON without one.
+func FileSchema(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("results: %w", err)
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return "", nil // not ours to diagnose: the reader reports it with line:col
+	}
+	return head.Schema, nil
 }

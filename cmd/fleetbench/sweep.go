@@ -1,0 +1,283 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweep"
+)
+
+func init() { register(newSweepCmd) }
+
+type sweepFlags struct {
+	fleets, prefill, decode, colocated string
+	gpus, tps, routings, rates, scales string
+	model, dtype                       string
+	search, objective, shard           string
+	budget, jobs, requests             int
+	tolerance, maxRate                 float64
+	duration                           time.Duration
+	seed                               uint64
+	seedSet, exhaustive, keep          bool
+	progress                           bool
+	format, out                        string
+}
+
+func newSweepCmd() *cobra.Command {
+	var f sweepFlags
+	cmd := &cobra.Command{
+		Use:   "sweep SCENARIO",
+		Short: "Simulate a scenario over a grid of fleets, GPUs, TP, routing and loads; search it",
+		Long: `sweep simulates a scenario once per grid point — the cartesian product of
+--fleet (or --prefill × --decode, or --colocated), --gpu, --tp, --routing and
+--rate-scale — running independent simulations in parallel (-j), and reports
+one row per point: SLO verdict, latency percentiles, cache hit rate,
+goodput, utilization and cost. Axes left out take the scenario's fleet.
+
+Searches:
+  --search min-fleet   smallest fleet (GPU count, then cost) meeting every SLO
+                       at the scenario's load (or one --rate-scale)
+  --search max-load    highest traffic multiplier each fleet sustains within
+                       its SLOs, by bisection to --tolerance
+  --search best-split  best prefill:decode split of --gpus N GPUs: highest
+                       goodput (--objective goodput) or lowest cost per task
+                       meeting every SLO (--objective cost)
+  --scale 1,10,100     scale curve: traffic and every pool's instance count
+                       multiplied together; shows cache hit rate,
+                       utilization and cost per task as the fleet grows
+
+--shard i/n runs the points whose grid index % n == i, so n machines cover
+the grid; "fleetbench merge" joins the shard files. Output is identical for
+any -j.`,
+		Example: `  fleetbench sweep chat --prefill 1..4 --decode 2..8:2 --search min-fleet
+  fleetbench sweep chat --fleet 2P4D,4P8D --rate-scale 0.5,1,2,4 -o sweep.json
+  fleetbench sweep chat --search max-load --fleet 2P4D
+  fleetbench sweep chat --search best-split --gpus 32 --tp 4 --rate-scale 4
+  fleetbench sweep chat --scale 1,10,100 --duration 2m
+  fleetbench sweep chat --prefill 1..8 --decode 2..16 --shard 0/4 -o shard0.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.seedSet = cmd.Flags().Changed("seed")
+			return runSweep(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.fleets, "fleet", "", `comma-separated fleets, e.g. "2P4D,4P8D,12C"`)
+	fl.StringVar(&f.prefill, "prefill", "", "prefill instance counts, e.g. 1..8 or 2..16:2 (with --decode)")
+	fl.StringVar(&f.decode, "decode", "", "decode instance counts, e.g. 2..16 (with --prefill)")
+	fl.StringVar(&f.colocated, "colocated", "", "colocated instance counts, e.g. 4..32:4")
+	fl.StringVar(&f.gpus, "gpu", "", "comma-separated GPU types, e.g. h100,h200")
+	fl.StringVar(&f.tps, "tp", "", "comma-separated tensor-parallel degrees, e.g. 2,4")
+	fl.StringVar(&f.routings, "routing", "", "comma-separated routing policies (round-robin, least-loaded, cache-aware, session)")
+	fl.StringVar(&f.rates, "rate-scale", "", "comma-separated traffic multipliers, e.g. 0.5,1,2,4")
+	fl.StringVar(&f.scales, "scale", "", "scale curve: multipliers of traffic and fleet together, e.g. 1,10,100,1000")
+	fl.StringVar(&f.model, "model", "", "model id (default: the scenario's)")
+	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")
+	fl.StringVar(&f.search, "search", "", "min-fleet, max-load or best-split")
+	fl.StringVar(&f.objective, "objective", "", "best-split objective: goodput (default) or cost")
+	fl.IntVar(&f.budget, "gpus", 0, "GPU budget for best-split")
+	fl.Float64Var(&f.tolerance, "tolerance", 0, "max-load relative bisection tolerance (default 0.02)")
+	fl.Float64Var(&f.maxRate, "max-rate-scale", 0, "max-load: highest multiplier tried (default 1024)")
+	fl.BoolVar(&f.exhaustive, "exhaustive", false, "min-fleet: evaluate every grid point, not only up to the first passing GPU count")
+	fl.StringVar(&f.shard, "shard", "", "run only grid points with index % n == i (i/n, e.g. 0/4)")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
+	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks per point")
+	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration (virtual time) per point")
+	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	fl.BoolVar(&f.keep, "keep-results", false, "store every point's full result in the sweep file")
+	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table, json, csv or markdown")
+	fl.StringVarP(&f.out, "output", "o", "", "write the sweep JSON to this file")
+	return cmd
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// sweepGrid turns the axis flags into a grid.
+func sweepGrid(f sweepFlags) (sweep.Grid, error) {
+	var g sweep.Grid
+	g.Fleets = splitList(f.fleets)
+	if (f.prefill == "") != (f.decode == "") {
+		return g, errors.New("--prefill and --decode go together (e.g. --prefill 1..8 --decode 2..16)")
+	}
+	if f.prefill != "" {
+		p, err := sweep.ParseRange("prefill", f.prefill)
+		if err != nil {
+			return g, err
+		}
+		d, err := sweep.ParseRange("decode", f.decode)
+		if err != nil {
+			return g, err
+		}
+		g.Fleets = append(g.Fleets, sweep.PDFleets(p, d)...)
+	}
+	if f.colocated != "" {
+		c, err := sweep.ParseRange("colocated", f.colocated)
+		if err != nil {
+			return g, err
+		}
+		for _, n := range c {
+			g.Fleets = append(g.Fleets, strconv.Itoa(n)+"C")
+		}
+	}
+	g.GPUs = splitList(strings.ToLower(f.gpus))
+	g.Routings = splitList(f.routings)
+	for _, s := range splitList(f.tps) {
+		tp, err := strconv.Atoi(s)
+		if err != nil || tp < 1 {
+			return g, fmt.Errorf("--tp %q: %q is not a positive integer (write e.g. 2,4)", f.tps, s)
+		}
+		g.TPs = append(g.TPs, tp)
+	}
+	var err error
+	if f.rates != "" {
+		if g.RateScales, err = sweep.ParseFloats("rate-scale", f.rates); err != nil {
+			return g, err
+		}
+	}
+	if f.scales != "" {
+		if g.Scales, err = sweep.ParseFloats("scale", f.scales); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
+
+func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
+	if !slices.Contains(sweep.Formats, f.format) {
+		return usageErr(fmt.Errorf("--format %q: use %s", f.format, strings.Join(sweep.Formats, ", ")))
+	}
+	if f.jobs < 0 {
+		return usageErr(fmt.Errorf("-j %d: want a positive number of parallel simulations", f.jobs))
+	}
+	grid, err := sweepGrid(f)
+	if err != nil {
+		return usageErr(err)
+	}
+	spec := sweep.Spec{Search: f.search, Objective: f.objective, Grid: grid, Budget: f.budget,
+		Tolerance: f.tolerance, MaxRateScale: f.maxRate, Exhaustive: f.exhaustive}
+	if len(grid.Scales) > 0 {
+		if f.search != "" && f.search != results.SearchScale {
+			return usageErr(fmt.Errorf("--scale makes a scale curve; it does not combine with --search %s", f.search))
+		}
+		spec.Search = results.SearchScale
+	}
+	if f.objective != "" && spec.Search != results.SearchBestSplit {
+		return usageErr(errors.New("--objective applies to --search best-split only"))
+	}
+	if f.budget != 0 && spec.Search != results.SearchBestSplit {
+		return usageErr(errors.New("--gpus (a GPU budget) applies to --search best-split only"))
+	}
+	if f.shard != "" {
+		set, n, err := results.ParseShard(f.shard)
+		if err != nil || len(set) != 1 {
+			return usageErr(fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", f.shard))
+		}
+		spec.ShardI, spec.ShardN = set[0], n
+	}
+	sc, err := scenarios.Resolve(name)
+	if err != nil {
+		return usageErr(err)
+	}
+	base := sim.ConfigFromScenario(sc)
+	override(&base.Model, f.model)
+	override(&base.DType, f.dtype)
+	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
+		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}}
+	if f.seedSet {
+		r.Workload.Seed = &f.seed
+	}
+	// Workload options every shard must share go into the grid description.
+	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s", base.Model, base.DType, f.requests, f.duration))
+	if f.progress {
+		r.Progress = func(done int, p *results.SweepPoint) {
+			verdict := "MISSED"
+			switch {
+			case p.Error != "":
+				verdict = "error: " + p.Error
+			case p.MeetsSLO:
+				verdict = "met"
+			}
+			fmt.Fprintf(stderr, "[%d] point %d %s %s tp%d %s %gx: %s\n", done, p.Index, p.Fleet, p.GPU, p.TP, p.Routing, p.RateScale, verdict)
+		}
+	}
+	sw, err := sweep.Run(r, spec)
+	if err != nil {
+		return usageErr(err)
+	}
+	if err := allFailed(sw); err != nil {
+		return usageErr(err)
+	}
+	if f.out != "" {
+		if err := writeFileAtomic(f.out, func(w io.Writer) error { return results.WriteSweepJSON(w, sw) }); err != nil {
+			return failErr(err)
+		}
+	}
+	if err := sweep.Render(stdout, sw, f.format); err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
+// allFailed turns a sweep in which every point failed to configure into an
+// error (usually a bad --model, --gpu or fleet), so that the exit code says
+// so; a sweep with some good points is a result.
+func allFailed(sw *results.Sweep) error {
+	if len(sw.Points) == 0 {
+		return nil
+	}
+	for _, p := range sw.Points {
+		if p.Error == "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("every point of the sweep failed; the first (point %d, fleet %s): %s", sw.Points[0].Index, sw.Points[0].Fleet, sw.Points[0].Error)
+}
+
+// runMergeSweeps merges sweep shard files into outPath ("-" = stdout).
+func runMergeSweeps(stdout io.Writer, paths []string, outPath string, table bool) error {
+	ss := make([]*results.Sweep, 0, len(paths))
+	for _, p := range paths {
+		s, err := results.ReadSweepFile(p)
+		if err != nil {
+			return usageErr(err)
+		}
+		ss = append(ss, s)
+	}
+	m, err := results.MergeSweeps(ss...)
+	if err != nil {
+		return usageErr(err)
+	}
+	if outPath == "-" {
+		if err := results.WriteSweepJSON(stdout, m); err != nil {
+			return failErr(err)
+		}
+	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return results.WriteSweepJSON(w, m) }); err != nil {
+		return failErr(err)
+	}
+	if table {
+		if err := sweep.Render(stdout, m, "table"); err != nil {
+			return failErr(err)
+		}
+	}
+	return nil
+}

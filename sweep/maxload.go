@@ -1,0 +1,158 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// bisection is one configuration's max-load search state.
+type bisection struct {
+	cfg    Point
+	probes []results.SweepPoint
+	lo, hi float64 // highest passing and lowest failing multipliers; 0 = none yet
+	note   string
+}
+
+// runMaxLoad bisects, for every configuration of the grid (fleet × GPU ×
+// TP × routing), the traffic multiplier at which the fleet stops meeting
+// its SLOs. Configurations run in parallel; each one's probes are
+// sequential, so the probes, and therefore the sweep, do not depend on -j.
+func runMaxLoad(r *Runner, spec Spec, sw *results.Sweep) error {
+	if spec.ShardN > 0 {
+		return errors.New("max-load is a bisection whose probes depend on each other: it cannot be sharded; shard a grid (--rate-scale list) instead")
+	}
+	if len(spec.Grid.RateScales) > 1 {
+		return errors.New("max-load searches the traffic multiplier itself: give at most one --rate-scale (the first probe)")
+	}
+	if len(spec.Grid.Scales) > 0 {
+		return errors.New("max-load and --scale do not combine")
+	}
+	tol := spec.Tolerance
+	if tol == 0 {
+		tol = 0.02
+	}
+	if !(tol > 0 && tol < 1) {
+		return fmt.Errorf("--tolerance %v: want a fraction between 0 and 1, e.g. 0.02", spec.Tolerance)
+	}
+	maxRS := spec.MaxRateScale
+	if maxRS == 0 {
+		maxRS = 1024
+	}
+	cfgs, err := spec.Grid.Points(r.Base)
+	if err != nil {
+		return err
+	}
+	sw.Grid = Describe(cfgs, fmt.Sprintf("tolerance=%g %s", tol, spec.Describe))
+	bs := make([]*bisection, len(cfgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(r.jobs(), len(cfgs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(cfgs) {
+					return
+				}
+				bs[i] = bisect(r, cfgs[i], tol, maxRS)
+			}
+		})
+	}
+	wg.Wait()
+	for _, b := range bs {
+		slices.SortFunc(b.probes, func(x, y results.SweepPoint) int {
+			return cmpFloat(x.RateScale, y.RateScale)
+		})
+		for _, p := range b.probes {
+			p.Index = len(sw.Points)
+			sw.Points = append(sw.Points, p)
+		}
+		sw.Notes = append(sw.Notes, b.note)
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// bisect brackets the sustained multiplier by doubling (or halving) from
+// the configuration's rate scale, then halves the bracket until it is
+// within tol of its lower end.
+func bisect(r *Runner, cfg Point, tol, maxRS float64) *bisection {
+	b := &bisection{cfg: cfg}
+	minRS := 1 / maxRS
+	probe := func(rs float64) (bool, bool) {
+		p := cfg
+		p.RateScale = rs
+		sp := r.One(p)
+		b.probes = append(b.probes, sp)
+		if sp.Error != "" {
+			b.note = fmt.Sprintf("%s: %s", fmtFleetCfg(sp), sp.Error)
+			return false, false
+		}
+		return sp.MeetsSLO, true
+	}
+	s := cfg.RateScale
+	ok, valid := probe(s)
+	if !valid {
+		return b
+	}
+	if ok {
+		b.lo = s
+		for b.hi == 0 {
+			if s >= maxRS {
+				b.note = fmt.Sprintf("%s sustains at least %g× the scenario's traffic (the --max-rate-scale cap)", fmtFleetCfg(b.probes[0]), b.lo)
+				return b
+			}
+			s = math.Min(s*2, maxRS)
+			if ok, valid = probe(s); !valid {
+				return b
+			} else if ok {
+				b.lo = s
+			} else {
+				b.hi = s
+			}
+		}
+	} else {
+		b.hi = s
+		for b.lo == 0 {
+			if s <= minRS {
+				b.note = fmt.Sprintf("%s misses its SLOs even at %g× the scenario's traffic: the SLO is out of reach for this fleet (queueing is not the limit)", fmtFleetCfg(b.probes[0]), s)
+				return b
+			}
+			s = math.Max(s/2, minRS)
+			if ok, valid = probe(s); !valid {
+				return b
+			} else if ok {
+				b.lo = s
+			} else {
+				b.hi = s
+			}
+		}
+	}
+	for b.hi-b.lo > tol*b.lo {
+		mid := (b.lo + b.hi) / 2
+		if ok, valid = probe(mid); !valid {
+			return b
+		} else if ok {
+			b.lo = mid
+		} else {
+			b.hi = mid
+		}
+	}
+	b.note = fmt.Sprintf("%s sustains %.4g× the scenario's traffic within its SLOs (misses them at %.4g×; %d probes)",
+		fmtFleetCfg(b.probes[0]), b.lo, b.hi, len(b.probes))
+	return b
+}

@@ -1,0 +1,232 @@
+package sweep
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// Formats Render accepts.
+var Formats = []string{"table", "json", "csv", "markdown"}
+
+// column is one column of the table and markdown views.
+type column struct {
+	head string
+	get  func(p *results.SweepPoint) string
+}
+
+func metricCol(head, key string, f func(float64) string) column {
+	return column{head, func(p *results.SweepPoint) string {
+		v, ok := p.Metrics[key]
+		if !ok || p.Error != "" {
+			return "-"
+		}
+		return f(v)
+	}}
+}
+
+func ms(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+func pctS(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+func usd(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 0.01:
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// columns picks the columns for s: the scale column only in scale curves,
+// queue p99 only when some point measured a queue (video).
+func columns(s *results.Sweep) []column {
+	cols := []column{
+		{"#", func(p *results.SweepPoint) string { return strconv.Itoa(p.Index) }},
+		{"fleet", func(p *results.SweepPoint) string { return p.Fleet }},
+		{"gpu", func(p *results.SweepPoint) string { return p.GPU }},
+		{"tp", func(p *results.SweepPoint) string { return strconv.Itoa(p.TP) }},
+		{"routing", func(p *results.SweepPoint) string { return p.Routing }},
+		{"load", func(p *results.SweepPoint) string { return num(p.RateScale) + "x" }},
+	}
+	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { return p.Scale != 0 }) {
+		cols = append(cols, column{"scale", func(p *results.SweepPoint) string { return num(p.Scale) + "x" }})
+	}
+	cols = append(cols,
+		column{"gpus", func(p *results.SweepPoint) string { return strconv.Itoa(p.GPUs) }},
+		column{"slo", func(p *results.SweepPoint) string {
+			switch {
+			case p.Error != "":
+				return "error"
+			case p.MeetsSLO:
+				return "met"
+			}
+			return "MISSED"
+		}},
+		metricCol("ttft p50", "ttft_p50_ms", ms),
+		metricCol("ttft p99", "ttft_p99_ms", ms),
+		metricCol("tpot p99", "tpot_p99_ms", ms),
+		metricCol("e2e p99", "e2e_p99_ms", ms),
+	)
+	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool {
+		_, ok := p.Metrics["queue_p99_ms"]
+		return ok && p.Metrics["queue_p99_ms"] > 0
+	}) {
+		cols = append(cols, metricCol("queue p99", "queue_p99_ms", ms))
+	}
+	return append(cols,
+		metricCol("hit", "cache_hit_rate", pctS),
+		metricCol("attain", "slo_attainment", pctS),
+		metricCol("goodput/s", "goodput_rps", num),
+		metricCol("util", "utilization", pctS),
+		metricCol("$/h", "usd_per_hour", usd),
+		metricCol("$/task", "usd_per_task", usd),
+	)
+}
+
+// Render writes s in format: "table" (aligned columns for a terminal),
+// "markdown" (a pull-request comment), "csv" (one row per point, every
+// metric) or "json" (the sweep file).
+func Render(w io.Writer, s *results.Sweep, format string) error {
+	switch format {
+	case "json":
+		return results.WriteSweepJSON(w, s)
+	case "csv":
+		return renderCSV(w, s)
+	case "table", "markdown":
+		return renderText(w, s, format == "markdown")
+	}
+	return fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
+}
+
+func title(s *results.Sweep) string {
+	t := fmt.Sprintf("sweep of scenario %s (seed %d)", s.Scenario.Name, s.Scenario.Seed)
+	if s.Search != "" {
+		t += ", search " + s.Search
+	}
+	if s.Objective != "" {
+		t += " (" + s.Objective + ")"
+	}
+	if s.Shard != "" {
+		t += ", shard " + s.Shard
+	}
+	return t + fmt.Sprintf(": %d points", len(s.Points))
+}
+
+func renderText(w io.Writer, s *results.Sweep, md bool) error {
+	cols := columns(s)
+	var b strings.Builder
+	if md {
+		fmt.Fprintf(&b, "**%s**\n\n|", title(s))
+		for _, c := range cols {
+			b.WriteString(" " + c.head + " |")
+		}
+		b.WriteString("\n|")
+		for range cols {
+			b.WriteString("---|")
+		}
+		b.WriteByte('\n')
+		for i := range s.Points {
+			b.WriteByte('|')
+			for _, c := range cols {
+				b.WriteString(" " + c.get(&s.Points[i]) + " |")
+			}
+			b.WriteByte('\n')
+		}
+	} else {
+		b.WriteString(title(s) + "\n")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for i, c := range cols {
+			if i > 0 {
+				tw.Write([]byte{'\t'})
+			}
+			tw.Write([]byte(c.head))
+		}
+		tw.Write([]byte("\t\n"))
+		for i := range s.Points {
+			for j, c := range cols {
+				if j > 0 {
+					tw.Write([]byte{'\t'})
+				}
+				tw.Write([]byte(c.get(&s.Points[i])))
+			}
+			tw.Write([]byte("\t\n"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	bullet := "  "
+	if md {
+		bullet = "\n- "
+	}
+	for _, p := range s.Points {
+		if p.Error != "" {
+			fmt.Fprintf(&b, "%spoint %d (%s): %s\n", bullet, p.Index, p.Fleet, p.Error)
+		}
+	}
+	if a := s.Answer; a != nil {
+		fmt.Fprintf(&b, "%sanswer: point %d, %s on %s tp%d (%d GPUs), %s routing, %sx load", bullet, a.Index, a.Fleet, a.GPU, a.TP, a.GPUs, a.Routing, num(a.RateScale))
+		if v, ok := a.Metrics["usd_per_task"]; ok {
+			fmt.Fprintf(&b, ", $%s per task", usd(v))
+		}
+		if v, ok := a.Metrics["goodput_rps"]; ok {
+			fmt.Fprintf(&b, ", goodput %s/s", num(v))
+		}
+		b.WriteByte('\n')
+	} else if s.Search != "" && s.Search != results.SearchScale {
+		fmt.Fprintf(&b, "%sanswer: none (no point qualifies)\n", bullet)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(&b, "%snote: %s\n", bullet, n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// renderCSV writes one row per point with every metric any point has, in
+// sorted column order; absent metrics are empty cells.
+func renderCSV(w io.Writer, s *results.Sweep) error {
+	var keys []string
+	for _, p := range s.Points {
+		for k := range p.Metrics {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	cw := csv.NewWriter(w)
+	head := append([]string{"index", "fleet", "gpu", "tp", "routing", "rate_scale", "scale", "gpus", "meets_slo", "answer"}, keys...)
+	if err := cw.Write(append(head, "error")); err != nil {
+		return err
+	}
+	for _, p := range s.Points {
+		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, strconv.Itoa(p.TP), p.Routing,
+			strconv.FormatFloat(p.RateScale, 'g', -1, 64), strconv.FormatFloat(p.Scale, 'g', -1, 64),
+			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
+		for _, k := range keys {
+			if v, ok := p.Metrics[k]; ok {
+				row = append(row, strconv.FormatFloat(v, 'g', -1, 64))
+			} else {
+				row = append(row, "")
+			}
+		}
+		if err := cw.Write(append(row, p.Error)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,290 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// Runner simulates grid points of one scenario.
+type Runner struct {
+	// Scenario is the scenario every point runs.
+	Scenario *scenarios.Scenario
+	// Base is the scenario's fleet configuration with command-line
+	// overrides (sim.ConfigFromScenario, then model, dtype, ...); each point
+	// overrides its fleet, GPU, TP and routing. Records is ignored: points
+	// run concurrently and keep no per-request records.
+	Base sim.Config
+	// Workload overrides seed, requests and duration for every point; each
+	// point's rate scale replaces RateScale.
+	Workload scenarios.WorkloadOptions
+	// Jobs is how many simulations run at once (default GOMAXPROCS).
+	Jobs int
+	// KeepResults keeps each point's full result in SweepPoint.Result.
+	KeepResults bool
+	// Progress, when set, is called after each point finishes (serialised;
+	// in completion order, which varies with Jobs: for display only).
+	Progress func(done int, p *results.SweepPoint)
+
+	mu   sync.Mutex
+	done int
+}
+
+// jobs is the effective parallelism.
+func (r *Runner) jobs() int {
+	if r.Jobs > 0 {
+		return r.Jobs
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// fleetFor is the fleet a point simulates: its notation plus the
+// scenario's video pool when the notation has none (as "fleetbench sim"
+// does), multiplied by the point's scale.
+func (r *Runner) fleetFor(p Point) (string, error) {
+	fleet := p.Fleet
+	if r.Scenario.Fleet != nil {
+		sc := *r.Scenario // shallow copy: only the fleet defaults change
+		fd := *r.Scenario.Fleet
+		fd.Spec = p.Fleet
+		sc.Fleet = &fd
+		fleet = sim.ConfigFromScenario(&sc).Fleet
+	}
+	if p.Scale > 0 {
+		return ScaleFleet(fleet, p.Scale)
+	}
+	spec, err := sim.ParseFleet(fleet)
+	if err != nil {
+		return "", err
+	}
+	return compactFleet(spec), nil
+}
+
+// compactFleet writes a fleet back to back ("2P4D+8V") where pools carry no
+// per-pool options, the way people write it.
+func compactFleet(spec sim.FleetSpec) string {
+	var b strings.Builder
+	for i, p := range spec.Pools {
+		one := sim.FleetSpec{Pools: []sim.PoolSpec{p}}.String()
+		switch {
+		case i == 0:
+		case p.Role == sim.RoleVideo:
+			b.WriteByte('+')
+		case spec.Pools[i-1].GPU != "" || spec.Pools[i-1].TP > 0:
+			b.WriteByte(' ')
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+// config is the simulator configuration and traffic multiplier of a point.
+func (r *Runner) config(p Point) (sim.Config, float64, error) {
+	cfg := r.Base
+	cfg.Records = nil
+	cfg.GPU, cfg.TP, cfg.Routing = p.GPU, p.TP, p.Routing
+	fleet, err := r.fleetFor(p)
+	if err != nil {
+		return cfg, 0, err
+	}
+	cfg.Fleet = fleet
+	rate := p.RateScale
+	if p.Scale > 0 {
+		rate *= p.Scale
+	}
+	return cfg, rate, nil
+}
+
+// Run simulates pts, at most Jobs at a time, and returns their outcomes in
+// the order of pts whatever the parallelism.
+func (r *Runner) Run(pts []Point) []results.SweepPoint {
+	out := make([]results.SweepPoint, len(pts))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(r.jobs(), len(pts)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pts) {
+					return
+				}
+				out[i] = r.One(pts[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// One simulates one point. A configuration the simulator refuses, or a
+// simulator failure, is reported in the point's Error, never as a panic.
+func (r *Runner) One(p Point) (sp results.SweepPoint) {
+	cfg, rate, err := r.config(p)
+	sp = results.SweepPoint{Index: p.Index, Fleet: cfg.Fleet, GPU: p.GPU, TP: p.TP, Routing: p.Routing,
+		RateScale: rate, Scale: p.Scale, GPUs: EstimateGPUs(cfg.Fleet, p.TP)}
+	if sp.Routing == "" {
+		sp.Routing = "cache-aware" // the simulator's default, named for the reader
+	}
+	if sp.GPU == "" {
+		sp.GPU = "h100"
+	}
+	defer func() {
+		if v := recover(); v != nil { // a simulator bug must not take the other points down
+			sp.Error = fmt.Sprintf("simulator panic (a fleetbench bug, please report it): %v", v)
+			sp.Result = nil
+		}
+		if r.Progress != nil {
+			r.mu.Lock()
+			r.done++
+			r.Progress(r.done, &sp)
+			r.mu.Unlock()
+		}
+	}()
+	if err != nil {
+		sp.Error = err.Error()
+		return sp
+	}
+	wo := r.Workload
+	wo.RateScale = rate
+	res, st, err := sim.Run(r.Scenario, cfg, wo)
+	if err != nil {
+		var ce *sim.ConfigError
+		if errors.As(err, &ce) {
+			sp.Error = "configuration: " + err.Error()
+		} else {
+			sp.Error = err.Error()
+		}
+		return sp
+	}
+	fillPoint(&sp, res, st.EndNs)
+	if r.KeepResults {
+		sp.Result = res
+	}
+	return sp
+}
+
+// fillPoint sets the verdict and metrics of sp from its result; runEndNs is
+// the virtual time the run ended (utilization's denominator).
+func fillPoint(sp *results.SweepPoint, res *results.Result, runEndNs int64) {
+	t := res.Totals
+	if res.Fleet != nil {
+		sp.GPUs = res.Fleet.GPUs
+	}
+	m := map[string]float64{
+		"cache_hit_rate": t.CacheHitRate,
+		"slo_attainment": t.SLOAttainment,
+		"goodput_rps":    t.GoodputRPS,
+		"output_tok_s":   t.OutputTokensPerS,
+		"requests_per_s": t.RequestsPerS,
+		"errors":         float64(t.Errors),
+	}
+	pct := func(name string, p *results.Percentiles, which ...string) {
+		if p == nil || p.Count == 0 {
+			return
+		}
+		for _, w := range which {
+			v := p.P50
+			if w == "p99" {
+				v = p.P99
+			}
+			m[name+"_"+w+"_ms"] = v
+		}
+	}
+	pct("ttft", t.TTFT, "p50", "p99")
+	pct("tpot", t.TPOT, "p99")
+	pct("e2e", t.E2E, "p99")
+	pct("queue", t.Queue, "p99")
+	perHour, usd := costOf(res)
+	if perHour > 0 {
+		m["usd_per_hour"] = perHour
+		m["usd"] = usd
+		if t.Tasks > 0 {
+			m["usd_per_task"] = usd / float64(t.Tasks)
+		}
+		if t.OutputTokens > 0 {
+			m["usd_per_mtok_output"] = usd / float64(t.OutputTokens) * 1e6
+		}
+	}
+	if tc := t.Cost; tc != nil && tc.PerTaskUSD > 0 { // the cost model's own figure wins
+		m["usd_per_task"] = tc.PerTaskUSD
+	}
+	if u, ok := utilization(res.Fleet, runEndNs); ok {
+		m["utilization"] = u
+	}
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k) // JSON cannot hold them; absent means "does not apply"
+		}
+	}
+	sp.Metrics = m
+	sp.MeetsSLO = meetsSLO(res)
+}
+
+// meetsSLO: something completed and every class with objectives met all of
+// them (a class without objectives cannot fail).
+func meetsSLO(res *results.Result) bool {
+	if res.Totals.Completed == 0 {
+		return false
+	}
+	for _, c := range res.Classes {
+		if c.SLO != nil && !c.SLO.Met {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSLO reports whether any class of the result has objectives.
+func hasSLO(sc *scenarios.Scenario) bool {
+	for _, c := range sc.Classes {
+		s := c.SLO
+		if s.TTFTms != nil || s.TPOTms != nil || s.E2Ems != nil || s.QueueS != nil || s.CompletionS != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// costOf returns the fleet's cost rate (USD per hour) and its cost over the
+// result window. It prefers the cost model's figures (Result.Cost, filled by
+// results.ApplyCost) and otherwise prices every pool's GPUs at its
+// catalog rate over the window. It is a variable so that the cost model can
+// be swapped in without touching the callers.
+var costOf = func(res *results.Result) (usdPerHour, usd float64) {
+	hours := res.Window.DurationS / 3600
+	if c := res.Cost; c != nil && c.USD > 0 && hours > 0 {
+		return c.USD / hours, c.USD
+	}
+	if res.Fleet == nil {
+		return 0, 0
+	}
+	for _, p := range res.Fleet.Pools {
+		usdPerHour += float64(p.GPUs) * p.USDPerGPUHour
+	}
+	return usdPerHour, usdPerHour * hours
+}
+
+// utilization is busy instance time over provisioned instance time, for
+// the whole run (busy time is measured over the whole run).
+func utilization(f *results.FleetInfo, runEndNs int64) (float64, bool) {
+	if f == nil || runEndNs <= 0 {
+		return 0, false
+	}
+	var busy, prov float64
+	for _, p := range f.Pools {
+		busy += p.BusySeconds
+		prov += float64(p.Instances) * float64(runEndNs) / 1e9
+	}
+	if prov <= 0 {
+		return 0, false
+	}
+	return busy / prov, true
+}

@@ -95,6 +95,12 @@ func runMerge(stdout io.Writer, paths []string, outPath string, table bool) erro
 	if outPath == "-" && table {
 		return usageErr(errors.New("merge: --table and -o - would both write to stdout: write the JSON to a file"))
 	}
+	// Sweep files (fleetbench.sweep/v1) merge shard by shard instead.
+	if len(paths) > 0 {
+		if schema, err := results.FileSchema(paths[0]); err == nil && schema == results.SweepSchema {
+			return runMergeSweeps(stdout, paths, outPath, table)
+		}
+	}
 	rs := make([]*results.Result, 0, len(paths))
 	for _, p := range paths {
 		r, err := readResult(p)

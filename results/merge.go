@@ -95,6 +95,9 @@ func Merge(rs ...*Result) (*Result, error) {
 			if !reflect.DeepEqual(dst.info.SLO, acc.info.SLO) {
 				return nil, fmt.Errorf("results: merge: %s: class %q has a different SLO than in an earlier result", which, n)
 			}
+			if !sameTiers(dst.tiers, acc.tiers) {
+				return nil, fmt.Errorf("results: merge: %s: class %q counts tokens by different price tiers than in an earlier result (tokens_by_tier): rerun the shards with one price list", which, n)
+			}
 			dst.mergeFrom(acc)
 		}
 		if r.Timeline != nil {
@@ -129,6 +132,9 @@ func importClass(name string, c *ClassResult, hists map[string]string) (*classAc
 	}
 	acc.input, acc.cached, acc.output = c.InputTokens, c.CachedTokens, c.OutputTokens
 	acc.sloMet, acc.clips, acc.videoSeconds, acc.preemptions = c.SLOMet, c.Clips, c.VideoSeconds, c.Preemptions
+	if acc.tiers, err = importTiers(c.TokensByTier); err != nil {
+		return nil, fmt.Errorf("class %q: %w", name, err)
+	}
 	keys := make([]string, 0, len(hists))
 	for k := range hists {
 		keys = append(keys, k)

@@ -118,30 +118,11 @@ type ClassResult struct {
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // video generated, seconds
 	Preemptions  int64   `json:"preemptions,omitempty"`
 
+	// TokensByTier splits the token counts by the input-length tiers of the
+	// class's price list (classes only; see ClassInfo.PriceTiers).
+	TokensByTier []TierTokens `json:"tokens_by_tier,omitempty"`
+
 	Cost *ClassCost `json:"cost,omitempty"` // filled by the cost model
-}
-
-// ClassCost is a class's share of the fleet cost (filled by the cost model).
-type ClassCost struct {
-	PerTaskUSD        float64 `json:"per_task_usd"`
-	USDPerMTokInput   float64 `json:"usd_per_mtok_input"`
-	USDPerMTokCached  float64 `json:"usd_per_mtok_cached_input,omitempty"`
-	USDPerMTokOutput  float64 `json:"usd_per_mtok_output"`
-	USDPerClip        float64 `json:"usd_per_clip,omitempty"`
-	USDPerVideoSecond float64 `json:"usd_per_video_second,omitempty"`
-}
-
-// Cost is the fleet cost over the window (filled by the cost model).
-type Cost struct {
-	GPUHours float64              `json:"gpu_hours"`
-	USD      float64              `json:"usd"`
-	ByPool   map[string]*PoolCost `json:"by_pool,omitempty"`
-}
-
-// PoolCost is one pool's share of the fleet cost.
-type PoolCost struct {
-	GPUHours float64 `json:"gpu_hours"`
-	USD      float64 `json:"usd"`
 }
 
 // Result renders the summary as a result. It can be called more than once
@@ -275,6 +256,7 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	}
 	if withSLO {
 		out.SLO = verdict(&c.info.SLO, pcts)
+		out.TokensByTier = c.tiers.export()
 	}
 	return out
 }

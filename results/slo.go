@@ -12,6 +12,11 @@ type ClassInfo struct {
 	Name string
 	Kind string
 	SLO  SLO
+	// PriceTiers are the upper bounds (input tokens, inclusive) of the
+	// class's price-list tiers; the summary then counts tokens per tier
+	// (ClassResult.TokensByTier) so that tiered revenue can be computed.
+	// 0 (unbounded) may appear and is implied for the last tier.
+	PriceTiers []int
 }
 
 // SLO holds a class's service-level objectives. Each map goes from a

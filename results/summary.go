@@ -35,10 +35,11 @@ type classAcc struct {
 	clips                              int64
 	videoSeconds                       float64
 	preemptions                        int64
+	tiers                              *tierAcc // per price tier, or nil
 }
 
 func newClassAcc(info ClassInfo) *classAcc {
-	return &classAcc{info: info, th: newThresholds(&info.SLO), errorsBy: map[string]int64{}}
+	return &classAcc{info: info, th: newThresholds(&info.SLO), errorsBy: map[string]int64{}, tiers: newTierAcc(info.PriceTiers)}
 }
 
 // NewSummary starts a summary for the given classes. Records whose
@@ -116,6 +117,7 @@ func (s *Summary) Add(r *Record) {
 	c.input += int64(r.InputTokens)
 	c.cached += int64(r.CachedTokens)
 	c.output += int64(r.OutputTokens)
+	c.tiers.add(r)
 	if r.VideoSeconds > 0 || r.Kind == "video" {
 		c.clips++
 		c.videoSeconds += r.VideoSeconds
@@ -217,6 +219,7 @@ func (c *classAcc) mergeFromSkipping(o *classAcc, skip metric) {
 	c.clips += o.clips
 	c.videoSeconds += o.videoSeconds
 	c.preemptions += o.preemptions
+	c.tiers = c.tiers.mergeFrom(o.tiers)
 	for m, h := range o.hists {
 		if h == nil || h.TotalCount() == 0 || metric(m) == skip {
 			continue

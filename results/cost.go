@@ -1,0 +1,389 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Cost is the fleet cost over the measured window (filled by ApplyCost).
+type Cost struct {
+	GPUHours float64              `json:"gpu_hours"`
+	USD      float64              `json:"usd"`
+	ByPool   map[string]*PoolCost `json:"by_pool,omitempty"` // keyed by pool role (role:N when a role repeats)
+	// WindowS is the window the cost covers (Window.DurationS).
+	WindowS float64 `json:"window_s,omitempty"`
+	// UnattributedUSD is pool cost no class could be charged with (a pool
+	// that served nothing): part of USD, in no class's cost.
+	UnattributedUSD float64 `json:"unattributed_usd,omitempty"`
+	// EnergyKWh is TDP x busy GPU time over the window, for pools whose
+	// power is known (idle power is not counted: a lower bound).
+	EnergyKWh float64 `json:"energy_kwh,omitempty"`
+	// RevenueUSD and MarginUSD sum the classes that have a price list.
+	RevenueUSD float64 `json:"revenue_usd,omitempty"`
+	MarginUSD  float64 `json:"margin_usd,omitempty"`
+	// Split records the weights used to split a class's cost between
+	// input, cached input and output tokens (see CostInputs).
+	Split *CostSplit `json:"split,omitempty"`
+}
+
+// PoolCost is one pool's share of the fleet cost.
+type PoolCost struct {
+	GPUHours      float64 `json:"gpu_hours"`
+	USD           float64 `json:"usd"`
+	Role          string  `json:"role,omitempty"`
+	GPU           string  `json:"gpu,omitempty"`
+	USDPerGPUHour float64 `json:"usd_per_gpu_hour,omitempty"`
+	PriceSource   string  `json:"price_source,omitempty"` // catalog | scenario | override
+	// Utilization is busy instance time / provisioned instance time.
+	Utilization float64 `json:"utilization,omitempty"`
+	EnergyKWh   float64 `json:"energy_kwh,omitempty"`
+}
+
+// ClassCost is a class's share of the fleet cost (filled by ApplyCost).
+// "Input" is uncached input: cached input has its own rate.
+type ClassCost struct {
+	PerTaskUSD        float64 `json:"per_task_usd"`
+	USDPerMTokInput   float64 `json:"usd_per_mtok_input"`
+	USDPerMTokCached  float64 `json:"usd_per_mtok_cached_input,omitempty"`
+	USDPerMTokOutput  float64 `json:"usd_per_mtok_output"`
+	USDPerClip        float64 `json:"usd_per_clip,omitempty"`
+	USDPerVideoSecond float64 `json:"usd_per_video_second,omitempty"`
+
+	USD        float64 `json:"usd"`                  // the class's share of the fleet cost
+	InputUSD   float64 `json:"input_usd,omitempty"`  // charged to uncached input tokens
+	CachedUSD  float64 `json:"cached_usd,omitempty"` // charged to cached input tokens
+	OutputUSD  float64 `json:"output_usd,omitempty"` // charged to output tokens
+	VideoUSD   float64 `json:"video_usd,omitempty"`  // charged to video clips
+	EnergyKWh  float64 `json:"energy_kwh,omitempty"`
+	JPerOutTok float64 `json:"j_per_output_token,omitempty"`
+	// Revenue is set when the class has a price list.
+	Revenue *Revenue `json:"revenue,omitempty"`
+}
+
+// Price sources, lowest precedence first.
+const (
+	PriceCatalog  = "catalog"
+	PriceScenario = "scenario"
+	PriceOverride = "override"
+)
+
+// CostSplit weighs token kinds when one pool's cost must be shared between
+// them. Prefill pools charge input only and decode pools output only, so in
+// a PD fleet the split comes from the pools; a colocated pool runs both in
+// the same steps and the result has no per-phase busy time, so its cost is
+// shared by weighted token counts: an uncached input token weighs 1, a
+// cached one CachedInput, an output token Output. The defaults (0.1 and 4)
+// follow what the work costs: a cached token skips prefill compute and only
+// adds attention reads (providers discount it ~90%), and a decode token is
+// memory-bound, several times the GPU time of a batched prefill token (list
+// prices of 4-5x say the same). Prefill pools share between uncached and
+// cached input with the same CachedInput weight.
+type CostSplit struct {
+	CachedInput float64 `json:"cached_input"`
+	Output      float64 `json:"output"`
+}
+
+// DefaultCostSplit is the split used when CostInputs.Split is zero.
+var DefaultCostSplit = CostSplit{CachedInput: 0.1, Output: 4}
+
+// CostInputs are what ApplyCost needs beyond the result. Prices resolve
+// per GPU type: GPUHourUSD (command line) over ScenarioGPUHourUSD (the
+// scenario's fleet.gpu_hour_usd) over the pool's catalog price.
+type CostInputs struct {
+	ScenarioGPUHourUSD map[string]float64
+	GPUHourUSD         map[string]float64
+	// Prices are price lists by class name; "*" applies to classes
+	// without their own. Nil: no revenue.
+	Prices map[string]*PriceList
+	Split  CostSplit // zero: DefaultCostSplit
+}
+
+// ErrNoFleet is returned by ApplyCost for a result without a fleet section
+// (an endpoint run with no declared fleet): there is nothing to price.
+var ErrNoFleet = errors.New("result has no fleet section (pools, GPU types and counts), so its cost is unknown: declare the fleet of the endpoint")
+
+// poolCharge is one pool's cost over the window and how it is shared.
+type poolCharge struct {
+	key, role string
+	usd, j    float64 // cost and energy over the window
+	shares    map[string]float64
+}
+
+// ApplyCost fills r.Cost (fleet, per pool) and every class's Cost and the
+// totals' Cost from r.Fleet over r.Window, and revenue, margin and
+// break-even prices where a class has a price list. Calling it again
+// replaces the previous cost (a re-pricing keeps an earlier scenario or
+// override price unless in overrides it again).
+func ApplyCost(r *Result, in CostInputs) error {
+	if r == nil {
+		return errors.New("results: ApplyCost: nil result")
+	}
+	if r.Fleet == nil || len(r.Fleet.Pools) == 0 {
+		return ErrNoFleet
+	}
+	split := in.Split
+	if split == (CostSplit{}) {
+		split = DefaultCostSplit
+	}
+	if split.CachedInput < 0 || split.Output <= 0 {
+		return fmt.Errorf("results: cost split weights must be >= 0 (cached input) and > 0 (output), got %+v", split)
+	}
+	for c, p := range in.Prices {
+		if p == nil {
+			continue
+		}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("results: price list for class %q: %w", c, err)
+		}
+	}
+	prev := r.Cost
+	win := r.Window.DurationS
+	// Pools report busy and elastic GPU time over the whole run, which
+	// starts at 0 and ends at the window's end; the window's share of it
+	// is frac (warm-up excluded), assuming a steady rate over the run.
+	frac := 1.0
+	if r.Window.EndS > 0 {
+		frac = win / r.Window.EndS
+	}
+	cost := &Cost{ByPool: map[string]*PoolCost{}, WindowS: win, Split: &split}
+	names := sortedKeys(r.Classes)
+	seen := map[string]int{}
+	charges := make([]poolCharge, 0, len(r.Fleet.Pools))
+	energyKnown := true
+	for _, p := range r.Fleet.Pools {
+		key := p.Role
+		if seen[p.Role]++; seen[p.Role] > 1 {
+			key = fmt.Sprintf("%s:%d", p.Role, seen[p.Role])
+		}
+		price, src := resolvePrice(p, key, prev, in)
+		gpuS := float64(p.GPUs) * win
+		if p.GPUSeconds > 0 {
+			gpuS = p.GPUSeconds * frac
+		}
+		pc := &PoolCost{GPUHours: roundSig(gpuS / 3600), USD: roundDec(gpuS/3600*price, 6), Role: p.Role, GPU: p.GPU,
+			USDPerGPUHour: price, PriceSource: src}
+		instS := float64(p.Instances) * r.Window.EndS
+		if p.GPUSeconds > 0 && p.GPUsPerInstance > 0 {
+			instS = p.GPUSeconds / float64(p.GPUsPerInstance)
+		}
+		if instS > 0 && p.BusySeconds > 0 {
+			pc.Utilization = roundSig(min(p.BusySeconds/instS, 1))
+		}
+		var joules float64
+		if p.TDPWatts > 0 {
+			joules = p.TDPWatts * float64(max(p.GPUsPerInstance, 1)) * p.BusySeconds * frac
+			pc.EnergyKWh = roundSig(joules / 3.6e6)
+		} else {
+			energyKnown = false
+		}
+		cost.ByPool[key] = pc
+		cost.GPUHours += gpuS / 3600
+		cost.USD += gpuS / 3600 * price
+		charges = append(charges, poolCharge{key: key, role: p.Role, usd: gpuS / 3600 * price, j: joules,
+			shares: poolShares(r, p.Role, names)})
+	}
+	if !energyKnown {
+		for _, pc := range cost.ByPool {
+			pc.EnergyKWh = 0
+		}
+	}
+	for _, c := range r.Classes {
+		if c != nil {
+			c.Cost = &ClassCost{}
+		}
+	}
+	totalJ := 0.0
+	for _, ch := range charges {
+		attributed := 0.0
+		for _, n := range names {
+			s := ch.shares[n]
+			if s <= 0 {
+				continue
+			}
+			chargeClass(r.Classes[n], ch.role, ch.usd*s, ch.j*s, split)
+			attributed += s
+		}
+		if attributed < 1 {
+			cost.UnattributedUSD += ch.usd * (1 - attributed)
+		}
+		totalJ += ch.j
+	}
+	if energyKnown {
+		cost.EnergyKWh = roundSig(totalJ / 3.6e6)
+	}
+	tot := &ClassCost{}
+	for _, n := range names {
+		c := r.Classes[n]
+		if c == nil {
+			continue
+		}
+		cc := c.Cost
+		tot.USD += cc.USD
+		tot.InputUSD += cc.InputUSD
+		tot.CachedUSD += cc.CachedUSD
+		tot.OutputUSD += cc.OutputUSD
+		tot.VideoUSD += cc.VideoUSD
+		tot.EnergyKWh += cc.EnergyKWh
+		finishClassCost(c, cc, energyKnown)
+		if pl := priceFor(in.Prices, n); pl != nil {
+			cc.Revenue = revenue(c, cc.USD, pl)
+			cost.RevenueUSD += cc.Revenue.USD
+		}
+	}
+	if r.Totals != nil {
+		r.Totals.Cost = tot
+		finishClassCost(r.Totals, tot, energyKnown)
+	}
+	cost.GPUHours = roundSig(cost.GPUHours)
+	cost.USD = roundDec(cost.USD, 6)
+	cost.UnattributedUSD = roundDec(cost.UnattributedUSD, 6)
+	if in.Prices != nil && cost.RevenueUSD > 0 {
+		cost.MarginUSD = roundDec(cost.RevenueUSD-cost.USD, 6)
+		cost.RevenueUSD = roundDec(cost.RevenueUSD, 6)
+	}
+	r.Cost = cost
+	return nil
+}
+
+// resolvePrice picks a pool's $/GPU-hour: command line over scenario over
+// an earlier pricing of this result over the catalog price in the fleet.
+func resolvePrice(p PoolInfo, key string, prev *Cost, in CostInputs) (float64, string) {
+	g := strings.ToLower(p.GPU)
+	if v, ok := in.GPUHourUSD[g]; ok {
+		return v, PriceOverride
+	}
+	if v, ok := in.ScenarioGPUHourUSD[g]; ok {
+		return v, PriceScenario
+	}
+	if prev != nil {
+		if pc := prev.ByPool[key]; pc != nil && pc.PriceSource != "" && pc.PriceSource != PriceCatalog && pc.GPU == p.GPU {
+			return pc.USDPerGPUHour, pc.PriceSource
+		}
+	}
+	return p.USDPerGPUHour, PriceCatalog
+}
+
+// poolShares is how a pool's cost is shared by classes: the simulator's
+// measured attribution of busy time when present, otherwise (endpoint
+// runs, or a pool that was never busy) by token share: uncached input for
+// prefill (cached tokens need no prefill compute; all input if nothing was
+// uncached), output for decode and colocated, clips for video.
+func poolShares(r *Result, role string, names []string) map[string]float64 {
+	out := map[string]float64{}
+	for _, n := range names {
+		if s := r.Attribution[n][role]; s > 0 {
+			out[n] = s
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	weight := func(c *ClassResult) float64 {
+		switch role {
+		case "prefill":
+			return float64(c.InputTokens - c.CachedTokens)
+		case "video":
+			return float64(c.Clips)
+		default:
+			return float64(c.OutputTokens)
+		}
+	}
+	var total float64
+	w := map[string]float64{}
+	for _, n := range names {
+		if c := r.Classes[n]; c != nil {
+			w[n] = max(weight(c), 0)
+			total += w[n]
+		}
+	}
+	if total == 0 && role == "prefill" {
+		for _, n := range names {
+			if c := r.Classes[n]; c != nil {
+				w[n] = float64(max(c.InputTokens, 0))
+				total += w[n]
+			}
+		}
+	}
+	if total == 0 {
+		return out
+	}
+	for n, v := range w {
+		if v > 0 {
+			out[n] = v / total
+		}
+	}
+	return out
+}
+
+// chargeClass books usd and joules of a pool with role to class c, split
+// between token kinds (see CostSplit).
+func chargeClass(c *ClassResult, role string, usd, joules float64, split CostSplit) {
+	cc := c.Cost
+	cc.USD += usd
+	cc.EnergyKWh += joules / 3.6e6
+	unc := float64(max(c.InputTokens-c.CachedTokens, 0))
+	cached := float64(max(c.CachedTokens, 0)) * split.CachedInput
+	out := float64(max(c.OutputTokens, 0)) * split.Output
+	switch role {
+	case "video":
+		cc.VideoUSD += usd
+		return
+	case "prefill":
+		out = 0
+	case "decode":
+		unc, cached = 0, 0
+	}
+	total := unc + cached + out
+	if total == 0 {
+		// Nothing to spread over (e.g. a video class charged for LLM time):
+		// keep it in USD and the per-task figure only.
+		return
+	}
+	cc.InputUSD += usd * unc / total
+	cc.CachedUSD += usd * cached / total
+	cc.OutputUSD += usd * out / total
+}
+
+// finishClassCost derives the per-unit figures of c's cost.
+func finishClassCost(c *ClassResult, cc *ClassCost, energyKnown bool) {
+	per := func(usd float64, n float64, scale float64) float64 {
+		if n <= 0 {
+			return 0
+		}
+		return roundSig(usd / n * scale)
+	}
+	if c.Tasks > 0 {
+		cc.PerTaskUSD = per(cc.USD, float64(c.Tasks), 1)
+	} else if c.Clips > 0 {
+		cc.PerTaskUSD = per(cc.USD, float64(c.Clips), 1)
+	}
+	cc.USDPerMTokInput = per(cc.InputUSD, float64(c.InputTokens-c.CachedTokens), 1e6)
+	cc.USDPerMTokCached = per(cc.CachedUSD, float64(c.CachedTokens), 1e6)
+	cc.USDPerMTokOutput = per(cc.OutputUSD, float64(c.OutputTokens), 1e6)
+	// Video figures use the video pool's charge only, so mixed totals do
+	// not put LLM cost on video seconds.
+	cc.USDPerClip = per(cc.VideoUSD, float64(c.Clips), 1)
+	cc.USDPerVideoSecond = per(cc.VideoUSD, c.VideoSeconds, 1)
+	if energyKnown {
+		if c.OutputTokens > 0 {
+			cc.JPerOutTok = roundSig(cc.EnergyKWh * 3.6e6 / float64(c.OutputTokens))
+		}
+		cc.EnergyKWh = roundSig(cc.EnergyKWh)
+	} else {
+		cc.EnergyKWh = 0
+	}
+	cc.USD = roundDec(cc.USD, 6)
+	cc.InputUSD = roundDec(cc.InputUSD, 6)
+	cc.CachedUSD = roundDec(cc.CachedUSD, 6)
+	cc.OutputUSD = roundDec(cc.OutputUSD, 6)
+	cc.VideoUSD = roundDec(cc.VideoUSD, 6)
+}
+
+// priceFor is class n's price list, or the default ("*").
+func priceFor(m map[string]*PriceList, n string) *PriceList {
+	if p := m[n]; p != nil {
+		return p
+	}
+	return m["*"]
+}

@@ -1,0 +1,174 @@
+package results
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pdResult is a hand-sized PD fleet: 2 prefill instances of 4 h200 and 4
+// decode instances of 4 h100, 1800 s window, known attribution.
+func pdResult() *Result {
+	return &Result{
+		Schema: Schema, Backend: "sim",
+		Window: Window{StartS: 0, EndS: 1800, DurationS: 1800},
+		Fleet: &FleetInfo{Spec: "2P:h200 4D:h100", GPUs: 24, Pools: []PoolInfo{
+			{Role: "prefill", Instances: 2, GPU: "h200", GPUsPerInstance: 4, GPUs: 8, USDPerGPUHour: 3.59, TDPWatts: 700, BusySeconds: 900},
+			{Role: "decode", Instances: 4, GPU: "h100", GPUsPerInstance: 4, GPUs: 16, USDPerGPUHour: 2.0, TDPWatts: 700, BusySeconds: 3600},
+		}},
+		Classes: map[string]*ClassResult{
+			"chat":  {Kind: "chat", Requests: 1000, Completed: 1000, Tasks: 1000, InputTokens: 2_000_000, CachedTokens: 1_000_000, OutputTokens: 500_000},
+			"agent": {Kind: "agent", Requests: 200, Completed: 200, Tasks: 10, InputTokens: 6_000_000, CachedTokens: 5_000_000, OutputTokens: 500_000},
+		},
+		Totals: &ClassResult{Kind: "mixed", Requests: 1200, Completed: 1200, Tasks: 1010, InputTokens: 8_000_000, CachedTokens: 6_000_000, OutputTokens: 1_000_000},
+		Attribution: map[string]map[string]float64{
+			"chat":  {"prefill": 0.25, "decode": 0.5},
+			"agent": {"prefill": 0.75, "decode": 0.5},
+		},
+	}
+}
+
+// TestApplyCostHandComputed checks every figure against a hand calculation:
+// prefill 8 GPUs x 0.5 h = 4 GPU-h at the scenario's $3 = $12; decode 16 x
+// 0.5 = 8 GPU-h at the command line's $2.50 = $20 (catalog $2 loses).
+// chat = 0.25 x 12 + 0.5 x 20 = $13 over 1000 tasks; its prefill $3 splits
+// 1M uncached : 1M x 0.25 cached = 2.4 : 0.6; decode $10 over 0.5 Mtok.
+func TestApplyCostHandComputed(t *testing.T) {
+	r := pdResult()
+	err := ApplyCost(r, CostInputs{
+		ScenarioGPUHourUSD: map[string]float64{"h200": 3, "h100": 1},
+		GPUHourUSD:         map[string]float64{"h100": 2.5},
+		Split:              CostSplit{CachedInput: 0.25, Output: 4},
+	})
+	require.NoError(t, err)
+	c := r.Cost
+	require.Equal(t, 12.0, c.GPUHours)
+	require.Equal(t, 32.0, c.USD)
+	require.Equal(t, 1800.0, c.WindowS)
+	require.Equal(t, &PoolCost{GPUHours: 4, USD: 12, Role: "prefill", GPU: "h200", USDPerGPUHour: 3, PriceSource: PriceScenario,
+		Utilization: 0.25, EnergyKWh: 0.7}, c.ByPool["prefill"])
+	require.Equal(t, &PoolCost{GPUHours: 8, USD: 20, Role: "decode", GPU: "h100", USDPerGPUHour: 2.5, PriceSource: PriceOverride,
+		Utilization: 0.5, EnergyKWh: 2.8}, c.ByPool["decode"])
+	require.Equal(t, 3.5, c.EnergyKWh)
+	require.Zero(t, c.UnattributedUSD)
+
+	chat := r.Classes["chat"].Cost
+	require.Equal(t, 13.0, chat.USD)
+	require.Equal(t, 0.013, chat.PerTaskUSD)
+	require.Equal(t, 2.4, chat.InputUSD)
+	require.Equal(t, 0.6, chat.CachedUSD)
+	require.Equal(t, 10.0, chat.OutputUSD)
+	require.Equal(t, 2.4, chat.USDPerMTokInput) // $2.4 over 1M uncached
+	require.Equal(t, 0.6, chat.USDPerMTokCached)
+	require.Equal(t, 20.0, chat.USDPerMTokOutput)
+	require.Equal(t, 1.575, chat.EnergyKWh) // 0.25 x 0.7 + 0.5 x 2.8
+	require.Equal(t, 11.34, chat.JPerOutTok)
+
+	agent := r.Classes["agent"].Cost
+	require.Equal(t, 19.0, agent.USD) // 0.75 x 12 + 0.5 x 20
+	require.Equal(t, 1.9, agent.PerTaskUSD)
+	require.Equal(t, 4.0, agent.USDPerMTokInput) // $9 split 1M : 5M x 0.25 = 4 : 5
+	require.Equal(t, 1.0, agent.USDPerMTokCached)
+	require.Equal(t, 20.0, agent.USDPerMTokOutput)
+
+	tot := r.Totals.Cost
+	require.Equal(t, 32.0, tot.USD)
+	require.InDelta(t, 32.0/1010, tot.PerTaskUSD, 1e-7)
+	require.Equal(t, 20.0, tot.USDPerMTokOutput)
+	require.InDelta(t, (2.4+4)/2.0, tot.USDPerMTokInput, 1e-9)
+}
+
+func TestApplyCostCatalogAndRepricing(t *testing.T) {
+	r := pdResult()
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	require.Equal(t, PriceCatalog, r.Cost.ByPool["prefill"].PriceSource)
+	require.InDelta(t, 4*3.59+8*2.0, r.Cost.USD, 1e-9)
+
+	// A scenario price survives a later re-pricing that overrides only h100.
+	require.NoError(t, ApplyCost(r, CostInputs{ScenarioGPUHourUSD: map[string]float64{"h200": 3}}))
+	require.NoError(t, ApplyCost(r, CostInputs{GPUHourUSD: map[string]float64{"h100": 1}}))
+	require.Equal(t, PriceScenario, r.Cost.ByPool["prefill"].PriceSource)
+	require.Equal(t, 12.0+8, r.Cost.USD)
+}
+
+// TestApplyCostColocatedTokenShare has no attribution (an endpoint run), so
+// the colocated pool is shared by output tokens, and each class's share is
+// split by the weights: 0.5M uncached x 1 : 0.5M cached x 0.5 : 125k out x 2
+// = 2 : 1 : 1.
+func TestApplyCostColocatedTokenShare(t *testing.T) {
+	r := &Result{Schema: Schema, Backend: "endpoint", Window: Window{EndS: 3600, DurationS: 3600},
+		Fleet: &FleetInfo{Pools: []PoolInfo{{Role: "colocated", Instances: 10, GPU: "h100", GPUsPerInstance: 1, GPUs: 10, USDPerGPUHour: 1}}},
+		Classes: map[string]*ClassResult{
+			"a": {Kind: "chat", Tasks: 100, InputTokens: 1_000_000, CachedTokens: 500_000, OutputTokens: 125_000},
+			"b": {Kind: "chat", Tasks: 50, InputTokens: 10, OutputTokens: 125_000},
+		},
+		Totals: &ClassResult{}}
+	require.NoError(t, ApplyCost(r, CostInputs{Split: CostSplit{CachedInput: 0.5, Output: 2}}))
+	require.Equal(t, 10.0, r.Cost.USD)
+	a := r.Classes["a"].Cost
+	require.Equal(t, 5.0, a.USD)
+	require.Equal(t, 0.05, a.PerTaskUSD)
+	require.Equal(t, 5.0, a.USDPerMTokInput) // $2.5 / 0.5M
+	require.Equal(t, 2.5, a.USDPerMTokCached)
+	require.Equal(t, 10.0, a.USDPerMTokOutput)
+	require.Equal(t, 0.1, r.Classes["b"].Cost.PerTaskUSD)
+	require.Zero(t, r.Cost.EnergyKWh, "no TDP: energy unknown, not zero-cost")
+}
+
+// TestApplyCostElasticAndVideo: an elastic pool's GPU-seconds cover the whole
+// run (3600 s); the window is its second half, so half of them count. The
+// video pool is charged to the video class by clips.
+func TestApplyCostElasticAndVideo(t *testing.T) {
+	r := &Result{Schema: Schema, Backend: "sim", Window: Window{StartS: 1800, EndS: 3600, DurationS: 1800},
+		Fleet: &FleetInfo{Pools: []PoolInfo{
+			{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 2, GPUs: 4, USDPerGPUHour: 2, GPUSeconds: 7200, BusySeconds: 1800},
+			{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
+		}},
+		Classes: map[string]*ClassResult{
+			"chat": {Kind: "chat", Tasks: 10, OutputTokens: 1000},
+			"clip": {Kind: "video", Tasks: 4, Clips: 4, VideoSeconds: 20},
+		},
+		Totals: &ClassResult{Tasks: 14, Clips: 4, VideoSeconds: 20}}
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	require.Equal(t, 1.0, r.Cost.ByPool["colocated"].GPUHours) // 7200 x 0.5 / 3600
+	require.Equal(t, 0.5, r.Cost.ByPool["colocated"].Utilization)
+	require.Equal(t, 4.0, r.Cost.ByPool["video"].GPUHours)
+	clip := r.Classes["clip"].Cost
+	require.Equal(t, 8.0, clip.USD)
+	require.Equal(t, 2.0, clip.USDPerClip)
+	require.Equal(t, 0.4, clip.USDPerVideoSecond)
+	require.Equal(t, 0.4, r.Totals.Cost.USDPerVideoSecond, "totals: video pool only")
+	require.Equal(t, 0.2, r.Classes["chat"].Cost.PerTaskUSD)
+}
+
+func TestApplyCostErrors(t *testing.T) {
+	require.ErrorIs(t, ApplyCost(&Result{Totals: &ClassResult{}}, CostInputs{}), ErrNoFleet)
+	require.Error(t, ApplyCost(nil, CostInputs{}))
+	r := pdResult()
+	err := ApplyCost(r, CostInputs{Prices: map[string]*PriceList{"chat": {Currency: "EUR"}}})
+	require.ErrorContains(t, err, `class "chat"`)
+	require.ErrorContains(t, err, "USD or CNY")
+	require.Error(t, ApplyCost(r, CostInputs{Split: CostSplit{Output: -1}}))
+}
+
+// TestApplyCostUnattributed: a pool no class used keeps its cost in the
+// fleet total and in UnattributedUSD.
+func TestApplyCostUnattributed(t *testing.T) {
+	r := &Result{Schema: Schema, Backend: "sim", Window: Window{EndS: 3600, DurationS: 3600},
+		Fleet:   &FleetInfo{Pools: []PoolInfo{{Role: "video", GPUs: 1, GPU: "h100", USDPerGPUHour: 2}}},
+		Classes: map[string]*ClassResult{"chat": {Kind: "chat", Tasks: 3}}, Totals: &ClassResult{}}
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	require.Equal(t, 2.0, r.Cost.UnattributedUSD)
+	require.Zero(t, r.Classes["chat"].Cost.USD)
+}
+
+func BenchmarkApplyCost(b *testing.B) {
+	b.ReportAllocs()
+	pl := map[string]*PriceList{"*": {InputPerMTok: 1, OutputPerMTok: 4}}
+	for b.Loop() {
+		r := pdResult()
+		if err := ApplyCost(r, CostInputs{Prices: pl}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

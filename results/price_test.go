@@ -1,0 +1,217 @@
+package results
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tieredList: <= 32k input: 1.0 / 0.25 cached / 4.0; above: 2.0 / (list
+// cached 0.5) / 8.0, per Mtok USD.
+func tieredList() *PriceList {
+	return &PriceList{CachedInputPerMTok: 0.5, Tiers: []PriceTier{
+		{UpToTokens: 32000, InputPerMTok: 1, CachedInputPerMTok: 0.25, OutputPerMTok: 4},
+		{UpToTokens: 0, InputPerMTok: 2, OutputPerMTok: 8},
+	}}
+}
+
+// tieredClass has 100 short requests (1M input, 0.4M cached, 0.2M out) and
+// 10 long ones (0.8M input, 0.6M cached, 50k out).
+func tieredClass() *ClassResult {
+	return &ClassResult{Kind: "chat", Requests: 110, Completed: 110, Tasks: 110,
+		InputTokens: 1_800_000, CachedTokens: 1_000_000, OutputTokens: 250_000,
+		TokensByTier: []TierTokens{
+			{UpToTokens: 32000, Requests: 100, InputTokens: 1_000_000, CachedTokens: 400_000, OutputTokens: 200_000},
+			{UpToTokens: 0, Requests: 10, InputTokens: 800_000, CachedTokens: 600_000, OutputTokens: 50_000},
+		}}
+}
+
+// TestRevenueTieredByHand: short tier 0.6M x 1 + 0.4M x 0.25 + 0.2M x 4 =
+// $1.5; long tier 0.2M x 2 + 0.6M x 0.5 + 0.05M x 8 = $1.1; total $2.6.
+// Against a $2 cost: margin $0.6 (23.08%), break-even scale 2/2.6.
+func TestRevenueTieredByHand(t *testing.T) {
+	pl := tieredList()
+	require.NoError(t, pl.Validate())
+	c := tieredClass()
+	rv := revenue(c, 2.0, pl)
+	require.Equal(t, "USD", rv.Currency)
+	require.Equal(t, 2.6, rv.Amount)
+	require.Equal(t, 2.6, rv.USD)
+	require.Equal(t, 0.6, rv.MarginUSD)
+	require.InDelta(t, 0.6/2.6*100, rv.MarginPct, 1e-4)
+	require.InDelta(t, 2/2.6, rv.BreakEvenScale, 1e-6)
+	require.InDelta(t, 4*2/2.6, rv.BreakEvenPerMTokOutput, 1e-5)
+	require.False(t, rv.TiersApproximated)
+
+	// Break-even x volume = cost: the list scaled to break even earns the cost,
+	// and the break-even task price times the tasks is the cost.
+	got, _ := listRevenue(c, pl.Scale(2/2.6))
+	require.InDelta(t, 2.0, got, 1e-12)
+	require.InEpsilon(t, 2.0, rv.BreakEvenPerTask*float64(c.Tasks), 1e-5) // 6 significant digits
+	// The break-even output price at the list's ratios reproduces the cost.
+	k := rv.BreakEvenPerMTokOutput / 4
+	got, _ = listRevenue(c, pl.Scale(k))
+	require.InDelta(t, 2.0, got, 1e-5)
+
+	// Without per-tier counts every request bills at the mean length's tier
+	// (1.8M / 110 = 16363 tokens: short tier) and the result says so.
+	c.TokensByTier = nil
+	rv = revenue(c, 2.0, pl)
+	require.True(t, rv.TiersApproximated)
+	require.InDelta(t, 0.8*1+1.0*0.25+0.25*4, rv.Amount, 1e-9)
+}
+
+// TestRevenueFlatCNY: 100 tasks at 0.7 CNY at 7 CNY/USD = 70 CNY = $10 of
+// revenue against $12.5 of cost: break-even 0.875 CNY per task.
+func TestRevenueFlatCNY(t *testing.T) {
+	pl := &PriceList{Currency: "cny", CNYPerUSD: 7, PerTask: 0.7}
+	require.NoError(t, pl.Validate())
+	c := &ClassResult{Kind: "agent", Tasks: 100, OutputTokens: 2_000_000}
+	rv := revenue(c, 12.5, pl)
+	require.Equal(t, "CNY", rv.Currency)
+	require.Equal(t, 7.0, rv.CNYPerUSD)
+	require.Equal(t, 70.0, rv.Amount)
+	require.Equal(t, 10.0, rv.USD)
+	require.Equal(t, 87.5, rv.Cost)
+	require.Equal(t, -2.5, rv.MarginUSD)
+	require.Equal(t, -25.0, rv.MarginPct)
+	require.Equal(t, 0.875, rv.BreakEvenPerTask)
+	require.Equal(t, 87.5*100/70*0.7/100, rv.BreakEvenPerTask)
+	// No token prices: output pays for everything, 87.5 CNY / 2 Mtok.
+	require.Equal(t, 43.75, rv.BreakEvenPerMTokOutput)
+	require.InDelta(t, rv.Cost, rv.BreakEvenPerMTokOutput*2, 1e-9)
+}
+
+// TestRevenueVideoSeconds bills per second of video.
+func TestRevenueVideoSeconds(t *testing.T) {
+	pl := &PriceList{PerVideoSecond: 0.1}
+	require.NoError(t, pl.Validate())
+	rv := revenue(&ClassResult{Kind: "video", Clips: 4, VideoSeconds: 20}, 1, pl)
+	require.Equal(t, 2.0, rv.Amount)
+	require.Equal(t, 0.25, rv.BreakEvenPerTask) // $1 / 4 clips
+	require.Equal(t, 0.5, rv.BreakEvenScale)
+}
+
+// TestApplyCostRevenue wires price lists through ApplyCost: "*" is the
+// default, a class list replaces it, and totals sum in USD.
+func TestApplyCostRevenue(t *testing.T) {
+	r := pdResult()
+	prices := map[string]*PriceList{
+		"*":     {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40},
+		"agent": {Currency: "CNY", CNYPerUSD: 7.2, PerTask: 7.2},
+	}
+	require.NoError(t, ApplyCost(r, CostInputs{Prices: prices, GPUHourUSD: map[string]float64{"h200": 3, "h100": 2.5}}))
+	chat := r.Classes["chat"].Cost.Revenue
+	require.Equal(t, 1.0+0.1+20, chat.Amount) // 1M x 1 + 1M x 0.1 + 0.5M x 40
+	require.Equal(t, round6(21.1-r.Classes["chat"].Cost.USD), chat.MarginUSD)
+	agent := r.Classes["agent"].Cost.Revenue
+	require.Equal(t, 72.0, agent.Amount)
+	require.Equal(t, 10.0, agent.USD)
+	require.Equal(t, 31.1, r.Cost.RevenueUSD)
+	require.Equal(t, round6(31.1-r.Cost.USD), r.Cost.MarginUSD)
+}
+
+func round6(v float64) float64 { return roundDec(v, 6) }
+
+func TestPriceListValidate(t *testing.T) {
+	for name, tc := range map[string]struct {
+		pl   PriceList
+		want string
+	}{
+		"currency":       {PriceList{Currency: "EUR"}, "USD or CNY"},
+		"negative":       {PriceList{OutputPerMTok: -1}, "output_per_mtok"},
+		"rate":           {PriceList{Currency: "CNY", CNYPerUSD: -7}, "exchange rate"},
+		"unbounded mid":  {PriceList{Tiers: []PriceTier{{UpToTokens: 0}, {UpToTokens: 10}}}, "only allowed on the last tier"},
+		"not ascending":  {PriceList{Tiers: []PriceTier{{UpToTokens: 100}, {UpToTokens: 10}}}, "must be above"},
+		"negative bound": {PriceList{Tiers: []PriceTier{{UpToTokens: -5}}}, ">= 0"},
+		"tier price":     {PriceList{Tiers: []PriceTier{{UpToTokens: 5, InputPerMTok: -1}}}, "tiers[0].input_per_mtok"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.ErrorContains(t, tc.pl.Validate(), tc.want)
+		})
+	}
+	ok := tieredList()
+	require.NoError(t, ok.Validate())
+	require.Equal(t, []int{32000}, ok.TierBounds())
+}
+
+func TestParsePriceFile(t *testing.T) {
+	got, err := ParsePriceFile("p.yaml", []byte(`# prices
+default: {currency: usd, input_per_mtok: 0.6, cached_input_per_mtok: 0.15, output_per_mtok: 2.4}
+classes:
+  agent:
+    currency: CNY
+    per_task: 0.5
+  long:
+    tiers:
+      - {up_to_tokens: 32000, input_per_mtok: 1, output_per_mtok: 4}
+      - {up_to_tokens: 0, input_per_mtok: 2, output_per_mtok: 8}
+`))
+	require.NoError(t, err)
+	require.Equal(t, &PriceList{Currency: "USD", CNYPerUSD: DefaultCNYPerUSD, InputPerMTok: 0.6, CachedInputPerMTok: 0.15, OutputPerMTok: 2.4}, got["*"])
+	require.Equal(t, "CNY", got["agent"].Currency)
+	require.Equal(t, []int{32000}, got["long"].TierBounds())
+
+	for name, tc := range map[string]struct{ in, want string }{
+		"unknown key":  {"default: {input_per_mtokk: 1}", "p.yaml: line 1"},
+		"bad currency": {"classes:\n  chat: {currency: EUR}", "classes.chat: currency"},
+		"empty":        {"", "no prices"},
+		"null class":   {"classes:\n  chat:\n", "classes.chat: empty price list"},
+		"alias":        {"default: &a {per_task: 1}\nclasses: {x: *a}", "anchors and aliases"},
+		"not yaml":     {"default: [", "p.yaml"},
+		"too big":      {strings.Repeat("#", maxPriceFile+1), "more than"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParsePriceFile("p.yaml", []byte(tc.in))
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestParseGPUPrices(t *testing.T) {
+	got, err := ParseGPUPrices(" H100=2.5, h20=1.2 ,")
+	require.NoError(t, err)
+	require.Equal(t, map[string]float64{"h100": 2.5, "h20": 1.2}, got)
+	got, err = ParseGPUPrices("")
+	require.NoError(t, err)
+	require.Empty(t, got)
+	for _, bad := range []string{"h100", "=2", "h100=x", "h100=-1", "h100=1,h100=2", "h100=Inf", "h100=NaN"} {
+		_, err := ParseGPUPrices(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func FuzzParsePriceFile(f *testing.F) {
+	f.Add([]byte("default: {input_per_mtok: 1, output_per_mtok: 4}"))
+	f.Add([]byte("classes:\n  a:\n    tiers:\n      - {up_to_tokens: 10, input_per_mtok: 1, output_per_mtok: 2}\n"))
+	f.Add([]byte("default: {currency: CNY, cny_per_usd: 7, per_task: 1}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParsePriceFile("f.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, p := range m {
+			// A parsed list is valid, and pricing a class with it must not panic.
+			require.NoError(t, p.Validate())
+			c := tieredClass()
+			c.TokensByTier = nil
+			_ = revenue(c, 1, p)
+		}
+	})
+}
+
+func FuzzParseGPUPrices(f *testing.F) {
+	f.Add("h100=2.5,h20=1.2")
+	f.Add("x=")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseGPUPrices(s)
+		if err != nil {
+			return
+		}
+		for k, v := range m {
+			require.Equal(t, strings.ToLower(k), k)
+			require.GreaterOrEqual(t, v, 0.0)
+		}
+	})
+}

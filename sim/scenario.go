@@ -32,11 +32,19 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 	return c
 }
 
-// classInfo maps a scenario class to what the summary needs.
+// classInfo maps a scenario class to what the summary needs: with a tiered
+// price list, the tier bounds, so that tokens are counted per tier.
 func classInfo(c scenarios.Class) results.ClassInfo {
+	var tiers []int
+	if c.Pricing != nil {
+		for _, t := range c.Pricing.Tiers {
+			tiers = append(tiers, t.UpToTokens)
+		}
+	}
 	return results.ClassInfo{
-		Name: c.Name,
-		Kind: string(c.Kind),
+		PriceTiers: tiers,
+		Name:       c.Name,
+		Kind:       string(c.Kind),
 		SLO: results.SLO{
 			TTFTMs:      pctMap(c.SLO.TTFTms),
 			TPOTMs:      pctMap(c.SLO.TPOTms),

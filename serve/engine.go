@@ -1,0 +1,263 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// errStopped answers requests that arrive after the server shut down.
+var errStopped = errors.New("the server is shutting down; retry against a running `fleetbench serve`")
+
+// job is one request in flight between an HTTP handler and the engine
+// loop. The loop writes tokens and the final record under mu; the handler
+// takes them when notified. Only counts and the latest token time are
+// kept, so a job's memory does not grow with its output length.
+type job struct {
+	req      scenarios.Request
+	accepted chan error // one value: nil once submitted, or why not
+
+	mu      sync.Mutex
+	pending int   // tokens produced and not yet taken
+	lastAt  int64 // virtual time of the newest token, ns
+	rec     *results.Record
+	notify  chan struct{} // capacity 1: "something new"
+}
+
+func newJob() *job {
+	return &job{accepted: make(chan error, 1), notify: make(chan struct{}, 1)}
+}
+
+func (j *job) signal() {
+	select {
+	case j.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the tokens produced since the last call, the virtual time
+// of the newest one and the final record once the request finished.
+func (j *job) take() (n int, lastAt int64, rec *results.Record) {
+	j.mu.Lock()
+	n, lastAt, rec = j.pending, j.lastAt, j.rec
+	j.pending = 0
+	j.mu.Unlock()
+	return n, lastAt, rec
+}
+
+// loop is the wall-clock shell around the pure sim.Live engine: one
+// goroutine owns the engine, virtual time is monotonic wall time since
+// start, and the loop sleeps until the next engine event or the next
+// submission, whichever comes first. Because the engine is only ever
+// advanced to the current wall time, a token surfaces no earlier than its
+// virtual time.
+type loop struct {
+	live  *sim.Live
+	start time.Time // carries the monotonic clock reading
+
+	subs    chan *job
+	queries chan func(*sim.Live)
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+
+	videosDone atomic.Uint64 // clips finished, for /metrics
+
+	jobs map[uint64]*job // in flight; owned by the loop goroutine
+	err  error           // the engine's first error; fails everything after
+}
+
+func newLoop(sc *scenarios.Scenario, cfg sim.Config) (*loop, error) {
+	l := &loop{
+		subs:    make(chan *job, 4096),
+		queries: make(chan func(*sim.Live)),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		jobs:    map[uint64]*job{},
+	}
+	live, err := sim.NewLive(sc, cfg, sim.LiveHooks{Token: l.onToken, Done: l.onDone})
+	if err != nil {
+		return nil, err
+	}
+	l.live = live
+	l.start = time.Now()
+	go l.run()
+	return l, nil
+}
+
+// now is the current virtual time: wall time since start, ns.
+func (l *loop) now() int64 { return int64(time.Since(l.start)) }
+
+// wallAt is the wall-clock instant of virtual time v.
+func (l *loop) wallAt(v int64) time.Time { return l.start.Add(time.Duration(v)) }
+
+func (l *loop) onToken(id uint64, at int64) {
+	j := l.jobs[id]
+	if j == nil {
+		return
+	}
+	j.mu.Lock()
+	j.pending++
+	j.lastAt = at
+	j.mu.Unlock()
+	j.signal()
+}
+
+func (l *loop) onDone(rec *results.Record) {
+	j := l.jobs[rec.ID]
+	if j == nil {
+		return
+	}
+	delete(l.jobs, rec.ID)
+	if rec.Kind == string(scenarios.KindVideo) && rec.ErrorClass == "" {
+		l.videosDone.Add(1)
+	}
+	r := *rec
+	r.ITL = nil
+	j.mu.Lock()
+	j.rec = &r
+	j.mu.Unlock()
+	j.signal()
+}
+
+// submit hands a request to the engine and waits until it is scheduled.
+// req.Arrival is set by the loop (the virtual time it was received).
+func (l *loop) submit(j *job) error {
+	select {
+	case l.subs <- j:
+	case <-l.stop:
+		return errStopped
+	}
+	select {
+	case err := <-j.accepted:
+		return err
+	case <-l.stopped:
+		return errStopped
+	}
+}
+
+// query runs f on the engine inside the loop goroutine and waits for it.
+func (l *loop) query(f func(*sim.Live)) error {
+	done := make(chan struct{})
+	select {
+	case l.queries <- func(lv *sim.Live) { f(lv); close(done) }:
+	case <-l.stopped:
+		return errStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-l.stopped:
+		return errStopped
+	}
+}
+
+// close stops the loop; requests still in flight are abandoned.
+func (l *loop) close() {
+	l.once.Do(func() { close(l.stop) })
+	<-l.stopped
+}
+
+func (l *loop) run() {
+	defer close(l.stopped)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var wake <-chan time.Time
+		if at, ok := l.live.NextEvent(); ok && l.err == nil {
+			d := at - l.now()
+			if d <= 0 {
+				// Already due: advance now, but let waiting submissions in
+				// first so they are not starved by a busy engine.
+				l.drain()
+				l.advance(l.now())
+				continue
+			}
+			timer.Reset(time.Duration(d))
+			wake = timer.C
+		}
+		select {
+		case j := <-l.subs:
+			l.accept(j)
+			l.drain()
+		case q := <-l.queries:
+			q(l.live)
+		case <-wake:
+		case <-l.stop:
+			l.failAll(errStopped)
+			return
+		}
+		if wake != nil && !timer.Stop() {
+			select { // the timer fired but was not received: empty it
+			case <-timer.C:
+			default:
+			}
+		}
+		l.advance(l.now())
+	}
+}
+
+// drain accepts every submission already queued, without blocking.
+func (l *loop) drain() {
+	for {
+		select {
+		case j := <-l.subs:
+			l.accept(j)
+		default:
+			return
+		}
+	}
+}
+
+// accept submits j at the current virtual time, after running every
+// event due before it so the engine sees causes in order.
+func (l *loop) accept(j *job) {
+	if l.err != nil {
+		j.accepted <- l.err
+		return
+	}
+	t := max(l.now(), l.live.Now())
+	l.advance(t)
+	if l.err != nil {
+		j.accepted <- l.err
+		return
+	}
+	j.req.Arrival = t
+	l.jobs[j.req.ID] = j
+	if err := l.live.Submit(&j.req); err != nil {
+		delete(l.jobs, j.req.ID)
+		if j.req.Video != nil {
+			err = fmt.Errorf("%w: start serve with a video pool, e.g. --fleet 1C+1V", err)
+		}
+		j.accepted <- err
+		return
+	}
+	j.accepted <- nil
+}
+
+func (l *loop) advance(t int64) {
+	if l.err != nil || t < l.live.Now() {
+		return
+	}
+	if err := l.live.AdvanceTo(t); err != nil {
+		l.err = err
+		l.failAll(err)
+	}
+}
+
+// failAll finishes every in-flight job with an engine error.
+func (l *loop) failAll(err error) {
+	for id, j := range l.jobs {
+		delete(l.jobs, id)
+		j.mu.Lock()
+		j.rec = &results.Record{ID: id, ErrorClass: "server_error", Error: err.Error()}
+		j.mu.Unlock()
+		j.signal()
+	}
+}

@@ -1,0 +1,79 @@
+package serve
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// testConfig is a small colocated fleet: one llama-3.1-8b instance on an H100.
+func testConfig() sim.Config {
+	return sim.Config{Fleet: "1C+1V", Model: "llama-3.1-8b", GPU: "h100", TP: 1}
+}
+
+// startServer runs serve on a loopback httptest server for the test.
+func startServer(t testing.TB, sc *scenarios.Scenario, cfg sim.Config) (*Server, string) {
+	t.Helper()
+	s, err := New(Options{Scenario: sc, Config: cfg})
+	require.NoError(t, err)
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		s.Close()
+		hs.Close()
+	})
+	return s, hs.URL
+}
+
+// post sends a JSON body and returns the status and body.
+func post(t testing.TB, url string, body any, hdr ...string) (int, []byte) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, out
+}
+
+// sseEvents splits an SSE body into its data payloads.
+func sseEvents(t testing.TB, body []byte) []string {
+	t.Helper()
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// words returns n words of deterministic prompt text for block id.
+func words(id uint64, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(" w")
+		b.WriteString(strings.Repeat("x", int(id%5)))
+		b.WriteString(string(rune('a' + (id+uint64(i))%26)))
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// maxBodyBytes bounds a request body (64 MiB: about ten million words).
+const maxBodyBytes = 64 << 20
+
+// chatRequest is the part of OpenAI's chat completion request serve
+// honours, plus vLLM's sampling extensions (min_tokens, ignore_eos).
+type chatRequest struct {
+	Model               string          `json:"model"`
+	Messages            []chatMessage   `json:"messages"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	MinTokens           int             `json:"min_tokens"`
+	IgnoreEOS           bool            `json:"ignore_eos"`
+	N                   *int            `json:"n"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *streamOptions  `json:"stream_options"`
+	Prompt              json.RawMessage `json:"prompt"` // completions only
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+	// ContinuousUsageStats (vLLM) puts the running usage in every chunk.
+	ContinuousUsageStats bool `json:"continuous_usage_stats"`
+}
+
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// contentPart is one element of an array-form message content; only
+// text parts carry tokens in serve's convention.
+type contentPart struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// apiError is an error answered in OpenAI's error shape.
+type apiError struct {
+	status int
+	typ    string
+	param  string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(param, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: param, msg: fmt.Sprintf(format, args...)}
+}
+
+func writeError(w http.ResponseWriter, status int, typ, param, msg string) {
+	body := map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nullIfEmpty(param), "code": status}}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	writeError(w, e.status, e.typ, e.param, e.msg)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// decodeBody reads a JSON request body into v with a size bound.
+func decodeBody(r *http.Request, v any) *apiError {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return badRequest("", "reading the request body: %v", err)
+	}
+	if len(body) > maxBodyBytes {
+		return badRequest("", "request body exceeds %d MiB", maxBodyBytes>>20)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return badRequest("", "request body is not valid JSON for this endpoint: %v", err)
+	}
+	return nil
+}
+
+// messageTexts returns the text of every message content, in order.
+func messageTexts(msgs []chatMessage) ([]string, *apiError) {
+	if len(msgs) == 0 {
+		return nil, badRequest("messages", "messages is empty: send at least one message")
+	}
+	out := make([]string, 0, len(msgs))
+	for i, m := range msgs {
+		c := bytes.TrimSpace(m.Content)
+		switch {
+		case len(c) == 0 || string(c) == "null":
+		case c[0] == '"':
+			var s string
+			if err := json.Unmarshal(c, &s); err != nil {
+				return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "content is not a valid string: %v", err)
+			}
+			out = append(out, s)
+		case c[0] == '[':
+			var parts []contentPart
+			if err := json.Unmarshal(c, &parts); err != nil {
+				return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "content must be a string or an array of parts: %v", err)
+			}
+			for _, p := range parts {
+				if p.Type == "text" {
+					out = append(out, p.Text)
+				}
+			}
+		default:
+			return nil, badRequest(fmt.Sprintf("messages[%d].content", i), "content must be a string or an array of parts")
+		}
+	}
+	return out, nil
+}
+
+// promptTexts decodes a completions prompt: a string, an array of one
+// string, or an array of token ids (each id one word).
+func promptTexts(raw json.RawMessage) ([]string, *apiError) {
+	c := bytes.TrimSpace(raw)
+	if len(c) == 0 || string(c) == "null" {
+		return nil, badRequest("prompt", "prompt is missing")
+	}
+	var s string
+	if json.Unmarshal(c, &s) == nil {
+		return []string{s}, nil
+	}
+	var ss []string
+	if json.Unmarshal(c, &ss) == nil {
+		if len(ss) != 1 {
+			return nil, badRequest("prompt", "prompt holds %d strings; fleetbench serve takes one prompt per request", len(ss))
+		}
+		return ss, nil
+	}
+	var ids []int64
+	if json.Unmarshal(c, &ids) == nil {
+		var b strings.Builder
+		for _, id := range ids {
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+		return []string{b.String()}, nil
+	}
+	return nil, badRequest("prompt", "prompt must be a string, an array of one string, or an array of token ids")
+}
+
+// plannedRequest is a validated request ready for the engine.
+type plannedRequest struct {
+	prompt    prompt
+	out       outputPlan
+	maxTokens int
+	stream    bool
+	usage     bool // stream_options.include_usage
+	contUsage bool // stream_options.continuous_usage_stats
+}
+
+// plan validates the sampling fields shared by both endpoints.
+func (s *Server) plan(cr *chatRequest, texts []string, defMax int) (*plannedRequest, *apiError) {
+	if cr.Model != "" && cr.Model != s.model {
+		return nil, &apiError{status: http.StatusNotFound, typ: "NotFoundError", param: "model",
+			msg: fmt.Sprintf("The model `%s` does not exist: this server serves %q (see GET /v1/models)", cr.Model, s.model)}
+	}
+	if cr.N != nil && *cr.N != 1 {
+		return nil, badRequest("n", "n=%d: fleetbench serve generates one choice per request", *cr.N)
+	}
+	maxTok := defMax
+	if cr.MaxCompletionTokens != nil {
+		maxTok = *cr.MaxCompletionTokens
+	} else if cr.MaxTokens != nil {
+		maxTok = *cr.MaxTokens
+	}
+	if maxTok < 1 || maxTok > maxTokensLimit {
+		return nil, badRequest("max_tokens", "max_tokens=%d: must be between 1 and %d", maxTok, maxTokensLimit)
+	}
+	if cr.MinTokens < 0 || cr.MinTokens > maxTok {
+		return nil, badRequest("min_tokens", "min_tokens=%d: must be between 0 and max_tokens (%d)", cr.MinTokens, maxTok)
+	}
+	p := s.tok.build(texts)
+	if p.tokens == 0 {
+		return nil, badRequest("messages", "the prompt has no tokens: serve counts one token per word of message content, and the content is empty")
+	}
+	if p.tokens > maxTokensLimit {
+		return nil, badRequest("messages", "the prompt has %d tokens, more than the %d serve accepts", p.tokens, maxTokensLimit)
+	}
+	pr := &plannedRequest{prompt: p, maxTokens: maxTok, stream: cr.Stream,
+		out: planOutput(p.seed, maxTok, cr.MinTokens, cr.IgnoreEOS)}
+	if cr.StreamOptions != nil {
+		if !cr.Stream {
+			return nil, badRequest("stream_options", "stream_options is only allowed with stream=true")
+		}
+		pr.usage = cr.StreamOptions.IncludeUsage
+		pr.contUsage = cr.StreamOptions.ContinuousUsageStats
+	}
+	return pr, nil
+}
+
+// class picks the class a request is attributed to.
+func (s *Server) class(r *http.Request, video bool) (string, *apiError) {
+	name := r.Header.Get(ClassHeader)
+	if name == "" {
+		if video {
+			name = s.vidCls
+		} else {
+			name = s.chatCls
+		}
+		if name == "" {
+			kind := "LLM"
+			if video {
+				kind = "video"
+			}
+			return "", badRequest("", "the scenario %q has no %s class to attribute this request to", s.sc.Name, kind)
+		}
+		return name, nil
+	}
+	for _, c := range s.sc.Classes {
+		if c.Name == name && (c.Kind == scenarios.KindVideo) == video {
+			return name, nil
+		}
+	}
+	return "", badRequest("", "%s %q names no matching class of scenario %q", ClassHeader, name, s.sc.Name)
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	var cr chatRequest
+	if e := decodeBody(r, &cr); e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	texts, e := messageTexts(cr.Messages)
+	if e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	s.complete(w, r, &cr, texts, defaultChatMaxTokens, chatShape)
+}
+
+func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
+	var cr chatRequest
+	if e := decodeBody(r, &cr); e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	texts, e := promptTexts(cr.Prompt)
+	if e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	s.complete(w, r, &cr, texts, defaultCompletionMaxTokens, completionShape)
+}
+
+func (s *Server) handleModels(w http.ResponseWriter, _ *http.Request) {
+	body := map[string]any{"object": "list", "data": []any{map[string]any{
+		"id": s.model, "object": "model", "created": s.created, "owned_by": "fleetbench",
+		"root": s.model, "parent": nil,
+	}}}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}

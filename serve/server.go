@@ -1,0 +1,176 @@
+// Package serve is fleetbench's emulated endpoint: an OpenAI-compatible
+// HTTP server (chat completions, completions, models, Prometheus metrics
+// with vLLM's names, and video job APIs) whose timings come from the
+// simulator's engine driven in real time. One goroutine owns a sim.Live
+// engine and advances it to the current wall time (virtual time = monotonic
+// wall time since start); handlers submit requests to it and stream each
+// token no earlier than its virtual time. The simulator itself stays pure.
+//
+// Token convention (shared with the endpoint runner via scenarios/text):
+// one token per whitespace-separated word of the message contents,
+// concatenated in order; roles and chat-template markers count zero. The
+// words are cut into KV-block-sized chunks hashed by their text, so the
+// simulated prefix cache sees exactly the text's real sharing. Output is
+// deterministic filler words, one per token.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// DefaultClass is the class requests are attributed to when serve runs
+// without a scenario.
+const DefaultClass = "serve"
+
+// DefaultVideoClass is the class video jobs are attributed to without a
+// scenario.
+const DefaultVideoClass = "serve-video"
+
+// ClassHeader lets a client attribute a request to a scenario class by
+// name; without it requests go to the scenario's first class of the
+// request's kind.
+const ClassHeader = "X-Fleetbench-Class"
+
+// Options configure a Server.
+type Options struct {
+	// Scenario supplies the class names (and SLOs) results are attributed
+	// to; nil = one chat class "serve" and one video class "serve-video".
+	Scenario *scenarios.Scenario
+	// Config is the simulated fleet. Config.Model is the served model id.
+	Config sim.Config
+}
+
+// Server is a running emulated endpoint. Create it with New, serve its
+// Handler, and Close it when done.
+type Server struct {
+	sc      *scenarios.Scenario
+	model   string
+	created int64 // unix seconds, for /v1/models
+	tok     tokenizer
+	lp      *loop
+	nextID  atomic.Uint64
+	chatCls string
+	vidCls  string
+	mux     *http.ServeMux
+	videos  *videoStore
+	stats   counters
+	// videoOverride is the fleet's forced video model ("" = per request).
+	videoOverride string
+}
+
+// counters are the request counters /metrics exports.
+type counters struct {
+	stop, length, failed atomic.Uint64
+	promptTok, genTok    atomic.Uint64
+}
+
+// New builds the engine for opts and starts its clock. The caller must
+// Close the server.
+func New(opts Options) (*Server, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		sc = defaultScenario()
+	}
+	cfg := opts.Config
+	if cfg.Model == "" {
+		return nil, fmt.Errorf("no model: pass --model (e.g. llama-3.1-8b) or a scenario with a default fleet")
+	}
+	if cfg.Fleet == "" {
+		return nil, fmt.Errorf("no fleet: pass --fleet (e.g. 1C) or a scenario with a default fleet")
+	}
+	s := &Server{sc: sc, model: cfg.Model, created: time.Now().Unix(), mux: http.NewServeMux(), videoOverride: cfg.VideoModel}
+	for _, c := range sc.Classes {
+		switch {
+		case c.Kind == scenarios.KindVideo && s.vidCls == "":
+			s.vidCls = c.Name
+		case c.Kind != scenarios.KindVideo && s.chatCls == "":
+			s.chatCls = c.Name
+		}
+	}
+	lp, err := newLoop(sc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.lp = lp
+	s.tok = tokenizer{blockTokens: lp.live.BlockTokens()}
+	s.videos = newVideoStore()
+	s.routes()
+	return s, nil
+}
+
+// defaultScenario names the classes of a serve started without one.
+func defaultScenario() *scenarios.Scenario {
+	return &scenarios.Scenario{Name: "serve", Seed: 1, Classes: []scenarios.Class{
+		{Name: DefaultClass, Kind: scenarios.KindChat},
+		{Name: DefaultVideoClass, Kind: scenarios.KindVideo},
+	}}
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /v1/models", s.handleModels)
+	s.mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
+	s.mux.HandleFunc("POST /v1/completions", s.handleCompletion)
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	s.mux.HandleFunc("GET /fleetbench/result", s.handleResult)
+	s.videoRoutes()
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found_error", "",
+			fmt.Sprintf("no route %s %s: fleetbench serve offers /v1/models, /v1/chat/completions, /v1/completions, /v1/videos, /metrics", r.Method, r.URL.Path))
+	})
+}
+
+// Handler is the HTTP handler of every endpoint.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Model is the served model id.
+func (s *Server) Model() string { return s.model }
+
+// Result summarises every request the engine completed so far: the
+// simulator's own view of the load it was given (virtual times).
+func (s *Server) Result() (*results.Result, error) {
+	var res *results.Result
+	err := s.lp.query(func(l *sim.Live) { res = l.Result() })
+	return res, err
+}
+
+// Close stops the engine; requests in flight fail.
+func (s *Server) Close() { s.lp.close() }
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully. ready, when non-nil, receives the bound address once the
+// listener is open (useful with port 0).
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (is another server using the port? pick one with --addr)", addr, err)
+	}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.Close() // fail in-flight streams so Shutdown does not wait on them
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

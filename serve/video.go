@@ -1,0 +1,350 @@
+package serve
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sim/models"
+)
+
+// Video defaults, as the scenario schema's (scenarios.VideoClip).
+const (
+	defaultVideoModel   = "wan2.1-14b"
+	defaultVideoWidth   = 1280
+	defaultVideoHeight  = 720
+	defaultVideoSeconds = 5
+	defaultVideoFPS     = 16
+	defaultVideoSteps   = 50
+	// maxVideoJobs bounds the jobs remembered for polling; the oldest
+	// finished ones are forgotten first.
+	maxVideoJobs = 100_000
+)
+
+// videoJob is one clip job, polled through either API.
+type videoJob struct {
+	id      string
+	model   string
+	spec    scenarios.VideoSpec
+	created time.Time
+	j       *job
+	rec     *results.Record // set once finished (cached from j)
+}
+
+// videoStore remembers jobs in creation order.
+type videoStore struct {
+	mu    sync.Mutex
+	byID  map[string]*videoJob
+	order []*videoJob // creation order; finished ones pruned lazily
+}
+
+func newVideoStore() *videoStore { return &videoStore{byID: map[string]*videoJob{}} }
+
+func (s *Server) videoRoutes() {
+	s.mux.HandleFunc("POST /v1/videos", s.handleVideoCreate)
+	s.mux.HandleFunc("GET /v1/videos/{id}", s.handleVideoGet)
+	s.mux.HandleFunc("GET /v1/videos/{id}/content", s.handleVideoContent)
+	s.mux.HandleFunc("POST /api/v1/services/aigc/video-generation/video-synthesis", s.handleTaskCreate)
+	s.mux.HandleFunc("GET /api/v1/tasks/{id}", s.handleTaskGet)
+}
+
+// videoParams are the fields both create APIs reduce to.
+type videoParams struct {
+	Model, Size, Seconds string
+	FPS, Steps           int
+}
+
+// spec validates p into the engine's clip spec.
+func (s *Server) videoSpec(p videoParams) (scenarios.VideoSpec, *apiError) {
+	v := scenarios.VideoSpec{Model: p.Model, Width: defaultVideoWidth, Height: defaultVideoHeight,
+		Seconds: defaultVideoSeconds, FPS: defaultVideoFPS, Steps: defaultVideoSteps}
+	if v.Model == "" {
+		v.Model = defaultVideoModel
+	}
+	if s.videoOverride == "" {
+		if _, err := models.LookupVideo(v.Model); err != nil {
+			return v, badRequest("model", "%v (or start serve with a fleet whose video pool names its model)", err)
+		}
+	}
+	if p.Size != "" {
+		w, h, ok := strings.Cut(strings.ReplaceAll(p.Size, "*", "x"), "x")
+		wi, err1 := strconv.Atoi(w)
+		hi, err2 := strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || wi < 16 || hi < 16 || wi > 8192 || hi > 8192 {
+			return v, badRequest("size", "size %q: want WIDTHxHEIGHT in pixels, e.g. 1280x720", p.Size)
+		}
+		v.Width, v.Height = wi, hi
+	}
+	if p.Seconds != "" {
+		sec, err := strconv.ParseFloat(p.Seconds, 64)
+		if err != nil || sec <= 0 || sec > 600 {
+			return v, badRequest("seconds", "seconds %q: want a clip length between 0 and 600", p.Seconds)
+		}
+		v.Seconds = sec
+	}
+	if p.FPS != 0 {
+		if p.FPS < 1 || p.FPS > 120 {
+			return v, badRequest("fps", "fps %d: want 1 to 120", p.FPS)
+		}
+		v.FPS = p.FPS
+	}
+	if p.Steps != 0 {
+		if p.Steps < 1 || p.Steps > 1000 {
+			return v, badRequest("steps", "steps %d: want 1 to 1000", p.Steps)
+		}
+		v.Steps = p.Steps
+	}
+	return v, nil
+}
+
+// createVideo submits a clip job to the engine.
+func (s *Server) createVideo(r *http.Request, p videoParams, prefix string) (*videoJob, *apiError) {
+	spec, e := s.videoSpec(p)
+	if e != nil {
+		return nil, e
+	}
+	class, e := s.class(r, true)
+	if e != nil {
+		return nil, e
+	}
+	id := s.nextID.Add(1)
+	j := newJob()
+	sp := spec
+	j.req = scenarios.Request{ID: id, Class: class, Kind: scenarios.KindVideo, TaskID: id, Video: &sp}
+	if err := s.lp.submit(j); err != nil {
+		return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: err.Error()}
+	}
+	vj := &videoJob{id: prefix + strconv.FormatUint(id, 16), model: p.Model, spec: spec, created: time.Now(), j: j}
+	if vj.model == "" {
+		vj.model = defaultVideoModel
+	}
+	st := s.videos
+	st.mu.Lock()
+	st.byID[vj.id] = vj
+	st.order = append(st.order, vj)
+	if len(st.order) > maxVideoJobs {
+		old := st.order[0]
+		st.order = st.order[1:]
+		delete(st.byID, old.id)
+	}
+	st.mu.Unlock()
+	return vj, nil
+}
+
+// videoState is a job's status: queued, in_progress, completed or failed.
+type videoState struct {
+	status   string
+	progress int
+	rec      *results.Record
+}
+
+// state reports where job vj stands. The video pool is first-in
+// first-out, so among unfinished jobs in creation order the first
+// (busy instances) are generating and the rest wait.
+func (s *Server) state(vj *videoJob) (videoState, error) {
+	st := s.videos
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if vj.rec == nil {
+		if _, _, rec := vj.j.take(); rec != nil {
+			vj.rec = rec
+		}
+	}
+	if rec := vj.rec; rec != nil {
+		if rec.ErrorClass != "" {
+			return videoState{status: "failed", rec: rec}, nil
+		}
+		return videoState{status: "completed", progress: 100, rec: rec}, nil
+	}
+	var g sim.LiveGauges
+	if err := s.lp.query(func(l *sim.Live) { g = l.Gauges() }); err != nil {
+		return videoState{}, err
+	}
+	pos := 0
+	for _, o := range st.order {
+		if o == vj {
+			break
+		}
+		if o.rec == nil {
+			if _, _, rec := o.j.take(); rec != nil {
+				o.rec = rec
+			}
+		}
+		if o.rec == nil {
+			pos++
+		}
+	}
+	if pos < g.Videos {
+		return videoState{status: "in_progress", progress: 50}, nil
+	}
+	return videoState{status: "queued"}, nil
+}
+
+func (s *Server) lookupVideo(w http.ResponseWriter, r *http.Request) *videoJob {
+	id := r.PathValue("id")
+	s.videos.mu.Lock()
+	vj := s.videos.byID[id]
+	s.videos.mu.Unlock()
+	if vj == nil {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "id", fmt.Sprintf("no video job %q on this server (ids are forgotten after %d newer jobs)", id, maxVideoJobs))
+	}
+	return vj
+}
+
+// handleVideoCreate is OpenAI's POST /v1/videos (JSON or multipart form:
+// model, prompt, seconds, size; fleetbench extensions fps and steps).
+func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) {
+	var p videoParams
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" || ct == "application/x-www-form-urlencoded" {
+		if err := r.ParseMultipartForm(maxBodyBytes); err != nil && ct == "multipart/form-data" {
+			writeAPIError(w, badRequest("", "reading the form: %v", err))
+			return
+		}
+		p.Model, p.Size, p.Seconds = r.FormValue("model"), r.FormValue("size"), r.FormValue("seconds")
+		p.FPS, _ = strconv.Atoi(r.FormValue("fps"))
+		p.Steps, _ = strconv.Atoi(r.FormValue("steps"))
+	} else {
+		var body struct {
+			Model   string          `json:"model"`
+			Size    string          `json:"size"`
+			Seconds json.RawMessage `json:"seconds"` // "4" (OpenAI) or 4
+			FPS     int             `json:"fps"`
+			Steps   int             `json:"steps"`
+		}
+		if e := decodeBody(r, &body); e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		p = videoParams{Model: body.Model, Size: body.Size, Seconds: strings.Trim(string(body.Seconds), `"`), FPS: body.FPS, Steps: body.Steps}
+	}
+	vj, e := s.createVideo(r, p, "video_fb")
+	if e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	s.writeVideo(w, vj, videoState{status: "queued"})
+}
+
+func (s *Server) handleVideoGet(w http.ResponseWriter, r *http.Request) {
+	vj := s.lookupVideo(w, r)
+	if vj == nil {
+		return
+	}
+	vs, err := s.state(vj)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		return
+	}
+	s.writeVideo(w, vj, vs)
+}
+
+// writeVideo renders OpenAI's video object.
+func (s *Server) writeVideo(w http.ResponseWriter, vj *videoJob, vs videoState) {
+	body := map[string]any{"id": vj.id, "object": "video", "model": vj.model, "status": vs.status,
+		"progress": vs.progress, "created_at": vj.created.Unix(),
+		"size":    fmt.Sprintf("%dx%d", vj.spec.Width, vj.spec.Height),
+		"seconds": strconv.FormatFloat(vj.spec.Seconds, 'g', -1, 64)}
+	if vs.rec != nil {
+		body["completed_at"] = time.Now().Unix()
+		if vs.rec.ErrorClass != "" {
+			body["error"] = map[string]any{"code": vs.rec.ErrorClass, "message": s.failure(vs.rec).msg}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// handleVideoContent serves a completed clip: a minimal MP4 header (an
+// ftyp box and a free box), since the emulator renders no pixels.
+func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
+	vj := s.lookupVideo(w, r)
+	if vj == nil {
+		return
+	}
+	vs, err := s.state(vj)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		return
+	}
+	if vs.status != "completed" {
+		writeError(w, http.StatusConflict, "invalid_request_error", "id", fmt.Sprintf("video %s is %s, not completed: poll GET /v1/videos/%s until its status is completed", vj.id, vs.status, vj.id))
+		return
+	}
+	w.Header().Set("Content-Type", "video/mp4")
+	_, _ = w.Write(fakeMP4)
+}
+
+// fakeMP4 is an ftyp box (isom) followed by an empty free box.
+var fakeMP4 = []byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free")
+
+// handleTaskCreate is the task-style (DashScope-like) create: body
+// {"model", "input": {"prompt"}, "parameters": {"size": "1280*720",
+// "duration": 5, "fps", "steps"}}; answers {"output": {"task_id",
+// "task_status": "PENDING"}, "request_id"}.
+func (s *Server) handleTaskCreate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Model      string `json:"model"`
+		Parameters struct {
+			Size     string  `json:"size"`
+			Duration float64 `json:"duration"`
+			FPS      int     `json:"fps"`
+			Steps    int     `json:"steps"`
+		} `json:"parameters"`
+	}
+	if e := decodeBody(r, &body); e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	p := videoParams{Model: body.Model, Size: body.Parameters.Size, FPS: body.Parameters.FPS, Steps: body.Parameters.Steps}
+	if body.Parameters.Duration != 0 {
+		p.Seconds = strconv.FormatFloat(body.Parameters.Duration, 'g', -1, 64)
+	}
+	vj, e := s.createVideo(r, p, "task-fb")
+	if e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"request_id": vj.id,
+		"output": map[string]any{"task_id": vj.id, "task_status": "PENDING"}})
+}
+
+// taskStatus maps a job state to the task API's names.
+var taskStatus = map[string]string{"queued": "PENDING", "in_progress": "RUNNING", "completed": "SUCCEEDED", "failed": "FAILED"}
+
+func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
+	vj := s.lookupVideo(w, r)
+	if vj == nil {
+		return
+	}
+	vs, err := s.state(vj)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		return
+	}
+	out := map[string]any{"task_id": vj.id, "task_status": taskStatus[vs.status],
+		"submit_time": vj.created.Format("2006-01-02 15:04:05.000")}
+	if vs.status == "completed" {
+		out["video_url"] = "http://" + r.Host + "/v1/videos/" + vj.id + "/content"
+	}
+	if vs.status == "failed" {
+		out["code"] = vs.rec.ErrorClass
+		out["message"] = s.failure(vs.rec).msg
+	}
+	body := map[string]any{"request_id": vj.id, "output": out}
+	if vs.status == "completed" {
+		body["usage"] = map[string]any{"video_duration": vj.spec.Seconds, "video_count": 1,
+			"video_ratio": fmt.Sprintf("%d*%d", vj.spec.Width, vj.spec.Height)}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}

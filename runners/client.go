@@ -1,0 +1,368 @@
+package runners
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// Error classes of failed requests (results.Record.ErrorClass).
+const (
+	ClassDropped           = "dropped"             // open-loop arrival at the --max-inflight cap, not sent
+	ClassCancelled         = "cancelled"           // still running when the grace period after Ctrl-C ended
+	ClassConnect           = "connect"             // could not connect (refused, DNS, TLS)
+	ClassTimeoutConnect    = "timeout_connect"     // dialing exceeded the connect timeout
+	ClassTimeoutFirstToken = "timeout_first_token" // no token within the first-token timeout
+	ClassTimeout           = "timeout"             // the whole request exceeded its timeout
+	ClassHTTP429           = "http_429"            // rate limited
+	ClassHTTP4xx           = "http_4xx"            // other client errors (bad model name, context too long…)
+	ClassHTTP5xx           = "http_5xx"            // server errors
+	ClassMalformedSSE      = "malformed_sse"       // the stream is not SSE with JSON chunks
+	ClassStreamError       = "stream_error"        // the server sent an error object inside the stream
+	ClassDisconnect        = "disconnect"          // the connection broke mid-response
+	ClassTruncated         = "truncated"           // the stream ended cleanly but without [DONE]
+	ClassEmpty             = "empty"               // a complete response with no generated text
+	ClassUnsupported       = "unsupported"         // a request kind this runner cannot send
+)
+
+// Causes attached to a request's context, so a cancelled read can be told
+// apart: first-token timeout, total timeout, or the run's hard stop.
+var (
+	errFirstTokenTimeout = errors.New("no token within the first-token timeout")
+	errTotalTimeout      = errors.New("request timeout")
+	errRunCancelled      = errors.New("run interrupted and grace period over")
+)
+
+// newHTTPClient builds a client for many concurrent long-lived streams: no
+// per-host connection cap, a large idle pool so a new request reuses a
+// warm connection, no transparent gzip (it would delay chunks) and no
+// client-level timeout (each request has its own).
+func newHTTPClient(connect time.Duration, conns int) *http.Client {
+	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   max(conns, 1024),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   connect,
+		DisableCompression:    true,
+		ExpectContinueTimeout: 0,
+		ForceAttemptHTTP2:     true,
+		WriteBufferSize:       64 << 10,
+		ReadBufferSize:        16 << 10,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // a redirect is a misconfigured --target, not something to follow silently
+	}}
+}
+
+// reqState is one request's reusable scratch (pooled: body, chunk times).
+type reqState struct {
+	body   []byte
+	text   []byte
+	times  []int64 // per content chunk: receive time, ns since start
+	sizes  []int32 // per content chunk: bytes of generated text
+	cum    []int32 // per content chunk: cumulative completion tokens (continuous usage), -1 unknown
+	ch     chunk
+	errBuf [512]byte
+}
+
+var statePool = sync.Pool{New: func() any { return &reqState{} }}
+
+// caller sends single requests; it is shared by all goroutines of a run.
+type caller struct {
+	cfg    *Config
+	client *http.Client
+	url    string
+	header http.Header
+	start  time.Time
+}
+
+// now is the run's monotonic time in ns since start.
+func (c *caller) now() int64 { return int64(time.Since(c.start)) }
+
+// do sends r (intended at intended ns) and returns its record; out receives
+// the generated text when keepText. It never panics on server behaviour:
+// every failure becomes an error class.
+func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, tr *transcript, keepText bool) (*results.Record, []byte) {
+	rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
+		Intended: intended, InputTokens: r.InputTokens}
+	st := statePool.Get().(*reqState)
+	defer statePool.Put(st)
+	st.body = c.cfg.appendBody(st.body[:0], r, tr)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	total := time.AfterFunc(c.cfg.Timeout, func() { cancel(errTotalTimeout) })
+	defer total.Stop()
+	ftt := time.AfterFunc(c.cfg.FirstTokenTimeout, func() { cancel(errFirstTokenTimeout) })
+	defer ftt.Stop()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(st.body))
+	if err != nil {
+		return fail(rec, ClassConnect, fmt.Errorf("build request: %w", err)), nil
+	}
+	req.Header = c.header.Clone()
+	req.Header["X-Request-Id"] = []string{"fleetbench-" + strconv.FormatUint(r.ID, 10)}
+	var firstByte int64
+	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = c.now() }}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
+
+	rec.Sent = c.now()
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fail(rec, classify(ctx, err, true), err), nil
+	}
+	defer resp.Body.Close()
+	rec.Status = resp.StatusCode
+	if resp.StatusCode != http.StatusOK {
+		n, _ := io.ReadFull(resp.Body, st.errBuf[:])
+		ftt.Stop()
+		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
+	}
+	_ = firstByte // kept in the trace for debugging; the record has no field for it yet
+	if c.cfg.NoStream {
+		return c.readWhole(ctx, resp.Body, rec, st, ftt, keepText)
+	}
+	return c.readStream(ctx, resp.Body, rec, st, ftt, keepText)
+}
+
+// readStream times every chunk of an SSE response.
+func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
+	st.text, st.times, st.sizes, st.cum = st.text[:0], st.times[:0], st.sizes[:0], st.cum[:0]
+	sse := newSSEReader(body)
+	var final *usage
+	done := false
+	for {
+		data, err := sse.Next()
+		t := c.now()
+		if err != nil {
+			if err == io.EOF {
+				break
+			}
+			if errors.Is(err, errMalformed) {
+				return fail(rec, ClassMalformedSSE, err), nil
+			}
+			return fail(rec, classify(ctx, err, false), err), nil
+		}
+		if string(bytes.TrimSpace(data)) == "[DONE]" {
+			done = true
+			break
+		}
+		n := len(st.text)
+		st.text, err = parseChunk(data, &st.ch, st.text)
+		if err != nil {
+			return fail(rec, ClassMalformedSSE, err), nil
+		}
+		if len(st.ch.Error) > 0 && string(st.ch.Error) != "null" {
+			return fail(rec, ClassStreamError, fmt.Errorf("server error in stream: %s", clip(st.ch.Error, 300))), nil
+		}
+		cum := int32(-1)
+		if u := st.ch.Usage; u != nil {
+			uu := *u
+			final = &uu
+			cum = int32(min(u.CompletionTokens, 1<<30))
+		}
+		if len(st.text) > n {
+			if len(st.times) == 0 {
+				ftt.Stop()
+			}
+			st.times = append(st.times, t)
+			st.sizes = append(st.sizes, int32(len(st.text)-n))
+			st.cum = append(st.cum, cum)
+		}
+	}
+	if !done {
+		return fail(rec, ClassTruncated, errors.New("stream ended without data: [DONE]")), nil
+	}
+	if len(st.times) == 0 {
+		return fail(rec, ClassEmpty, errors.New("the response carried no generated text")), nil
+	}
+	finishTokens(rec, st, final)
+	return rec, keep(st.text, keepText)
+}
+
+// readWhole reads a non-streaming JSON response.
+func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
+	data, err := io.ReadAll(io.LimitReader(body, maxEvent))
+	t := c.now()
+	ftt.Stop()
+	if err != nil {
+		return fail(rec, classify(ctx, err, false), err), nil
+	}
+	st.text, err = parseChunk(data, &st.ch, st.text[:0])
+	if err != nil {
+		return fail(rec, ClassMalformedSSE, err), nil
+	}
+	if len(st.ch.Error) > 0 && string(st.ch.Error) != "null" {
+		return fail(rec, ClassStreamError, fmt.Errorf("server error: %s", clip(st.ch.Error, 300))), nil
+	}
+	if len(st.text) == 0 {
+		return fail(rec, ClassEmpty, errors.New("the response carried no generated text")), nil
+	}
+	st.times = append(st.times[:0], t)
+	st.sizes = append(st.sizes[:0], int32(len(st.text)))
+	st.cum = append(st.cum[:0], -1)
+	finishTokens(rec, st, st.ch.Usage)
+	rec.ITL = nil // one response, no inter-token gaps to see
+	return rec, keep(st.text, keepText)
+}
+
+func keep(b []byte, ok bool) []byte {
+	if !ok {
+		return nil
+	}
+	return bytes.Clone(b)
+}
+
+// finishTokens fills times, token counts and per-token ITL from the chunks.
+func finishTokens(rec *results.Record, st *reqState, u *usage) {
+	k := tokensPerChunk(st.sizes, st.cum, u)
+	first, last := -1, -1
+	total := 0
+	for i, n := range k {
+		if n <= 0 {
+			continue
+		}
+		total += n
+		if first < 0 {
+			first = i
+		} else {
+			gap := st.times[i] - st.times[last]
+			per := gap / int64(n)
+			for range n {
+				rec.ITL = append(rec.ITL, per)
+			}
+		}
+		last = i
+	}
+	if first < 0 { // no chunk counted a token (usage said 0): time the text anyway
+		first, last = 0, len(st.times)-1
+	}
+	rec.FirstToken = st.times[first]
+	rec.LastToken = st.times[last]
+	rec.OutputTokens = total
+	if u != nil {
+		rec.OutputTokens = u.CompletionTokens
+		if u.PromptTokens > 0 {
+			rec.InputTokens = u.PromptTokens
+		}
+		rec.CachedTokens = min(u.cached(), rec.InputTokens)
+	}
+}
+
+// tokensPerChunk decides how many tokens each content chunk carried.
+// With continuous usage (vLLM continuous_usage_stats) the cumulative count
+// says it exactly. Otherwise each chunk is one token, unless the final usage
+// reports more tokens than chunks (servers that batch several tokens per
+// chunk, speculative decoding): then the total is apportioned by each
+// chunk's text length (largest remainder, at least one per chunk).
+func tokensPerChunk(sizes, cum []int32, u *usage) []int {
+	k := make([]int, len(sizes))
+	exact := len(cum) > 0
+	for _, c := range cum {
+		exact = exact && c >= 0
+	}
+	if exact {
+		prev := int32(0)
+		for i, c := range cum {
+			k[i] = int(max(c-prev, 0))
+			prev = max(prev, c)
+		}
+		return k
+	}
+	for i := range k {
+		k[i] = 1
+	}
+	if u == nil || u.CompletionTokens <= len(k) {
+		return k
+	}
+	extra := u.CompletionTokens - len(k)
+	var bytesTotal int64
+	for _, s := range sizes {
+		bytesTotal += int64(s)
+	}
+	if bytesTotal == 0 {
+		k[len(k)-1] += extra
+		return k
+	}
+	// Largest remainder: floor shares, then the biggest remainders get +1.
+	given := 0
+	rem := make([]int64, len(k))
+	for i, s := range sizes {
+		share := int64(extra) * int64(s)
+		k[i] += int(share / bytesTotal)
+		given += int(share / bytesTotal)
+		rem[i] = share % bytesTotal
+	}
+	for ; given < extra; given++ {
+		best := 0
+		for i := range rem {
+			if rem[i] > rem[best] {
+				best = i
+			}
+		}
+		k[best]++
+		rem[best] = -1
+	}
+	return k
+}
+
+func fail(rec *results.Record, class string, err error) *results.Record {
+	rec.ErrorClass = class
+	rec.Error = err.Error()
+	rec.FirstToken, rec.LastToken, rec.OutputTokens, rec.CachedTokens = 0, 0, 0, 0
+	rec.ITL = nil
+	return rec
+}
+
+func statusClass(code int) string {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return ClassHTTP429
+	case code >= 500:
+		return ClassHTTP5xx
+	default:
+		return ClassHTTP4xx
+	}
+}
+
+// classify names a transport error; connecting says whether it happened
+// before a response arrived.
+func classify(ctx context.Context, err error, connecting bool) string {
+	switch context.Cause(ctx) {
+	case errFirstTokenTimeout:
+		return ClassTimeoutFirstToken
+	case errTotalTimeout:
+		return ClassTimeout
+	case errRunCancelled:
+		return ClassCancelled
+	}
+	if ctx.Err() != nil {
+		return ClassCancelled
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		if op.Timeout() {
+			return ClassTimeoutConnect
+		}
+		return ClassConnect
+	}
+	var ne net.Error
+	if connecting && errors.As(err, &ne) && ne.Timeout() {
+		return ClassTimeoutConnect
+	}
+	return ClassDisconnect
+}

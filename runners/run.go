@@ -1,0 +1,384 @@
+package runners
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// Stats says how a run went beyond what the result file holds.
+type Stats struct {
+	Start       time.Time     // time origin: record times are ns since Start (monotonic)
+	Elapsed     time.Duration // wall time of the run, grace period included
+	Records     int64         // records produced (sent, dropped, failed, cancelled)
+	Errors      int64         // records with an error class (dropped and cancelled included)
+	Dropped     int64         // arrivals not sent at the --max-inflight cap
+	Cancelled   int64         // requests cut off after the grace period
+	Unsent      int64         // follow-up turns never sent because the run was interrupted
+	Interrupted bool          // the context was cancelled before the workload ended
+}
+
+// run is one endpoint run's shared state.
+type run struct {
+	cfg    *Config
+	sc     *scenarios.Scenario
+	caller *caller
+	sink   *sink
+	soft   context.Context // cancelled: stop sending
+	hard   context.Context // cancelled: abort requests in flight
+	wg     sync.WaitGroup  // every goroutine playing requests (open loop)
+
+	inflight atomic.Int64 // requests on the wire, for the --max-inflight cap
+	unsent   atomic.Int64
+
+	tmu   sync.Mutex
+	tasks map[uint64]*transcript // agent tasks in progress, by TaskID
+}
+
+// Run drives the endpoint in cfg with the scenario's workload and returns
+// the result (backend "endpoint"), built by results.Summary from the
+// records. Cancelling ctx (Ctrl-C) stops new sends, lets requests in flight
+// finish for cfg.Grace, cancels the rest (error class "cancelled") and
+// still returns the result of everything collected; Stats.Interrupted is
+// then set. Bad configuration returns a *ConfigError and no result.
+//
+// The HTTP loop is our own rather than vegeta's Attacker: the Attacker
+// measures whole responses, while fleetbench must time every streamed chunk
+// and let one goroutine play a whole agent session. Pacing still goes
+// through a vegeta.Pacer (TimesPacer) over the workload's arrival times.
+func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.WorkloadOptions) (*results.Result, Stats, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, Stats{}, err
+	}
+	if sc == nil {
+		return nil, Stats{}, configErr("no scenario")
+	}
+	wl, err := sc.NewWorkload(wo)
+	if err != nil {
+		return nil, Stats{}, configErr("scenario %q: %v", sc.Name, err)
+	}
+	defer wl.Close()
+
+	client := cfg.Client
+	if client == nil {
+		client = newHTTPClient(cfg.ConnectTimeout, max(cfg.MaxInflight, cfg.Concurrency))
+	}
+	header := http.Header{}
+	for k, v := range cfg.Header {
+		header[k] = append([]string(nil), v...)
+	}
+	header.Set("Content-Type", "application/json")
+	if !cfg.NoStream {
+		header.Set("Accept", "text/event-stream")
+	}
+	if cfg.APIKey != "" {
+		header.Set("Authorization", "Bearer "+cfg.APIKey)
+	}
+
+	infos := make([]results.ClassInfo, len(sc.Classes))
+	for i, c := range sc.Classes {
+		infos[i] = ClassInfo(c)
+	}
+	hard, hardCancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer hardCancel(nil)
+	x := &run{cfg: &cfg, sc: sc, soft: ctx, hard: hard,
+		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
+		tasks: map[uint64]*transcript{}}
+	x.caller = &caller{cfg: &cfg, client: client, url: cfg.endpoint(), header: header}
+
+	start := time.Now()
+	x.caller.start = start
+	var hookErrs []error
+	for _, h := range cfg.Hooks {
+		if err := h.Start(hard, start); err != nil {
+			hookErrs = append(hookErrs, err)
+		}
+	}
+	stopProgress := x.startProgress()
+
+	sched := newSchedule(wl, sc, wo.RateScale, cfg.Shard, cfg.Shards)
+	if cfg.Concurrency > 0 {
+		x.closedLoop(sched, wl, sc, wo)
+	} else {
+		x.openLoop(sched)
+	}
+	interrupted := x.wait(hardCancel)
+	stopProgress()
+	elapsed := time.Since(start)
+
+	res := x.result(wo, interrupted)
+	for _, h := range cfg.Hooks {
+		if err := h.Stop(res); err != nil {
+			hookErrs = append(hookErrs, err)
+		}
+	}
+	snap := x.sink.snapshot()
+	st := Stats{Start: start, Elapsed: elapsed, Records: snap.done, Errors: snap.errors, Dropped: snap.dropped,
+		Cancelled: snap.cancelled, Unsent: x.unsent.Load(), Interrupted: interrupted}
+	errs := append(hookErrs, wl.Err())
+	if x.sink.werr != nil {
+		errs = append(errs, fmt.Errorf("write records: %w", x.sink.werr))
+	}
+	return res, st, errors.Join(errs...)
+}
+
+// ClassInfo maps a scenario class to what the summary needs (name, kind,
+// SLOs), exactly as the simulator does, so sim and endpoint results judge
+// SLOs alike.
+func ClassInfo(c scenarios.Class) results.ClassInfo {
+	return results.ClassInfo{Name: c.Name, Kind: string(c.Kind), SLO: results.SLO{
+		TTFTMs: pctMap(c.SLO.TTFTms), TPOTMs: pctMap(c.SLO.TPOTms), E2EMs: pctMap(c.SLO.E2Ems),
+		QueueS: pctMap(c.SLO.QueueS), CompletionS: pctMap(c.SLO.CompletionS)}}
+}
+
+func pctMap(p *scenarios.Percentiles) map[string]float64 {
+	if p == nil {
+		return nil
+	}
+	m := map[string]float64{}
+	for k, v := range map[string]float64{"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99, "p999": p.P999} {
+		if v > 0 {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// openLoop sends each top-level arrival when the pacer says it is due, in
+// a goroutine of its own, whatever the server does (no coordinated
+// omission): a slow server grows the number of goroutines, not the delay.
+func (x *run) openLoop(s *schedule) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for hits := uint64(0); x.soft.Err() == nil; {
+		wait, stop := s.pacer.Pace(time.Duration(x.caller.now()), hits)
+		if stop {
+			return
+		}
+		if wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-t.C:
+			case <-x.soft.Done():
+				return
+			}
+			continue
+		}
+		r := s.take()
+		hits++
+		x.wg.Add(1)
+		go func() {
+			defer x.wg.Done()
+			x.play(r, r.Arrival, &x.wg)
+		}()
+	}
+}
+
+// closedLoop runs cfg.Concurrency workers; each plays one task (all its
+// turns and sub-agents) at a time and takes the next as soon as it ends.
+// The intended time of a task's first request is when the worker took it.
+func (x *run) closedLoop(s *schedule, wl *scenarios.Workload, sc *scenarios.Scenario, wo scenarios.WorkloadOptions) {
+	dur := sc.Duration
+	if wo.Duration > 0 {
+		dur = wo.Duration
+	}
+	var mu sync.Mutex
+	for range x.cfg.Concurrency {
+		x.wg.Add(1)
+		go func() {
+			defer x.wg.Done()
+			for x.soft.Err() == nil {
+				now := x.caller.now()
+				if dur > 0 && now >= int64(dur) {
+					return
+				}
+				mu.Lock()
+				r, ok := s.nextRequest()
+				mu.Unlock()
+				if !ok {
+					return
+				}
+				var task sync.WaitGroup
+				x.play(r, x.caller.now(), &task)
+				task.Wait()
+			}
+		}()
+	}
+}
+
+// wait waits for every request to finish; after an interruption it gives
+// them the grace period, then cancels the rest. It reports whether the run
+// was interrupted.
+func (x *run) wait(hardCancel context.CancelCauseFunc) bool {
+	done := make(chan struct{})
+	go func() { x.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return x.soft.Err() != nil
+	case <-x.soft.Done():
+	}
+	t := time.NewTimer(x.cfg.Grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		hardCancel(errRunCancelled)
+		<-done
+	}
+	return true
+}
+
+// play sends r at intended and then the requests its completion releases:
+// the next turn continues in this goroutine (after waiting the tool time in
+// real time), parallel sub-agents get goroutines of their own (added to
+// wg), and whichever sub-agent finishes last carries the parent on.
+func (x *run) play(r *scenarios.Request, intended int64, wg *sync.WaitGroup) {
+	for r != nil {
+		if !x.sleepUntil(intended) {
+			x.unsent.Add(1)
+			return
+		}
+		tr := x.transcript(r, intended)
+		rec, out := x.send(r, intended, tr)
+		at := x.caller.now()
+		var next []*scenarios.Request
+		taskDone := true
+		if r.Task != nil {
+			next, taskDone = r.Task.Complete(r, at, rec.OutputTokens)
+		}
+		if tr != nil {
+			tr.finished(r.Prompt, out)
+			rec.TaskStart = tr.start
+			if taskDone {
+				x.tmu.Lock()
+				delete(x.tasks, r.TaskID)
+				x.tmu.Unlock()
+			}
+		} else if rec.TaskStart == 0 {
+			rec.TaskStart = intended
+		}
+		rec.TaskDone = taskDone
+		x.sink.add(rec)
+		if len(next) == 0 {
+			return
+		}
+		for _, n := range next[1:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				x.play(n, n.Arrival, wg)
+			}()
+		}
+		r, intended = next[0], next[0].Arrival
+	}
+}
+
+// transcript returns the agent task's transcript (creating it on the
+// task's first request), or nil for requests that are their own task.
+func (x *run) transcript(r *scenarios.Request, intended int64) *transcript {
+	if r.Kind != scenarios.KindAgent {
+		return nil
+	}
+	x.tmu.Lock()
+	defer x.tmu.Unlock()
+	tr := x.tasks[r.TaskID]
+	if tr == nil {
+		tr = newTranscript(intended)
+		x.tasks[r.TaskID] = tr
+	}
+	return tr
+}
+
+// send performs one request (or records why it was not sent).
+func (x *run) send(r *scenarios.Request, intended int64, tr *transcript) (*results.Record, []byte) {
+	if c := x.cfg.MaxInflight; c > 0 {
+		if x.inflight.Add(1) > int64(c) {
+			x.inflight.Add(-1)
+			rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
+				Intended: intended, Sent: x.caller.now(), InputTokens: r.InputTokens}
+			return fail(rec, ClassDropped, fmt.Errorf("not sent: %d requests already in flight (--max-inflight)", c)), nil
+		}
+		defer x.inflight.Add(-1)
+	}
+	x.sink.started()
+	defer x.sink.ended()
+	if r.Kind == scenarios.KindVideo {
+		if x.cfg.Video == nil {
+			rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID,
+				Intended: intended, Sent: x.caller.now()}
+			return fail(rec, ClassUnsupported, errors.New("video requests need a video-job API client; this run has none")), nil
+		}
+		rec := x.cfg.Video.Do(x.hard, r, x.caller.start)
+		if rec.Intended == 0 {
+			rec.Intended = intended
+		}
+		return rec, nil
+	}
+	return x.caller.do(x.hard, r, intended, tr, tr != nil)
+}
+
+// sleepUntil waits until run time t; false if the run was interrupted.
+func (x *run) sleepUntil(t int64) bool {
+	if x.soft.Err() != nil {
+		return false
+	}
+	d := time.Duration(t - x.caller.now())
+	if d <= 0 {
+		return true
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-x.soft.Done():
+		return false
+	}
+}
+
+// result builds the result file from the summary.
+func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Result {
+	seed := x.sc.Seed
+	if wo.Seed != nil {
+		seed = *wo.Seed
+	}
+	c := x.cfg
+	extra := map[string]any{
+		"target": c.Target, "model": c.Model, "api": string(c.API), "stream": !c.NoStream,
+		"mode": "open_loop",
+	}
+	if c.Concurrency > 0 {
+		extra["mode"], extra["concurrency"] = "closed_loop", c.Concurrency
+	}
+	if c.MaxInflight > 0 {
+		extra["max_inflight"] = c.MaxInflight
+	}
+	if c.Shards > 1 {
+		extra["shard"] = fmt.Sprintf("%d/%d", c.Shard, c.Shards)
+	}
+	if wo.RateScale > 0 && wo.RateScale != 1 {
+		extra["rate_scale"] = wo.RateScale
+	}
+	if interrupted {
+		extra["interrupted"] = true
+	}
+	x.sink.mu.Lock()
+	defer x.sink.mu.Unlock()
+	res := x.sink.summary.Result(results.Meta{Backend: "endpoint",
+		Scenario: results.ScenarioInfo{Name: x.sc.Name, Seed: seed, Hash: x.sc.Hash()},
+		Fleet:    c.Fleet, Extra: extra})
+	if interrupted {
+		res.Warnings = append(res.Warnings, "run interrupted: the result holds the requests sent before the interruption")
+	}
+	return res
+}

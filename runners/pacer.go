@@ -82,7 +82,7 @@ type schedule struct {
 	wl      *scenarios.Workload
 	shard   int
 	shards  int
-	index   int                 // 0-based index of the next top-level arrival
+	index   int                  // 0-based index of the next top-level arrival
 	pending []*scenarios.Request // pulled by the pacer, not yet taken (FIFO)
 	pacer   *TimesPacer
 }

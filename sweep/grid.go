@@ -215,7 +215,7 @@ func ScaleFleet(fleet string, k float64) (string, error) {
 	for i := range spec.Pools {
 		spec.Pools[i].Count = max(1, int(math.Round(float64(spec.Pools[i].Count)*k)))
 	}
-	return spec.String(), nil
+	return compactFleet(spec), nil
 }
 
 // EstimateGPUs counts the GPUs of a fleet notation before it runs: each

@@ -42,6 +42,8 @@ func usd(v float64) string {
 	switch {
 	case v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
 	case v >= 0.01:
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}

@@ -171,7 +171,8 @@ func renderText(w io.Writer, s *results.Sweep, md bool) error {
 	}
 	bullet := "  "
 	if md {
-		bullet = "\n- "
+		bullet = "- "
+		b.WriteByte('\n') // a list after a table needs a blank line
 	}
 	for _, p := range s.Points {
 		if p.Error != "" {

@@ -139,9 +139,10 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	prev := r.Cost
 	win := r.Window.DurationS
-	// Pools report busy and elastic GPU time over the whole run, which
-	// starts at 0 and ends at the window's end; the window's share of it
-	// is frac (warm-up excluded), assuming a steady rate over the run.
+	// Pools report busy time over the whole run, which starts at 0 and ends
+	// at the window's end; the window's share of it is frac (warm-up
+	// excluded), assuming a steady rate over the run. Elastic GPU time
+	// (GPUSeconds) is already integrated over the window.
 	frac := 1.0
 	if r.Window.EndS > 0 {
 		frac = win / r.Window.EndS
@@ -159,13 +160,13 @@ func ApplyCost(r *Result, in CostInputs) error {
 		price, src := resolvePrice(p, key, prev, in)
 		gpuS := float64(p.GPUs) * win
 		if p.GPUSeconds > 0 {
-			gpuS = p.GPUSeconds * frac
+			gpuS = p.GPUSeconds // already integrated over the window
 		}
 		pc := &PoolCost{GPUHours: roundSig(gpuS / 3600), USD: roundDec(gpuS/3600*price, 6), Role: p.Role, GPU: p.GPU,
 			USDPerGPUHour: price, PriceSource: src}
 		instS := float64(p.Instances) * r.Window.EndS
 		if p.GPUSeconds > 0 && p.GPUsPerInstance > 0 {
-			instS = p.GPUSeconds / float64(p.GPUsPerInstance)
+			instS = p.GPUSeconds / float64(p.GPUsPerInstance) / max(frac, 1e-9) // whole run, as BusySeconds
 		}
 		if instS > 0 && p.BusySeconds > 0 {
 			pc.Utilization = roundSig(min(p.BusySeconds/instS, 1))

@@ -115,13 +115,14 @@ func TestApplyCostColocatedTokenShare(t *testing.T) {
 	require.Zero(t, r.Cost.EnergyKWh, "no TDP: energy unknown, not zero-cost")
 }
 
-// TestApplyCostElasticAndVideo: an elastic pool's GPU-seconds cover the whole
-// run (3600 s); the window is its second half, so half of them count. The
-// video pool is charged to the video class by clips.
+// TestApplyCostElasticAndVideo: an elastic pool's GPU-seconds are already
+// integrated over the window (3600 GPU-s = 1 GPU-hour); its busy time covers
+// the whole run, twice the window, so utilization is busy / (GPU-s / TP /
+// 0.5). The video pool is charged to the video class by clips.
 func TestApplyCostElasticAndVideo(t *testing.T) {
 	r := &Result{Schema: Schema, Backend: "sim", Window: Window{StartS: 1800, EndS: 3600, DurationS: 1800},
 		Fleet: &FleetInfo{Pools: []PoolInfo{
-			{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 2, GPUs: 4, USDPerGPUHour: 2, GPUSeconds: 7200, BusySeconds: 1800},
+			{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 2, GPUs: 4, USDPerGPUHour: 2, GPUSeconds: 3600, BusySeconds: 1800},
 			{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
 		}},
 		Classes: map[string]*ClassResult{
@@ -130,7 +131,7 @@ func TestApplyCostElasticAndVideo(t *testing.T) {
 		},
 		Totals: &ClassResult{Tasks: 14, Clips: 4, VideoSeconds: 20}}
 	require.NoError(t, ApplyCost(r, CostInputs{}))
-	require.Equal(t, 1.0, r.Cost.ByPool["colocated"].GPUHours) // 7200 x 0.5 / 3600
+	require.Equal(t, 1.0, r.Cost.ByPool["colocated"].GPUHours)
 	require.Equal(t, 0.5, r.Cost.ByPool["colocated"].Utilization)
 	require.Equal(t, 4.0, r.Cost.ByPool["video"].GPUHours)
 	clip := r.Classes["clip"].Cost

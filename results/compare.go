@@ -1,0 +1,201 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// CompareOptions configure Compare. BaseSamples and NewSamples (from
+// --records-base/--records-new) enable significance tests of latency
+// metrics; without both, deltas are reported without p-values.
+type CompareOptions struct {
+	Gates                   []Gate
+	BaseSamples, NewSamples *Samples
+	Alpha                   float64 // 0: DefaultAlpha
+}
+
+// Comparison is BASE versus NEW: per-class metric deltas, significance
+// where per-request records were given, and the verdict of every gate.
+type Comparison struct {
+	Base    RunInfo       `json:"base"`
+	New     RunInfo       `json:"new"`
+	Test    string        `json:"test,omitempty"` // significance test used, if any
+	Alpha   float64       `json:"alpha,omitempty"`
+	Classes []ClassDeltas `json:"classes"` // sorted by name, the totals ("total") last
+	Gates   []GateResult  `json:"gates,omitempty"`
+	Failed  bool          `json:"failed"` // some gate failed
+}
+
+// RunInfo identifies one side of a comparison.
+type RunInfo struct {
+	Scenario string  `json:"scenario"`
+	Seed     uint64  `json:"seed"`
+	Backend  string  `json:"backend"`
+	Fleet    string  `json:"fleet,omitempty"`
+	WindowS  float64 `json:"window_s"`
+}
+
+// ClassDeltas are one class's rows.
+type ClassDeltas struct {
+	Class string        `json:"class"`
+	Rows  []MetricDelta `json:"rows"`
+}
+
+// MetricDelta is one metric of one class on both sides. Pointers are nil
+// where a side lacks the metric; DeltaPct is nil when BASE is 0.
+type MetricDelta struct {
+	Metric   string   `json:"metric"`
+	Unit     string   `json:"unit,omitempty"`
+	Base     *float64 `json:"base"`
+	New      *float64 `json:"new"`
+	Delta    *float64 `json:"delta,omitempty"`
+	DeltaPct *float64 `json:"delta_pct,omitempty"`
+	// Fraction marks metrics in [0,1], whose change reads as Delta.
+	Fraction bool `json:"fraction,omitempty"`
+	// P is the significance test's p-value over the per-request values of
+	// the metric (every statistic of one latency metric shares it).
+	P           *float64 `json:"p,omitempty"`
+	NBase       int      `json:"n_base,omitempty"`
+	NNew        int      `json:"n_new,omitempty"`
+	Significant *bool    `json:"significant,omitempty"`
+}
+
+// Compare compares NEW against BASE. It returns an error for bad input:
+// nil results, or a gate that names a class neither result has or a
+// metric no class has on either side (a typo would otherwise pass CI).
+func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
+	if base == nil || nw == nil || base.Totals == nil || nw.Totals == nil {
+		return nil, errors.New("results: compare: both results need their totals (not a result file?)")
+	}
+	alpha := opt.Alpha
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
+	if !(alpha > 0 && alpha < 1) {
+		return nil, fmt.Errorf("results: compare: alpha %v must be in (0,1)", alpha)
+	}
+	cmp := &Comparison{Base: runInfo(base), New: runInfo(nw)}
+	withTest := opt.BaseSamples != nil && opt.NewSamples != nil
+	if withTest {
+		cmp.Test, cmp.Alpha = SignificanceTest, alpha
+	}
+	names := classNames(base, nw)
+	rows := slices.Clone(defaultRows)
+	for _, g := range opt.Gates {
+		if !slices.Contains(rows, g.Metric) {
+			rows = append(rows, g.Metric)
+		}
+	}
+	for _, n := range names {
+		b, w := classOf(base, n), classOf(nw, n)
+		cd := ClassDeltas{Class: n}
+		for _, name := range rows {
+			ref, err := resolveMetric(name)
+			if err != nil {
+				return nil, err // defaultRows are valid; gates were resolved
+			}
+			md, ok := delta(ref, b, w)
+			if !ok {
+				continue
+			}
+			if withTest && ref.latency >= 0 {
+				metric := latencyMetrics[ref.latency].name
+				xa, xb := opt.BaseSamples.Values(n, metric), opt.NewSamples.Values(n, metric)
+				if len(xa) > 0 && len(xb) > 0 {
+					_, p := MannWhitney(xa, xb)
+					p = roundSig(p)
+					sig := p < alpha
+					md.P, md.NBase, md.NNew, md.Significant = &p, len(xa), len(xb), &sig
+				}
+			}
+			cd.Rows = append(cd.Rows, md)
+		}
+		cmp.Classes = append(cmp.Classes, cd)
+	}
+	for _, g := range opt.Gates {
+		targets := names
+		if g.Class != "" {
+			if !slices.Contains(names, g.Class) {
+				return nil, fmt.Errorf("gate %q: no class %q in either result (classes: %v, and %q for the totals)", g.Raw, g.Class, names[:len(names)-1], TotalClass)
+			}
+			targets = []string{g.Class}
+		}
+		applied := false
+		for _, n := range targets {
+			gr, ok := g.judge(n, classOf(base, n), classOf(nw, n))
+			if !ok {
+				continue
+			}
+			applied = true
+			cmp.Gates = append(cmp.Gates, gr)
+			cmp.Failed = cmp.Failed || gr.Failed
+		}
+		if !applied {
+			return nil, fmt.Errorf("gate %q: metric %s is in neither result for %s (was the cost model applied? is the class of that kind?)", g.Raw, g.Metric, whichClasses(g))
+		}
+	}
+	return cmp, nil
+}
+
+func whichClasses(g Gate) string {
+	if g.Class != "" {
+		return "class " + g.Class
+	}
+	return "any class"
+}
+
+func runInfo(r *Result) RunInfo {
+	ri := RunInfo{Scenario: r.Scenario.Name, Seed: r.Scenario.Seed, Backend: r.Backend, WindowS: r.Window.DurationS}
+	if r.Fleet != nil {
+		ri.Fleet = r.Fleet.Spec
+	}
+	return ri
+}
+
+// classNames is the union of both sides' classes, sorted, then "total".
+func classNames(a, b *Result) []string {
+	var out []string
+	for _, r := range []*Result{a, b} {
+		for n, c := range r.Classes {
+			if c != nil && n != TotalClass && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return append(out, TotalClass)
+}
+
+func classOf(r *Result, n string) *ClassResult {
+	if n == TotalClass {
+		return r.Totals
+	}
+	return r.Classes[n]
+}
+
+// delta builds one row; false when neither side has the metric.
+func delta(ref metricRef, b, w *ClassResult) (MetricDelta, bool) {
+	md := MetricDelta{Metric: ref.name, Unit: ref.unit(), Fraction: ref.fraction}
+	vb, hasB := ref.value(b)
+	vn, hasN := ref.value(w)
+	if !hasB && !hasN {
+		return md, false
+	}
+	if hasB {
+		md.Base = &vb
+	}
+	if hasN {
+		md.New = &vn
+	}
+	if hasB && hasN {
+		d := roundSig(vn - vb)
+		md.Delta = &d
+		if pct := relChange(vb, vn); !math.IsInf(pct, 0) {
+			pct = roundDec(pct, 4)
+			md.DeltaPct = &pct
+		}
+	}
+	return md, true
+}

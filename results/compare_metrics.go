@@ -1,0 +1,169 @@
+package results
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// latencyMetrics are the histogram metrics compare knows, by the name used
+// in gates (the JSON name without "_ms" is accepted too, and is canonical).
+var latencyMetrics = []struct {
+	name string
+	get  func(*ClassResult) *Percentiles
+}{
+	{"ttft", func(c *ClassResult) *Percentiles { return c.TTFT }},
+	{"ttft_intended", func(c *ClassResult) *Percentiles { return c.TTFTIntended }},
+	{"tpot", func(c *ClassResult) *Percentiles { return c.TPOT }},
+	{"itl", func(c *ClassResult) *Percentiles { return c.ITL }},
+	{"e2e", func(c *ClassResult) *Percentiles { return c.E2E }},
+	{"e2e_intended", func(c *ClassResult) *Percentiles { return c.E2EIntended }},
+	{"queue", func(c *ClassResult) *Percentiles { return c.Queue }},
+	{"schedule_delay", func(c *ClassResult) *Percentiles { return c.ScheduleDelay }},
+	{"task_e2e", func(c *ClassResult) *Percentiles { return c.TaskE2E }},
+}
+
+// latencyStats are the statistics a latency metric may be gated on.
+var latencyStats = []string{"mean", "min", "p50", "p90", "p95", "p99", "p999", "max"}
+
+// scalarMetrics are the per-class numbers compare knows. fraction marks
+// metrics in [0,1], whose deltas read best as absolute differences.
+var scalarMetrics = []struct {
+	name     string
+	fraction bool
+	get      func(*ClassResult) (float64, bool)
+}{
+	{"requests", false, func(c *ClassResult) (float64, bool) { return float64(c.Requests), true }},
+	{"completed", false, func(c *ClassResult) (float64, bool) { return float64(c.Completed), true }},
+	{"errors", false, func(c *ClassResult) (float64, bool) { return float64(c.Errors), true }},
+	{"error_rate", true, func(c *ClassResult) (float64, bool) {
+		if c.Requests == 0 {
+			return 0, false
+		}
+		return roundSig(float64(c.Errors) / float64(c.Requests)), true
+	}},
+	{"tasks", false, func(c *ClassResult) (float64, bool) { return float64(c.Tasks), true }},
+	{"input_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.InputTokens), true }},
+	{"cached_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.CachedTokens), true }},
+	{"output_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.OutputTokens), true }},
+	{"cache_hit_rate", true, func(c *ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},
+	{"output_tokens_per_s", false, func(c *ClassResult) (float64, bool) { return c.OutputTokensPerS, true }},
+	{"requests_per_s", false, func(c *ClassResult) (float64, bool) { return c.RequestsPerS, true }},
+	{"tasks_per_s", false, func(c *ClassResult) (float64, bool) { return c.TasksPerS, true }},
+	{"slo_attainment", true, func(c *ClassResult) (float64, bool) { return c.SLOAttainment, c.Requests > 0 }},
+	{"goodput_rps", false, func(c *ClassResult) (float64, bool) { return c.GoodputRPS, true }},
+	{"preemptions", false, func(c *ClassResult) (float64, bool) { return float64(c.Preemptions), true }},
+	{"clips", false, func(c *ClassResult) (float64, bool) { return float64(c.Clips), c.Kind == "video" || c.Clips > 0 }},
+	{"video_seconds", false, func(c *ClassResult) (float64, bool) { return c.VideoSeconds, c.Kind == "video" || c.Clips > 0 }},
+	{"cost.usd", false, costGet(func(cc *ClassCost) float64 { return cc.USD })},
+	{"cost.per_task_usd", false, costGet(func(cc *ClassCost) float64 { return cc.PerTaskUSD })},
+	{"cost.usd_per_mtok_input", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokInput })},
+	{"cost.usd_per_mtok_cached_input", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokCached })},
+	{"cost.usd_per_mtok_output", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokOutput })},
+	{"cost.usd_per_clip", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerClip })},
+	{"cost.usd_per_video_second", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond })},
+	{"cost.j_per_output_token", false, costGet(func(cc *ClassCost) float64 { return cc.JPerOutTok })},
+	{"cost.margin_pct", false, func(c *ClassResult) (float64, bool) {
+		if c.Cost == nil || c.Cost.Revenue == nil {
+			return 0, false
+		}
+		return c.Cost.Revenue.MarginPct, true
+	}},
+}
+
+// costGet reads a cost field; absent when the result was not priced, and
+// zero per-unit figures (no such units) count as absent too.
+func costGet(f func(*ClassCost) float64) func(*ClassResult) (float64, bool) {
+	return func(c *ClassResult) (float64, bool) {
+		if c.Cost == nil {
+			return 0, false
+		}
+		v := f(c.Cost)
+		return v, v != 0
+	}
+}
+
+// defaultRows are the metrics compare shows for every class (when either
+// side has them); gated metrics are added.
+var defaultRows = []string{
+	"requests", "errors", "error_rate",
+	"ttft.p50", "ttft.p90", "ttft.p99", "tpot.p50", "tpot.p99", "itl.p50", "itl.p99",
+	"e2e.p50", "e2e.p99", "queue.p50", "queue.p99", "task_e2e.p50", "task_e2e.p99",
+	"cache_hit_rate", "output_tokens_per_s", "tasks_per_s", "slo_attainment", "goodput_rps",
+	"cost.per_task_usd", "cost.usd_per_mtok_input", "cost.usd_per_mtok_output", "cost.margin_pct",
+}
+
+// metricRef is a resolved metric name.
+type metricRef struct {
+	name     string // canonical, e.g. "ttft.p99" or "cache_hit_rate"
+	latency  int    // index into latencyMetrics, or -1
+	stat     string // for latency metrics
+	scalar   int    // index into scalarMetrics, or -1
+	fraction bool
+}
+
+// resolveMetric parses a metric name: a latency metric with an optional
+// statistic (default p50, the median benchstat compares) or a scalar.
+func resolveMetric(s string) (metricRef, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for i, m := range scalarMetrics {
+		if s == m.name {
+			return metricRef{name: m.name, latency: -1, scalar: i, fraction: m.fraction}, nil
+		}
+	}
+	base, stat, hasStat := strings.Cut(s, ".")
+	base = strings.TrimSuffix(base, "_ms")
+	if !hasStat {
+		stat = "p50"
+	}
+	for i, m := range latencyMetrics {
+		if base != m.name {
+			continue
+		}
+		if !slices.Contains(latencyStats, stat) {
+			return metricRef{}, fmt.Errorf("metric %q: unknown statistic %q (want one of %s)", s, stat, strings.Join(latencyStats, ", "))
+		}
+		return metricRef{name: m.name + "." + stat, latency: i, stat: stat, scalar: -1}, nil
+	}
+	return metricRef{}, fmt.Errorf("unknown metric %q: want a latency metric (%s) with an optional .p50/.p90/.p99/.mean/... or one of %s",
+		s, latencyNames(), scalarNames())
+}
+
+func latencyNames() string {
+	n := make([]string, len(latencyMetrics))
+	for i, m := range latencyMetrics {
+		n[i] = m.name
+	}
+	return strings.Join(n, ", ")
+}
+
+func scalarNames() string {
+	n := make([]string, len(scalarMetrics))
+	for i, m := range scalarMetrics {
+		n[i] = m.name
+	}
+	return strings.Join(n, ", ")
+}
+
+// value reads the metric from c; false when c lacks it.
+func (m metricRef) value(c *ClassResult) (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	if m.scalar >= 0 {
+		return scalarMetrics[m.scalar].get(c)
+	}
+	p := latencyMetrics[m.latency].get(c)
+	if p == nil || p.Count == 0 {
+		return 0, false
+	}
+	return p.Get(m.stat)
+}
+
+// unit is shown after latency metric names.
+func (m metricRef) unit() string {
+	if m.latency >= 0 {
+		return " ms"
+	}
+	return ""
+}

@@ -1,0 +1,237 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// RenderComparison writes cmp as "table" (terminal), "markdown" (a
+// pull-request comment) or "json".
+func RenderComparison(w io.Writer, cmp *Comparison, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cmp)
+	case "markdown":
+		_, err := io.WriteString(w, renderMarkdown(cmp))
+		return err
+	case "table", "":
+		return renderTable(w, cmp)
+	}
+	return fmt.Errorf("results: unknown compare format %q (want table, markdown or json)", format)
+}
+
+// cells are the formatted columns of one row.
+func (md MetricDelta) cells() (base, nw, change, sig string) {
+	base, nw, change = "-", "-", "-"
+	if md.Base != nil {
+		base = fmtNum(*md.Base)
+	}
+	if md.New != nil {
+		nw = fmtNum(*md.New)
+	}
+	switch {
+	case md.Significant != nil && !*md.Significant:
+		change = "~" // benchstat: no significant difference
+	case md.Fraction && md.Delta != nil:
+		change = fmtSigned(*md.Delta, 4)
+	case md.DeltaPct != nil:
+		change = fmtSigned(*md.DeltaPct, 2) + "%"
+	case md.Delta != nil && *md.Delta != 0:
+		change = "+inf%"
+		if *md.Delta < 0 {
+			change = "-inf%"
+		}
+	}
+	if md.P != nil {
+		sig = fmt.Sprintf("%s n=%d+%d", fmtP(*md.P), md.NBase, md.NNew)
+	}
+	return base, nw, change, sig
+}
+
+func (cmp *Comparison) header() string {
+	side := func(r RunInfo) string {
+		s := fmt.Sprintf("%s seed %d (%s", orDash(r.Scenario), r.Seed, orDash(r.Backend))
+		if r.Fleet != "" {
+			s += " " + r.Fleet
+		}
+		return s + fmt.Sprintf(", %s s)", fmtNum(r.WindowS))
+	}
+	return fmt.Sprintf("base %s\nnew  %s", side(cmp.Base), side(cmp.New))
+}
+
+func (cmp *Comparison) testLine() string {
+	if cmp.Test == "" {
+		return "no per-request records given (--records-base/--records-new): deltas without significance"
+	}
+	return fmt.Sprintf("significance: %s; ~ = not significant at alpha %s", cmp.Test, fmtNum(cmp.Alpha))
+}
+
+func renderTable(w io.Writer, cmp *Comparison) error {
+	var b strings.Builder
+	b.WriteString(cmp.header() + "\n" + cmp.testLine() + "\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, cd := range cmp.Classes {
+		fmt.Fprintf(tw, "\n%s\tbase\tnew\tdelta\t\n", cd.Class)
+		for _, md := range cd.Rows {
+			base, nw, change, sig := md.cells()
+			fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\n", md.Metric, md.Unit, base, nw, change, sig)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(cmp.Gates) > 0 {
+		b.WriteString("\ngates\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, g := range cmp.Gates {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", gateStatus(g), g.Gate, g.Class, gateDetail(g))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	b.WriteString(verdictLine(cmp) + "\n")
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
+	return err
+}
+
+func renderMarkdown(cmp *Comparison) string {
+	var b strings.Builder
+	b.WriteString("## fleetbench compare\n\n")
+	mark := "✅"
+	if cmp.Failed {
+		mark = "❌"
+	}
+	fmt.Fprintf(&b, "%s **%s**\n\n", mark, verdictLine(cmp))
+	for _, line := range strings.Split(cmp.header(), "\n") {
+		fmt.Fprintf(&b, "- %s\n", mdEscape(line))
+	}
+	fmt.Fprintf(&b, "- %s\n", mdEscape(cmp.testLine()))
+	if len(cmp.Gates) > 0 {
+		b.WriteString("\n### Gates\n\n| | gate | class | base → new | change |\n|---|---|---|---|---|\n")
+		for _, g := range cmp.Gates {
+			icon := "✅"
+			if g.Failed {
+				icon = "❌"
+			}
+			base, nw, change := gateCells(g)
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s → %s | %s |\n", icon, g.Gate, mdEscape(g.Class), base, nw, change)
+		}
+	}
+	for _, cd := range cmp.Classes {
+		fmt.Fprintf(&b, "\n### %s\n\n| metric | base | new | delta | p |\n|---|--:|--:|--:|---|\n", mdEscape(cd.Class))
+		for _, md := range cd.Rows {
+			base, nw, change, sig := md.cells()
+			fmt.Fprintf(&b, "| %s%s | %s | %s | %s | %s |\n", md.Metric, md.Unit, base, nw, change, sig)
+		}
+	}
+	return b.String()
+}
+
+func verdictLine(cmp *Comparison) string {
+	failed := 0
+	for _, g := range cmp.Gates {
+		if g.Failed {
+			failed++
+		}
+	}
+	switch {
+	case len(cmp.Gates) == 0:
+		return "no gates (pass --fail-on to gate)"
+	case failed > 0:
+		return fmt.Sprintf("FAIL: %d of %d gate checks failed", failed, len(cmp.Gates))
+	}
+	return fmt.Sprintf("PASS: all %d gate checks passed", len(cmp.Gates))
+}
+
+func gateStatus(g GateResult) string {
+	if g.Failed {
+		return "FAIL"
+	}
+	return "ok"
+}
+
+func gateCells(g GateResult) (base, nw, change string) {
+	base, nw, change = "-", "-", "-"
+	if g.Base != nil {
+		base = fmtNum(*g.Base)
+	}
+	if g.New != nil {
+		nw = fmtNum(*g.New)
+	}
+	if g.Change != nil {
+		if g.Relative {
+			change = fmtSigned(*g.Change, 2) + "%"
+		} else {
+			change = fmtSigned(*g.Change, 4)
+		}
+	}
+	if g.Note != "" {
+		change += " (" + g.Note + ")"
+	}
+	return base, nw, change
+}
+
+func gateDetail(g GateResult) string {
+	base, nw, change := gateCells(g)
+	return fmt.Sprintf("%s -> %s  %s", base, nw, change)
+}
+
+// fmtNum prints a number with about four significant digits, without
+// exponents for the magnitudes results have.
+func fmtNum(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case v == 0:
+		return "0"
+	case v == math.Trunc(v) && a < 1e15:
+		return strconv.FormatInt(int64(v), 10) // counts
+	case a >= 1e4:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return trimZeros(strconv.FormatFloat(v, 'f', 3, 64))
+	case a >= 1e-4:
+		return trimZeros(strconv.FormatFloat(v, 'f', 6, 64))
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+func trimZeros(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+func fmtSigned(v float64, prec int) string {
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	return s
+}
+
+func fmtP(p float64) string {
+	if p < 0.001 {
+		return "p<0.001"
+	}
+	return "p=" + strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+// mdEscape keeps class names and free text from breaking a table.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}

@@ -19,21 +19,33 @@ func init() {
 }
 
 func newReportCmd() *cobra.Command {
-	var format string
+	var format, html string
 	cmd := &cobra.Command{
-		Use:   "report FILE",
+		Use:   "report FILE...",
 		Short: "Print a result file as a table (or normalized JSON)",
 		Long: `report reads a result file written by "fleetbench sim", "run", "sweep" or
 "merge" (schema fleetbench.result/v1) and prints one column per workload class
 plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
-counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict.`,
-		Example: "  fleetbench report out.json\n  fleetbench report out.json --format json",
-		Args:    cobra.ExactArgs(1),
+counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict.
+With --html it writes one self-contained page (works offline) for any number
+of result and sweep files side by side: SLO verdict, key numbers, latency CDFs
+and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
+		Example: "  fleetbench report out.json\n  fleetbench report out.json --format json\n  fleetbench report sim.json endpoint.json sweep.json --html report.html",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if html != "" { // --html: several results and sweeps side by side
+				return cobra.MinimumNArgs(1)(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if html != "" {
+				return runReportHTML(cmd.OutOrStdout(), args, html)
+			}
 			return runReport(cmd.OutOrStdout(), args[0], format)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&html, "html", "", "write a self-contained HTML report with charts of every FILE (result and sweep files, side by side) to this path (\"-\" for stdout)")
 	return cmd
 }
 

@@ -1,0 +1,390 @@
+package htmlreport
+
+import (
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// palette gives each run (or sweep series) one colour across every chart;
+// colour-blind-safe tones, most distinct first.
+var palette = []string{"#2563eb", "#ea580c", "#059669", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d", "#7c3aed", "#0f766e"}
+
+func color(i int) string { return palette[i%len(palette)] }
+
+// page is the template's model.
+type page struct {
+	Title    string
+	Subtitle string
+	Runs     []runView
+	Compare  *table // key totals side by side (several runs only)
+	Classes  []classView
+	Timeline []chartRef
+	Sweeps   []sweepView
+	Data     pageData // chart data, JSON in the page
+	Lib, JS  template.JS
+	CSS      template.CSS
+}
+
+// pageData is the JSON the page's script turns into charts.
+type pageData struct {
+	Charts []*chartSpec `json:"charts"`
+}
+
+// runView is one run's header card.
+type runView struct {
+	Label, Color string
+	Meta         string // scenario · backend · seed
+	Fleet        string
+	Verdict      verdict
+	KPIs         []kpi
+	Warnings     []string
+}
+
+// verdict is the answer a planner reads first.
+type verdict struct {
+	Status  string // ok | bad | none
+	Text    string
+	Details []string
+}
+
+// kpi is one key number.
+type kpi struct{ Label, Value, Note string }
+
+// table is a small HTML table: a header row and labelled rows.
+type table struct {
+	Head []headCell
+	Rows []row
+}
+
+type headCell struct{ Text, Color string }
+
+type row struct {
+	Label string
+	Cells []cell
+}
+
+// cell is one value; Class styles it (ok, bad, muted), Delta is the change
+// against the first run.
+type cell struct{ Text, Class, Delta, DeltaClass string }
+
+// classView is one workload class: its table and charts.
+type classView struct {
+	Name, Kind string
+	Verdicts   []verdict // per run
+	Table      table
+	Charts     []chartRef
+}
+
+// chartRef places a chart in the page; its data is in pageData.
+type chartRef struct {
+	ID, Title, Note string
+	Wide            bool
+}
+
+// builder numbers charts in page order, so ids are deterministic.
+type builder struct {
+	data pageData
+}
+
+func (b *builder) add(spec *chartSpec, title, note string, wide bool) chartRef {
+	spec.ID = fmt.Sprintf("chart-%d", len(b.data.Charts)+1)
+	b.data.Charts = append(b.data.Charts, spec)
+	return chartRef{ID: spec.ID, Title: title, Note: note, Wide: wide}
+}
+
+func buildPage(in Input) *page {
+	p := &page{Title: in.Title}
+	if p.Title == "" {
+		p.Title = "fleetbench report"
+	}
+	var parts []string
+	if n := len(in.Runs); n > 0 {
+		parts = append(parts, plural(n, "result", "results"))
+	}
+	if n := len(in.Sweeps); n > 0 {
+		parts = append(parts, plural(n, "sweep", "sweeps"))
+	}
+	p.Subtitle = strings.Join(parts, " · ")
+	b := &builder{}
+	for i, r := range in.Runs {
+		p.Runs = append(p.Runs, runHeader(i, r))
+	}
+	if len(in.Runs) > 1 {
+		p.Compare = compareTable(in.Runs)
+	}
+	for _, name := range classNames(in.Runs) {
+		p.Classes = append(p.Classes, classSection(b, name, in.Runs))
+	}
+	p.Timeline = timelineCharts(b, in.Runs)
+	for i, s := range in.Sweeps {
+		p.Sweeps = append(p.Sweeps, sweepSection(b, i, s))
+	}
+	p.Data = b.data
+	return p
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// classNames is the union of class names over runs, sorted.
+func classNames(runs []Run) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range runs {
+		for n, c := range r.Result.Classes {
+			if c != nil && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// runHeader builds a run's verdict card.
+func runHeader(i int, run Run) runView {
+	r := run.Result
+	v := runView{Label: run.Label, Color: color(i), Warnings: r.Warnings}
+	v.Meta = fmt.Sprintf("scenario %s · %s · seed %d · window %s", orDash(r.Scenario.Name), orDash(r.Backend), r.Scenario.Seed, seconds(r.Window.DurationS))
+	v.Fleet = fleetLine(r.Fleet)
+	v.Verdict = runVerdict(r)
+	t := r.Totals
+	v.KPIs = append(v.KPIs,
+		kpi{"SLO attainment", pctText(t.SLOAttainment, t.Requests > 0), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
+		kpi{"goodput", rate(t.GoodputRPS, "req/s"), "requests/s meeting every SLO"},
+		kpi{"throughput", rate(t.OutputTokensPerS, "tok/s"), rate(t.RequestsPerS, "req/s")},
+		kpi{"TTFT p99", msText(t.TTFT), "p50 " + msField(t.TTFT, "p50")},
+		kpi{"cache hit rate", pctText(t.CacheHitRate, t.InputTokens > 0), "of prompt tokens"},
+	)
+	errNote := "none failed"
+	if t.Errors > 0 {
+		errNote = pctText(float64(t.Errors)/float64(max(t.Requests, 1)), true) + " failed"
+	}
+	v.KPIs = append(v.KPIs, kpi{"errors", fmt.Sprint(t.Errors), errNote})
+	if c := r.Cost; c != nil {
+		v.KPIs = append(v.KPIs, kpi{"fleet cost", usd(c.USD), fmt.Sprintf("%s GPU-hours", num(c.GPUHours))})
+	}
+	if t.Cost != nil && t.Cost.PerTaskUSD > 0 {
+		v.KPIs = append(v.KPIs, kpi{"cost per task", usd(t.Cost.PerTaskUSD), fmt.Sprintf("%s per Mtok output", usd(t.Cost.USDPerMTokOutput))})
+	}
+	return v
+}
+
+// runVerdict: SLOs met when every class with objectives met all of them;
+// otherwise the missed targets, worst first in class order.
+func runVerdict(r *results.Result) verdict {
+	var missed []string
+	judged := 0
+	for _, n := range sortedKeys(r.Classes) {
+		c := r.Classes[n]
+		if c == nil || c.SLO == nil {
+			continue
+		}
+		judged++
+		for _, t := range c.SLO.Targets {
+			if !t.Met {
+				missed = append(missed, fmt.Sprintf("%s: %s %s = %s, bound %s", n, t.Metric, t.Percentile, trim(t.Actual), trim(t.Bound)))
+			}
+		}
+	}
+	switch {
+	case judged == 0:
+		return verdict{Status: "none", Text: "No SLOs defined"}
+	case len(missed) == 0:
+		return verdict{Status: "ok", Text: fmt.Sprintf("SLOs met (%s)", plural(judged, "class", "classes"))}
+	}
+	return verdict{Status: "bad", Text: fmt.Sprintf("SLOs missed (%s)", plural(len(missed), "target", "targets")), Details: missed}
+}
+
+func classVerdict(c *results.ClassResult) verdict {
+	if c == nil {
+		return verdict{Status: "none", Text: "not in this run"}
+	}
+	if c.SLO == nil {
+		return verdict{Status: "none", Text: "no SLO"}
+	}
+	if c.SLO.Met {
+		return verdict{Status: "ok", Text: "SLO met"}
+	}
+	var d []string
+	for _, t := range c.SLO.Targets {
+		if !t.Met {
+			d = append(d, fmt.Sprintf("%s %s %s > %s", t.Metric, t.Percentile, trim(t.Actual), trim(t.Bound)))
+		}
+	}
+	return verdict{Status: "bad", Text: "SLO missed", Details: d}
+}
+
+func fleetLine(f *results.FleetInfo) string {
+	if f == nil {
+		return "fleet not recorded"
+	}
+	var parts []string
+	if f.Spec != "" {
+		parts = append(parts, f.Spec)
+	}
+	var pools []string
+	for _, p := range f.Pools {
+		pools = append(pools, fmt.Sprintf("%s %d×%s tp%d", p.Role, p.Instances, p.GPU, p.GPUsPerInstance))
+	}
+	if f.GPUs > 0 {
+		parts = append(parts, plural(f.GPUs, "GPU", "GPUs"))
+	}
+	if f.Model != "" {
+		parts = append(parts, f.Model)
+	}
+	if len(pools) > 0 {
+		parts = append(parts, strings.Join(pools, ", "))
+	}
+	if f.Routing != "" {
+		parts = append(parts, "routing "+f.Routing)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// metricRow describes a row of the comparison tables. lower says a lower
+// value is better (so a rise is coloured as a regression).
+type metricRow struct {
+	label string
+	get   func(c *results.ClassResult) (float64, bool)
+	text  func(v float64) string
+	lower bool
+}
+
+func pctRow(label string, f func(*results.ClassResult) *results.Percentiles, key string) metricRow {
+	return metricRow{label: label, lower: true, text: msNum, get: func(c *results.ClassResult) (float64, bool) {
+		p := f(c)
+		if p == nil || p.Count == 0 {
+			return 0, false
+		}
+		return p.Get(key)
+	}}
+}
+
+var classRows = []metricRow{
+	{label: "requests", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Requests), true }},
+	{label: "errors", text: intText, lower: true, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Errors), true }},
+	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
+	pctRow("TTFT p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.TTFT }, "p50"),
+	pctRow("TTFT p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TTFT }, "p99"),
+	pctRow("TPOT p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.TPOT }, "p50"),
+	pctRow("TPOT p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TPOT }, "p99"),
+	pctRow("ITL p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.ITL }, "p99"),
+	pctRow("E2E p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.E2E }, "p50"),
+	pctRow("E2E p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.E2E }, "p99"),
+	pctRow("queue p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.Queue }, "p99"),
+	pctRow("task E2E p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TaskE2E }, "p99"),
+	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},
+	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.OutputTokensPerS, c.OutputTokens > 0 }},
+	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
+	{label: "SLO attainment", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.SLOAttainment, c.Requests > 0 }},
+	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},
+	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {
+		if c.Cost == nil {
+			return 0, false
+		}
+		return c.Cost.PerTaskUSD, c.Cost.PerTaskUSD > 0
+	}},
+	{label: "$ per Mtok output", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {
+		if c.Cost == nil {
+			return 0, false
+		}
+		return c.Cost.USDPerMTokOutput, c.Cost.USDPerMTokOutput > 0
+	}},
+}
+
+// sideBySide renders rows for one class (or the totals) across runs; rows
+// no run has data for are dropped. Deltas are against the first run.
+func sideBySide(runs []Run, get func(r *results.Result) *results.ClassResult) table {
+	var t table
+	for i, r := range runs {
+		t.Head = append(t.Head, headCell{Text: r.Label, Color: color(i)})
+	}
+	for _, mr := range classRows {
+		rw := row{Label: mr.label}
+		anyData := false
+		base, baseOK := 0.0, false
+		for i, r := range runs {
+			c := get(r.Result)
+			if c == nil {
+				rw.Cells = append(rw.Cells, cell{Text: "–", Class: "muted"})
+				continue
+			}
+			v, ok := mr.get(c)
+			if !ok {
+				rw.Cells = append(rw.Cells, cell{Text: "–", Class: "muted"})
+				continue
+			}
+			anyData = true
+			ce := cell{Text: mr.text(v)}
+			if i == 0 {
+				base, baseOK = v, true
+			} else if baseOK {
+				ce.Delta, ce.DeltaClass = delta(base, v, mr.lower)
+			}
+			rw.Cells = append(rw.Cells, ce)
+		}
+		if anyData {
+			t.Rows = append(t.Rows, rw)
+		}
+	}
+	return t
+}
+
+// delta is the relative change from base to v, classed as better or worse
+// when it exceeds 2% (smaller moves are noise in a latency percentile).
+func delta(base, v float64, lower bool) (string, string) {
+	if base == 0 {
+		if v == 0 {
+			return "±0", "muted"
+		}
+		return "new", "muted"
+	}
+	d := (v - base) / base
+	cls := "muted"
+	if d > 0.02 || d < -0.02 {
+		if (d > 0) == lower {
+			cls = "bad"
+		} else {
+			cls = "ok"
+		}
+	}
+	return fmt.Sprintf("%+.1f%%", d*100), cls
+}
+
+func compareTable(runs []Run) *table {
+	t := sideBySide(runs, func(r *results.Result) *results.ClassResult { return r.Totals })
+	return &t
+}
+
+func classSection(b *builder, name string, runs []Run) classView {
+	cv := classView{Name: name}
+	for _, r := range runs {
+		c := r.Result.Classes[name]
+		if c != nil && cv.Kind == "" {
+			cv.Kind = c.Kind
+		}
+		cv.Verdicts = append(cv.Verdicts, classVerdict(c))
+	}
+	cv.Table = sideBySide(runs, func(r *results.Result) *results.ClassResult { return r.Classes[name] })
+	cv.Charts = latencyCharts(b, name, runs)
+	return cv
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

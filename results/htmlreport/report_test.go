@@ -1,0 +1,242 @@
+package htmlreport
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+var update = flag.Bool("update", false, "regenerate golden files")
+
+// libStub stands in for the 1 MB chart library in the golden file.
+const libStub = "/* chart library */"
+
+func TestRenderGolden(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, render(&buf, fixtureInput(), libStub))
+	path := filepath.Join("testdata", "report.golden.html")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./results/htmlreport -update to create %s", path)
+	require.Equal(t, string(want), buf.String())
+}
+
+func TestRenderIsDeterministicAndSelfContained(t *testing.T) {
+	var a, b bytes.Buffer
+	require.NoError(t, Render(&a, fixtureInput()))
+	require.NoError(t, Render(&b, fixtureInput()))
+	require.Equal(t, a.String(), b.String(), "same inputs must give byte-identical HTML")
+	page := a.String()
+	require.Equal(t, 1, strings.Count(page, echartsJS), "the chart library is inlined exactly once")
+	page = strings.Replace(page, echartsJS, libStub, 1) // its own strings are not the page's markup
+	// Offline: nothing is fetched at view time.
+	require.NotRegexp(t, `<script[^>]+src=`, page)
+	require.NotContains(t, page, "<link")
+	require.NotRegexp(t, `url\(`, page)
+}
+
+// pageChartData extracts the chart specs embedded in a rendered page.
+func pageChartData(t *testing.T, page string) pageData {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="fb-data">(.*?)</script>`).FindStringSubmatch(page)
+	require.Len(t, m, 2, "page has no #fb-data element")
+	var d pageData
+	require.NoError(t, json.Unmarshal([]byte(m[1]), &d))
+	return d
+}
+
+func TestRenderPageContent(t *testing.T) {
+	in := fixtureInput()
+	var buf bytes.Buffer
+	require.NoError(t, render(&buf, in, libStub))
+	page := buf.String()
+	d := pageChartData(t, page)
+	// Every chart spec has its element, and ids are unique.
+	ids := map[string]bool{}
+	for _, c := range d.Charts {
+		require.False(t, ids[c.ID], "duplicate chart id %s", c.ID)
+		ids[c.ID] = true
+		pageHas(t, page, `id="`+c.ID+`"`)
+		require.NotEmpty(t, c.Series, "chart %s has no series", c.ID)
+	}
+	// The endpoint run is 35% slower: its chat TTFT p99 misses the bound.
+	sim, ep := in.Runs[0].Result, in.Runs[1].Result
+	require.True(t, sim.Classes["chat"].SLO.Met, "fixture: sim meets chat SLOs")
+	require.False(t, ep.Classes["t2v"].SLO.Met && ep.Classes["chat"].SLO.Met && ep.Classes["coding"].SLO.Met, "fixture: endpoint misses an SLO")
+	pageHas(t, page, "SLOs met (3 classes)")
+	pageHas(t, page, "SLOs missed")
+	// Side-by-side totals with deltas against the first file.
+	pageHas(t, page, "Totals side by side")
+	require.True(t, regexp.MustCompile(`class="delta bad">&#43;\d+\.\d%`).MatchString(page), "a worse delta is marked bad")
+	// Latency charts per class; a video class has no TTFT/TPOT/ITL charts.
+	for _, want := range []string{"TTFT (time to first token): CDF", "TPOT (time per output token): percentiles", "ITL (inter-token latency): CDF",
+		"Task completion (whole session): CDF", "Queue wait: CDF", "Throughput", "Queue and batch", "KV cache usage",
+		"Cost and SLO attainment vs fleet size (GPUs)", "Pareto frontier", "Economies of scale", "Answer: 3P6D", "error: fleet needs at least one prefill instance"} {
+		pageHas(t, page, want)
+	}
+	t2v := page[strings.Index(page, "Class t2v"):]
+	t2v = t2v[:strings.Index(t2v, "</section>")]
+	require.False(t, strings.Contains(t2v, "TTFT (time"), "video class has no TTFT chart")
+	pageHas(t, t2v, "E2E (request latency): CDF")
+}
+
+// pageHas is Contains without printing the whole page on failure.
+func pageHas(t *testing.T, page, want string) {
+	t.Helper()
+	require.True(t, strings.Contains(page, want), "page lacks %q", want)
+}
+
+func TestRenderRejectsBadInput(t *testing.T) {
+	many := Input{}
+	for range maxRuns + 1 {
+		many.Runs = append(many.Runs, Run{Label: "x", Result: fixtureResult("sim", 10, 1, 1)})
+	}
+	tests := []struct {
+		name string
+		in   Input
+		want string
+	}{
+		{"empty", Input{}, "nothing to report"},
+		{"nil result", Input{Runs: []Run{{Label: "a.json"}}}, `result 1 ("a.json") is nil`},
+		{"nil sweep", Input{Sweeps: []SweepRun{{Label: "s"}}}, `sweep 1 ("s") is nil`},
+		{"too many", many, "at most 12 fit side by side"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Render(&bytes.Buffer{}, tc.in)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	require.ErrorContains(t, render(&bytes.Buffer{}, fixtureInput(), "x</script>y"), "contains \"</script\"")
+}
+
+func TestRunVerdict(t *testing.T) {
+	met := &results.SLOVerdict{Met: true, Targets: []results.SLOTarget{{Metric: "ttft_ms", Percentile: "p99", Bound: 500, Actual: 120, Met: true}}}
+	missed := &results.SLOVerdict{Met: false, Targets: []results.SLOTarget{{Metric: "tpot_ms", Percentile: "p99", Bound: 40, Actual: 52.5, Met: false}}}
+	tests := []struct {
+		name    string
+		classes map[string]*results.ClassResult
+		status  string
+		text    string
+		details []string
+	}{
+		{"no slo", map[string]*results.ClassResult{"a": {}}, "none", "No SLOs defined", nil},
+		{"all met", map[string]*results.ClassResult{"a": {SLO: met}, "b": {SLO: met}, "c": {}}, "ok", "SLOs met (2 classes)", nil},
+		{"one missed", map[string]*results.ClassResult{"a": {SLO: met}, "b": {SLO: missed}}, "bad", "SLOs missed (1 target)", []string{"b: tpot_ms p99 = 52.5, bound 40"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := runVerdict(&results.Result{Classes: tc.classes, Totals: &results.ClassResult{}})
+			require.Equal(t, tc.status, v.Status)
+			require.Equal(t, tc.text, v.Text)
+			require.Equal(t, tc.details, v.Details)
+		})
+	}
+}
+
+func TestDelta(t *testing.T) {
+	tests := []struct {
+		base, v    float64
+		lower      bool
+		text, want string
+	}{
+		{100, 120, true, "+20.0%", "bad"},
+		{100, 80, true, "-20.0%", "ok"},
+		{100, 120, false, "+20.0%", "ok"},
+		{100, 101, true, "+1.0%", "muted"},
+		{0, 0, true, "±0", "muted"},
+		{0, 5, true, "new", "muted"},
+	}
+	for _, tc := range tests {
+		text, cls := delta(tc.base, tc.v, tc.lower)
+		require.Equal(t, tc.text, text, "%v -> %v", tc.base, tc.v)
+		require.Equal(t, tc.want, cls, "%v -> %v", tc.base, tc.v)
+	}
+}
+
+func encode(t testing.TB, h *hdr.Histogram) string {
+	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestCDFPoints(t *testing.T) {
+	h := hdr.New(histLowestUs, histHighestUs, histSigDigits)
+	for ms := int64(1); ms <= 1000; ms++ {
+		require.NoError(t, h.RecordValue(ms*1000))
+	}
+	pts, err := cdfPoints(encode(t, h))
+	require.NoError(t, err)
+	require.NotEmpty(t, pts)
+	for i := 1; i < len(pts); i++ {
+		require.Greater(t, pts[i][0], pts[i-1][0], "latency strictly rises")
+		require.Greater(t, pts[i][1], pts[i-1][1], "share strictly rises")
+	}
+	require.Equal(t, 100.0, pts[len(pts)-1][1])
+	require.InDelta(t, 1000, pts[len(pts)-1][0], 1)
+	for _, p := range pts {
+		if p[1] == 50 {
+			require.InDelta(t, 500, p[0], 0.5, "uniform 1..1000 ms: median 500 ms")
+		}
+	}
+
+	other := hdr.New(1, 1000, 2)
+	require.NoError(t, other.RecordValue(5))
+	tests := []struct{ name, enc, want string }{
+		{"not base64", "!!!", "corrupt histogram"},
+		{"too short", "AAAA", "corrupt histogram"},
+		{"other geometry", encode(t, other), "geometry"},
+		{"huge", strings.Repeat("A", maxHistBytes+4), "more than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := cdfPoints(tc.enc)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	pts, err = cdfPoints("")
+	require.NoError(t, err)
+	require.Empty(t, pts)
+}
+
+func FuzzDecodeHist(f *testing.F) {
+	h := hdr.New(histLowestUs, histHighestUs, histSigDigits)
+	_ = h.RecordValue(1234)
+	f.Add(encode(f, h))
+	f.Add("HISTFAA")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, enc string) {
+		pts, err := cdfPoints(enc)
+		if err == nil {
+			for i := 1; i < len(pts); i++ {
+				require.GreaterOrEqual(t, pts[i][1], pts[i-1][1])
+			}
+		}
+	})
+}
+
+func BenchmarkRender(b *testing.B) {
+	in := fixtureInput()
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := Render(&buf, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}

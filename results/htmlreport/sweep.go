@@ -1,0 +1,487 @@
+package htmlreport
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// sweepView is one sweep's section.
+type sweepView struct {
+	Label    string
+	Meta     string
+	Verdict  verdict
+	KPIs     []kpi
+	Notes    []string
+	Charts   []chartRef
+	Points   table
+	Omitted  int // points beyond maxTableRows not listed
+	HasTable bool
+}
+
+// maxTableRows bounds the point table; the charts still show every point.
+const maxTableRows = 400
+
+// Sweep metric keys (results.SweepPoint.Metrics).
+const (
+	mCost       = "usd_per_task"
+	mCostHour   = "usd_per_hour"
+	mAttain     = "slo_attainment"
+	mTTFT99     = "ttft_p99_ms"
+	mE2E99      = "e2e_p99_ms"
+	mTPOT99     = "tpot_p99_ms"
+	mHit        = "cache_hit_rate"
+	mUtil       = "utilization"
+	mGoodput    = "goodput_rps"
+	colorMeet   = "#059669"
+	colorMiss   = "#dc2626"
+	colorAnswer = "#111827"
+)
+
+var searchTitles = map[string]string{
+	"":           "grid",
+	"min-fleet":  "smallest fleet meeting every SLO",
+	"max-load":   "highest load within SLOs",
+	"best-split": "best prefill:decode split",
+	"scale":      "scale curve",
+}
+
+func sweepSection(b *builder, i int, sr SweepRun) sweepView {
+	s := sr.Sweep
+	v := sweepView{Label: sr.Label, Notes: s.Notes}
+	search := searchTitles[s.Search]
+	if search == "" {
+		search = s.Search
+	}
+	v.Meta = fmt.Sprintf("scenario %s · seed %d · search: %s", orDash(s.Scenario.Name), s.Scenario.Seed, search)
+	if s.Objective != "" {
+		v.Meta += " (" + s.Objective + ")"
+	}
+	if s.Shard != "" {
+		v.Meta += " · shard " + s.Shard
+	}
+	pts := validPoints(s.Points)
+	meets, failed := 0, 0
+	for _, p := range s.Points {
+		if p.Error != "" {
+			failed++
+		} else if p.MeetsSLO {
+			meets++
+		}
+	}
+	switch a := s.Answer; {
+	case a != nil:
+		v.Verdict = verdict{Status: "ok", Text: "Answer: " + pointName(a, s.Points)}
+		v.Verdict.Details = []string{answerLine(a)}
+	case s.Search != "" && s.Search != "scale":
+		v.Verdict = verdict{Status: "bad", Text: "No point meets every SLO", Details: s.Notes}
+		v.Notes = nil
+	case meets > 0:
+		v.Verdict = verdict{Status: "ok", Text: fmt.Sprintf("%d of %d points meet every SLO", meets, len(s.Points))}
+	default:
+		v.Verdict = verdict{Status: "bad", Text: fmt.Sprintf("none of %d points meets every SLO", len(s.Points))}
+	}
+	v.KPIs = append(v.KPIs, kpi{"points", strconv.Itoa(len(s.Points)), fmt.Sprintf("%d meet SLOs, %d failed to run", meets, failed)})
+	if c, ok := minMetric(pts, mCost, true); ok {
+		v.KPIs = append(v.KPIs, kpi{"cheapest task meeting SLOs", usd(c.Metrics[mCost]), pointName(c, s.Points)})
+	}
+	if c, ok := minGPUs(pts); ok {
+		v.KPIs = append(v.KPIs, kpi{"fewest GPUs meeting SLOs", strconv.Itoa(c.GPUs), pointName(c, s.Points)})
+	}
+	v.Charts = sweepCharts(b, s, pts)
+	v.Points, v.Omitted = pointTable(s)
+	v.HasTable = len(v.Points.Rows) > 0
+	return v
+}
+
+func validPoints(ps []results.SweepPoint) []*results.SweepPoint {
+	out := make([]*results.SweepPoint, 0, len(ps))
+	for i := range ps {
+		if ps[i].Error == "" {
+			out = append(out, &ps[i])
+		}
+	}
+	return out
+}
+
+// minMetric is the SLO-meeting point with the lowest metric key.
+func minMetric(pts []*results.SweepPoint, key string, meets bool) (*results.SweepPoint, bool) {
+	var best *results.SweepPoint
+	for _, p := range pts {
+		v, ok := p.Metrics[key]
+		if !ok || (meets && !p.MeetsSLO) {
+			continue
+		}
+		if best == nil || v < best.Metrics[key] {
+			best = p
+		}
+	}
+	return best, best != nil
+}
+
+func minGPUs(pts []*results.SweepPoint) (*results.SweepPoint, bool) {
+	var best *results.SweepPoint
+	for _, p := range pts {
+		if p.MeetsSLO && p.GPUs > 0 && (best == nil || p.GPUs < best.GPUs) {
+			best = p
+		}
+	}
+	return best, best != nil
+}
+
+// dims says which point coordinates vary across the sweep, so that names
+// and series labels mention only those.
+type dims struct{ fleet, gpu, tp, routing, rate, scale bool }
+
+func varying(ps []results.SweepPoint) dims {
+	var d dims
+	if len(ps) == 0 {
+		return d
+	}
+	a := ps[0]
+	for _, p := range ps[1:] {
+		d.fleet = d.fleet || p.Fleet != a.Fleet
+		d.gpu = d.gpu || p.GPU != a.GPU
+		d.tp = d.tp || p.TP != a.TP
+		d.routing = d.routing || p.Routing != a.Routing
+		d.rate = d.rate || p.RateScale != a.RateScale
+		d.scale = d.scale || p.Scale != a.Scale
+	}
+	return d
+}
+
+// pointName names a point by its fleet plus the coordinates that vary.
+func pointName(p *results.SweepPoint, all []results.SweepPoint) string {
+	return p.Fleet + groupName(p, varying(all))
+}
+
+func groupName(p *results.SweepPoint, d dims) string {
+	var parts []string
+	if d.gpu {
+		parts = append(parts, p.GPU)
+	}
+	if d.tp {
+		parts = append(parts, "tp"+strconv.Itoa(p.TP))
+	}
+	if d.routing {
+		parts = append(parts, p.Routing)
+	}
+	if d.rate {
+		parts = append(parts, "×"+trim(p.RateScale)+" load")
+	}
+	if d.scale && p.Scale > 0 {
+		parts = append(parts, "scale "+trim(p.Scale))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " · " + strings.Join(parts, " · ")
+}
+
+func answerLine(a *results.SweepPoint) string {
+	var parts []string
+	parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+a.GPU+" tp"+strconv.Itoa(a.TP))
+	if v, ok := a.Metrics[mCost]; ok {
+		parts = append(parts, usd(v)+" per task")
+	}
+	if v, ok := a.Metrics[mAttain]; ok {
+		parts = append(parts, "SLO attainment "+pctNum(v))
+	}
+	if v, ok := a.Metrics[mTTFT99]; ok {
+		parts = append(parts, "TTFT p99 "+msNum(v)+unitMs(v))
+	}
+	if a.RateScale != 0 && a.RateScale != 1 {
+		parts = append(parts, "load ×"+trim(a.RateScale))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// sameCoords says whether p is the answer point (the answer is a copy).
+func sameCoords(p, a *results.SweepPoint) bool {
+	return a != nil && p.Index == a.Index && p.Fleet == a.Fleet && p.GPU == a.GPU && p.TP == a.TP &&
+		p.Routing == a.Routing && p.RateScale == a.RateScale && p.Scale == a.Scale
+}
+
+// xChoice picks the sweep's x axis: the scale multiplier for a scale
+// curve, the traffic multiplier when only load varies, the fleet (as
+// categories in grid order) when the GPU count is fixed, else GPU count.
+type xChoice struct {
+	name, unit string
+	log        bool
+	cats       []string
+	of         func(p *results.SweepPoint) float64
+}
+
+func chooseX(s *results.Sweep, pts []*results.SweepPoint) xChoice {
+	d := varying(s.Points)
+	switch {
+	case d.scale:
+		return xChoice{name: "scale (traffic and fleet ×)", unit: "x", log: true, of: func(p *results.SweepPoint) float64 { return p.Scale }}
+	case d.rate && !d.fleet:
+		return xChoice{name: "traffic multiplier", unit: "x", of: func(p *results.SweepPoint) float64 { return p.RateScale }}
+	}
+	gpus := map[int]bool{}
+	for _, p := range pts {
+		gpus[p.GPUs] = true
+	}
+	if len(gpus) <= 1 && d.fleet {
+		idx := map[string]int{}
+		var cats []string
+		for _, p := range pts {
+			if _, ok := idx[p.Fleet]; !ok {
+				idx[p.Fleet] = len(cats)
+				cats = append(cats, p.Fleet)
+			}
+		}
+		return xChoice{name: "fleet", cats: cats, of: func(p *results.SweepPoint) float64 { return float64(idx[p.Fleet]) }}
+	}
+	return xChoice{name: "fleet size (GPUs)", of: func(p *results.SweepPoint) float64 { return float64(p.GPUs) }}
+}
+
+// seriesGroups splits points into series by the coordinates that vary,
+// other than those on the x axis (fleet, and load or scale when plotted).
+func seriesGroups(s *results.Sweep, pts []*results.SweepPoint, x xChoice) ([]string, map[string][]*results.SweepPoint) {
+	d := varying(s.Points)
+	d.fleet = false
+	if x.unit == "x" {
+		d.rate, d.scale = false, false
+	}
+	groups := map[string][]*results.SweepPoint{}
+	var order []string
+	for _, p := range pts {
+		g := strings.TrimPrefix(groupName(p, d), " · ")
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], p)
+	}
+	for _, g := range order {
+		ps := groups[g]
+		sort.SliceStable(ps, func(i, j int) bool { return x.of(ps[i]) < x.of(ps[j]) })
+	}
+	return order, groups
+}
+
+func has(pts []*results.SweepPoint, key string) bool {
+	for _, p := range pts {
+		if _, ok := p.Metrics[key]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func xAxis(x xChoice) axis { return axis{Name: x.name, Unit: x.unit, Log: x.log} }
+
+// sweepCharts adds cost and attainment against the x axis, the scale
+// curve's hit rate and utilization, and the cost-latency Pareto frontier.
+func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []chartRef {
+	if len(pts) == 0 {
+		return nil
+	}
+	x := chooseX(s, pts)
+	order, groups := seriesGroups(s, pts, x)
+	var refs []chartRef
+	costKey := mCost
+	if !has(pts, mCost) {
+		costKey = mCostHour
+	}
+	if has(pts, costKey) || has(pts, mAttain) {
+		c := &chartSpec{X: xAxis(x), Categories: x.cats, Y: axis{Name: costLabel(costKey), Unit: "usd"},
+			Y2: &axis{Name: "SLO attainment", Unit: "pct", Min: ptr(0), Max: ptr(100)}, Legend: true}
+		for gi, g := range order {
+			name := func(what string) string {
+				if g == "" {
+					return what
+				}
+				return g + " · " + what
+			}
+			if has(pts, costKey) {
+				c.Series = append(c.Series, metricSeries(name(costLabel(costKey)), color(gi), "", 0, groups[g], x, costKey, 1))
+			}
+			if has(pts, mAttain) {
+				c.Series = append(c.Series, metricSeries(name("SLO attainment"), color(gi), "dashed", 1, groups[g], x, mAttain, 100))
+			}
+		}
+		c.Series = append(c.Series, verdictDots(pts, s.Answer, x, costKey)...)
+		refs = append(refs, b.add(c, "Cost and SLO attainment vs "+x.name, "solid: cost (left axis); dashed: SLO attainment (right); green dots meet every SLO, red miss; ringed: the search's answer", true))
+	}
+	if x.unit == "x" && x.log && (has(pts, mHit) || has(pts, mUtil)) {
+		c := &chartSpec{X: xAxis(x), Y: axis{Name: "cache hit rate, utilization", Unit: "pct", Min: ptr(0), Max: ptr(100)}, Y2: &axis{Name: costLabel(costKey), Unit: "usd"}, Legend: true}
+		for gi, g := range order {
+			if has(pts, mHit) {
+				c.Series = append(c.Series, metricSeries("cache hit rate"+suffix(g), color(gi), "", 0, groups[g], x, mHit, 100))
+			}
+			if has(pts, mUtil) {
+				c.Series = append(c.Series, metricSeries("utilization"+suffix(g), color(gi), "dotted", 0, groups[g], x, mUtil, 100))
+			}
+			if has(pts, costKey) {
+				c.Series = append(c.Series, metricSeries(costLabel(costKey)+suffix(g), color(gi), "dashed", 1, groups[g], x, costKey, 1))
+			}
+		}
+		refs = append(refs, b.add(c, "Economies of scale", "traffic and fleet multiplied together: does the cache hit rate rise and the cost per task fall?", true))
+	}
+	latKey := mTTFT99
+	if !has(pts, latKey) {
+		latKey = mE2E99
+	}
+	if has(pts, costKey) && has(pts, latKey) {
+		refs = append(refs, b.add(paretoChart(s, pts, costKey, latKey), "Pareto frontier: "+costLabel(costKey)+" vs "+latLabel(latKey),
+			"every point of the sweep; the line joins the points no other point beats on both cost and latency", true))
+	}
+	return refs
+}
+
+func suffix(g string) string {
+	if g == "" {
+		return ""
+	}
+	return " · " + g
+}
+
+func costLabel(key string) string {
+	if key == mCostHour {
+		return "$ per hour"
+	}
+	return "$ per task"
+}
+
+func latLabel(key string) string {
+	if key == mE2E99 {
+		return "E2E p99"
+	}
+	return "TTFT p99"
+}
+
+func metricSeries(name, col, dash string, ax int, ps []*results.SweepPoint, x xChoice, key string, scale float64) series {
+	s := series{Name: name, Color: col, Kind: "line", Dash: dash, Axis: ax}
+	for _, p := range ps {
+		v, ok := p.Metrics[key]
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		s.Data = append(s.Data, []float64{x.of(p), roundTo(v*scale, 9)})
+		s.Labels = append(s.Labels, p.Fleet)
+	}
+	return s
+}
+
+// verdictDots overlays the cost curve with SLO-coloured dots and rings the
+// answer.
+func verdictDots(pts []*results.SweepPoint, ans *results.SweepPoint, x xChoice, costKey string) []series {
+	meet := series{Name: "meets SLOs", Color: colorMeet, Kind: "scatter", Size: 9}
+	miss := series{Name: "misses SLOs", Color: colorMiss, Kind: "scatter", Size: 9}
+	answer := series{Name: "answer", Color: colorAnswer, Kind: "scatter", Size: 22, Symbol: "emptyCircle", Note: "answer"}
+	for _, p := range pts {
+		v, ok := p.Metrics[costKey]
+		if !ok {
+			continue
+		}
+		pt := []float64{x.of(p), roundTo(v, 9)}
+		dst := &miss
+		if p.MeetsSLO {
+			dst = &meet
+		}
+		dst.Data, dst.Labels = append(dst.Data, pt), append(dst.Labels, p.Fleet)
+		if sameCoords(p, ans) {
+			answer.Data, answer.Labels = append(answer.Data, pt), append(answer.Labels, p.Fleet)
+		}
+	}
+	out := []series{meet, miss}
+	if len(answer.Data) > 0 {
+		out = append(out, answer)
+	}
+	return out
+}
+
+// paretoChart plots latency against cost; the frontier is the set of
+// points no other point beats on both (lower cost and lower latency).
+func paretoChart(s *results.Sweep, pts []*results.SweepPoint, costKey, latKey string) *chartSpec {
+	c := &chartSpec{X: axis{Name: costLabel(costKey), Unit: "usd"}, Y: axis{Name: latLabel(latKey) + " (ms)", Unit: "ms"}, Legend: true}
+	var cand []*results.SweepPoint
+	for _, p := range pts {
+		_, okc := p.Metrics[costKey]
+		_, okl := p.Metrics[latKey]
+		if okc && okl {
+			cand = append(cand, p)
+		}
+	}
+	sort.SliceStable(cand, func(i, j int) bool {
+		ci, cj := cand[i].Metrics[costKey], cand[j].Metrics[costKey]
+		if ci != cj {
+			return ci < cj
+		}
+		return cand[i].Metrics[latKey] < cand[j].Metrics[latKey]
+	})
+	front := series{Name: "Pareto frontier", Color: "#2563eb", Kind: "step"}
+	best := math.Inf(1)
+	meet := series{Name: "meets SLOs", Color: colorMeet, Kind: "scatter", Size: 9}
+	miss := series{Name: "misses SLOs", Color: colorMiss, Kind: "scatter", Size: 9}
+	answer := series{Name: "answer", Color: colorAnswer, Kind: "scatter", Size: 22, Symbol: "emptyCircle", Note: "answer"}
+	for _, p := range cand {
+		pt := []float64{roundTo(p.Metrics[costKey], 9), roundTo(p.Metrics[latKey], 6)}
+		name := pointName(p, s.Points)
+		if pt[1] < best {
+			best = pt[1]
+			front.Data, front.Labels = append(front.Data, pt), append(front.Labels, name)
+		}
+		dst := &miss
+		if p.MeetsSLO {
+			dst = &meet
+		}
+		dst.Data, dst.Labels = append(dst.Data, pt), append(dst.Labels, name)
+		if sameCoords(p, s.Answer) {
+			answer.Data, answer.Labels = append(answer.Data, pt), append(answer.Labels, name)
+		}
+	}
+	c.Series = []series{front, meet, miss}
+	if len(answer.Data) > 0 {
+		c.Series = append(c.Series, answer)
+	}
+	return c
+}
+
+// pointTable lists the points in grid order, the answer highlighted.
+func pointTable(s *results.Sweep) (table, int) {
+	var t table
+	for _, h := range []string{"fleet", "GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
+		t.Head = append(t.Head, headCell{Text: h})
+	}
+	metricCell := func(p *results.SweepPoint, key string, f func(float64) string) cell {
+		if v, ok := p.Metrics[key]; ok {
+			return cell{Text: f(v)}
+		}
+		return cell{Text: "–", Class: "muted"}
+	}
+	n := min(len(s.Points), maxTableRows)
+	for i := range n {
+		p := &s.Points[i]
+		label := p.Fleet
+		if p.Scale > 0 {
+			label += " (scale " + trim(p.Scale) + ")"
+		}
+		rw := row{Label: label}
+		if p.Error != "" {
+			rw.Cells = []cell{{Text: p.GPU}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, {Text: "error: " + p.Error, Class: "bad"}}
+			t.Rows = append(t.Rows, rw)
+			continue
+		}
+		slo := cell{Text: "met", Class: "ok"}
+		if !p.MeetsSLO {
+			slo = cell{Text: "missed", Class: "bad"}
+		}
+		if sameCoords(p, s.Answer) {
+			rw.Label = "★ " + rw.Label
+			slo.Text += " · answer"
+		}
+		rw.Cells = []cell{{Text: p.GPU + " tp" + strconv.Itoa(p.TP)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
+			metricCell(p, mAttain, pctNum), metricCell(p, mTTFT99, msNum), metricCell(p, mTPOT99, msNum), metricCell(p, mE2E99, msNum),
+			metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd)}
+		t.Rows = append(t.Rows, rw)
+	}
+	return t, len(s.Points) - n
+}

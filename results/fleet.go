@@ -26,8 +26,9 @@ type PoolInfo struct {
 	KVCapacityTokens int64   `json:"kv_capacity_tokens,omitempty"` // per instance
 	USDPerGPUHour    float64 `json:"usd_per_gpu_hour"`
 	TDPWatts         float64 `json:"tdp_watts,omitempty"` // per GPU, for energy estimates
-	// GPUSeconds is the GPU time provisioned over the whole run (elastic
-	// pools integrate their instance count); 0 means GPUs × run length.
+	// GPUSeconds is the GPU time provisioned within the result window
+	// (elastic pools integrate their instance count over it); 0 means
+	// GPUs × window length.
 	GPUSeconds float64 `json:"gpu_seconds,omitempty"`
 	// BusySeconds is instance time spent executing steps (utilization =
 	// BusySeconds / instance-seconds provisioned).

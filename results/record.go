@@ -34,6 +34,7 @@ type Record struct {
 	Error      string `json:"error,omitempty"`
 
 	Preemptions int    `json:"preemptions,omitempty"`
+	Retries     int    `json:"retries,omitempty"` // resubmissions after an instance failure
 	Instance    string `json:"instance,omitempty"`
 
 	// TaskDone is set on the request that completed its task (the last turn

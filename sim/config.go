@@ -78,6 +78,10 @@ type Config struct {
 	// (default: 1s).
 	SampleInterval time.Duration
 
+	// Autoscale lists per-pool autoscalers; Failures injects failures.
+	Autoscale []Autoscale
+	Failures  Failures
+
 	// Records, when set, receives every finished request's record.
 	Records func(*results.Record) error
 }
@@ -131,6 +135,10 @@ func (c *Config) applyDefaults() {
 	if c.SampleInterval <= 0 {
 		c.SampleInterval = time.Second
 	}
+	for i := range c.Autoscale {
+		c.Autoscale[i].defaults()
+	}
+	c.Failures.defaults()
 }
 
 var routingPolicies = map[string]bool{"round-robin": true, "least-loaded": true, "cache-aware": true, "session": true}
@@ -141,6 +149,14 @@ func (c *Config) validate() error {
 	}
 	if !routingPolicies[c.DecodeRouting] || c.DecodeRouting == "session" {
 		return fmt.Errorf("unknown decode routing policy %q (use round-robin, least-loaded or cache-aware)", c.DecodeRouting)
+	}
+	for i := range c.Autoscale {
+		if err := c.Autoscale[i].validate(); err != nil {
+			return err
+		}
+	}
+	if err := c.Failures.validate(); err != nil {
+		return err
 	}
 	if c.MaxBatchTokens <= c.MaxSeqs {
 		return fmt.Errorf("max batch tokens %d must exceed max sequences %d so every step has room for prefill", c.MaxBatchTokens, c.MaxSeqs)

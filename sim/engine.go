@@ -51,6 +51,10 @@ type engine struct {
 	seedV        uint64
 
 	// Live mode (the emulated endpoint): per-token and completion hooks.
+	classInfos []results.ClassInfo
+	inflight   int  // sequences created and not finished
+	batch      bool // a whole run: stop once nothing is in flight or to come
+
 	onToken                    func(s *seqState, at int64)
 	onDone                     func(rec *results.Record)
 	cachedTokens, promptTokens int64 // prefix-cache hits and queries, tokens
@@ -132,7 +136,16 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 		e.classNames = append(e.classNames, c.Name)
 	}
 	e.summary = results.NewSummary(infos, int64(sc.Warmup))
+	e.classInfos = infos
 	fl.attach(e)
+	if err := fl.scheduleFailures(e); err != nil {
+		return nil, err
+	}
+	for _, p := range fl.pools {
+		if p.scaler != nil {
+			e.q.push(event{at: int64(p.scaler.spec.Interval), kind: evAutoscale, idx: p.index})
+		}
+	}
 	return e, nil
 }
 
@@ -142,6 +155,7 @@ func (e *engine) loop() {
 	e.pullArrival()
 	e.q.push(event{at: 0, kind: evSample})
 	e.sampling = true
+	e.batch = true
 	e.runUntil(math.MaxInt64)
 }
 
@@ -150,6 +164,9 @@ func (e *engine) loop() {
 // run first.
 func (e *engine) runUntil(limit int64) {
 	for e.err == nil {
+		if e.batch && e.inflight == 0 && e.nextArr == nil {
+			return // only periodic events (samples, autoscaler, failures) remain
+		}
 		t, ok := e.q.peekTime()
 		if e.nextArr != nil && (!ok || e.nextArr.Arrival < t) {
 			if e.nextArr.Arrival > limit {
@@ -184,6 +201,15 @@ func (e *engine) runUntil(limit int64) {
 			e.fleet.video.done(e, ev.idx, ev.s)
 		case evSample:
 			e.sample()
+		case evReady:
+			in := e.fleet.instances[ev.idx]
+			in.pool.ready(e, in)
+		case evAutoscale:
+			e.fleet.pools[ev.idx].tick(e)
+		case evFail:
+			e.fleet.fail(e, e.fleet.instances[ev.idx], e.fleet.failRng != nil)
+		case evRepair:
+			e.fleet.repair(e, e.fleet.instances[ev.idx])
 		}
 	}
 }
@@ -211,6 +237,7 @@ func (e *engine) arrive(r *scenarios.Request) {
 }
 
 func (e *engine) newSeq(r *scenarios.Request) *seqState {
+	e.inflight++
 	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
 	s.rec = results.Record{
 		ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
@@ -269,8 +296,14 @@ func (e *engine) finish(s *seqState, errClass string) {
 	if s.rec.TaskDone && r.Task != nil && e.fleet.entry != nil {
 		e.fleet.entry.router.forget(r.TaskID)
 	}
+	e.inflight--
 	e.stats.Requests++
 	e.summary.Add(&s.rec)
+	for _, inc := range e.fleet.incidents {
+		if s.rec.Intended >= inc.at && (inc.repairedAt == 0 || s.rec.Intended < inc.repairedAt) {
+			inc.during.Add(&s.rec)
+		}
+	}
 	if e.onDone != nil {
 		e.onDone(&s.rec)
 	}
@@ -299,7 +332,13 @@ func (e *engine) sample() {
 	if v := e.fleet.video; v != nil {
 		e.summary.Observe(e.now, "video_queue", float64(v.queue.len()))
 	}
-	if e.q.Len() > 0 || e.nextArr != nil {
+	for _, p := range e.fleet.pools {
+		if p.scaler != nil || e.fleet.cfg.Failures.MTBF > 0 || len(e.fleet.cfg.Failures.At) > 0 {
+			e.summary.Observe(e.now, "instances_"+p.spec.Role.String(), float64(p.provisioned))
+			e.summary.Observe(e.now, "serving_"+p.spec.Role.String(), float64(len(p.live)))
+		}
+	}
+	if e.inflight > 0 || e.nextArr != nil {
 		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})
 	}
 }
@@ -316,6 +355,24 @@ func (e *engine) result() *results.Result {
 		},
 	})
 	res.Attribution = e.fleet.attribution(e.classNames)
+	for i := range res.Fleet.Pools {
+		if pi := &res.Fleet.Pools[i]; pi.GPUSeconds < 0 {
+			p := e.fleet.poolByRole(pi.Role)
+			pi.GPUSeconds = math.Round(p.gpuSecondsBetween(res.Window.StartNs, res.Window.EndNs, e.now)*1e3) / 1e3
+		}
+	}
+	if inc := e.fleet.incidentReport(e); len(inc) > 0 {
+		res.Extra["incidents"] = inc
+	}
+	var scale []map[string]any
+	for _, p := range e.fleet.pools {
+		if p.scaler != nil {
+			scale = append(scale, p.scaler.events...)
+		}
+	}
+	if len(scale) > 0 {
+		res.Extra["scale_events"] = scale
+	}
 	return res
 }
 

@@ -9,6 +9,10 @@ const (
 	evTransfer                   // a link's earliest KV transfer may have finished
 	evVideoDone                  // a video clip finished
 	evSample                     // periodic timeline sample
+	evReady                      // a provisioned instance starts serving
+	evAutoscale                  // an autoscaler decision
+	evFail                       // an instance fails
+	evRepair                     // a failed instance is repaired
 )
 
 // event is one entry of the queue. Events are ordered by (at, seq): seq is

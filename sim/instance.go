@@ -29,6 +29,8 @@ type instance struct {
 	mixed     bool    // the current step carries prefill chunks
 
 	pendingTokens int64 // prompt tokens waiting or prefilling, not yet computed (routing load)
+	state         instState
+	name          string // "<role>-<index in pool>", for records
 }
 
 // active is the number of admitted sequences (the MaxSeqs bound).
@@ -43,6 +45,7 @@ func (in *instance) load() int64 {
 // enqueue adds a newly routed sequence to the waiting queue.
 func (in *instance) enqueue(e *engine, s *seqState) {
 	s.inst = in
+	s.rec.Instance = in.name
 	in.pendingTokens += int64(s.prefillTarget - s.computed)
 	in.waiting.pushBack(s)
 	in.kick(e)
@@ -178,7 +181,8 @@ func (in *instance) schedule(e *engine) {
 	case nDecode > 0:
 		in.planSpan(e)
 	default:
-		return // idle
+		in.maybeOff(e) // idle; a draining instance can now turn off
+		return
 	}
 	e.q.push(event{at: in.spanEnds[in.span-1], kind: evStep, idx: in.idx, gen: in.gen})
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/fleetbench/fleetbench/results"
 
@@ -20,11 +21,18 @@ type pool struct {
 	model  *perf.Model
 	insts  []*instance
 	router *router
-	index  *kvcache.Index // prefix index for cache-aware routing, or nil
+	prefix *kvcache.Index // prefix index for cache-aware routing, or nil
 	tier   *kvcache.Tier
 
 	busyNs    int64     // instance time spent in steps, summed over instances
 	classBusy []float64 // ns of that busy time attributable to each class
+
+	index       int32       // position in fleet.pools
+	live        []*instance // routable (up) instances, by index
+	parked      deque       // requests waiting for any instance of the pool to be up
+	provisioned int         // instances paid for (every state but off)
+	scaler      *scaler
+	history     []provisionPoint // elastic pools: paid-for count after each change
 }
 
 // charge attributes d ns of one instance's busy time to class c.
@@ -41,6 +49,9 @@ type fleet struct {
 	decode    *pool // decode pool in disaggregated mode
 	links     []*link
 	video     *videoPool
+	failRng   *rand.Rand
+	incidents []*incident
+	e         *engine
 }
 
 // buildFleet checks the configuration against the catalogs and the
@@ -166,15 +177,36 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	needIndex := ps.Role != RoleDecode && (f.cfg.Routing == "cache-aware" || f.cfg.Routing == "session") ||
 		ps.Role == RoleDecode && f.cfg.DecodeRouting == "cache-aware"
 	if needIndex {
-		p.index = kvcache.NewIndex()
+		p.prefix = kvcache.NewIndex()
 	}
-	for i := 0; i < ps.Count; i++ {
-		in := &instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens)}
+	total := ps.Count
+	for _, a := range f.cfg.Autoscale {
+		if a.Pool == ps.Role.String() {
+			if p.scaler != nil {
+				return nil, fmt.Errorf("two autoscalers for the %s pool", a.Pool)
+			}
+			p.scaler = &scaler{spec: a}
+			total = max(a.Max, 1)
+		}
+	}
+	start := total
+	if p.scaler != nil {
+		start = min(max(ps.Count, p.scaler.spec.Min), p.scaler.spec.Max)
+	}
+	for i := 0; i < total; i++ {
+		in := &instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens),
+			name: fmt.Sprintf("%s-%d", ps.Role.String(), i)}
+		if i < start {
+			p.live = append(p.live, in)
+			p.provisioned++
+		} else {
+			in.state = stOff
+		}
 		if p.tier != nil {
 			in.cache.SetTier(p.tier)
 		}
-		if p.index != nil {
-			idx, x, every := in.idx, p.index, uint64(f.cfg.IndexEvery)
+		if p.prefix != nil {
+			idx, x, every := in.idx, p.prefix, uint64(f.cfg.IndexEvery)
 			in.cache.SetHooks(
 				func(h uint64) {
 					if h%every == 0 {
@@ -190,12 +222,14 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 		p.insts = append(p.insts, in)
 		f.instances = append(f.instances, in)
 	}
+	p.index = int32(len(f.pools))
 	f.pools = append(f.pools, p)
 	return p, nil
 }
 
 // attach lets pools size per-class scratch space once the engine exists.
 func (f *fleet) attach(e *engine) {
+	f.e = e
 	for _, in := range f.instances {
 		in.dec.bs = int64(f.cfg.BlockTokens)
 		in.dec.resid = make([]int64, f.cfg.BlockTokens)
@@ -203,6 +237,9 @@ func (f *fleet) attach(e *engine) {
 	}
 	for _, p := range f.pools {
 		p.classBusy = make([]float64, len(e.classNames))
+		if p.scaler != nil {
+			p.history = []provisionPoint{{0, p.provisioned}}
+		}
 	}
 	if f.video != nil {
 		f.video.classBusy = make([]float64, len(e.classNames))
@@ -245,6 +282,10 @@ func roundShare(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 // route sends a new LLM request to an instance of the entry pool.
 func (f *fleet) route(e *engine, s *seqState) {
 	in := f.entry.router.pick(e, s)
+	if in == nil {
+		f.entry.parked.pushBack(s) // no instance serving: wait for one
+		return
+	}
 	in.enqueue(e, s)
 }
 
@@ -254,7 +295,18 @@ func (f *fleet) route(e *engine, s *seqState) {
 // blocks the decode instance does not already hold.
 func (f *fleet) handOff(e *engine, p *instance, s *seqState) {
 	s.prefillInst, s.prefillKV, s.kv = p, s.kv, nil
+	f.assignDecode(e, s)
+}
+
+// assignDecode picks the decode instance for a prefilled sequence and
+// starts (or queues) its transfer.
+func (f *fleet) assignDecode(e *engine, s *seqState) {
+	p := s.prefillInst
 	d := f.decode.router.pick(e, s)
+	if d == nil {
+		f.decode.parked.pushBack(s)
+		return
+	}
 	if d.cache.BlocksFor(s.prefillTarget) > d.cache.Capacity() {
 		// The decode instance could never hold this context.
 		p.cache.Release(s.prefillKV)
@@ -309,13 +361,18 @@ func (f *fleet) describe() *results.FleetInfo {
 		MaxBatchTokens: f.cfg.MaxBatchTokens, MaxSeqs: f.cfg.MaxSeqs,
 	}
 	for _, p := range f.pools {
-		n := p.spec.Count * p.model.GPUs()
-		fi.GPUs += n
-		fi.Pools = append(fi.Pools, results.PoolInfo{
-			Role: p.spec.Role.String(), Instances: p.spec.Count, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
-			GPUs: n, KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),
+		pi := results.PoolInfo{
+			Role: p.spec.Role.String(), Instances: p.provisioned, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
+			GPUs: p.provisioned * p.model.GPUs(), KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),
 			USDPerGPUHour: p.gpu.USDPerHour, TDPWatts: p.gpu.TDPWatts, BusySeconds: float64(p.busyNs) / 1e9,
-		})
+		}
+		if p.scaler != nil {
+			// Elastic: cost follows the GPUs actually provisioned over the
+			// window (filled in by the engine once the window is known).
+			pi.GPUSeconds = -1
+		}
+		fi.GPUs += pi.GPUs
+		fi.Pools = append(fi.Pools, pi)
 	}
 	if v := f.video; v != nil {
 		n := len(v.insts) * v.sp
@@ -325,4 +382,28 @@ func (f *fleet) describe() *results.FleetInfo {
 			BusySeconds: float64(v.busyNs) / 1e9})
 	}
 	return fi
+}
+
+// unpark routes requests that found no serving instance in p.
+func (f *fleet) unpark(e *engine, p *pool) {
+	for p.parked.len() > 0 && len(p.live) > 0 {
+		s := p.parked.popFront()
+		if p == f.decode {
+			f.assignDecode(e, s)
+		} else {
+			f.route(e, s)
+		}
+	}
+}
+
+// now is the engine's clock (the fleet keeps a back pointer for reports).
+func (f *fleet) now() int64 { return f.e.now }
+
+func (f *fleet) poolByRole(role string) *pool {
+	for _, p := range f.pools {
+		if p.spec.Role.String() == role {
+			return p
+		}
+	}
+	return nil
 }

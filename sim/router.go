@@ -31,8 +31,11 @@ func newRouter(policy string, p *pool, cfg Config) *router {
 }
 
 func (r *router) pick(e *engine, s *seqState) *instance {
-	insts := r.pool.insts
-	if len(insts) == 1 {
+	insts := r.pool.live
+	switch len(insts) {
+	case 0:
+		return nil // nothing serving (autoscaled down, failed): the caller parks the request
+	case 1:
 		return insts[0]
 	}
 	switch r.policy {
@@ -45,7 +48,7 @@ func (r *router) pick(e *engine, s *seqState) *instance {
 		return r.leastLoaded()
 	case "session":
 		if s.req.Task != nil {
-			if i, ok := r.affinity[s.req.TaskID]; ok {
+			if i, ok := r.affinity[s.req.TaskID]; ok && e.fleet.instances[i].state == stUp {
 				return e.fleet.instances[i]
 			}
 			in := r.cacheAware(e, s)
@@ -68,7 +71,7 @@ func (r *router) forget(taskID uint64) {
 // sample fills r.cands with k distinct random instances, or all of them
 // when the pool is small.
 func (r *router) sample(e *engine) {
-	insts := r.pool.insts
+	insts := r.pool.live
 	r.cands = r.cands[:0]
 	if len(insts) <= r.k {
 		r.cands = append(r.cands, insts...)
@@ -105,7 +108,7 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 	r.sample(e)
 	bs := e.cfg.BlockTokens
 	r.matches = r.matches[:0]
-	if r.pool.index != nil && len(s.hashes) > 0 {
+	if r.pool.prefix != nil && len(s.hashes) > 0 {
 		every := uint64(e.cfg.IndexEvery)
 		r.sampled, r.pos = r.sampled[:0], r.pos[:0]
 		for i, h := range s.hashes {
@@ -114,7 +117,7 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 				r.pos = append(r.pos, i)
 			}
 		}
-		r.matches = r.pool.index.Longest(r.sampled, 2*r.k, r.matches)
+		r.matches = r.pool.prefix.Longest(r.sampled, 2*r.k, r.matches)
 		for i := range r.matches {
 			// n sampled hashes matched: the instance holds at least the
 			// blocks up to the n-th sampled one.
@@ -130,7 +133,9 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 		}
 	}
 	for _, m := range r.matches {
-		consider(e.fleet.instances[m.Instance], m.Blocks)
+		if in := e.fleet.instances[m.Instance]; in.state == stUp {
+			consider(in, m.Blocks)
+		}
 	}
 	for _, in := range r.cands {
 		hit := 0

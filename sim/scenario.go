@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -16,6 +17,18 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 		return c
 	}
 	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model, fd.GPU, fd.TP, fd.Routing
+	c.BlockTokens = fd.BlockTokens
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	for _, a := range fd.Autoscale {
+		c.Autoscale = append(c.Autoscale, Autoscale{Pool: a.Pool, Metric: a.Metric, Target: a.Target, Min: a.Min, Max: a.Max,
+			Interval: sec(a.IntervalS), ProvisionDelay: sec(a.ProvisionS), Cooldown: sec(a.CooldownS)})
+	}
+	if fs := fd.Failures; fs != nil {
+		c.Failures = Failures{MTBF: sec(fs.MTBFHours * 3600), Repair: sec(fs.RepairS), Policy: fs.Policy}
+		for _, at := range fs.At {
+			c.Failures.At = append(c.Failures.At, ScriptedFailure{Pool: at.Pool, Instance: at.Instance, At: sec(at.AtS)})
+		}
+	}
 	if v := fd.Video; v != nil {
 		c.VideoModel, c.VideoGPU, c.VideoSP = v.Model, v.GPU, v.SP
 		if v.Instances > 0 {

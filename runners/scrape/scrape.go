@@ -69,15 +69,9 @@ type Scraper struct {
 // URL or interval is an error; an unreachable server is not (it is
 // recorded as failed scrapes).
 func Start(ctx context.Context, rawURL string, interval time.Duration, opt Options) (*Scraper, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--scrape %q: want an http(s) URL of a Prometheus endpoint, such as http://127.0.0.1:8000/metrics", rawURL)
-	}
-	if interval == 0 {
-		interval = DefaultInterval
-	}
-	if interval < MinInterval {
-		return nil, fmt.Errorf("--scrape-interval %v: must be at least %v", interval, MinInterval)
+	interval, err := validate(rawURL, interval)
+	if err != nil {
+		return nil, err
 	}
 	s := &Scraper{
 		url:      rawURL,
@@ -100,6 +94,22 @@ func Start(ctx context.Context, rawURL string, interval time.Duration, opt Optio
 	s.scrapeOnce(ctx)
 	go s.loop(ctx)
 	return s, nil
+}
+
+// validate checks a scrape URL and interval (0 = DefaultInterval) and
+// returns the interval to use.
+func validate(rawURL string, interval time.Duration) (time.Duration, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return 0, fmt.Errorf("--scrape %q: want an http(s) URL of a Prometheus endpoint, such as http://127.0.0.1:8000/metrics", rawURL)
+	}
+	if interval == 0 {
+		interval = DefaultInterval
+	}
+	if interval < MinInterval {
+		return 0, fmt.Errorf("--scrape-interval %v: must be at least %v", interval, MinInterval)
+	}
+	return interval, nil
 }
 
 // loop scrapes at every tick; ticks missed while a slow scrape runs are

@@ -1,8 +1,10 @@
 package results
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Engine-neutral series names in a MetricTimeline. The scraper maps vLLM
@@ -287,4 +289,54 @@ func mergeEndpoint(d, e *EndpointMetrics) {
 	}
 	d.Summary.mergeSummary(e.Summary, true)
 	d.Timeline = mergeTimelines(d.Timeline, e.Timeline)
+}
+
+// Describe renders the server metrics as short report lines: the overall
+// summary, then one line per endpoint when there are several.
+func (m *ServerMetrics) Describe() []string {
+	if m == nil || len(m.Endpoints) == 0 {
+		return nil
+	}
+	var scrapes, failed int64
+	for _, e := range m.Endpoints {
+		scrapes += e.Scrapes
+		failed += e.ScrapeErrors
+	}
+	lines := []string{"server metrics: " + m.Summary.describe() + fmt.Sprintf("; %d scrapes, %d failed", scrapes, failed)}
+	if len(m.Endpoints) > 1 {
+		for _, e := range m.Endpoints {
+			lines = append(lines, fmt.Sprintf("  %s (%s): %s", e.URL, e.Engine, e.Summary.describe()))
+		}
+	}
+	if failed > 0 && scrapes == 0 {
+		lines = append(lines, "  no scrape succeeded: first error: "+firstError(m))
+	}
+	return lines
+}
+
+func firstError(m *ServerMetrics) string {
+	for _, e := range m.Endpoints {
+		if len(e.Errors) > 0 {
+			return e.Errors[0].Error
+		}
+	}
+	return "unknown"
+}
+
+func (s ServerMetricsSummary) describe() string {
+	parts := []string{}
+	if s.KVUsage.N > 0 {
+		parts = append(parts, fmt.Sprintf("KV usage mean %.1f%% max %.1f%%", 100*s.KVUsage.Mean, 100*s.KVUsage.Max))
+	}
+	if s.PrefixCacheHitRateSource != "" {
+		parts = append(parts, fmt.Sprintf("prefix-cache hit %.1f%% (%s)", 100*s.PrefixCacheHitRate, s.PrefixCacheHitRateSource))
+	}
+	if s.Running.N > 0 {
+		parts = append(parts, fmt.Sprintf("running max %g", s.Running.Max))
+	}
+	if s.Waiting.N > 0 {
+		parts = append(parts, fmt.Sprintf("queued max %g", s.Waiting.Max))
+	}
+	parts = append(parts, fmt.Sprintf("preemptions %g", s.Preemptions))
+	return strings.Join(parts, ", ")
 }

@@ -49,8 +49,8 @@ func TestGaugeStat(t *testing.T) {
 	require.Equal(t, all.N, a.N)
 }
 
-// endpoint builds an endpoint with a KV-usage series and counters.
-func endpoint(url string, kv []float64, hits, queries, preempt float64) *EndpointMetrics {
+// testEndpoint builds an endpoint with a KV-usage series and counters.
+func testEndpoint(url string, kv []float64, hits, queries, preempt float64) *EndpointMetrics {
 	e := &EndpointMetrics{URL: url, Engine: "vllm", ScrapeIntervalS: 1}
 	rec := NewSeriesRecorder()
 	for i, v := range kv {
@@ -65,11 +65,11 @@ func endpoint(url string, kv []float64, hits, queries, preempt float64) *Endpoin
 }
 
 func TestMergeServerMetrics(t *testing.T) {
-	a := &ServerMetrics{Endpoints: []*EndpointMetrics{endpoint("http://b/metrics", []float64{0.2, 0.4}, 30, 100, 2)}}
+	a := &ServerMetrics{Endpoints: []*EndpointMetrics{testEndpoint("http://b/metrics", []float64{0.2, 0.4}, 30, 100, 2)}}
 	a.Finish()
 	b := &ServerMetrics{Endpoints: []*EndpointMetrics{
-		endpoint("http://b/metrics", []float64{0.6, 0.8}, 50, 200, 1), // same server, other shard
-		endpoint("http://a/metrics", []float64{0.1}, 10, 10, 4),
+		testEndpoint("http://b/metrics", []float64{0.6, 0.8}, 50, 200, 1), // same server, other shard
+		testEndpoint("http://a/metrics", []float64{0.1}, 10, 10, 4),
 	}}
 	b.Endpoints[0].AddError(5e8, "HTTP 500")
 	b.Finish()
@@ -134,7 +134,7 @@ func TestServerMetricsFinishHitRateSource(t *testing.T) {
 
 // The server-metrics section survives a result file round trip.
 func TestServerMetricsJSONRoundTrip(t *testing.T) {
-	m := &ServerMetrics{Endpoints: []*EndpointMetrics{endpoint("http://x/metrics", []float64{0.1, 0.2, 0.3}, 1, 3, 0)}}
+	m := &ServerMetrics{Endpoints: []*EndpointMetrics{testEndpoint("http://x/metrics", []float64{0.1, 0.2, 0.3}, 1, 3, 0)}}
 	m.Finish()
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
@@ -143,4 +143,22 @@ func TestServerMetricsJSONRoundTrip(t *testing.T) {
 	require.Equal(t, *m, back)
 	require.Contains(t, string(b), `"prefix_cache_hit_rate_source":"counters"`)
 	require.Contains(t, string(b), `"series":{"kv_usage"`)
+}
+
+func TestServerMetricsDescribe(t *testing.T) {
+	var none *ServerMetrics
+	require.Nil(t, none.Describe())
+	one := &ServerMetrics{Endpoints: []*EndpointMetrics{testEndpoint("http://x/metrics", []float64{0.2, 0.6}, 1, 4, 3)}}
+	one.Finish()
+	require.Equal(t, []string{"server metrics: KV usage mean 40.0% max 60.0%, prefix-cache hit 25.0% (counters), preemptions 3; 2 scrapes, 0 failed"}, one.Describe())
+
+	dead := &ServerMetrics{Endpoints: []*EndpointMetrics{{URL: "http://a/metrics", Engine: "unknown"}, {URL: "http://b/metrics", Engine: "unknown"}}}
+	dead.Endpoints[1].AddError(0, "connection refused")
+	dead.Finish()
+	require.Equal(t, []string{
+		"server metrics: preemptions 0; 0 scrapes, 1 failed",
+		"  http://a/metrics (unknown): preemptions 0",
+		"  http://b/metrics (unknown): preemptions 0",
+		"  no scrape succeeded: first error: connection refused",
+	}, dead.Describe())
 }

@@ -26,7 +26,8 @@ func TestHookTwoEndpoints(t *testing.T) {
 	m := res.ServerMetrics
 	require.NotNil(t, m)
 	require.Len(t, m.Endpoints, 2)
-	require.Equal(t, ta.URL+"/metrics", m.Endpoints[0].URL, "sorted")
+	require.Less(t, m.Endpoints[0].URL, m.Endpoints[1].URL, "sorted by URL")
+	require.ElementsMatch(t, []string{ta.URL + "/metrics", tb.URL + "/metrics"}, []string{m.Endpoints[0].URL, m.Endpoints[1].URL})
 	// Two different servers: counter totals add up.
 	want := m.Endpoints[0].Summary.Preemptions + m.Endpoints[1].Summary.Preemptions
 	require.Equal(t, want, m.Summary.Preemptions)

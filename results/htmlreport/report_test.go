@@ -135,7 +135,7 @@ func TestRunVerdict(t *testing.T) {
 	}{
 		{"no slo", map[string]*results.ClassResult{"a": {}}, "none", "No SLOs defined", nil},
 		{"all met", map[string]*results.ClassResult{"a": {SLO: met}, "b": {SLO: met}, "c": {}}, "ok", "SLOs met (2 classes)", nil},
-		{"one missed", map[string]*results.ClassResult{"a": {SLO: met}, "b": {SLO: missed}}, "bad", "SLOs missed (1 target)", []string{"b: tpot_ms p99 = 52.5, bound 40"}},
+		{"one missed", map[string]*results.ClassResult{"a": {SLO: met}, "b": {SLO: missed}}, "bad", "SLOs missed (1 target)", []string{"b: TPOT p99 52.5 ms > 40 ms"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -300,11 +300,17 @@ func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []char
 				}
 				return g + " · " + what
 			}
+			// One group: a colour per metric; several: a colour per group
+			// and a dash per metric.
+			cc, ca := color(gi), color(gi)
+			if len(order) == 1 {
+				cc, ca = color(0), color(3)
+			}
 			if has(pts, costKey) {
-				c.Series = append(c.Series, metricSeries(name(costLabel(costKey)), color(gi), "", 0, groups[g], x, costKey, 1))
+				c.Series = append(c.Series, metricSeries(name(costLabel(costKey)), cc, "", 0, groups[g], x, costKey, 1))
 			}
 			if has(pts, mAttain) {
-				c.Series = append(c.Series, metricSeries(name("SLO attainment"), color(gi), "dashed", 1, groups[g], x, mAttain, 100))
+				c.Series = append(c.Series, metricSeries(name("SLO attainment"), ca, "dashed", 1, groups[g], x, mAttain, 100))
 			}
 		}
 		c.Series = append(c.Series, verdictDots(pts, s.Answer, x, costKey)...)
@@ -313,14 +319,18 @@ func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []char
 	if x.unit == "x" && x.log && (has(pts, mHit) || has(pts, mUtil)) {
 		c := &chartSpec{X: xAxis(x), Y: axis{Name: "cache hit rate, utilization", Unit: "pct", Min: ptr(0), Max: ptr(100)}, Y2: &axis{Name: costLabel(costKey), Unit: "usd"}, Legend: true}
 		for gi, g := range order {
+			ch, cu, cc := color(gi), color(gi), color(gi)
+			if len(order) == 1 {
+				ch, cu, cc = color(2), color(3), color(0)
+			}
 			if has(pts, mHit) {
-				c.Series = append(c.Series, metricSeries("cache hit rate"+suffix(g), color(gi), "", 0, groups[g], x, mHit, 100))
+				c.Series = append(c.Series, metricSeries("cache hit rate"+suffix(g), ch, "", 0, groups[g], x, mHit, 100))
 			}
 			if has(pts, mUtil) {
-				c.Series = append(c.Series, metricSeries("utilization"+suffix(g), color(gi), "dotted", 0, groups[g], x, mUtil, 100))
+				c.Series = append(c.Series, metricSeries("utilization"+suffix(g), cu, "dotted", 0, groups[g], x, mUtil, 100))
 			}
 			if has(pts, costKey) {
-				c.Series = append(c.Series, metricSeries(costLabel(costKey)+suffix(g), color(gi), "dashed", 1, groups[g], x, costKey, 1))
+				c.Series = append(c.Series, metricSeries(costLabel(costKey)+suffix(g), cc, "dashed", 1, groups[g], x, costKey, 1))
 			}
 		}
 		refs = append(refs, b.add(c, "Economies of scale", "traffic and fleet multiplied together: does the cache hit rate rise and the cost per task fall?", true))
@@ -438,6 +448,11 @@ func paretoChart(s *results.Sweep, pts []*results.SweepPoint, costKey, latKey st
 			answer.Data, answer.Labels = append(answer.Data, pt), append(answer.Labels, name)
 		}
 	}
+	// A log latency axis keeps an overloaded fleet's huge p99 from
+	// flattening every other point.
+	if lo, hi := latRange(cand, latKey); lo > 0 && hi/lo > 20 {
+		c.Y.Log = true
+	}
 	c.Series = []series{front, meet, miss}
 	if len(answer.Data) > 0 {
 		c.Series = append(c.Series, answer)
@@ -447,8 +462,8 @@ func paretoChart(s *results.Sweep, pts []*results.SweepPoint, costKey, latKey st
 
 // pointTable lists the points in grid order, the answer highlighted.
 func pointTable(s *results.Sweep) (table, int) {
-	var t table
-	for _, h := range []string{"fleet", "GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
+	t := table{Corner: "fleet"}
+	for _, h := range []string{"GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
 		t.Head = append(t.Head, headCell{Text: h})
 	}
 	metricCell := func(p *results.SweepPoint, key string, f func(float64) string) cell {
@@ -484,4 +499,13 @@ func pointTable(s *results.Sweep) (table, int) {
 		t.Rows = append(t.Rows, rw)
 	}
 	return t, len(s.Points) - n
+}
+
+func latRange(ps []*results.SweepPoint, key string) (float64, float64) {
+	lo, hi := math.Inf(1), 0.0
+	for _, p := range ps {
+		v := p.Metrics[key]
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return lo, hi
 }

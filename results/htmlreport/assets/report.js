@@ -91,8 +91,9 @@
         areas.push([{ xAxis: m.value, name: m.label }, { xAxis: m.to }]);
         return;
       }
+      // Alternate sides so that labels of close lines do not overlap.
       var d = { name: m.label, lineStyle: { color: m.color, type: 'dashed', width: 1.5 },
-        label: { formatter: m.label, color: m.color, fontSize: 11, position: 'insideEndTop' } };
+        label: { formatter: m.label, color: m.color, fontSize: 11, position: lines.length % 2 ? 'insideEndBottom' : 'insideEndTop' } };
       d[m.axis === 'x' ? 'xAxis' : 'yAxis'] = m.value;
       lines.push(d);
     });
@@ -140,7 +141,7 @@
       animation: false,
       textStyle: { fontFamily: 'inherit' },
       grid: { left: 70, right: spec.y2 ? 70 : 24, top: spec.legend ? 44 : 18, bottom: 46 },
-      legend: spec.legend ? { type: 'scroll', top: 0, left: 'center', itemWidth: 18, itemHeight: 10, textStyle: { fontSize: 11.5, color: '#334155' } } : { show: false },
+      legend: spec.legend ? { type: 'scroll', top: 0, left: 'center', itemGap: 18, itemWidth: 18, itemHeight: 10, textStyle: { fontSize: 11.5, color: '#334155' } } : { show: false },
       tooltip: tooltip(spec),
       xAxis: axisOpt(spec.x, true, spec),
       yAxis: y,

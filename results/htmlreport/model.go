@@ -58,7 +58,7 @@ type kpi struct{ Label, Value, Note string }
 type table struct {
 	Corner string // heading of the label column
 	Head   []headCell
-	Rows []row
+	Rows   []row
 }
 
 type headCell struct{ Text, Color string }
@@ -297,9 +297,9 @@ func fleetLine(f *results.FleetInfo) string {
 type metricRow struct {
 	latency bool // a latency percentile: meaningless over mixed kinds
 	label   string
-	get   func(c *results.ClassResult) (float64, bool)
-	text  func(v float64) string
-	lower bool
+	get     func(c *results.ClassResult) (float64, bool)
+	text    func(v float64) string
+	lower   bool
 }
 
 func pctRow(label string, f func(*results.ClassResult) *results.Percentiles, key string) metricRow {

@@ -254,12 +254,14 @@ func finishTokens(rec *results.Record, st *reqState, u *usage) {
 	rec.FirstToken = st.times[first]
 	rec.LastToken = st.times[last]
 	rec.OutputTokens = total
-	if u != nil {
-		rec.OutputTokens = u.CompletionTokens
+	if u != nil { // the server's own counts win; nonsense (negative) values are ignored
+		if u.CompletionTokens >= 0 {
+			rec.OutputTokens = u.CompletionTokens
+		}
 		if u.PromptTokens > 0 {
 			rec.InputTokens = u.PromptTokens
 		}
-		rec.CachedTokens = min(u.cached(), rec.InputTokens)
+		rec.CachedTokens = min(max(u.cached(), 0), rec.InputTokens)
 	}
 }
 

@@ -134,7 +134,12 @@ func (u *usage) cached() int {
 // generated text it carries (content, reasoning or completion text,
 // appended to dst).
 func parseChunk(data []byte, c *chunk, dst []byte) ([]byte, error) {
-	*c = chunk{Choices: c.Choices[:0]}
+	// encoding/json decodes array elements into the existing backing array
+	// without zeroing them, so clear it: a field absent from this chunk must
+	// not keep the previous chunk's text.
+	ch := c.Choices[:cap(c.Choices)]
+	clear(ch)
+	*c = chunk{Choices: ch[:0]}
 	if err := json.Unmarshal(data, c); err != nil {
 		return dst, fmt.Errorf("%w: chunk is not JSON: %v (data %q)", errMalformed, err, clip(data, 120))
 	}

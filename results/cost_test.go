@@ -1,6 +1,7 @@
 package results
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -172,4 +173,20 @@ func BenchmarkApplyCost(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestRenderCostGolden(t *testing.T) {
+	r := pdResult()
+	require.NoError(t, ApplyCost(r, CostInputs{
+		GPUHourUSD: map[string]float64{"h100": 2.5},
+		Prices: map[string]*PriceList{
+			"chat":  {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40},
+			"agent": {Currency: "CNY", CNYPerUSD: 7.2, PerTask: 7.2},
+		}}))
+	var b strings.Builder
+	require.NoError(t, RenderCost(&b, r))
+	golden(t, "cost.golden.txt", []byte(b.String()))
+	b.Reset()
+	require.NoError(t, RenderCost(&b, &Result{}))
+	require.Empty(t, b.String(), "no cost: nothing to render")
 }

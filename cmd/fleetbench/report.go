@@ -20,13 +20,16 @@ func init() {
 
 func newReportCmd() *cobra.Command {
 	var format, html string
+	var cost costFlags
 	cmd := &cobra.Command{
 		Use:   "report FILE...",
 		Short: "Print a result file as a table (or normalized JSON)",
 		Long: `report reads a result file written by "fleetbench sim", "run", "sweep" or
 "merge" (schema fleetbench.result/v1) and prints one column per workload class
 plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
-counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict.
+counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict,
+then the cost section. --gpu-price and --price-file re-price the result
+(GPU prices the scenario set are kept unless overridden).
 With --html it writes one self-contained page (works offline) for any number
 of result and sweep files side by side: SLO verdict, key numbers, latency CDFs
 and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
@@ -41,16 +44,17 @@ and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
 			if html != "" {
 				return runReportHTML(cmd.OutOrStdout(), args, html)
 			}
-			return runReport(cmd.OutOrStdout(), args[0], format)
+			return runReport(cmd.OutOrStdout(), args[0], format, cost)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	addCostFlags(cmd.Flags(), &cost)
 	cmd.Flags().StringVar(&html, "html", "", "write a self-contained HTML report with charts of every FILE (result and sweep files, side by side) to this path (\"-\" for stdout)")
 	return cmd
 }
 
 // runReport prints the result file at path in format.
-func runReport(out io.Writer, path, format string) error {
+func runReport(out io.Writer, path, format string, cost costFlags) error {
 	if format != "table" && format != "json" {
 		return usageErr(fmt.Errorf("--format %q: want table or json", format))
 	}
@@ -58,10 +62,19 @@ func runReport(out io.Writer, path, format string) error {
 	if err != nil {
 		return err
 	}
+	if cost.set() {
+		in, err := cost.inputs(nil)
+		if err != nil {
+			return usageErr(err)
+		}
+		if err := results.ApplyCost(r, in); err != nil {
+			return usageErr(fmt.Errorf("%s: %w", path, err))
+		}
+	}
 	if format == "json" {
 		err = results.WriteJSON(out, r)
-	} else {
-		err = results.RenderTable(out, r)
+	} else if err = results.RenderTable(out, r); err == nil {
+		err = results.RenderCost(out, r)
 	}
 	if err != nil {
 		return failErr(err)

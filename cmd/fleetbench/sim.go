@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,8 @@ type simFlags struct {
 	rateScale                 float64
 	out, records, format      string
 	tierBlocks                int
+	cost                      costFlags
+	cpuProfile                string
 }
 
 func newSimCmd() *cobra.Command {
@@ -66,6 +69,9 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 	fl.StringVarP(&f.out, "output", "o", "", "write the result JSON to this file")
 	fl.StringVar(&f.records, "records", "", "write per-request records (JSONL) to this file")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
+	_ = fl.MarkHidden("cpuprofile")
+	addCostFlags(fl, &f.cost)
 	return cmd
 }
 
@@ -92,6 +98,10 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if cfg.Fleet == "" {
 		return usageErr(fmt.Errorf("scenario %q names no default fleet: pass --fleet (e.g. --fleet 4P8D --model llama-3.1-8b)", sc.Name))
 	}
+	costIn, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
 	wo := scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration, RateScale: f.rateScale}
 	if f.seedSet {
 		wo.Seed = &f.seed
@@ -108,10 +118,26 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 		cfg.Records = rw.Write
 		defer func() { _ = rw.Flush(); _ = bw.Flush() }()
 	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return failErr(err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return failErr(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, _, err := sim.Run(sc, cfg, wo)
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
+	}
+	if res != nil {
+		if cerr := results.ApplyCost(res, costIn); cerr != nil && !errors.Is(cerr, results.ErrNoFleet) {
+			return usageErr(cerr)
+		}
 	}
 	if res != nil && f.out != "" {
 		if werr := writeResultFile(f.out, res); werr != nil {
@@ -125,7 +151,10 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.format == "json" {
 		return results.WriteJSON(out, res)
 	}
-	return results.RenderTable(out, res)
+	if err := results.RenderTable(out, res); err != nil {
+		return err
+	}
+	return results.RenderCost(out, res)
 }
 
 func writeResultFile(path string, res *results.Result) error {

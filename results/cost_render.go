@@ -1,0 +1,134 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// RenderCost writes the cost section of r as text: the fleet's GPU-hours
+// and cost per pool, then per class the cost per task and per unit,
+// energy, and revenue, margin and break-even prices where a price list
+// was given. It writes nothing when r has no cost.
+func RenderCost(w io.Writer, r *Result) error {
+	if r == nil || r.Cost == nil {
+		return nil
+	}
+	c := r.Cost
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ncost over %s s: %s GPU-hours, %s", fmtNum(c.WindowS), fmtNum(c.GPUHours), fmtUSD(c.USD))
+	if c.EnergyKWh > 0 {
+		fmt.Fprintf(&b, ", %s kWh at TDP while busy", fmtNum(c.EnergyKWh))
+	}
+	if c.UnattributedUSD > 0 {
+		fmt.Fprintf(&b, " (%s on idle pools, charged to no class)", fmtUSD(c.UnattributedUSD))
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "pool\tgpu\t$/GPU-h\tsource\tGPU-h\tUSD\tutil\t")
+	for _, k := range sortedKeys(c.ByPool) {
+		p := c.ByPool[k]
+		util := "-"
+		if p.Utilization > 0 {
+			util = fmt.Sprintf("%.1f%%", p.Utilization*100)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k, orDash(p.GPU), fmtNum(p.USDPerGPUHour), orDash(p.PriceSource), fmtNum(p.GPUHours), fmtMoney(p.USD), util)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	names := sortedKeys(r.Classes)
+	cols := make([]*ClassResult, 0, len(names)+1)
+	for _, n := range names {
+		cols = append(cols, r.Classes[n])
+	}
+	cols = append(cols, r.Totals)
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	const labelWidth = 26
+	row := func(label string, f func(cc *ClassCost) (float64, bool)) {
+		cells := make([]string, len(cols))
+		any := false
+		for i, col := range cols {
+			cells[i] = "-"
+			if col == nil || col.Cost == nil {
+				continue
+			}
+			if v, ok := f(col.Cost); ok {
+				cells[i], any = fmtNum(v), true
+			}
+		}
+		if any {
+			fmt.Fprintf(tw, "%-*s\t%s\t\n", labelWidth, label, strings.Join(cells, "\t"))
+		}
+	}
+	nz := func(g func(cc *ClassCost) float64) func(cc *ClassCost) (float64, bool) {
+		return func(cc *ClassCost) (float64, bool) { v := g(cc); return v, v != 0 }
+	}
+	rev := func(g func(rv *Revenue) float64) func(cc *ClassCost) (float64, bool) {
+		return func(cc *ClassCost) (float64, bool) {
+			if cc.Revenue == nil {
+				return 0, false
+			}
+			return g(cc.Revenue), true
+		}
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(tw, "%-*s\t%s\ttotal\t\n", labelWidth, "class cost (USD)", strings.Join(names, "\t"))
+	row("USD", func(cc *ClassCost) (float64, bool) { return cc.USD, true })
+	row("per task", nz(func(cc *ClassCost) float64 { return cc.PerTaskUSD }))
+	row("per Mtok input (uncached)", nz(func(cc *ClassCost) float64 { return cc.USDPerMTokInput }))
+	row("per Mtok cached input", nz(func(cc *ClassCost) float64 { return cc.USDPerMTokCached }))
+	row("per Mtok output", nz(func(cc *ClassCost) float64 { return cc.USDPerMTokOutput }))
+	row("per clip", nz(func(cc *ClassCost) float64 { return cc.USDPerClip }))
+	row("per video second", nz(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond }))
+	row("energy kWh", nz(func(cc *ClassCost) float64 { return cc.EnergyKWh }))
+	row("J per output token", nz(func(cc *ClassCost) float64 { return cc.JPerOutTok }))
+	row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
+	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
+	row("margin USD", rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
+	row("margin %", rev(func(rv *Revenue) float64 { return rv.MarginPct }))
+	row("break-even x list", rev(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
+	row("break-even /Mtok output ¤", rev(func(rv *Revenue) float64 { return rv.BreakEvenPerMTokOutput }))
+	row("break-even /task ¤", rev(func(rv *Revenue) float64 { return rv.BreakEvenPerTask }))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c.RevenueUSD > 0 || c.MarginUSD != 0 {
+		b.WriteString("¤ = in the class's price-list currency\n")
+	}
+	for _, n := range names {
+		if cc := r.Classes[n].Cost; cc != nil && cc.Revenue != nil {
+			if cc.Revenue.Currency != "USD" {
+				fmt.Fprintf(&b, "%s: prices in %s at %s CNY/USD\n", n, cc.Revenue.Currency, fmtNum(cc.Revenue.CNYPerUSD))
+			}
+			if cc.Revenue.TiersApproximated {
+				fmt.Fprintf(&b, "%s: no per-tier token counts for its price tiers: billed at the tier of the mean input length (put the price list in the scenario to count tiers)\n", n)
+			}
+		}
+	}
+	if c.RevenueUSD > 0 {
+		fmt.Fprintf(&b, "revenue %s, margin %s\n", fmtUSD(c.RevenueUSD), fmtUSD(c.MarginUSD))
+	}
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
+	return err
+}
+
+func fmtMoney(v float64) string {
+	if v >= 100 || v <= -100 {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmtNum(v)
+}
+
+// fmtUSD writes dollars with the sign first: -$8.89.
+func fmtUSD(v float64) string {
+	if v < 0 {
+		return "-$" + fmtMoney(-v)
+	}
+	return "$" + fmtMoney(v)
+}

@@ -255,7 +255,7 @@ func (c *Client) Generate(ctx context.Context, r *scenarios.Request, spec scenar
 		st, code, err = c.call(ctx, http.MethodGet, statusURL, nil, "")
 		rec.Status = code
 		if err != nil {
-			return c.failErr(ctx, rec, fmt.Sprintf("poll %d of job %s", polls, id), err)
+			return c.failErr(ctx, rec, fmt.Sprintf("poll %d of job %s (%s)", polls, id, lastSeen(last)), err)
 		}
 		last = st
 	}
@@ -295,6 +295,11 @@ func newRecord(r *scenarios.Request) *results.Record {
 }
 
 func waitWhat(id string, st status, polls int) string {
+	return fmt.Sprintf("waiting for job %s (after %d polls, %s)", id, polls, lastSeen(st))
+}
+
+// lastSeen describes the last status, for timeout and error messages.
+func lastSeen(st status) string {
 	p := ""
 	if st.progress >= 0 {
 		p = fmt.Sprintf(", progress %g%%", st.progress)
@@ -303,7 +308,7 @@ func waitWhat(id string, st status, polls int) string {
 	if raw == "" {
 		raw = "queued"
 	}
-	return fmt.Sprintf("waiting for job %s (after %d polls, last status %q%s)", id, polls, raw, p)
+	return fmt.Sprintf("last status %q%s", raw, p)
 }
 
 // sleepCtx waits d or until ctx ends.

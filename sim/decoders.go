@@ -18,6 +18,8 @@ type decoders struct {
 	ctxBase int64       // Σ base_r: context of all at clock t is ctxBase + n·t
 	quot    int64       // Σ floor(base_r / B)
 	resid   []int64     // count of sequences by base_r mod B
+	nz      []int32     // residues with a nonzero count (blocksAt walks only these)
+	nzPos   []int32     // position of each residue in nz, or -1
 	own     int64       // Σ blocks held in the sequences' own block tables
 	growth  int64       // anonymous blocks reserved for generated tokens
 	cls     []int64     // non-warm-up sequences per class (ITL counts)
@@ -37,11 +39,9 @@ func floorDiv(a, b int64) int64 {
 
 // blocksAt is Σ ceil((base_r + t)/B) over the batch.
 func (d *decoders) blocksAt(t int64) int64 {
-	total := d.quot * 1
-	for rho, n := range d.resid {
-		if n != 0 {
-			total += n * floorDiv(int64(rho)+t+d.bs-1, d.bs)
-		}
+	total := d.quot
+	for _, rho := range d.nz {
+		total += d.resid[rho] * floorDiv(int64(rho)+t+d.bs-1, d.bs)
 	}
 	return total
 }
@@ -112,7 +112,7 @@ func (d *decoders) join(s *seqState, included bool) {
 	s.included = included
 	d.ctxBase += s.base
 	d.quot += floorDiv(s.base, d.bs)
-	d.resid[s.base-floorDiv(s.base, d.bs)*d.bs]++
+	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, 1)
 	d.own += s.ownBlocks
 	if included {
 		d.cls[s.classIdx]++
@@ -140,7 +140,7 @@ func (d *decoders) remove(s *seqState) {
 	s.hidx = -1
 	d.ctxBase -= s.base
 	d.quot -= floorDiv(s.base, d.bs)
-	d.resid[s.base-floorDiv(s.base, d.bs)*d.bs]--
+	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, -1)
 	d.own -= s.ownBlocks
 	if s.included {
 		d.cls[s.classIdx]--
@@ -162,4 +162,29 @@ func (d *decoders) newest() *seqState {
 		}
 	}
 	return v
+}
+
+// addResid changes the count of residue rho by delta, keeping the list of
+// nonzero residues.
+func (d *decoders) addResid(rho int64, delta int64) {
+	if d.nzPos == nil {
+		d.nzPos = make([]int32, d.bs)
+		for i := range d.nzPos {
+			d.nzPos[i] = -1
+		}
+	}
+	before := d.resid[rho]
+	d.resid[rho] += delta
+	switch {
+	case before == 0 && d.resid[rho] != 0:
+		d.nzPos[rho] = int32(len(d.nz))
+		d.nz = append(d.nz, int32(rho))
+	case before != 0 && d.resid[rho] == 0:
+		i := d.nzPos[rho]
+		last := d.nz[len(d.nz)-1]
+		d.nz[i] = last
+		d.nzPos[last] = i
+		d.nz = d.nz[:len(d.nz)-1]
+		d.nzPos[rho] = -1
+	}
 }

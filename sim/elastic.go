@@ -207,6 +207,10 @@ func (in *instance) resetDecoders() {
 	d.h = d.h[:0]
 	d.ctxBase, d.quot, d.own, d.growth = 0, 0, 0, 0
 	clear(d.resid)
+	for _, rho := range d.nz {
+		d.nzPos[rho] = -1
+	}
+	d.nz = d.nz[:0]
 	clear(d.cls)
 	d.fresh = d.fresh[:0]
 }

@@ -1,9 +1,5 @@
 package sim
 
-import (
-	"github.com/fleetbench/fleetbench/sim/kvcache"
-)
-
 // router picks an instance of one pool for a sequence. Every policy costs
 // O(1) or O(k) per request, never O(pool size), except on pools no larger
 // than PowerOfK (scanned whole): round-robin; least-loaded samples k
@@ -16,7 +12,6 @@ type router struct {
 	k        int
 	rr       int
 	affinity map[uint64]int32 // session policy: task id -> instance
-	matches  []kvcache.Match
 	cands    []*instance
 	sampled  []uint64 // the prompt's hashes the index records (IndexEvery)
 	pos      []int    // their block positions
@@ -104,25 +99,34 @@ func (r *router) leastLoaded() *instance {
 // prefill work plus the part of this prompt it does not hold (Mooncake's
 // conductor and llm-d's prefix scorer trade the same two terms). On the
 // decode side the uncached part is what the link must move.
+//
+// Candidates are bounded whatever the fleet size: up to deepK holders of
+// the longest cached prefix anywhere (found by binary search over the
+// prompt's sampled block hashes in the prefix index) plus k random ones
+// for load; each candidate's overlap is another binary search. A prefix
+// every instance holds (a popular system prompt) costs no more than a
+// unique one.
 func (r *router) cacheAware(e *engine, s *seqState) *instance {
+	const deepK = 4
 	r.sample(e)
 	bs := e.cfg.BlockTokens
-	r.matches = r.matches[:0]
-	if r.pool.prefix != nil && len(s.hashes) > 0 {
+	idx := r.pool.prefix
+	r.sampled, r.pos = r.sampled[:0], r.pos[:0]
+	if idx != nil {
 		every := uint64(e.cfg.IndexEvery)
-		r.sampled, r.pos = r.sampled[:0], r.pos[:0]
 		for i, h := range s.hashes {
 			if h%every == 0 {
 				r.sampled = append(r.sampled, h)
 				r.pos = append(r.pos, i)
 			}
 		}
-		r.matches = r.pool.prefix.Longest(r.sampled, 2*r.k, r.matches)
-		for i := range r.matches {
-			// n sampled hashes matched: the instance holds at least the
-			// blocks up to the n-th sampled one.
-			r.matches[i].Blocks = r.pos[r.matches[i].Blocks-1] + 1
+	}
+	// blocks converts a sampled depth n into the blocks certainly held.
+	blocks := func(n int) int {
+		if n == 0 {
+			return 0
 		}
+		return r.pos[n-1] + 1
 	}
 	var best *instance
 	var bestCost int64
@@ -132,17 +136,26 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 			best, bestCost = in, cost
 		}
 	}
-	for _, m := range r.matches {
-		if in := e.fleet.instances[m.Instance]; in.state == stUp {
-			consider(in, m.Blocks)
+	if len(r.sampled) > 0 {
+		if n, holders := idx.Deepest(r.sampled); n > 0 {
+			// Up to deepK holders, from a random offset so that a prefix
+			// held everywhere does not always favour the lowest ids.
+			start := 0
+			if len(holders) > deepK {
+				start = e.rng.IntN(len(holders))
+			}
+			for i := 0; i < min(deepK, len(holders)); i++ {
+				in := e.fleet.instances[holders[(start+i)%len(holders)]]
+				if in.state == stUp {
+					consider(in, blocks(n))
+				}
+			}
 		}
 	}
 	for _, in := range r.cands {
 		hit := 0
-		for _, m := range r.matches {
-			if m.Instance == in.idx {
-				hit = m.Blocks
-			}
+		if len(r.sampled) > 0 {
+			hit = blocks(idx.Depth(r.sampled, in.idx))
 		}
 		consider(in, hit)
 	}

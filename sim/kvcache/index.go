@@ -186,3 +186,49 @@ func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
 	x.act, x.drops = act, drops
 	return out
 }
+
+// Holders returns the instances holding hash, sorted; the slice is only
+// valid until the index next changes or Holders is called again.
+func (x *Index) Holders(hash uint64) []int32 { return x.holders(hash) }
+
+// Has reports whether inst holds hash: O(log replicas).
+func (x *Index) Has(hash uint64, inst int32) bool {
+	_, ok := slices.BinarySearch(x.holders(hash), inst)
+	return ok
+}
+
+// Depth returns how many leading hashes inst holds, assuming (as the
+// chained hashes and tail-first eviction make true) that an instance
+// holding a block holds the blocks before it: a binary search, O(log n ·
+// log replicas), never touching other instances.
+func (x *Index) Depth(hashes []uint64, inst int32) int {
+	lo, hi := 0, len(hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if x.Has(hashes[mid-1], inst) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// Deepest returns the largest n such that some instance holds hashes[n-1]
+// (0 if none), by binary search under the same prefix assumption, and the
+// holders of that block.
+func (x *Index) Deepest(hashes []uint64) (int, []int32) {
+	lo, hi := 0, len(hashes)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if len(x.holders(hashes[mid-1])) > 0 {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo == 0 {
+		return 0, nil
+	}
+	return lo, x.holders(hashes[lo-1])
+}

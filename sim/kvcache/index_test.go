@@ -129,3 +129,25 @@ func TestIndexFollowsCacheHooks(t *testing.T) {
 	require.Empty(t, x.Longest(h, 5, nil))
 	require.Equal(t, 8, x.Len(), "only instance 0's resident blocks remain")
 }
+
+func TestIndexDepthAndDeepest(t *testing.T) {
+	x := NewIndex()
+	h := []uint64{11, 12, 13, 14, 15}
+	for _, k := range h[:4] {
+		x.Add(k, 1)
+	}
+	for _, k := range h[:2] {
+		x.Add(k, 2)
+	}
+	require.Equal(t, 4, x.Depth(h, 1))
+	require.Equal(t, 2, x.Depth(h, 2))
+	require.Equal(t, 0, x.Depth(h, 3))
+	n, who := x.Deepest(h)
+	require.Equal(t, 4, n)
+	require.Equal(t, []int32{1}, who)
+	n, who = x.Deepest([]uint64{99})
+	require.Zero(t, n)
+	require.Empty(t, who)
+	require.True(t, x.Has(12, 2))
+	require.False(t, x.Has(13, 2))
+}

@@ -73,6 +73,14 @@ func RenderCost(w io.Writer, r *Result) error {
 			return g(cc.Revenue), true
 		}
 	}
+	// Ratios and break-even prices are undefined (0) without revenue or
+	// volume: show "-", not a misleading 0.
+	revNZ := func(g func(rv *Revenue) float64) func(cc *ClassCost) (float64, bool) {
+		return func(cc *ClassCost) (float64, bool) {
+			v, ok := rev(g)(cc)
+			return v, ok && v != 0
+		}
+	}
 	b.WriteString("\n")
 	fmt.Fprintf(tw, "%-*s\t%s\ttotal\t\n", labelWidth, "class cost (USD)", strings.Join(names, "\t"))
 	row("USD", func(cc *ClassCost) (float64, bool) { return cc.USD, true })
@@ -87,10 +95,10 @@ func RenderCost(w io.Writer, r *Result) error {
 	row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
 	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
 	row("margin USD", rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
-	row("margin %", rev(func(rv *Revenue) float64 { return rv.MarginPct }))
-	row("break-even x list", rev(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
-	row("break-even /Mtok output ¤", rev(func(rv *Revenue) float64 { return rv.BreakEvenPerMTokOutput }))
-	row("break-even /task ¤", rev(func(rv *Revenue) float64 { return rv.BreakEvenPerTask }))
+	row("margin %", revNZ(func(rv *Revenue) float64 { return rv.MarginPct }))
+	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
+	row("break-even /Mtok output ¤", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenPerMTokOutput }))
+	row("break-even /task ¤", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenPerTask }))
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -85,3 +85,27 @@ func TestImportTiersRejectsBadBounds(t *testing.T) {
 		require.Error(t, err, "%+v", ts)
 	}
 }
+
+// BenchmarkAddWithTiers is BenchmarkAdd with three price tiers on every
+// class: the per-tier counters must stay off the allocation path.
+func BenchmarkAddWithTiers(b *testing.B) {
+	recs := synthRecords(4096, 11)
+	for i := range recs {
+		recs[i].ITL = nil
+		recs[i].Intended += 3e9
+	}
+	classes := make([]ClassInfo, len(testClasses))
+	for i, c := range testClasses {
+		c.PriceTiers = []int{1000, 8000, 0}
+		classes[i] = c
+	}
+	s := NewSummary(classes, 2e9)
+	for i := range recs {
+		s.Add(&recs[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.Add(&recs[i&4095])
+	}
+}

@@ -120,7 +120,7 @@ func TestCalibrationXDiTVideo(t *testing.T) {
 		x, err := NewVideo(v, g, r.sp)
 		require.NoError(t, err)
 		got := float64(x.ClipTime(1280, 720, 129, 50)) / 1e9
-		e := relErr(got, r.Value)
+		e := relErr(got, r.published)
 		errs = append(errs, e)
 		t.Logf("%-5s %3d %10.0f %10.0f %+7.1f", r.gpu, r.sp, got, r.published, e)
 	}

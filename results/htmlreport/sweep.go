@@ -314,7 +314,11 @@ func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []char
 			}
 		}
 		c.Series = append(c.Series, verdictDots(pts, s.Answer, x, costKey)...)
-		refs = append(refs, b.add(c, "Cost and SLO attainment vs "+x.name, "solid: cost (left axis); dashed: SLO attainment (right); green dots meet every SLO, red miss; ringed: the search's answer", true))
+		note := "solid: cost (left axis); dashed: SLO attainment (right); green dots meet every SLO, red miss"
+		if s.Answer != nil {
+			note += "; ringed: the search's answer"
+		}
+		refs = append(refs, b.add(c, "Cost and SLO attainment vs "+x.name, note, true))
 	}
 	if x.unit == "x" && x.log && (has(pts, mHit) || has(pts, mUtil)) {
 		c := &chartSpec{X: xAxis(x), Y: axis{Name: "cache hit rate, utilization", Unit: "pct", Min: ptr(0), Max: ptr(100)}, Y2: &axis{Name: costLabel(costKey), Unit: "usd"}, Legend: true}

@@ -69,9 +69,12 @@
       if (s.symbol === 'rect') {
         o.symbol = 'rect';
         o.symbolSize = [s.size || 30, 3]; // a tick across a bar: a bound
+      } else if (s.symbol === 'emptyCircle') {
+        // A ring with a see-through middle, so the dot it marks shows.
+        o.symbol = 'circle';
+        o.itemStyle = { color: 'rgba(0,0,0,0)', borderWidth: 2.5, borderColor: s.color };
       } else if (s.symbol) {
         o.symbol = s.symbol;
-        o.itemStyle = { borderWidth: 2.5, borderColor: s.color };
       }
     } else if (o.type === 'bar') {
       o.barMaxWidth = 26;

@@ -125,8 +125,9 @@ type VideoRunner interface {
 
 // Hook is something that runs alongside the measured run: the GPU
 // telemetry sampler or the server-metrics scraper. Start is called just
-// before the first request with the run's time origin; Stop after the last
-// one, with the result it may add its timeline to.
+// before the first request with the run's time origin (an error aborts the
+// run as bad configuration); Stop after the last one, with the result it
+// may add its timeline to (nil when the run was aborted).
 type Hook interface {
 	Start(ctx context.Context, start time.Time) error
 	Stop(res *results.Result) error

@@ -96,9 +96,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	start := time.Now()
 	x.caller.start = start
 	var hookErrs []error
-	for _, h := range cfg.Hooks {
+	for i, h := range cfg.Hooks {
 		if err := h.Start(hard, start); err != nil {
-			hookErrs = append(hookErrs, err)
+			for _, s := range cfg.Hooks[:i] {
+				_ = s.Stop(nil)
+			}
+			return nil, Stats{}, configErr("%v", err)
 		}
 	}
 	stopProgress := x.startProgress()
@@ -130,10 +133,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 }
 
 // ClassInfo maps a scenario class to what the summary needs (name, kind,
-// SLOs), exactly as the simulator does, so sim and endpoint results judge
-// SLOs alike.
+// SLOs, price-tier bounds), exactly as the simulator does, so sim and
+// endpoint results judge SLOs and count tiered tokens alike.
 func ClassInfo(c scenarios.Class) results.ClassInfo {
-	return results.ClassInfo{Name: c.Name, Kind: string(c.Kind), SLO: results.SLO{
+	var tiers []int
+	if c.Pricing != nil {
+		for _, t := range c.Pricing.Tiers {
+			tiers = append(tiers, t.UpToTokens)
+		}
+	}
+	return results.ClassInfo{Name: c.Name, Kind: string(c.Kind), PriceTiers: tiers, SLO: results.SLO{
 		TTFTMs: pctMap(c.SLO.TTFTms), TPOTMs: pctMap(c.SLO.TPOTms), E2EMs: pctMap(c.SLO.E2Ems),
 		QueueS: pctMap(c.SLO.QueueS), CompletionS: pctMap(c.SLO.CompletionS)}}
 }

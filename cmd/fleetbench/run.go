@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners"
+	"github.com/fleetbench/fleetbench/runners/video"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+func init() { register(newRunCmd) }
+
+type runFlags struct {
+	cfg                     runners.Config
+	api, apiKeyEnv, shard   string
+	headers                 []string
+	rate, rateScale         float64
+	requests                int
+	duration                time.Duration
+	seed                    uint64
+	seedSet                 bool
+	out, records, format    string
+	quiet                   bool
+	scrape                  string
+	scrapeInterval          time.Duration
+	gpuTelemetry            string
+	videoAPI, videoTarget   string
+	videoModel              string
+	videoPoll, videoTimeout time.Duration
+	videoDownload           bool
+	cost                    costFlags
+}
+
+// runSignals is the context a run stops on: Ctrl-C or SIGTERM. Tests
+// replace it to interrupt a run.
+var runSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO --target URL",
+		Short: "Drive a real OpenAI-compatible endpoint with a scenario and measure it",
+		Long: `Send a scenario's requests (a built-in name or a YAML file) to an
+OpenAI-compatible server (vLLM, SGLang, TensorRT-LLM, a cloud API) at the
+scenario's arrival times, open loop by default, and measure TTFT (from the
+actual and the intended send time), per-token ITL, TPOT, E2E, usage and
+cached tokens. Agent sessions are played as real multi-turn conversations.
+The result file has the same shape as fleetbench sim's: report, compare and
+merge read both. Ctrl-C stops sending, waits --grace, and writes what was
+collected.`,
+		Example: `  fleetbench run chat --target http://127.0.0.1:8000/v1 --model meta-llama/Llama-3.1-8B-Instruct -o result.json
+  fleetbench run agent-coding --target http://gpu1:8000/v1 --model m --rate 0.5 --duration 5m --records records.jsonl
+  fleetbench run chat --target http://h:8000/v1 --model m --concurrency 64 --requests 2000
+  fleetbench run chat --target http://h:8000/v1 --model m --shard 0/4 -o shard0.json   # on 4 load machines, then fleetbench merge`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.seedSet = cmd.Flags().Changed("seed")
+			return runRun(cmd, args[0], &f)
+		},
+	}
+	fl := cmd.Flags()
+	c := &f.cfg
+	fl.StringVar(&c.Target, "target", "", "API base URL as OpenAI clients take it, e.g. http://127.0.0.1:8000/v1")
+	fl.StringVar(&c.Model, "model", "", `"model" field of every request`)
+	fl.StringVar(&f.api, "api", "chat", "chat (/chat/completions) or completions (/completions)")
+	fl.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment variable holding the API key (sent as Bearer token)")
+	fl.StringArrayVar(&f.headers, "header", nil, "extra request header K:V (repeatable)")
+	fl.Float64Var(&f.rate, "rate", 0, "total arrival rate in requests (tasks) per second, scaling the scenario's open-loop classes")
+	fl.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every arrival rate (trace classes: replay speed-up)")
+	fl.IntVar(&c.Concurrency, "concurrency", 0, "closed loop: this many tasks in flight, each sent when the previous ended")
+	fl.IntVar(&c.MaxInflight, "max-inflight", 0, "open loop: cap on requests in flight; arrivals at the cap are dropped and counted")
+	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration")
+	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks")
+	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	fl.StringVar(&f.shard, "shard", "", "send shard i/n of the schedule (n load machines; merge the files)")
+	fl.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "per-request connect timeout")
+	fl.DurationVar(&c.FirstTokenTimeout, "first-token-timeout", 5*time.Minute, "per-request send-to-first-token timeout")
+	fl.DurationVar(&c.Timeout, "timeout", 30*time.Minute, "per-request total timeout")
+	fl.DurationVar(&c.Grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	fl.BoolVar(&c.NoStream, "no-stream", false, "send stream:false (no TTFT/ITL)")
+	fl.BoolVar(&c.IgnoreEOS, "ignore-eos", true, `send "ignore_eos": true so outputs have the scenario's length (vLLM/SGLang/TRT-LLM; turn off for cloud APIs)`)
+	fl.BoolVar(&c.MinTokens, "min-tokens", false, `send "min_tokens" = max_tokens (vLLM)`)
+	fl.BoolVar(&c.ContinuousUsage, "continuous-usage", false, "ask for usage in every chunk (vLLM continuous_usage_stats): exact tokens per chunk")
+	fl.StringVar(&c.ToolRole, "tool-role", "user", `role of tool-result messages: user, or tool for targets that accept bare tool messages`)
+	fl.StringVarP(&f.out, "output", "o", "", "write the result JSON to this file")
+	fl.StringVar(&f.records, "records", "", "write per-request records (JSONL) to this file")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
+	fl.StringVar(&f.scrape, "scrape", "", "Prometheus /metrics URL of the server to scrape during the run")
+	fl.DurationVar(&f.scrapeInterval, "scrape-interval", time.Second, "scrape interval")
+	fl.StringVar(&f.gpuTelemetry, "gpu-telemetry", "off", "GPU telemetry on the load machine: auto or off")
+	fl.StringVar(&f.videoAPI, "video-api", "openai", "video-job protocol for video classes: openai (/videos) or task")
+	fl.StringVar(&f.videoTarget, "video-target", "", "video API base URL (default --target)")
+	fl.StringVar(&f.videoModel, "video-model", "", "model id sent for video jobs (default: the scenario's)")
+	fl.DurationVar(&f.videoPoll, "video-poll", time.Second, "video job status poll interval")
+	fl.DurationVar(&f.videoTimeout, "video-timeout", 30*time.Minute, "per-clip timeout")
+	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
+	addCostFlags(fl, &f.cost)
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, name string, f *runFlags) error {
+	if f.format != "table" && f.format != "json" {
+		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	}
+	sc, err := scenarios.Resolve(name)
+	if err != nil {
+		return usageErr(err)
+	}
+	cfg := f.cfg
+	cfg.API = runners.API(f.api)
+	if f.apiKeyEnv != "" {
+		cfg.APIKey = os.Getenv(f.apiKeyEnv)
+		if cfg.APIKey == "" {
+			return usageErr(fmt.Errorf("--api-key-env %s: the variable is empty or unset; export it or drop the flag", f.apiKeyEnv))
+		}
+	}
+	cfg.Header = http.Header{}
+	for _, h := range f.headers {
+		if err := runners.ParseHeader(cfg.Header, h); err != nil {
+			return usageErr(err)
+		}
+	}
+	if f.shard != "" {
+		if cfg.Shard, cfg.Shards, err = runners.ParseShard(f.shard); err != nil {
+			return usageErr(err)
+		}
+	}
+	wo := scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration, RateScale: f.rateScale}
+	if f.seedSet {
+		wo.Seed = &f.seed
+	}
+	if f.rate != 0 {
+		if f.rateScale != 0 || cfg.Concurrency > 0 {
+			return usageErr(errors.New("--rate cannot be combined with --rate-scale or --concurrency"))
+		}
+		if wo.RateScale, err = runners.RateScaleFor(sc, f.rate); err != nil {
+			return usageErr(err)
+		}
+	}
+	costIn, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
+	if err := f.videoRunner(sc, &cfg); err != nil {
+		return usageErr(err)
+	}
+	if f.scrape != "" {
+		cfg.Hooks = append(cfg.Hooks, runners.ScrapeHook(f.scrape, f.scrapeInterval, nil))
+	}
+	switch f.gpuTelemetry {
+	case "off":
+	case "auto":
+		// HOOK (GPU telemetry): append the gpu package's NVML sampler here as a
+		// runners.Hook (Start at the run's origin, Stop fills res.Telemetry)
+		// once gpu.NewSampler lands; until then "auto" records nothing.
+	default:
+		return usageErr(fmt.Errorf("--gpu-telemetry %q: use auto or off", f.gpuTelemetry))
+	}
+	stderr := cmd.ErrOrStderr()
+	if !f.quiet {
+		cfg.Progress = stderr
+		cfg.ProgressTTY = isTerminal(stderr)
+	}
+	var rw *results.RecordWriter
+	if f.records != "" {
+		file, err := os.Create(f.records)
+		if err != nil {
+			return failErr(err)
+		}
+		defer file.Close()
+		bw := bufio.NewWriterSize(file, 1<<20)
+		rw = results.NewRecordWriter(bw)
+		cfg.Records = rw.Write
+		defer func() { _ = rw.Flush(); _ = bw.Flush() }()
+	}
+
+	ctx, stop := runSignals(cmd.Context())
+	defer stop()
+	res, st, err := runners.Run(ctx, sc, cfg, wo)
+	var ce *runners.ConfigError
+	if errors.As(err, &ce) {
+		return usageErr(err)
+	}
+	if res != nil {
+		if cerr := results.ApplyCost(res, costIn); cerr != nil && !errors.Is(cerr, results.ErrNoFleet) {
+			return usageErr(cerr)
+		}
+		if f.out != "" {
+			if werr := writeResultFile(f.out, res); werr != nil {
+				return failErr(werr)
+			}
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, "fleetbench: warning:", w)
+		}
+	}
+	if err != nil {
+		return failErr(err)
+	}
+	out := cmd.OutOrStdout()
+	if f.format == "json" {
+		err = results.WriteJSON(out, res)
+	} else if err = results.RenderTable(out, res); err == nil {
+		err = results.RenderCost(out, res)
+	}
+	if err != nil {
+		return err
+	}
+	if st.Interrupted {
+		return &exitCode{code: 130, err: fmt.Errorf("interrupted after %s: %d requests recorded, %d cancelled after the grace period", st.Elapsed.Round(time.Millisecond), st.Records, st.Cancelled)}
+	}
+	return nil
+}
+
+// videoRunner configures the video-job client when the scenario has video
+// classes.
+func (f *runFlags) videoRunner(sc *scenarios.Scenario, cfg *runners.Config) error {
+	has := false
+	for _, c := range sc.Classes {
+		has = has || c.Kind == scenarios.KindVideo
+	}
+	if !has {
+		return nil
+	}
+	base := f.videoTarget
+	if base == "" {
+		base = cfg.Target
+	}
+	vc, err := video.New(video.Config{API: video.API(f.videoAPI), BaseURL: base, APIKey: cfg.APIKey, Header: cfg.Header,
+		Model: f.videoModel, PollInterval: f.videoPoll, Timeout: f.videoTimeout, Download: f.videoDownload})
+	if err != nil {
+		return err
+	}
+	cfg.Video = vc
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -30,6 +30,10 @@ type Runner struct {
 	Jobs int
 	// KeepResults keeps each point's full result in SweepPoint.Result.
 	KeepResults bool
+	// Cost, when set, prices every point with the cost model
+	// (results.ApplyCost: GPU-price overrides, price lists); otherwise the
+	// pools' catalog prices over the window are used.
+	Cost *results.CostInputs
 	// Progress, when set, is called after each point finishes (serialised;
 	// in completion order, which varies with Jobs: for display only).
 	Progress func(done int, p *results.SweepPoint)
@@ -164,6 +168,12 @@ func (r *Runner) One(p Point) (sp results.SweepPoint) {
 		}
 		return sp
 	}
+	if r.Cost != nil {
+		if err := results.ApplyCost(res, *r.Cost); err != nil && !errors.Is(err, results.ErrNoFleet) {
+			sp.Error = "cost model: " + err.Error()
+			return sp
+		}
+	}
 	fillPoint(&sp, res, st.EndNs)
 	if r.KeepResults {
 		sp.Result = res
@@ -254,22 +264,29 @@ func hasSLO(sc *scenarios.Scenario) bool {
 }
 
 // costOf returns the fleet's cost rate (USD per hour) and its cost over the
-// result window. It prefers the cost model's figures (Result.Cost, filled by
-// results.ApplyCost) and otherwise prices every pool's GPUs at its
-// catalog rate over the window. It is a variable so that the cost model can
-// be swapped in without touching the callers.
-var costOf = func(res *results.Result) (usdPerHour, usd float64) {
-	hours := res.Window.DurationS / 3600
-	if c := res.Cost; c != nil && c.USD > 0 && hours > 0 {
-		return c.USD / hours, c.USD
-	}
+// result window: the cost model's figures (Result.Cost, filled by
+// results.ApplyCost when Runner.Cost is set) or else every pool's GPUs at
+// their catalog price over the window — the same number for catalog prices.
+func costOf(res *results.Result) (usdPerHour, usd float64) {
 	if res.Fleet == nil {
 		return 0, 0
 	}
+	c := res.Cost
 	for _, p := range res.Fleet.Pools {
-		usdPerHour += float64(p.GPUs) * p.USDPerGPUHour
+		price := p.USDPerGPUHour
+		if c != nil {
+			for _, pc := range c.ByPool { // the cost model's price (override, scenario or catalog)
+				if pc != nil && pc.Role == p.Role && pc.GPU == p.GPU && pc.USDPerGPUHour > 0 {
+					price = pc.USDPerGPUHour
+				}
+			}
+		}
+		usdPerHour += float64(p.GPUs) * price
 	}
-	return usdPerHour, usdPerHour * hours
+	if c != nil && c.USD > 0 {
+		return usdPerHour, c.USD
+	}
+	return usdPerHour, usdPerHour * res.Window.DurationS / 3600
 }
 
 // utilization is busy instance time over provisioned instance time, for

@@ -256,3 +256,16 @@ func BenchmarkSweepGrid4(b *testing.B) {
 		}
 	}
 }
+
+func TestCostModelPricesPoints(t *testing.T) {
+	r := chatRunner(t, 1)
+	p := Point{Fleet: "1P1D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1}
+	catalog := r.One(p)
+	r.Cost = &results.CostInputs{GPUHourUSD: map[string]float64{"h100": 1}}
+	priced := r.One(p)
+	require.Equal(t, 8.0, priced.Metrics["usd_per_hour"], "8 GPUs at $1/h")
+	require.Greater(t, catalog.Metrics["usd_per_hour"], 8.0)
+	// Same window and tasks: cost per task scales with the price.
+	ratio := catalog.Metrics["usd_per_hour"] / 8
+	require.InEpsilon(t, catalog.Metrics["usd_per_task"], priced.Metrics["usd_per_task"]*ratio, 1e-5) // the cost model rounds
+}

@@ -31,6 +31,7 @@ type sweepFlags struct {
 	seedSet, exhaustive, keep          bool
 	progress                           bool
 	format, out                        string
+	cost                               costFlags
 }
 
 func newSweepCmd() *cobra.Command {
@@ -98,6 +99,7 @@ any -j.`,
 	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table, json, csv or markdown")
 	fl.StringVarP(&f.out, "output", "o", "", "write the sweep JSON to this file")
+	addCostFlags(fl, &f.cost)
 	return cmd
 }
 
@@ -198,16 +200,21 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	costIn, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
 	base := sim.ConfigFromScenario(sc)
 	override(&base.Model, f.model)
 	override(&base.DType, f.dtype)
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
-		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}}
+		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}, Cost: &costIn}
 	if f.seedSet {
 		r.Workload.Seed = &f.seed
 	}
 	// Workload options every shard must share go into the grid description.
-	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s", base.Model, base.DType, f.requests, f.duration))
+	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s gpu-price=%s price-file=%s",
+		base.Model, base.DType, f.requests, f.duration, f.cost.gpuPrice, f.cost.priceFile))
 	if f.progress {
 		r.Progress = func(done int, p *results.SweepPoint) {
 			verdict := "MISSED"

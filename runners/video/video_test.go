@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,21 +22,31 @@ func videoReq(id uint64) *scenarios.Request {
 	return &scenarios.Request{ID: id, Class: "clips", Kind: scenarios.KindVideo, TaskID: id, Video: &spec}
 }
 
-// slack covers HTTP round trips and goroutine scheduling on a loaded
-// test machine (-race, other packages' tests on 2 cores, load ~10). On an
-// idle machine the measured lateness is a few ms beyond the poll interval;
-// the lower bounds (never early) are exact.
-const slack = 100 * time.Millisecond
+// slack covers HTTP round trips and goroutine scheduling. On an idle
+// machine the measured lateness is a few ms beyond the poll interval.
+const slack = 40 * time.Millisecond
 
-func within(t *testing.T, name string, got, lo, hi time.Duration) {
-	t.Helper()
-	require.GreaterOrEqual(t, got, lo, "%s = %v, want >= %v", name, got, lo)
-	require.LessOrEqual(t, got, hi, "%s = %v, want <= %v", name, got, hi)
+// bounds checks measured durations: never early (exact, a transition is
+// seen after it happens) and at most hi late. Lateness beyond hi is
+// returned rather than failed, so a busy host can be retried.
+type bounds struct {
+	t    *testing.T
+	late []string
+}
+
+func (b *bounds) check(name string, got, lo, hi time.Duration) {
+	b.t.Helper()
+	require.GreaterOrEqual(b.t, got, lo, "%s = %v measured earlier than it happened (>= %v)", name, got, lo)
+	if got > hi {
+		b.late = append(b.late, fmt.Sprintf("%s = %v, want <= %v", name, got, hi))
+	}
 }
 
 // Measured times match the script within one poll interval: the queue
 // wait and the total are never early (transitions are seen after they
-// happen) and at most a poll interval (+ slack) late.
+// happen) and at most a poll interval (+ slack) late. A wall-clock test on
+// a shared 2-core box can be stalled for 100+ ms by other processes, so
+// lateness gets three attempts; earliness fails at once.
 func TestTimingMatchesScript(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -53,41 +64,56 @@ func TestTimingMatchesScript(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Not parallel: the bounds are about this client's timing.
-			f, ts := newFake(t, tc.api, tc.queue, tc.gen)
-			f.skipRunning = tc.skipRunning
-			c, err := New(Config{API: tc.api, BaseURL: f.base(ts), PollInterval: tc.poll, Download: tc.download, Model: "sora-2"})
-			require.NoError(t, err)
-			start := time.Now().Add(-time.Second) // the run began a second ago
-			rec := c.Do(context.Background(), videoReq(7), start)
-			require.Empty(t, rec.ErrorClass, rec.Error)
-			require.Equal(t, "video", rec.Kind)
-			require.Equal(t, uint64(7), rec.ID)
-			require.Equal(t, 5.0, rec.VideoSeconds)
-			require.Equal(t, http.StatusOK, rec.Status)
-			require.GreaterOrEqual(t, rec.Sent, int64(time.Second), "times are ns since the run's start")
-
-			queue := time.Duration(rec.QueueNs)
-			gen := time.Duration(rec.LastToken - rec.FirstToken)
-			total := time.Duration(rec.LastToken - rec.Sent)
-			require.Equal(t, rec.FirstToken-rec.Sent, rec.QueueNs)
-			if tc.skipRunning {
-				// Start is unobservable: it is placed at completion.
-				within(t, "queue", queue, tc.queue+tc.gen, tc.queue+tc.gen+tc.poll+slack)
-				require.Zero(t, gen)
-			} else {
-				within(t, "queue", queue, tc.queue, tc.queue+tc.poll+slack)
-				within(t, "generation", gen, tc.gen-tc.poll-slack, tc.gen+tc.poll+slack)
+			var late []string
+			for attempt := 1; attempt <= 3; attempt++ {
+				late = timingAttempt(t, tc.api, tc.queue, tc.gen, tc.poll, tc.skipRunning, tc.download)
+				if late == nil {
+					return
+				}
+				t.Logf("attempt %d late (busy host?): %s", attempt, strings.Join(late, "; "))
 			}
-			within(t, "total", total, tc.queue+tc.gen, tc.queue+tc.gen+tc.poll+slack)
-			t.Logf("late by: queue %v, total %v (poll %v)", queue-tc.queue, total-tc.queue-tc.gen, tc.poll)
-			_, _, _, _, downloads := f.snapshot()
-			if tc.download {
-				require.Equal(t, 1, downloads)
-			} else {
-				require.Zero(t, downloads)
-			}
+			t.Fatalf("late in every attempt: %s", strings.Join(late, "; "))
 		})
 	}
+}
+
+func timingAttempt(t *testing.T, api API, qd, gd, poll time.Duration, skipRunning, download bool) []string {
+	t.Helper()
+	f, ts := newFake(t, api, qd, gd)
+	f.skipRunning = skipRunning
+	c, err := New(Config{API: api, BaseURL: f.base(ts), PollInterval: poll, Download: download, Model: "sora-2"})
+	require.NoError(t, err)
+	start := time.Now().Add(-time.Second) // the run began a second ago
+	rec := c.Do(context.Background(), videoReq(7), start)
+	require.Empty(t, rec.ErrorClass, rec.Error)
+	require.Equal(t, "video", rec.Kind)
+	require.Equal(t, uint64(7), rec.ID)
+	require.Equal(t, 5.0, rec.VideoSeconds)
+	require.Equal(t, http.StatusOK, rec.Status)
+	require.GreaterOrEqual(t, rec.Sent, int64(time.Second), "times are ns since the run's start")
+
+	queue := time.Duration(rec.QueueNs)
+	gen := time.Duration(rec.LastToken - rec.FirstToken)
+	total := time.Duration(rec.LastToken - rec.Sent)
+	require.Equal(t, rec.FirstToken-rec.Sent, rec.QueueNs)
+	b := &bounds{t: t}
+	if skipRunning {
+		// Start is unobservable: it is placed at completion.
+		b.check("queue", queue, qd+gd, qd+gd+poll+slack)
+		require.Zero(t, gen)
+	} else {
+		b.check("queue", queue, qd, qd+poll+slack)
+		b.check("generation", gen, max(0, gd-poll-slack), gd+poll+slack)
+	}
+	b.check("total", total, qd+gd, qd+gd+poll+slack)
+	t.Logf("late by: queue %v, total %v (poll %v)", queue-qd, total-qd-gd, poll)
+	_, _, _, _, downloads := f.snapshot()
+	if download {
+		require.Equal(t, 1, downloads)
+	} else {
+		require.Zero(t, downloads)
+	}
+	return b.late
 }
 
 func TestCreateRequestShape(t *testing.T) {

@@ -36,7 +36,6 @@ const (
 	mTPOT99     = "tpot_p99_ms"
 	mHit        = "cache_hit_rate"
 	mUtil       = "utilization"
-	mGoodput    = "goodput_rps"
 	colorMeet   = "#059669"
 	colorMiss   = "#dc2626"
 	colorAnswer = "#111827"

@@ -23,7 +23,7 @@
         if (a === 0) { return '$0'; }
         if (a >= 100) { return '$' + fixed(v, 0); }
         if (a >= 1) { return '$' + fixed(v, 2); }
-        return '$' + Number(v).toPrecision(short ? 2 : 3);
+        return '$' + Number(v).toPrecision(3);
       case 's':
         return fixed(v, a >= 100 ? 0 : 1) + ' s';
       case 'x':

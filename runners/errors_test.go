@@ -97,7 +97,8 @@ func TestInterrupt(t *testing.T) {
 	require.Less(t, time.Since(t0), 3*time.Second, "stops within the grace period")
 	require.NoError(t, c.err)
 	require.True(t, c.st.Interrupted)
-	require.GreaterOrEqual(t, len(c.recs), 3, "requests sent before the interrupt are recorded")
+	require.NotEmpty(t, c.recs)
+	require.GreaterOrEqual(t, len(c.recs), len(srv.Requests()), "every request sent before the interrupt is recorded")
 	require.Less(t, len(c.recs), 50, "no new sends after the interrupt")
 	require.True(t, c.recs[0].OK(), "the first request finished in the grace period: %s", c.recs[0].Error)
 	for _, r := range c.recs[1:] {

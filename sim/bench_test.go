@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,3 +45,32 @@ func BenchmarkSimChat200k(b *testing.B) { benchChat(b, "16P48D", 200_000, 30) }
 // BenchmarkSimChat1M is the issue's full speed goal: 1,000,000 chat
 // requests on a 64-instance fleet (`make bench-sim`).
 func BenchmarkSimChat1M(b *testing.B) { benchChat(b, "16P48D", 1_000_000, 30) }
+
+// BenchmarkSimScale shows per-request simulation cost against fleet size
+// at proportional load (1 chat request/s per colocated 70B TP4 instance,
+// 30 s of traffic or at least 30,000 requests): routing, the prefix index
+// and the event queue must not grow with the fleet. Compare ns/req across
+// the sub-benchmarks.
+func BenchmarkSimScale(b *testing.B) {
+	sc, err := scenarios.Builtin("chat")
+	require.NoError(b, err)
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			cfg := ConfigFromScenario(sc)
+			cfg.Fleet = fmt.Sprintf("%dC", n)
+			reqs := max(30*n, 30000)
+			rate := float64(n) / 5.5 // the scenario's 5.5 req/s -> 1 req/s per instance
+			b.ReportAllocs()
+			var st Stats
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				_, s, err := Run(sc, cfg, scenarios.WorkloadOptions{Requests: reqs, Duration: 1000 * time.Hour, RateScale: rate})
+				require.NoError(b, err)
+				st = s
+			}
+			wall := time.Since(start).Seconds() / float64(b.N)
+			b.ReportMetric(wall*1e9/float64(st.Requests), "ns/req")
+			b.ReportMetric(float64(st.Events+st.Spans)/wall, "events/s")
+		})
+	}
+}

@@ -15,17 +15,36 @@ type Index struct {
 	// instances hold it and multi[k] lists them. Most blocks (a user's own
 	// tokens) live on one instance, so the common case is one flat-table
 	// probe with no allocation; shared prefixes get a sorted slice.
-	one       table
-	multi     [][]int32 // sorted holder lists (len >= 2); nil = free slot
-	freeMulti []int32   // free indices of multi
-	single    [1]int32  // scratch for holders() of a single-holder hash
-	act       []int32   // Longest: instances still matching
-	drops     []Match   // Longest: instances that stopped, in order
+	one table
+	// multi lists holders of shared hashes, sorted, at most MaxListed of
+	// them: a prefix held fleet-wide (a popular system prompt on 10,000
+	// instances) must not cost O(fleet) per insert. count is the true
+	// number of holders; membership is always exact through pairs.
+	multi     []holderList
+	freeMulti []int32
+	pairs     table    // pairKey(hash, inst) -> 1: exact membership
+	single    [1]int32 // scratch for holders() of a single-holder hash
+	act       []int32  // Longest: instances still matching
+	drops     []Match  // Longest: instances that stopped, in order
 }
+
+type holderList struct {
+	list  []int32 // sorted; nil = free slot
+	count int32   // holders, listed or not
+}
+
+// MaxListed bounds the holders listed per hash. Longest, Holders and
+// Deepest see at most this many; Has and Depth are exact regardless.
+const MaxListed = 256
 
 // multiBase tags table values that point into Index.multi; instance ids
 // stay below it.
 const multiBase = 1 << 30
+
+// pairKey mixes a hash with an instance id into one table key.
+func pairKey(hash uint64, inst int32) uint64 {
+	return mum(hash^0x9e3779b97f4a7c15, uint64(inst)+0x632be59bd9b4e019)
+}
 
 // Match is one instance's prefix match length, in blocks.
 type Match struct {
@@ -40,17 +59,26 @@ func NewIndex() *Index { return &Index{} }
 func (x *Index) Len() int { return x.one.n }
 
 // Replicas returns how many instances hold hash.
-func (x *Index) Replicas(hash uint64) int { return len(x.holders(hash)) }
+func (x *Index) Replicas(hash uint64) int {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return 0
+	case v >= multiBase:
+		return int(x.multi[v-multiBase].count)
+	}
+	return 1
+}
 
-// holders returns the sorted instances holding hash; the slice is valid
-// until the next call.
+// holders returns the sorted listed instances holding hash; the slice is
+// valid until the next call.
 func (x *Index) holders(hash uint64) []int32 {
 	v, ok := x.one.get(hash)
 	switch {
 	case !ok:
 		return nil
 	case v >= multiBase:
-		return x.multi[v-multiBase]
+		return x.multi[v-multiBase].list
 	}
 	x.single[0] = v
 	return x.single[:]
@@ -58,61 +86,66 @@ func (x *Index) holders(hash uint64) []int32 {
 
 // Add records that instance inst holds hash (idempotent).
 func (x *Index) Add(hash uint64, inst int32) {
+	pk := pairKey(hash, inst)
+	if _, dup := x.pairs.get(pk); dup {
+		return
+	}
+	x.pairs.set(pk, 1)
 	v, ok := x.one.get(hash)
 	switch {
 	case !ok:
 		x.one.set(hash, inst)
 	case v < multiBase:
-		if v == inst {
-			return
-		}
-		l := []int32{min(v, inst), max(v, inst)}
+		hl := holderList{list: []int32{min(v, inst), max(v, inst)}, count: 2}
 		var k int32
 		if n := len(x.freeMulti); n > 0 {
 			k = x.freeMulti[n-1]
 			x.freeMulti = x.freeMulti[:n-1]
-			x.multi[k] = l
+			x.multi[k] = hl
 		} else {
 			k = int32(len(x.multi))
-			x.multi = append(x.multi, l)
+			x.multi = append(x.multi, hl)
 		}
 		x.one.set(hash, multiBase+k)
 	default:
-		k := v - multiBase
-		l := x.multi[k]
-		i, found := slices.BinarySearch(l, inst)
-		if !found {
-			x.multi[k] = slices.Insert(l, i, inst)
+		hl := &x.multi[v-multiBase]
+		hl.count++
+		if len(hl.list) < MaxListed {
+			i, _ := slices.BinarySearch(hl.list, inst)
+			hl.list = slices.Insert(hl.list, i, inst)
 		}
 	}
 }
 
 // Remove records that inst no longer holds hash (absent pairs are ignored).
 func (x *Index) Remove(hash uint64, inst int32) {
+	if !x.pairs.del(pairKey(hash, inst)) {
+		return
+	}
 	v, ok := x.one.get(hash)
 	switch {
 	case !ok:
 		return
 	case v < multiBase:
-		if v == inst {
-			x.one.del(hash)
-		}
+		x.one.del(hash)
 		return
 	}
 	k := v - multiBase
-	l := x.multi[k]
-	i, found := slices.BinarySearch(l, inst)
-	if !found {
-		return
+	hl := &x.multi[k]
+	hl.count--
+	if i, found := slices.BinarySearch(hl.list, inst); found {
+		hl.list = slices.Delete(hl.list, i, i+1)
 	}
-	l = slices.Delete(l, i, i+1)
-	if len(l) == 1 {
-		x.one.set(hash, l[0])
-		x.multi[k] = nil
+	switch {
+	case hl.count == 0:
+		x.one.del(hash)
+		x.multi[k] = holderList{}
 		x.freeMulti = append(x.freeMulti, k)
-		return
+	case hl.count == 1 && len(hl.list) == 1:
+		x.one.set(hash, hl.list[0])
+		x.multi[k] = holderList{}
+		x.freeMulti = append(x.freeMulti, k)
 	}
-	x.multi[k] = l
 }
 
 // Longest returns, for the instances holding hashes[0], how many leading
@@ -191,9 +224,9 @@ func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
 // valid until the index next changes or Holders is called again.
 func (x *Index) Holders(hash uint64) []int32 { return x.holders(hash) }
 
-// Has reports whether inst holds hash: O(log replicas).
+// Has reports whether inst holds hash: one table probe.
 func (x *Index) Has(hash uint64, inst int32) bool {
-	_, ok := slices.BinarySearch(x.holders(hash), inst)
+	_, ok := x.pairs.get(pairKey(hash, inst))
 	return ok
 }
 
@@ -221,7 +254,7 @@ func (x *Index) Deepest(hashes []uint64) (int, []int32) {
 	lo, hi := 0, len(hashes)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
-		if len(x.holders(hashes[mid-1])) > 0 {
+		if x.Replicas(hashes[mid-1]) > 0 {
 			lo = mid
 		} else {
 			hi = mid - 1

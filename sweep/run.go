@@ -3,8 +3,10 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,7 +171,7 @@ func (r *Runner) One(p Point) (sp results.SweepPoint) {
 		return sp
 	}
 	if r.Cost != nil {
-		if err := results.ApplyCost(res, *r.Cost); err != nil && !errors.Is(err, results.ErrNoFleet) {
+		if err := results.ApplyCost(res, cloneCost(r.Cost)); err != nil && !errors.Is(err, results.ErrNoFleet) {
 			sp.Error = "cost model: " + err.Error()
 			return sp
 		}
@@ -304,4 +306,25 @@ func utilization(f *results.FleetInfo, runEndNs int64) (float64, bool) {
 		return 0, false
 	}
 	return busy / prov, true
+}
+
+// cloneCost deep-copies the cost inputs for one point: ApplyCost
+// normalises the price lists in place (PriceList.Validate), so points
+// running concurrently must not share them.
+func cloneCost(in *results.CostInputs) results.CostInputs {
+	out := *in
+	out.GPUHourUSD = maps.Clone(in.GPUHourUSD)
+	out.ScenarioGPUHourUSD = maps.Clone(in.ScenarioGPUHourUSD)
+	if in.Prices != nil {
+		out.Prices = make(map[string]*results.PriceList, len(in.Prices))
+		for k, pl := range in.Prices {
+			if pl != nil {
+				c := *pl
+				c.Tiers = slices.Clone(pl.Tiers)
+				pl = &c
+			}
+			out.Prices[k] = pl
+		}
+	}
+	return out
 }

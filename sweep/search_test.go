@@ -268,4 +268,15 @@ func TestCostModelPricesPoints(t *testing.T) {
 	// Same window and tasks: cost per task scales with the price.
 	ratio := catalog.Metrics["usd_per_hour"] / 8
 	require.InEpsilon(t, catalog.Metrics["usd_per_task"], priced.Metrics["usd_per_task"]*ratio, 1e-5) // the cost model rounds
+
+	// Concurrent points share one CostInputs with price lists (which the
+	// cost model normalises in place): race-free under go test -race.
+	r.Jobs = 2
+	r.Cost.Prices = map[string]*results.PriceList{"*": {Currency: "usd", InputPerMTok: 0.27, OutputPerMTok: 1.1}}
+	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D", "2P1D", "1P2D"}}})
+	require.NoError(t, err)
+	for _, p := range sw.Points {
+		require.Empty(t, p.Error)
+	}
+	require.Equal(t, "usd", r.Cost.Prices["*"].Currency, "the caller's price list is not modified")
 }

@@ -1,0 +1,170 @@
+package runners
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/openaitest"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// benchRun runs sc against srv and reports req/s, schedule delay p99 and
+// the client's timing overhead p99: how much later the client stamped a
+// chunk than the server flushed it (same process, same monotonic clock),
+// over first and last tokens.
+func benchRun(b *testing.B, srv *openaitest.Server, sc *scenarios.Scenario, cfg Config, overhead bool) {
+	var mu sync.Mutex
+	var recs []results.Record
+	cfg.Records = func(r *results.Record) error {
+		mu.Lock()
+		recs = append(recs, results.Record{ID: r.ID, Intended: r.Intended, Sent: r.Sent, FirstToken: r.FirstToken, LastToken: r.LastToken, ErrorClass: r.ErrorClass})
+		mu.Unlock()
+		return nil
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	_, st, err := Run(context.Background(), sc, cfg, scenarios.WorkloadOptions{Requests: b.N})
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var delay []int64
+	errs := 0
+	for _, r := range recs {
+		if !r.OK() {
+			errs++
+			continue
+		}
+		delay = append(delay, r.Sent-r.Intended)
+	}
+	if errs > 0 {
+		b.Fatalf("%d of %d requests failed", errs, len(recs))
+	}
+	b.ReportMetric(float64(len(recs))/st.Elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(peakOpen(recs)), "peak-streams")
+	b.ReportMetric(float64(p99abs(delay))/1e6, "sched-p99-ms")
+	if !overhead {
+		return
+	}
+	byID := map[string]*openaitest.Request{}
+	for _, q := range srv.Requests() {
+		byID[q.ID] = q
+	}
+	var over []int64
+	for _, r := range recs {
+		q := byID["fleetbench-"+itoa(int(r.ID))]
+		if q == nil || len(q.Writes) == 0 {
+			continue
+		}
+		over = append(over, int64(st.Start.Add(time.Duration(r.FirstToken)).Sub(q.Writes[0])),
+			int64(st.Start.Add(time.Duration(r.LastToken)).Sub(q.Writes[len(q.Writes)-1])))
+	}
+	sort.Slice(over, func(i, j int) bool { return over[i] < over[j] })
+	b.ReportMetric(float64(p99abs(over))/1e6, "overhead-p99-ms")
+}
+
+// BenchmarkRunStreamingOpenLoop: new streaming requests per second the
+// client sustains on its own schedule (open loop at 3,000/s; 8 tokens each).
+func BenchmarkRunStreamingOpenLoop(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply { return openaitest.Steady(8, 0, 0) })
+	defer srv.Close()
+	sc := chatScenario(b, 3000, 1, 16, 8)
+	benchRun(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m", MaxInflight: 0}, true)
+}
+
+// BenchmarkRunStreamingClosedLoop: the most new streaming requests per
+// second the client completes (64 workers, back to back; 8 tokens each).
+func BenchmarkRunStreamingClosedLoop(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply { return openaitest.Steady(8, 0, 0) })
+	defer srv.Close()
+	srv.Keep = false
+	sc := chatScenario(b, 1, 1, 16, 8)
+	benchRun(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m", Concurrency: 64}, false)
+}
+
+// BenchmarkRunConcurrentStreams: about 5,000 streams open at once. Open
+// loop at 1,000 new streams/s, each 10 tokens 500 ms apart (5 s long), so
+// arrivals are staggered as in real traffic rather than one synchronized
+// burst; reports the peak number of streams open and the client's timing
+// overhead.
+func BenchmarkRunConcurrentStreams(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply {
+		return openaitest.Steady(10, 500*time.Millisecond, 500*time.Millisecond)
+	})
+	defer srv.Close()
+	sc := chatScenario(b, 1000, 1, 16, 10)
+	for i := 0; i < b.N; i++ {
+		b.Run("", func(b *testing.B) {
+			b.N = 8000
+			benchRun(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m"}, true)
+		})
+	}
+}
+
+// BenchmarkRunNonStreaming and BenchmarkVegetaAttacker: non-streaming
+// requests per second, fleetbench's loop versus vegeta's own Attacker, on
+// the same server with 64 in flight.
+func BenchmarkRunNonStreaming(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply { return openaitest.Steady(8, 0, 0) })
+	defer srv.Close()
+	srv.Keep = false
+	sc := chatScenario(b, 1, 1, 16, 8)
+	benchRun(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m", Concurrency: 64, NoStream: true}, false)
+}
+
+func BenchmarkVegetaAttacker(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply { return openaitest.Steady(8, 0, 0) })
+	defer srv.Close()
+	srv.Keep = false
+	// The same body fleetbench sends for a 16-token prompt, non-streaming.
+	sc := chatScenario(b, 1, 1, 16, 8)
+	wl, _ := sc.NewWorkload(scenarios.WorkloadOptions{})
+	r, _ := wl.Next()
+	cfg := Config{Target: srv.BaseURL(), Model: "m", NoStream: true}
+	_ = cfg.Validate()
+	body := cfg.appendBody(nil, r, nil)
+	hdr := map[string][]string{"Content-Type": {"application/json"}}
+	tgt := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: cfg.endpoint(), Body: body, Header: hdr})
+	atk := vegeta.NewAttacker(vegeta.Workers(64), vegeta.MaxWorkers(64), vegeta.Connections(10000))
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	pacer := NewTimesPacer(func() (int64, bool) { // b.N hits, as fast as the workers take them
+		n++
+		return 0, n <= b.N
+	}, nil)
+	got := 0
+	for res := range atk.Attack(tgt, pacer, 0, "b") {
+		if res.Code != 200 {
+			b.Fatalf("status %d: %s", res.Code, res.Error)
+		}
+		got++
+	}
+	b.ReportMetric(float64(got)/time.Since(start).Seconds(), "req/s")
+}
+
+// peakOpen is the most requests open at once ([sent, last token]).
+func peakOpen(recs []results.Record) int {
+	type edge struct {
+		t int64
+		d int
+	}
+	edges := make([]edge, 0, 2*len(recs))
+	for _, r := range recs {
+		edges = append(edges, edge{r.Sent, 1}, edge{max(r.LastToken, r.Sent), -1})
+	}
+	sort.Slice(edges, func(i, j int) bool { return edges[i].t < edges[j].t || edges[i].t == edges[j].t && edges[i].d < edges[j].d })
+	cur, peak := 0, 0
+	for _, e := range edges {
+		cur += e.d
+		peak = max(peak, cur)
+	}
+	return peak
+}

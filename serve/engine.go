@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,12 +70,20 @@ type loop struct {
 
 	videosDone atomic.Uint64 // clips finished, for /metrics
 
+	// spin is how long before a due event the loop stops sleeping and
+	// yields in a loop instead, for sub-millisecond token timing.
+	spin time.Duration
+
+	records func(*results.Record) // Options.Records
+
 	jobs map[uint64]*job // in flight; owned by the loop goroutine
 	err  error           // the engine's first error; fails everything after
 }
 
-func newLoop(sc *scenarios.Scenario, cfg sim.Config) (*loop, error) {
+func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record)) (*loop, error) {
 	l := &loop{
+		spin:    spin,
+		records: records,
 		subs:    make(chan *job, 4096),
 		queries: make(chan func(*sim.Live)),
 		stop:    make(chan struct{}),
@@ -110,6 +119,9 @@ func (l *loop) onToken(id uint64, at int64) {
 }
 
 func (l *loop) onDone(rec *results.Record) {
+	if l.records != nil {
+		l.records(rec)
+	}
 	j := l.jobs[rec.ID]
 	if j == nil {
 		return
@@ -127,7 +139,8 @@ func (l *loop) onDone(rec *results.Record) {
 }
 
 // submit hands a request to the engine and waits until it is scheduled.
-// req.Arrival is set by the loop (the virtual time it was received).
+// req.Arrival is the virtual time the request was received (see now); the
+// loop moves it up to the engine's clock if the engine is already past it.
 func (l *loop) submit(j *job) error {
 	select {
 	case l.subs <- j:
@@ -172,14 +185,24 @@ func (l *loop) run() {
 		var wake <-chan time.Time
 		if at, ok := l.live.NextEvent(); ok && l.err == nil {
 			d := at - l.now()
-			if d <= 0 {
+			switch {
+			case d <= 0:
 				// Already due: advance now, but let waiting submissions in
 				// first so they are not starved by a busy engine.
 				l.drain()
 				l.advance(l.now())
 				continue
+			case d <= int64(l.spin):
+				// Close to due: yield instead of sleeping, because a Go
+				// timer wakes up to a millisecond late (the netpoller's
+				// resolution) and that would delay every token.
+				if !l.poll() {
+					return
+				}
+				runtime.Gosched()
+				continue
 			}
-			timer.Reset(time.Duration(d))
+			timer.Reset(time.Duration(d - int64(l.spin)))
 			wake = timer.C
 		}
 		select {
@@ -203,6 +226,22 @@ func (l *loop) run() {
 	}
 }
 
+// poll serves whatever is waiting without blocking; false means stop.
+func (l *loop) poll() bool {
+	select {
+	case j := <-l.subs:
+		l.accept(j)
+		l.drain()
+	case q := <-l.queries:
+		q(l.live)
+	case <-l.stop:
+		l.failAll(errStopped)
+		return false
+	default:
+	}
+	return true
+}
+
 // drain accepts every submission already queued, without blocking.
 func (l *loop) drain() {
 	for {
@@ -222,7 +261,9 @@ func (l *loop) accept(j *job) {
 		j.accepted <- l.err
 		return
 	}
-	t := max(l.now(), l.live.Now())
+	// The handler stamped the request when it arrived; later submissions
+	// than the engine's clock allows are moved up to it.
+	t := max(j.req.Arrival, l.live.Now())
 	l.advance(t)
 	if l.err != nil {
 		j.accepted <- l.err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,14 @@ func startServer(t testing.TB, sc *scenarios.Scenario, cfg sim.Config) (*Server,
 		s.Close()
 		hs.Close()
 	})
+	return s, hs.URL
+}
+
+// startServerWith serves an existing Server on loopback.
+func startServerWith(t testing.TB, s *Server) (*Server, string) {
+	t.Helper()
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
 	return s, hs.URL
 }
 
@@ -76,4 +85,20 @@ func words(id uint64, n int) string {
 		b.WriteString(string(rune('a' + (id+uint64(i))%26)))
 	}
 	return b.String()
+}
+
+// containsGauge reports whether exposition body has a sample of name with
+// a value of at least min.
+func containsGauge(body, name string, min float64) bool {
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		var v float64
+		if _, err := fmt.Sscan(line[i+1:], &v); err == nil && v >= min {
+			return true
+		}
+	}
+	return false
 }

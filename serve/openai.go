@@ -235,6 +235,7 @@ func (s *Server) class(r *http.Request, video bool) (string, *apiError) {
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	received := s.lp.now() // arrival: before the body is read, as a server's clock would see it
 	var cr chatRequest
 	if e := decodeBody(r, &cr); e != nil {
 		writeAPIError(w, e)
@@ -245,10 +246,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	s.complete(w, r, &cr, texts, defaultChatMaxTokens, chatShape)
+	s.complete(w, r, received, &cr, texts, defaultChatMaxTokens, chatShape)
 }
 
 func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
+	received := s.lp.now()
 	var cr chatRequest
 	if e := decodeBody(r, &cr); e != nil {
 		writeAPIError(w, e)
@@ -259,7 +261,7 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	s.complete(w, r, &cr, texts, defaultCompletionMaxTokens, completionShape)
+	s.complete(w, r, received, &cr, texts, defaultCompletionMaxTokens, completionShape)
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, _ *http.Request) {

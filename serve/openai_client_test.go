@@ -54,8 +54,8 @@ func TestOpenAIClientStreamsWithCachedUsage(t *testing.T) {
 
 	// Non-streaming through the same client.
 	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-		Model:    "llama-3.1-8b",
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), openai.UserMessage("again")},
+		Model:     "llama-3.1-8b",
+		Messages:  []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), openai.UserMessage("again")},
 		MaxTokens: openai.Int(5),
 	}, option.WithJSONSet("ignore_eos", true))
 	require.NoError(t, err)

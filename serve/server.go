@@ -48,7 +48,19 @@ type Options struct {
 	Scenario *scenarios.Scenario
 	// Config is the simulated fleet. Config.Model is the served model id.
 	Config sim.Config
+	// Spin is how long before each due engine event the clock loop yields
+	// in a loop instead of sleeping: Go timers fire up to ~1 ms late, which
+	// would delay every token by that much. Costs up to one core while the
+	// engine is busy. 0 = DefaultSpin; negative = timers only.
+	Spin time.Duration
+	// Records, when set, receives the engine's record of every finished
+	// request (virtual times: ns since the server started), from the
+	// engine goroutine: it must be quick and must not call the Server.
+	Records func(*results.Record)
 }
+
+// DefaultSpin is the default Options.Spin.
+const DefaultSpin = 1500 * time.Microsecond
 
 // Server is a running emulated endpoint. Create it with New, serve its
 // Handler, and Close it when done.
@@ -97,7 +109,11 @@ func New(opts Options) (*Server, error) {
 			s.chatCls = c.Name
 		}
 	}
-	lp, err := newLoop(sc, cfg)
+	spin := opts.Spin
+	if spin == 0 {
+		spin = DefaultSpin
+	}
+	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records)
 	if err != nil {
 		return nil, err
 	}

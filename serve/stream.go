@@ -28,7 +28,7 @@ const fingerprint = "fleetbench-serve"
 
 // complete runs one validated text request through the engine and
 // answers it, streaming or not.
-func (s *Server) complete(w http.ResponseWriter, r *http.Request, cr *chatRequest, texts []string, defMax int, sh shape) {
+func (s *Server) complete(w http.ResponseWriter, r *http.Request, received int64, cr *chatRequest, texts []string, defMax int, sh shape) {
 	pr, e := s.plan(cr, texts, defMax)
 	if e != nil {
 		writeAPIError(w, e)
@@ -41,7 +41,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, cr *chatReques
 	}
 	id := s.nextID.Add(1)
 	j := newJob()
-	j.req = scenarios.Request{ID: id, Class: class, Kind: s.kindOf(class), TaskID: id,
+	j.req = scenarios.Request{ID: id, Class: class, Kind: s.kindOf(class), TaskID: id, Arrival: received,
 		Prompt: pr.prompt.blocks, InputTokens: pr.prompt.tokens, OutputTokens: pr.out.tokens}
 	if err := s.lp.submit(j); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())

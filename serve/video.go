@@ -52,8 +52,12 @@ func (s *Server) videoRoutes() {
 	s.mux.HandleFunc("POST /v1/videos", s.handleVideoCreate)
 	s.mux.HandleFunc("GET /v1/videos/{id}", s.handleVideoGet)
 	s.mux.HandleFunc("GET /v1/videos/{id}/content", s.handleVideoContent)
-	s.mux.HandleFunc("POST /api/v1/services/aigc/video-generation/video-synthesis", s.handleTaskCreate)
-	s.mux.HandleFunc("GET /api/v1/tasks/{id}", s.handleTaskGet)
+	// The task API answers under both /api/v3 (Ark's prefix) and /v1, so
+	// one base URL serves every client.
+	for _, base := range []string{"/api/v3", "/v1"} {
+		s.mux.HandleFunc("POST "+base+"/contents/generations/tasks", s.handleTaskCreate)
+		s.mux.HandleFunc("GET "+base+"/contents/generations/tasks/{id}", s.handleTaskGet)
+	}
 }
 
 // videoParams are the fields both create APIs reduce to.
@@ -118,7 +122,7 @@ func (s *Server) createVideo(r *http.Request, p videoParams, prefix string) (*vi
 	id := s.nextID.Add(1)
 	j := newJob()
 	sp := spec
-	j.req = scenarios.Request{ID: id, Class: class, Kind: scenarios.KindVideo, TaskID: id, Video: &sp}
+	j.req = scenarios.Request{ID: id, Class: class, Kind: scenarios.KindVideo, TaskID: id, Video: &sp, Arrival: s.lp.now()}
 	if err := s.lp.submit(j); err != nil {
 		return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: err.Error()}
 	}
@@ -286,40 +290,96 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 // fakeMP4 is an ftyp box (isom) followed by an empty free box.
 var fakeMP4 = []byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free")
 
-// handleTaskCreate is the task-style (DashScope-like) create: body
-// {"model", "input": {"prompt"}, "parameters": {"size": "1280*720",
-// "duration": 5, "fps", "steps"}}; answers {"output": {"task_id",
-// "task_status": "PENDING"}, "request_id"}.
+// handleTaskCreate is the task-style create of content-generation APIs
+// in Volcengine Ark's (Seedance) shape: body {"model", "content": [{"type":
+// "text", "text": "PROMPT --resolution 720p --ratio 16:9 --duration 5"}]},
+// clip parameters as text commands after the prompt (also --fps and
+// --steps); answers {"id"}.
 func (s *Server) handleTaskCreate(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Model      string `json:"model"`
-		Parameters struct {
-			Size     string  `json:"size"`
-			Duration float64 `json:"duration"`
-			FPS      int     `json:"fps"`
-			Steps    int     `json:"steps"`
-		} `json:"parameters"`
+		Model   string `json:"model"`
+		Content []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
 	}
 	if e := decodeBody(r, &body); e != nil {
 		writeAPIError(w, e)
 		return
 	}
-	p := videoParams{Model: body.Model, Size: body.Parameters.Size, FPS: body.Parameters.FPS, Steps: body.Parameters.Steps}
-	if body.Parameters.Duration != 0 {
-		p.Seconds = strconv.FormatFloat(body.Parameters.Duration, 'g', -1, 64)
+	var txt strings.Builder
+	for _, c := range body.Content {
+		if c.Type == "text" {
+			txt.WriteString(c.Text)
+			txt.WriteByte(' ')
+		}
 	}
-	vj, e := s.createVideo(r, p, "task-fb")
+	p, e := taskParams(txt.String())
+	if e != nil {
+		writeAPIError(w, e)
+		return
+	}
+	p.Model = body.Model
+	vj, e := s.createVideo(r, p, "cgt-fb")
 	if e != nil {
 		writeAPIError(w, e)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"request_id": vj.id,
-		"output": map[string]any{"task_id": vj.id, "task_status": "PENDING"}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": vj.id})
 }
 
-// taskStatus maps a job state to the task API's names.
-var taskStatus = map[string]string{"queued": "PENDING", "in_progress": "RUNNING", "completed": "SUCCEEDED", "failed": "FAILED"}
+// taskParams reads the text commands of a task prompt: --resolution
+// (480p/720p/1080p: the short side), --ratio W:H (default 16:9),
+// --duration seconds, --fps (or --framepersecond), --steps.
+func taskParams(txt string) (videoParams, *apiError) {
+	var p videoParams
+	short, rw, rh := 0, 16, 9
+	f := strings.Fields(txt)
+	for i := 0; i+1 < len(f); i++ {
+		k, v := f[i], f[i+1]
+		var err error
+		switch k {
+		case "--resolution", "--rs":
+			short, err = strconv.Atoi(strings.TrimSuffix(strings.ToLower(v), "p"))
+			if err == nil && (short < 16 || short > 8192) {
+				err = fmt.Errorf("out of range")
+			}
+		case "--ratio", "--rt":
+			a, b, ok := strings.Cut(v, ":")
+			rw, err = strconv.Atoi(a)
+			if err == nil {
+				rh, err = strconv.Atoi(b)
+			}
+			if err == nil && (!ok || rw < 1 || rh < 1 || rw > 64 || rh > 64) {
+				err = fmt.Errorf("out of range")
+			}
+		case "--duration", "--dur":
+			p.Seconds = v
+		case "--fps", "--framepersecond":
+			p.FPS, err = strconv.Atoi(v)
+		case "--steps":
+			p.Steps, err = strconv.Atoi(v)
+		default:
+			continue
+		}
+		if err != nil {
+			return p, badRequest("content", "text command %s %q: %v", k, v, err)
+		}
+		i++
+	}
+	if short > 0 {
+		w, h := short*rw/rh, short
+		if rw < rh {
+			w, h = short, short*rh/rw
+		}
+		p.Size = fmt.Sprintf("%dx%d", w, h)
+	}
+	return p, nil
+}
+
+// taskStatus maps a job state to the task API's words.
+var taskStatus = map[string]string{"queued": "queued", "in_progress": "running", "completed": "succeeded", "failed": "failed"}
 
 func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
 	vj := s.lookupVideo(w, r)
@@ -331,19 +391,14 @@ func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
 		return
 	}
-	out := map[string]any{"task_id": vj.id, "task_status": taskStatus[vs.status],
-		"submit_time": vj.created.Format("2006-01-02 15:04:05.000")}
-	if vs.status == "completed" {
-		out["video_url"] = "http://" + r.Host + "/v1/videos/" + vj.id + "/content"
-	}
-	if vs.status == "failed" {
-		out["code"] = vs.rec.ErrorClass
-		out["message"] = s.failure(vs.rec).msg
-	}
-	body := map[string]any{"request_id": vj.id, "output": out}
-	if vs.status == "completed" {
-		body["usage"] = map[string]any{"video_duration": vj.spec.Seconds, "video_count": 1,
-			"video_ratio": fmt.Sprintf("%d*%d", vj.spec.Width, vj.spec.Height)}
+	body := map[string]any{"id": vj.id, "model": vj.model, "status": taskStatus[vs.status],
+		"created_at": vj.created.Unix(), "updated_at": time.Now().Unix()}
+	switch vs.status {
+	case "completed":
+		body["content"] = map[string]any{"video_url": "http://" + r.Host + "/v1/videos/" + vj.id + "/content"}
+		body["usage"] = map[string]any{"completion_tokens": 0}
+	case "failed":
+		body["error"] = map[string]any{"code": vs.rec.ErrorClass, "message": s.failure(vs.rec).msg}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)

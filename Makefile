@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runners/... ./cmd/...
 
-.PHONY: build test vet fmt-check bench bench-sim demo validate clean
+.PHONY: build test vet fmt-check bench bench-sim sweep-bench platform-hour demo validate clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -35,6 +35,15 @@ validate:
 # The simulator speed goal: 1,000,000 chat requests on a 64-instance fleet.
 bench-sim:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'SimChat1M$$' -benchtime 1x -timeout 30m ./sim
+
+# A 100-point fleet sweep of the chat scenario (prefill 1..10 x decode 1..10).
+sweep-bench: build
+	time $(BIN) sweep chat --prefill 1..10 --decode 1..10 -o /tmp/sweep100.json > /dev/null
+
+# One peak hour of a ~30M tokens/s platform on ~10,000 instances, at full
+# scale: prints wall time and peak memory, then the report.
+platform-hour: build
+	/usr/bin/time -f 'wall %e s, user %U s, peak RSS %M KB' $(BIN) sim platform-hour -o platform-hour.json --format table
 
 clean:
 	rm -rf bin

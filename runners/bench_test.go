@@ -160,7 +160,9 @@ func peakOpen(recs []results.Record) int {
 	for _, r := range recs {
 		edges = append(edges, edge{r.Sent, 1}, edge{max(r.LastToken, r.Sent), -1})
 	}
-	sort.Slice(edges, func(i, j int) bool { return edges[i].t < edges[j].t || edges[i].t == edges[j].t && edges[i].d < edges[j].d })
+	sort.Slice(edges, func(i, j int) bool {
+		return edges[i].t < edges[j].t || edges[i].t == edges[j].t && edges[i].d < edges[j].d
+	})
 	cur, peak := 0, 0
 	for _, e := range edges {
 		cur += e.d

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strconv"
 	"sync"
 	"time"
@@ -116,9 +115,6 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	}
 	req.Header = c.header.Clone()
 	req.Header["X-Request-Id"] = []string{"fleetbench-" + strconv.FormatUint(r.ID, 10)}
-	var firstByte int64
-	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = c.now() }}
-	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
 
 	rec.Sent = c.now()
 	resp, err := c.client.Do(req)
@@ -132,7 +128,6 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 		ftt.Stop()
 		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
 	}
-	_ = firstByte // kept in the trace for debugging; the record has no field for it yet
 	if c.cfg.NoStream {
 		return c.readWhole(ctx, resp.Body, rec, st, ftt, keepText)
 	}

@@ -1,174 +1,28 @@
 package serve
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners"
 	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/scenarios/text"
 	"github.com/fleetbench/fleetbench/sim"
 )
 
-// This file is a minimal open-loop client for serve's own tests: it sends
-// a scenario's chat requests at their arrival times, renders prompts with
-// the shared text convention (system blocks, then the user's), streams
-// each reply and times every chunk on the monotonic clock, producing the
-// same Records the endpoint runner does (DESIGN.md metric definitions).
-
-// drive plays wl against url and returns one record per request.
-func drive(t testing.TB, url, model string, wl *scenarios.Workload) []results.Record {
+// runEndpoint plays sc against serve at url with the endpoint runner
+// (what `fleetbench run SCENARIO --target URL/v1` does) and returns its
+// result.
+func runEndpoint(t testing.TB, sc *scenarios.Scenario, url, model string) *results.Result {
 	t.Helper()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096, MaxConnsPerHost: 0, DisableCompression: true}}
-	defer client.CloseIdleConnections()
-	var reqs []*scenarios.Request
-	for {
-		r, ok := wl.Next()
-		if !ok {
-			break
-		}
-		require.Nil(t, r.Task, "the test driver plays independent requests only")
-		reqs = append(reqs, r)
-	}
-	require.NoError(t, wl.Err())
-	recs := make([]results.Record, len(reqs))
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i, r := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if d := time.Until(start.Add(time.Duration(r.Arrival))); d > 0 {
-				time.Sleep(d)
-			}
-			recs[i] = send(client, url, model, r, start)
-		}()
-	}
-	wg.Wait()
-	return recs
-}
-
-// chatBody renders r as a chat completion request body.
-func chatBody(model string, r *scenarios.Request) []byte {
-	var sys, user []byte
-	for _, b := range r.Prompt {
-		if b.Role == scenarios.RoleSystem {
-			sys = text.AppendBlock(sys, b.ID, int(b.Tokens))
-		} else {
-			user = text.AppendBlock(user, b.ID, int(b.Tokens))
-		}
-	}
-	var msgs []map[string]string
-	if len(sys) > 0 {
-		msgs = append(msgs, map[string]string{"role": "system", "content": string(sys)})
-	}
-	msgs = append(msgs, map[string]string{"role": "user", "content": string(user)})
-	body, _ := json.Marshal(map[string]any{"model": model, "messages": msgs, "max_tokens": max(r.OutputTokens, 1),
-		"ignore_eos": true, "stream": true, "stream_options": map[string]bool{"include_usage": true}})
-	return body
-}
-
-// send performs one streaming request and measures it.
-func send(client *http.Client, url, model string, r *scenarios.Request, start time.Time) results.Record {
-	rec := results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID,
-		Intended: r.Arrival, InputTokens: r.InputTokens, TaskDone: true}
-	since := func() int64 { return int64(time.Since(start)) }
-	fail := func(class string, err error) results.Record {
-		rec.ErrorClass, rec.Error = class, err.Error()
-		return rec
-	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url+"/v1/chat/completions", bytes.NewReader(chatBody(model, r)))
-	if err != nil {
-		return fail("client", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	rec.Sent = since()
-	resp, err := client.Do(req)
-	if err != nil {
-		return fail("connect", err)
-	}
-	defer resp.Body.Close()
-	rec.Status = resp.StatusCode
-	if resp.StatusCode != http.StatusOK {
-		return fail("http", fmt.Errorf("status %d", resp.StatusCode))
-	}
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
-	var last int64
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return fail("stream", fmt.Errorf("stream ended without [DONE]: %w", err))
-		}
-		now := since()
-		data, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("data: "))
-		if !ok {
-			continue
-		}
-		if string(data) == "[DONE]" {
-			return rec
-		}
-		var c struct {
-			Choices []struct {
-				Delta struct{ Content string } `json:"delta"`
-			} `json:"choices"`
-			Usage *struct {
-				PromptTokens        int `json:"prompt_tokens"`
-				PromptTokensDetails struct {
-					CachedTokens int `json:"cached_tokens"`
-				} `json:"prompt_tokens_details"`
-			} `json:"usage"`
-		}
-		if err := json.Unmarshal(data, &c); err != nil {
-			return fail("malformed", err)
-		}
-		if c.Usage != nil {
-			rec.InputTokens = c.Usage.PromptTokens
-			rec.CachedTokens = c.Usage.PromptTokensDetails.CachedTokens
-		}
-		n := 0
-		for _, ch := range c.Choices {
-			n += text.CountTokens(ch.Delta.Content)
-		}
-		if n == 0 {
-			continue
-		}
-		gap, gaps := int64(0), n
-		if rec.FirstToken == 0 {
-			rec.FirstToken = now
-			gaps = n - 1 // the first token has no gap before it
-		} else {
-			gap = (now - last) / int64(n) // k tokens: k gaps of gap/k (DESIGN.md)
-		}
-		for range gaps {
-			rec.ITL = append(rec.ITL, gap)
-		}
-		rec.OutputTokens += n
-		rec.LastToken = now
-		last = now
-	}
-}
-
-// summarize builds the endpoint result from records.
-func summarize(sc *scenarios.Scenario, recs []results.Record) *results.Result {
-	var infos []results.ClassInfo
-	for _, c := range sc.Classes {
-		infos = append(infos, results.ClassInfo{Name: c.Name, Kind: string(c.Kind)})
-	}
-	sum := results.NewSummary(infos, int64(sc.Warmup))
-	for i := range recs {
-		sum.Add(&recs[i])
-	}
-	return sum.Result(results.Meta{Backend: "endpoint", Scenario: results.ScenarioInfo{Name: sc.Name, Seed: sc.Seed, Hash: sc.Hash()}})
+	res, _, err := runners.Run(context.Background(), sc, runners.Config{Target: url + "/v1", Model: model, IgnoreEOS: true},
+		scenarios.WorkloadOptions{})
+	require.NoError(t, err)
+	return res
 }
 
 // comparison is one metric of sim and endpoint side by side.

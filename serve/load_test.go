@@ -44,8 +44,6 @@ func TestThousandConcurrentStreams(t *testing.T) {
 	simRes := simulate(t, sc, cfg)
 
 	s, url := startServer(t, sc, cfg)
-	wl, err := sc.NewWorkload(scenarios.WorkloadOptions{})
-	require.NoError(t, err)
 
 	// Probe /metrics every 50 ms while the load runs.
 	stop := make(chan struct{})
@@ -75,11 +73,10 @@ func TestThousandConcurrentStreams(t *testing.T) {
 			}
 		}
 	}()
-	recs := drive(t, url, s.Model(), wl)
+	ep := runEndpoint(t, sc, url, s.Model())
 	close(stop)
 	<-probeDone
 
-	ep := summarize(sc, recs)
 	cs := compare(t, simRes, ep, "chat")
 	t.Logf("1,000 streams, sim vs serve:\n%s/metrics worst latency %v", table(cs), time.Duration(worst.Load()))
 	require.True(t, sawWaiting.Load(), "the load should queue requests")

@@ -82,6 +82,11 @@ type Config struct {
 	Autoscale []Autoscale
 	Failures  Failures
 
+	// Progress, when set, is called at every timeline sample (each
+	// SampleInterval of virtual time) with the virtual time reached and the
+	// requests finished so far. It must not call back into the simulator.
+	Progress func(virtualNs int64, done uint64)
+
 	// Records, when set, receives every finished request's record.
 	Records func(*results.Record) error
 }

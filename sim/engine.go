@@ -338,6 +338,9 @@ func (e *engine) sample() {
 			e.summary.Observe(e.now, "serving_"+p.spec.Role.String(), float64(len(p.live)))
 		}
 	}
+	if e.cfg.Progress != nil {
+		e.cfg.Progress(e.now, e.stats.Requests)
+	}
 	if e.inflight > 0 || e.nextArr != nil {
 		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})
 	}

@@ -30,6 +30,7 @@ type simFlags struct {
 	tierBlocks                int
 	cost                      costFlags
 	cpuProfile                string
+	progress                  bool
 }
 
 func newSimCmd() *cobra.Command {
@@ -69,6 +70,7 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 	fl.StringVarP(&f.out, "output", "o", "", "write the result JSON to this file")
 	fl.StringVar(&f.records, "records", "", "write per-request records (JSONL) to this file")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.BoolVar(&f.progress, "progress", false, "print the virtual time reached and requests finished every few seconds (stderr)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
 	_ = fl.MarkHidden("cpuprofile")
 	addCostFlags(fl, &f.cost)
@@ -128,6 +130,20 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 			return failErr(err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if f.progress {
+		// Wall time lives here, never in the simulator.
+		start, last := time.Now(), time.Now()
+		errw := cmd.ErrOrStderr()
+		cfg.Progress = func(vns int64, done uint64) {
+			if time.Since(last) < 2*time.Second {
+				return
+			}
+			last = time.Now()
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(errw, "sim: virtual %s, %d requests done, wall %.0fs (%.1fx real time)\n",
+				time.Duration(vns).Round(time.Second), done, el, float64(vns)/1e9/el)
+		}
 	}
 	res, _, err := sim.Run(sc, cfg, wo)
 	var ce *sim.ConfigError

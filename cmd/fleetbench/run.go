@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetbench/fleetbench/gpu"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners"
 	"github.com/fleetbench/fleetbench/runners/video"
@@ -102,7 +103,7 @@ collected.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.StringVar(&f.scrape, "scrape", "", "Prometheus /metrics URL of the server to scrape during the run")
 	fl.DurationVar(&f.scrapeInterval, "scrape-interval", time.Second, "scrape interval")
-	fl.StringVar(&f.gpuTelemetry, "gpu-telemetry", "off", "GPU telemetry on the load machine: auto or off")
+	fl.StringVar(&f.gpuTelemetry, "gpu-telemetry", "auto", "GPU telemetry (NVML) on this machine: auto (when present), off, or GPU indices/UUIDs")
 	fl.StringVar(&f.videoAPI, "video-api", "openai", "video-job protocol for video classes: openai (/videos) or task")
 	fl.StringVar(&f.videoTarget, "video-target", "", "video API base URL (default --target)")
 	fl.StringVar(&f.videoModel, "video-model", "", "model id sent for video jobs (default: the scenario's)")
@@ -162,16 +163,20 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if f.scrape != "" {
 		cfg.Hooks = append(cfg.Hooks, runners.ScrapeHook(f.scrape, f.scrapeInterval, nil))
 	}
-	switch f.gpuTelemetry {
-	case "off":
-	case "auto":
-		// HOOK (GPU telemetry): append the gpu package's NVML sampler here as a
-		// runners.Hook (Start at the run's origin, Stop fills res.Telemetry)
-		// once gpu.NewSampler lands; until then "auto" records nothing.
-	default:
-		return usageErr(fmt.Errorf("--gpu-telemetry %q: use auto or off", f.gpuTelemetry))
-	}
 	stderr := cmd.ErrOrStderr()
+	// GPU telemetry: "auto" samples NVML when present and says in one line
+	// when it is not; the run goes on either way.
+	sampler, err := gpu.TelemetryFromFlag(f.gpuTelemetry)
+	if err != nil {
+		return usageErr(err)
+	}
+	if sampler != nil {
+		var status io.Writer = stderr
+		if f.quiet {
+			status = nil
+		}
+		cfg.Hooks = append(cfg.Hooks, sampler.Hook(status))
+	}
 	if !f.quiet {
 		cfg.Progress = stderr
 		cfg.ProgressTTY = isTerminal(stderr)

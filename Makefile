@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runners/... ./cmd/...
 
-.PHONY: build test vet fmt-check bench bench-sim sweep-bench platform-hour demo validate clean
+.PHONY: build test vet fmt-check bench bench-sim sweep-bench platform-hour demo agreement validate clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -24,9 +24,16 @@ test: vet fmt-check
 bench:
 	$(GO) test -run '^$$' -bench . -skip 'SimChat1M' -benchmem $(PKGS)
 
-demo: build
-	$(BIN) scenario list
-	$(BIN) sim chat
+# The whole product on a laptop: serve (the simulated fleet in real time),
+# run a built-in scenario against it, sim the same scenario, both reports
+# side by side, and demo.html.
+demo:
+	bash scripts/demo.sh
+
+# sim vs run-against-serve on loopback: TTFT/TPOT p50/p99 within 5%, cache
+# hit rate within 0.02, equal request counts; prints the comparison table.
+agreement:
+	bash scripts/agreement.sh
 
 # Performance model against published measurements (CALIBRATION.md), every row.
 validate:

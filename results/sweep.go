@@ -245,6 +245,9 @@ func (s *Sweep) Validate() error {
 		if p.Index < 0 || (i > 0 && p.Index <= s.Points[i-1].Index) {
 			return fmt.Errorf("points[%d]: index %d is negative or not above the previous point's: points must be in increasing index order", i, p.Index)
 		}
+		if p.GPUs < 0 || p.TP < 0 {
+			return fmt.Errorf("points[%d] (fleet %q): negative GPU or TP count", i, p.Fleet)
+		}
 		if set != nil && !slices.Contains(set, p.Index%n) {
 			return fmt.Errorf("points[%d]: index %d does not belong to shard %s (index %% %d = %d)", i, p.Index, s.Shard, n, p.Index%n)
 		}

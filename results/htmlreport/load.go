@@ -100,56 +100,19 @@ func labelsFor(paths []string) []string {
 	return out
 }
 
-// DecodeSweep reads and checks a sweep file (fleetbench.sweep/v1); name
-// (usually the path) is used in error messages.
+// DecodeSweep reads and checks a sweep file (fleetbench.sweep/v1) with
+// results.DecodeSweep and drops the full per-point results, which the
+// report does not draw, so a big sweep stays cheap to hold.
 func DecodeSweep(r io.Reader, name string) (*results.Sweep, error) {
-	data, err := io.ReadAll(r)
+	s, err := results.DecodeSweep(r, name)
 	if err != nil {
-		return nil, fmt.Errorf("htmlreport: read %s: %w", name, err)
+		return nil, err
 	}
-	var s results.Sweep
-	if err := json.Unmarshal(data, &s); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := lineCol(data, se.Offset-1)
-			return nil, fmt.Errorf("htmlreport: %s:%d:%d: invalid JSON: %v", name, line, col, se)
-		case errors.As(err, &te):
-			line, col := lineCol(data, te.Offset)
-			return nil, fmt.Errorf("htmlreport: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
-		}
-		return nil, fmt.Errorf("htmlreport: %s: %w", name, err)
-	}
-	if s.Schema != results.SweepSchema {
-		return nil, fmt.Errorf("htmlreport: %s: schema is %q, want %q (a file written by fleetbench sweep)", name, s.Schema, results.SweepSchema)
-	}
-	for i, p := range s.Points {
-		if p.GPUs < 0 || p.TP < 0 {
-			return nil, fmt.Errorf("htmlreport: %s: points[%d] (fleet %q): negative GPU or TP count", name, i, p.Fleet)
-		}
-		if p.Result != nil {
-			// Full results are not drawn; drop them so a big sweep stays
-			// cheap to hold.
-			s.Points[i].Result = nil
-		}
+	for i := range s.Points {
+		s.Points[i].Result = nil
 	}
 	if s.Answer != nil {
 		s.Answer.Result = nil
 	}
-	return &s, nil
-}
-
-// lineCol turns a byte offset into a 1-based line and column.
-func lineCol(data []byte, off int64) (int, int) {
-	off = min(max(off, 0), int64(len(data)))
-	line, col := 1, 1
-	for _, b := range data[:off] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+	return s, nil
 }

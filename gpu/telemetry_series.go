@@ -1,7 +1,6 @@
 package gpu
 
 import (
-	"math"
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -227,21 +226,5 @@ func summarize(t *results.Telemetry, accs []*devAcc) {
 	}
 }
 
-// roundSig rounds v to 6 significant digits, like the rest of the result
-// file, so that files are stable and small; NaN and Inf become 0 because
-// JSON cannot hold them.
-func roundSig(v float64) float64 {
-	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	d := 5 - int(math.Floor(math.Log10(math.Abs(v))))
-	if d < -300 || d > 300 {
-		return v
-	}
-	s := math.Pow10(d)
-	r := math.Round(v*s) / s
-	if math.IsInf(r, 0) || math.IsNaN(r) {
-		return v
-	}
-	return r
-}
+// roundSig rounds like the rest of the result file.
+func roundSig(v float64) float64 { return results.RoundSig(v) }

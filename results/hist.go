@@ -152,7 +152,11 @@ func roundDec(v float64, n int) float64 {
 	return math.Round(v*s) / s
 }
 
-// roundSig rounds v to 6 significant digits (rates, gauge values).
+// RoundSig rounds v to 6 significant digits, the precision of every
+// derived number in result files (rates, gauge values), so files are stable
+// and small; NaN and Inf become 0 because JSON cannot hold them.
+func RoundSig(v float64) float64 { return roundSig(v) }
+
 func roundSig(v float64) float64 {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -181,17 +180,13 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		cfg.Progress = stderr
 		cfg.ProgressTTY = isTerminal(stderr)
 	}
-	var rw *results.RecordWriter
 	if f.records != "" {
-		file, err := os.Create(f.records)
+		write, closeRecords, err := openRecords(f.records)
 		if err != nil {
 			return failErr(err)
 		}
-		defer file.Close()
-		bw := bufio.NewWriterSize(file, 1<<20)
-		rw = results.NewRecordWriter(bw)
-		cfg.Records = rw.Write
-		defer func() { _ = rw.Flush(); _ = bw.Flush() }()
+		defer closeRecords()
+		cfg.Records = write
 	}
 
 	ctx, stop := runSignals(cmd.Context())

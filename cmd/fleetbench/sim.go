@@ -108,17 +108,13 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.seedSet {
 		wo.Seed = &f.seed
 	}
-	var rw *results.RecordWriter
 	if f.records != "" {
-		file, err := os.Create(f.records)
+		write, closeRecords, err := openRecords(f.records)
 		if err != nil {
 			return failErr(err)
 		}
-		defer file.Close()
-		bw := bufio.NewWriterSize(file, 1<<20)
-		rw = results.NewRecordWriter(bw)
-		cfg.Records = rw.Write
-		defer func() { _ = rw.Flush(); _ = bw.Flush() }()
+		defer closeRecords()
+		cfg.Records = write
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
@@ -195,4 +191,16 @@ func overrideInt(dst *int, v int) {
 	if v > 0 {
 		*dst = v
 	}
+}
+
+// openRecords opens a per-request records file (JSONL) and returns its
+// writer and a function that flushes and closes it.
+func openRecords(path string) (write func(*results.Record) error, closeFn func(), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	bw := bufio.NewWriterSize(file, 1<<20)
+	rw := results.NewRecordWriter(bw)
+	return rw.Write, func() { _ = rw.Flush(); _ = bw.Flush(); _ = file.Close() }, nil
 }

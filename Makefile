@@ -2,8 +2,9 @@
 GO      ?= go
 BIN     := bin/fleetbench
 PKGS    := ./...
-# Packages with concurrency run under the race detector.
-RACE_PKGS := ./runners/... ./cmd/...
+# Packages with concurrency run under the race detector (with -short: the
+# timing-agreement tests, which the detector slows, ran in the plain pass).
+RACE_PKGS := ./runners/... ./serve/... ./sweep/... ./gpu/... ./cmd/...
 
 .PHONY: build test vet fmt-check bench bench-sim sweep-bench platform-hour demo agreement validate clean
 
@@ -19,7 +20,7 @@ fmt-check:
 
 test: vet fmt-check
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -skip 'SimChat1M' -benchmem $(PKGS)

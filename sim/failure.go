@@ -102,6 +102,8 @@ func (f *fleet) fail(e *engine, in *instance, random bool) {
 	}
 	victims = append(victims, in.prefill...)
 	victims = append(victims, in.dec.h...)
+	victims = append(victims, in.joining...)
+	in.joining = in.joining[:0]
 	for in.xfers.len() > 0 {
 		victims = append(victims, in.xfers.popFront())
 	}

@@ -18,6 +18,7 @@ type instance struct {
 	waiting  deque       // not yet admitted (no KV blocks)
 	prefill  []*seqState // admitted, computing their prompt, in admission order
 	dec      decoders    // decoding batch
+	joining  []*seqState // landed (KV transferred) during a step; join at its end
 	xfers    deque       // decode side: waiting for KV space to start a transfer
 	incoming int         // transfers in flight towards this instance
 
@@ -34,7 +35,7 @@ type instance struct {
 }
 
 // active is the number of admitted sequences (the MaxSeqs bound).
-func (in *instance) active() int { return len(in.prefill) + in.dec.len() }
+func (in *instance) active() int { return len(in.prefill) + in.dec.len() + len(in.joining) }
 
 // load is the least-loaded policies' measure: queued prompt work first,
 // then sequences in flight.
@@ -284,6 +285,11 @@ func (in *instance) stepDone(e *engine) {
 		clear(in.prefill[j:])
 		in.prefill = in.prefill[:j]
 	}
+	for _, s := range in.joining {
+		in.join(e, s)
+	}
+	clear(in.joining)
+	in.joining = in.joining[:0]
 	in.trimGrowth()
 	in.afterFree(e)
 	in.schedule(e)

@@ -349,8 +349,16 @@ func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
 	if n > 0 {
 		d.cache.Publish(s.kv, s.hashes[:n])
 	}
+	if d.busy {
+		// The batch is mid-step: the sequence joins when the step (or the
+		// span, cut short by kick) ends, not before.
+		s.inst = d
+		d.joining = append(d.joining, s)
+		d.kick(e)
+		return
+	}
 	d.join(e, s)
-	d.kick(e)
+	d.schedule(e)
 }
 
 // describe is the fleet section of the result file.

@@ -7,8 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/gpu"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/models"
+	"github.com/fleetbench/fleetbench/sim/perf"
 )
 
 const agentYAML = `
@@ -205,4 +208,31 @@ func TestVideoPool(t *testing.T) {
 		require.Equal(t, c.FirstToken-c.Sent, c.QueueNs)
 		require.InDelta(t, 2.0, c.VideoSeconds, 1e-9)
 	}
+}
+
+// No request decodes faster than one decode step per token: a sequence
+// whose KV lands on a decode instance mid-span joins the batch only at the
+// end of the running step (it once joined the running span and was
+// credited with tokens it never computed).
+func TestPDTokensNeverOutrunSteps(t *testing.T) {
+	sc := mustBuiltin(t, "chat")
+	cfg := Config{Fleet: "2P4D", Model: "llama-3.1-70b", TP: 4}
+	var minTPOT int64 = 1 << 62
+	cfg.Records = func(r *results.Record) error {
+		if tp, ok := r.TPOT(); ok {
+			minTPOT = min(minTPOT, tp)
+		}
+		return nil
+	}
+	_, _, err := Run(sc, cfg, scenarios.WorkloadOptions{Requests: 3000})
+	require.NoError(t, err)
+	m, err := models.Lookup("llama-3.1-70b")
+	require.NoError(t, err)
+	g, err := gpu.Lookup("h100")
+	require.NoError(t, err)
+	pm, err := perf.New(m, g, perf.Config{TP: 4, MemFraction: 0.9})
+	require.NoError(t, err)
+	step := pm.StepTime(perf.Step{DecodeSeqs: 1, DecodeCtx: 1})
+	t.Logf("min TPOT %d ns, one decode step %d ns", minTPOT, step)
+	require.GreaterOrEqual(t, minTPOT, step, "a request decoded faster than one step per token")
 }

@@ -187,6 +187,9 @@ type FleetDefaults struct {
 	// BlockTokens is the KV block size used for cache accounting (the
 	// simulator's fidelity knob; default 16 as vLLM).
 	BlockTokens int `yaml:"block_tokens,omitempty"`
+	// DecodePrefixCache: whether decode instances keep a prefix cache of
+	// the KV they receive (default true, as vLLM; false as Mooncake).
+	DecodePrefixCache *bool `yaml:"decode_prefix_cache,omitempty"`
 	// Autoscale lists per-pool autoscalers (simulator).
 	Autoscale []AutoscaleSpec `yaml:"autoscale,omitempty"`
 	// Failures injects instance failures (simulator).

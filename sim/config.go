@@ -53,6 +53,15 @@ type Config struct {
 	MaxSeqs        int     // max running sequences per instance (default 256)
 	MemFraction    float64 // usable share of HBM (default 0.90)
 	MaxSpanSteps   int     // longest decode span simulated as one event (default 128)
+	// NoDecodePrefixCache turns off prefix caching on decode instances
+	// (Mooncake- and DistServe-style decode: every transfer moves the whole
+	// prompt's KV and decode instances keep no reusable blocks). The default
+	// (false) hashes transferred blocks on the decode side, as vLLM does, so
+	// transfers skip blocks the decode instance already holds. A fidelity
+	// and speed knob: decode-side tracking is ~40% of the simulator's work
+	// in disaggregated fleets.
+	NoDecodePrefixCache bool
+
 	// KVTokens overrides the per-instance KV capacity in tokens that the
 	// performance model derives from HBM (0 = derived).
 	KVTokens int64

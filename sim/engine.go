@@ -284,7 +284,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 				// generated-token blocks too).
 				computed := r.InputTokens + s.generated - 1
 				n := min(computed/e.cfg.BlockTokens, len(ns.hashes))
-				if n > len(s.hashes) && s.inst != nil {
+				if n > len(s.hashes) && s.inst != nil && !(e.cfg.NoDecodePrefixCache && s.inst.pool.spec.Role == RoleDecode) {
 					s.inst.cache.Publish(s.kv, ns.hashes[:n])
 				}
 			}

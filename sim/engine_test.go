@@ -221,3 +221,25 @@ func TestMooncakeHitRateMatchesReferenceLRU(t *testing.T) {
 		require.EqualValues(t, len(entries), res.Totals.Completed)
 	}
 }
+
+// With decode-side prefix caching off, decode instances keep no reusable
+// blocks and every transfer moves the whole prompt; on (the default),
+// a repeated prompt's transfer skips the blocks the decode side holds.
+func TestDecodePrefixCacheKnob(t *testing.T) {
+	p := []scenarios.Block{{ID: 5, Tokens: 3000}}
+	for _, off := range []bool{false, true} {
+		cfg := unitCfg
+		cfg.Fleet, cfg.NoDecodePrefixCache = "1P1D", off
+		e, err := newEngine(oneClass(), &sliceSource{reqs: []*scenarios.Request{req(1, 0, 8, p...), req(2, 2e9, 8, p...)}}, 1, cfg)
+		require.NoError(t, err)
+		e.loop()
+		require.NoError(t, e.err)
+		dec := e.fleet.decode.insts[0]
+		if off {
+			require.Zero(t, dec.cache.Cached())
+		} else {
+			require.Equal(t, 3000/16, dec.cache.Cached())
+		}
+		require.EqualValues(t, 2, e.stats.Transfers)
+	}
+}

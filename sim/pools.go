@@ -323,7 +323,11 @@ func (f *fleet) assignDecode(e *engine, s *seqState) {
 // startTransfer admits s's prompt KV on decode instance d and starts the
 // transfer; false when d has no room yet.
 func (f *fleet) startTransfer(e *engine, d *instance, s *seqState) bool {
-	adm, ok := d.cache.Admit(s.hashes, s.prefillTarget)
+	hashes := s.hashes
+	if e.cfg.NoDecodePrefixCache {
+		hashes = nil // Mooncake-style decode: every transfer moves the whole prompt
+	}
+	adm, ok := d.cache.Admit(hashes, s.prefillTarget)
 	if !ok {
 		return false
 	}
@@ -346,7 +350,7 @@ func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
 	}
 	d.incoming--
 	n := min(s.prefillTarget/e.cfg.BlockTokens, len(s.hashes))
-	if n > 0 {
+	if n > 0 && !e.cfg.NoDecodePrefixCache {
 		d.cache.Publish(s.kv, s.hashes[:n])
 	}
 	if d.busy {

@@ -18,6 +18,9 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 	}
 	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model, fd.GPU, fd.TP, fd.Routing
 	c.BlockTokens = fd.BlockTokens
+	if fd.DecodePrefixCache != nil {
+		c.NoDecodePrefixCache = !*fd.DecodePrefixCache
+	}
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	for _, a := range fd.Autoscale {
 		c.Autoscale = append(c.Autoscale, Autoscale{Pool: a.Pool, Metric: a.Metric, Target: a.Target, Min: a.Min, Max: a.Max,

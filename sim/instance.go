@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"slices"
+
 	"github.com/fleetbench/fleetbench/sim/kvcache"
 	"github.com/fleetbench/fleetbench/sim/perf"
 )
@@ -62,10 +64,8 @@ func (in *instance) kick(e *engine) {
 	if in.mixed || in.span <= 1 {
 		return // a single step: the new work joins at its end anyway
 	}
-	i := 0 // first step of the span still running at e.now
-	for i < in.span-1 && in.spanEnds[i] < e.now {
-		i++
-	}
+	// First step of the span still running at e.now (ends are sorted).
+	i, _ := slices.BinarySearch(in.spanEnds[:in.span-1], e.now)
 	if i+1 < in.span {
 		in.span = i + 1
 		in.gen++

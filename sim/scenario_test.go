@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -235,4 +236,19 @@ func TestPDTokensNeverOutrunSteps(t *testing.T) {
 	step := pm.StepTime(perf.Step{DecodeSeqs: 1, DecodeCtx: 1})
 	t.Logf("min TPOT %d ns, one decode step %d ns", minTPOT, step)
 	require.GreaterOrEqual(t, minTPOT, step, "a request decoded faster than one step per token")
+}
+
+// The platform-hour built-in, scaled down a hundredfold in traffic and
+// fleet, is deterministic too: byte-identical result JSON for its seed.
+func TestPlatformHourDeterministicScaledDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds of simulation")
+	}
+	sc := mustBuiltin(t, "platform-hour")
+	cfg := ConfigFromScenario(sc)
+	cfg.Fleet = "30P70D+32V"
+	wo := scenarios.WorkloadOptions{Duration: 8 * time.Minute, RateScale: 0.01}
+	a := resultJSON(t, sc, cfg, wo)
+	require.Equal(t, string(a), string(resultJSON(t, sc, cfg, wo)))
+	require.Contains(t, string(a), `"research"`)
 }

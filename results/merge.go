@@ -116,6 +116,9 @@ func Merge(rs ...*Result) (*Result, error) {
 	warmup := int64(first.Window.WarmupS*1e9 + 0.5)
 	out := build(first.Backend, first.Scenario, first.Fleet, extra, makeWindow(start, end, warmup), classes, tl)
 	out.Cost = cost
+	for _, r := range rs {
+		out.ServerMetrics = MergeServerMetrics(out.ServerMetrics, r.ServerMetrics)
+	}
 	return out, nil
 }
 

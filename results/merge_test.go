@@ -119,3 +119,18 @@ func TestMergeDifferentSeedsRecorded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []uint64{42, 43}, m.Extra["merged_seeds"])
 }
+
+// Server metrics scraped by two load hosts survive a merge of their results.
+func TestMergeKeepsServerMetrics(t *testing.T) {
+	a := synthSummary(synthRecords(100, 31)).Result(testMeta)
+	b := synthSummary(synthRecords(100, 32)).Result(testMeta)
+	a.ServerMetrics = &ServerMetrics{Endpoints: []*EndpointMetrics{testEndpoint("http://a/metrics", []float64{0.2}, 10, 40, 0)}}
+	a.ServerMetrics.Finish()
+	b.ServerMetrics = &ServerMetrics{Endpoints: []*EndpointMetrics{testEndpoint("http://b/metrics", []float64{0.6}, 30, 60, 1)}}
+	b.ServerMetrics.Finish()
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	require.NotNil(t, m.ServerMetrics)
+	require.Len(t, m.ServerMetrics.Endpoints, 2)
+	require.Equal(t, 40.0, m.ServerMetrics.Summary.PrefixCacheHits)
+}

@@ -84,7 +84,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 
 	infos := make([]results.ClassInfo, len(sc.Classes))
 	for i, c := range sc.Classes {
-		infos[i] = ClassInfo(c)
+		infos[i] = results.ClassInfoFor(c)
 	}
 	hard, hardCancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer hardCancel(nil)
@@ -130,37 +130,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		errs = append(errs, fmt.Errorf("write records: %w", x.sink.werr))
 	}
 	return res, st, errors.Join(errs...)
-}
-
-// ClassInfo maps a scenario class to what the summary needs (name, kind,
-// SLOs, price-tier bounds), exactly as the simulator does, so sim and
-// endpoint results judge SLOs and count tiered tokens alike.
-func ClassInfo(c scenarios.Class) results.ClassInfo {
-	var tiers []int
-	if c.Pricing != nil {
-		for _, t := range c.Pricing.Tiers {
-			tiers = append(tiers, t.UpToTokens)
-		}
-	}
-	return results.ClassInfo{Name: c.Name, Kind: string(c.Kind), PriceTiers: tiers, SLO: results.SLO{
-		TTFTMs: pctMap(c.SLO.TTFTms), TPOTMs: pctMap(c.SLO.TPOTms), E2EMs: pctMap(c.SLO.E2Ems),
-		QueueS: pctMap(c.SLO.QueueS), CompletionS: pctMap(c.SLO.CompletionS)}}
-}
-
-func pctMap(p *scenarios.Percentiles) map[string]float64 {
-	if p == nil {
-		return nil
-	}
-	m := map[string]float64{}
-	for k, v := range map[string]float64{"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99, "p999": p.P999} {
-		if v > 0 {
-			m[k] = v
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 // openLoop sends each top-level arrival when the pacer says it is due, in

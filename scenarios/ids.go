@@ -2,7 +2,7 @@ package scenarios
 
 // Block and request identity.
 //
-// A block id is mix64(key) where key packs (class index, purpose, counter)
+// A block id is Mix64(key) where key packs (class index, purpose, counter)
 // into disjoint bit ranges: class in bits 52..63, purpose in bits 48..51 and
 // a 48-bit counter. mix64 is a bijection on uint64, so distinct keys never
 // give the same id: blocks of different classes, or a pool system prompt and
@@ -29,9 +29,9 @@ const (
 
 const counterMask = 1<<48 - 1
 
-// mix64 is the splitmix64 finalizer: a bijection on uint64 with good
+// Mix64 is the splitmix64 finalizer: a bijection on uint64 with good
 // avalanche, so sequential keys give well-spread ids.
-func mix64(x uint64) uint64 {
+func Mix64(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27
@@ -41,11 +41,11 @@ func mix64(x uint64) uint64 {
 }
 
 // hash2 combines two values into one well-mixed value (not a bijection).
-func hash2(a, b uint64) uint64 { return mix64(a ^ mix64(b+0x9e3779b97f4a7c15)) }
+func hash2(a, b uint64) uint64 { return Mix64(a ^ Mix64(b+0x9e3779b97f4a7c15)) }
 
 // blockID is the id of block `counter` of purpose in class.
 func blockID(class int, purpose, counter uint64) uint64 {
-	return mix64(uint64(class)<<52 | purpose<<48 | counter&counterMask)
+	return Mix64(uint64(class)<<52 | purpose<<48 | counter&counterMask)
 }
 
 // followupBit marks request ids made by hashing (follow-up turns, closed-loop

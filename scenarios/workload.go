@@ -93,10 +93,10 @@ func (s *Scenario) NewWorkload(o WorkloadOptions) (*Workload, error) {
 // arrival times, one for everything else. Keeping them apart means editing
 // a length distribution does not move any arrival time.
 func (w *Workload) streams(class int) (arrivals, draws *rand.Rand) {
-	base := mix64(w.seed)
+	base := Mix64(w.seed)
 	c := uint64(class)
-	arrivals = rand.New(rand.NewPCG(base^mix64(c<<8|1), mix64(c<<8|2)))
-	draws = rand.New(rand.NewPCG(base^mix64(c<<8|3), mix64(c<<8|4)))
+	arrivals = rand.New(rand.NewPCG(base^Mix64(c<<8|1), Mix64(c<<8|2)))
+	draws = rand.New(rand.NewPCG(base^Mix64(c<<8|3), Mix64(c<<8|4)))
 	return arrivals, draws
 }
 

@@ -4,7 +4,7 @@
 # TTFT and TPOT p50/p99 within 5%, cache hit rate within 0.02, equal
 # request counts. Prints the comparison table; exits 1 when a check fails.
 #
-#   scripts/agreement.sh [SCENARIO_FILE]   (default: serve's agreement scenario)
+#   scripts/agreement.sh [SCENARIO_FILE]   (default: serve/testdata/agreement.yaml)
 #
 # Needs only Go; no GPU, no network beyond module downloads.
 set -euo pipefail
@@ -18,26 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-scenario=${1:-}
-if [[ -z "$scenario" ]]; then
-	scenario=$work/agreement.yaml
-	cat >"$scenario" <<'YAML'
-name: agreement
-seed: 7
-duration: 25s
-classes:
-  - name: chat
-    kind: chat
-    arrival: {process: poisson, rate: 8}
-    system_prompts:
-      count: 8
-      tokens: {dist: uniform, min: 800, max: 2400}
-      zipf: 1.0
-    input: {dist: lognormal, mean: 2500, median: 2000, max: 12000}
-    output: {dist: lognormal, mean: 120, median: 90, max: 600}
-fleet: {spec: 1C, model: llama-3.1-8b, gpu: h100, tp: 1}
-YAML
-fi
+scenario=${1:-serve/testdata/agreement.yaml}
 
 $GO build -o "$work/fleetbench" ./cmd/fleetbench
 fb=$work/fleetbench

@@ -9,24 +9,8 @@ import (
 	"github.com/fleetbench/fleetbench/sim"
 )
 
-// agreementScenario is a short chat load (about 200 requests, prompts of ~4k tokens so
-// TTFT is tens of milliseconds and loopback HTTP overhead stays small) with shared system prompts (so
-// the prefix cache matters) that keeps one llama-3.1-8b H100 instance busy.
-const agreementScenario = `
-name: agreement
-seed: 7
-duration: 25s
-classes:
-  - name: chat
-    kind: chat
-    arrival: {process: poisson, rate: 8}
-    system_prompts:
-      count: 8
-      tokens: {dist: uniform, min: 800, max: 2400}
-      zipf: 1.0
-    input: {dist: lognormal, mean: 2500, median: 2000, max: 12000}
-    output: {dist: lognormal, mean: 120, median: 90, max: 600}
-`
+// agreementScenario (testdata/agreement.yaml) is shared with scripts/agreement.sh.
+const agreementScenario = "testdata/agreement.yaml"
 
 // The same scenario through the simulator and through serve on loopback
 // (played by an open-loop streaming client) agrees: TTFT and TPOT p50/p99
@@ -35,7 +19,7 @@ func TestAgreementSimVsServe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays a 25 s scenario in real time")
 	}
-	sc, err := scenarios.Parse("agreement.yaml", []byte(agreementScenario), "")
+	sc, err := scenarios.Load(agreementScenario)
 	require.NoError(t, err)
 	cfg := sim.Config{Fleet: "1C", Model: "llama-3.1-8b", GPU: "h100", TP: 1}
 	simRes := simulate(t, sc, cfg)

@@ -72,7 +72,7 @@ func (tk tokenizer) build(parts []string) prompt {
 			n++
 			if n == bt {
 				p.blocks = append(p.blocks, scenarios.Block{ID: h, Tokens: int32(n)})
-				p.seed = mix(p.seed ^ h)
+				p.seed = scenarios.Mix64(p.seed ^ h)
 				p.tokens += n
 				h, n = fnvOffset, 0
 			}
@@ -80,7 +80,7 @@ func (tk tokenizer) build(parts []string) prompt {
 	}
 	if n > 0 {
 		p.blocks = append(p.blocks, scenarios.Block{ID: h, Tokens: int32(n)})
-		p.seed = mix(p.seed ^ h)
+		p.seed = scenarios.Mix64(p.seed ^ h)
 		p.tokens += n
 	}
 	return p
@@ -92,16 +92,6 @@ const (
 	fnvOffset = 0xcbf29ce484222325
 	fnvPrime  = 0x100000001b3
 )
-
-// mix is splitmix64's finalizer.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
 
 // outputPlan is how many tokens a request generates and why it stops.
 type outputPlan struct {
@@ -144,7 +134,7 @@ func naturalLength(seed uint64) int {
 // i), so a stream can produce any range without remembering the reply.
 func appendFiller(dst []byte, seed uint64, from, to int) []byte {
 	for i := from; i < to; i++ {
-		dst = text.AppendBlock(dst, mix(seed^uint64(i)*0x9e3779b97f4a7c15), 1)
+		dst = text.AppendBlock(dst, scenarios.Mix64(seed^uint64(i)*0x9e3779b97f4a7c15), 1)
 	}
 	return dst
 }

@@ -131,7 +131,7 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 	}
 	infos := make([]results.ClassInfo, len(sc.Classes))
 	for i, c := range sc.Classes {
-		infos[i] = classInfo(c)
+		infos[i] = results.ClassInfoFor(c)
 		e.classIndex[c.Name] = i
 		e.classNames = append(e.classNames, c.Name)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
 
@@ -46,43 +45,4 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 		}
 	}
 	return c
-}
-
-// classInfo maps a scenario class to what the summary needs: with a tiered
-// price list, the tier bounds, so that tokens are counted per tier.
-func classInfo(c scenarios.Class) results.ClassInfo {
-	var tiers []int
-	if c.Pricing != nil {
-		for _, t := range c.Pricing.Tiers {
-			tiers = append(tiers, t.UpToTokens)
-		}
-	}
-	return results.ClassInfo{
-		PriceTiers: tiers,
-		Name:       c.Name,
-		Kind:       string(c.Kind),
-		SLO: results.SLO{
-			TTFTMs:      pctMap(c.SLO.TTFTms),
-			TPOTMs:      pctMap(c.SLO.TPOTms),
-			E2EMs:       pctMap(c.SLO.E2Ems),
-			QueueS:      pctMap(c.SLO.QueueS),
-			CompletionS: pctMap(c.SLO.CompletionS),
-		},
-	}
-}
-
-func pctMap(p *scenarios.Percentiles) map[string]float64 {
-	if p == nil {
-		return nil
-	}
-	m := map[string]float64{}
-	for k, v := range map[string]float64{"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99, "p999": p.P999} {
-		if v > 0 {
-			m[k] = v
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }

@@ -101,7 +101,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				continue
 			}
 			if withTest && ref.latency >= 0 {
-				metric := latencyMetrics[ref.latency].name
+				metric := Metrics[ref.latency].Name
 				xa, xb := opt.BaseSamples.Values(n, metric), opt.NewSamples.Values(n, metric)
 				if len(xa) > 0 && len(xb) > 0 {
 					_, p := MannWhitney(xa, xb)

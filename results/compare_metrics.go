@@ -6,23 +6,6 @@ import (
 	"strings"
 )
 
-// latencyMetrics are the histogram metrics compare knows, by the name used
-// in gates (the JSON name without "_ms" is accepted too, and is canonical).
-var latencyMetrics = []struct {
-	name string
-	get  func(*ClassResult) *Percentiles
-}{
-	{"ttft", func(c *ClassResult) *Percentiles { return c.TTFT }},
-	{"ttft_intended", func(c *ClassResult) *Percentiles { return c.TTFTIntended }},
-	{"tpot", func(c *ClassResult) *Percentiles { return c.TPOT }},
-	{"itl", func(c *ClassResult) *Percentiles { return c.ITL }},
-	{"e2e", func(c *ClassResult) *Percentiles { return c.E2E }},
-	{"e2e_intended", func(c *ClassResult) *Percentiles { return c.E2EIntended }},
-	{"queue", func(c *ClassResult) *Percentiles { return c.Queue }},
-	{"schedule_delay", func(c *ClassResult) *Percentiles { return c.ScheduleDelay }},
-	{"task_e2e", func(c *ClassResult) *Percentiles { return c.TaskE2E }},
-}
-
 // latencyStats are the statistics a latency metric may be gated on.
 var latencyStats = []string{"mean", "min", "p50", "p90", "p95", "p99", "p999", "max"}
 
@@ -84,19 +67,23 @@ func costGet(f func(*ClassCost) float64) func(*ClassResult) (float64, bool) {
 }
 
 // defaultRows are the metrics compare shows for every class (when either
-// side has them); gated metrics are added.
-var defaultRows = []string{
-	"requests", "errors", "error_rate",
-	"ttft.p50", "ttft.p90", "ttft.p99", "tpot.p50", "tpot.p99", "itl.p50", "itl.p99",
-	"e2e.p50", "e2e.p99", "queue.p50", "queue.p99", "task_e2e.p50", "task_e2e.p99",
-	"cache_hit_rate", "output_tokens_per_s", "tasks_per_s", "slo_attainment", "goodput_rps",
-	"cost.per_task_usd", "cost.usd_per_mtok_input", "cost.usd_per_mtok_output", "cost.margin_pct",
-}
+// side has them): counts, each latency metric's CompareStats, then rates,
+// SLO and cost; gated metrics are added.
+var defaultRows = func() []string {
+	rows := []string{"requests", "errors", "error_rate"}
+	for _, m := range Metrics {
+		for _, st := range m.CompareStats {
+			rows = append(rows, m.Name+"."+st)
+		}
+	}
+	return append(rows, "cache_hit_rate", "output_tokens_per_s", "tasks_per_s", "slo_attainment", "goodput_rps",
+		"cost.per_task_usd", "cost.usd_per_mtok_input", "cost.usd_per_mtok_output", "cost.margin_pct")
+}()
 
 // metricRef is a resolved metric name.
 type metricRef struct {
 	name     string // canonical, e.g. "ttft.p99" or "cache_hit_rate"
-	latency  int    // index into latencyMetrics, or -1
+	latency  int    // index into Metrics, or -1
 	stat     string // for latency metrics
 	scalar   int    // index into scalarMetrics, or -1
 	fraction bool
@@ -116,23 +103,23 @@ func resolveMetric(s string) (metricRef, error) {
 	if !hasStat {
 		stat = "p50"
 	}
-	for i, m := range latencyMetrics {
-		if base != m.name {
+	for i, m := range Metrics {
+		if base != m.Name {
 			continue
 		}
 		if !slices.Contains(latencyStats, stat) {
 			return metricRef{}, fmt.Errorf("metric %q: unknown statistic %q (want one of %s)", s, stat, strings.Join(latencyStats, ", "))
 		}
-		return metricRef{name: m.name + "." + stat, latency: i, stat: stat, scalar: -1}, nil
+		return metricRef{name: m.Name + "." + stat, latency: i, stat: stat, scalar: -1}, nil
 	}
 	return metricRef{}, fmt.Errorf("unknown metric %q: want a latency metric (%s) with an optional .p50/.p90/.p99/.mean/... or one of %s",
 		s, latencyNames(), scalarNames())
 }
 
 func latencyNames() string {
-	n := make([]string, len(latencyMetrics))
-	for i, m := range latencyMetrics {
-		n[i] = m.name
+	n := make([]string, len(Metrics))
+	for i, m := range Metrics {
+		n[i] = m.Name
 	}
 	return strings.Join(n, ", ")
 }
@@ -153,17 +140,13 @@ func (m metricRef) value(c *ClassResult) (float64, bool) {
 	if m.scalar >= 0 {
 		return scalarMetrics[m.scalar].get(c)
 	}
-	p := latencyMetrics[m.latency].get(c)
-	if p == nil || p.Count == 0 {
-		return 0, false
-	}
-	return p.Get(m.stat)
+	return Metrics[m.latency].Stat(c, m.stat)
 }
 
 // unit is shown after latency metric names.
 func (m metricRef) unit() string {
 	if m.latency >= 0 {
-		return " ms"
+		return " " + Metrics[m.latency].Unit
 	}
 	return ""
 }

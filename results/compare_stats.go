@@ -20,7 +20,7 @@ const DefaultAlpha = 0.05
 const MaxSamplesPerSeries = 1 << 18
 
 // Samples holds per-request latency values (ms) from a records file, by
-// class ("total" for all) and latency metric name (ttft, tpot, e2e, ...),
+// class ("total" for all) and latency metric name (Metric.Name),
 // for significance tests. Warm-up and failed requests are left out, as
 // the summary leaves them out.
 type Samples struct {
@@ -46,28 +46,15 @@ func (s *Samples) Add(r *Record) {
 		return
 	}
 	for _, class := range [2]string{r.Class, TotalClass} {
-		add := func(metric string, ns int64, ok bool) {
-			if ok {
-				s.push(class, metric, float64(ns)/1e6)
+		for i := range Metrics {
+			m := &Metrics[i]
+			if m.PerToken {
+				for _, g := range r.ITL {
+					s.push(class, m.Name, float64(g)/1e6)
+				}
+			} else if v, ok := m.Value(r); ok {
+				s.push(class, m.Name, float64(v)/1e6)
 			}
-		}
-		v, ok := r.TTFT()
-		add("ttft", v, ok)
-		v, ok = r.TTFTIntended()
-		add("ttft_intended", v, ok)
-		v, ok = r.TPOT()
-		add("tpot", v, ok)
-		v, ok = r.E2E()
-		add("e2e", v, ok)
-		v, ok = r.E2EIntended()
-		add("e2e_intended", v, ok)
-		add("queue", r.QueueNs, true)
-		v, ok = r.ScheduleDelay()
-		add("schedule_delay", v, ok)
-		v, ok = r.TaskE2E()
-		add("task_e2e", v, ok)
-		for _, g := range r.ITL {
-			add("itl", g, true)
 		}
 	}
 }

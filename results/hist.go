@@ -16,47 +16,6 @@ const (
 	histSigDigits = 3
 )
 
-// metric indexes the histograms kept per class.
-type metric int
-
-// Histogram metrics. The order is the order of the JSON output and the
-// table, so keep it stable.
-const (
-	mTTFT metric = iota
-	mTTFTIntended
-	mTPOT
-	mITL
-	mE2E
-	mE2EIntended
-	mQueue
-	mScheduleDelay
-	mTaskE2E
-	numMetrics
-)
-
-// metricKeys are the JSON names of the histogram metrics, both in class
-// results and in the histograms section.
-var metricKeys = [numMetrics]string{
-	mTTFT:          "ttft_ms",
-	mTTFTIntended:  "ttft_intended_ms",
-	mTPOT:          "tpot_ms",
-	mITL:           "itl_ms",
-	mE2E:           "e2e_ms",
-	mE2EIntended:   "e2e_intended_ms",
-	mQueue:         "queue_ms",
-	mScheduleDelay: "schedule_delay_ms",
-	mTaskE2E:       "task_e2e_ms",
-}
-
-func metricByKey(key string) (metric, bool) {
-	for m, k := range metricKeys {
-		if k == key {
-			return metric(m), true
-		}
-	}
-	return 0, false
-}
-
 func newHist() *hdr.Histogram { return hdr.New(histLowestUs, histHighestUs, histSigDigits) }
 
 // nsToUs converts nanoseconds to the histogram unit, rounding to nearest

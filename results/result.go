@@ -158,11 +158,7 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 	for _, n := range names {
 		c := classes[n]
 		r.Classes[n] = c.result(win, true)
-		if c.queueKnown() {
-			total.mergeFrom(c)
-		} else {
-			total.mergeFromSkipping(c, mQueue)
-		}
+		total.mergeKnown(c)
 		kinds[c.info.Kind] = true
 		enc := map[string]string{}
 		for m, h := range c.hists {
@@ -170,7 +166,7 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 				continue
 			}
 			if s, err := encodeHist(h); err == nil {
-				enc[metricKeys[m]] = s
+				enc[Metrics[m].Key] = s
 			}
 		}
 		if len(enc) > 0 {
@@ -219,29 +215,15 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		}
 	}
 	var pcts [numMetrics]*Percentiles
-	for m := range pcts {
+	for i := range Metrics {
+		m := metric(i)
 		pcts[m] = summarize(c.hists[m])
-	}
-	// The contract's fields are always present; the others only with data.
-	video := c.info.Kind == "video"
-	keep := func(m metric, always bool) *Percentiles {
-		if always || pcts[m].Count > 0 {
-			return pcts[m]
+		// The contract's metrics are always present for the kinds they
+		// apply to; the others only with data, and never when unknown.
+		if Metrics[m].requiredFor(c.info.Kind) || (pcts[m].Count > 0 && c.known(m)) {
+			*Metrics[m].field(out) = pcts[m]
 		}
-		return nil
 	}
-	out.TTFT = keep(mTTFT, !video)
-	out.TTFTIntended = keep(mTTFTIntended, false)
-	out.TPOT = keep(mTPOT, !video)
-	out.ITL = keep(mITL, !video)
-	out.E2E = keep(mE2E, true)
-	out.E2EIntended = keep(mE2EIntended, false)
-	out.Queue = keep(mQueue, video)
-	if !c.queueKnown() && !video {
-		out.Queue = nil
-	}
-	out.ScheduleDelay = keep(mScheduleDelay, false)
-	out.TaskE2E = keep(mTaskE2E, false)
 	if c.input > 0 {
 		out.CacheHitRate = roundSig(float64(c.cached) / float64(c.input))
 	}

@@ -30,56 +30,30 @@ type SLO struct {
 	CompletionS map[string]float64 // task completion time, seconds (agent session, video clip)
 }
 
-// sloMetric ties one SLO map to the histogram it judges and its unit.
-type sloMetric struct {
-	key    string  // JSON name in the verdict, with the bound's unit
-	metric metric  // histogram judged
-	msPer  float64 // milliseconds per unit of the bound
-	get    func(*SLO) map[string]float64
-}
-
-var sloMetrics = []sloMetric{
-	{"ttft_ms", mTTFT, 1, func(s *SLO) map[string]float64 { return s.TTFTMs }},
-	{"tpot_ms", mTPOT, 1, func(s *SLO) map[string]float64 { return s.TPOTMs }},
-	{"e2e_ms", mE2E, 1, func(s *SLO) map[string]float64 { return s.E2EMs }},
-	{"queue_s", mQueue, 1000, func(s *SLO) map[string]float64 { return s.QueueS }},
-	{"completion_s", mTaskE2E, 1000, func(s *SLO) map[string]float64 { return s.CompletionS }},
-}
-
-// set returns the map for the SLO metric key, creating it.
+// set sets the bound of percentile pct on the metric the SLO key names.
 func (s *SLO) set(key, pct string, bound float64) error {
-	q := func(m *map[string]float64) {
-		if *m == nil {
-			*m = map[string]float64{}
-		}
-		(*m)[pct] = bound
+	m, ok := MetricBySLOKey(key)
+	if !ok {
+		return fmt.Errorf("unknown SLO metric %q (want %s)", key, sloKeys())
 	}
-	switch key {
-	case "ttft_ms":
-		q(&s.TTFTMs)
-	case "tpot_ms":
-		q(&s.TPOTMs)
-	case "e2e_ms":
-		q(&s.E2EMs)
-	case "queue_s":
-		q(&s.QueueS)
-	case "completion_s":
-		q(&s.CompletionS)
-	default:
-		return fmt.Errorf("unknown SLO metric %q (want ttft_ms, tpot_ms, e2e_ms, queue_s or completion_s)", key)
+	b := m.SLO.bounds(s)
+	if *b == nil {
+		*b = map[string]float64{}
 	}
+	(*b)[pct] = bound
 	return nil
 }
 
 // Validate checks percentile keys and bounds.
 func (s *SLO) Validate() error {
-	for _, sm := range sloMetrics {
-		for k, v := range sm.get(s) {
+	for i := range Metrics {
+		m := &Metrics[i]
+		for k, v := range m.Bounds(s) {
 			if _, ok := percentileByKey(k); !ok {
-				return fmt.Errorf("slo %s: unknown percentile %q (want p50, p90, p95, p99 or p999)", sm.key, k)
+				return fmt.Errorf("slo %s: unknown percentile %q (want p50, p90, p95, p99 or p999)", m.SLO.Key, k)
 			}
 			if !(v > 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("slo %s %s: bound %v must be a positive number", sm.key, k, v)
+				return fmt.Errorf("slo %s %s: bound %v must be a positive number", m.SLO.Key, k, v)
 			}
 		}
 	}
@@ -97,16 +71,15 @@ func newThresholds(s *SLO) thresholds {
 	for i := range t {
 		t[i] = -1
 	}
-	for _, sm := range sloMetrics {
-		m := sm.get(s)
+	for i := range Metrics {
 		best, bound := -1.0, 0.0
-		for k, v := range m {
+		for k, v := range Metrics[i].Bounds(s) {
 			if q, ok := percentileByKey(k); ok && q > best {
 				best, bound = q, v
 			}
 		}
 		if best >= 0 {
-			t[sm.metric] = int64(math.Round(bound * sm.msPer * 1e6))
+			t[i] = int64(math.Round(bound * Metrics[i].SLO.MsPerUnit * 1e6))
 		}
 	}
 	return t
@@ -118,27 +91,19 @@ func (t *thresholds) meets(r *Record) bool {
 	if !r.OK() {
 		return false
 	}
-	if b := t[mTTFT]; b >= 0 {
-		if v, ok := r.TTFT(); !ok || v > b {
+	for i, b := range t {
+		if b < 0 {
+			continue
+		}
+		m := &Metrics[i]
+		v, ok := m.Value(r)
+		if !ok {
+			if m.SLO.missingMeets != nil && m.SLO.missingMeets(r) {
+				continue
+			}
 			return false
 		}
-	}
-	if b := t[mTPOT]; b >= 0 {
-		// A one-token request has no TPOT and cannot violate it.
-		if v, ok := r.TPOT(); ok && v > b {
-			return false
-		}
-	}
-	if b := t[mE2E]; b >= 0 {
-		if v, ok := r.E2E(); !ok || v > b {
-			return false
-		}
-	}
-	if b := t[mQueue]; b >= 0 && r.QueueNs > b {
-		return false
-	}
-	if b := t[mTaskE2E]; b >= 0 && r.TaskDone {
-		if v, ok := r.TaskE2E(); !ok || v > b {
+		if v > b {
 			return false
 		}
 	}
@@ -147,7 +112,7 @@ func (t *thresholds) meets(r *Record) bool {
 
 // SLOTarget is one percentile objective and whether the run met it.
 type SLOTarget struct {
-	Metric     string  `json:"metric"`     // ttft_ms, tpot_ms, e2e_ms, queue_s, completion_s
+	Metric     string  `json:"metric"`     // the metric's SLO key (MetricSLO.Key)
 	Percentile string  `json:"percentile"` // p50 ... p999
 	Bound      float64 `json:"bound"`      // in the metric's unit
 	Actual     float64 `json:"actual"`     // measured percentile, same unit
@@ -164,8 +129,9 @@ type SLOVerdict struct {
 // when the class has no SLO. A target with no samples is not met.
 func verdict(s *SLO, pcts [numMetrics]*Percentiles) *SLOVerdict {
 	v := &SLOVerdict{Met: true}
-	for _, sm := range sloMetrics {
-		m := sm.get(s)
+	for i := range Metrics {
+		sm := Metrics[i].SLO
+		m := Metrics[i].Bounds(s)
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -177,15 +143,15 @@ func verdict(s *SLO, pcts [numMetrics]*Percentiles) *SLOVerdict {
 		})
 		for _, k := range keys {
 			bound := m[k]
-			p := pcts[sm.metric]
+			p := pcts[i]
 			var actual float64
 			met := false
 			if p != nil && p.Count > 0 {
 				ms, _ := p.Get(k)
-				actual = roundDec(ms/sm.msPer, 6)
+				actual = roundDec(ms/sm.MsPerUnit, 6)
 				met = actual <= bound
 			}
-			v.Targets = append(v.Targets, SLOTarget{Metric: sm.key, Percentile: k, Bound: bound, Actual: actual, Met: met})
+			v.Targets = append(v.Targets, SLOTarget{Metric: sm.Key, Percentile: k, Bound: bound, Actual: actual, Met: met})
 			v.Met = v.Met && met
 		}
 	}

@@ -122,30 +122,15 @@ func (s *Summary) Add(r *Record) {
 		c.clips++
 		c.videoSeconds += r.VideoSeconds
 	}
-	if v, ok := r.TTFT(); ok {
-		c.record(mTTFT, v, 1)
-	}
-	if v, ok := r.TTFTIntended(); ok {
-		c.record(mTTFTIntended, v, 1)
-	}
-	if v, ok := r.TPOT(); ok {
-		c.record(mTPOT, v, 1)
-	}
-	if v, ok := r.E2E(); ok {
-		c.record(mE2E, v, 1)
-	}
-	if v, ok := r.E2EIntended(); ok {
-		c.record(mE2EIntended, v, 1)
-	}
-	c.record(mQueue, r.QueueNs, 1)
-	if v, ok := r.ScheduleDelay(); ok {
-		c.record(mScheduleDelay, v, 1)
-	}
-	if v, ok := r.TaskE2E(); ok {
-		c.record(mTaskE2E, v, 1)
-	}
-	for _, g := range r.ITL {
-		c.record(mITL, g, 1)
+	for i := range Metrics {
+		m := &Metrics[i]
+		if m.PerToken {
+			for _, g := range r.ITL {
+				c.record(metric(i), g, 1)
+			}
+		} else if v, ok := m.Value(r); ok {
+			c.record(metric(i), v, 1)
+		}
 	}
 }
 
@@ -156,7 +141,7 @@ func (s *Summary) AddITL(class string, gapNs, count int64) {
 	if count <= 0 {
 		return
 	}
-	s.class(class, "").record(mITL, gapNs, count)
+	s.class(class, "").record(perTokenMetric, gapNs, count)
 }
 
 // AddITLFor is AddITL for the request r is the record of, applying the
@@ -166,7 +151,7 @@ func (s *Summary) AddITLFor(r *Record, gapNs, count int64) {
 	if count <= 0 || !s.Includes(r) {
 		return
 	}
-	s.class(r.Class, r.Kind).record(mITL, gapNs, count)
+	s.class(r.Class, r.Kind).record(perTokenMetric, gapNs, count)
 }
 
 // Observe samples a gauge (queue length, KV usage, running requests...) at
@@ -190,21 +175,26 @@ func (c *classAcc) record(m metric, ns, count int64) {
 	_ = h.RecordValues(nsToUs(ns), count)
 }
 
-// queueKnown reports whether the class's queue histogram means anything:
-// backends that cannot see queueing leave QueueNs 0, and an all-zero queue
-// distribution outside video classes says "unknown", not "no wait".
-func (c *classAcc) queueKnown() bool {
-	h := c.hists[mQueue]
-	return c.info.Kind == "video" || (h != nil && h.TotalCount() > 0 && h.Max() > 0)
+// known reports whether the class's histogram of m means anything: for a
+// ZeroUnknown metric (queue), backends that cannot see it leave it 0, and
+// an all-zero distribution outside the kinds that always measure it says
+// "unknown", not "no wait".
+func (c *classAcc) known(m metric) bool {
+	if !Metrics[m].ZeroUnknown || Metrics[m].requiredFor(c.info.Kind) {
+		return true
+	}
+	h := c.hists[m]
+	return h != nil && h.TotalCount() > 0 && h.Max() > 0
 }
 
 // mergeFrom adds o's counters and histograms into c.
-func (c *classAcc) mergeFrom(o *classAcc) {
-	c.mergeFromSkipping(o, -1)
-}
+func (c *classAcc) mergeFrom(o *classAcc) { c.merge(o, false) }
 
-// mergeFromSkipping is mergeFrom leaving out histogram skip (-1: none).
-func (c *classAcc) mergeFromSkipping(o *classAcc, skip metric) {
+// mergeKnown is mergeFrom leaving out the histograms o does not know (see
+// known): the totals must not mix "unknown" zeros into a measured queue.
+func (c *classAcc) mergeKnown(o *classAcc) { c.merge(o, true) }
+
+func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 	c.requests += o.requests
 	c.completed += o.completed
 	c.errors += o.errors
@@ -221,7 +211,7 @@ func (c *classAcc) mergeFromSkipping(o *classAcc, skip metric) {
 	c.preemptions += o.preemptions
 	c.tiers = c.tiers.mergeFrom(o.tiers)
 	for m, h := range o.hists {
-		if h == nil || h.TotalCount() == 0 || metric(m) == skip {
+		if h == nil || h.TotalCount() == 0 || (knownOnly && !o.known(metric(m))) {
 			continue
 		}
 		if c.hists[m] == nil {

@@ -69,12 +69,11 @@ func RenderTable(w io.Writer, r *Result) error {
 		row("  "+ec, func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ec]) })
 	}
 	row("tasks", func(c *ClassResult) string { return itoa(c.Tasks) })
-	row("TTFT ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TTFT) })
-	row("TPOT ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TPOT) })
-	row("ITL ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.ITL) })
-	row("E2E ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.E2E) })
-	row("queue ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.Queue) })
-	row("task E2E ms p50/p90/p99", func(c *ClassResult) string { return pcts(c.TaskE2E) })
+	for i := range Metrics {
+		if m := &Metrics[i]; m.Shown {
+			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string { return pcts(m.Of(c)) })
+		}
+	}
 	row("input tokens", func(c *ClassResult) string { return itoa(c.InputTokens) })
 	row("cached tokens", func(c *ClassResult) string { return itoa(c.CachedTokens) })
 	row("output tokens", func(c *ClassResult) string { return itoa(c.OutputTokens) })

@@ -52,7 +52,7 @@ func usd(v float64) string {
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // columns picks the columns for s: the scale column only in scale curves,
-// queue p99 only when some point measured a queue (video).
+// latency columns from results.Metrics.
 func columns(s *results.Sweep) []column {
 	cols := []column{
 		{"#", func(p *results.SweepPoint) string { return strconv.Itoa(p.Index) }},
@@ -76,16 +76,18 @@ func columns(s *results.Sweep) []column {
 			}
 			return "MISSED"
 		}},
-		metricCol("ttft p50", "ttft_p50_ms", ms),
-		metricCol("ttft p99", "ttft_p99_ms", ms),
-		metricCol("tpot p99", "tpot_p99_ms", ms),
-		metricCol("e2e p99", "e2e_p99_ms", ms),
 	)
-	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool {
-		_, ok := p.Metrics["queue_p99_ms"]
-		return ok && p.Metrics["queue_p99_ms"] > 0
-	}) {
-		cols = append(cols, metricCol("queue p99", "queue_p99_ms", ms))
+	// Each latency metric's SweepStats; a ZeroUnknown one (queue) only
+	// when some point measured it.
+	for i := range results.Metrics {
+		m := &results.Metrics[i]
+		for _, st := range m.SweepStats {
+			key := m.SweepKey(st)
+			if m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { return p.Metrics[key] > 0 }) {
+				continue
+			}
+			cols = append(cols, metricCol(m.Name+" "+st, key, ms))
+		}
 	}
 	return append(cols,
 		metricCol("hit", "cache_hit_rate", pctS),

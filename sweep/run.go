@@ -198,22 +198,14 @@ func fillPoint(sp *results.SweepPoint, res *results.Result, runEndNs int64) {
 		"requests_per_s": t.RequestsPerS,
 		"errors":         float64(t.Errors),
 	}
-	pct := func(name string, p *results.Percentiles, which ...string) {
-		if p == nil || p.Count == 0 {
-			return
-		}
-		for _, w := range which {
-			v := p.P50
-			if w == "p99" {
-				v = p.P99
+	for i := range results.Metrics {
+		lm := &results.Metrics[i]
+		for _, st := range lm.SweepStats {
+			if v, ok := lm.Stat(t, st); ok {
+				m[lm.SweepKey(st)] = v
 			}
-			m[name+"_"+w+"_ms"] = v
 		}
 	}
-	pct("ttft", t.TTFT, "p50", "p99")
-	pct("tpot", t.TPOT, "p99")
-	pct("e2e", t.E2E, "p99")
-	pct("queue", t.Queue, "p99")
 	perHour, usd := costOf(res)
 	if perHour > 0 {
 		m["usd_per_hour"] = perHour
@@ -257,9 +249,11 @@ func meetsSLO(res *results.Result) bool {
 // hasSLO reports whether any class of the result has objectives.
 func hasSLO(sc *scenarios.Scenario) bool {
 	for _, c := range sc.Classes {
-		s := c.SLO
-		if s.TTFTms != nil || s.TPOTms != nil || s.E2Ems != nil || s.QueueS != nil || s.CompletionS != nil {
-			return true
+		slo := results.ClassInfoFor(c).SLO
+		for i := range results.Metrics {
+			if len(results.Metrics[i].Bounds(&slo)) > 0 {
+				return true
+			}
 		}
 	}
 	return false

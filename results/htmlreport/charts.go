@@ -58,38 +58,21 @@ type mark struct {
 
 func ptr(v float64) *float64 { return &v }
 
-// latencyMetric ties a histogram key to its percentiles and SLO metric.
-type latencyMetric struct {
-	key, title string
-	pcts       func(*results.ClassResult) *results.Percentiles
-	slo        string  // SLO target metric judged on this histogram
-	sloMs      float64 // milliseconds per unit of the SLO bound
-}
-
-var latencyMetrics = []latencyMetric{
-	{"ttft_ms", "TTFT (time to first token)", func(c *results.ClassResult) *results.Percentiles { return c.TTFT }, "ttft_ms", 1},
-	{"tpot_ms", "TPOT (time per output token)", func(c *results.ClassResult) *results.Percentiles { return c.TPOT }, "tpot_ms", 1},
-	{"itl_ms", "ITL (inter-token latency)", func(c *results.ClassResult) *results.Percentiles { return c.ITL }, "", 1},
-	{"e2e_ms", "E2E (request latency)", func(c *results.ClassResult) *results.Percentiles { return c.E2E }, "e2e_ms", 1},
-	{"queue_ms", "Queue wait", func(c *results.ClassResult) *results.Percentiles { return c.Queue }, "queue_s", 1000},
-	{"task_e2e_ms", "Task completion (whole session)", func(c *results.ClassResult) *results.Percentiles { return c.TaskE2E }, "completion_s", 1000},
-}
-
 // shown says whether a class of this kind gets a chart for m: video has no
 // tokens (its TTFT is its queue wait), and a chat task is one request, so
-// its task time repeats E2E. A queue that is all zeros says nothing.
-func (m latencyMetric) shown(kind string, cs []*results.ClassResult) bool {
+// its task time repeats E2E. A ZeroUnknown metric (queue) that is all zeros
+// says nothing.
+func shown(m *results.Metric, kind string, cs []*results.ClassResult) bool {
 	switch {
-	case kind == "video" && (m.key == "ttft_ms" || m.key == "tpot_ms" || m.key == "itl_ms" || m.key == "task_e2e_ms"):
+	case !m.Shown:
 		return false
-	case kind != "agent" && m.key == "task_e2e_ms":
+	case kind == "video" && (m.TokenOnly || m.TaskOnly):
+		return false
+	case kind != "agent" && m.TaskOnly:
 		return false
 	}
 	for _, c := range cs {
-		if c == nil {
-			continue
-		}
-		if p := m.pcts(c); p != nil && p.Count > 0 && (m.key != "queue_ms" || p.Max > 0) {
+		if p := m.Of(c); p != nil && p.Count > 0 && (!m.ZeroUnknown || p.Max > 0) {
 			return true
 		}
 	}
@@ -110,8 +93,9 @@ func latencyCharts(b *builder, name string, runs []Run) []chartRef {
 		}
 	}
 	var refs []chartRef
-	for _, m := range latencyMetrics {
-		if !m.shown(kind, cs) {
+	for i := range results.Metrics {
+		m := &results.Metrics[i]
+		if !shown(m, kind, cs) {
 			continue
 		}
 		bounds := sloBounds(cs, m)
@@ -119,7 +103,7 @@ func latencyCharts(b *builder, name string, runs []Run) []chartRef {
 		minV, maxV := math.Inf(1), 0.0
 		missing := 0
 		for i, r := range runs {
-			pts, err := cdfPoints(r.Result.Histograms[name][m.key])
+			pts, err := cdfPoints(r.Result.Histograms[name][m.Key])
 			if err != nil || len(pts) == 0 {
 				missing++
 				continue
@@ -143,7 +127,7 @@ func latencyCharts(b *builder, name string, runs []Run) []chartRef {
 		if missing > 0 {
 			note = fmt.Sprintf("%s without a histogram of this metric", plural(missing, "file", "files"))
 		}
-		title := m.title
+		title := m.Title
 		if len(cdf.Series) > 0 {
 			refs = append(refs, b.add(cdf, title+": CDF", note, false))
 		}
@@ -152,10 +136,7 @@ func latencyCharts(b *builder, name string, runs []Run) []chartRef {
 			bars.Categories = append(bars.Categories, pk.label)
 		}
 		for i, r := range runs {
-			p := (*results.Percentiles)(nil)
-			if cs[i] != nil {
-				p = m.pcts(cs[i])
-			}
+			p := m.Of(cs[i])
 			if p == nil || p.Count == 0 {
 				continue
 			}
@@ -193,8 +174,8 @@ type bound struct {
 
 // sloBounds are the SLO targets on metric m, from the first run whose
 // class has them (runs of one scenario share SLOs).
-func sloBounds(cs []*results.ClassResult, m latencyMetric) []bound {
-	if m.slo == "" {
+func sloBounds(cs []*results.ClassResult, m *results.Metric) []bound {
+	if m.SLO == nil {
 		return nil
 	}
 	for _, c := range cs {
@@ -203,8 +184,8 @@ func sloBounds(cs []*results.ClassResult, m latencyMetric) []bound {
 		}
 		var out []bound
 		for _, t := range c.SLO.Targets {
-			if t.Metric == m.slo {
-				out = append(out, bound{t.Percentile, t.Bound * m.sloMs})
+			if t.Metric == m.SLO.Key {
+				out = append(out, bound{t.Percentile, t.Bound * m.SLO.MsPerUnit})
 			}
 		}
 		if len(out) > 0 {

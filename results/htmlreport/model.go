@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
 	"strings"
 
@@ -225,17 +226,11 @@ func classVerdict(c *results.ClassResult) verdict {
 	return verdict{Status: "bad", Text: "SLO missed", Details: d}
 }
 
-// sloNames gives SLO metric keys a reader's name and the bound's unit.
-var sloNames = map[string][2]string{
-	"ttft_ms": {"TTFT", "ms"}, "tpot_ms": {"TPOT", "ms"}, "e2e_ms": {"E2E", "ms"},
-	"queue_s": {"queue wait", "s"}, "completion_s": {"task completion", "s"},
-}
-
 // targetText is a missed target for people: "TTFT p99 335.6 ms > 300 ms".
 func targetText(t results.SLOTarget) string {
 	name, unit := t.Metric, ""
-	if n, ok := sloNames[t.Metric]; ok {
-		name, unit = n[0], " "+n[1]
+	if m, ok := results.MetricBySLOKey(t.Metric); ok {
+		name, unit = m.SLO.Label, " "+m.SLO.Unit
 	}
 	return fmt.Sprintf("%s %s %s%s > %s%s", name, t.Percentile, trim(roundTo(t.Actual, 1)), unit, trim(t.Bound), unit)
 }
@@ -302,29 +297,24 @@ type metricRow struct {
 	lower   bool
 }
 
-func pctRow(label string, f func(*results.ClassResult) *results.Percentiles, key string) metricRow {
-	return metricRow{latency: true, label: label, lower: true, text: msNum, get: func(c *results.ClassResult) (float64, bool) {
-		p := f(c)
-		if p == nil || p.Count == 0 {
-			return 0, false
+// latencyRows are each latency metric's ReportStats, in registry order.
+func latencyRows() []metricRow {
+	var rows []metricRow
+	for i := range results.Metrics {
+		m := &results.Metrics[i]
+		for _, st := range m.ReportStats {
+			rows = append(rows, metricRow{latency: true, label: m.Label + " " + st + " " + m.Unit, lower: m.LowerIsBetter, text: msNum,
+				get: func(c *results.ClassResult) (float64, bool) { return m.Stat(c, st) }})
 		}
-		return p.Get(key)
-	}}
+	}
+	return rows
 }
 
-var classRows = []metricRow{
+var classRows = slices.Concat([]metricRow{
 	{label: "requests", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Requests), true }},
 	{label: "errors", text: intText, lower: true, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Errors), true }},
 	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
-	pctRow("TTFT p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.TTFT }, "p50"),
-	pctRow("TTFT p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TTFT }, "p99"),
-	pctRow("TPOT p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.TPOT }, "p50"),
-	pctRow("TPOT p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TPOT }, "p99"),
-	pctRow("ITL p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.ITL }, "p99"),
-	pctRow("E2E p50 ms", func(c *results.ClassResult) *results.Percentiles { return c.E2E }, "p50"),
-	pctRow("E2E p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.E2E }, "p99"),
-	pctRow("queue p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.Queue }, "p99"),
-	pctRow("task E2E p99 ms", func(c *results.ClassResult) *results.Percentiles { return c.TaskE2E }, "p99"),
+}, latencyRows(), []metricRow{
 	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.OutputTokensPerS, c.OutputTokens > 0 }},
 	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
@@ -342,7 +332,7 @@ var classRows = []metricRow{
 		}
 		return c.Cost.USDPerMTokOutput, c.Cost.USDPerMTokOutput > 0
 	}},
-}
+})
 
 // sideBySide renders rows for one class (or the totals) across runs; rows
 // no run has data for are dropped. Deltas are against the first run.

@@ -149,14 +149,11 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	cost := &Cost{ByPool: map[string]*PoolCost{}, WindowS: win, Split: &split}
 	names := sortedKeys(r.Classes)
-	seen := map[string]int{}
+	keys := poolKeys(r.Fleet.Pools)
 	charges := make([]poolCharge, 0, len(r.Fleet.Pools))
 	energyKnown := true
-	for _, p := range r.Fleet.Pools {
-		key := p.Role
-		if seen[p.Role]++; seen[p.Role] > 1 {
-			key = fmt.Sprintf("%s:%d", p.Role, seen[p.Role])
-		}
+	for i, p := range r.Fleet.Pools {
+		key := keys[i]
 		price, src := resolvePrice(p, key, prev, in)
 		gpuS := float64(p.GPUs) * win
 		if p.GPUSeconds > 0 {
@@ -164,11 +161,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		}
 		pc := &PoolCost{GPUHours: roundSig(gpuS / 3600), USD: roundDec(gpuS/3600*price, 6), Role: p.Role, GPU: p.GPU,
 			USDPerGPUHour: price, PriceSource: src}
-		instS := float64(p.Instances) * r.Window.EndS
-		if p.GPUSeconds > 0 && p.GPUsPerInstance > 0 {
-			instS = p.GPUSeconds / float64(p.GPUsPerInstance) / max(frac, 1e-9) // whole run, as BusySeconds
-		}
-		if instS > 0 && p.BusySeconds > 0 {
+		if instS := instanceSeconds(p, r.Window); instS > 0 && p.BusySeconds > 0 {
 			pc.Utilization = roundSig(min(p.BusySeconds/instS, 1))
 		}
 		var joules float64
@@ -245,6 +238,68 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	r.Cost = cost
 	return nil
+}
+
+// poolKeys are the Cost.ByPool keys of pools: the role, "role:N" for the
+// N-th pool of a role that repeats.
+func poolKeys(pools []PoolInfo) []string {
+	seen := map[string]int{}
+	keys := make([]string, len(pools))
+	for i, p := range pools {
+		keys[i] = p.Role
+		if seen[p.Role]++; seen[p.Role] > 1 {
+			keys[i] = fmt.Sprintf("%s:%d", p.Role, seen[p.Role])
+		}
+	}
+	return keys
+}
+
+// instanceSeconds is a pool's provisioned instance time over the whole run
+// (from 0 to the window's end), the time its BusySeconds are measured
+// over: utilization's denominator. Elastic pools (GPUSeconds integrated
+// over the window) are scaled from the window to the whole run.
+func instanceSeconds(p PoolInfo, w Window) float64 {
+	if p.GPUSeconds > 0 && p.GPUsPerInstance > 0 {
+		frac := 1.0
+		if w.EndS > 0 {
+			frac = w.DurationS / w.EndS
+		}
+		return p.GPUSeconds / float64(p.GPUsPerInstance) / max(frac, 1e-9)
+	}
+	return float64(p.Instances) * w.EndS
+}
+
+// FleetUtilization is the fleet's busy instance time over its provisioned
+// instance time, over the whole run: the pools' Utilization (ApplyCost)
+// weighted by their instance time. False without a fleet or run time.
+func FleetUtilization(r *Result) (float64, bool) {
+	if r == nil || r.Fleet == nil {
+		return 0, false
+	}
+	var busy, prov float64
+	for _, p := range r.Fleet.Pools {
+		busy += p.BusySeconds
+		prov += instanceSeconds(p, r.Window)
+	}
+	if prov <= 0 {
+		return 0, false
+	}
+	return busy / prov, true
+}
+
+// USDPerHour is the priced fleet's cost rate: every pool's GPUs at the
+// price ApplyCost resolved for it (0 when r has not been priced).
+func USDPerHour(r *Result) float64 {
+	if r == nil || r.Fleet == nil || r.Cost == nil {
+		return 0
+	}
+	var usd float64
+	for i, key := range poolKeys(r.Fleet.Pools) {
+		if pc := r.Cost.ByPool[key]; pc != nil {
+			usd += float64(r.Fleet.Pools[i].GPUs) * pc.USDPerGPUHour
+		}
+	}
+	return usd
 }
 
 // resolvePrice picks a pool's $/GPU-hour: command line over scenario over

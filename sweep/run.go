@@ -32,9 +32,9 @@ type Runner struct {
 	Jobs int
 	// KeepResults keeps each point's full result in SweepPoint.Result.
 	KeepResults bool
-	// Cost, when set, prices every point with the cost model
-	// (results.ApplyCost: GPU-price overrides, price lists); otherwise the
-	// pools' catalog prices over the window are used.
+	// Cost are the cost model's inputs (GPU-price overrides, price lists)
+	// every point is priced with by results.ApplyCost; nil prices at the
+	// pools' catalog prices.
 	Cost *results.CostInputs
 	// Progress, when set, is called after each point finishes (serialised;
 	// in completion order, which varies with Jobs: for display only).
@@ -160,7 +160,7 @@ func (r *Runner) One(p Point) (sp results.SweepPoint) {
 	}
 	wo := r.Workload
 	wo.RateScale = rate
-	res, st, err := sim.Run(r.Scenario, cfg, wo)
+	res, _, err := sim.Run(r.Scenario, cfg, wo)
 	if err != nil {
 		var ce *sim.ConfigError
 		if errors.As(err, &ce) {
@@ -170,22 +170,24 @@ func (r *Runner) One(p Point) (sp results.SweepPoint) {
 		}
 		return sp
 	}
+	cost := results.CostInputs{}
 	if r.Cost != nil {
-		if err := results.ApplyCost(res, cloneCost(r.Cost)); err != nil && !errors.Is(err, results.ErrNoFleet) {
-			sp.Error = "cost model: " + err.Error()
-			return sp
-		}
+		cost = cloneCost(r.Cost)
 	}
-	fillPoint(&sp, res, st.EndNs)
+	if err := results.ApplyCost(res, cost); err != nil && !errors.Is(err, results.ErrNoFleet) {
+		sp.Error = "cost model: " + err.Error()
+		return sp
+	}
+	fillPoint(&sp, res)
 	if r.KeepResults {
 		sp.Result = res
 	}
 	return sp
 }
 
-// fillPoint sets the verdict and metrics of sp from its result; runEndNs is
-// the virtual time the run ended (utilization's denominator).
-func fillPoint(sp *results.SweepPoint, res *results.Result, runEndNs int64) {
+// fillPoint sets the verdict and metrics of sp from its result, priced by
+// results.ApplyCost (cost, cost rate and utilization all come from it).
+func fillPoint(sp *results.SweepPoint, res *results.Result) {
 	t := res.Totals
 	if res.Fleet != nil {
 		sp.GPUs = res.Fleet.GPUs
@@ -206,8 +208,8 @@ func fillPoint(sp *results.SweepPoint, res *results.Result, runEndNs int64) {
 			}
 		}
 	}
-	perHour, usd := costOf(res)
-	if perHour > 0 {
+	if perHour := results.USDPerHour(res); perHour > 0 {
+		usd := res.Cost.USD
 		m["usd_per_hour"] = perHour
 		m["usd"] = usd
 		if t.Tasks > 0 {
@@ -220,7 +222,7 @@ func fillPoint(sp *results.SweepPoint, res *results.Result, runEndNs int64) {
 	if tc := t.Cost; tc != nil && tc.PerTaskUSD > 0 { // the cost model's own figure wins
 		m["usd_per_task"] = tc.PerTaskUSD
 	}
-	if u, ok := utilization(res.Fleet, runEndNs); ok {
+	if u, ok := results.FleetUtilization(res); ok {
 		m["utilization"] = u
 	}
 	for k, v := range m {
@@ -257,49 +259,6 @@ func hasSLO(sc *scenarios.Scenario) bool {
 		}
 	}
 	return false
-}
-
-// costOf returns the fleet's cost rate (USD per hour) and its cost over the
-// result window: the cost model's figures (Result.Cost, filled by
-// results.ApplyCost when Runner.Cost is set) or else every pool's GPUs at
-// their catalog price over the window — the same number for catalog prices.
-func costOf(res *results.Result) (usdPerHour, usd float64) {
-	if res.Fleet == nil {
-		return 0, 0
-	}
-	c := res.Cost
-	for _, p := range res.Fleet.Pools {
-		price := p.USDPerGPUHour
-		if c != nil {
-			for _, pc := range c.ByPool { // the cost model's price (override, scenario or catalog)
-				if pc != nil && pc.Role == p.Role && pc.GPU == p.GPU && pc.USDPerGPUHour > 0 {
-					price = pc.USDPerGPUHour
-				}
-			}
-		}
-		usdPerHour += float64(p.GPUs) * price
-	}
-	if c != nil && c.USD > 0 {
-		return usdPerHour, c.USD
-	}
-	return usdPerHour, usdPerHour * res.Window.DurationS / 3600
-}
-
-// utilization is busy instance time over provisioned instance time, for
-// the whole run (busy time is measured over the whole run).
-func utilization(f *results.FleetInfo, runEndNs int64) (float64, bool) {
-	if f == nil || runEndNs <= 0 {
-		return 0, false
-	}
-	var busy, prov float64
-	for _, p := range f.Pools {
-		busy += p.BusySeconds
-		prov += float64(p.Instances) * float64(runEndNs) / 1e9
-	}
-	if prov <= 0 {
-		return 0, false
-	}
-	return busy / prov, true
 }
 
 // cloneCost deep-copies the cost inputs for one point: ApplyCost

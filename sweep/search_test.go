@@ -261,6 +261,8 @@ func TestCostModelPricesPoints(t *testing.T) {
 	r := chatRunner(t, 1)
 	p := Point{Fleet: "1P1D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1}
 	catalog := r.One(p)
+	r.Cost = &results.CostInputs{}
+	require.Equal(t, catalog.Metrics, r.One(p).Metrics, "no cost inputs = the cost model at catalog prices")
 	r.Cost = &results.CostInputs{GPUHourUSD: map[string]float64{"h100": 1}}
 	priced := r.One(p)
 	require.Equal(t, 8.0, priced.Metrics["usd_per_hour"], "8 GPUs at $1/h")
@@ -279,4 +281,29 @@ func TestCostModelPricesPoints(t *testing.T) {
 		require.Empty(t, p.Error)
 	}
 	require.Equal(t, "usd", r.Cost.Prices["*"].Currency, "the caller's price list is not modified")
+}
+
+// A point's cost, cost rate and utilization are the cost model's: an
+// elastic pool (GPU time integrated over the window) pays for the GPUs it
+// had, not for its peak count over the whole window (the deleted costOf
+// fallback did), and utilization uses ApplyCost's denominator.
+func TestFillPointPricesViaApplyCost(t *testing.T) {
+	res := &results.Result{
+		Window: results.Window{StartS: 10, EndS: 110, DurationS: 100},
+		Fleet: &results.FleetInfo{GPUs: 4, Pools: []results.PoolInfo{{Role: "colocated", GPU: "h100", Instances: 4,
+			GPUsPerInstance: 1, GPUs: 4, USDPerGPUHour: 36, GPUSeconds: 200, BusySeconds: 110}}},
+		Classes: map[string]*results.ClassResult{"chat": {Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000}},
+		Totals:  &results.ClassResult{Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000},
+	}
+	require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
+	var sp results.SweepPoint
+	fillPoint(&sp, res)
+	require.Equal(t, 2.0, res.Cost.USD, "200 GPU-seconds at $36/h")
+	require.Equal(t, 2.0, sp.Metrics["usd"], "not 4 GPUs x 100 s = $4")
+	require.Equal(t, 144.0, sp.Metrics["usd_per_hour"], "4 GPUs provisioned at $36/h")
+	require.InDelta(t, 0.2, sp.Metrics["usd_per_task"], 1e-9)
+	require.InDelta(t, 2000.0, sp.Metrics["usd_per_mtok_output"], 1e-9)
+	// 200 GPU-s over the 100 s window is 220 instance-s over the 110 s run.
+	require.InDelta(t, 0.5, sp.Metrics["utilization"], 1e-9)
+	require.Equal(t, res.Cost.ByPool["colocated"].Utilization, sp.Metrics["utilization"])
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/fleetbench/fleetbench/pricing"
 )
 
 // Cost is the fleet cost over the measured window (filled by ApplyCost).
@@ -95,7 +97,7 @@ type CostInputs struct {
 	GPUHourUSD         map[string]float64
 	// Prices are price lists by class name; "*" applies to classes
 	// without their own. Nil: no revenue.
-	Prices map[string]*PriceList
+	Prices map[string]*pricing.List
 	Split  CostSplit // zero: DefaultCostSplit
 }
 
@@ -437,7 +439,7 @@ func finishClassCost(c *ClassResult, cc *ClassCost, energyKnown bool) {
 }
 
 // priceFor is class n's price list, or the default ("*").
-func priceFor(m map[string]*PriceList, n string) *PriceList {
+func priceFor(m map[string]*pricing.List, n string) *pricing.List {
 	if p := m[n]; p != nil {
 		return p
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/pricing"
 )
 
 // pdResult is a hand-sized PD fleet: 2 prefill instances of 4 h200 and 4
@@ -147,7 +149,7 @@ func TestApplyCostErrors(t *testing.T) {
 	require.ErrorIs(t, ApplyCost(&Result{Totals: &ClassResult{}}, CostInputs{}), ErrNoFleet)
 	require.Error(t, ApplyCost(nil, CostInputs{}))
 	r := pdResult()
-	err := ApplyCost(r, CostInputs{Prices: map[string]*PriceList{"chat": {Currency: "EUR"}}})
+	err := ApplyCost(r, CostInputs{Prices: map[string]*pricing.List{"chat": {Currency: "EUR"}}})
 	require.ErrorContains(t, err, `class "chat"`)
 	require.ErrorContains(t, err, "USD or CNY")
 	require.Error(t, ApplyCost(r, CostInputs{Split: CostSplit{Output: -1}}))
@@ -166,7 +168,7 @@ func TestApplyCostUnattributed(t *testing.T) {
 
 func BenchmarkApplyCost(b *testing.B) {
 	b.ReportAllocs()
-	pl := map[string]*PriceList{"*": {InputPerMTok: 1, OutputPerMTok: 4}}
+	pl := map[string]*pricing.List{"*": {InputPerMTok: 1, OutputPerMTok: 4}}
 	for b.Loop() {
 		r := pdResult()
 		if err := ApplyCost(r, CostInputs{Prices: pl}); err != nil {
@@ -179,7 +181,7 @@ func TestRenderCostGolden(t *testing.T) {
 	r := pdResult()
 	require.NoError(t, ApplyCost(r, CostInputs{
 		GPUHourUSD: map[string]float64{"h100": 2.5},
-		Prices: map[string]*PriceList{
+		Prices: map[string]*pricing.List{
 			"chat":  {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40},
 			"agent": {Currency: "CNY", CNYPerUSD: 7.2, PerTask: 7.2},
 		}}))

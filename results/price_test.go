@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/pricing"
 )
 
 // tieredList: <= 32k input: 1.0 / 0.25 cached / 4.0; above: 2.0 / (list
 // cached 0.5) / 8.0, per Mtok USD.
-func tieredList() *PriceList {
-	return &PriceList{CachedInputPerMTok: 0.5, Tiers: []PriceTier{
+func tieredList() *pricing.List {
+	return &pricing.List{CachedInputPerMTok: 0.5, Tiers: []pricing.Tier{
 		{UpToTokens: 32000, InputPerMTok: 1, CachedInputPerMTok: 0.25, OutputPerMTok: 4},
 		{UpToTokens: 0, InputPerMTok: 2, OutputPerMTok: 8},
 	}}
@@ -65,7 +67,7 @@ func TestRevenueTieredByHand(t *testing.T) {
 // TestRevenueFlatCNY: 100 tasks at 0.7 CNY at 7 CNY/USD = 70 CNY = $10 of
 // revenue against $12.5 of cost: break-even 0.875 CNY per task.
 func TestRevenueFlatCNY(t *testing.T) {
-	pl := &PriceList{Currency: "cny", CNYPerUSD: 7, PerTask: 0.7}
+	pl := &pricing.List{Currency: "cny", CNYPerUSD: 7, PerTask: 0.7}
 	require.NoError(t, pl.Validate())
 	c := &ClassResult{Kind: "agent", Tasks: 100, OutputTokens: 2_000_000}
 	rv := revenue(c, 12.5, pl)
@@ -85,7 +87,7 @@ func TestRevenueFlatCNY(t *testing.T) {
 
 // TestRevenueVideoSeconds bills per second of video.
 func TestRevenueVideoSeconds(t *testing.T) {
-	pl := &PriceList{PerVideoSecond: 0.1}
+	pl := &pricing.List{PerVideoSecond: 0.1}
 	require.NoError(t, pl.Validate())
 	rv := revenue(&ClassResult{Kind: "video", Clips: 4, VideoSeconds: 20}, 1, pl)
 	require.Equal(t, 2.0, rv.Amount)
@@ -97,7 +99,7 @@ func TestRevenueVideoSeconds(t *testing.T) {
 // default, a class list replaces it, and totals sum in USD.
 func TestApplyCostRevenue(t *testing.T) {
 	r := pdResult()
-	prices := map[string]*PriceList{
+	prices := map[string]*pricing.List{
 		"*":     {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40},
 		"agent": {Currency: "CNY", CNYPerUSD: 7.2, PerTask: 7.2},
 	}
@@ -114,61 +116,6 @@ func TestApplyCostRevenue(t *testing.T) {
 
 func round6(v float64) float64 { return roundDec(v, 6) }
 
-func TestPriceListValidate(t *testing.T) {
-	for name, tc := range map[string]struct {
-		pl   PriceList
-		want string
-	}{
-		"currency":       {PriceList{Currency: "EUR"}, "USD or CNY"},
-		"negative":       {PriceList{OutputPerMTok: -1}, "output_per_mtok"},
-		"rate":           {PriceList{Currency: "CNY", CNYPerUSD: -7}, "exchange rate"},
-		"unbounded mid":  {PriceList{Tiers: []PriceTier{{UpToTokens: 0}, {UpToTokens: 10}}}, "only allowed on the last tier"},
-		"not ascending":  {PriceList{Tiers: []PriceTier{{UpToTokens: 100}, {UpToTokens: 10}}}, "must be above"},
-		"negative bound": {PriceList{Tiers: []PriceTier{{UpToTokens: -5}}}, ">= 0"},
-		"tier price":     {PriceList{Tiers: []PriceTier{{UpToTokens: 5, InputPerMTok: -1}}}, "tiers[0].input_per_mtok"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			require.ErrorContains(t, tc.pl.Validate(), tc.want)
-		})
-	}
-	ok := tieredList()
-	require.NoError(t, ok.Validate())
-	require.Equal(t, []int{32000}, ok.TierBounds())
-}
-
-func TestParsePriceFile(t *testing.T) {
-	got, err := ParsePriceFile("p.yaml", []byte(`# prices
-default: {currency: usd, input_per_mtok: 0.6, cached_input_per_mtok: 0.15, output_per_mtok: 2.4}
-classes:
-  agent:
-    currency: CNY
-    per_task: 0.5
-  long:
-    tiers:
-      - {up_to_tokens: 32000, input_per_mtok: 1, output_per_mtok: 4}
-      - {up_to_tokens: 0, input_per_mtok: 2, output_per_mtok: 8}
-`))
-	require.NoError(t, err)
-	require.Equal(t, &PriceList{Currency: "USD", CNYPerUSD: DefaultCNYPerUSD, InputPerMTok: 0.6, CachedInputPerMTok: 0.15, OutputPerMTok: 2.4}, got["*"])
-	require.Equal(t, "CNY", got["agent"].Currency)
-	require.Equal(t, []int{32000}, got["long"].TierBounds())
-
-	for name, tc := range map[string]struct{ in, want string }{
-		"unknown key":  {"default: {input_per_mtokk: 1}", "p.yaml: line 1"},
-		"bad currency": {"classes:\n  chat: {currency: EUR}", "classes.chat: currency"},
-		"empty":        {"", "no prices"},
-		"null class":   {"classes:\n  chat:\n", "classes.chat: empty price list"},
-		"alias":        {"default: &a {per_task: 1}\nclasses: {x: *a}", "anchors and aliases"},
-		"not yaml":     {"default: [", "p.yaml"},
-		"too big":      {strings.Repeat("#", maxPriceFile+1), "more than"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := ParsePriceFile("p.yaml", []byte(tc.in))
-			require.ErrorContains(t, err, tc.want)
-		})
-	}
-}
-
 func TestParseGPUPrices(t *testing.T) {
 	got, err := ParseGPUPrices(" H100=2.5, h20=1.2 ,")
 	require.NoError(t, err)
@@ -180,25 +127,6 @@ func TestParseGPUPrices(t *testing.T) {
 		_, err := ParseGPUPrices(bad)
 		require.Error(t, err, bad)
 	}
-}
-
-func FuzzParsePriceFile(f *testing.F) {
-	f.Add([]byte("default: {input_per_mtok: 1, output_per_mtok: 4}"))
-	f.Add([]byte("classes:\n  a:\n    tiers:\n      - {up_to_tokens: 10, input_per_mtok: 1, output_per_mtok: 2}\n"))
-	f.Add([]byte("default: {currency: CNY, cny_per_usd: 7, per_task: 1}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParsePriceFile("f.yaml", data)
-		if err != nil {
-			return
-		}
-		for _, p := range m {
-			// A parsed list is valid, and pricing a class with it must not panic.
-			require.NoError(t, p.Validate())
-			c := tieredClass()
-			c.TokensByTier = nil
-			_ = revenue(c, 1, p)
-		}
-	})
 }
 
 func FuzzParseGPUPrices(f *testing.F) {

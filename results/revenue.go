@@ -1,5 +1,7 @@
 package results
 
+import "github.com/fleetbench/fleetbench/pricing"
+
 // Revenue is a class's revenue against its price list, the margin over its
 // cost and the prices at which it would break even.
 type Revenue struct {
@@ -30,20 +32,20 @@ type Revenue struct {
 }
 
 // revenue prices class c's volume with pl against its cost costUSD.
-func revenue(c *ClassResult, costUSD float64, pl *PriceList) *Revenue {
+func revenue(c *ClassResult, costUSD float64, pl *pricing.List) *Revenue {
 	amount, approx := listRevenue(c, pl)
-	costCur := pl.fromUSD(costUSD)
-	rv := &Revenue{Currency: pl.Currency, Amount: roundDec(amount, 6), USD: roundDec(pl.toUSD(amount), 6),
+	costCur := pl.FromUSD(costUSD)
+	rv := &Revenue{Currency: pl.Currency, Amount: roundDec(amount, 6), USD: roundDec(pl.ToUSD(amount), 6),
 		Cost: roundDec(costCur, 6), TiersApproximated: approx}
 	if pl.Currency == "CNY" {
 		rv.CNYPerUSD = pl.CNYPerUSD
 	}
-	rv.MarginUSD = roundDec(pl.toUSD(amount)-costUSD, 6)
+	rv.MarginUSD = roundDec(pl.ToUSD(amount)-costUSD, 6)
 	if amount > 0 {
 		rv.MarginPct = roundSig((amount - costCur) / amount * 100)
 		rv.BreakEvenScale = roundSig(costCur / amount)
 	}
-	_, _, refOut := pl.tierPrices(-1)
+	_, _, refOut := pl.TierPrices(-1)
 	switch {
 	case amount > 0 && refOut > 0:
 		rv.BreakEvenPerMTokOutput = roundSig(refOut * costCur / amount)
@@ -67,9 +69,9 @@ func tasksOf(c *ClassResult) int64 {
 
 // listRevenue is class c's revenue under pl in pl's currency, unrounded,
 // and whether the tiers had to be approximated.
-func listRevenue(c *ClassResult, pl *PriceList) (float64, bool) {
+func listRevenue(c *ClassResult, pl *pricing.List) (float64, bool) {
 	bill := func(n int, unc, cached, out int64) float64 {
-		in, cp, op := pl.tierPrices(n)
+		in, cp, op := pl.TierPrices(n)
 		return (float64(max(unc, 0))*in + float64(cached)*cp + float64(out)*op) / 1e6
 	}
 	var amount float64

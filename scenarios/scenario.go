@@ -3,6 +3,7 @@ package scenarios
 import (
 	"time"
 
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/arrival"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
 )
@@ -53,8 +54,8 @@ type Class struct {
 	// Trace names the file a trace class replays.
 	Trace *TraceSpec `yaml:"trace,omitempty"`
 
-	SLO     SLO      `yaml:"slo,omitempty"`
-	Pricing *Pricing `yaml:"pricing,omitempty"`
+	SLO     SLO           `yaml:"slo,omitempty"`
+	Pricing *pricing.List `yaml:"pricing,omitempty"`
 }
 
 // PromptPool is a pool of shared system prompts: each chat request starts
@@ -149,28 +150,6 @@ type Percentiles struct {
 	P95  float64 `yaml:"p95,omitempty"`
 	P99  float64 `yaml:"p99,omitempty"`
 	P999 float64 `yaml:"p999,omitempty"`
-}
-
-// Pricing is a price list for the class (schema only; the cost model reads
-// it). Token prices are per million tokens in Currency.
-type Pricing struct {
-	Currency           string      `yaml:"currency"`              // USD (default) or CNY
-	CNYPerUSD          float64     `yaml:"cny_per_usd,omitempty"` // default 7.1 (CATALOG.md)
-	InputPerMTok       float64     `yaml:"input_per_mtok,omitempty"`
-	CachedInputPerMTok float64     `yaml:"cached_input_per_mtok,omitempty"`
-	OutputPerMTok      float64     `yaml:"output_per_mtok,omitempty"`
-	Tiers              []PriceTier `yaml:"tiers,omitempty"` // by input length, ascending
-	PerTask            float64     `yaml:"per_task,omitempty"`
-	PerVideoSecond     float64     `yaml:"per_video_second,omitempty"`
-}
-
-// PriceTier applies to requests with input length <= UpToTokens (0 on the
-// last tier = no upper bound).
-type PriceTier struct {
-	UpToTokens         int     `yaml:"up_to_tokens"`
-	InputPerMTok       float64 `yaml:"input_per_mtok"`
-	CachedInputPerMTok float64 `yaml:"cached_input_per_mtok,omitempty"`
-	OutputPerMTok      float64 `yaml:"output_per_mtok"`
 }
 
 // FleetDefaults is the default fleet `fleetbench sim` uses for this

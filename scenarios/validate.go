@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
 )
@@ -38,6 +39,20 @@ func (v *validator) errf(path, format string, args ...any) {
 }
 
 func (v *validator) has(path string) bool { _, ok := v.d.keyPos[path]; return ok }
+
+// fields reports every error joined in err (errors.Join) with field.
+func (v *validator) fields(path string, err error) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			v.fields(path, e)
+		}
+		return
+	}
+	v.field(path, err)
+}
 
 // field maps a *fielderr.Error from dist/arrival validation to the YAML key
 // it names under path.
@@ -318,46 +333,10 @@ func (v *validator) slo(s *SLO, p string) {
 	}
 }
 
-func (v *validator) pricing(pr *Pricing, p string) {
-	switch strings.ToUpper(pr.Currency) {
-	case "":
-		pr.Currency = "USD"
-	case "USD", "CNY":
-		pr.Currency = strings.ToUpper(pr.Currency)
-	default:
-		v.errf(p+".currency", "%s.currency: %q is not supported (USD or CNY)", p, pr.Currency)
-	}
-	if pr.CNYPerUSD == 0 {
-		pr.CNYPerUSD = 7.1 // CATALOG.md default exchange rate
-	}
-	nonNeg := func(key string, x float64) {
-		if x < 0 {
-			v.errf(p+"."+key, "%s.%s: a price must be >= 0, got %v", p, key, x)
-		}
-	}
-	nonNeg("cny_per_usd", pr.CNYPerUSD)
-	nonNeg("input_per_mtok", pr.InputPerMTok)
-	nonNeg("cached_input_per_mtok", pr.CachedInputPerMTok)
-	nonNeg("output_per_mtok", pr.OutputPerMTok)
-	nonNeg("per_task", pr.PerTask)
-	nonNeg("per_video_second", pr.PerVideoSecond)
-	prev := 0
-	for i, t := range pr.Tiers {
-		tp := fmt.Sprintf("%s.tiers[%d]", p, i)
-		nonNeg(fmt.Sprintf("tiers[%d].input_per_mtok", i), t.InputPerMTok)
-		nonNeg(fmt.Sprintf("tiers[%d].cached_input_per_mtok", i), t.CachedInputPerMTok)
-		nonNeg(fmt.Sprintf("tiers[%d].output_per_mtok", i), t.OutputPerMTok)
-		last := i == len(pr.Tiers)-1
-		switch {
-		case t.UpToTokens < 0:
-			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: must be > 0, got %d", tp, t.UpToTokens)
-		case t.UpToTokens == 0 && !last:
-			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: only the last tier may omit its upper bound", tp)
-		case t.UpToTokens != 0 && t.UpToTokens <= prev:
-			v.errf(tp+".up_to_tokens", "%s.up_to_tokens: tiers must ascend (%d after %d)", tp, t.UpToTokens, prev)
-		}
-		prev = t.UpToTokens
-	}
+// pricing validates a price list (pricing.List.Validate, shared with
+// --price-file) and reports each problem at its key.
+func (v *validator) pricing(pr *pricing.List, p string) {
+	v.fields(p, pr.Validate())
 }
 
 func (v *validator) fleet(f *FleetDefaults) {

@@ -6,11 +6,11 @@ import (
 	"maps"
 	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
@@ -262,21 +262,16 @@ func hasSLO(sc *scenarios.Scenario) bool {
 }
 
 // cloneCost deep-copies the cost inputs for one point: ApplyCost
-// normalises the price lists in place (PriceList.Validate), so points
+// normalises the price lists in place (pricing.List.Validate), so points
 // running concurrently must not share them.
 func cloneCost(in *results.CostInputs) results.CostInputs {
 	out := *in
 	out.GPUHourUSD = maps.Clone(in.GPUHourUSD)
 	out.ScenarioGPUHourUSD = maps.Clone(in.ScenarioGPUHourUSD)
 	if in.Prices != nil {
-		out.Prices = make(map[string]*results.PriceList, len(in.Prices))
+		out.Prices = make(map[string]*pricing.List, len(in.Prices))
 		for k, pl := range in.Prices {
-			if pl != nil {
-				c := *pl
-				c.Tiers = slices.Clone(pl.Tiers)
-				pl = &c
-			}
-			out.Prices[k] = pl
+			out.Prices[k] = pl.Clone()
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
@@ -274,7 +275,7 @@ func TestCostModelPricesPoints(t *testing.T) {
 	// Concurrent points share one CostInputs with price lists (which the
 	// cost model normalises in place): race-free under go test -race.
 	r.Jobs = 2
-	r.Cost.Prices = map[string]*results.PriceList{"*": {Currency: "usd", InputPerMTok: 0.27, OutputPerMTok: 1.1}}
+	r.Cost.Prices = map[string]*pricing.List{"*": {Currency: "usd", InputPerMTok: 0.27, OutputPerMTok: 1.1}}
 	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D", "2P1D", "1P2D"}}})
 	require.NoError(t, err)
 	for _, p := range sw.Points {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
@@ -39,7 +40,7 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 		return in, fmt.Errorf("--gpu-price: %w", err)
 	}
 	in.GPUHourUSD = gp
-	prices := map[string]*results.PriceList{}
+	prices := map[string]*pricing.List{}
 	if sc != nil {
 		if sc.Fleet != nil && len(sc.Fleet.GPUHourUSD) > 0 {
 			in.ScenarioGPUHourUSD = map[string]float64{}
@@ -49,7 +50,7 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 		}
 		for _, c := range sc.Classes {
 			if c.Pricing != nil {
-				prices[c.Name] = priceList(c.Pricing)
+				prices[c.Name] = c.Pricing.Clone()
 			}
 		}
 	}
@@ -58,13 +59,13 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 		if err != nil {
 			return in, fmt.Errorf("--price-file: %w", err)
 		}
-		file, err := results.ParsePriceFile(f.priceFile, data)
+		file, err := scenarios.ParsePriceFile(f.priceFile, data)
 		if err != nil {
 			return in, fmt.Errorf("--price-file: %w", err)
 		}
 		if def := file["*"]; def != nil {
 			// The file's default replaces the scenario's lists too.
-			prices = map[string]*results.PriceList{"*": def}
+			prices = map[string]*pricing.List{"*": def}
 		}
 		for k, v := range file {
 			prices[k] = v
@@ -74,15 +75,4 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 		in.Prices = prices
 	}
 	return in, nil
-}
-
-// priceList maps a scenario class's pricing onto the cost model's type.
-func priceList(p *scenarios.Pricing) *results.PriceList {
-	pl := &results.PriceList{Currency: p.Currency, CNYPerUSD: p.CNYPerUSD, InputPerMTok: p.InputPerMTok,
-		CachedInputPerMTok: p.CachedInputPerMTok, OutputPerMTok: p.OutputPerMTok, PerTask: p.PerTask, PerVideoSecond: p.PerVideoSecond}
-	for _, t := range p.Tiers {
-		pl.Tiers = append(pl.Tiers, results.PriceTier{UpToTokens: t.UpToTokens, InputPerMTok: t.InputPerMTok,
-			CachedInputPerMTok: t.CachedInputPerMTok, OutputPerMTok: t.OutputPerMTok})
-	}
-	return pl
 }

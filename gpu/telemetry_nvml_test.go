@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -231,10 +232,20 @@ func TestMockInfoUnidentifiableDevice(t *testing.T) {
 
 func TestMockWithRealClockAndRace(t *testing.T) {
 	// The real ticker, fast: the sampler goroutine and Stop under -race.
-	s, err := NewSampler(SamplerOptions{Interval: MinInterval, open: mockOpener(mockH100s(2))})
+	// Stop once the device has been read by ticks (counted), not after a
+	// guessed sleep: Start's own round, at least one tick's, Stop's last.
+	srv := mockH100s(2)
+	var reads atomic.Int64
+	dev := srv.Devices[0].(*server.Device)
+	util := dev.GetUtilizationRatesFunc
+	dev.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+		reads.Add(1)
+		return util()
+	}
+	s, err := NewSampler(SamplerOptions{Interval: MinInterval, open: mockOpener(srv)})
 	require.NoError(t, err)
 	s.Start(context.Background())
-	time.Sleep(60 * time.Millisecond)
+	require.Eventually(t, func() bool { return reads.Load() >= 3 }, 10*time.Second, time.Millisecond)
 	tel := s.Stop()
 	require.Equal(t, results.TelemetryOK, tel.Status)
 	require.GreaterOrEqual(t, tel.Rounds, int64(3))

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+. scripts/cgo-flags.sh
 work=$(mktemp -d)
 pid=""
 cleanup() {

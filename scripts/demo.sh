@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
+. scripts/cgo-flags.sh
 scenario=${1:-mooncake-conversation}
 duration=${2:-20s}
 work=$(mktemp -d)

@@ -16,9 +16,7 @@ const agreementScenario = "testdata/agreement.yaml"
 // (played by an open-loop streaming client) agrees: TTFT and TPOT p50/p99
 // within 5%, cache hit rate within 0.02, equal request counts.
 func TestAgreementSimVsServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays a 25 s scenario in real time")
-	}
+	realtimeOnly(t, "a 25 s scenario")
 	sc, err := scenarios.Load(agreementScenario)
 	require.NoError(t, err)
 	cfg := sim.Config{Fleet: "1C", Model: "llama-3.1-8b", GPU: "h100", TP: 1}

@@ -35,9 +35,7 @@ classes:
 // (/metrics answers quickly throughout) and the TTFT and ITL its clients
 // measure match the simulator's prediction for that load within 5%.
 func TestThousandConcurrentStreams(t *testing.T) {
-	if testing.Short() {
-		t.Skip("1,000 streams in real time")
-	}
+	realtimeOnly(t, "1,000 streams")
 	sc, err := scenarios.Parse("burst.yaml", []byte(burstScenario), "")
 	require.NoError(t, err)
 	cfg := sim.Config{Fleet: "1C", Model: "llama-3.1-8b", GPU: "h100", TP: 1}

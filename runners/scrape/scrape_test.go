@@ -51,6 +51,28 @@ func (s *scripted) count() int {
 	return s.n
 }
 
+// countingTransport counts the requests it has forwarded (once each
+// round trip has returned).
+type countingTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	n    int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return resp, err
+}
+
+func (c *countingTransport) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
 func TestScraperAgainstServer(t *testing.T) {
 	srv := &scripted{fail: map[int]string{2: "500", 3: "garbage"}}
 	ts := httptest.NewServer(srv)
@@ -107,13 +129,19 @@ func TestScraperUnreachableIsNotFatal(t *testing.T) {
 	url := ts.URL + "/metrics"
 	ts.Close() // nothing listens any more
 
-	s, err := Start(context.Background(), url, 50*time.Millisecond, Options{})
+	// Count the scrape attempts (each one a real dial to the closed port)
+	// and stop after the first tick's, not after a guessed sleep.
+	rt := &countingTransport{base: http.DefaultTransport}
+	s, err := Start(context.Background(), url, 50*time.Millisecond, Options{Client: &http.Client{Transport: rt, Timeout: time.Second}})
 	require.NoError(t, err)
-	time.Sleep(120 * time.Millisecond)
+	// Three attempts done: the baseline and a first tick have been recorded
+	// (a second tick has begun, so the first one's scrapeOnce returned).
+	require.Eventually(t, func() bool { return rt.count() >= 3 }, 10*time.Second, 5*time.Millisecond,
+		"the baseline scrape and two ticks")
 	m := s.Stop()
 	e := m.Endpoints[0]
 	require.Zero(t, e.Scrapes)
-	require.GreaterOrEqual(t, e.ScrapeErrors, int64(2))
+	require.GreaterOrEqual(t, e.ScrapeErrors, int64(3), "baseline, a tick and Stop's final scrape")
 	require.Contains(t, e.Errors[0].Error, "scrape "+url)
 	require.Equal(t, "unknown", e.Engine)
 	require.Nil(t, e.Timeline)
@@ -140,11 +168,15 @@ func TestScraperContextCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return srv.count() >= 2 }, 5*time.Second, 5*time.Millisecond)
 	cancel()
-	time.Sleep(120 * time.Millisecond)
+	// The tick loop ends on cancel (done closes); no sleep needed to see it.
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the scrape loop did not end after its context was cancelled")
+	}
 	before := srv.count()
-	time.Sleep(120 * time.Millisecond)
-	require.Equal(t, before, srv.count(), "no scrapes after cancel")
 	e := s.Stop().Endpoints[0]
+	require.Equal(t, before+1, srv.count(), "after cancel only Stop's final scrape reaches the server")
 	require.Zero(t, e.ScrapeErrors)
 	require.GreaterOrEqual(t, e.FirstS, 10.0, "times are measured from the given epoch")
 }

@@ -52,6 +52,12 @@ var scalarMetrics = []struct {
 		}
 		return c.Cost.Revenue.MarginPct, true
 	}},
+	{"cost.markup_pct", false, func(c *ClassResult) (float64, bool) {
+		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarkupPct == nil {
+			return 0, false
+		}
+		return *c.Cost.Revenue.MarkupPct, true
+	}},
 }
 
 // costGet reads a cost field; absent when the result was not priced, and

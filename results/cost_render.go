@@ -92,18 +92,45 @@ func RenderCost(w io.Writer, r *Result) error {
 	row("per video second", nz(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond }))
 	row("energy kWh", nz(func(cc *ClassCost) float64 { return cc.EnergyKWh }))
 	row("J per output token", nz(func(cc *ClassCost) float64 { return cc.JPerOutTok }))
-	row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
+	// A list in another currency shows its own amount; USD lists would
+	// show the same number twice.
+	foreign := false
+	for _, n := range names {
+		if cc := r.Classes[n].Cost; cc != nil && cc.Revenue != nil && cc.Revenue.Currency != "USD" {
+			foreign = true
+		}
+	}
+	if foreign {
+		row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
+	}
 	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
 	row("margin USD", rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
-	row("margin %", revNZ(func(rv *Revenue) float64 { return rv.MarginPct }))
+	row("markup % on cost", func(cc *ClassCost) (float64, bool) {
+		if cc.Revenue == nil || cc.Revenue.MarkupPct == nil {
+			return 0, false
+		}
+		return *cc.Revenue.MarkupPct, true
+	})
+	row("margin % on revenue", revNZ(func(rv *Revenue) float64 { return rv.MarginPct }))
 	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
-	row("break-even /Mtok output ¤", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenPerMTokOutput }))
-	row("break-even /task ¤", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenPerTask }))
+	// Break-even prices: absent when the list has no such price; 0 when
+	// the other prices alone cover the cost.
+	opt := func(g func(rv *Revenue) *float64) func(cc *ClassCost) (float64, bool) {
+		return func(cc *ClassCost) (float64, bool) {
+			if cc.Revenue == nil || g(cc.Revenue) == nil {
+				return 0, false
+			}
+			return *g(cc.Revenue), true
+		}
+	}
+	row("break-even /Mtok output ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerMTokOutput }))
+	row("break-even /task ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerTask }))
+	row("break-even /video s ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerVideoSecond }))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if c.RevenueUSD > 0 || c.MarginUSD != 0 {
-		b.WriteString("¤ = in the class's price-list currency\n")
+		b.WriteString("¤ = in the class's price-list currency; markup_pct = (revenue - cost) / cost, margin_pct = (revenue - cost) / revenue;\nbreak-even prices hold the other prices (docs/economics.md)\n")
 	}
 	for _, n := range names {
 		if cc := r.Classes[n].Cost; cc != nil && cc.Revenue != nil {

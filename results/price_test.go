@@ -43,18 +43,23 @@ func TestRevenueTieredByHand(t *testing.T) {
 	require.Equal(t, 0.6, rv.MarginUSD)
 	require.InDelta(t, 0.6/2.6*100, rv.MarginPct, 1e-4)
 	require.InDelta(t, 2/2.6, rv.BreakEvenScale, 1e-6)
-	require.InDelta(t, 4*2/2.6, rv.BreakEvenPerMTokOutput, 1e-5)
+	require.InDelta(t, 0.6/2*100, *rv.MarkupPct, 1e-4)
+	// Break-even output price with input and cached prices held: output
+	// earned 0.2M x 4 + 0.05M x 8 = 1.2 = 0.3 Mtok at the first tier's 4;
+	// the rest earned 1.4, so (2 - 1.4) / 0.3 = 2.0 (and 4.0 above 32k).
+	require.InDelta(t, 2.0, *rv.BreakEvenPerMTokOutput, 1e-9)
 	require.False(t, rv.TiersApproximated)
 
 	// Break-even x volume = cost: the list scaled to break even earns the cost,
 	// and the break-even task price times the tasks is the cost.
 	got, _ := listRevenue(c, pl.Scale(2/2.6))
 	require.InDelta(t, 2.0, got, 1e-12)
-	require.InEpsilon(t, 2.0, rv.BreakEvenPerTask*float64(c.Tasks), 1e-5) // 6 significant digits
-	// The break-even output price at the list's ratios reproduces the cost.
-	k := rv.BreakEvenPerMTokOutput / 4
-	got, _ = listRevenue(c, pl.Scale(k))
-	require.InDelta(t, 2.0, got, 1e-5)
+	// The break-even output price, other prices held, reproduces the cost.
+	half := tieredList()
+	half.Tiers[0].OutputPerMTok, half.Tiers[1].OutputPerMTok = 2, 4
+	got, _ = listRevenue(c, half)
+	require.InDelta(t, 2.0, got, 1e-9)
+	require.Nil(t, rv.BreakEvenPerTask, "no per-task price on the list: no per-task break-even")
 
 	// Without per-tier counts every request bills at the mean length's tier
 	// (1.8M / 110 = 16363 tokens: short tier) and the result says so.
@@ -78,11 +83,11 @@ func TestRevenueFlatCNY(t *testing.T) {
 	require.Equal(t, 87.5, rv.Cost)
 	require.Equal(t, -2.5, rv.MarginUSD)
 	require.Equal(t, -25.0, rv.MarginPct)
-	require.Equal(t, 0.875, rv.BreakEvenPerTask)
-	require.Equal(t, 87.5*100/70*0.7/100, rv.BreakEvenPerTask)
-	// No token prices: output pays for everything, 87.5 CNY / 2 Mtok.
-	require.Equal(t, 43.75, rv.BreakEvenPerMTokOutput)
-	require.InDelta(t, rv.Cost, rv.BreakEvenPerMTokOutput*2, 1e-9)
+	require.Equal(t, 0.875, *rv.BreakEvenPerTask)
+	require.Equal(t, 87.5*100/70*0.7/100, *rv.BreakEvenPerTask)
+	require.Equal(t, -20.0, *rv.MarkupPct) // on cost: (70 - 87.5) / 87.5
+	// A per-task-only list has no break-even token price.
+	require.Nil(t, rv.BreakEvenPerMTokOutput)
 }
 
 // TestRevenueVideoSeconds bills per second of video.
@@ -91,7 +96,8 @@ func TestRevenueVideoSeconds(t *testing.T) {
 	require.NoError(t, pl.Validate())
 	rv := revenue(&ClassResult{Kind: "video", Clips: 4, VideoSeconds: 20}, 1, pl)
 	require.Equal(t, 2.0, rv.Amount)
-	require.Equal(t, 0.25, rv.BreakEvenPerTask) // $1 / 4 clips
+	require.Zero(t, rv.BreakEvenPerTask)                // no per-task price
+	require.Equal(t, 0.05, *rv.BreakEvenPerVideoSecond) // $1 / 20 s
 	require.Equal(t, 0.5, rv.BreakEvenScale)
 }
 

@@ -1,9 +1,12 @@
 package results
 
-import "github.com/fleetbench/fleetbench/pricing"
+import (
+	"github.com/fleetbench/fleetbench/econ"
+	"github.com/fleetbench/fleetbench/pricing"
+)
 
 // Revenue is a class's revenue against its price list, the margin over its
-// cost and the prices at which it would break even.
+// cost and the prices at which it would break even (docs/economics.md).
 type Revenue struct {
 	Currency  string  `json:"currency"`
 	CNYPerUSD float64 `json:"cny_per_usd,omitempty"` // CNY lists: the rate used
@@ -11,19 +14,28 @@ type Revenue struct {
 	USD       float64 `json:"usd"`                   // revenue in USD
 	Cost      float64 `json:"cost"`                  // the class's cost, in Currency
 	MarginUSD float64 `json:"margin_usd"`            // revenue - cost
-	MarginPct float64 `json:"margin_pct"`            // (revenue - cost) / revenue x 100; 0 without revenue
+	// MarginPct is the margin on revenue: (revenue - cost) / revenue x 100;
+	// 0 without revenue.
+	MarginPct float64 `json:"margin_pct"`
+	// MarkupPct is the margin on cost, as providers publish it:
+	// (revenue - cost) / cost x 100; absent without cost.
+	MarkupPct *float64 `json:"markup_pct,omitempty"`
 	// BreakEvenScale is cost / revenue: the price list multiplied by it
 	// earns exactly the cost (1.25 = prices must rise 25%). 0 without revenue.
 	BreakEvenScale float64 `json:"break_even_scale,omitempty"`
-	// BreakEvenPerMTokOutput is the break-even output price per million
-	// tokens (Currency) with input and cached prices kept at the list's
-	// ratios to it, i.e. the reference output price x BreakEvenScale. The
-	// reference is the first tier's (or untiered) output price. A list
-	// without token prices gets cost / output Mtok (output pays for all).
-	BreakEvenPerMTokOutput float64 `json:"break_even_per_mtok_output,omitempty"`
-	// BreakEvenPerTask is the flat price per task (Currency) that alone
-	// earns the cost: cost / tasks.
-	BreakEvenPerTask float64 `json:"break_even_per_task,omitempty"`
+	// BreakEvenPerMTokOutput is the output price per million tokens
+	// (Currency) at which revenue equals cost with every other price held
+	// (econ.Book.BreakEvenPrice; tiered lists: every tier's output price
+	// moves by the same factor and this is the first tier's). 0 when the
+	// other prices alone cover the cost; absent for a list without token
+	// prices.
+	BreakEvenPerMTokOutput *float64 `json:"break_even_per_mtok_output,omitempty"`
+	// BreakEvenPerTask is the per-task price (Currency) at which revenue
+	// equals cost with the other prices held; only for lists with a
+	// per-task price.
+	BreakEvenPerTask *float64 `json:"break_even_per_task,omitempty"`
+	// BreakEvenPerVideoSecond likewise, for lists with a per-second price.
+	BreakEvenPerVideoSecond *float64 `json:"break_even_per_video_second,omitempty"`
 	// TiersApproximated is set when the result has no per-tier token counts
 	// for the list's tiers, so every request was billed at the tier of the
 	// class's mean input length. Rerun with the price list in the scenario
@@ -33,27 +45,39 @@ type Revenue struct {
 
 // revenue prices class c's volume with pl against its cost costUSD.
 func revenue(c *ClassResult, costUSD float64, pl *pricing.List) *Revenue {
-	amount, approx := listRevenue(c, pl)
-	costCur := pl.FromUSD(costUSD)
+	lines, approx := billLines(c, pl)
+	b := econ.Book{Components: lines, Cost: pl.FromUSD(costUSD)}
+	amount := b.Revenue()
+	costCur := b.Cost
 	rv := &Revenue{Currency: pl.Currency, Amount: roundDec(amount, 6), USD: roundDec(pl.ToUSD(amount), 6),
 		Cost: roundDec(costCur, 6), TiersApproximated: approx}
 	if pl.Currency == "CNY" {
 		rv.CNYPerUSD = pl.CNYPerUSD
 	}
 	rv.MarginUSD = roundDec(pl.ToUSD(amount)-costUSD, 6)
-	if amount > 0 {
-		rv.MarginPct = roundSig((amount - costCur) / amount * 100)
+	if m, ok := econ.MarginPct(amount, costCur); ok {
+		rv.MarginPct = roundSig(m)
 		rv.BreakEvenScale = roundSig(costCur / amount)
 	}
-	_, _, refOut := pl.TierPrices(-1)
-	switch {
-	case amount > 0 && refOut > 0:
-		rv.BreakEvenPerMTokOutput = roundSig(refOut * costCur / amount)
-	case c.OutputTokens > 0:
-		rv.BreakEvenPerMTokOutput = roundSig(costCur / float64(c.OutputTokens) * 1e6)
+	if m, ok := econ.MarkupPct(amount, costCur); ok {
+		m = roundSig(m)
+		rv.MarkupPct = &m
 	}
-	if n := tasksOf(c); n > 0 {
-		rv.BreakEvenPerTask = roundSig(costCur / float64(n))
+	solve := func(name string) *float64 {
+		if s := b.BreakEvenPrice(name); s.OK {
+			v := roundSig(s.BreakEven)
+			return &v
+		}
+		return nil
+	}
+	if pl.HasTokenPrices() {
+		rv.BreakEvenPerMTokOutput = solve("output_per_mtok")
+	}
+	if pl.PerTask > 0 {
+		rv.BreakEvenPerTask = solve("per_task")
+	}
+	if pl.PerVideoSecond > 0 {
+		rv.BreakEvenPerVideoSecond = solve("per_video_second")
 	}
 	return rv
 }
@@ -70,22 +94,46 @@ func tasksOf(c *ClassResult) int64 {
 // listRevenue is class c's revenue under pl in pl's currency, unrounded,
 // and whether the tiers had to be approximated.
 func listRevenue(c *ClassResult, pl *pricing.List) (float64, bool) {
-	bill := func(n int, unc, cached, out int64) float64 {
-		in, cp, op := pl.TierPrices(n)
-		return (float64(max(unc, 0))*in + float64(cached)*cp + float64(out)*op) / 1e6
+	lines, approx := billLines(c, pl)
+	return econ.Book{Components: lines}.Revenue(), approx
+}
+
+// BillLines is what pl bills for class c, line by line (uncached input,
+// cached input, output per Mtok, per task, per video second) in pl's
+// currency, and whether tiers were approximated (see
+// Revenue.TiersApproximated). Every line is present, billed or not.
+func BillLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) { return billLines(c, pl) }
+
+func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
+	in0, cached0, out0 := pl.TierPrices(-1)
+	lines := []econ.Component{
+		{Name: "input_per_mtok", Price: in0},
+		{Name: "cached_input_per_mtok", Price: cached0},
+		{Name: "output_per_mtok", Price: out0},
+		{Name: "per_task", Price: pl.PerTask, Volume: float64(tasksOf(c))},
+		{Name: "per_video_second", Price: pl.PerVideoSecond, Volume: c.VideoSeconds},
 	}
-	var amount float64
+	bill := func(n int, unc, cached, out int64) {
+		in, cp, op := pl.TierPrices(n)
+		u, ca, o := float64(max(unc, 0))/1e6, float64(max(cached, 0))/1e6, float64(max(out, 0))/1e6
+		lines[0].Volume += u
+		lines[0].Amount += u * in
+		lines[1].Volume += ca
+		lines[1].Amount += ca * cp
+		lines[2].Volume += o
+		lines[2].Amount += o * op
+	}
 	approx := false
 	switch {
 	case len(pl.Tiers) == 0:
-		amount = bill(0, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
+		bill(0, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
 	case tiersMatch(c.TokensByTier, pl.TierBounds()):
 		for i, t := range c.TokensByTier {
 			n := t.UpToTokens // every length in the bucket bills at this tier
 			if n == 0 && i > 0 {
 				n = c.TokensByTier[i-1].UpToTokens + 1
 			}
-			amount += bill(n, t.InputTokens-t.CachedTokens, t.CachedTokens, t.OutputTokens)
+			bill(n, t.InputTokens-t.CachedTokens, t.CachedTokens, t.OutputTokens)
 		}
 	default:
 		approx = true
@@ -93,10 +141,29 @@ func listRevenue(c *ClassResult, pl *pricing.List) (float64, bool) {
 		if c.Completed > 0 {
 			n = int(c.InputTokens / c.Completed)
 		}
-		amount = bill(n, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
+		bill(n, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
 	}
-	amount += pl.PerTask*float64(tasksOf(c)) + pl.PerVideoSecond*c.VideoSeconds
-	return amount, approx
+	lines[3].Amount = pl.PerTask * lines[3].Volume
+	lines[4].Amount = pl.PerVideoSecond * lines[4].Volume
+	return lines, approx
+}
+
+// BookFor is class c's economics under pl for the break-even solves
+// (econ.Book), in pl's currency: c.Cost must be set (ApplyCost). split
+// weighs cached input's prefill work (CostSplit.CachedInput); utilization
+// is the fleet's measured busy share (0: unknown).
+func BookFor(c *ClassResult, pl *pricing.List, split CostSplit, utilization float64) (econ.Book, bool) {
+	lines, approx := billLines(c, pl)
+	b := econ.Book{Components: lines, CachedWeight: split.CachedInput, InputTokens: float64(c.InputTokens),
+		Utilization: utilization}
+	if c.InputTokens > 0 {
+		b.HitRate = float64(c.CachedTokens) / float64(c.InputTokens)
+	}
+	if c.Cost != nil {
+		b.Cost = pl.FromUSD(c.Cost.USD)
+		b.CostInput = pl.FromUSD(c.Cost.InputUSD + c.Cost.CachedUSD)
+	}
+	return b, approx
 }
 
 // tiersMatch reports whether per-tier counts were taken with bounds.

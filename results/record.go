@@ -23,6 +23,19 @@ type Record struct {
 	InputTokens  int `json:"input_tokens"`
 	CachedTokens int `json:"cached_tokens"`
 	OutputTokens int `json:"output_tokens"`
+	// InputTokensFrom and OutputTokensFrom say where an endpoint run's
+	// counts came from: "usage" (the server's usage object, which agreed
+	// with fleetbench's own count) or "counted" (fleetbench's tokenizer over
+	// the text sent or received: the server reported no usage, or usage
+	// that disagreed; see TokenMismatch). Empty in simulated runs.
+	InputTokensFrom  string `json:"input_tokens_from,omitempty"`
+	OutputTokensFrom string `json:"output_tokens_from,omitempty"`
+	// TokenMismatch marks a request whose usage disagreed with the count
+	// beyond the tolerance; UsageInputTokens/UsageOutputTokens keep what
+	// the server said.
+	TokenMismatch     bool `json:"token_mismatch,omitempty"`
+	UsageInputTokens  int  `json:"usage_input_tokens,omitempty"`
+	UsageOutputTokens int  `json:"usage_output_tokens,omitempty"`
 
 	// ITL holds per-token inter-token gaps in ns when the backend keeps them
 	// per request (real runs); the simulator feeds ITL straight into the

@@ -101,6 +101,7 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	st := statePool.Get().(*reqState)
 	defer statePool.Put(st)
 	st.body = c.cfg.appendBody(st.body[:0], r, tr)
+	rec.InputTokens, rec.InputTokensFrom = c.cfg.countInput(r, tr), FromCounted
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -185,7 +186,7 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 	if len(st.times) == 0 {
 		return fail(rec, ClassEmpty, errors.New("the response carried no generated text")), nil
 	}
-	finishTokens(rec, st, final)
+	finishTokens(rec, st, final, c.cfg.counter())
 	return rec, keep(st.text, keepText)
 }
 
@@ -210,7 +211,7 @@ func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Rec
 	st.times = append(st.times[:0], t)
 	st.sizes = append(st.sizes[:0], int32(len(st.text)))
 	st.cum = append(st.cum[:0], -1)
-	finishTokens(rec, st, st.ch.Usage)
+	finishTokens(rec, st, st.ch.Usage, c.cfg.counter())
 	rec.ITL = nil // one response, no inter-token gaps to see
 	return rec, keep(st.text, keepText)
 }
@@ -222,16 +223,24 @@ func keep(b []byte, ok bool) []byte {
 	return bytes.Clone(b)
 }
 
-// finishTokens fills times, token counts and per-token ITL from the chunks.
-func finishTokens(rec *results.Record, st *reqState, u *usage) {
-	k := tokensPerChunk(st.sizes, st.cum, u)
+// finishTokens fills times, token counts and per-token ITL from the
+// chunks. Output tokens are counted from the text received and checked
+// against the server's usage (see applyUsage); per-chunk counts come from
+// continuous usage when it agrees with the total, else each chunk carries
+// one token, or a share of the total by text length when the total is
+// larger than the number of chunks.
+func finishTokens(rec *results.Record, st *reqState, u *usage, tk interface{ Count([]byte) int }) {
+	applyUsage(rec, u, rec.InputTokens, tk.Count(st.text))
+	cum := st.cum
+	if rec.OutputTokensFrom != FromUsage {
+		cum = nil // per-chunk usage from a server whose total was not believed
+	}
+	k := tokensPerChunk(st.sizes, cum, rec.OutputTokens)
 	first, last := -1, -1
-	total := 0
 	for i, n := range k {
 		if n <= 0 {
 			continue
 		}
-		total += n
 		if first < 0 {
 			first = i
 		} else {
@@ -248,25 +257,15 @@ func finishTokens(rec *results.Record, st *reqState, u *usage) {
 	}
 	rec.FirstToken = st.times[first]
 	rec.LastToken = st.times[last]
-	rec.OutputTokens = total
-	if u != nil { // the server's own counts win; nonsense (negative) values are ignored
-		if u.CompletionTokens >= 0 {
-			rec.OutputTokens = u.CompletionTokens
-		}
-		if u.PromptTokens > 0 {
-			rec.InputTokens = u.PromptTokens
-		}
-		rec.CachedTokens = min(max(u.cached(), 0), rec.InputTokens)
-	}
 }
 
 // tokensPerChunk decides how many tokens each content chunk carried.
 // With continuous usage (vLLM continuous_usage_stats) the cumulative count
-// says it exactly. Otherwise each chunk is one token, unless the final usage
-// reports more tokens than chunks (servers that batch several tokens per
-// chunk, speculative decoding): then the total is apportioned by each
-// chunk's text length (largest remainder, at least one per chunk).
-func tokensPerChunk(sizes, cum []int32, u *usage) []int {
+// says it exactly. Otherwise each chunk is one token, unless the total is
+// more than the chunks (servers that batch several tokens per chunk,
+// speculative decoding): then the total is apportioned by each chunk's text
+// length (largest remainder, at least one per chunk).
+func tokensPerChunk(sizes, cum []int32, total int) []int {
 	k := make([]int, len(sizes))
 	exact := len(cum) > 0
 	for _, c := range cum {
@@ -283,10 +282,10 @@ func tokensPerChunk(sizes, cum []int32, u *usage) []int {
 	for i := range k {
 		k[i] = 1
 	}
-	if u == nil || u.CompletionTokens <= len(k) {
+	if total <= len(k) {
 		return k
 	}
-	extra := u.CompletionTokens - len(k)
+	extra := total - len(k)
 	var bytesTotal int64
 	for _, s := range sizes {
 		bytesTotal += int64(s)

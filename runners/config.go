@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
 
@@ -90,6 +91,14 @@ type Config struct {
 	// Grace is how long in-flight requests may finish after the context is
 	// cancelled (Ctrl-C) before they are cancelled (default 10s; <0 = none).
 	Grace time.Duration
+
+	// Tokenizer counts the tokens sent and received (nil: the default
+	// encoding, tokens.Default); the server's usage is believed only when
+	// it agrees with the count (see reconcile).
+	Tokenizer *tokens.Counter
+	// Warnings, when set, receives warnings found during the run (printed
+	// once, e.g. the first usage/count mismatch); the result lists them too.
+	Warnings io.Writer
 
 	// Client overrides the HTTP client (tests); nil builds one tuned for
 	// many concurrent streams.
@@ -193,6 +202,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Grace < 0 {
 		c.Grace = 0
+	}
+	if c.Tokenizer == nil {
+		c.Tokenizer = c.counter()
 	}
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = 5 * time.Second

@@ -91,6 +91,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	x := &run{cfg: &cfg, sc: sc, soft: ctx, hard: hard,
 		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
 		tasks: map[uint64]*transcript{}}
+	x.sink.warn, x.sink.tkName = cfg.Warnings, cfg.Tokenizer.Name()
 	x.caller = &caller{cfg: &cfg, client: client, url: cfg.endpoint(), header: header}
 
 	start := time.Now()
@@ -355,6 +356,10 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	res := x.sink.summary.Result(results.Meta{Backend: "endpoint",
 		Scenario: results.ScenarioInfo{Name: x.sc.Name, Seed: seed, Hash: x.sc.Hash()},
 		Fleet:    c.Fleet, Extra: extra})
+	if tc, warns := x.sink.tok.export(x.sink.tkName); tc != nil {
+		res.Extra["token_counts"] = tc
+		res.Warnings = append(res.Warnings, warns...)
+	}
 	if interrupted {
 		res.Warnings = append(res.Warnings, "run interrupted: the result holds the requests sent before the interruption")
 	}

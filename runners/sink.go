@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"io"
 	"sync"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -16,6 +17,9 @@ type sink struct {
 	summary *results.Summary
 	write   func(*results.Record) error
 	werr    error
+	tok     tokenTally
+	warn    io.Writer // first token-count mismatch
+	tkName  string
 
 	done, errors, dropped, cancelled int64
 	inflight                         int64
@@ -34,6 +38,7 @@ func (k *sink) add(r *results.Record) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.summary.Add(r)
+	k.tok.add(r, k.warn, k.tkName)
 	if k.write != nil && k.werr == nil {
 		k.werr = k.write(r)
 	}

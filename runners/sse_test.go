@@ -66,35 +66,66 @@ func TestParseChunk(t *testing.T) {
 }
 
 func TestTokensPerChunk(t *testing.T) {
-	u := func(n int) *usage { return &usage{CompletionTokens: n} }
 	cases := []struct {
 		name  string
 		sizes []int32
 		cum   []int32
-		u     *usage
+		total int
 		want  []int
 	}{
-		{"one token per chunk, no usage", []int32{3, 3, 3}, []int32{-1, -1, -1}, nil, []int{1, 1, 1}},
-		{"usage equals chunks", []int32{3, 3}, []int32{-1, -1}, u(2), []int{1, 1}},
-		{"usage below chunks keeps one each", []int32{3, 3, 3}, []int32{-1, -1, -1}, u(2), []int{1, 1, 1}},
-		{"continuous usage is exact", []int32{5, 1, 9}, []int32{2, 3, 7}, u(7), []int{2, 1, 4}},
-		{"continuous usage with a zero step", []int32{5, 1}, []int32{2, 2}, u(2), []int{2, 0}},
-		{"apportioned by length", []int32{4, 8, 4}, []int32{-1, -1, -1}, u(8), []int{2, 4, 2}},
-		{"largest remainder", []int32{1, 1, 1}, []int32{-1, -1, -1}, u(5), []int{2, 2, 1}},
-		{"largest remainder by size", []int32{1, 2, 3}, []int32{-1, -1, -1}, u(5), []int{1, 2, 2}},
-		{"mixed unknown falls back", []int32{2, 2}, []int32{1, -1}, u(4), []int{2, 2}},
+		{"one token per chunk", []int32{3, 3, 3}, []int32{-1, -1, -1}, 3, []int{1, 1, 1}},
+		{"total equals chunks", []int32{3, 3}, []int32{-1, -1}, 2, []int{1, 1}},
+		{"total below chunks keeps one each", []int32{3, 3, 3}, []int32{-1, -1, -1}, 2, []int{1, 1, 1}},
+		{"continuous usage is exact", []int32{5, 1, 9}, []int32{2, 3, 7}, 7, []int{2, 1, 4}},
+		{"continuous usage with a zero step", []int32{5, 1}, []int32{2, 2}, 2, []int{2, 0}},
+		{"apportioned by length", []int32{4, 8, 4}, []int32{-1, -1, -1}, 8, []int{2, 4, 2}},
+		{"largest remainder", []int32{1, 1, 1}, []int32{-1, -1, -1}, 5, []int{2, 2, 1}},
+		{"largest remainder by size", []int32{1, 2, 3}, []int32{-1, -1, -1}, 5, []int{1, 2, 2}},
+		{"mixed unknown falls back", []int32{2, 2}, []int32{1, -1}, 4, []int{2, 2}},
+		{"no per-chunk usage", []int32{2, 2}, nil, 4, []int{2, 2}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tokensPerChunk(tc.sizes, tc.cum, tc.u)
+			got := tokensPerChunk(tc.sizes, tc.cum, tc.total)
 			require.Equal(t, tc.want, got)
-			if tc.u != nil && tc.u.CompletionTokens >= len(tc.sizes) {
+			if tc.total >= len(tc.sizes) {
 				sum := 0
 				for _, k := range got {
 					sum += k
 				}
-				require.Equal(t, tc.u.CompletionTokens, sum)
+				require.Equal(t, tc.total, sum)
 			}
+		})
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	cases := []struct {
+		name           string
+		usage          int
+		have           bool
+		counted, slack int
+		want           int
+		from           string
+		mismatch       bool
+	}{
+		{"no usage: counted", 0, false, 40, 2, 40, FromCounted, false},
+		{"usage agrees exactly", 40, true, 40, 2, 40, FromUsage, false},
+		{"usage within 25%", 50, true, 40, 2, 50, FromUsage, false},
+		{"usage 25% under", 30, true, 40, 2, 30, FromUsage, false},
+		{"usage past 25%", 51, true, 40, 2, 40, FromCounted, true},
+		{"20 chunks, usage 100000", 100000, true, 20, 2, 20, FromCounted, true},
+		{"small counts within slack", 3, true, 1, 2, 3, FromUsage, false},
+		{"negative usage ignored", -4, true, 7, 2, 7, FromCounted, false},
+		{"usage 0 for real text", 0, true, 10, 2, 10, FromCounted, true},
+		{"chat template slack on input", 130, true, 100, 64, 130, FromUsage, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n, from, mm := reconcile(tc.usage, tc.have, tc.counted, tc.slack)
+			require.Equal(t, tc.want, n)
+			require.Equal(t, tc.from, from)
+			require.Equal(t, tc.mismatch, mm)
 		})
 	}
 }

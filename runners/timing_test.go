@@ -108,7 +108,7 @@ func TestMultiTokenChunks(t *testing.T) {
 			srv := openaitest.New(func(r *openaitest.Request) openaitest.Reply {
 				rep := openaitest.Reply{ContinuousUsage: continuous, Usage: &openaitest.Usage{Prompt: 10, Completion: 12}}
 				for i := range 4 {
-					rep.Chunks = append(rep.Chunks, openaitest.Chunk{At: time.Duration(5+9*i) * time.Millisecond, Text: " aaa bbb ccc", Tokens: 3})
+					rep.Chunks = append(rep.Chunks, openaitest.Chunk{At: time.Duration(5+9*i) * time.Millisecond, Text: " the of and", Tokens: 3})
 				}
 				return rep
 			})

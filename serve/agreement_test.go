@@ -34,4 +34,9 @@ func TestAgreementSimVsServe(t *testing.T) {
 	// the few steps that mix long prefill chunks, which loopback jitter in
 	// arrival times legitimately reshuffles.
 	assertAgree(t, cs, "requests", "errors", "ttft p50 ms", "ttft p99 ms", "tpot p50 ms", "tpot p99 ms", "cache hit rate")
+	// The runner counted what it sent and received with a real tokenizer
+	// and believed serve's usage for every request: no mismatches.
+	tc := ep.Extra["token_counts"].(map[string]any)
+	require.Equal(t, int64(0), tc["mismatches"], "token counts: %v", tc)
+	require.Equal(t, ep.Totals.Requests, tc["from_usage"], "token counts: %v", tc)
 }

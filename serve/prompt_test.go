@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/scenarios/text"
 	"github.com/fleetbench/fleetbench/sim"
@@ -132,5 +133,24 @@ func BenchmarkContentChunk(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		buf = m.appendContent(buf[:0], chatShape, 7, i, i+1)
+	}
+}
+
+// serve's usage must agree with how fleetbench run counts what it
+// receives (runners/tokens, a real BPE tokenizer): one word of the shared
+// vocabulary is one token for serve's splitter and for the embedded
+// encodings, in prompts and in generated replies, so run -> serve reports
+// usage (not a mismatch) and the agreement check holds.
+func TestServeCountsLikeTheRunner(t *testing.T) {
+	for _, name := range tokens.Builtin {
+		tk, err := tokens.Get(name)
+		require.NoError(t, err)
+		for seed := range uint64(20) {
+			n := int(seed*53%700) + 1
+			reply := appendFiller(nil, seed, 0, n)
+			require.Equal(t, n, tk.Count(reply), "%s: reply of %d tokens", name, n)
+			prompt := text.Block(seed, n)
+			require.Equal(t, tokenizer{blockTokens: 16}.build([]string{prompt}).tokens, tk.Count([]byte(prompt)), name)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fleetbench/fleetbench/gpu"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners"
+	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/runners/video"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
@@ -41,6 +42,7 @@ type runFlags struct {
 	videoPoll, videoTimeout time.Duration
 	videoDownload           bool
 	cost                    costFlags
+	tokenizer               string
 }
 
 // runSignals is the context a run stops on: Ctrl-C or SIGTERM. Tests
@@ -109,6 +111,7 @@ collected.`,
 	fl.DurationVar(&f.videoPoll, "video-poll", time.Second, "video job status poll interval")
 	fl.DurationVar(&f.videoTimeout, "video-timeout", 30*time.Minute, "per-clip timeout")
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
+	fl.StringVar(&f.tokenizer, "tokenizer", tokens.Default, "count sent and received tokens with: "+tokens.Describe()+"; the server's usage is used when it agrees within 25%")
 	addCostFlags(fl, &f.cost)
 	return cmd
 }
@@ -128,6 +131,9 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		if cfg.APIKey == "" {
 			return usageErr(fmt.Errorf("--api-key-env %s: the variable is empty or unset; export it or drop the flag", f.apiKeyEnv))
 		}
+	}
+	if cfg.Tokenizer, err = tokens.Get(f.tokenizer); err != nil {
+		return usageErr(err)
 	}
 	cfg.Header = http.Header{}
 	for _, h := range f.headers {
@@ -163,6 +169,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		cfg.Hooks = append(cfg.Hooks, runners.ScrapeHook(f.scrape, f.scrapeInterval, nil))
 	}
 	stderr := cmd.ErrOrStderr()
+	cfg.Warnings = stderr
 	// GPU telemetry: "auto" samples NVML when present and says in one line
 	// when it is not; the run goes on either way.
 	sampler, err := gpu.TelemetryFromFlag(f.gpuTelemetry)

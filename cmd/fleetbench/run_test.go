@@ -105,6 +105,7 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "chat", "--target", "http://x/v1", "--gpu-telemetry", "yes"}, "--gpu-telemetry"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--scrape", "nope"}, "--scrape"},
 		{[]string{"run", "no-such-scenario", "--target", "http://x/v1"}, "neither a built-in"},
+		{[]string{"run", "chat", "--target", "http://x/v1", "--tokenizer", "no-such-encoding"}, "--tokenizer no-such-encoding: not a built-in encoding"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runCLI(tc.args...)

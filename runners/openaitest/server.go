@@ -13,9 +13,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/fleetbench/fleetbench/scenarios/text"
 )
 
 // Chunk is one scripted stream chunk.
@@ -110,12 +111,16 @@ func (s *Server) Requests() []*Request {
 	return append([]*Request(nil), s.reqs...)
 }
 
+// words are one token each for real tokenizers (scenarios/text's
+// vocabulary), so a runner counting the received text agrees with Usage.
+var words = text.Vocabulary()
+
 // Steady is a reply of n one-token chunks: the first at ttft, then one
 // every itl, with usage prompt 0 / completion n.
 func Steady(n int, ttft, itl time.Duration) Reply {
 	r := Reply{Usage: &Usage{Completion: n}}
 	for i := range n {
-		r.Chunks = append(r.Chunks, Chunk{At: ttft + time.Duration(i)*itl, Text: " w" + strconv.Itoa(i)})
+		r.Chunks = append(r.Chunks, Chunk{At: ttft + time.Duration(i)*itl, Text: " " + words[i%len(words)]})
 	}
 	return r
 }

@@ -92,3 +92,7 @@ func CountTokens(s string) int {
 func Words(dst []string, s string) []string {
 	return append(dst, strings.Fields(s)...)
 }
+
+// Vocabulary returns a copy of the 256 words block text is made of, so a
+// real tokenizer can check that each (after a space) is one token.
+func Vocabulary() []string { return append([]string(nil), vocab...) }

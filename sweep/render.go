@@ -89,7 +89,7 @@ func columns(s *results.Sweep) []column {
 			cols = append(cols, metricCol(m.Name+" "+st, key, ms))
 		}
 	}
-	return append(cols,
+	cols = append(cols,
 		metricCol("hit", "cache_hit_rate", pctS),
 		metricCol("attain", "slo_attainment", pctS),
 		metricCol("goodput/s", "goodput_rps", num),
@@ -97,7 +97,19 @@ func columns(s *results.Sweep) []column {
 		metricCol("$/h", "usd_per_hour", usd),
 		metricCol("$/task", "usd_per_task", usd),
 	)
+	// Revenue columns when some point was priced against a price list.
+	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { _, ok := p.Metrics["revenue_usd"]; return ok }) {
+		cols = append(cols,
+			metricCol("revenue $", "revenue_usd", usd),
+			metricCol("markup", "markup_pct", pct100),
+			metricCol("margin", "margin_pct", pct100),
+		)
+	}
+	return cols
 }
+
+// pct100 writes a figure already in percent.
+func pct100(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
 
 // Render writes s in format: "table" (aligned columns for a terminal),
 // "markdown" (a pull-request comment), "csv" (one row per point, every

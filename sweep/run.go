@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fleetbench/fleetbench/pricing"
+	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
@@ -209,19 +210,30 @@ func fillPoint(sp *results.SweepPoint, res *results.Result) {
 		}
 	}
 	if perHour := results.USDPerHour(res); perHour > 0 {
-		usd := res.Cost.USD
 		m["usd_per_hour"] = perHour
-		m["usd"] = usd
+		m["usd"] = res.Cost.USD
 		if t.Tasks > 0 {
-			m["usd_per_task"] = usd / float64(t.Tasks)
+			m["usd_per_task"] = res.Cost.USD / float64(t.Tasks)
 		}
-		if t.OutputTokens > 0 {
-			m["usd_per_mtok_output"] = usd / float64(t.OutputTokens) * 1e6
+		// The same $/Mtok figures as the result (docs/economics.md): cost
+		// charged to a token kind / that kind's Mtok; usd_per_mtok_all is
+		// the whole cost over every token (input incl. cached + output).
+		if tok := t.InputTokens + t.OutputTokens; tok > 0 {
+			m["usd_per_mtok_all"] = res.Cost.USD / float64(tok) * 1e6
 		}
 	}
-	if tc := t.Cost; tc != nil && tc.PerTaskUSD > 0 { // the cost model's own figure wins
-		m["usd_per_task"] = tc.PerTaskUSD
+	if tc := t.Cost; tc != nil {
+		if tc.PerTaskUSD > 0 { // the cost model's own figure wins
+			m["usd_per_task"] = tc.PerTaskUSD
+		}
+		if tc.USDPerMTokInput > 0 {
+			m["usd_per_mtok_input"] = tc.USDPerMTokInput
+		}
+		if tc.USDPerMTokOutput > 0 {
+			m["usd_per_mtok_output"] = tc.USDPerMTokOutput
+		}
 	}
+	addRevenue(m, res)
 	if u, ok := results.FleetUtilization(res); ok {
 		m["utilization"] = u
 	}
@@ -275,4 +287,33 @@ func cloneCost(in *results.CostInputs) results.CostInputs {
 		}
 	}
 	return out
+}
+
+// addRevenue adds the fleet's revenue, margin on revenue and markup on
+// cost (all in USD, summed over the classes with a price list) when some
+// class has one: absent otherwise, never 0.
+func addRevenue(m map[string]float64, res *results.Result) {
+	c := res.Cost
+	if c == nil {
+		return
+	}
+	var rev float64
+	priced := false
+	for _, cl := range res.Classes {
+		if cl != nil && cl.Cost != nil && cl.Cost.Revenue != nil {
+			rev += cl.Cost.Revenue.USD
+			priced = true
+		}
+	}
+	if !priced {
+		return
+	}
+	m["revenue_usd"] = rev
+	m["margin_usd"] = rev - c.USD
+	if v, ok := econ.MarginPct(rev, c.USD); ok {
+		m["margin_pct"] = v
+	}
+	if v, ok := econ.MarkupPct(rev, c.USD); ok {
+		m["markup_pct"] = v
+	}
 }

@@ -30,7 +30,7 @@ type sweepFlags struct {
 	seed                               uint64
 	seedSet, exhaustive, keep          bool
 	progress                           bool
-	format, out                        string
+	format, out, csvOut                string
 	cost                               costFlags
 }
 
@@ -53,9 +53,12 @@ Searches:
   --search best-split  best prefill:decode split of --gpus N GPUs: highest
                        goodput (--objective goodput) or lowest cost per task
                        meeting every SLO (--objective cost)
-  --scale 1,10,100     scale curve: traffic and every pool's instance count
-                       multiplied together; shows cache hit rate,
-                       utilization and cost per task as the fleet grows
+  --scale 1,10,100     fixed-ratio scale curve: traffic and every pool's
+                       instance count multiplied together, so it shows what
+                       the same fleet shape costs as it grows (hit rate,
+                       utilization, cost per task); for the smallest fleet
+                       at each traffic level, and where savings come from,
+                       use "fleetbench scale"
 
 --shard i/n runs the points whose grid index % n == i, so n machines cover
 the grid; "fleetbench merge" joins the shard files. Output is identical for
@@ -99,6 +102,7 @@ any -j.`,
 	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
 	fl.StringVar(&f.format, "format", "table", "stdout format: table, json, csv or markdown")
 	fl.StringVarP(&f.out, "output", "o", "", "write the sweep JSON to this file")
+	fl.StringVar(&f.csvOut, "csv", "", "also write the points as CSV to this file (every metric, revenue and margin with --price-file)")
 	addCostFlags(fl, &f.cost)
 	return cmd
 }
@@ -236,6 +240,11 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	}
 	if f.out != "" {
 		if err := writeFileAtomic(f.out, func(w io.Writer) error { return results.WriteSweepJSON(w, sw) }); err != nil {
+			return failErr(err)
+		}
+	}
+	if f.csvOut != "" {
+		if err := writeFileAtomic(f.csvOut, func(w io.Writer) error { return sweep.Render(w, sw, "csv") }); err != nil {
 			return failErr(err)
 		}
 	}

@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ const (
 	mTPOT99     = "tpot_p99_ms"
 	mHit        = "cache_hit_rate"
 	mUtil       = "utilization"
+	mRevenue    = "revenue_usd"
 	colorMeet   = "#059669"
 	colorMiss   = "#dc2626"
 	colorAnswer = "#111827"
@@ -469,6 +471,12 @@ func pointTable(s *results.Sweep) (table, int) {
 	for _, h := range []string{"GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
 		t.Head = append(t.Head, headCell{Text: h})
 	}
+	priced := slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { _, ok := p.Metrics[mRevenue]; return ok })
+	if priced {
+		for _, h := range []string{"revenue $", "markup on cost", "margin on revenue"} {
+			t.Head = append(t.Head, headCell{Text: h})
+		}
+	}
 	metricCell := func(p *results.SweepPoint, key string, f func(float64) string) cell {
 		if v, ok := p.Metrics[key]; ok {
 			return cell{Text: f(v)}
@@ -499,6 +507,10 @@ func pointTable(s *results.Sweep) (table, int) {
 		rw.Cells = []cell{{Text: p.GPU + " tp" + strconv.Itoa(p.TP)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
 			metricCell(p, mAttain, pctNum), metricCell(p, mTTFT99, msNum), metricCell(p, mTPOT99, msNum), metricCell(p, mE2E99, msNum),
 			metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd)}
+		if priced {
+			pct := func(v float64) string { return pctNum(v / 100) }
+			rw.Cells = append(rw.Cells, metricCell(p, mRevenue, usd), metricCell(p, "markup_pct", pct), metricCell(p, "margin_pct", pct))
+		}
 		t.Rows = append(t.Rows, rw)
 	}
 	return t, len(s.Points) - n

@@ -56,7 +56,7 @@ demo:
 agreement:
 	bash scripts/agreement.sh
 
-# Performance model against published measurements (CALIBRATION.md), every row.
+# Performance model against published measurements (docs/calibration.md), every row.
 validate:
 	$(GO) test -count=1 -run 'Calibration' -v ./sim/perf ./sim
 

@@ -19,7 +19,7 @@ const (
 
 // DefaultNICBandwidth is the per-GPU inter-node bandwidth assumed when a
 // catalog entry gives none: 400 Gb/s, the usual one NIC per GPU on H100/H200
-// clusters (8 × 400 Gb/s per node; CATALOG.md "Inter-node").
+// clusters (8 × 400 Gb/s per node; docs/catalog.md "Inter-node").
 const DefaultNICBandwidth = 400 * gbit
 
 // Spec describes one GPU model. Bandwidths are bytes per second, compute is
@@ -55,7 +55,7 @@ type Spec struct {
 	// USDPerHour is the default rental price per GPU-hour in US dollars.
 	USDPerHour float64
 	// Unverified names the fields whose values are best guesses
-	// (marked [unverified] in CATALOG.md); output should say so.
+	// (marked [unverified] in docs/catalog.md); output should say so.
 	Unverified []string
 	// Source says where the figures come from.
 	Source string
@@ -65,7 +65,7 @@ type Spec struct {
 // best guess rather than a sourced figure.
 func (s Spec) IsUnverified(field string) bool { return slices.Contains(s.Unverified, field) }
 
-// catalog is the hardware table. Every figure comes from CATALOG.md
+// catalog is the hardware table. Every figure comes from docs/catalog.md
 // (shared team catalog) unless its comment says otherwise.
 var catalog = map[string]Spec{
 	// NVIDIA H100 SXM datasheet; price: RunPod list Mar 2026.
@@ -135,7 +135,7 @@ var catalog = map[string]Spec{
 		Source: "NVIDIA A100 datasheet; RunPod list price",
 	},
 	// Vendor pages. PCIe card: no NVLink, so scale-up is PCIe Gen4 x16
-	// (64 GB/s both directions), which CATALOG.md lists only as "PCIe".
+	// (64 GB/s both directions), which docs/catalog.md lists only as "PCIe".
 	"l40s": {
 		ID: "l40s", Name: "NVIDIA L40S 48GB",
 		HBMBytes: 48 * giga, HBMBandwidth: 0.864 * tera,

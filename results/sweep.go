@@ -51,7 +51,7 @@ type Sweep struct {
 type SweepPoint struct {
 	// Index is the position in the full grid, stable across shards.
 	Index int `json:"index"`
-	// Fleet is the fleet in DESIGN.md notation (e.g. "4P8D").
+	// Fleet is the fleet in docs/design.md notation (e.g. "4P8D").
 	Fleet string `json:"fleet"`
 	// GPU is the GPU type of the instances (catalog key, e.g. "h100").
 	GPU string `json:"gpu"`

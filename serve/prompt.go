@@ -9,7 +9,7 @@ import (
 )
 
 // Natural output lengths (when the client does not set ignore_eos) follow
-// the Azure LLM inference trace 2023, conversation split (CATALOG.md):
+// the Azure LLM inference trace 2023, conversation split (docs/catalog.md):
 // lognormal with mean 211 and median 129 tokens, the same shape as the
 // built-in chat scenario, so an unconstrained client sees realistic replies.
 const (

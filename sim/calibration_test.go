@@ -15,7 +15,7 @@ import (
 	"github.com/fleetbench/fleetbench/sim/perf"
 )
 
-// TestCalibrationEngineTRTLLM runs CALIBRATION.md section 1 end to end
+// TestCalibrationEngineTRTLLM runs docs/calibration.md §1 end to end
 // through the engine (not the performance model's own offline loop):
 // every request arrives at t=0 on one colocated H100 instance of
 // Llama-3.1-8B FP8 with trtllm-bench's batch limits, and output tokens/s is

@@ -10,7 +10,7 @@ import (
 // Role is what a pool of instances does.
 type Role byte
 
-// Pool roles in the fleet notation of DESIGN.md.
+// Pool roles in the fleet notation of docs/design.md.
 const (
 	RolePrefill   Role = 'P'
 	RoleDecode    Role = 'D'

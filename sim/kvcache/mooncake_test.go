@@ -83,7 +83,7 @@ func (r *refLRU) serve(ids []int, inputLength int) int {
 
 // TestMooncakeMatchesReferenceLRU replays a Mooncake trace slice through a
 // Cache and the reference at several capacities: per-request hits and the
-// resident count must agree exactly (CALIBRATION.md section 4). Capacity 1000
+// resident count must agree exactly (docs/calibration.md §4). Capacity 1000
 // catches a head-first release order; 100000 never evicts (the upper bound).
 func TestMooncakeMatchesReferenceLRU(t *testing.T) {
 	reqs := loadMooncake(t)

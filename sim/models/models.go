@@ -2,7 +2,7 @@
 // performance model needs: parameter counts, layer shapes, attention and
 // MoE layout, KV-cache size. Values are from each model's published
 // config.json (Hugging Face model cards) and technical reports, as collected
-// in the team catalog (CATALOG.md); each entry names its source.
+// in the team catalog (docs/catalog.md); each entry names its source.
 package models
 
 import (
@@ -77,7 +77,7 @@ func kvGQA(layers, kvHeads, headDim int) int64 {
 }
 
 // kvMLA is the BF16 KV size per token of an MLA model: one latent plus the
-// decoupled RoPE key per layer (CATALOG.md: 61·576·2 = 70,272).
+// decoupled RoPE key per layer (docs/catalog.md: 61·576·2 = 70,272).
 func kvMLA(layers, kvLoRA, rope int) int64 { return int64(layers * (kvLoRA + rope) * 2) }
 
 var catalog = map[string]Model{

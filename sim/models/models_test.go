@@ -14,7 +14,7 @@ func TestIDs(t *testing.T) {
 }
 
 func TestKVBytesMatchCatalog(t *testing.T) {
-	// CATALOG.md "KV bytes/token (BF16)" column.
+	// docs/catalog.md "KV bytes/token (BF16)" column.
 	want := map[string]int64{
 		"llama-3.1-8b": 131072, "llama-3.1-70b": 327680, "qwen3-32b": 262144,
 		"deepseek-v3": 70272, "kimi-k2": 70272, "glm-4.5": 376832,
@@ -57,9 +57,9 @@ func TestLatentTokens(t *testing.T) {
 		v                  VideoModel
 		w, h, frames, want int
 	}{
-		{wan, 1280, 720, 81, 75600},  // CATALOG.md
-		{wan, 832, 480, 81, 32760},   // CATALOG.md
-		{hy, 1280, 720, 129, 118800}, // CATALOG.md
+		{wan, 1280, 720, 81, 75600},  // docs/catalog.md
+		{wan, 832, 480, 81, 32760},   // docs/catalog.md
+		{hy, 1280, 720, 129, 118800}, // docs/catalog.md
 		{hy, 960, 960, 129, 118800},
 		{hy, 1280, 720, 1, 3600},
 		{hy, 0, 720, 129, 0},

@@ -51,7 +51,7 @@ var videoCatalog = map[string]VideoModel{
 	// Tencent HunyuanVideo config: 20 dual-stream + 40 single-stream blocks,
 	// width 3072, 24 heads, 3D VAE stride (4,8,8), patch (1,2,2); guidance
 	// distilled (one pass per step), 50 steps.
-	// DecodeNsPerPixel: the xDiT Ulysses table (CALIBRATION.md §3) fits
+	// DecodeNsPerPixel: the xDiT Ulysses table (docs/calibration.md §3) fits
 	// Amdahl's law with a non-parallel part of ~110-130 s per 720p clip on
 	// both H100 and H20 (1280·720·129 ≈ 1.19e8 pixels), so it is not
 	// tensor-bound; 800 ns/pixel ≈ 95 s, the rest being SP communication.

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Published measurements from CALIBRATION.md (copied here so no test reads
-// the shared folder). Sources are named per section.
+// Published measurements from docs/calibration.md, held here in Go (tests
+// never read docs). Sources are named per section there.
 
 var trtllmRows = TRTLLMOfflineRows
 

@@ -4,12 +4,12 @@ package perf
 // and kernels, not any particular benchmark row: each is fitted on operator
 // measurements or taken from a published kernel figure, and the same values
 // apply to every model, GPU and batch. Run `go test ./sim/perf -run
-// Calibration -v` to see how they reproduce CALIBRATION.md.
+// Calibration -v` to see how they reproduce docs/calibration.md.
 const (
 	// gemmEff is the fraction of dense tensor peak a large GEMM reaches.
 	// Fit on the Vidur H100 operator profiles (llama-2-7b and -70b, TP 1-8,
 	// 1-4096 tokens): 0.755, matching ~750 TFLOPS BF16 at 4096 tokens and
-	// the 74-78% FP8 GEMM figure in CATALOG.md.
+	// the 74-78% FP8 GEMM figure in docs/catalog.md.
 	gemmEff = 0.755
 	// gemmPadTokens models the small-batch GEMM inefficiency: a GEMM over T
 	// tokens costs as much compute as (T + gemmPadTokens) tokens at gemmEff
@@ -17,7 +17,7 @@ const (
 	// Vidur fit; geometric RMS error 8.8% over all 288 points.
 	gemmPadTokens = 163
 	// fp8HalfK models FP8 GEMMs' dependence on the reduction size K: they
-	// reach gemmEff·K/(K+fp8HalfK). CATALOG.md (tilelang on H800): 74-78%
+	// reach gemmEff·K/(K+fp8HalfK). docs/catalog.md (tilelang on H800): 74-78%
 	// of peak at K ≥ 8192 and 19-47% at K = 256-1024; K/(K+600) gives 70%
 	// at 8192, 48% at 1024, 23% at 256. BF16's K-dependence is already
 	// inside the Vidur fit.
@@ -26,7 +26,7 @@ const (
 	// tail wave), in seconds. Vidur fit: 27 µs per layer of 4 GEMMs.
 	kernelFloor = 6.8e-6
 	// memEff is the fraction of peak HBM bandwidth that weight streaming and
-	// KV reads reach. CATALOG.md: well-tuned decode reaches 70-85% (FlashMLA
+	// KV reads reach. docs/catalog.md: well-tuned decode reaches 70-85% (FlashMLA
 	// 90%); Vidur single-token GEMMs run at 78-88% of 3.35 TB/s.
 	memEff = 0.85
 	// attnEff is the fraction of tensor peak an attention kernel reaches

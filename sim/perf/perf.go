@@ -174,7 +174,7 @@ func kvInstanceBytes(m models.Model, tp int, kvDType string) int64 {
 	if m.MLA {
 		if kvDType == "fp8" {
 			// FlashMLA FP8 cache: 512 FP8 latent + 4 FP32 scales + 64 BF16
-			// RoPE dims = 656 B per layer (CATALOG.md).
+			// RoPE dims = 656 B per layer (docs/catalog.md).
 			return int64(m.Layers) * (int64(m.KVLoRA) + 16 + 2*int64(m.RoPEDim))
 		}
 		return m.KVBytesPerTokenBF16

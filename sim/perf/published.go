@@ -9,7 +9,7 @@ type PublishedThroughput struct {
 
 // TRTLLMOfflineRows are TensorRT-LLM's published offline throughputs for
 // Llama-3.1-8B FP8 on 1×H100 SXM (NVIDIA/TensorRT-LLM
-// docs/source/performance/perf-overview.md; CALIBRATION.md section 1).
+// docs/source/performance/perf-overview.md; docs/calibration.md §1).
 // Both this package's model test and the engine's end-to-end calibration
 // test check against them.
 var TRTLLMOfflineRows = []PublishedThroughput{

@@ -1,0 +1,85 @@
+// Package docs holds the repository's documentation; its test keeps the
+// docs standing alone.
+package docs
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// outside matches citations of files that are not in the repository: the
+// team's design, catalog and calibration notes and the folder they came
+// from. What they said lives in design.md, catalog.md and calibration.md.
+var outside = regexp.MustCompile(`\b(DESIGN|CALIBRATION|CATALOG)\.md\b|\.\./shared\b|/work/shared\b`)
+
+// TestNoCitationsOutsideTheRepo: no source, script, scenario or doc cites a
+// file the repository does not carry.
+func TestNoCitationsOutsideTheRepo(t *testing.T) {
+	self, err := filepath.Abs("docs_test.go")
+	require.NoError(t, err)
+	var bad []string
+	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == ".git" || name == "bin" || name == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".yaml", ".yml", ".sh", ".txt", ".json":
+		default:
+			if d.Name() != "Makefile" && d.Name() != "Dockerfile" {
+				return nil
+			}
+		}
+		if abs, _ := filepath.Abs(path); abs == self {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if outside.MatchString(line) {
+				bad = append(bad, path+":"+strconv.Itoa(i+1)+": "+strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Empty(t, bad, "cite docs/design.md, docs/catalog.md or docs/calibration.md instead (copy the fact there with its source)")
+}
+
+// link matches a markdown link target.
+var link = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// TestRelativeLinksResolve: every relative link in docs/ and the README
+// names a file that exists.
+func TestRelativeLinksResolve(t *testing.T) {
+	files, err := filepath.Glob("*.md")
+	require.NoError(t, err)
+	files = append(files, "../README.md")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			_, err := os.Stat(filepath.Join(filepath.Dir(f), target))
+			require.NoError(t, err, "%s links to %s", f, m[1])
+		}
+	}
+}

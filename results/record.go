@@ -4,6 +4,8 @@
 // goodput, renderers, compare and merge. It imports neither sim/ nor runners/.
 package results
 
+import "github.com/fleetbench/fleetbench/scenarios"
+
 // Record is one request's measurement, identical in shape for simulated and
 // real runs. Times are integer nanoseconds since the run started (virtual
 // time in the simulator). A zero FirstToken or LastToken means "never".
@@ -57,6 +59,16 @@ type Record struct {
 	TaskStart int64 `json:"task_start_ns,omitempty"`
 
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // generated video length
+}
+
+// NewRecord starts the record of request r, intended to be sent at
+// intended (ns since the run started): its identity (ID, class, kind,
+// task, turn) and its input size. Every backend builds its records here,
+// so none drops a field; the backend then fills the times it measures,
+// and TaskStart and TaskDone, which its schedule decides.
+func NewRecord(r *scenarios.Request, intended int64) *Record {
+	return &Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
+		Intended: intended, InputTokens: r.InputTokens}
 }
 
 // TTFT is the time to first token measured from the actual send time. It is

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 func TestRecordWriterRoundTrip(t *testing.T) {
@@ -84,3 +86,12 @@ func BenchmarkRecordWriter(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// NewRecord copies the whole header of a request, whatever its kind.
+func TestNewRecordHeader(t *testing.T) {
+	for _, kind := range []scenarios.Kind{scenarios.KindChat, scenarios.KindAgent, scenarios.KindVideo, scenarios.KindTrace} {
+		r := &scenarios.Request{ID: 7, Class: "c", Kind: kind, Arrival: 5, InputTokens: 123, OutputTokens: 9, TaskID: 3, TaskStart: 2, Turn: 4}
+		require.Equal(t, &Record{ID: 7, Class: "c", Kind: string(kind), TaskID: 3, Turn: 4, Intended: 11, InputTokens: 123},
+			NewRecord(r, 11), "times other than the intended one, and TaskStart, are the backend's")
+	}
+}

@@ -96,8 +96,7 @@ func (c *caller) now() int64 { return int64(time.Since(c.start)) }
 // the generated text when keepText. It never panics on server behaviour:
 // every failure becomes an error class.
 func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, tr *transcript, keepText bool) (*results.Record, []byte) {
-	rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
-		Intended: intended, InputTokens: r.InputTokens}
+	rec := results.NewRecord(r, intended)
 	st := statePool.Get().(*reqState)
 	defer statePool.Put(st)
 	st.body = c.cfg.appendBody(st.body[:0], r, tr)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners/openaitest"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
@@ -137,4 +138,25 @@ func TestMaxInflightDrops(t *testing.T) {
 	require.Equal(t, int64(dropped), c.st.Dropped)
 	require.Len(t, srv.Requests(), 40-dropped)
 	require.Equal(t, int64(dropped), c.res.Classes["chat"].ErrorsByClass[ClassDropped])
+}
+
+// Records of requests that are never sent (over --max-inflight, or video
+// without a video client) carry the request's whole header: the copy for
+// unsupported video used to drop Turn and InputTokens.
+func TestUnsentRecordsKeepHeader(t *testing.T) {
+	x := &run{cfg: &Config{}, caller: &caller{start: time.Now()}, sink: newSink(results.NewSummary(nil, 0), nil)}
+	r := &scenarios.Request{ID: 9, Class: "v", Kind: scenarios.KindVideo, TaskID: 8, Turn: 2, InputTokens: 77}
+	rec, _ := x.send(r, 5, nil)
+	require.Equal(t, ClassUnsupported, rec.ErrorClass)
+	require.Equal(t, 2, rec.Turn)
+	require.Equal(t, 77, rec.InputTokens)
+	require.Equal(t, int64(5), rec.Intended)
+
+	x.cfg.MaxInflight = 1
+	x.inflight.Store(1)
+	r.Kind = scenarios.KindChat
+	rec, _ = x.send(r, 6, nil)
+	require.Equal(t, ClassDropped, rec.ErrorClass)
+	require.Equal(t, results.Record{ID: 9, Class: "v", Kind: "chat", TaskID: 8, Turn: 2, Intended: 6, Sent: rec.Sent, InputTokens: 77,
+		ErrorClass: ClassDropped, Error: rec.Error}, *rec)
 }

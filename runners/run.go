@@ -283,8 +283,8 @@ func (x *run) send(r *scenarios.Request, intended int64, tr *transcript) (*resul
 	if c := x.cfg.MaxInflight; c > 0 {
 		if x.inflight.Add(1) > int64(c) {
 			x.inflight.Add(-1)
-			rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
-				Intended: intended, Sent: x.caller.now(), InputTokens: r.InputTokens}
+			rec := results.NewRecord(r, intended)
+			rec.Sent = x.caller.now()
 			return fail(rec, ClassDropped, fmt.Errorf("not sent: %d requests already in flight (--max-inflight)", c)), nil
 		}
 		defer x.inflight.Add(-1)
@@ -293,8 +293,8 @@ func (x *run) send(r *scenarios.Request, intended int64, tr *transcript) (*resul
 	defer x.sink.ended()
 	if r.Kind == scenarios.KindVideo {
 		if x.cfg.Video == nil {
-			rec := &results.Record{ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID,
-				Intended: intended, Sent: x.caller.now()}
+			rec := results.NewRecord(r, intended)
+			rec.Sent = x.caller.now()
 			return fail(rec, ClassUnsupported, errors.New("video requests need a video-job API client; this run has none")), nil
 		}
 		rec := x.cfg.Video.Do(x.hard, r, x.caller.start)

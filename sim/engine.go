@@ -239,10 +239,8 @@ func (e *engine) arrive(r *scenarios.Request) {
 func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	e.inflight++
 	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
-	s.rec = results.Record{
-		ID: r.ID, Class: r.Class, Kind: string(r.Kind), TaskID: r.TaskID, Turn: r.Turn,
-		Intended: r.Arrival, Sent: r.Arrival, InputTokens: r.InputTokens, TaskStart: r.TaskStart,
-	}
+	s.rec = *results.NewRecord(r, r.Arrival)
+	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	if r.Video == nil {
 		s.hashes = kvcache.HashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
 		s.prefillTarget = r.InputTokens

@@ -190,7 +190,7 @@ func New(cfg Config) (*Client, error) {
 // schedule decides them.
 func (c *Client) Do(ctx context.Context, r *scenarios.Request, start time.Time) *results.Record {
 	if r.Video == nil {
-		rec := newRecord(r)
+		rec := results.NewRecord(r, 0)
 		rec.Sent = int64(time.Since(start))
 		return fail(rec, ClassUnsupported, errors.New("request has no video spec (not a video class)"))
 	}
@@ -204,7 +204,7 @@ var errClipTimeout = errors.New("clip timeout")
 // record (times in ns since start).
 func (c *Client) Generate(ctx context.Context, r *scenarios.Request, spec scenarios.VideoSpec, start time.Time) *results.Record {
 	now := func() int64 { return int64(time.Since(start)) }
-	rec := newRecord(r)
+	rec := results.NewRecord(r, 0)
 	rec.VideoSeconds = spec.Seconds
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errClipTimeout)
 	defer cancel()
@@ -288,10 +288,6 @@ func (c *Client) finish(ctx context.Context, rec *results.Record, id string, st 
 		return fail(rec, ClassEmpty, fmt.Errorf("download of job %s (%s) returned no bytes", id, u))
 	}
 	return rec
-}
-
-func newRecord(r *scenarios.Request) *results.Record {
-	return &results.Record{ID: r.ID, Class: r.Class, Kind: string(scenarios.KindVideo), TaskID: r.TaskID, Turn: r.Turn}
 }
 
 func waitWhat(id string, st status, polls int) string {

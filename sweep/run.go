@@ -10,8 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/econ"
+	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"

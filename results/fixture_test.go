@@ -2,13 +2,15 @@ package results
 
 import (
 	"math/rand/v2"
+
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // testClasses are the classes of the synthetic run used across tests.
 var testClasses = []ClassInfo{
-	{Name: "chat", Kind: "chat", SLO: SLO{TTFTMs: map[string]float64{"p50": 300, "p99": 2000}, TPOTMs: map[string]float64{"p99": 60}}},
-	{Name: "agent", Kind: "agent", SLO: SLO{E2EMs: map[string]float64{"p99": 30000}, CompletionS: map[string]float64{"p90": 120}}},
-	{Name: "video", Kind: "video", SLO: SLO{QueueS: map[string]float64{"p99": 60}, CompletionS: map[string]float64{"p99": 600}}},
+	{Name: "chat", Kind: "chat", SLO: slo.Spec{TTFTms: &slo.Targets{P50: 300, P99: 2000}, TPOTms: &slo.Targets{P99: 60}}},
+	{Name: "agent", Kind: "agent", SLO: slo.Spec{E2Ems: &slo.Targets{P99: 30000}, CompletionS: &slo.Targets{P90: 120}}},
+	{Name: "video", Kind: "video", SLO: slo.Spec{QueueS: &slo.Targets{P99: 60}, CompletionS: &slo.Targets{P99: 600}}},
 }
 
 // synthRecords builds n deterministic records across the test classes,

@@ -1,6 +1,10 @@
 package results
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/fleetbench/fleetbench/slo"
+)
 
 // Metrics is the one list of latency metrics: distributions of per-request
 // (or, for ITL, per-token) durations kept as an HDR histogram per class.
@@ -19,8 +23,7 @@ var Metrics = [...]Metric{
 		Value: (*Record).TTFT, required: notVideo,
 		field:        func(c *ClassResult) **Percentiles { return &c.TTFT },
 		CompareStats: []string{"p50", "p90", "p99"}, ReportStats: []string{"p50", "p99"}, SweepStats: []string{"p50", "p99"},
-		SLO: &MetricSLO{Key: "ttft_ms", Label: "TTFT", Unit: "ms", MsPerUnit: 1,
-			bounds: func(s *SLO) *map[string]float64 { return &s.TTFTMs }},
+		SLO: &MetricSLO{Key: "ttft_ms", Label: "TTFT", Unit: "ms", MsPerUnit: 1},
 	},
 	{
 		Name: "ttft_intended", Key: "ttft_intended_ms", Label: "TTFT from intended send", Title: "TTFT from the intended send time",
@@ -36,7 +39,6 @@ var Metrics = [...]Metric{
 		CompareStats: []string{"p50", "p99"}, ReportStats: []string{"p50", "p99"}, SweepStats: []string{"p99"},
 		// A one-token request has no TPOT and cannot violate it.
 		SLO: &MetricSLO{Key: "tpot_ms", Label: "TPOT", Unit: "ms", MsPerUnit: 1,
-			bounds:       func(s *SLO) *map[string]float64 { return &s.TPOTMs },
 			missingMeets: func(*Record) bool { return true }},
 	},
 	{
@@ -52,8 +54,7 @@ var Metrics = [...]Metric{
 		Value: (*Record).E2E, required: everyKind,
 		field:        func(c *ClassResult) **Percentiles { return &c.E2E },
 		CompareStats: []string{"p50", "p99"}, ReportStats: []string{"p50", "p99"}, SweepStats: []string{"p99"},
-		SLO: &MetricSLO{Key: "e2e_ms", Label: "E2E", Unit: "ms", MsPerUnit: 1,
-			bounds: func(s *SLO) *map[string]float64 { return &s.E2EMs }},
+		SLO: &MetricSLO{Key: "e2e_ms", Label: "E2E", Unit: "ms", MsPerUnit: 1},
 	},
 	{
 		Name: "e2e_intended", Key: "e2e_intended_ms", Label: "E2E from intended send", Title: "E2E from the intended send time",
@@ -68,8 +69,7 @@ var Metrics = [...]Metric{
 		required:     videoOnly,
 		field:        func(c *ClassResult) **Percentiles { return &c.Queue },
 		CompareStats: []string{"p50", "p99"}, ReportStats: []string{"p99"}, SweepStats: []string{"p99"},
-		SLO: &MetricSLO{Key: "queue_s", Label: "queue wait", Unit: "s", MsPerUnit: 1000,
-			bounds: func(s *SLO) *map[string]float64 { return &s.QueueS }},
+		SLO: &MetricSLO{Key: "queue_s", Label: "queue wait", Unit: "s", MsPerUnit: 1000},
 	},
 	{
 		Name: "schedule_delay", Key: "schedule_delay_ms", Label: "schedule delay", Title: "Schedule delay (actual minus intended send time)",
@@ -85,7 +85,6 @@ var Metrics = [...]Metric{
 		CompareStats: []string{"p50", "p99"}, ReportStats: []string{"p99"},
 		// Only the record that finished its task is judged.
 		SLO: &MetricSLO{Key: "completion_s", Label: "task completion", Unit: "s", MsPerUnit: 1000,
-			bounds:       func(s *SLO) *map[string]float64 { return &s.CompletionS },
 			missingMeets: func(r *Record) bool { return !r.TaskDone }},
 	},
 }
@@ -162,8 +161,6 @@ type MetricSLO struct {
 	Label, Unit string
 	// MsPerUnit converts a bound to milliseconds.
 	MsPerUnit float64
-	// bounds is the SLO's percentile map for this metric.
-	bounds func(*SLO) *map[string]float64
 	// missingMeets says whether a request for which the metric is undefined
 	// still meets the bound (nil: it does not).
 	missingMeets func(*Record) bool
@@ -197,11 +194,11 @@ func (m *Metric) SweepKey(stat string) string { return m.Name + "_" + stat + "_"
 
 // Bounds returns the SLO's percentile bounds for this metric (nil when the
 // metric has no SLO or none is set).
-func (m *Metric) Bounds(s *SLO) map[string]float64 {
+func (m *Metric) Bounds(s *slo.Spec) map[string]float64 {
 	if m.SLO == nil || s == nil {
 		return nil
 	}
-	return *m.SLO.bounds(s)
+	return (*s.Field(m.SLO.Key)).Map()
 }
 
 // requiredFor reports whether the metric is present in a class result of

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // fullRecord defines every latency metric: a successful two-turn agent
@@ -49,7 +51,7 @@ func TestMetricsRegistryComplete(t *testing.T) {
 		if m.SLO != nil {
 			require.False(t, seen["slo:"+m.SLO.Key], "duplicate SLO key %q", m.SLO.Key)
 			seen["slo:"+m.SLO.Key] = true
-			require.NotNil(t, m.SLO.bounds)
+			require.NotNil(t, (&slo.Spec{}).Field(m.SLO.Key), "SLO key %q is a field of slo.Spec", m.SLO.Key)
 			require.Positive(t, m.SLO.MsPerUnit)
 			require.True(t, strings.HasSuffix(m.SLO.Key, "_"+m.SLO.Unit), "SLO key %q names its unit", m.SLO.Key)
 		}
@@ -148,7 +150,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 			// SLO: a bound above the value is met, below it missed, both in
 			// the verdict and per request (goodput); a verdict rebuilds the SLO.
 			if m.SLO == nil {
-				require.Empty(t, m.Bounds(&SLO{}))
+				require.Empty(t, m.Bounds(&slo.Spec{}))
 				return
 			}
 			got, ok := MetricBySLOKey(m.SLO.Key)
@@ -159,11 +161,11 @@ func TestMetricsRoundTrip(t *testing.T) {
 				bound float64
 				met   bool
 			}{{hi, true}, {hi / 1e6, false}} {
-				var slo SLO
-				require.NoError(t, slo.set(m.SLO.Key, "p99", tc.bound))
-				require.Equal(t, map[string]float64{"p99": tc.bound}, m.Bounds(&slo))
-				require.NoError(t, slo.Validate())
-				s := NewSummary([]ClassInfo{{Name: "c", Kind: "agent", SLO: slo}}, 0)
+				var spec slo.Spec
+				*spec.Field(m.SLO.Key) = &slo.Targets{P99: tc.bound}
+				require.Equal(t, map[string]float64{"p99": tc.bound}, m.Bounds(&spec))
+				require.NoError(t, spec.Validate())
+				s := NewSummary([]ClassInfo{{Name: "c", Kind: "agent", SLO: spec}}, 0)
 				s.Add(&rec)
 				cr := s.Result(Meta{}).Classes["c"]
 				require.NotNil(t, cr.SLO)
@@ -174,7 +176,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 				}
 				back, err := sloFromVerdict(cr.SLO)
 				require.NoError(t, err)
-				require.Equal(t, slo, back)
+				require.Equal(t, spec, back)
 			}
 		})
 	}
@@ -199,7 +201,19 @@ func TestMetricsRequiredForKind(t *testing.T) {
 
 // TestUnknownSLOKeyMessage lists the registry's SLO keys.
 func TestUnknownSLOKeyMessage(t *testing.T) {
-	var s SLO
-	err := s.set("ttfb_ms", "p99", 1)
+	_, err := sloFromVerdict(&SLOVerdict{Targets: []SLOTarget{{Metric: "ttfb_ms", Percentile: "p99", Bound: 1}}})
 	require.EqualError(t, err, `unknown SLO metric "ttfb_ms" (want ttft_ms, tpot_ms, e2e_ms, queue_s or completion_s)`)
+}
+
+// TestMetricSLOKeysInSpec: every SLO key of the registry names a field of
+// slo.Spec (Bounds reads the spec through it).
+func TestMetricSLOKeysInSpec(t *testing.T) {
+	n := 0
+	for i := range Metrics {
+		if s := Metrics[i].SLO; s != nil {
+			require.NotNil(t, (&slo.Spec{}).Field(s.Key), s.Key)
+			n++
+		}
+	}
+	require.Len(t, slo.Metrics, n, "slo.Spec and the registry bound the same metrics")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // ClassInfo describes one workload class to the summary: its name, kind
@@ -11,53 +13,12 @@ import (
 type ClassInfo struct {
 	Name string
 	Kind string
-	SLO  SLO
+	SLO  slo.Spec
 	// PriceTiers are the upper bounds (input tokens, inclusive) of the
 	// class's price-list tiers; the summary then counts tokens per tier
 	// (ClassResult.TokensByTier) so that tiered revenue can be computed.
 	// 0 (unbounded) may appear and is implied for the last tier.
 	PriceTiers []int
-}
-
-// SLO holds a class's service-level objectives. Each map goes from a
-// percentile key ("p50", "p90", "p95", "p99", "p999") to the bound that
-// percentile must not exceed. A nil or empty map sets no objective.
-type SLO struct {
-	TTFTMs      map[string]float64 // time to first token, milliseconds
-	TPOTMs      map[string]float64 // time per output token, milliseconds
-	E2EMs       map[string]float64 // request end-to-end latency, milliseconds
-	QueueS      map[string]float64 // wait before service starts, seconds (video)
-	CompletionS map[string]float64 // task completion time, seconds (agent session, video clip)
-}
-
-// set sets the bound of percentile pct on the metric the SLO key names.
-func (s *SLO) set(key, pct string, bound float64) error {
-	m, ok := MetricBySLOKey(key)
-	if !ok {
-		return fmt.Errorf("unknown SLO metric %q (want %s)", key, sloKeys())
-	}
-	b := m.SLO.bounds(s)
-	if *b == nil {
-		*b = map[string]float64{}
-	}
-	(*b)[pct] = bound
-	return nil
-}
-
-// Validate checks percentile keys and bounds.
-func (s *SLO) Validate() error {
-	for i := range Metrics {
-		m := &Metrics[i]
-		for k, v := range m.Bounds(s) {
-			if _, ok := percentileByKey(k); !ok {
-				return fmt.Errorf("slo %s: unknown percentile %q (want p50, p90, p95, p99 or p999)", m.SLO.Key, k)
-			}
-			if !(v > 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("slo %s %s: bound %v must be a positive number", m.SLO.Key, k, v)
-			}
-		}
-	}
-	return nil
 }
 
 // thresholds are the per-request bounds derived from an SLO, in ns; -1
@@ -66,7 +27,7 @@ func (s *SLO) Validate() error {
 // inside the loosest tail bound, which is what goodput counts.
 type thresholds [numMetrics]int64
 
-func newThresholds(s *SLO) thresholds {
+func newThresholds(s *slo.Spec) thresholds {
 	var t thresholds
 	for i := range t {
 		t[i] = -1
@@ -127,7 +88,7 @@ type SLOVerdict struct {
 
 // verdict judges the class's percentiles against its SLO. It returns nil
 // when the class has no SLO. A target with no samples is not met.
-func verdict(s *SLO, pcts [numMetrics]*Percentiles) *SLOVerdict {
+func verdict(s *slo.Spec, pcts [numMetrics]*Percentiles) *SLOVerdict {
 	v := &SLOVerdict{Met: true}
 	for i := range Metrics {
 		sm := Metrics[i].SLO
@@ -162,17 +123,22 @@ func verdict(s *SLO, pcts [numMetrics]*Percentiles) *SLOVerdict {
 }
 
 // sloFromVerdict rebuilds the SLO a verdict was computed from (for Merge).
-func sloFromVerdict(v *SLOVerdict) (SLO, error) {
-	var s SLO
+func sloFromVerdict(v *SLOVerdict) (slo.Spec, error) {
+	var s slo.Spec
 	if v == nil {
 		return s, nil
 	}
 	for _, t := range v.Targets {
-		if _, ok := percentileByKey(t.Percentile); !ok {
-			return s, fmt.Errorf("slo target %s: unknown percentile %q", t.Metric, t.Percentile)
+		m, ok := MetricBySLOKey(t.Metric)
+		if !ok {
+			return s, fmt.Errorf("unknown SLO metric %q (want %s)", t.Metric, sloKeys())
 		}
-		if err := s.set(t.Metric, t.Percentile, t.Bound); err != nil {
-			return s, err
+		b := s.Field(m.SLO.Key)
+		if *b == nil {
+			*b = &slo.Targets{}
+		}
+		if err := (*b).Set(t.Percentile, t.Bound); err != nil {
+			return s, fmt.Errorf("slo target %s: %w", t.Metric, err)
 		}
 	}
 	return s, nil

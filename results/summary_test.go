@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 func TestRecordMetrics(t *testing.T) {
@@ -144,7 +146,7 @@ func TestPercentilesMatchSortedReference(t *testing.T) {
 }
 
 func TestSLOAttainmentAndVerdict(t *testing.T) {
-	cls := []ClassInfo{{Name: "c", Kind: "chat", SLO: SLO{TTFTMs: map[string]float64{"p50": 100, "p99": 300}, TPOTMs: map[string]float64{"p90": 20}}}}
+	cls := []ClassInfo{{Name: "c", Kind: "chat", SLO: slo.Spec{TTFTms: &slo.Targets{P50: 100, P99: 300}, TPOTms: &slo.Targets{P90: 20}}}}
 	s := NewSummary(cls, 0)
 	add := func(ttftMs, tpotMs int64, tokens int, errClass string) {
 		ft := ttftMs * 1e6
@@ -170,7 +172,7 @@ func TestSLOAttainmentAndVerdict(t *testing.T) {
 }
 
 func TestVideoQueueAndCompletion(t *testing.T) {
-	cls := []ClassInfo{{Name: "v", Kind: "video", SLO: SLO{QueueS: map[string]float64{"p99": 60}, CompletionS: map[string]float64{"p99": 600}}}}
+	cls := []ClassInfo{{Name: "v", Kind: "video", SLO: slo.Spec{QueueS: &slo.Targets{P99: 60}, CompletionS: &slo.Targets{P99: 600}}}}
 	s := NewSummary(cls, 0)
 	s.Add(&Record{Class: "v", Kind: "video", Intended: 0, Sent: 0, QueueNs: 30e9, FirstToken: 30e9, LastToken: 330e9, TaskDone: true, VideoSeconds: 5})
 	s.Add(&Record{Class: "v", Kind: "video", Intended: 0, Sent: 0, QueueNs: 90e9, FirstToken: 90e9, LastToken: 390e9, TaskDone: true, VideoSeconds: 5})

@@ -6,6 +6,7 @@ import (
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/arrival"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // Scenario is a parsed and validated scenario file with every default filled
@@ -54,7 +55,7 @@ type Class struct {
 	// Trace names the file a trace class replays.
 	Trace *TraceSpec `yaml:"trace,omitempty"`
 
-	SLO     SLO           `yaml:"slo,omitempty"`
+	SLO     slo.Spec      `yaml:"slo,omitempty"`
 	Pricing *pricing.List `yaml:"pricing,omitempty"`
 }
 
@@ -131,25 +132,6 @@ type TraceSpec struct {
 	RateScale float64 `yaml:"rate_scale"`
 	// BlockTokens is the size of one hash id's block (Mooncake: 512).
 	BlockTokens int `yaml:"block_tokens"`
-}
-
-// SLO holds per-class latency targets in the units their keys name. An
-// unset percentile (0) is no target.
-type SLO struct {
-	TTFTms      *Percentiles `yaml:"ttft_ms,omitempty"`
-	TPOTms      *Percentiles `yaml:"tpot_ms,omitempty"`
-	E2Ems       *Percentiles `yaml:"e2e_ms,omitempty"`
-	QueueS      *Percentiles `yaml:"queue_s,omitempty"`      // video: wait before generation
-	CompletionS *Percentiles `yaml:"completion_s,omitempty"` // video clip / agent task completion
-}
-
-// Percentiles are targets for a latency metric; 0 = no target.
-type Percentiles struct {
-	P50  float64 `yaml:"p50,omitempty"`
-	P90  float64 `yaml:"p90,omitempty"`
-	P95  float64 `yaml:"p95,omitempty"`
-	P99  float64 `yaml:"p99,omitempty"`
-	P999 float64 `yaml:"p999,omitempty"`
 }
 
 // FleetDefaults is the default fleet `fleetbench sim` uses for this

@@ -10,6 +10,7 @@ import (
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // kinds lists the valid class kinds for messages and suggestions.
@@ -300,37 +301,10 @@ func (v *validator) agent(a *AgentSpec, p string) {
 	}
 }
 
-func (v *validator) slo(s *SLO, p string) {
-	for _, m := range []struct {
-		key string
-		pc  *Percentiles
-	}{{"ttft_ms", s.TTFTms}, {"tpot_ms", s.TPOTms}, {"e2e_ms", s.E2Ems}, {"queue_s", s.QueueS}, {"completion_s", s.CompletionS}} {
-		if m.pc == nil {
-			continue
-		}
-		mp := p + "." + m.key
-		vals := []struct {
-			key string
-			x   float64
-		}{{"p50", m.pc.P50}, {"p90", m.pc.P90}, {"p95", m.pc.P95}, {"p99", m.pc.P99}, {"p999", m.pc.P999}}
-		lastKey, last := "", 0.0
-		for _, q := range vals {
-			if q.x < 0 {
-				v.errf(mp+"."+q.key, "%s.%s: a latency target must be > 0, got %v", mp, q.key, q.x)
-				continue
-			}
-			if q.x == 0 {
-				continue
-			}
-			if q.x < last {
-				v.errf(mp+"."+q.key, "%s.%s: %v is below %s %v (a higher percentile cannot have a tighter target)", mp, q.key, q.x, lastKey, last)
-			}
-			lastKey, last = q.key, q.x
-		}
-		if last == 0 {
-			v.errf(mp, "%s: set at least one of p50, p90, p95, p99, p999", mp)
-		}
-	}
+// slo validates a class's objectives (slo.Spec.Validate, shared with the
+// results package) and reports each problem at its key.
+func (v *validator) slo(s *slo.Spec, p string) {
+	v.fields(p, s.Validate())
 }
 
 // pricing validates a price list (pricing.List.Validate, shared with

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/slo"
+
 	"github.com/fleetbench/fleetbench/results"
 )
 
@@ -16,7 +18,7 @@ import (
 // 300 chat requests; slow multiplies TTFT, as a crafted regression.
 func writeRun(t *testing.T, dir, name string, slow float64) (result, records string) {
 	t.Helper()
-	classes := []results.ClassInfo{{Name: "chat", Kind: "chat", SLO: results.SLO{TTFTMs: map[string]float64{"p99": 500}}}}
+	classes := []results.ClassInfo{{Name: "chat", Kind: "chat", SLO: slo.Spec{TTFTms: &slo.Targets{P99: 500}}}}
 	s := results.NewSummary(classes, 0)
 	records = filepath.Join(dir, name+".jsonl")
 	rf, err := os.Create(records)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/slo"
+
 	"github.com/fleetbench/fleetbench/results"
 )
 
@@ -41,8 +43,8 @@ func goldenFile(t *testing.T, name string, got []byte) {
 func writeShard(t *testing.T, dir, name string, from, to int, scenario string) string {
 	t.Helper()
 	classes := []results.ClassInfo{
-		{Name: "chat", Kind: "chat", SLO: results.SLO{TTFTMs: map[string]float64{"p99": 250}, TPOTMs: map[string]float64{"p99": 40}}},
-		{Name: "video", Kind: "video", SLO: results.SLO{QueueS: map[string]float64{"p99": 30}}},
+		{Name: "chat", Kind: "chat", SLO: slo.Spec{TTFTms: &slo.Targets{P99: 250}, TPOTms: &slo.Targets{P99: 40}}},
+		{Name: "video", Kind: "video", SLO: slo.Spec{QueueS: &slo.Targets{P99: 30}}},
 	}
 	s := results.NewSummary(classes, 0)
 	for i := from; i < to; i++ {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/slo"
 )
 
 // Synthetic, deterministic inputs for the tests: a "sim" and an "endpoint"
@@ -13,9 +14,9 @@ import (
 // and a missed SLO show), and a min-fleet sweep.
 
 var fixtureClasses = []results.ClassInfo{
-	{Name: "chat", Kind: "chat", SLO: results.SLO{TTFTMs: map[string]float64{"p50": 200, "p99": 300}, TPOTMs: map[string]float64{"p99": 40}}},
-	{Name: "coding", Kind: "agent", SLO: results.SLO{TTFTMs: map[string]float64{"p99": 3000}, CompletionS: map[string]float64{"p90": 400}}},
-	{Name: "t2v", Kind: "video", SLO: results.SLO{QueueS: map[string]float64{"p99": 60}}},
+	{Name: "chat", Kind: "chat", SLO: slo.Spec{TTFTms: &slo.Targets{P50: 200, P99: 300}, TPOTms: &slo.Targets{P99: 40}}},
+	{Name: "coding", Kind: "agent", SLO: slo.Spec{TTFTms: &slo.Targets{P99: 3000}, CompletionS: &slo.Targets{P90: 400}}},
+	{Name: "t2v", Kind: "video", SLO: slo.Spec{QueueS: &slo.Targets{P99: 60}}},
 }
 
 // fixtureResult simulates n requests; slow stretches latencies (1 = sim).

@@ -22,6 +22,27 @@ const (
 // clusters (8 × 400 Gb/s per node; docs/catalog.md "Inter-node").
 const DefaultNICBandwidth = 400 * gbit
 
+// DefaultNodeGPUs is the GPUs per server when an entry gives none: the
+// 8-GPU HGX/DGX board.
+const DefaultNodeGPUs = 8
+
+// Node returns the GPUs per server, DefaultNodeGPUs when unset.
+func (s Spec) Node() int {
+	if s.NodeGPUs > 0 {
+		return s.NodeGPUs
+	}
+	return DefaultNodeGPUs
+}
+
+// Domain returns the scale-up (NVLink) domain size in GPUs: ScaleUpDomain,
+// or the node size when unset.
+func (s Spec) Domain() int {
+	if s.ScaleUpDomain > 0 {
+		return s.ScaleUpDomain
+	}
+	return s.Node()
+}
+
 // Spec describes one GPU model. Bandwidths are bytes per second, compute is
 // dense (no sparsity) FLOP/s, memory is bytes. Prices are defaults that a
 // scenario or flag may override.
@@ -50,6 +71,14 @@ type Spec struct {
 	ScaleUpBandwidth float64
 	// NICBandwidth is per-GPU scale-out bandwidth in B/s (default 400 Gb/s).
 	NICBandwidth float64
+	// NodeGPUs is how many GPUs one server (or compute tray) holds; 0
+	// means DefaultNodeGPUs.
+	NodeGPUs int
+	// ScaleUpDomain is how many GPUs share one scale-up (NVLink) fabric:
+	// collectives and all-to-alls among at most this many GPUs stay on
+	// ScaleUpBandwidth, larger groups cross the NICs. 8 for HGX boards,
+	// 72 for a GB200 NVL72 rack; 0 means NodeGPUs.
+	ScaleUpDomain int
 	// TDPWatts is the board power limit.
 	TDPWatts float64
 	// USDPerHour is the default rental price per GPU-hour in US dollars.
@@ -82,46 +111,70 @@ var catalog = map[string]Spec{
 		Source:     "NVIDIA H100 datasheet; RunPod list price Mar 2026",
 	},
 	// NVIDIA H200 datasheet; same GH100 compute as H100, more and faster HBM.
+	// HGX H200: 8 GPUs per board on NVLink4, one 400 Gb/s NIC per GPU.
 	"h200": {
 		ID: "h200", Name: "NVIDIA H200 SXM 141GB",
 		HBMBytes: 141 * giga, HBMBandwidth: 4.8 * tera,
 		BF16FLOPS: 989 * tera, FP8FLOPS: 1979 * tera,
 		FA2FLOPS:         335 * tera, // same SMs and clocks as H100
 		ScaleUpBandwidth: 900 * giga, NICBandwidth: DefaultNICBandwidth,
+		NodeGPUs: 8, ScaleUpDomain: 8,
 		TDPWatts: 700, USDPerHour: 3.59,
 		Unverified: []string{"FA2FLOPS"},
 		Source:     "NVIDIA H200 datasheet; RunPod list price",
 	},
 	// Same silicon as H100 with NVLink cut to 400 GB/s; $2/h is DeepSeek's
-	// own cost assumption (DeepSeek-V3 report).
+	// own cost assumption (DeepSeek-V3 report). System: 8 GPUs per node on
+	// one NVLink board, one CX7 400 Gb/s InfiniBand NIC per GPU (DeepEP
+	// README test setup; DeepSeek-V3 report section 3.1).
 	"h800": {
 		ID: "h800", Name: "NVIDIA H800 SXM 80GB",
 		HBMBytes: 80 * giga, HBMBandwidth: 3.35 * tera,
 		BF16FLOPS: 989 * tera, FP8FLOPS: 1979 * tera,
 		FA2FLOPS:         335 * tera, // same SMs and clocks as H100
 		ScaleUpBandwidth: 400 * giga, NICBandwidth: DefaultNICBandwidth,
+		NodeGPUs: 8, ScaleUpDomain: 8,
 		TDPWatts: 700, USDPerHour: 2.00,
 		Unverified: []string{"FA2FLOPS"},
 		Source:     "H100 silicon with reduced NVLink; price per DeepSeek-V3 report",
 	},
-	// Vendor spec pages. FP8 and price are best guesses.
+	// Vendor spec pages. FP8 and price are best guesses. HGX H20: 8 GPUs
+	// per board on NVLink4 (900 GB/s), one 400 Gb/s NIC per GPU.
 	"h20": {
 		ID: "h20", Name: "NVIDIA H20 96GB",
 		HBMBytes: 96 * giga, HBMBandwidth: 4.0 * tera,
 		BF16FLOPS: 148 * tera, FP8FLOPS: 296 * tera,
 		ScaleUpBandwidth: 900 * giga, NICBandwidth: DefaultNICBandwidth,
+		NodeGPUs: 8, ScaleUpDomain: 8,
 		TDPWatts: 400, USDPerHour: 1.20,
 		Unverified: []string{"FP8FLOPS", "USDPerHour"},
 		Source:     "vendor spec pages",
 	},
-	// NVIDIA HGX B200 (per GPU); price: RunPod list.
+	// NVIDIA HGX B200 (per GPU): 8 GPUs per board on NVLink5 (1.8 TB/s),
+	// one 400 Gb/s ConnectX-7 NIC per GPU; price: RunPod list.
 	"b200": {
 		ID: "b200", Name: "NVIDIA B200 192GB",
 		HBMBytes: 192 * giga, HBMBandwidth: 8.0 * tera,
 		BF16FLOPS: 2250 * tera, FP8FLOPS: 4500 * tera,
 		ScaleUpBandwidth: 1800 * giga, NICBandwidth: DefaultNICBandwidth,
+		NodeGPUs: 8, ScaleUpDomain: 8,
 		TDPWatts: 1000, USDPerHour: 5.98,
 		Source: "NVIDIA HGX B200 datasheet; RunPod list price",
+	},
+	// NVIDIA GB200 NVL72 (per GPU): 72 Blackwell GPUs in one NVLink5 domain
+	// (1.8 TB/s per GPU), 4 GPUs per compute tray, 13.4 TB HBM3e per rack
+	// (186 GB per GPU), 576 TB/s per rack (8 TB/s per GPU), 360/720 PFLOPS
+	// dense FP16/FP8 per rack (2.5/5 PFLOPS per GPU), one 400 Gb/s NIC per
+	// GPU for scale-out. Board power and price are best guesses.
+	"gb200": {
+		ID: "gb200", Name: "NVIDIA GB200 NVL72 (per GPU)",
+		HBMBytes: 186 * giga, HBMBandwidth: 8.0 * tera,
+		BF16FLOPS: 2500 * tera, FP8FLOPS: 5000 * tera,
+		ScaleUpBandwidth: 1800 * giga, NICBandwidth: DefaultNICBandwidth,
+		NodeGPUs: 4, ScaleUpDomain: 72,
+		TDPWatts: 1200, USDPerHour: 6.50,
+		Unverified: []string{"TDPWatts", "USDPerHour"},
+		Source:     "NVIDIA GB200 NVL72 datasheet (rack figures divided by 72); price a guess above HGX B200",
 	},
 	// NVIDIA A100 80GB SXM datasheet; no FP8 tensor cores.
 	"a100": {

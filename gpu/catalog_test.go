@@ -7,7 +7,7 @@ import (
 )
 
 func TestLookupAllIDs(t *testing.T) {
-	want := []string{"910b", "a100", "b200", "h100", "h20", "h200", "h800", "l40s"}
+	want := []string{"910b", "a100", "b200", "gb200", "h100", "h20", "h200", "h800", "l40s"}
 	require.Equal(t, want, IDs())
 	for _, id := range want {
 		s, err := Lookup(id)
@@ -23,7 +23,7 @@ func TestLookupAllIDs(t *testing.T) {
 		require.Positive(t, s.USDPerHour, id)
 		require.NotEmpty(t, s.Source, id)
 		for _, f := range s.Unverified {
-			require.Contains(t, []string{"HBMBandwidth", "BF16FLOPS", "FP8FLOPS", "FA2FLOPS", "ScaleUpBandwidth", "USDPerHour"}, f, id)
+			require.Contains(t, []string{"HBMBandwidth", "BF16FLOPS", "FP8FLOPS", "FA2FLOPS", "ScaleUpBandwidth", "TDPWatts", "USDPerHour"}, f, id)
 		}
 	}
 }
@@ -54,6 +54,21 @@ func TestCatalogFacts(t *testing.T) {
 	h20, _ := Lookup("H20 ")
 	require.True(t, h20.IsUnverified("FP8FLOPS"))
 	require.False(t, h20.IsUnverified("HBMBytes"))
+}
+
+func TestSystemFacts(t *testing.T) {
+	cases := []struct {
+		id           string
+		node, domain int
+	}{
+		{"h100", 8, 8}, {"h800", 8, 8}, {"h20", 8, 8}, {"h200", 8, 8}, {"b200", 8, 8}, {"gb200", 4, 72},
+	}
+	for _, c := range cases {
+		s, err := Lookup(c.id)
+		require.NoError(t, err)
+		require.Equal(t, c.node, s.Node(), c.id)
+		require.Equal(t, c.domain, s.Domain(), c.id)
+	}
 }
 
 func TestLookupUnknown(t *testing.T) {

@@ -18,10 +18,13 @@ type FleetInfo struct {
 
 // PoolInfo is one pool of the fleet.
 type PoolInfo struct {
-	Role             string  `json:"role"` // prefill | decode | colocated | video
-	Instances        int     `json:"instances"`
-	GPU              string  `json:"gpu"`
-	GPUsPerInstance  int     `json:"gpus_per_instance"` // TP (LLM) or SP (video)
+	Role            string `json:"role"` // prefill | decode | colocated | video
+	Instances       int    `json:"instances"`
+	GPU             string `json:"gpu"`
+	GPUsPerInstance int    `json:"gpus_per_instance"` // TP (LLM) or SP (video)
+	// Layout is the parallel layout of wide instances, e.g.
+	// "tp1 dp32 ep32" (absent for a plain tensor-parallel group).
+	Layout           string  `json:"layout,omitempty"`
 	GPUs             int     `json:"gpus"`
 	KVCapacityTokens int64   `json:"kv_capacity_tokens,omitempty"` // per instance
 	USDPerGPUHour    float64 `json:"usd_per_gpu_hour"`

@@ -138,11 +138,16 @@ type TraceSpec struct {
 // scenario. The scenario package checks only types and signs; the
 // simulator parses and validates the values.
 type FleetDefaults struct {
-	Spec       string             `yaml:"spec,omitempty"`  // e.g. 4P8D
-	Model      string             `yaml:"model,omitempty"` // e.g. llama-3.1-70b
-	GPU        string             `yaml:"gpu,omitempty"`   // e.g. h100
-	TP         int                `yaml:"tp,omitempty"`
-	Routing    string             `yaml:"routing,omitempty"`
+	Spec  string `yaml:"spec,omitempty"`  // e.g. 4P8D
+	Model string `yaml:"model,omitempty"` // e.g. llama-3.1-70b
+	GPU   string `yaml:"gpu,omitempty"`   // e.g. h100
+	TP    int    `yaml:"tp,omitempty"`
+	// DType is the weight and GEMM precision: bf16 (default) or fp8.
+	DType   string `yaml:"dtype,omitempty"`
+	Routing string `yaml:"routing,omitempty"`
+	// Pools holds per-pool performance knobs (simulator): expert and data
+	// parallelism, two-batch overlap, speculative decoding, batch limits.
+	Pools      *PoolsDefaults     `yaml:"pools,omitempty"`
 	GPUHourUSD map[string]float64 `yaml:"gpu_hour_usd,omitempty"`
 	Video      *VideoFleet        `yaml:"video,omitempty"`
 	// BlockTokens is the KV block size used for cache accounting (the
@@ -155,6 +160,39 @@ type FleetDefaults struct {
 	Autoscale []AutoscaleSpec `yaml:"autoscale,omitempty"`
 	// Failures injects instance failures (simulator).
 	Failures *FailureSpec `yaml:"failures,omitempty"`
+}
+
+// PoolsDefaults holds the per-role pool knobs.
+type PoolsDefaults struct {
+	Prefill   *PoolDefaults `yaml:"prefill,omitempty"`
+	Decode    *PoolDefaults `yaml:"decode,omitempty"`
+	Colocated *PoolDefaults `yaml:"colocated,omitempty"`
+}
+
+// PoolDefaults are one pool's performance knobs; zero means default. The
+// fleet spec's /epN, /dpN and /tpN suffixes win over ep, dp and tp here.
+type PoolDefaults struct {
+	EP               int     `yaml:"ep,omitempty"`                // expert-parallel ranks
+	DP               int     `yaml:"dp,omitempty"`                // attention data-parallel ranks
+	TP               int     `yaml:"tp,omitempty"`                // attention tensor parallel per rank
+	RedundantExperts int     `yaml:"redundant_experts,omitempty"` // extra expert replicas (EPLB)
+	ExpertImbalance  float64 `yaml:"expert_imbalance,omitempty"`  // busiest GPU's expert load / mean (>= 1)
+	TwoBatchOverlap  string  `yaml:"two_batch_overlap,omitempty"` // auto | on | off
+	AllToAll         string  `yaml:"all_to_all,omitempty"`        // normal | low-latency
+	MaxSeqs          int     `yaml:"max_seqs,omitempty"`          // per attention rank
+	MaxBatchTokens   int     `yaml:"max_batch_tokens,omitempty"`  // per attention rank
+	// Speculative is speculative decoding (MTP or a draft model).
+	Speculative *SpecDefaults `yaml:"speculative,omitempty"`
+}
+
+// SpecDefaults is speculative decoding: draft_tokens per step, each
+// accepted with probability acceptance (given the previous ones were), a
+// draft costing draft_layers layers of the target model (default: the
+// model's MTP modules, else 1).
+type SpecDefaults struct {
+	DraftTokens int     `yaml:"draft_tokens"`
+	Acceptance  float64 `yaml:"acceptance"`
+	DraftLayers float64 `yaml:"draft_layers,omitempty"`
 }
 
 // AutoscaleSpec is one pool's autoscaler: every interval_s it sizes the

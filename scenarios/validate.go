@@ -313,12 +313,64 @@ func (v *validator) pricing(pr *pricing.List, p string) {
 	v.fields(p, pr.Validate())
 }
 
+// pool checks one pool's knobs against their documented limits.
+func (v *validator) fleetPool(path string, p *PoolDefaults) {
+	for _, x := range []struct {
+		key    string
+		val    int
+		lo, hi int
+	}{{"ep", p.EP, 0, 1024}, {"dp", p.DP, 0, 1024}, {"tp", p.TP, 0, 1024}, {"redundant_experts", p.RedundantExperts, 0, 4096},
+		{"max_seqs", p.MaxSeqs, 0, 1 << 20}, {"max_batch_tokens", p.MaxBatchTokens, 0, 1 << 24}} {
+		if x.val < x.lo || x.val > x.hi {
+			v.errf(path+"."+x.key, "%s.%s: must be %d to %d, got %d", path, x.key, max(x.lo, 1), x.hi, x.val)
+		}
+	}
+	if im := p.ExpertImbalance; im != 0 && !(im >= 1 && im <= 16) {
+		v.errf(path+".expert_imbalance", "%s.expert_imbalance: must be 1 (perfect balance) to 16, got %v", path, im)
+	}
+	switch p.TwoBatchOverlap {
+	case "", "auto", "on", "off":
+	default:
+		v.errf(path+".two_batch_overlap", "%s.two_batch_overlap: %q unknown: use auto, on or off", path, p.TwoBatchOverlap)
+	}
+	switch p.AllToAll {
+	case "", "normal", "low-latency":
+	default:
+		v.errf(path+".all_to_all", "%s.all_to_all: %q unknown: use normal (prefill kernels) or low-latency (decode kernels)", path, p.AllToAll)
+	}
+	if s := p.Speculative; s != nil {
+		sp := path + ".speculative"
+		if s.DraftTokens < 0 || s.DraftTokens > 16 {
+			v.errf(sp+".draft_tokens", "%s.draft_tokens: must be 0 (off) to 16, got %d", sp, s.DraftTokens)
+		}
+		if !(s.Acceptance >= 0 && s.Acceptance <= 1) {
+			v.errf(sp+".acceptance", "%s.acceptance: must be a probability in [0, 1], got %v", sp, s.Acceptance)
+		}
+		if !(s.DraftLayers >= 0 && s.DraftLayers <= 1000) {
+			v.errf(sp+".draft_layers", "%s.draft_layers: must be 0 (default) to 1000, got %v", sp, s.DraftLayers)
+		}
+	}
+}
+
 func (v *validator) fleet(f *FleetDefaults) {
 	if f == nil {
 		return
 	}
 	if f.TP < 0 {
 		v.errf("fleet.tp", "fleet.tp: must be >= 1, got %d", f.TP)
+	}
+	if d := f.DType; d != "" && d != "bf16" && d != "fp8" {
+		v.errf("fleet.dtype", "fleet.dtype: %q not supported: use bf16 or fp8", d)
+	}
+	if ps := f.Pools; ps != nil {
+		for _, p := range []struct {
+			name string
+			d    *PoolDefaults
+		}{{"prefill", ps.Prefill}, {"decode", ps.Decode}, {"colocated", ps.Colocated}} {
+			if p.d != nil {
+				v.fleetPool("fleet.pools."+p.name, p.d)
+			}
+		}
 	}
 	for g, usd := range f.GPUHourUSD {
 		if usd < 0 || math.IsNaN(usd) {

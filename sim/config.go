@@ -48,9 +48,12 @@ type Config struct {
 	// the hit rate itself is always computed exactly by each instance.
 	IndexEvery int
 
-	BlockTokens    int     // KV block size in tokens (default 16, as vLLM)
-	MaxBatchTokens int     // per-step token budget (default 8192)
-	MaxSeqs        int     // max running sequences per instance (default 256)
+	BlockTokens int // KV block size in tokens (default 16, as vLLM)
+	// MaxBatchTokens and MaxSeqs bound one step per attention rank: an
+	// instance with data-parallel attention over DP ranks schedules up to
+	// DP times as many (defaults 8192 tokens, 256 sequences).
+	MaxBatchTokens int
+	MaxSeqs        int
 	MemFraction    float64 // usable share of HBM (default 0.90)
 	MaxSpanSteps   int     // longest decode span simulated as one event (default 128)
 	// NoDecodePrefixCache turns off prefix caching on decode instances
@@ -86,6 +89,10 @@ type Config struct {
 	// SampleInterval is the timeline gauge sampling period in virtual time
 	// (default: 1s).
 	SampleInterval time.Duration
+
+	// Pools holds per-pool performance knobs (expert and data parallelism,
+	// two-batch overlap, speculative decoding, batch limits), by role.
+	Pools []PoolOptions
 
 	// Autoscale lists per-pool autoscalers; Failures injects failures.
 	Autoscale []Autoscale
@@ -174,6 +181,16 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBatchTokens <= c.MaxSeqs {
 		return fmt.Errorf("max batch tokens %d must exceed max sequences %d so every step has room for prefill", c.MaxBatchTokens, c.MaxSeqs)
+	}
+	seen := map[string]bool{}
+	for _, o := range c.Pools {
+		if err := o.validate(c); err != nil {
+			return err
+		}
+		if seen[o.Role] {
+			return fmt.Errorf("pool options for %s given twice: merge them", o.Role)
+		}
+		seen[o.Role] = true
 	}
 	return nil
 }

@@ -34,13 +34,23 @@ func (r Role) String() string {
 
 // PoolSpec is one pool of the fleet notation: Count instances (for video
 // pools: GPUs) of GPU type GPU with TP GPUs each. Empty GPU or zero TP means
-// "use the fleet default".
+// "use the fleet default". Without suffixes the TP GPUs form one
+// tensor-parallel group; EP, DP and AttnTP (the /epN, /dpN, /tpN
+// suffixes) lay them out as expert-parallel MoE layers over EP ranks and
+// attention data-parallel over DP ranks of AttnTP GPUs each (0: default).
 type PoolSpec struct {
 	Role  Role
 	Count int
 	GPU   string
-	TP    int
+	TP    int // GPUs per instance ("x" N)
+	EP    int
+	DP    int
+	// AttnTP is the attention tensor-parallel degree inside one DP rank.
+	AttnTP int
 }
+
+// Parallel reports whether the pool gives a parallel layout beyond xN.
+func (p PoolSpec) Parallel() bool { return p.EP > 0 || p.DP > 0 || p.AttnTP > 0 }
 
 // FleetSpec is a parsed fleet notation such as "4P8D", "12C",
 // "4P:h200 8D:h20", "2P:h100x2 4D+16V".
@@ -74,11 +84,19 @@ func (f FleetSpec) String() string {
 			}
 		}
 		fmt.Fprintf(&b, "%d%c", p.Count, p.Role)
-		if p.GPU != "" || p.TP > 0 {
+		if p.GPU != "" || p.TP > 0 || p.Parallel() {
 			b.WriteByte(':')
 			b.WriteString(p.GPU)
 			if p.TP > 0 {
 				fmt.Fprintf(&b, "x%d", p.TP)
+			}
+			for _, x := range []struct {
+				k string
+				v int
+			}{{"ep", p.EP}, {"dp", p.DP}, {"tp", p.AttnTP}} {
+				if x.v > 0 {
+					fmt.Fprintf(&b, "/%s%d", x.k, x.v)
+				}
 			}
 		}
 	}
@@ -89,9 +107,13 @@ func (f FleetSpec) String() string {
 // pools; pools may also be written back to back, as in "4P8D"):
 //
 //	fleet := pool { [sep] pool }
-//	pool  := COUNT ROLE [ ":" [GPU] [ "x" TP ] ]
+//	pool  := COUNT ROLE [ ":" [GPU] [ "x" N ] { "/" ("ep" | "dp" | "tp") N } ]
 //	ROLE  := P | D | C | V
 //
+// "x" N is the GPUs per instance; alone it is one tensor-parallel group
+// (h800x16 = TP 16). /epN spreads the MoE layers' experts over N ranks,
+// /dpN runs attention data-parallel over N ranks, /tpN sets the attention
+// TP degree inside a rank (default N/dp), e.g. h800x32/ep32/dp32.
 // Rules: prefill and decode pools come together; colocated pools exclude
 // them; counts are positive.
 func ParseFleet(s string) (FleetSpec, error) {
@@ -143,9 +165,22 @@ func ParseFleet(s string) (FleetSpec, error) {
 			p.GPU = gpu
 			if tp != "" {
 				p.TP, _ = strconv.Atoi(tp)
-				if p.TP <= 0 {
-					return f, fmt.Errorf("fleet spec %q: TP degree in %q must be positive", s, opt)
+				if p.TP <= 0 || p.TP > 1024 {
+					return f, fmt.Errorf("fleet spec %q: GPU count in %q must be 1 to 1024", s, opt)
 				}
+			}
+			for i < len(in) && in[i] == '/' {
+				i++
+				st := i
+				for i < len(in) && (unicode.IsLetter(rune(in[i])) || unicode.IsDigit(rune(in[i]))) {
+					i++
+				}
+				if err := p.setSuffix(strings.ToLower(in[st:i])); err != nil {
+					return f, fmt.Errorf("fleet spec %q: %v", s, err)
+				}
+			}
+			if p.Parallel() && p.TP == 0 {
+				return f, fmt.Errorf("fleet spec %q: %s gives a parallel layout without the GPU count: write e.g. h800x32/ep32/dp32", s, opt)
 			}
 		}
 		f.Pools = append(f.Pools, p)
@@ -163,6 +198,34 @@ func ParseFleet(s string) (FleetSpec, error) {
 		return f, fmt.Errorf("fleet spec %q: disaggregated serving needs both a prefill (P) and a decode (D) pool", s)
 	}
 	return f, nil
+}
+
+// setSuffix applies one "/epN", "/dpN" or "/tpN" suffix (without the
+// slash).
+func (p *PoolSpec) setSuffix(x string) error {
+	var dst *int
+	switch {
+	case strings.HasPrefix(x, "ep"):
+		dst = &p.EP
+	case strings.HasPrefix(x, "dp"):
+		dst = &p.DP
+	case strings.HasPrefix(x, "tp"):
+		dst = &p.AttnTP
+	default:
+		return fmt.Errorf("unknown layout suffix /%s (use /epN for expert parallel, /dpN for data-parallel attention, /tpN for attention tensor parallel)", x)
+	}
+	if !allDigits(x[2:]) {
+		return fmt.Errorf("layout suffix /%s needs a number, e.g. /%s32", x, x[:2])
+	}
+	n, err := strconv.Atoi(x[2:])
+	if err != nil || n <= 0 || n > 1024 {
+		return fmt.Errorf("layout suffix /%s must be 1 to 1024", x)
+	}
+	if *dst != 0 {
+		return fmt.Errorf("layout suffix /%s given twice", x[:2])
+	}
+	*dst = n
+	return nil
 }
 
 func allDigits(s string) bool {

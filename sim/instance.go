@@ -108,7 +108,7 @@ func (in *instance) schedule(e *engine) {
 	nDecode := d.len()
 
 	// Prefill: continue partial prefills, then admit from the queue.
-	budget := e.cfg.MaxBatchTokens - nDecode
+	budget := in.pool.maxBatchTokens - nDecode
 	var prefillTokens int
 	var prefillAttn int64
 	var tierBytes float64
@@ -122,7 +122,7 @@ func (in *instance) schedule(e *engine) {
 		prefillTokens += c
 		prefillAttn += attn(s.computed, c)
 	}
-	for budget > 0 && in.waiting.len() > 0 && in.active() < e.cfg.MaxSeqs {
+	for budget > 0 && in.waiting.len() > 0 && in.active() < in.pool.maxSeqs {
 		s := in.waiting.front()
 		adm, ok := in.cache.Admit(s.hashes, s.prefillTarget)
 		if !ok {

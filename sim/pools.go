@@ -24,6 +24,10 @@ type pool struct {
 	prefix *kvcache.Index // prefix index for cache-aware routing, or nil
 	tier   *kvcache.Tier
 
+	// maxSeqs and maxBatchTokens bound one instance step: the per-rank
+	// limits times the attention DP ranks.
+	maxSeqs, maxBatchTokens int
+
 	busyNs    int64     // instance time spent in steps, summed over instances
 	classBusy []float64 // ns of that busy time attributable to each class
 
@@ -157,10 +161,11 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	if ps.TP > 0 {
 		tp = ps.TP
 	}
-	pm, err := perf.New(m, g, perf.Config{TP: tp, DType: f.cfg.DType, MemFraction: f.cfg.MemFraction})
+	pm, err := perf.New(m, g, f.cfg.perfConfig(ps, tp))
 	if err != nil {
 		return nil, fmt.Errorf("%s pool: %w", ps.Role, err)
 	}
+	dp := pm.Config().DP
 	kvTokens := pm.KVCapacityTokens()
 	if f.cfg.KVTokens > 0 {
 		kvTokens = f.cfg.KVTokens
@@ -169,7 +174,9 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	if blocks < 1 {
 		return nil, fmt.Errorf("%s pool: %s at TP%d on %s leaves no room for KV cache; raise TP or use a larger GPU", ps.Role, m.ID, tp, g.ID)
 	}
-	p := &pool{spec: ps, gpu: g, model: pm}
+	o := f.cfg.options(ps.Role)
+	p := &pool{spec: ps, gpu: g, model: pm,
+		maxSeqs: pick(o.MaxSeqs, f.cfg.MaxSeqs) * dp, maxBatchTokens: pick(o.MaxBatchTokens, f.cfg.MaxBatchTokens) * dp}
 	p.spec.GPU, p.spec.TP = g.ID, tp
 	if f.cfg.TierBlocks > 0 {
 		p.tier = kvcache.NewTier(f.cfg.TierBlocks)
@@ -377,6 +384,12 @@ func (f *fleet) describe() *results.FleetInfo {
 			Role: p.spec.Role.String(), Instances: p.provisioned, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
 			GPUs: p.provisioned * p.model.GPUs(), KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),
 			USDPerGPUHour: p.gpu.USDPerHour, TDPWatts: p.gpu.TDPWatts, BusySeconds: float64(p.busyNs) / 1e9,
+		}
+		if c := p.model.Config(); p.spec.Parallel() || c.DP > 1 || c.Spec.Draft > 0 {
+			pi.Layout = fmt.Sprintf("tp%d dp%d ep%d", c.TP, c.DP, c.EP)
+			if c.Spec.Draft > 0 {
+				pi.Layout += fmt.Sprintf(" spec%d@%.2f", c.Spec.Draft, c.Spec.Accept)
+			}
 		}
 		if p.scaler != nil {
 			// Elastic: cost follows the GPUs actually provisioned over the

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/perf"
 )
 
 // ConfigFromScenario returns the scenario's default fleet as a Config;
@@ -17,6 +18,22 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 	}
 	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model, fd.GPU, fd.TP, fd.Routing
 	c.BlockTokens = fd.BlockTokens
+	c.DType = fd.DType
+	if ps := fd.Pools; ps != nil {
+		for _, p := range []struct {
+			role Role
+			d    *scenarios.PoolDefaults
+		}{{RolePrefill, ps.Prefill}, {RoleDecode, ps.Decode}, {RoleColocated, ps.Colocated}} {
+			if d := p.d; d != nil {
+				o := PoolOptions{Role: p.role.String(), EP: d.EP, DP: d.DP, TP: d.TP, RedundantExperts: d.RedundantExperts,
+					Imbalance: d.ExpertImbalance, TBO: d.TwoBatchOverlap, A2A: d.AllToAll, MaxSeqs: d.MaxSeqs, MaxBatchTokens: d.MaxBatchTokens}
+				if s := d.Speculative; s != nil {
+					o.Spec = perf.Spec{Draft: s.DraftTokens, Accept: s.Acceptance, DraftLayers: s.DraftLayers}
+				}
+				c.Pools = append(c.Pools, o)
+			}
+		}
+	}
 	if fd.DecodePrefixCache != nil {
 		c.NoDecodePrefixCache = !*fd.DecodePrefixCache
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sim/models"
 )
 
 func init() { register(newSimCmd) }
@@ -53,7 +55,7 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.fleet, "fleet", "", `fleet notation, e.g. "4P8D", "12C", "4P:h200 8D:h20+8V"`)
-	fl.StringVar(&f.model, "model", "", "model id (llama-3.1-8b, llama-3.1-70b, qwen3-32b, deepseek-v3, kimi-k2, glm-4.5)")
+	fl.StringVar(&f.model, "model", "", "model id ("+strings.Join(models.IDs(), ", ")+")")
 	fl.StringVar(&f.gpu, "gpu", "", "default GPU type (h100, h200, h800, h20, b200, a100, l40s, 910b)")
 	fl.IntVar(&f.tp, "tp", 0, "tensor-parallel GPUs per instance")
 	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")

@@ -53,6 +53,14 @@ type Model struct {
 	QLoRA int
 	// RoPEDim is the MLA decoupled RoPE key dimension (cached per token).
 	RoPEDim int
+	// ExpertGroups and GroupTopK describe group-limited routing
+	// (config.json n_group / topk_group): each token's experts lie in at
+	// most GroupTopK of ExpertGroups groups. 0 or 1: unrestricted.
+	ExpertGroups, GroupTopK int
+	// MTPLayers is the number of multi-token-prediction modules shipped
+	// with the model (config.json num_nextn_predict_layers), usable as a
+	// built-in draft for speculative decoding.
+	MTPLayers int
 	// Vocab is the vocabulary size (embedding and LM-head rows).
 	Vocab int
 	// KVBytesPerTokenBF16 is the KV-cache size of one token over all layers
@@ -109,8 +117,9 @@ var catalog = map[string]Model{
 		Layers: 61, DenseLayers: 3, Hidden: 7168, Heads: 128, KVHeads: 1, HeadDim: 128,
 		FFN: 18432, MoEFFN: 2048, RoutedExperts: 256, SharedExperts: 1, TopK: 8,
 		MLA: true, KVLoRA: 512, QLoRA: 1536, RoPEDim: 64, Vocab: 129280,
+		ExpertGroups: 8, GroupTopK: 4, MTPLayers: 1,
 		KVBytesPerTokenBF16: kvMLA(61, 512, 64),
-		Source:              "deepseek-ai/DeepSeek-V3 config.json; DeepSeek-V3 technical report",
+		Source:              "deepseek-ai/DeepSeek-V3 config.json; DeepSeek-V3 technical report (671B main model + 14B MTP module; R1 has the same architecture)",
 	},
 	// moonshotai/Kimi-K2-Instruct config.json: DeepSeek-V3 layout with 384
 	// experts, 64 heads and one dense layer.
@@ -119,8 +128,18 @@ var catalog = map[string]Model{
 		Layers: 61, DenseLayers: 1, Hidden: 7168, Heads: 64, KVHeads: 1, HeadDim: 128,
 		FFN: 18432, MoEFFN: 2048, RoutedExperts: 384, SharedExperts: 1, TopK: 8,
 		MLA: true, KVLoRA: 512, QLoRA: 1536, RoPEDim: 64, Vocab: 163840,
+		ExpertGroups: 1, GroupTopK: 1,
 		KVBytesPerTokenBF16: kvMLA(61, 512, 64),
-		Source:              "moonshotai/Kimi-K2-Instruct config.json",
+		Source:              "moonshotai/Kimi-K2-Instruct config.json (n_group 1, first_k_dense_replace 1, no MTP module)",
+	},
+	// Qwen/Qwen3-235B-A22B config.json: every layer MoE (decoder_sparse_step
+	// 1, no mlp_only_layers), 128 experts top-8, no shared expert, GQA 64/4.
+	"qwen3-235b-a22b": {
+		ID: "qwen3-235b-a22b", TotalParams: 235e9, ActiveParams: 22e9,
+		Layers: 94, DenseLayers: 0, Hidden: 4096, Heads: 64, KVHeads: 4, HeadDim: 128,
+		FFN: 12288, MoEFFN: 1536, RoutedExperts: 128, TopK: 8,
+		Vocab: 151936, KVBytesPerTokenBF16: kvGQA(94, 4, 128),
+		Source: "Qwen/Qwen3-235B-A22B config.json; Qwen3 technical report (235B total, 22B active)",
 	},
 	// zai-org/GLM-4.5 config.json.
 	"glm-4.5": {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestIDs(t *testing.T) {
-	require.Equal(t, []string{"deepseek-v3", "glm-4.5", "kimi-k2", "llama-3.1-70b", "llama-3.1-8b", "qwen3-32b"}, IDs())
+	require.Equal(t, []string{"deepseek-v3", "glm-4.5", "kimi-k2", "llama-3.1-70b", "llama-3.1-8b", "qwen3-235b-a22b", "qwen3-32b"}, IDs())
 	require.Equal(t, []string{"hunyuanvideo-13b", "wan2.1-14b"}, VideoIDs())
 	_, err := Lookup("llama-2-7b")
 	require.NoError(t, err, "calibration-only entries still resolve")
@@ -17,7 +17,7 @@ func TestKVBytesMatchCatalog(t *testing.T) {
 	// docs/catalog.md "KV bytes/token (BF16)" column.
 	want := map[string]int64{
 		"llama-3.1-8b": 131072, "llama-3.1-70b": 327680, "qwen3-32b": 262144,
-		"deepseek-v3": 70272, "kimi-k2": 70272, "glm-4.5": 376832,
+		"deepseek-v3": 70272, "kimi-k2": 70272, "glm-4.5": 376832, "qwen3-235b-a22b": 192512,
 	}
 	for id, kv := range want {
 		m, err := Lookup(id)

@@ -52,9 +52,26 @@ const (
 	// stepOverhead is the per-step fixed cost outside the GPU kernels
 	// (scheduling, sampling, input preparation), in seconds.
 	stepOverhead = 0.5e-3
-	// nodeGPUs is the scale-up domain size: collectives among more GPUs
-	// than this cross the NIC.
-	nodeGPUs = 8
+	// a2aLLNICEff is the fraction of NIC bandwidth DeepEP's low-latency
+	// (pure RDMA) dispatch/combine kernels reach, and a2aLatency their fixed
+	// cost per call, in seconds: a least-squares fit of time = latency +
+	// remote bytes / (eff·50 GB/s) to DeepEP's H800 table (128 tokens, 7168
+	// hidden, top-8, FP8 dispatch, BF16 combine, EP16..EP256): dispatch
+	// gives 0.905 and 37 µs, combine 0.834 and 19 µs. docs/calibration.md.
+	a2aLLNICEff = 0.87
+	a2aLatency  = 28e-6
+	// a2aNormalNICEff is the same for DeepEP's normal (NVLink-forwarding)
+	// kernels, counted on the deduplicated RDMA bytes: DeepEP reports 43-58
+	// GB/s "RDMA bottleneck bandwidth" for EP16-64 on 50 GB/s NICs.
+	a2aNormalNICEff = 1.0
+	// normalA2ASMShare is the share of SMs DeepEP's normal kernels occupy
+	// while they overlap compute (DeepEP README: Buffer.set_num_sms(24) of
+	// an H800's 132 SMs); low-latency kernels hold none while in flight.
+	normalA2ASMShare = 24.0 / 132
+	// a2aBufferBytes is the per-GPU memory kept for expert-parallel
+	// communication buffers (DeepEP NVLink/RDMA buffers) [unverified: a
+	// round figure of the order DeepEP's size hints give for 7168 hidden].
+	a2aBufferBytes = 2 << 30
 	// reserveFixed is per-GPU memory kept out of the weights+KV budget for
 	// the CUDA context, CUDA graphs and communication buffers, in bytes.
 	reserveFixed = 1 << 30
@@ -65,3 +82,17 @@ const (
 	// one 8K-token sequence.
 	minKVTokens = 8192
 )
+
+// tboOverlap is the share of the shorter of (MoE-layer compute, all-to-all)
+// that two-batch overlap hides. Fitted on SGLang's decode ablation
+// (DeepSeek-V3, 9×8 H100, 256 sequences per GPU: TBO gives +25.5%).
+var tboOverlap = 0.8
+
+// EPLBImbalance is the default expert-load imbalance with expert
+// parallelism: the busiest GPU's routed tokens over the mean, which
+// stretches both the expert GEMMs and the all-to-all. Fitted so that the
+// model reproduces SGLang's measured cost of imbalance: DeepSeek-V3
+// prefill on 4×8 H100 (EP32, its EPLB) ran at 50,302 tokens/s per node
+// against 59,337 with simulated perfect balance (LMSYS blog, May 2025), a
+// ratio of 1.18; the model gives 1.177 at 1.4.
+const EPLBImbalance = 1.4

@@ -19,13 +19,45 @@ import (
 )
 
 // Config chooses how a model is deployed on an instance.
+//
+// An instance is GPUs GPUs that run one forward step together. Attention,
+// dense FFNs, shared experts and the LM head run data-parallel over DP
+// ranks of TP GPUs each (TP·DP = GPUs); routed experts run expert-parallel
+// over EP ranks (EP divides GPUs; each expert is split over GPUs/EP GPUs).
+// The zero value of the parallel fields is the classic layout: GPUs = TP,
+// DP = 1, EP = GPUs.
 type Config struct {
-	// TP is the number of GPUs per instance (tensor parallel degree);
-	// default 1.
+	// GPUs is the number of GPUs per instance; default TP·DP.
+	GPUs int
+	// TP is the tensor-parallel degree of attention and dense layers inside
+	// one data-parallel rank; default GPUs/DP (1 when nothing is set).
 	TP int
-	// EP is the expert-parallel degree for MoE layers; default TP. Must
-	// divide TP. Ignored for dense models.
+	// DP is the number of attention data-parallel ranks (SGLang's DP
+	// attention); default 1. Requests are spread evenly over the ranks.
+	DP int
+	// EP is the expert-parallel degree for MoE layers; default GPUs. Must
+	// divide GPUs. Ignored for dense models.
 	EP int
+	// RedundantExperts is how many extra expert replicas the instance holds
+	// to balance load (EPLB), e.g. 32 for DeepSeek-V3 prefill; default the
+	// fewest that give every EP rank the same number of experts (0 when EP
+	// divides the routed experts, 32 for DeepSeek-V3 at EP72 or EP144).
+	RedundantExperts int
+	// Imbalance is the expert-load imbalance factor: the busiest GPU's
+	// routed-expert tokens over the mean. Default EPLBImbalance when EP > 1,
+	// 1 otherwise.
+	Imbalance float64
+	// A2A is the all-to-all kernel family: "normal" (throughput kernels with
+	// NVLink forwarding, used for prefill; default) or "low-latency" (pure
+	// RDMA kernels, used for decode).
+	A2A string
+	// TBO is two-batch overlap: "auto" (default: on when the expert-parallel
+	// group spans more than one scale-up domain), "on" or "off". With it,
+	// each step runs as two micro-batches and MoE-layer communication hides
+	// behind the other micro-batch's compute.
+	TBO string
+	// Spec is speculative decoding (off when Draft is 0).
+	Spec Spec
 	// DType is the weight and GEMM precision: "bf16" (default) or "fp8"
 	// (needs a GPU with FP8 tensor cores).
 	DType string
@@ -62,21 +94,30 @@ type Model struct {
 	weightBytesGPU   float64
 
 	// Step-time coefficients, all in seconds (per GPU; GPUs run in lockstep).
-	cNE      float64 // non-expert GEMM compute per (token + pad)
+	dp       float64 // attention data-parallel ranks
+	mb       float64 // micro-batches per step (2 with two-batch overlap)
+	cNE      float64 // non-expert GEMM compute per (rank token + pad)
 	wNE      float64 // non-expert weight streaming
-	cHead    float64 // LM head compute per (logit token + pad)
+	cHead    float64 // LM head compute per (rank logit token + pad)
 	wHead    float64 // LM head weight streaming
-	cExp     float64 // routed-expert compute per expert-token (all MoE layers)
-	wExp     float64 // streaming one routed expert's weights (all MoE layers), per GPU share
+	cExp     float64 // routed-expert compute per expert-token on one GPU (all MoE layers)
+	wExp     float64 // streaming one local expert's weights (all MoE layers)
 	experts  float64 // routed experts per layer (0: dense)
 	topK     float64 // routed experts per token
 	lnMiss   float64 // ln(1 - k/E): log-probability a token misses one expert
+	epLoad   float64 // busiest GPU's expert-tokens per instance token: k·imbalance/EP
+	nLocal   float64 // experts held per GPU (routed + redundant)/EP
 	attnPre  float64 // prefill attention compute per unit of PrefillAttn
 	attnDecC float64 // decode attention compute per unit of DecodeCtx
 	attnDecM float64 // decode KV streaming per unit of DecodeCtx
 	elem     float64 // element-wise traffic per token
-	commTok  float64 // collectives: per token
+	commTok  float64 // tensor-parallel all-reduces: per token
+	a2aTok   float64 // expert-parallel dispatch+combine: per instance token (0: none)
+	a2aFix   float64 // expert-parallel dispatch+combine latencies per step
+	moeShare float64 // share of the non-expert compute in MoE layers (overlappable)
+	smSlow   float64 // compute slowdown while normal all-to-all kernels hold SMs
 	fixed    float64 // per step: kernel floors, collective latencies, overhead
+	spec     specCoeffs
 }
 
 // bytesOf returns the element size of a precision name.
@@ -89,17 +130,8 @@ func bytesOf(dtype string) float64 {
 
 // normalise fills defaults and validates cfg against the model and GPU.
 func normalise(m models.Model, g gpu.Spec, cfg Config) (Config, error) {
-	if cfg.TP == 0 {
-		cfg.TP = 1
-	}
-	if cfg.TP < 1 || cfg.TP > 1024 {
-		return cfg, fmt.Errorf("perf: TP %d out of range: use 1 to 1024 GPUs per instance", cfg.TP)
-	}
-	if cfg.EP == 0 {
-		cfg.EP = cfg.TP
-	}
-	if m.IsMoE() && (cfg.EP < 1 || cfg.EP > cfg.TP || cfg.TP%cfg.EP != 0) {
-		return cfg, fmt.Errorf("perf: EP %d must divide TP %d (the instance's GPUs): use EP = TP or a divisor of it", cfg.EP, cfg.TP)
+	if err := normaliseLayout(m, &cfg); err != nil {
+		return cfg, err
 	}
 	cfg.DType = strings.ToLower(strings.TrimSpace(cfg.DType))
 	if cfg.DType == "" {
@@ -122,6 +154,11 @@ func normalise(m models.Model, g gpu.Spec, cfg Config) (Config, error) {
 	}
 	if !(cfg.MemFraction > 0 && cfg.MemFraction <= 1) {
 		return cfg, fmt.Errorf("perf: memory fraction %g out of range: use a value in (0, 1], e.g. 0.9", cfg.MemFraction)
+	}
+	if cfg.TBO == "auto" && m.IsMoE() && cfg.EP > g.Domain() {
+		cfg.TBO = "on"
+	} else if cfg.TBO == "auto" {
+		cfg.TBO = "off"
 	}
 	return cfg, nil
 }
@@ -165,19 +202,21 @@ func gemmKFactors(m models.Model) (attn, dense, expert float64) {
 	return attn, dense, expert
 }
 
-// kvInstanceBytes is the KV bytes the instance stores per token. GQA heads are
-// split over TP (replicated once TP exceeds the KV heads); MLA latents are
-// not split by heads, so the model assumes data-parallel attention (as
-// SGLang and vLLM deploy DeepSeek-V3): each GPU keeps its own requests'
-// latents and the instance stores each token once.
+// kvInstanceBytes is the KV bytes the instance stores per token when
+// attention runs tensor-parallel over tp GPUs per data-parallel rank. GQA
+// heads are split over TP (replicated once TP exceeds the KV heads). An MLA
+// latent is shared by all heads, so every GPU of a TP group keeps the whole
+// latent: it is replicated tp times — the reason DeepSeek-V3 is deployed
+// with data-parallel attention (tp = 1).
 func kvInstanceBytes(m models.Model, tp int, kvDType string) int64 {
 	if m.MLA {
+		per := m.KVBytesPerTokenBF16
 		if kvDType == "fp8" {
 			// FlashMLA FP8 cache: 512 FP8 latent + 4 FP32 scales + 64 BF16
 			// RoPE dims = 656 B per layer (docs/catalog.md).
-			return int64(m.Layers) * (int64(m.KVLoRA) + 16 + 2*int64(m.RoPEDim))
+			per = int64(m.Layers) * (int64(m.KVLoRA) + 16 + 2*int64(m.RoPEDim))
 		}
-		return m.KVBytesPerTokenBF16
+		return per * int64(tp)
 	}
 	kv := m.KVBytesPerTokenBF16
 	if kvDType == "fp8" {
@@ -213,6 +252,11 @@ func build(m models.Model, g gpu.Spec, cfg Config, checkMem bool) (*Model, error
 	p := &Model{m: m, g: g, cfg: cfg}
 	wb := bytesOf(cfg.DType)
 	p.kvBytesPerToken = kvInstanceBytes(m, cfg.TP, cfg.KVDType)
+	if cfg.Spec.Draft > 0 {
+		// A draft of d layers of the same width keeps its own KV (an MTP
+		// module is one such layer).
+		p.kvBytesPerToken += int64(math.Round(float64(p.kvBytesPerToken) * cfg.Spec.DraftLayers / float64(m.Layers)))
+	}
 	capTokens, perGPU := kvCapacity(m, g, cfg, wb, p.kvBytesPerToken)
 	p.weightBytesGPU = perGPU
 	if checkMem && capTokens < minKVTokens {
@@ -223,37 +267,70 @@ func build(m models.Model, g gpu.Spec, cfg Config, checkMem bool) (*Model, error
 	return p, nil
 }
 
+// weightsPerGPU is the weight bytes one GPU holds: the non-expert weights
+// (attention, dense FFNs, shared experts, router, embeddings, LM head)
+// split over the attention TP group and replicated over DP ranks, plus the
+// GPU's share of the routed experts (routed + redundant over EP, each split
+// over GPUs/EP). A draft model adds its layers' share.
+func weightsPerGPU(m models.Model, cfg Config, wb float64) float64 {
+	_, _, expert := layerParams(m)
+	routed := 0.0
+	if m.IsMoE() {
+		routed = float64(m.MoELayers()) * float64(m.RoutedExperts) * expert
+	}
+	nonExpert := m.TotalParams - routed
+	w := nonExpert * wb / float64(cfg.TP)
+	if routed > 0 {
+		local := float64(m.RoutedExperts+cfg.RedundantExperts) / float64(cfg.EP)
+		w += local * float64(m.MoELayers()) * expert * wb / float64(cfg.GPUs/cfg.EP)
+	}
+	if cfg.Spec.Draft > 0 {
+		w *= 1 + cfg.Spec.DraftLayers/float64(m.Layers)
+	}
+	return w
+}
+
 // kvCapacity returns the instance's KV capacity in tokens and the weight
 // bytes per GPU.
 func kvCapacity(m models.Model, g gpu.Spec, cfg Config, wb float64, kvPerToken int64) (int64, float64) {
-	tp := float64(cfg.TP)
-	weightsGPU := m.TotalParams * wb / tp
+	weightsGPU := weightsPerGPU(m, cfg, wb)
 	ffn := float64(m.FFN)
 	if m.IsMoE() {
 		ffn = float64(m.MoEFFN * (m.TopK + m.SharedExperts))
 	}
-	act := reserveTokens * (8*float64(m.Hidden) + 3*ffn/tp) * 2
+	act := reserveTokens * (8*float64(m.Hidden) + 3*ffn/float64(cfg.TP)) * 2
+	if m.IsMoE() && cfg.EP > 1 {
+		act += a2aBufferBytes
+	}
 	free := g.HBMBytes*cfg.MemFraction - weightsGPU - reserveFixed - act
 	if free <= 0 || kvPerToken <= 0 {
 		return 0, weightsGPU
 	}
-	return int64(free * tp / float64(kvPerToken)), weightsGPU
+	return int64(free * float64(cfg.GPUs) / float64(kvPerToken)), weightsGPU
 }
 
-// notFitError says the model does not fit and which TP would.
+// notFitError says the model does not fit and how many GPUs would.
 func notFitError(m models.Model, g gpu.Spec, cfg Config, wb float64) error {
 	need := m.TotalParams * wb / 1e9
-	// Suggest powers of two: head counts divide by them.
-	for tp := 1; tp <= 1024; tp *= 2 {
-		if tp <= cfg.TP {
+	// Suggest powers of two: head counts divide by them. Wider instances
+	// keep the attention TP degree and widen DP and EP with them.
+	for n := 1; n <= 1024; n *= 2 {
+		if n <= cfg.GPUs || n%cfg.TP != 0 {
 			continue
 		}
 		c := cfg
-		c.TP, c.EP = tp, 0 // EP follows TP in the suggestion
+		c.GPUs, c.DP, c.EP = n, n/cfg.TP, 0
+		if cfg.DP == 1 {
+			c.TP, c.DP = n, 1 // the classic layout: TP grows
+		}
 		if c2, err := normalise(m, g, c); err == nil {
-			if n, _ := kvCapacity(m, g, c2, wb, kvInstanceBytes(m, tp, c2.KVDType)); n >= minKVTokens {
-				return fmt.Errorf("perf: %s (%.0f GB of %s weights) does not fit on %d×%s with room for KV cache (memory fraction %.2f): use TP %d or more, fp8 weights, or a larger GPU",
-					m.ID, need, cfg.DType, cfg.TP, g.ID, cfg.MemFraction, tp)
+			if k, _ := kvCapacity(m, g, c2, wb, kvInstanceBytes(m, c2.TP, c2.KVDType)); k >= minKVTokens {
+				what := fmt.Sprintf("TP %d", n)
+				if cfg.DP > 1 {
+					what = fmt.Sprintf("%d GPUs per instance (%s)", n, layoutString(c2))
+				}
+				return fmt.Errorf("perf: %s (%.0f GB of %s weights) does not fit on %d×%s with room for KV cache (memory fraction %.2f): use %s or more, fp8 weights, or a larger GPU",
+					m.ID, need, cfg.DType, cfg.GPUs, g.ID, cfg.MemFraction, what)
 			}
 		}
 	}
@@ -263,7 +340,7 @@ func notFitError(m models.Model, g gpu.Spec, cfg Config, wb float64) error {
 // precompute turns the architecture into per-step coefficients.
 func (p *Model) precompute(wb float64) {
 	m, g, cfg := p.m, p.g, p.cfg
-	tp := float64(cfg.TP)
+	G, tp := float64(cfg.GPUs), float64(cfg.TP)
 	L, Ld, Lm := float64(m.Layers), float64(m.DenseLayers), float64(m.MoELayers())
 	h := float64(m.Hidden)
 	peak := g.BF16FLOPS
@@ -272,6 +349,10 @@ func (p *Model) precompute(wb float64) {
 	}
 	gemm := gemmEff * peak
 	bw := memEff * g.HBMBandwidth
+	p.dp, p.mb = float64(cfg.DP), 1
+	if cfg.TBO == "on" {
+		p.mb = 2
+	}
 
 	attn, ffn, expert := layerParams(m)
 	nonExpert := L*attn + Ld*ffn
@@ -288,24 +369,30 @@ func (p *Model) precompute(wb float64) {
 	if m.IsMoE() {
 		neCompute += Lm * (float64(m.SharedExperts)*expert*kExp + h*float64(m.RoutedExperts)*kHead)
 	}
+	// Non-expert layers: each GPU computes its DP rank's tokens with 1/TP
+	// of the weights.
 	p.cNE = 2 * neCompute / tp / gemm
 	p.wNE = nonExpert * wb / tp / bw
 	head := float64(m.Vocab) * h
 	p.cHead = 2 * head * kHead / tp / gemm
 	p.wHead = head * wb / tp / bw
 	if m.IsMoE() {
-		E := float64(m.RoutedExperts)
+		E, ep := float64(m.RoutedExperts), float64(cfg.EP)
+		tpe := G / ep // GPUs sharing one expert
 		p.experts = E
 		p.topK = float64(m.TopK)
 		p.lnMiss = math.Log1p(-float64(m.TopK) / E)
-		p.cExp = 2 * Lm * expert * kExp / tp / gemm
-		p.wExp = Lm * expert * wb / tp / bw
+		p.cExp = 2 * Lm * expert * kExp / tpe / gemm
+		p.wExp = Lm * expert * wb / tpe / bw
+		p.nLocal = (E + float64(cfg.RedundantExperts)) / ep
+		p.epLoad = p.topK * cfg.Imbalance / ep
 	}
 
 	// Attention FLOPs per (query token, context token) pair per layer:
 	// 2·heads·(d_qk + d_v). MLA prefill runs uncompressed heads
 	// (192-dim QK, 128-dim V); MLA decode runs absorbed over the latent
-	// (576-dim QK, 512-dim V).
+	// (576-dim QK, 512-dim V). The work of all DP ranks spreads evenly
+	// over the instance's GPUs.
 	nh := float64(m.Heads)
 	dqkPre, dvPre, dqkDec, dvDec := float64(m.HeadDim), float64(m.HeadDim), float64(m.HeadDim), float64(m.HeadDim)
 	if m.MLA {
@@ -313,66 +400,99 @@ func (p *Model) precompute(wb float64) {
 		dqkDec, dvDec = float64(m.KVLoRA+m.RoPEDim), float64(m.KVLoRA)
 	}
 	attnPeak := attnEff * g.BF16FLOPS
-	p.attnPre = 2 * nh * (dqkPre + dvPre) * L / tp / attnPeak
-	p.attnDecC = 2 * nh * (dqkDec + dvDec) * L / tp / attnPeak
-	p.attnDecM = float64(p.kvBytesPerToken) / tp / bw
+	p.attnPre = 2 * nh * (dqkPre + dvPre) * L / G / attnPeak
+	p.attnDecC = 2 * nh * (dqkDec + dvDec) * L / G / attnPeak
+	p.attnDecM = float64(p.kvBytesPerToken) / G / bw
 
 	ffnAct := float64(m.FFN)
 	if m.IsMoE() {
 		ffnAct = (Ld*float64(m.FFN) + Lm*float64(m.MoEFFN*(m.TopK+m.SharedExperts))) / L
 	}
-	p.elem = L * (elemRepTensors*h + elemSplitTensors*(h+ffnAct)/tp) * 2 / bw
+	// Per instance token: the rank's share (1/DP) of the per-rank traffic.
+	p.elem = L * (elemRepTensors*h + elemSplitTensors*(h+ffnAct)/tp) * 2 / bw / p.dp
 
 	// Kernel floors: 4 GEMMs per dense layer; MoE layers add router,
-	// grouped expert GEMMs and shared-expert GEMMs.
+	// grouped expert GEMMs and shared-expert GEMMs. Two micro-batches
+	// launch every kernel twice.
 	kernels := 4*Ld + 8*Lm + 1
-	p.fixed = stepOverhead + kernels*kernelFloor
+	p.fixed = stepOverhead + kernels*kernelFloor*p.mb
 
 	if cfg.TP > 1 {
-		// Two all-reduces per layer of tokens·hidden BF16 activations; a ring
-		// moves 2(n-1)/n of the buffer over one direction of the link.
+		// Two all-reduces per layer of the rank's tokens·hidden BF16
+		// activations; a ring moves 2(n-1)/n of the buffer over one
+		// direction of the link; groups wider than the scale-up domain
+		// cross the NIC.
 		link := g.ScaleUpBandwidth / 2
-		if cfg.TP > nodeGPUs {
+		if cfg.TP > g.Domain() {
 			link = math.Min(link, g.NICBandwidth)
 		}
 		busBW := linkEff * link
-		p.commTok = 2 * L * 2 * (tp - 1) / tp * h * 2 / busBW
+		p.commTok = 2 * L * 2 * (tp - 1) / tp * h * 2 / busBW / p.dp
 		p.fixed += 2 * L * collectiveLatency
-		if m.IsMoE() && cfg.EP > 1 {
-			// Expert parallelism: dispatch and combine all-to-alls of each
-			// token's k expert inputs; a share (EP-1)/EP leaves the GPU.
-			ep := float64(cfg.EP)
-			p.commTok += 2 * Lm * float64(m.TopK) * h * 2 * (ep - 1) / ep / tp / busBW
-			p.fixed += 2 * Lm * collectiveLatency
+	}
+	if m.IsMoE() && cfg.EP > 1 {
+		p.a2aTok, p.a2aFix = a2aCoeffs(m, g, cfg)
+		p.moeShare = Lm / L
+		p.smSlow = 1
+		if cfg.A2A == A2ANormal && p.mb > 1 {
+			p.smSlow = 1 / (1 - normalA2ASMShare)
 		}
 	}
+	p.spec = specCoefficients(m, cfg)
 }
 
 // StepTime returns the duration in ns of one forward step of s on the whole
-// instance. An empty step takes 0. Negative fields count as 0.
+// instance. An empty step takes 0. Negative fields count as 0. With
+// speculative decoding, a decode-only step returns the time per generated
+// token: (draft + verify) / expected tokens accepted per step.
 func (p *Model) StepTime(s Step) int64 {
 	pre, dec := float64(max(s.PrefillTokens, 0)), float64(max(s.DecodeSeqs, 0))
-	tok := pre + dec
-	if tok == 0 {
+	if pre+dec == 0 {
 		return 0
 	}
 	preAttn, decCtx := float64(max(s.PrefillAttn, 0)), float64(max(s.DecodeCtx, 0))
-	logits := dec
+	if p.spec.on && pre == 0 {
+		return toNs(p.specStep(dec, decCtx))
+	}
+	return toNs(p.step(pre, dec, preAttn, decCtx, 1))
+}
+
+// step is one forward pass in seconds where each decoding sequence brings
+// q query tokens (q > 1 when verifying speculative drafts).
+func (p *Model) step(pre, dec, preAttn, decCtx, q float64) float64 {
+	tok := pre + dec*q
+	rank := tok / p.dp
+	logits := dec * q
 	if pre > 0 {
 		logits++ // the last prompt token of a finishing chunk is sampled
 	}
-	t := p.fixed + max(p.cNE*(tok+gemmPadTokens), p.wNE) +
-		max(p.cHead*(logits+gemmPadTokens), p.wHead) +
-		p.attnPre*preAttn + max(p.attnDecC*decCtx, p.attnDecM*decCtx) +
+	pad := gemmPadTokens * p.mb
+	compute := max(p.cNE*(rank+pad), p.wNE) +
+		max(p.cHead*(logits/p.dp+pad), p.wHead) +
+		p.attnPre*preAttn + max(p.attnDecC*decCtx*q, p.attnDecM*decCtx) +
 		p.elem*tok + p.commTok*tok
+	var expT float64
 	if p.experts > 0 {
 		// Expected distinct experts touched when tok tokens each pick k of E
-		// uniformly: E·(1-(1-k/E)^tok). Each touched expert runs its own
-		// GEMM, so each pays the small-batch pad.
-		touched := p.experts * (1 - math.Exp(tok*p.lnMiss))
-		t += max(p.cExp*(tok*p.topK+gemmPadTokens*touched), p.wExp*touched)
+		// uniformly: E·(1-(1-k/E)^tok); each GPU holds nLocal of them. Each
+		// touched expert runs its own GEMM (per micro-batch), so each pays
+		// the small-batch pad; the busiest GPU gets the imbalanced share.
+		touched := p.nLocal * (1 - math.Exp(tok*p.lnMiss))
+		expT = max(p.cExp*(tok*p.epLoad+pad*touched), p.wExp*touched)
 	}
-	return toNs(t)
+	if p.a2aTok == 0 {
+		return p.fixed + compute + expT
+	}
+	a2a := p.a2aFix + p.a2aTok*tok
+	if p.mb == 1 {
+		return p.fixed + compute + expT + a2a
+	}
+	// Two-batch overlap: in MoE layers one micro-batch's dispatch/combine
+	// runs while the other computes; the layer takes the longer of the two.
+	// Only tboOverlap of the shorter side hides: SGLang measured far less
+	// than the ideal gain (docs/calibration.md).
+	moe := (compute*p.moeShare + expT) * p.smSlow
+	return p.fixed + compute*(1-p.moeShare) + max(moe, a2a) + (1-tboOverlap)*min(moe, a2a)
 }
 
 // toNs converts seconds to integer ns, saturating instead of overflowing
@@ -393,8 +513,8 @@ func (p *Model) KVBytesPerToken() int64 { return p.kvBytesPerToken }
 // weights and the activation reserve.
 func (p *Model) KVCapacityTokens() int64 { return p.kvCapacityTokens }
 
-// GPUs is the number of GPUs in the instance (TP).
-func (p *Model) GPUs() int { return p.cfg.TP }
+// GPUs is the number of GPUs in the instance.
+func (p *Model) GPUs() int { return p.cfg.GPUs }
 
 // GPU is the instance's GPU spec.
 func (p *Model) GPU() gpu.Spec { return p.g }

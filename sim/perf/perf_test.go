@@ -91,8 +91,8 @@ func TestKVBytesPerToken(t *testing.T) {
 		{"llama-3.1-8b", "bf16", 1, 131072},
 		{"llama-3.1-8b", "fp8", 1, 65536},
 		{"llama-3.1-8b", "bf16", 16, 131072 * 2}, // 8 KV heads replicated over 16 GPUs
-		{"deepseek-v3", "bf16", 8, 70272},
-		{"deepseek-v3", "fp8", 8, 40016},
+		{"deepseek-v3", "bf16", 8, 70272 * 8},    // MLA latent replicated over attention TP 8
+		{"deepseek-v3", "fp8", 8, 40016 * 8},
 		{"glm-4.5", "bf16", 8, 376832},
 	}
 	for _, c := range cases {
@@ -129,7 +129,7 @@ func TestNewErrors(t *testing.T) {
 		{"bad kv dtype", l8, h100, Config{KVDType: "fp4"}, `kv dtype "fp4"`},
 		{"bad mem fraction", l8, h100, Config{MemFraction: 1.5}, "memory fraction"},
 		{"negative tp", l8, h100, Config{TP: -2}, "TP -2"},
-		{"ep not divisor", ds, h100, Config{TP: 32, EP: 3}, "EP 3 must divide TP 32"},
+		{"ep not divisor", ds, h100, Config{TP: 32, EP: 3}, "EP 3 must divide the instance's 32 GPUs"},
 		{"empty model", models.Model{ID: "x"}, h100, Config{}, "no architecture"},
 		{"empty gpu", l8, gpu.Spec{ID: "y"}, Config{}, "look it up"},
 	}

@@ -58,7 +58,7 @@ func NewVideo(v models.VideoModel, g gpu.Spec, sp int) (*Video, error) {
 		// of the output (back to sequence-sharded), each token·d BF16 per
 		// GPU share, of which (sp-1)/sp leaves the GPU.
 		link := g.ScaleUpBandwidth / 2
-		if sp > nodeGPUs {
+		if sp > g.Domain() {
 			link = min(link, g.NICBandwidth)
 		}
 		x.commTok = 4 * L * d * 2 / n * (n - 1) / n / (linkEff * link)

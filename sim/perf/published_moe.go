@@ -1,0 +1,78 @@
+package perf
+
+// Published large-expert-parallel figures the MoE model is calibrated
+// against (docs/calibration.md names every source). Per-node throughput is
+// tokens per second per 8-GPU server of the pool that was measured.
+
+// EPRow is one published steady-state measurement of a wide-EP pool.
+type EPRow struct {
+	Name   string // what was measured, with its source
+	Source string // title and URL
+	Model  string // catalog model id
+	GPU    string // catalog GPU id
+	Config Config // parallel layout, dtype and knobs as deployed
+	// Prefill: TokensPerGPU prompt tokens per GPU per step, prompts of
+	// PromptLen tokens. Decode: SeqsPerGPU sequences per GPU at context Ctx.
+	TokensPerGPU, PromptLen int
+	SeqsPerGPU, Ctx         int
+	Published               float64 // tokens/s per node (prefill: input, decode: output)
+	HeldAside               bool    // a check only: nothing was fitted to it
+}
+
+const (
+	srcSGLangEP = "SGLang team, \"Deploying DeepSeek with PD Disaggregation and Large-scale Expert Parallelism on 96 H100 GPUs\", LMSYS blog, 2025-05-05, https://lmsys.org/blog/2025-05-05-large-scale-ep/"
+	srcDSDay6   = "DeepSeek, \"DeepSeek-V3/R1 Inference System Overview\" (Open Infra Index, day 6), 2025-03-01, https://github.com/deepseek-ai/open-infra-index"
+)
+
+// EPRows are the DeepSeek-V3 large-EP rows of `make validate`.
+var EPRows = []EPRow{
+	// SGLang prefill: 4 nodes × 8 H100, EP32, DP attention, DeepEP normal
+	// kernels, DeepGEMM, two-batch overlap, EPLB with in-distribution
+	// statistics; 16,384 tokens per GPU per batch (the blog's profile
+	// table); 32 redundant experts (the blog's 288-expert pool).
+	{Name: "SGLang prefill 1K prompts, 4x8 H100 EP32", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal},
+		TokensPerGPU: 16384, PromptLen: 1024, Published: 57674},
+	{Name: "SGLang prefill 2K prompts, 4x8 H100 EP32", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal},
+		TokensPerGPU: 16384, PromptLen: 2048, Published: 54543},
+	{Name: "SGLang prefill 4K prompts, 4x8 H100 EP32", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal},
+		TokensPerGPU: 16384, PromptLen: 4096, Published: 50302},
+	// Same with simulated perfect expert balance (the blog's upper bound).
+	{Name: "SGLang prefill 4K prompts, perfect EPLB, 4x8 H100 EP32", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal, Imbalance: 1},
+		TokensPerGPU: 16384, PromptLen: 4096, Published: 59337},
+	// SGLang decode: 9 nodes × 8 H100, EP72, 256 sequences per GPU, 2,000
+	// input tokens (KV length 2,000), DeepEP low-latency kernels, TBO.
+	{Name: "SGLang decode 256 seq/GPU @2K, 9x8 H100 EP72", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
+		Config:     Config{GPUs: 72, DP: 72, EP: 72, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ALowLatency},
+		SeqsPerGPU: 256, Ctx: 2000, Published: 22282},
+	// Held aside: DeepSeek's own production decode on H800 (EP144, 18 nodes
+	// per unit, MTP with one draft token; the V3 report gives 85-90%
+	// acceptance of the second token). The day's mean: 14.8k output tokens/s
+	// per node at 20-22 tokens/s per user and 4,989 tokens of KV per output
+	// token, i.e. ~705 sequences per node (88 per GPU).
+	{Name: "DeepSeek production decode, H800 EP144, MTP (held aside)", Source: srcDSDay6, Model: "deepseek-v3", GPU: "h800",
+		Config: Config{GPUs: 144, DP: 144, EP: 144, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ALowLatency,
+			Spec: Spec{Draft: 1, Accept: 0.875}},
+		SeqsPerGPU: 88, Ctx: 4989, Published: 14800, HeldAside: true},
+}
+
+// EPThroughput returns the model's steady-state tokens/s per 8-GPU node for
+// r: one full step of the pool divided by its duration.
+func EPThroughput(p *Model, r EPRow) float64 {
+	g := float64(p.GPUs())
+	node := float64(p.GPU().Node())
+	if r.TokensPerGPU > 0 {
+		tok := r.TokensPerGPU * p.GPUs()
+		n := int64(tok / r.PromptLen)
+		P := int64(r.PromptLen)
+		s := Step{PrefillTokens: tok, PrefillAttn: n * P * (P + 1) / 2}
+		return float64(r.TokensPerGPU) * node / (float64(p.StepTime(s)) / 1e9)
+	}
+	seqs := r.SeqsPerGPU * p.GPUs()
+	s := Step{DecodeSeqs: seqs, DecodeCtx: int64(seqs) * int64(r.Ctx)}
+	_ = g
+	return float64(r.SeqsPerGPU) * node / (float64(p.StepTime(s)) / 1e9)
+}

@@ -140,15 +140,11 @@ func ApplyCost(r *Result, in CostInputs) error {
 		}
 	}
 	prev := r.Cost
+	// Everything is charged over the measurement window (warm-up end to
+	// end of arrivals), not up to the last completion: a short run's drain
+	// would otherwise inflate the cost per task. Pools report BusySeconds
+	// within the window; elastic GPU time (GPUSeconds) is integrated over it.
 	win := r.Window.DurationS
-	// Pools report busy time over the whole run, which starts at 0 and ends
-	// at the window's end; the window's share of it is frac (warm-up
-	// excluded), assuming a steady rate over the run. Elastic GPU time
-	// (GPUSeconds) is already integrated over the window.
-	frac := 1.0
-	if r.Window.EndS > 0 {
-		frac = win / r.Window.EndS
-	}
 	cost := &Cost{ByPool: map[string]*PoolCost{}, WindowS: win, Split: &split}
 	names := sortedKeys(r.Classes)
 	keys := poolKeys(r.Fleet.Pools)
@@ -168,7 +164,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		}
 		var joules float64
 		if p.TDPWatts > 0 {
-			joules = p.TDPWatts * float64(max(p.GPUsPerInstance, 1)) * p.BusySeconds * frac
+			joules = p.TDPWatts * float64(max(p.GPUsPerInstance, 1)) * p.BusySeconds
 			pc.EnergyKWh = roundSig(joules / 3.6e6)
 		} else {
 			energyKnown = false
@@ -256,24 +252,21 @@ func poolKeys(pools []PoolInfo) []string {
 	return keys
 }
 
-// instanceSeconds is a pool's provisioned instance time over the whole run
-// (from 0 to the window's end), the time its BusySeconds are measured
-// over: utilization's denominator. Elastic pools (GPUSeconds integrated
-// over the window) are scaled from the window to the whole run.
+// instanceSeconds is a pool's provisioned instance time in the measurement
+// window, the time its BusySeconds are measured over: utilization's
+// denominator. Elastic pools integrate their GPUs over the window
+// (GPUSeconds).
 func instanceSeconds(p PoolInfo, w Window) float64 {
 	if p.GPUSeconds > 0 && p.GPUsPerInstance > 0 {
-		frac := 1.0
-		if w.EndS > 0 {
-			frac = w.DurationS / w.EndS
-		}
-		return p.GPUSeconds / float64(p.GPUsPerInstance) / max(frac, 1e-9)
+		return p.GPUSeconds / float64(p.GPUsPerInstance)
 	}
-	return float64(p.Instances) * w.EndS
+	return float64(p.Instances) * w.DurationS
 }
 
 // FleetUtilization is the fleet's busy instance time over its provisioned
-// instance time, over the whole run: the pools' Utilization (ApplyCost)
-// weighted by their instance time. False without a fleet or run time.
+// instance time, over the measurement window: the pools' Utilization
+// (ApplyCost) weighted by their instance time. False without a fleet or
+// window.
 func FleetUtilization(r *Result) (float64, bool) {
 	if r == nil || r.Fleet == nil {
 		return 0, false

@@ -119,13 +119,13 @@ func TestApplyCostColocatedTokenShare(t *testing.T) {
 }
 
 // TestApplyCostElasticAndVideo: an elastic pool's GPU-seconds are already
-// integrated over the window (3600 GPU-s = 1 GPU-hour); its busy time covers
-// the whole run, twice the window, so utilization is busy / (GPU-s / TP /
-// 0.5). The video pool is charged to the video class by clips.
+// integrated over the window (3600 GPU-s = 1 GPU-hour); its busy time is
+// within the window, so utilization is busy / (GPU-s / TP) = 900 / 1800.
+// The video pool is charged to the video class by clips.
 func TestApplyCostElasticAndVideo(t *testing.T) {
 	r := &Result{Schema: Schema, Backend: "sim", Window: Window{StartS: 1800, EndS: 3600, DurationS: 1800},
 		Fleet: &FleetInfo{Pools: []PoolInfo{
-			{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 2, GPUs: 4, USDPerGPUHour: 2, GPUSeconds: 3600, BusySeconds: 1800},
+			{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 2, GPUs: 4, USDPerGPUHour: 2, GPUSeconds: 3600, BusySeconds: 900},
 			{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
 		}},
 		Classes: map[string]*ClassResult{

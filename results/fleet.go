@@ -33,7 +33,8 @@ type PoolInfo struct {
 	// (elastic pools integrate their instance count over it); 0 means
 	// GPUs × window length.
 	GPUSeconds float64 `json:"gpu_seconds,omitempty"`
-	// BusySeconds is instance time spent executing steps (utilization =
-	// BusySeconds / instance-seconds provisioned).
+	// BusySeconds is instance time spent executing steps within the result
+	// window (utilization = BusySeconds / instance-seconds provisioned in
+	// the window).
 	BusySeconds float64 `json:"busy_seconds,omitempty"`
 }

@@ -41,6 +41,7 @@ func Merge(rs ...*Result) (*Result, error) {
 	// stretch the union, unless every shard is empty.
 	start, end, haveWindow := first.Window.StartNs, first.Window.EndNs, false
 	seeds := []uint64{}
+	drainEnd := 0.0
 	var cost *Cost
 	extra := map[string]any{}
 	for i, r := range rs {
@@ -69,6 +70,7 @@ func Merge(rs ...*Result) (*Result, error) {
 		default:
 			start, end = min(start, r.Window.StartNs), max(end, r.Window.EndNs)
 		}
+		drainEnd = max(drainEnd, r.Window.DrainEndS)
 		for k, v := range r.Extra {
 			if _, ok := extra[k]; !ok {
 				extra[k] = v
@@ -114,7 +116,9 @@ func Merge(rs ...*Result) (*Result, error) {
 		extra = nil
 	}
 	warmup := int64(first.Window.WarmupS*1e9 + 0.5)
-	out := build(first.Backend, first.Scenario, first.Fleet, extra, makeWindow(start, end, warmup), classes, tl)
+	win := makeWindow(start, end, warmup)
+	win.DrainEndS = drainEnd
+	out := build(first.Backend, first.Scenario, first.Fleet, extra, win, classes, tl)
 	out.Cost = cost
 	for _, r := range rs {
 		out.ServerMetrics = MergeServerMetrics(out.ServerMetrics, r.ServerMetrics)
@@ -129,7 +133,7 @@ func importClass(name string, c *ClassResult, hists map[string]string) (*classAc
 		return nil, fmt.Errorf("class %q: %w", name, err)
 	}
 	acc := newClassAcc(ClassInfo{Name: name, Kind: c.Kind, SLO: slo})
-	acc.requests, acc.completed, acc.errors, acc.tasks = c.Requests, c.Completed, c.Errors, c.Tasks
+	acc.requests, acc.completed, acc.errors, acc.tasks, acc.tasksFailed = c.Requests, c.Completed, c.Errors, c.Tasks, c.TasksFailed
 	for k, v := range c.ErrorsByClass {
 		acc.errorsBy[k] = v
 	}

@@ -144,6 +144,16 @@ func (r *Record) TaskE2E() (int64, bool) {
 	return r.LastToken - start, true
 }
 
+// ArrivalNs is when the task this request belongs to arrived: TaskStart,
+// or for a first turn without one its own intended send time. Windows and
+// warm-up exclusion go by it, so all turns of a task fall on one side.
+func (r *Record) ArrivalNs() int64 {
+	if r.TaskStart == 0 && r.Turn == 0 {
+		return r.Intended
+	}
+	return r.TaskStart
+}
+
 // OK reports whether the request succeeded.
 func (r *Record) OK() bool { return r.ErrorClass == "" }
 

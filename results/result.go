@@ -15,8 +15,8 @@ type Meta struct {
 	Scenario ScenarioInfo
 	Fleet    *FleetInfo // sim: pools, GPU types, TP, counts; endpoint: as declared, or nil
 	// StartNs and EndNs set the measurement window when EndNs > StartNs;
-	// otherwise it runs from the first non-warm-up intended send time to the
-	// last completion.
+	// otherwise it runs from the end of the warm-up to the last task arrival
+	// (the end of arrivals; see docs/metrics.md).
 	StartNs, EndNs int64
 	Extra          map[string]any // free-form additions, written under "extra"
 }
@@ -28,8 +28,11 @@ type ScenarioInfo struct {
 	Hash string `json:"hash"`
 }
 
-// Window is the measurement window rates are computed over, in run time
-// (ns since run start), with seconds for people and scripts.
+// Window is the measurement window rates, cost and utilization are
+// computed over, in run time (ns since run start), with seconds for people
+// and scripts: from the end of the warm-up to the end of arrivals. The
+// requests of tasks that arrived in it are measured whole, including the
+// parts that finish in the drain after EndNs (up to DrainEndS).
 type Window struct {
 	StartNs   int64   `json:"start_ns"`
 	EndNs     int64   `json:"end_ns"`
@@ -37,6 +40,11 @@ type Window struct {
 	EndS      float64 `json:"end_s"`
 	DurationS float64 `json:"duration_s"`
 	WarmupS   float64 `json:"warmup_s"`
+	// DrainEndS is the last completion of a measured request.
+	DrainEndS float64 `json:"drain_end_s,omitempty"`
+	// WarmupScenarioS is the scenario's warm-up when a shortened run
+	// (--requests, --duration) cut it down to WarmupS.
+	WarmupScenarioS float64 `json:"warmup_scenario_s,omitempty"`
 }
 
 func makeWindow(start, end, warmup int64) Window {
@@ -88,7 +96,8 @@ type ClassResult struct {
 	Completed     int64            `json:"completed"`
 	Errors        int64            `json:"errors"`
 	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
-	Tasks         int64            `json:"tasks"`
+	Tasks         int64            `json:"tasks"`                  // tasks completed (last request succeeded)
+	TasksFailed   int64            `json:"tasks_failed,omitempty"` // tasks whose last request failed
 
 	TTFT          *Percentiles `json:"ttft_ms,omitempty"`
 	TTFTIntended  *Percentiles `json:"ttft_intended_ms,omitempty"`
@@ -128,11 +137,20 @@ type ClassResult struct {
 // Result renders the summary as a result. It can be called more than once
 // (e.g. for progress reports); the summary is not changed.
 func (s *Summary) Result(m Meta) *Result {
-	start, end := s.firstNs, s.lastNs
-	if m.EndNs > m.StartNs {
+	start, end := s.warmupNs, s.lastArrivalNs
+	switch {
+	case m.EndNs > m.StartNs:
 		start, end = m.StartNs, m.EndNs
+	case s.seen && end <= start:
+		// Every measured task arrived at one instant: the only span the
+		// run has is the drain.
+		end = s.lastEndNs
 	}
-	return build(m.Backend, m.Scenario, m.Fleet, m.Extra, makeWindow(start, end, s.warmupNs), s.classes, s.timeline)
+	win := makeWindow(start, end, s.warmupNs)
+	if s.seen {
+		win.DrainEndS = roundDec(float64(s.lastEndNs)/1e9, 9)
+	}
+	return build(m.Backend, m.Scenario, m.Fleet, m.Extra, win, s.classes, s.timeline)
 }
 
 // build is the single path from accumulators to a Result, shared by
@@ -198,6 +216,7 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		Completed:    c.completed,
 		Errors:       c.errors,
 		Tasks:        c.tasks,
+		TasksFailed:  c.tasksFailed,
 		InputTokens:  c.input,
 		CachedTokens: c.cached,
 		OutputTokens: c.output,

@@ -16,9 +16,11 @@ type Summary struct {
 	last     *classAcc // cache: consecutive records are often of one class
 	timeline *timelineAcc
 
-	// Measurement window seen so far (non-warm-up records only).
-	firstNs, lastNs int64
-	seen            bool
+	// Measurement window seen so far (non-warm-up records only): the
+	// latest task arrival (the end of arrivals) and the latest completion
+	// (the end of the drain).
+	lastArrivalNs, lastEndNs int64
+	seen                     bool
 }
 
 // classAcc is one class's streaming state. Result() and Merge() both go
@@ -29,6 +31,7 @@ type classAcc struct {
 	hists [numMetrics]*hdr.Histogram // allocated on first value
 
 	requests, completed, errors, tasks int64
+	tasksFailed                        int64
 	errorsBy                           map[string]int64
 	input, cached, output              int64
 	sloMet                             int64
@@ -42,10 +45,11 @@ func newClassAcc(info ClassInfo) *classAcc {
 	return &classAcc{info: info, th: newThresholds(&info.SLO), errorsBy: map[string]int64{}, tiers: newTierAcc(info.PriceTiers)}
 }
 
-// NewSummary starts a summary for the given classes. Records whose
-// Intended time is before warmupNs are excluded from every metric (they
-// still appear in the timeline, which shows the whole run). Records of a
-// class not listed are accepted and get a class of their own, with no SLO.
+// NewSummary starts a summary for the given classes. Records of tasks that
+// arrived before warmupNs (see Record.ArrivalNs) are excluded from every
+// metric (they still appear in the timeline, which shows the whole run).
+// Records of a class not listed are accepted and get a class of their own,
+// with no SLO.
 func NewSummary(classes []ClassInfo, warmupNs int64) *Summary {
 	s := &Summary{warmupNs: warmupNs, classes: make(map[string]*classAcc, len(classes)), timeline: newTimelineAcc()}
 	for _, c := range classes {
@@ -68,9 +72,11 @@ func (s *Summary) class(name, kind string) *classAcc {
 	return c
 }
 
-// Includes reports whether r counts towards the metrics (it is not in the
-// warm-up). Callers of AddITL use it to apply the same exclusion.
-func (s *Summary) Includes(r *Record) bool { return r.Intended >= s.warmupNs }
+// Includes reports whether r counts towards the metrics: its task arrived
+// after the warm-up. Every request of a task is in or out together, so a
+// task is charged and counted whole (see docs/metrics.md). Callers of
+// AddITL use it to apply the same exclusion.
+func (s *Summary) Includes(r *Record) bool { return r.ArrivalNs() >= s.warmupNs }
 
 // Add records one finished (or failed) request. Latencies are recorded for
 // successful requests only; failed requests count as requests and errors
@@ -88,12 +94,8 @@ func (s *Summary) Add(r *Record) {
 	if !s.Includes(r) {
 		return
 	}
-	if !s.seen || r.Intended < s.firstNs {
-		s.firstNs = r.Intended
-	}
-	if !s.seen || end > s.lastNs {
-		s.lastNs = end
-	}
+	s.lastArrivalNs = max(s.lastArrivalNs, r.ArrivalNs())
+	s.lastEndNs = max(s.lastEndNs, end)
 	s.seen = true
 
 	c := s.class(r.Class, r.Kind)
@@ -103,7 +105,11 @@ func (s *Summary) Add(r *Record) {
 	c.requests++
 	c.preemptions += int64(r.Preemptions)
 	if r.TaskDone {
-		c.tasks++
+		if r.OK() {
+			c.tasks++
+		} else {
+			c.tasksFailed++
+		}
 	}
 	if c.th.meets(r) {
 		c.sloMet++
@@ -199,6 +205,7 @@ func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 	c.completed += o.completed
 	c.errors += o.errors
 	c.tasks += o.tasks
+	c.tasksFailed += o.tasksFailed
 	for k, v := range o.errorsBy {
 		c.errorsBy[k] += v
 	}

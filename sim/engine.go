@@ -55,6 +55,8 @@ type engine struct {
 	inflight   int  // sequences created and not finished
 	batch      bool // a whole run: stop once nothing is in flight or to come
 
+	marks windowMarks // busy time at the measurement window's edges
+
 	onToken                    func(s *seqState, at int64)
 	onDone                     func(rec *results.Record)
 	cachedTokens, promptTokens int64 // prefix-cache hits and queries, tokens
@@ -175,6 +177,9 @@ func (e *engine) runUntil(limit int64) {
 			r := e.nextArr
 			e.pullArrival()
 			e.advance(r.Arrival)
+			if e.batch {
+				e.markArrival(e.nextArr == nil)
+			}
 			e.arrive(r)
 			continue
 		}
@@ -218,6 +223,9 @@ func (e *engine) advance(t int64) {
 	if t < e.now {
 		panic(fmt.Sprintf("sim: time went backwards: %d < %d", t, e.now)) // an engine bug, never input
 	}
+	if !e.marks.startTaken {
+		e.markWindowStart(t)
+	}
 	e.now = t
 	e.stats.EndNs = t
 }
@@ -241,6 +249,7 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
 	s.rec = *results.NewRecord(r, r.Arrival)
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
+	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
 		s.hashes = kvcache.HashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
 		s.prefillTarget = r.InputTokens
@@ -345,7 +354,7 @@ func (e *engine) sample() {
 }
 
 func (e *engine) result() *results.Result {
-	res := e.summary.Result(results.Meta{
+	meta := results.Meta{
 		Backend:  "sim",
 		Scenario: results.ScenarioInfo{Name: e.sc.Name, Seed: e.seed(), Hash: e.sc.Hash()},
 		Fleet:    e.fleet.describe(),
@@ -354,10 +363,20 @@ func (e *engine) result() *results.Result {
 			"preemptions": e.stats.Preemptions, "transfers": e.stats.Transfers,
 			"virtual_end_s": float64(e.stats.EndNs) / 1e9,
 		},
-	})
+	}
+	if e.marks.endTaken {
+		meta.StartNs, meta.EndNs = int64(e.sc.Warmup), e.marks.endNs
+	}
+	res := e.summary.Result(meta)
 	res.Attribution = e.fleet.attribution(e.classNames)
 	for i := range res.Fleet.Pools {
-		if pi := &res.Fleet.Pools[i]; pi.GPUSeconds < 0 {
+		pi := &res.Fleet.Pools[i]
+		if pi.Role == "video" {
+			pi.BusySeconds = e.windowBusySeconds(len(e.fleet.pools))
+		} else {
+			pi.BusySeconds = e.windowBusySeconds(i)
+		}
+		if pi.GPUSeconds < 0 {
 			p := e.fleet.poolByRole(pi.Role)
 			pi.GPUSeconds = math.Round(p.gpuSecondsBetween(res.Window.StartNs, res.Window.EndNs, e.now)*1e3) / 1e3
 		}

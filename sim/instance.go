@@ -174,7 +174,7 @@ func (in *instance) schedule(e *engine) {
 		// Colocated steps mix classes: charge each its share of the tokens.
 		total := float64(prefillTokens + nDecode)
 		for _, s := range in.prefill {
-			if s.chunk > 0 {
+			if s.chunk > 0 && s.included {
 				in.pool.charge(s.classIdx, float64(dur)*float64(s.chunk)/total)
 			}
 		}
@@ -189,13 +189,11 @@ func (in *instance) schedule(e *engine) {
 }
 
 // chargeDecoders attributes busy time spread evenly over the decoders,
-// through the per-class counts (warm-up sequences are charged with the
-// rest of the batch, by class of the included ones).
+// through the per-class counts of the measured ones (the share of warm-up
+// sequences is charged to no class: cost goes to tasks that arrived in the
+// measurement window, see docs/metrics.md).
 func (in *instance) chargeDecoders(busy float64) {
-	var n int64
-	for _, c := range in.dec.cls {
-		n += c
-	}
+	n := int64(in.dec.len())
 	if n == 0 || busy == 0 {
 		return
 	}

@@ -292,7 +292,7 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 	res := &results.Result{
 		Window: results.Window{StartS: 10, EndS: 110, DurationS: 100},
 		Fleet: &results.FleetInfo{GPUs: 4, Pools: []results.PoolInfo{{Role: "colocated", GPU: "h100", Instances: 4,
-			GPUsPerInstance: 1, GPUs: 4, USDPerGPUHour: 36, GPUSeconds: 200, BusySeconds: 110}}},
+			GPUsPerInstance: 1, GPUs: 4, USDPerGPUHour: 36, GPUSeconds: 200, BusySeconds: 100}}},
 		Classes: map[string]*results.ClassResult{"chat": {Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000}},
 		Totals:  &results.ClassResult{Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000},
 	}
@@ -304,7 +304,7 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 	require.Equal(t, 144.0, sp.Metrics["usd_per_hour"], "4 GPUs provisioned at $36/h")
 	require.InDelta(t, 0.2, sp.Metrics["usd_per_task"], 1e-9)
 	require.InDelta(t, 2000.0, sp.Metrics["usd_per_mtok_output"], 1e-9)
-	// 200 GPU-s over the 100 s window is 220 instance-s over the 110 s run.
+	// Busy time and GPU time are both within the window: 100 / 200 instance-s.
 	require.InDelta(t, 0.5, sp.Metrics["utilization"], 1e-9)
 	require.Equal(t, res.Cost.ByPool["colocated"].Utilization, sp.Metrics["utilization"])
 }

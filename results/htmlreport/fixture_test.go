@@ -37,7 +37,7 @@ func fixtureResult(backend string, n int, slow float64, seed uint64) *results.Re
 		case i%3 == 1:
 			r.Class, r.Kind = "coding", "agent"
 			r.TaskID = uint64(i / 30)
-			r.TaskStart = at - int64(i%30)*4e9
+			r.TaskStart = at - int64(i%30)*40e6 // the task began with request 30*(i/30)
 			r.TaskDone = i%30 == 28
 			r.Turn = 1 + i%30/3
 			r.InputTokens = 20000 + rng.IntN(30000)

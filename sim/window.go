@@ -1,0 +1,76 @@
+package sim
+
+// The measurement window runs from the end of the warm-up to the last
+// top-level arrival (see docs/metrics.md). Pools count busy time as steps
+// are planned or settled, so the busy time inside the window is the
+// difference of two snapshots, each corrected for the steps running at the
+// snapshot instant: a prefill (mixed) step was counted whole when it
+// started, a decode span is counted when it settles, a clip when it starts.
+
+// windowMarks holds the per-pool busy time at the window's two edges.
+type windowMarks struct {
+	startTaken, endTaken bool
+	start, end           []int64 // per fleet.pools, then the video pool last
+	endNs                int64   // the last top-level arrival at or after the warm-up
+}
+
+// busyAt is each pool's busy instance time up to t, counting only the part
+// of running steps before t. t must be the current time or lie between the
+// previous event and the current one (nothing changed in between).
+func (f *fleet) busyAt(t int64) []int64 {
+	out := make([]int64, len(f.pools)+1)
+	for i, p := range f.pools {
+		b := p.busyNs
+		for _, in := range p.insts {
+			if !in.busy || in.span == 0 || len(in.spanEnds) == 0 {
+				continue
+			}
+			if in.mixed {
+				b -= max(in.spanEnds[0]-t, 0) // counted whole at its start
+			} else {
+				b += max(t-in.stepStart, 0) // counted when it settles
+			}
+		}
+		out[i] = b
+	}
+	if v := f.video; v != nil {
+		b := v.busyNs
+		for i, busy := range v.insts {
+			if busy {
+				b -= max(v.until[i]-t, 0)
+			}
+		}
+		out[len(f.pools)] = b
+	}
+	return out
+}
+
+// markWindowStart takes the warm-up-end snapshot once time reaches it.
+func (e *engine) markWindowStart(t int64) {
+	if e.marks.startTaken || t < int64(e.sc.Warmup) {
+		return
+	}
+	e.marks.startTaken = true
+	e.marks.start = e.fleet.busyAt(int64(e.sc.Warmup))
+}
+
+// markArrival notes a top-level arrival at the current time; the last one
+// inside the window ends it.
+func (e *engine) markArrival(last bool) {
+	if !last || e.now < int64(e.sc.Warmup) {
+		return
+	}
+	e.markWindowStart(e.now)
+	e.marks.endTaken = true
+	e.marks.endNs = e.now
+	e.marks.end = e.fleet.busyAt(e.now)
+}
+
+// windowBusySeconds is pool i's busy instance time inside the window
+// (i == len(fleet.pools): the video pool).
+func (e *engine) windowBusySeconds(i int) float64 {
+	if !e.marks.endTaken {
+		return 0
+	}
+	return float64(e.marks.end[i]-e.marks.start[i]) / 1e9
+}

@@ -1,3 +1,6 @@
+// Package gpu reads the GPUs of this machine: device info (ReadInfo) and
+// the NVML telemetry sampler. The hardware catalog the simulator prices and
+// models with is package hardware, which links no NVML.
 package gpu
 
 import (
@@ -7,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode"
+
+	"github.com/fleetbench/fleetbench/hardware"
 )
 
 // DeviceInfo describes one GPU as NVML reports it. Dynamic fields (memory
@@ -101,7 +106,7 @@ func CatalogMatch(name string) string {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 	for _, w := range words {
-		if _, err := Lookup(w); err == nil {
+		if _, err := hardware.Lookup(w); err == nil {
 			return w
 		}
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -23,7 +23,7 @@ import (
 func TestCalibrationEngineTRTLLM(t *testing.T) {
 	m, err := models.Lookup("llama-3.1-8b")
 	require.NoError(t, err)
-	g, err := gpu.Lookup("h100")
+	g, err := hardware.Lookup("h100")
 	require.NoError(t, err)
 	pm, err := perf.New(m, g, perf.Config{DType: "fp8", MemFraction: 0.95})
 	require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -59,7 +59,7 @@ func run(t *testing.T, cfg Config, reqs ...*scenarios.Request) (map[uint64]resul
 func testModel(t *testing.T) *perf.Model {
 	m, err := models.Lookup("llama-3.1-8b")
 	require.NoError(t, err)
-	g, err := gpu.Lookup("h100")
+	g, err := hardware.Lookup("h100")
 	require.NoError(t, err)
 	pm, err := perf.New(m, g, perf.Config{TP: 1, MemFraction: 0.9})
 	require.NoError(t, err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/results"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/kvcache"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -17,7 +17,7 @@ import (
 // pool is a group of identical instances with one role.
 type pool struct {
 	spec   PoolSpec
-	gpu    gpu.Spec
+	gpu    hardware.Spec
 	model  *perf.Model
 	insts  []*instance
 	router *router
@@ -153,7 +153,7 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	if ps.GPU != "" {
 		gid = ps.GPU
 	}
-	g, err := gpu.Lookup(gid)
+	g, err := hardware.Lookup(gid)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -229,7 +229,7 @@ func TestPDTokensNeverOutrunSteps(t *testing.T) {
 	require.NoError(t, err)
 	m, err := models.Lookup("llama-3.1-70b")
 	require.NoError(t, err)
-	g, err := gpu.Lookup("h100")
+	g, err := hardware.Lookup("h100")
 	require.NoError(t, err)
 	pm, err := perf.New(m, g, perf.Config{TP: 4, MemFraction: 0.9})
 	require.NoError(t, err)

@@ -3,7 +3,7 @@ package sim
 import (
 	"fmt"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/fleetbench/fleetbench/sim/perf"
 )
@@ -11,7 +11,7 @@ import (
 // videoPool serves diffusion-transformer clip requests: batch size 1,
 // each clip on one instance of sp GPUs (sequence parallel), one FIFO queue.
 type videoPool struct {
-	gpu      gpu.Spec
+	gpu      hardware.Spec
 	sp       int
 	override string  // model id forced by the config, or ""
 	insts    []bool  // busy flags
@@ -25,7 +25,7 @@ type videoPool struct {
 }
 
 func newVideoPool(gpus int, gpuID string, sp int, model string) (*videoPool, error) {
-	g, err := gpu.Lookup(gpuID)
+	g, err := hardware.Lookup(gpuID)
 	if err != nil {
 		return nil, fmt.Errorf("video pool: %w", err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/fleetbench/fleetbench/sim/perf"
@@ -24,7 +24,7 @@ func TestWideEPOneRequestExact(t *testing.T) {
 	r := recs[1]
 	m, err := models.Lookup("deepseek-v3")
 	require.NoError(t, err)
-	g, err := gpu.Lookup("h800")
+	g, err := hardware.Lookup("h800")
 	require.NoError(t, err)
 	pm, err := perf.New(m, g, perf.Config{GPUs: 32, DP: 32, EP: 32, DType: "fp8", TBO: "on", MemFraction: 0.9,
 		Spec: perf.Spec{Draft: 1, Accept: 0.8}})

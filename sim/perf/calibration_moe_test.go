@@ -3,7 +3,7 @@ package perf
 import (
 	"testing"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +14,7 @@ func TestCalibrationWideEP(t *testing.T) {
 	for _, r := range EPRows {
 		m, err := models.Lookup(r.Model)
 		require.NoError(t, err)
-		g, err := gpu.Lookup(r.GPU)
+		g, err := hardware.Lookup(r.GPU)
 		require.NoError(t, err)
 		p, err := New(m, g, r.Config)
 		require.NoError(t, err, r.Name)

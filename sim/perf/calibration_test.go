@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/stretchr/testify/require"
 )
@@ -57,7 +57,7 @@ func mustModel(t testing.TB, model, g string, cfg Config) *Model {
 	t.Helper()
 	m, err := models.Lookup(model)
 	require.NoError(t, err)
-	gs, err := gpu.Lookup(g)
+	gs, err := hardware.Lookup(g)
 	require.NoError(t, err)
 	p, err := New(m, gs, cfg)
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestCalibrationVidurOperators(t *testing.T) {
 	for _, r := range vidurRows {
 		m, err := models.Lookup(r.model)
 		require.NoError(t, err)
-		g, err := gpu.Lookup("h100")
+		g, err := hardware.Lookup("h100")
 		require.NoError(t, err)
 		p, err := build(m, g, Config{}, false) // 70B weights exceed one H100: time only
 		require.NoError(t, err)
@@ -115,7 +115,7 @@ func TestCalibrationXDiTVideo(t *testing.T) {
 	t.Logf("%-5s %3s %10s %10s %7s", "gpu", "sp", "pred s", "pub s", "err%")
 	var errs []float64
 	for _, r := range xditRows {
-		g, err := gpu.Lookup(r.gpu)
+		g, err := hardware.Lookup(r.gpu)
 		require.NoError(t, err)
 		x, err := NewVideo(v, g, r.sp)
 		require.NoError(t, err)

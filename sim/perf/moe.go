@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 )
 
@@ -187,7 +187,7 @@ func layoutString(cfg Config) string {
 // run in parallel (time = the slower). Low-latency kernels send one copy per
 // routed expert; normal kernels send one copy per remote domain touched and
 // forward inside it over NVLink (DeepEP's NVLink-RDMA forwarding).
-func a2aCoeffs(m models.Model, g gpu.Spec, cfg Config) (perTok, fixed float64) {
+func a2aCoeffs(m models.Model, g hardware.Spec, cfg Config) (perTok, fixed float64) {
 	ep, k, h := float64(cfg.EP), float64(m.TopK), float64(m.Hidden)
 	D := float64(min(cfg.EP, g.Domain()))
 	nvBW := linkEff * g.ScaleUpBandwidth / 2

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/stretchr/testify/require"
 )
@@ -170,9 +170,9 @@ func TestLayoutErrors(t *testing.T) {
 	}
 }
 
-func mustGPU(t testing.TB, id string) gpu.Spec {
+func mustGPU(t testing.TB, id string) hardware.Spec {
 	t.Helper()
-	g, err := gpu.Lookup(id)
+	g, err := hardware.Lookup(id)
 	require.NoError(t, err)
 	return g
 }

@@ -14,7 +14,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 )
 
@@ -86,7 +86,7 @@ type Step struct {
 // New; it is immutable afterwards and safe for concurrent use.
 type Model struct {
 	m   models.Model
-	g   gpu.Spec
+	g   hardware.Spec
 	cfg Config
 
 	kvBytesPerToken  int64 // whole instance, all layers
@@ -129,7 +129,7 @@ func bytesOf(dtype string) float64 {
 }
 
 // normalise fills defaults and validates cfg against the model and GPU.
-func normalise(m models.Model, g gpu.Spec, cfg Config) (Config, error) {
+func normalise(m models.Model, g hardware.Spec, cfg Config) (Config, error) {
 	if err := normaliseLayout(m, &cfg); err != nil {
 		return cfg, err
 	}
@@ -231,19 +231,19 @@ func kvInstanceBytes(m models.Model, tp int, kvDType string) int64 {
 // New builds the performance model of m on an instance of cfg.TP GPUs of
 // type g. It fails, saying what to change, when the configuration is
 // invalid or the weights leave no room for KV cache.
-func New(m models.Model, g gpu.Spec, cfg Config) (*Model, error) {
+func New(m models.Model, g hardware.Spec, cfg Config) (*Model, error) {
 	return build(m, g, cfg, true)
 }
 
 // build is New with the memory check optional: calibration against
 // operator profiles needs the step-time coefficients of configurations
 // that would not fit a whole model.
-func build(m models.Model, g gpu.Spec, cfg Config, checkMem bool) (*Model, error) {
+func build(m models.Model, g hardware.Spec, cfg Config, checkMem bool) (*Model, error) {
 	if m.Layers <= 0 || m.Hidden <= 0 || m.Heads <= 0 || m.HeadDim <= 0 || m.TotalParams <= 0 {
 		return nil, fmt.Errorf("perf: model %q has no architecture (layers, hidden, heads, head dim, params): look it up with models.Lookup", m.ID)
 	}
 	if g.HBMBytes <= 0 || g.HBMBandwidth <= 0 || g.BF16FLOPS <= 0 {
-		return nil, fmt.Errorf("perf: GPU %q has no memory, bandwidth or BF16 FLOPS: look it up with gpu.Lookup", g.ID)
+		return nil, fmt.Errorf("perf: GPU %q has no memory, bandwidth or BF16 FLOPS: look it up with hardware.Lookup", g.ID)
 	}
 	cfg, err := normalise(m, g, cfg)
 	if err != nil {
@@ -292,7 +292,7 @@ func weightsPerGPU(m models.Model, cfg Config, wb float64) float64 {
 
 // kvCapacity returns the instance's KV capacity in tokens and the weight
 // bytes per GPU.
-func kvCapacity(m models.Model, g gpu.Spec, cfg Config, wb float64, kvPerToken int64) (int64, float64) {
+func kvCapacity(m models.Model, g hardware.Spec, cfg Config, wb float64, kvPerToken int64) (int64, float64) {
 	weightsGPU := weightsPerGPU(m, cfg, wb)
 	ffn := float64(m.FFN)
 	if m.IsMoE() {
@@ -310,7 +310,7 @@ func kvCapacity(m models.Model, g gpu.Spec, cfg Config, wb float64, kvPerToken i
 }
 
 // notFitError says the model does not fit and how many GPUs would.
-func notFitError(m models.Model, g gpu.Spec, cfg Config, wb float64) error {
+func notFitError(m models.Model, g hardware.Spec, cfg Config, wb float64) error {
 	need := m.TotalParams * wb / 1e9
 	// Suggest powers of two: head counts divide by them. Wider instances
 	// keep the attention TP degree and widen DP and EP with them.
@@ -517,7 +517,7 @@ func (p *Model) KVCapacityTokens() int64 { return p.kvCapacityTokens }
 func (p *Model) GPUs() int { return p.cfg.GPUs }
 
 // GPU is the instance's GPU spec.
-func (p *Model) GPU() gpu.Spec { return p.g }
+func (p *Model) GPU() hardware.Spec { return p.g }
 
 // Arch is the model architecture being served.
 func (p *Model) Arch() models.Model { return p.m }

@@ -4,14 +4,14 @@ import (
 	"math"
 	"testing"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/stretchr/testify/require"
 )
 
 // toyGPU and toyModel have round numbers so the exactness test can spell
 // the formula out by hand.
-var toyGPU = gpu.Spec{ID: "toy", HBMBytes: 100e9, HBMBandwidth: 1e12, BF16FLOPS: 1e15, FP8FLOPS: 2e15, ScaleUpBandwidth: 800e9, NICBandwidth: 50e9}
+var toyGPU = hardware.Spec{ID: "toy", HBMBytes: 100e9, HBMBandwidth: 1e12, BF16FLOPS: 1e15, FP8FLOPS: 2e15, ScaleUpBandwidth: 800e9, NICBandwidth: 50e9}
 
 var toyModel = models.Model{
 	ID: "toy", TotalParams: 40e6, ActiveParams: 40e6, Layers: 2, DenseLayers: 2,
@@ -111,14 +111,14 @@ func TestKVCapacity(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	h100, _ := gpu.Lookup("h100")
-	a100, _ := gpu.Lookup("a100")
+	h100, _ := hardware.Lookup("h100")
+	a100, _ := hardware.Lookup("a100")
 	ds, _ := models.Lookup("deepseek-v3")
 	l8, _ := models.Lookup("llama-3.1-8b")
 	cases := []struct {
 		name    string
 		m       models.Model
-		g       gpu.Spec
+		g       hardware.Spec
 		cfg     Config
 		wantSub string
 	}{
@@ -131,7 +131,7 @@ func TestNewErrors(t *testing.T) {
 		{"negative tp", l8, h100, Config{TP: -2}, "TP -2"},
 		{"ep not divisor", ds, h100, Config{TP: 32, EP: 3}, "EP 3 must divide the instance's 32 GPUs"},
 		{"empty model", models.Model{ID: "x"}, h100, Config{}, "no architecture"},
-		{"empty gpu", l8, gpu.Spec{ID: "y"}, Config{}, "look it up"},
+		{"empty gpu", l8, hardware.Spec{ID: "y"}, Config{}, "look it up"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -141,7 +141,7 @@ func TestNewErrors(t *testing.T) {
 	}
 	_, err := models.Lookup("gpt-5")
 	require.ErrorContains(t, err, "llama-3.1-8b")
-	_, err = gpu.Lookup("tpu")
+	_, err = hardware.Lookup("tpu")
 	require.ErrorContains(t, err, "h100")
 }
 

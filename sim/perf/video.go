@@ -3,7 +3,7 @@ package perf
 import (
 	"fmt"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 )
 
@@ -11,7 +11,7 @@ import (
 // parallelism over sp GPUs, serving one clip at a time (batch size 1).
 type Video struct {
 	v  models.VideoModel
-	g  gpu.Spec
+	g  hardware.Spec
 	sp int
 
 	lin      float64 // s per latent token per pass: 2·P FLOPs, split over sp
@@ -25,12 +25,12 @@ type Video struct {
 // NewVideo builds the clip-time model of v on sp GPUs of type g (Ulysses
 // sequence parallelism splits attention heads, so sp must divide the head
 // count). The weights are replicated on every GPU and must fit.
-func NewVideo(v models.VideoModel, g gpu.Spec, sp int) (*Video, error) {
+func NewVideo(v models.VideoModel, g hardware.Spec, sp int) (*Video, error) {
 	if v.Params <= 0 || v.Layers <= 0 || v.Hidden <= 0 || v.Heads <= 0 {
 		return nil, fmt.Errorf("perf: video model %q has no architecture: look it up with models.LookupVideo", v.ID)
 	}
 	if g.HBMBytes <= 0 || g.HBMBandwidth <= 0 || g.BF16FLOPS <= 0 {
-		return nil, fmt.Errorf("perf: GPU %q has no memory, bandwidth or BF16 FLOPS: look it up with gpu.Lookup", g.ID)
+		return nil, fmt.Errorf("perf: GPU %q has no memory, bandwidth or BF16 FLOPS: look it up with hardware.Lookup", g.ID)
 	}
 	if sp < 1 || v.Heads%sp != 0 {
 		return nil, fmt.Errorf("perf: sequence parallelism %d for %s must be at least 1 and divide its %d attention heads (e.g. 1, 2, 4, 8)", sp, v.ID, v.Heads)
@@ -92,7 +92,7 @@ func (x *Video) ClipTime(width, height, frames, steps int) int64 {
 func (x *Video) GPUs() int { return x.sp }
 
 // GPU is the GPU spec.
-func (x *Video) GPU() gpu.Spec { return x.g }
+func (x *Video) GPU() hardware.Spec { return x.g }
 
 // Arch is the video model being served.
 func (x *Video) Arch() models.VideoModel { return x.v }

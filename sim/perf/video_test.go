@@ -3,14 +3,14 @@ package perf
 import (
 	"testing"
 
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/stretchr/testify/require"
 )
 
 func TestVideoClipTime(t *testing.T) {
 	wan, _ := models.LookupVideo("wan2.1-14b")
-	h100, _ := gpu.Lookup("h100")
+	h100, _ := hardware.Lookup("h100")
 	v1, err := NewVideo(wan, h100, 1)
 	require.NoError(t, err)
 	v8, err := NewVideo(wan, h100, 8)
@@ -37,7 +37,7 @@ func TestVideoClipTime(t *testing.T) {
 
 func TestNewVideoErrors(t *testing.T) {
 	hy, _ := models.LookupVideo("hunyuanvideo-13b")
-	h100, _ := gpu.Lookup("h100")
+	h100, _ := hardware.Lookup("h100")
 	_, err := NewVideo(hy, h100, 5)
 	require.ErrorContains(t, err, "divide its 24 attention heads")
 	_, err = NewVideo(hy, h100, 0)

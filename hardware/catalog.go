@@ -1,7 +1,9 @@
-// Package gpu holds the hardware catalog (per-GPU specs and default prices)
-// and, in other files, the NVML telemetry sampler. The catalog is pure data:
-// it never touches a device, so it works on machines without a GPU.
-package gpu
+// Package hardware is the hardware catalog: per-GPU specs (memory,
+// bandwidths, compute, power) and default prices. It is pure data with no
+// dependencies beyond the standard library, so the roofline model
+// (sim/perf) links no NVML, histogram or YAML code; the NVML sampler lives
+// in package gpu.
+package hardware
 
 import (
 	"fmt"

@@ -46,6 +46,7 @@ func TestStepTimeExactWideEP(t *testing.T) {
 	compute := ne + head + at + elem
 	touched := 1 * (1 - math.Pow(1-k/E, tok)) // one expert per GPU
 	expT := math.Max(2*expert*(tok*k*1.5/ep+pad*touched)/gemm, expert*2/bw*touched)
+	expT += tok * 6 * h * k * 1.5 / ep / bw // permute + unpermute of the routed copies
 	// Normal kernels: 2 domains of 8; a token touches 2(1-(1/2)^2) = 1.5
 	// domains, 0.75 of them remote; NVLink forwards k·7/8 copies.
 	remote, local := 0.75, k*7/8

@@ -106,6 +106,7 @@ type Model struct {
 	topK     float64 // routed experts per token
 	lnMiss   float64 // ln(1 - k/E): log-probability a token misses one expert
 	epLoad   float64 // busiest GPU's expert-tokens per instance token: k·imbalance/EP
+	permTok  float64 // permute/unpermute traffic per instance token (normal kernels)
 	nLocal   float64 // experts held per GPU (routed + redundant)/EP
 	attnPre  float64 // prefill attention compute per unit of PrefillAttn
 	attnDecC float64 // decode attention compute per unit of DecodeCtx
@@ -386,6 +387,14 @@ func (p *Model) precompute(wb float64) {
 		p.wExp = Lm * expert * wb / tpe / bw
 		p.nLocal = (E + float64(cfg.RedundantExperts)) / ep
 		p.epLoad = p.topK * cfg.Imbalance / ep
+		if cfg.EP > 1 && cfg.A2A == A2ANormal {
+			// Normal dispatch delivers tokens in arrival order: a permute
+			// into the grouped GEMM's contiguous layout (FP8 read + write)
+			// and an unpermute of the BF16 outputs (read + write) move 6·h
+			// bytes per routed copy on the receiving GPU. Low-latency
+			// dispatch writes the masked layout directly.
+			p.permTok = Lm * 6 * h * p.epLoad / bw
+		}
 	}
 
 	// Attention FLOPs per (query token, context token) pair per layer:
@@ -478,7 +487,7 @@ func (p *Model) step(pre, dec, preAttn, decCtx, q float64) float64 {
 		// touched expert runs its own GEMM (per micro-batch), so each pays
 		// the small-batch pad; the busiest GPU gets the imbalanced share.
 		touched := p.nLocal * (1 - math.Exp(tok*p.lnMiss))
-		expT = max(p.cExp*(tok*p.epLoad+pad*touched), p.wExp*touched)
+		expT = max(p.cExp*(tok*p.epLoad+pad*touched), p.wExp*touched) + p.permTok*tok
 	}
 	if p.a2aTok == 0 {
 		return p.fixed + compute + expT

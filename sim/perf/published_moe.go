@@ -21,6 +21,8 @@ type EPRow struct {
 
 const (
 	srcSGLangEP = "SGLang team, \"Deploying DeepSeek with PD Disaggregation and Large-scale Expert Parallelism on 96 H100 GPUs\", LMSYS blog, 2025-05-05, https://lmsys.org/blog/2025-05-05-large-scale-ep/"
+	srcRTP      = "Alibaba RTP-LLM team, DeepSeek-V3/R1 reproduction report on H800 (PD, DP=EP=GPUs, 4K in / 2K out under TTFT 1.6 s and ITL 50 ms), 2025"
+	srcDSProf   = "DeepSeek, profile-data README (prefill: EP32, 4K prompts, 16K tokens per GPU, perfectly balanced routing), https://github.com/deepseek-ai/profile-data, as converted to per-node throughput in the SGLang blog above"
 	srcDSDay6   = "DeepSeek, \"DeepSeek-V3/R1 Inference System Overview\" (Open Infra Index, day 6), 2025-03-01, https://github.com/deepseek-ai/open-infra-index"
 )
 
@@ -48,6 +50,19 @@ var EPRows = []EPRow{
 	{Name: "SGLang decode 256 seq/GPU @2K, 9x8 H100 EP72", Source: srcSGLangEP, Model: "deepseek-v3", GPU: "h100",
 		Config:     Config{GPUs: 72, DP: 72, EP: 72, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ALowLatency},
 		SeqsPerGPU: 256, Ctx: 2000, Published: 22282},
+	// Held aside: DeepSeek's prefill profile on H800 (balanced routing).
+	{Name: "DeepSeek profile prefill 4K, H800 EP32, balanced (held aside)", Source: srcDSProf, Model: "deepseek-v3", GPU: "h800",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, RedundantExperts: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal, Imbalance: 1},
+		TokensPerGPU: 16384, PromptLen: 4096, Published: 62713, HeldAside: true},
+	// Held aside: RTP-LLM on H800. Prefill: 2 × 4K requests per GPU per
+	// 1.5 s step. Decode: EP144 at ITL ≤ 50 ms gives at most 14.7k/8×0.05 ≈
+	// 92 sequences per GPU, at ~5K tokens of context (4K in, half of 2K out).
+	{Name: "RTP-LLM prefill 2x4K per GPU, H800 EP32 (held aside)", Source: srcRTP, Model: "deepseek-v3", GPU: "h800",
+		Config:       Config{GPUs: 32, DP: 32, EP: 32, DType: "fp8", KVDType: "bf16", A2A: A2ANormal},
+		TokensPerGPU: 8192, PromptLen: 4096, Published: 42600, HeldAside: true},
+	{Name: "RTP-LLM decode 92 seq/GPU @5K, H800 EP144 (held aside)", Source: srcRTP, Model: "deepseek-v3", GPU: "h800",
+		Config:     Config{GPUs: 144, DP: 144, EP: 144, DType: "fp8", KVDType: "bf16", A2A: A2ALowLatency},
+		SeqsPerGPU: 92, Ctx: 5000, Published: 14700, HeldAside: true},
 	// Held aside: DeepSeek's own production decode on H800 (EP144, 18 nodes
 	// per unit, MTP with one draft token; the V3 report gives 85-90%
 	// acceptance of the second token). The day's mean: 14.8k output tokens/s
@@ -59,10 +74,17 @@ var EPRows = []EPRow{
 		SeqsPerGPU: 88, Ctx: 4989, Published: 14800, HeldAside: true},
 }
 
+// DeepEPLowLatency is DeepEP's low-latency kernel table (H800, CX7 400 Gb/s
+// InfiniBand, 128 tokens per GPU, hidden 7168, top-8, FP8 dispatch, BF16
+// combine; pure RDMA): latency in µs of one dispatch and one combine.
+var DeepEPLowLatency = []struct {
+	EP                 int
+	Dispatch, Combine float64
+}{{8, 77, 114}, {16, 118, 195}, {32, 155, 273}, {64, 173, 314}, {128, 192, 369}, {256, 194, 360}}
+
 // EPThroughput returns the model's steady-state tokens/s per 8-GPU node for
 // r: one full step of the pool divided by its duration.
 func EPThroughput(p *Model, r EPRow) float64 {
-	g := float64(p.GPUs())
 	node := float64(p.GPU().Node())
 	if r.TokensPerGPU > 0 {
 		tok := r.TokensPerGPU * p.GPUs()
@@ -73,6 +95,5 @@ func EPThroughput(p *Model, r EPRow) float64 {
 	}
 	seqs := r.SeqsPerGPU * p.GPUs()
 	s := Step{DecodeSeqs: seqs, DecodeCtx: int64(seqs) * int64(r.Ctx)}
-	_ = g
 	return float64(r.SeqsPerGPU) * node / (float64(p.StepTime(s)) / 1e9)
 }

@@ -78,7 +78,7 @@ var EPRows = []EPRow{
 // InfiniBand, 128 tokens per GPU, hidden 7168, top-8, FP8 dispatch, BF16
 // combine; pure RDMA): latency in µs of one dispatch and one combine.
 var DeepEPLowLatency = []struct {
-	EP                 int
+	EP                int
 	Dispatch, Combine float64
 }{{8, 77, 114}, {16, 118, 195}, {32, 155, 273}, {64, 173, 314}, {128, 192, 369}, {256, 194, 360}}
 

@@ -15,10 +15,33 @@ CGO_CFLAGS += -Wno-deprecated-declarations
 endif
 export CGO_CFLAGS
 
-.PHONY: build test test-realtime vet fmt-check tidy-check bench bench-sim sweep-bench platform-hour demo agreement validate clean
+.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim sweep-bench platform-hour demo agreement validate clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
+
+# The container image (Dockerfile): IMAGE names it, NVML=1 builds the cgo
+# variant with GPU telemetry (default: the static binary on scratch). Without
+# docker or podman and a running engine it says so and builds, instead, the
+# binary the image would hold (scripts/build.sh, as the Dockerfile does).
+IMAGE ?= fleetbench:dev
+NVML  ?= 0
+image:
+	@tool=""; for t in docker podman; do \
+		if command -v $$t >/dev/null 2>&1 && $$t info >/dev/null 2>&1; then tool=$$t; break; fi; \
+	done; \
+	if [ -z "$$tool" ]; then \
+		echo "make image: skipped: no container tool with a running engine (docker or podman); building the binary the image holds instead: bin/fleetbench-image (NVML=$(NVML))"; \
+		NVML=$(NVML) sh scripts/build.sh bin/fleetbench-image && bin/fleetbench-image version; \
+	else \
+		echo "$$tool build --build-arg NVML=$(NVML) -t $(IMAGE) ."; \
+		$$tool build --build-arg NVML=$(NVML) -t $(IMAGE) .; \
+	fi
+
+# docs/ci.md's recipe on this machine: serve, run deploy/ci/scenario.yaml,
+# compare with deploy/ci/baseline.json (go test ./deploy runs it too).
+ci-recipe:
+	bash scripts/ci-recipe.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -17,8 +17,13 @@ import (
 )
 
 type container struct {
-	Name    string   `yaml:"name"`
-	Image   string   `yaml:"image"`
+	Name  string `yaml:"name"`
+	Image string `yaml:"image"`
+	// SecurityContext of the container.
+	SecurityContext *struct {
+		RunAsNonRoot bool `yaml:"runAsNonRoot"`
+		RunAsUser    int  `yaml:"runAsUser"`
+	} `yaml:"securityContext"`
 	Command []string `yaml:"command"`
 	Args    []string `yaml:"args"`
 	Env     []struct {
@@ -154,4 +159,38 @@ func TestIndexedJobShardsLineUp(t *testing.T) {
 	require.NotNil(t, m, "the wait container must count shard files: %s", wait)
 	require.Equal(t, strconv.Itoa(n), m[1], "the wait count must equal completions")
 	require.Equal(t, "fleetbench-sweep-results", merge.Spec.Template.Spec.Volumes[0].PVC.ClaimName)
+}
+
+// TestImageIsTheDockerfiles: the fleetbench containers run the image that
+// `make image` builds from the repository's Dockerfile, as its non-root
+// user, and the pods give that user the results volume.
+func TestImageIsTheDockerfiles(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^IMAGE \?= (\S+)$`).FindSubmatch(mk)
+	require.NotNil(t, m, "the Makefile names the image (IMAGE ?= ...)")
+	image := string(m[1])
+	df, err := os.ReadFile("../../Dockerfile")
+	require.NoError(t, err)
+	u := regexp.MustCompile(`(?m)^USER (\d+):\d+$`).FindSubmatch(df)
+	require.NotNil(t, u, "the Dockerfile sets a numeric USER")
+	uid, _ := strconv.Atoi(string(u[1]))
+
+	raw, err := os.ReadFile("sweep-indexed-job.yaml")
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "fleetbench:latest")
+	n := 0
+	for name, d := range readDocs(t, "sweep-indexed-job.yaml") {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if len(c.Command) == 0 || c.Command[0] != "fleetbench" {
+				continue
+			}
+			n++
+			require.Equal(t, image, c.Image, "%s: the image make image builds", name)
+			require.NotNil(t, c.SecurityContext, name)
+			require.True(t, c.SecurityContext.RunAsNonRoot, name)
+			require.Equal(t, uid, c.SecurityContext.RunAsUser, "%s: the Dockerfile's user", name)
+		}
+	}
+	require.Equal(t, 2, n, "the sweep and the merge containers")
 }

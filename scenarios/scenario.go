@@ -3,6 +3,7 @@ package scenarios
 import (
 	"time"
 
+	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/arrival"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
@@ -157,9 +158,9 @@ type FleetDefaults struct {
 	// the KV they receive (default true, as vLLM; false as Mooncake).
 	DecodePrefixCache *bool `yaml:"decode_prefix_cache,omitempty"`
 	// Autoscale lists per-pool autoscalers (simulator).
-	Autoscale []AutoscaleSpec `yaml:"autoscale,omitempty"`
+	Autoscale []elastic.Autoscale `yaml:"autoscale,omitempty"`
 	// Failures injects instance failures (simulator).
-	Failures *FailureSpec `yaml:"failures,omitempty"`
+	Failures *elastic.Failures `yaml:"failures,omitempty"`
 }
 
 // PoolsDefaults holds the per-role pool knobs.
@@ -193,39 +194,6 @@ type SpecDefaults struct {
 	DraftTokens int     `yaml:"draft_tokens"`
 	Acceptance  float64 `yaml:"acceptance"`
 	DraftLayers float64 `yaml:"draft_layers,omitempty"`
-}
-
-// AutoscaleSpec is one pool's autoscaler: every interval_s it sizes the
-// pool so that metric would sit at target, within [min, max]; new
-// instances serve after provision_s, and it scales down only cooldown_s
-// after its last scale-up.
-type AutoscaleSpec struct {
-	Pool       string  `yaml:"pool"`             // prefill | decode | colocated
-	Metric     string  `yaml:"metric,omitempty"` // utilization (default) | kv | concurrency
-	Target     float64 `yaml:"target"`           // share in (0,1] (utilization, kv) or requests per instance (concurrency)
-	Min        int     `yaml:"min"`
-	Max        int     `yaml:"max"`
-	IntervalS  float64 `yaml:"interval_s,omitempty"`  // default 30
-	ProvisionS float64 `yaml:"provision_s,omitempty"` // default 120
-	CooldownS  float64 `yaml:"cooldown_s,omitempty"`  // default 300
-}
-
-// FailureSpec injects instance failures: random ones at mtbf_h per
-// instance, and scripted ones; a failed instance loses its KV cache and its
-// in-flight requests (retried elsewhere or failed, per policy) and comes
-// back after repair_s.
-type FailureSpec struct {
-	MTBFHours float64           `yaml:"mtbf_h,omitempty"`
-	RepairS   float64           `yaml:"repair_s,omitempty"` // default 600
-	Policy    string            `yaml:"policy,omitempty"`   // retry (default) | fail
-	At        []ScriptedFailure `yaml:"at,omitempty"`
-}
-
-// ScriptedFailure fails instance Instance (0-based, within Pool) at AtS.
-type ScriptedFailure struct {
-	Pool     string  `yaml:"pool"`
-	Instance int     `yaml:"instance"`
-	AtS      float64 `yaml:"at_s"`
 }
 
 // VideoFleet is the default video pool.

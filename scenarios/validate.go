@@ -377,6 +377,18 @@ func (v *validator) fleet(f *FleetDefaults) {
 			v.errf("fleet.gpu_hour_usd."+g, "fleet.gpu_hour_usd.%s: price must be >= 0, got %v", g, usd)
 		}
 	}
+	// Autoscalers and failures are checked here, where a mistake has a
+	// position, with the simulator's own validation (on a defaulted copy:
+	// the file's values stay as written).
+	for i, a := range f.Autoscale {
+		a.Defaults()
+		v.fields(fmt.Sprintf("fleet.autoscale[%d]", i), a.Validate())
+	}
+	if f.Failures != nil {
+		fs := *f.Failures
+		fs.Defaults()
+		v.fields("fleet.failures", fs.Validate())
+	}
 	if f.Video != nil {
 		if f.Video.SP < 0 {
 			v.errf("fleet.video.sp", "fleet.video.sp: must be >= 1, got %d", f.Video.SP)

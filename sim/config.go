@@ -13,8 +13,10 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/results"
 )
 
@@ -95,8 +97,8 @@ type Config struct {
 	Pools []PoolOptions
 
 	// Autoscale lists per-pool autoscalers; Failures injects failures.
-	Autoscale []Autoscale
-	Failures  Failures
+	Autoscale []elastic.Autoscale
+	Failures  elastic.Failures
 
 	// Progress, when set, is called at every timeline sample (each
 	// SampleInterval of virtual time) with the virtual time reached and the
@@ -156,10 +158,11 @@ func (c *Config) applyDefaults() {
 	if c.SampleInterval <= 0 {
 		c.SampleInterval = time.Second
 	}
+	c.Autoscale = slices.Clone(c.Autoscale) // the caller's specs stay as written
 	for i := range c.Autoscale {
-		c.Autoscale[i].defaults()
+		c.Autoscale[i].Defaults()
 	}
-	c.Failures.defaults()
+	c.Failures.Defaults()
 }
 
 var routingPolicies = map[string]bool{"round-robin": true, "least-loaded": true, "cache-aware": true, "session": true}
@@ -172,12 +175,12 @@ func (c *Config) validate() error {
 		return fmt.Errorf("unknown decode routing policy %q (use round-robin, least-loaded or cache-aware)", c.DecodeRouting)
 	}
 	for i := range c.Autoscale {
-		if err := c.Autoscale[i].validate(); err != nil {
-			return err
+		if err := c.Autoscale[i].Validate(); err != nil {
+			return fmt.Errorf("autoscale %s: %w", c.Autoscale[i].Pool, err)
 		}
 	}
-	if err := c.Failures.validate(); err != nil {
-		return err
+	if err := c.Failures.Validate(); err != nil {
+		return fmt.Errorf("failures: %w", err)
 	}
 	if c.MaxBatchTokens <= c.MaxSeqs {
 		return fmt.Errorf("max batch tokens %d must exceed max sequences %d so every step has room for prefill", c.MaxBatchTokens, c.MaxSeqs)

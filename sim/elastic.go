@@ -1,10 +1,10 @@
 package sim
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"time"
+
+	"github.com/fleetbench/fleetbench/elastic"
 )
 
 // instState is an instance's life-cycle state. Only up instances are
@@ -19,51 +19,6 @@ const (
 	stDown                   // failed, under repair
 )
 
-// Autoscale configures one pool's autoscaler (see scenarios.AutoscaleSpec).
-type Autoscale struct {
-	Pool string // prefill | decode | colocated
-	// Metric is what the autoscaler holds at Target: utilization (share of
-	// time an instance is running steps; default), kv (share of KV blocks
-	// pinned by running sequences) or concurrency (requests in flight per
-	// instance, queued or running, as Knative's autoscaler).
-	Metric         string
-	Target         float64
-	Min, Max       int
-	Interval       time.Duration // default 30s
-	ProvisionDelay time.Duration // default 120s
-	Cooldown       time.Duration // default 300s
-}
-
-func (a *Autoscale) defaults() {
-	if a.Metric == "" {
-		a.Metric = "utilization"
-	}
-	if a.Interval <= 0 {
-		a.Interval = 30 * time.Second
-	}
-	if a.ProvisionDelay < 0 {
-		a.ProvisionDelay = 0
-	}
-	if a.ProvisionDelay == 0 {
-		a.ProvisionDelay = 120 * time.Second
-	}
-	if a.Cooldown <= 0 {
-		a.Cooldown = 300 * time.Second
-	}
-}
-
-func (a *Autoscale) validate() error {
-	switch {
-	case a.Metric != "utilization" && a.Metric != "kv" && a.Metric != "concurrency":
-		return fmt.Errorf("autoscale %s: unknown metric %q (use utilization, kv or concurrency)", a.Pool, a.Metric)
-	case a.Target <= 0 || a.Metric != "concurrency" && a.Target > 1:
-		return fmt.Errorf("autoscale %s: target %v out of range (utilization, kv: (0,1]; concurrency: > 0)", a.Pool, a.Target)
-	case a.Min < 1 || a.Max < a.Min:
-		return fmt.Errorf("autoscale %s: need 1 <= min <= max, got min %d max %d", a.Pool, a.Min, a.Max)
-	}
-	return nil
-}
-
 // provisionPoint records the paid-for instance count from time t on.
 type provisionPoint struct {
 	t int64
@@ -72,7 +27,7 @@ type provisionPoint struct {
 
 // scaler is a pool's autoscaler state.
 type scaler struct {
-	spec     Autoscale
+	spec     elastic.Autoscale
 	lastBusy int64 // pool busyNs at the previous tick
 	lastUp   int64 // time of the last scale-up decision
 	events   []map[string]any
@@ -122,7 +77,7 @@ func (p *pool) tick(e *engine) {
 	switch sc.spec.Metric {
 	case "utilization":
 		if up > 0 {
-			metric = float64(p.busyNs-sc.lastBusy) / (float64(up) * float64(sc.spec.Interval))
+			metric = float64(p.busyNs-sc.lastBusy) / (float64(up) * float64(sc.spec.Interval()))
 		}
 	case "kv":
 		var used, capacity int
@@ -153,13 +108,13 @@ func (p *pool) tick(e *engine) {
 			}
 			if in.state == stOff {
 				p.setState(e, in, stProvisioning)
-				e.q.push(event{at: e.now + int64(sc.spec.ProvisionDelay), kind: evReady, idx: in.idx})
+				e.q.push(event{at: e.now + int64(sc.spec.ProvisionDelay()), kind: evReady, idx: in.idx})
 				n--
 			}
 		}
 		sc.lastUp = e.now
 		sc.events = append(sc.events, map[string]any{"t_s": float64(e.now) / 1e9, "pool": p.spec.Role.String(), "from": current, "to": desired, "metric": roundShare(metric)})
-	case desired < current && booting == 0 && e.now-sc.lastUp >= int64(sc.spec.Cooldown):
+	case desired < current && booting == 0 && e.now-sc.lastUp >= int64(sc.spec.Cooldown()):
 		// Drain the least-loaded instances; they finish their work first.
 		cands := slices.Clone(p.live)
 		slices.SortFunc(cands, func(a, b *instance) int {
@@ -175,7 +130,7 @@ func (p *pool) tick(e *engine) {
 		sc.events = append(sc.events, map[string]any{"t_s": float64(e.now) / 1e9, "pool": p.spec.Role.String(), "from": current, "to": desired, "metric": roundShare(metric)})
 	}
 	if e.inflight > 0 || e.nextArr != nil {
-		e.q.push(event{at: e.now + int64(sc.spec.Interval), kind: evAutoscale, idx: p.index})
+		e.q.push(event{at: e.now + int64(sc.spec.Interval()), kind: evAutoscale, idx: p.index})
 	}
 }
 

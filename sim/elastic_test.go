@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
@@ -24,8 +25,8 @@ classes:
 
 func burstConfig() Config {
 	return Config{Fleet: "2C", Model: "llama-3.1-8b", GPU: "h100", Routing: "least-loaded",
-		Autoscale: []Autoscale{{Pool: "colocated", Metric: "concurrency", Target: 16, Min: 2, Max: 12,
-			Interval: 10 * time.Second, ProvisionDelay: 90 * time.Second, Cooldown: 60 * time.Second}}}
+		Autoscale: []elastic.Autoscale{{Pool: "colocated", Metric: "concurrency", Target: 16, Min: 2, Max: 12,
+			IntervalS: 10, ProvisionS: 90, CooldownS: 60}}}
 }
 
 // A step burst makes the autoscaler add instances, which serve exactly the
@@ -106,8 +107,8 @@ func failureRun(t *testing.T, policy string, kill bool) (map[uint64]results.Reco
 	sc := mustBuiltin(t, "chat")
 	cfg := Config{Fleet: "3C", Model: "llama-3.1-8b", Routing: "cache-aware"}
 	if kill {
-		cfg.Failures = Failures{Policy: policy, Repair: 60 * time.Second,
-			At: []ScriptedFailure{{Pool: "colocated", Instance: 1, At: 120 * time.Second}}}
+		cfg.Failures = elastic.Failures{Policy: policy, RepairS: 60,
+			At: []elastic.ScriptedFailure{{Pool: "colocated", Instance: 1, AtS: 120}}}
 	}
 	recs := map[uint64]results.Record{}
 	cfg.Records = func(r *results.Record) error { recs[r.ID] = *r; return nil }
@@ -155,7 +156,7 @@ func TestFailureLosesExactlyInFlight(t *testing.T) {
 // A failed instance's cache is gone: its blocks leave the prefix index and
 // a prompt cached only there no longer hits.
 func TestFailureDropsCachedBlocks(t *testing.T) {
-	cfg := Config{Fleet: "2C", Model: "llama-3.1-8b", Routing: "cache-aware", IndexEvery: 1, Failures: Failures{Repair: time.Second}}
+	cfg := Config{Fleet: "2C", Model: "llama-3.1-8b", Routing: "cache-aware", IndexEvery: 1, Failures: elastic.Failures{RepairS: 1}}
 	var done []results.Record
 	l, err := NewLive(oneClass(), cfg, LiveHooks{Done: func(r *results.Record) { done = append(done, *r) }})
 	require.NoError(t, err)

@@ -145,7 +145,7 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 	}
 	for _, p := range fl.pools {
 		if p.scaler != nil {
-			e.q.push(event{at: int64(p.scaler.spec.Interval), kind: evAutoscale, idx: p.index})
+			e.q.push(event{at: int64(p.scaler.spec.Interval()), kind: evAutoscale, idx: p.index})
 		}
 	}
 	return e, nil
@@ -340,7 +340,7 @@ func (e *engine) sample() {
 		e.summary.Observe(e.now, "video_queue", float64(v.queue.len()))
 	}
 	for _, p := range e.fleet.pools {
-		if p.scaler != nil || e.fleet.cfg.Failures.MTBF > 0 || len(e.fleet.cfg.Failures.At) > 0 {
+		if p.scaler != nil || e.fleet.cfg.Failures.Active() {
 			e.summary.Observe(e.now, "instances_"+p.spec.Role.String(), float64(p.provisioned))
 			e.summary.Observe(e.now, "serving_"+p.spec.Role.String(), float64(len(p.live)))
 		}

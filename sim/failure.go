@@ -4,44 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/fleetbench/fleetbench/results"
 )
-
-// Failures configures instance failures (see scenarios.FailureSpec).
-type Failures struct {
-	MTBF   time.Duration // mean time between failures per LLM instance (exponential); 0 = none
-	Repair time.Duration // time until a failed instance serves again (default 10m)
-	Policy string        // retry (default): resubmit in-flight requests elsewhere; fail: they fail
-	At     []ScriptedFailure
-}
-
-// ScriptedFailure fails one instance at a given time.
-type ScriptedFailure struct {
-	Pool     string // prefill | decode | colocated
-	Instance int    // 0-based within the pool
-	At       time.Duration
-}
-
-func (f *Failures) defaults() {
-	if f.Repair <= 0 {
-		f.Repair = 10 * time.Minute
-	}
-	if f.Policy == "" {
-		f.Policy = "retry"
-	}
-}
-
-func (f *Failures) validate() error {
-	if f.Policy != "retry" && f.Policy != "fail" {
-		return fmt.Errorf("failure policy %q: use retry or fail", f.Policy)
-	}
-	if f.MTBF < 0 {
-		return fmt.Errorf("failure MTBF must be >= 0, got %v", f.MTBF)
-	}
-	return nil
-}
 
 // incident is one failure's bookkeeping for the report.
 type incident struct {
@@ -66,9 +31,9 @@ func (f *fleet) scheduleFailures(e *engine) error {
 		if p == nil || sf.Instance < 0 || sf.Instance >= len(p.insts) {
 			return fmt.Errorf("scripted failure: no %s instance %d in fleet %q", sf.Pool, sf.Instance, f.cfg.Fleet)
 		}
-		e.q.push(event{at: int64(sf.At), kind: evFail, idx: p.insts[sf.Instance].idx})
+		e.q.push(event{at: int64(sf.At()), kind: evFail, idx: p.insts[sf.Instance].idx})
 	}
-	if fc.MTBF > 0 {
+	if fc.MTBFHours > 0 {
 		f.failRng = rand.New(rand.NewPCG(e.seedV, 0xfa11))
 		for _, in := range f.instances {
 			e.q.push(event{at: f.nextFailure(e, 0), kind: evFail, idx: in.idx})
@@ -78,7 +43,7 @@ func (f *fleet) scheduleFailures(e *engine) error {
 }
 
 func (f *fleet) nextFailure(e *engine, from int64) int64 {
-	return from + int64(f.failRng.ExpFloat64()*float64(f.cfg.Failures.MTBF))
+	return from + int64(f.failRng.ExpFloat64()*float64(f.cfg.Failures.MTBF()))
 }
 
 // fail takes an instance down: its KV cache is lost and every request it
@@ -140,7 +105,7 @@ func (f *fleet) fail(e *engine, in *instance, random bool) {
 		e.lost(s, inc)
 	}
 	f.incidents = append(f.incidents, inc)
-	e.q.push(event{at: e.now + int64(f.cfg.Failures.Repair), kind: evRepair, idx: in.idx})
+	e.q.push(event{at: e.now + int64(f.cfg.Failures.Repair()), kind: evRepair, idx: in.idx})
 }
 
 // dropSource removes from this decode instance the transfers whose source

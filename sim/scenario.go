@@ -2,7 +2,7 @@ package sim
 
 import (
 	"fmt"
-	"time"
+	"slices"
 
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/perf"
@@ -37,16 +37,10 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 	if fd.DecodePrefixCache != nil {
 		c.NoDecodePrefixCache = !*fd.DecodePrefixCache
 	}
-	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-	for _, a := range fd.Autoscale {
-		c.Autoscale = append(c.Autoscale, Autoscale{Pool: a.Pool, Metric: a.Metric, Target: a.Target, Min: a.Min, Max: a.Max,
-			Interval: sec(a.IntervalS), ProvisionDelay: sec(a.ProvisionS), Cooldown: sec(a.CooldownS)})
-	}
+	c.Autoscale = slices.Clone(fd.Autoscale)
 	if fs := fd.Failures; fs != nil {
-		c.Failures = Failures{MTBF: sec(fs.MTBFHours * 3600), Repair: sec(fs.RepairS), Policy: fs.Policy}
-		for _, at := range fs.At {
-			c.Failures.At = append(c.Failures.At, ScriptedFailure{Pool: at.Pool, Instance: at.Instance, At: sec(at.AtS)})
-		}
+		c.Failures = *fs
+		c.Failures.At = slices.Clone(fs.At)
 	}
 	if v := fd.Video; v != nil {
 		c.VideoModel, c.VideoGPU, c.VideoSP = v.Model, v.GPU, v.SP

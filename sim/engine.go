@@ -7,7 +7,6 @@ import (
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/sim/kvcache"
 )
 
 // Stats counts what the engine did, for benchmarks and reports.
@@ -251,7 +250,7 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
-		s.hashes = kvcache.HashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
+		s.hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
 		s.prefillTarget = r.InputTokens
 	}
 	return s

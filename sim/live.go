@@ -118,7 +118,17 @@ func (l *Live) Result() *results.Result { return l.e.result() }
 
 // HashPrompt exposes the engine's block hashing for shells and tests.
 func HashPrompt(p []scenarios.Block, blockTokens int) []uint64 {
-	return kvcache.HashPrompt(p, blockTokens, nil)
+	return hashPrompt(p, blockTokens, nil)
+}
+
+// hashPrompt appends the KV block hashes of a workload prompt to dst,
+// passing the cache plain (id, tokens) pairs.
+func hashPrompt(p []scenarios.Block, blockTokens int, dst []uint64) []uint64 {
+	hs := kvcache.NewHasher(blockTokens)
+	for _, b := range p {
+		dst = hs.Add(dst, b.ID, int(b.Tokens))
+	}
+	return dst
 }
 
 type emptySource struct{}

@@ -3,18 +3,16 @@ package kvcache
 import (
 	"math/rand/v2"
 	"testing"
-
-	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 // benchPrompts returns n 2048-token prompts whose first 1024 tokens (a shared
 // system prompt) are identical and whose second halves are all different.
-func benchPrompts(n int) [][]scenarios.Block {
-	ps := make([][]scenarios.Block, n)
+func benchPrompts(n int) [][]Span {
+	ps := make([][]Span, n)
 	for i := range ps {
-		ps[i] = []scenarios.Block{
-			{ID: 1, Tokens: 1024, Role: scenarios.RoleSystem},
-			{ID: uint64(1000 + i), Tokens: 1024, Role: scenarios.RoleUser},
+		ps[i] = []Span{
+			{ID: 1, Tokens: 1024},
+			{ID: uint64(1000 + i), Tokens: 1024},
 		}
 	}
 	return ps

@@ -4,22 +4,20 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 // prompt builds content blocks from (id, tokens) pairs.
-func prompt(pairs ...int) []scenarios.Block {
-	var p []scenarios.Block
+func prompt(pairs ...int) []Span {
+	var p []Span
 	for i := 0; i+1 < len(pairs); i += 2 {
-		p = append(p, scenarios.Block{ID: uint64(pairs[i]), Tokens: int32(pairs[i+1])})
+		p = append(p, Span{ID: uint64(pairs[i]), Tokens: int32(pairs[i+1])})
 	}
 	return p
 }
 
-func hashes(p []scenarios.Block, bt int) []uint64 { return HashPrompt(p, bt, nil) }
+func hashes(p []Span, bt int) []uint64 { return HashPrompt(p, bt, nil) }
 
-func tokensOf(p []scenarios.Block) int {
+func tokensOf(p []Span) int {
 	n := 0
 	for _, b := range p {
 		n += int(b.Tokens)
@@ -29,7 +27,7 @@ func tokensOf(p []scenarios.Block) int {
 
 // run admits p, publishes its complete blocks and returns the sequence.
 // live are other sequences still running, for the invariant check.
-func run(t *testing.T, c *Cache, p []scenarios.Block, live ...*Seq) (Admission, []uint64) {
+func run(t *testing.T, c *Cache, p []Span, live ...*Seq) (Admission, []uint64) {
 	t.Helper()
 	h := hashes(p, c.BlockTokens())
 	a, ok := c.Admit(h, tokensOf(p))
@@ -42,7 +40,7 @@ func run(t *testing.T, c *Cache, p []scenarios.Block, live ...*Seq) (Admission, 
 func TestRepeatedPromptHitsAllCompleteBlocks(t *testing.T) {
 	tests := []struct {
 		name    string
-		p       []scenarios.Block
+		p       []Span
 		wantHit int
 	}{
 		{"aligned", prompt(1, 64), 4},
@@ -75,7 +73,7 @@ func TestPartialSharing(t *testing.T) {
 	c.Release(a.Seq)
 	tests := []struct {
 		name string
-		p    []scenarios.Block
+		p    []Span
 		want int
 	}{
 		{"same head, other tail", prompt(1, 40, 3, 40), 2},

@@ -3,7 +3,6 @@ package kvcache_test
 import (
 	"fmt"
 
-	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim/kvcache"
 )
 
@@ -15,14 +14,14 @@ func Example() {
 	x := kvcache.NewIndex()
 	c.SetHooks(func(h uint64) { x.Add(h, 0) }, func(h uint64) { x.Remove(h, 0) })
 
-	system := scenarios.Block{ID: 1, Tokens: 100, Role: scenarios.RoleSystem}
-	first := []scenarios.Block{system, {ID: 2, Tokens: 30, Role: scenarios.RoleUser}}
+	system := kvcache.Span{ID: 1, Tokens: 100}
+	first := []kvcache.Span{system, {ID: 2, Tokens: 30}}
 	h := kvcache.HashPrompt(first, blockTokens, nil)
 	a, _ := c.Admit(h, 130+1) // prompt plus the first output token
 	c.Publish(a.Seq, h)       // after prefill
 	c.Release(a.Seq)          // finished
 
-	second := []scenarios.Block{system, {ID: 3, Tokens: 60, Role: scenarios.RoleUser}}
+	second := []kvcache.Span{system, {ID: 3, Tokens: 60}}
 	h2 := kvcache.HashPrompt(second, blockTokens, nil)
 	fmt.Println("routing:", x.Longest(h2, 1, nil))
 	b, _ := c.Admit(h2, 160)

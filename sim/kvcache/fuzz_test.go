@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 // FuzzCacheOps runs random operation sequences against a small cache (with a
@@ -63,7 +61,7 @@ func cacheOps(t *testing.T, data []byte) {
 		op, arg := data[i]%8, data[i+1]
 		switch op {
 		case 0, 1: // admit a prompt: few content ids, so prefixes are shared
-			p := []scenarios.Block{{ID: uint64(arg % 3), Tokens: int32(arg%5) * bt}, {ID: uint64(arg % 7), Tokens: int32(arg % 11)}}
+			p := []Span{{ID: uint64(arg % 3), Tokens: int32(arg%5) * bt}, {ID: uint64(arg % 7), Tokens: int32(arg % 11)}}
 			h := HashPrompt(p, bt, nil)
 			tokens := int(p[0].Tokens + p[1].Tokens)
 			if op == 1 {

@@ -14,11 +14,7 @@
 // Grow, Publish, Release, Index.Longest) do not allocate in steady state.
 package kvcache
 
-import (
-	"math/bits"
-
-	"github.com/fleetbench/fleetbench/scenarios"
-)
+import "math/bits"
 
 // Odd 64-bit constants (wyhash's primes) that key the block hash chain. Any
 // fixed values work; they only have to differ from each other and from 0.
@@ -36,6 +32,50 @@ func mum(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
+// Span is one content block of a prompt: a content identity (equal ID =
+// identical tokens) and its length in tokens. The workload's blocks carry
+// more (roles); the cache needs only these two plain values.
+type Span struct {
+	ID     uint64
+	Tokens int32
+}
+
+// Hasher computes a prompt's KV block hashes one content block at a time,
+// so callers pass plain ids and lengths from whatever type they hold,
+// without building a []Span. The zero Hasher is not usable: use NewHasher.
+type Hasher struct {
+	bt   int64  // KV block size in tokens; < 1 hashes nothing
+	h    uint64 // running hash: at a block end it is that block's hash
+	fill int64  // tokens already in the current KV block
+}
+
+// NewHasher starts the hash chain of a prompt cut into blockTokens-sized
+// KV blocks.
+func NewHasher(blockTokens int) Hasher {
+	return Hasher{bt: int64(blockTokens), h: hashRoot}
+}
+
+// Add absorbs the next content block (id, tokens) and appends to dst the
+// hashes of the KV blocks it completes.
+func (hs *Hasher) Add(dst []uint64, id uint64, tokens int) []uint64 {
+	if hs.bt < 1 {
+		return dst
+	}
+	n := int64(tokens)
+	for off := int64(0); off < n; {
+		take := min(hs.bt-hs.fill, n-off)
+		hs.h = mum(hs.h^hashID, id^hashMix)
+		hs.h = mum(hs.h^hashSpan, (uint64(off)<<32|uint64(take))^hashMix)
+		off += take
+		hs.fill += take
+		if hs.fill == hs.bt {
+			dst = append(dst, hs.h)
+			hs.fill = 0
+		}
+	}
+	return dst
+}
+
 // HashPrompt appends to dst the chain hashes of the complete blockTokens-sized
 // KV blocks covering prompt (content blocks of arbitrary lengths). Two prompts
 // sharing their first n·blockTokens tokens (same content-block ids and lengths
@@ -50,26 +90,10 @@ func mum(a, b uint64) uint64 {
 // of that prefix differs in length. Zero or negative lengths add no tokens and
 // are skipped; a partial last block gets no hash (vLLM caches complete blocks
 // only). blockTokens < 1 appends nothing.
-func HashPrompt(prompt []scenarios.Block, blockTokens int, dst []uint64) []uint64 {
-	if blockTokens < 1 {
-		return dst
-	}
-	bt := int64(blockTokens)
-	h := uint64(hashRoot) // running hash: at a block end it is that block's hash
-	fill := int64(0)      // tokens already in the current KV block
+func HashPrompt(prompt []Span, blockTokens int, dst []uint64) []uint64 {
+	hs := NewHasher(blockTokens)
 	for _, b := range prompt {
-		n := int64(b.Tokens)
-		for off := int64(0); off < n; {
-			take := min(bt-fill, n-off)
-			h = mum(h^hashID, b.ID^hashMix)
-			h = mum(h^hashSpan, (uint64(off)<<32|uint64(take))^hashMix)
-			off += take
-			fill += take
-			if fill == bt {
-				dst = append(dst, h)
-				fill = 0
-			}
-		}
+		dst = hs.Add(dst, b.ID, int(b.Tokens))
 	}
 	return dst
 }

@@ -4,15 +4,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 func TestHashPromptCountsAndSharing(t *testing.T) {
 	base := prompt(1, 40, 2, 40) // 80 tokens: 5 blocks of 16
 	tests := []struct {
 		name       string
-		other      []scenarios.Block
+		other      []Span
 		wantLen    int // blocks of other
 		wantShared int // leading hashes equal to base's
 	}{
@@ -70,7 +68,7 @@ func TestHashPromptDistinctAcrossPositions(t *testing.T) {
 
 // tokenIdentity expands a prompt into (content id, offset) per token: the
 // definition of "same tokens" that HashPrompt must respect.
-func tokenIdentity(p []scenarios.Block) [][2]uint64 {
+func tokenIdentity(p []Span) [][2]uint64 {
 	var out [][2]uint64
 	for _, b := range p {
 		for off := int32(0); off < b.Tokens; off++ {
@@ -81,10 +79,10 @@ func tokenIdentity(p []scenarios.Block) [][2]uint64 {
 }
 
 // fuzzPrompt decodes bytes into a prompt of small content blocks.
-func fuzzPrompt(data []byte) []scenarios.Block {
-	var p []scenarios.Block
+func fuzzPrompt(data []byte) []Span {
+	var p []Span
 	for i := 0; i+1 < len(data) && len(p) < 32; i += 2 {
-		p = append(p, scenarios.Block{ID: uint64(data[i] % 4), Tokens: int32(data[i+1]%40) - 2})
+		p = append(p, Span{ID: uint64(data[i] % 4), Tokens: int32(data[i+1]%40) - 2})
 	}
 	return p
 }
@@ -113,4 +111,18 @@ func FuzzHashPrompt(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestHasherMatchesHashPrompt: feeding a prompt block by block gives the
+// same hashes as hashing the whole prompt (the simulator uses the Hasher).
+func TestHasherMatchesHashPrompt(t *testing.T) {
+	p := prompt(1, 40, 2, 7, 3, 0, 4, 100)
+	for _, bt := range []int{1, 16, 64, 0} {
+		hs := NewHasher(bt)
+		var got []uint64
+		for _, b := range p {
+			got = hs.Add(got, b.ID, int(b.Tokens))
+		}
+		require.Equal(t, HashPrompt(p, bt, nil), got, "block size %d", bt)
+	}
 }

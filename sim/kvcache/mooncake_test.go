@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 // mooncakeReq is one line of a Mooncake trace.
@@ -95,7 +93,7 @@ func TestMooncakeMatchesReferenceLRU(t *testing.T) {
 		c := New(capacity, mooncakeBlock)
 		ref := &refLRU{capacity: capacity, order: list.New(), where: map[int]*list.Element{}}
 		var hitCache, hitRef int
-		var p []scenarios.Block
+		var p []Span
 		var h []uint64
 		for i, r := range reqs {
 			p = p[:0]
@@ -104,7 +102,7 @@ func TestMooncakeMatchesReferenceLRU(t *testing.T) {
 				if j == len(r.HashIDs)-1 {
 					n = r.InputLength - j*mooncakeBlock
 				}
-				p = append(p, scenarios.Block{ID: uint64(id), Tokens: int32(n)})
+				p = append(p, Span{ID: uint64(id), Tokens: int32(n)})
 			}
 			h = HashPrompt(p, mooncakeBlock, h[:0])
 			require.Len(t, h, r.InputLength/mooncakeBlock)

@@ -178,3 +178,29 @@ func tiersMatch(ts []TierTokens, bounds []int) bool {
 	}
 	return ts[len(ts)-1].UpToTokens == 0
 }
+
+// TotalsBook is the econ.Book of a volume given only by its totals (a
+// published day: input tokens with the cached ones included, cached,
+// output, tasks, video seconds) and its cost in USD, priced with pl. With
+// no fleet to attribute the cost, the part charged to input is split by
+// the token weights of split (CostSplit: an uncached input token weighs
+// 1, a cached one CachedInput, an output token Output), as ApplyCost does
+// for colocated pools. Tiered lists bill every token at the first tier
+// (no per-request lengths).
+func TotalsBook(input, cached, output, tasks int64, videoSeconds, costUSD float64, pl *pricing.List, split CostSplit) econ.Book {
+	if split == (CostSplit{}) {
+		split = DefaultCostSplit
+	}
+	c := &ClassResult{InputTokens: input, CachedTokens: cached, OutputTokens: output, Tasks: tasks, VideoSeconds: videoSeconds}
+	lines, _ := billLines(c, pl)
+	b := econ.Book{Components: lines, Cost: pl.FromUSD(costUSD), CachedWeight: split.CachedInput, InputTokens: float64(input)}
+	if input > 0 {
+		b.HitRate = float64(cached) / float64(input)
+	}
+	unc := float64(max(input-cached, 0))
+	wIn := unc + float64(cached)*split.CachedInput
+	if w := wIn + float64(output)*split.Output; w > 0 {
+		b.CostInput = b.Cost * wIn / w
+	}
+	return b
+}

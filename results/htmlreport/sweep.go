@@ -38,6 +38,7 @@ const (
 	mHit        = "cache_hit_rate"
 	mUtil       = "utilization"
 	mRevenue    = "revenue_usd"
+	mGPUsPer1k  = "gpus_per_1k_rps"
 	colorMeet   = "#059669"
 	colorMiss   = "#dc2626"
 	colorAnswer = "#111827"
@@ -339,6 +340,14 @@ func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []char
 			}
 		}
 		refs = append(refs, b.add(c, "Economies of scale", "traffic and fleet multiplied together: does the cache hit rate rise and the cost per task fall?", true))
+	}
+	if has(pts, mGPUsPer1k) {
+		c := &chartSpec{X: xAxis(x), Y: axis{Name: "GPUs per 1k req/s", Min: ptr(0)}, Y2: &axis{Name: costLabel(costKey), Unit: "usd"}, Legend: true}
+		c.Series = append(c.Series, metricSeries("GPUs per 1k req/s", color(0), "", 0, pts, x, mGPUsPer1k, 1))
+		if has(pts, costKey) {
+			c.Series = append(c.Series, metricSeries(costLabel(costKey), color(1), "dashed", 1, pts, x, costKey, 1))
+		}
+		refs = append(refs, b.add(c, "GPUs per unit of traffic", "the smallest fleet meeting every SLO at each traffic level (fleetbench scale): a falling line is an economy of scale; the notes split it into cache reuse, batching, utilization and P:D balance", true))
 	}
 	latKey := mTTFT99
 	if !has(pts, latKey) {

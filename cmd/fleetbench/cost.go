@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/econ"
+	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/pricing"
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+func init() { register(newCostCmd) }
+
+type costTotalsFlags struct {
+	gpuHours, gpuPrice, priceFile, class, format string
+	usdPerHour, videoSeconds                     float64
+	input, cached, output, tasks                 int64
+}
+
+func newCostCmd() *cobra.Command {
+	var f costTotalsFlags
+	cmd := &cobra.Command{
+		Use:   "cost",
+		Short: "Price a day (or any period) from its totals: GPU-hours and token counts against a price list",
+		Long: `cost prices a volume given only by its totals, so a published day can be
+checked in one line: cost = GPU-hours x $/GPU-hour (per GPU type), revenue =
+the price list applied to the tokens, tasks and video seconds, then the margin
+on cost (markup_pct, as providers publish it) and on revenue (margin_pct), and
+the break-even of each variable with the others held (docs/economics.md).
+--input-tokens includes the cached tokens, as the OpenAI usage object and
+result files count them. Tiered price lists bill every token at the first
+tier (totals carry no per-request lengths). Without a fleet to attribute the
+cost, the hit-rate solve charges input its token-weighted share (uncached 1,
+cached 0.1, output 4: the cost model's default split).`,
+		Example: `  fleetbench cost --gpu-hours 1000 --gpu-price h100=2.5 --input-tokens 9e9 --cached-tokens 6e9 --output-tokens 4e8 --price-file prices.yaml
+  fleetbench cost --gpu-hours h100=800,h20=400 --gpu-price h100=2.5,h20=1.1 --input-tokens 1e9 --output-tokens 1e8 --price-file p.yaml --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCostTotals(cmd.OutOrStdout(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.gpuHours, "gpu-hours", "", `GPU-hours: a number (one GPU type) or by type, e.g. "h100=800,h20=400"`)
+	fl.StringVar(&f.gpuPrice, "gpu-price", "", `USD per GPU-hour by type, e.g. "h100=2.5" (default: the catalog's)`)
+	fl.Float64Var(&f.usdPerHour, "usd-per-gpu-hour", 0, "USD per GPU-hour when --gpu-hours is a plain number")
+	fl.Int64Var(&f.input, "input-tokens", 0, "input tokens, cached included")
+	fl.Int64Var(&f.cached, "cached-tokens", 0, "input tokens served from cache (part of --input-tokens)")
+	fl.Int64Var(&f.output, "output-tokens", 0, "output tokens")
+	fl.Int64Var(&f.tasks, "tasks", 0, "tasks (for per-task prices)")
+	fl.Float64Var(&f.videoSeconds, "video-seconds", 0, "seconds of generated video (for per-second prices)")
+	fl.StringVar(&f.priceFile, "price-file", "", "YAML price list (see `fleetbench report --help`); required")
+	fl.StringVar(&f.class, "class", "", "price with this class's list from the file (default: the file's default list)")
+	fl.StringVar(&f.format, "format", "table", "table or json")
+	return cmd
+}
+
+// parseGPUHours parses "800" or "h100=800,h20=400".
+func parseGPUHours(s string) (map[string]float64, float64, error) {
+	s = strings.TrimSpace(s)
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if !(v >= 0) || v > 1e15 {
+			return nil, 0, fmt.Errorf("--gpu-hours %q: want a number of GPU-hours >= 0", s)
+		}
+		return nil, v, nil
+	}
+	m, err := results.ParseGPUPrices(s) // same TYPE=NUMBER shape
+	if err != nil {
+		return nil, 0, fmt.Errorf("--gpu-hours: %s", strings.ReplaceAll(err.Error(), "gpu price", "gpu hours"))
+	}
+	return m, 0, nil
+}
+
+// loadPriceList reads one list from a price file: class's, else the default.
+func loadPriceList(path, class string) (*pricing.List, error) {
+	if path == "" {
+		return nil, errors.New("--price-file is required: the price list to check")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--price-file: %w", err)
+	}
+	file, err := scenarios.ParsePriceFile(path, data)
+	if err != nil {
+		return nil, fmt.Errorf("--price-file: %w", err)
+	}
+	if class != "" {
+		if pl := file[class]; pl != nil {
+			return pl, nil
+		}
+	}
+	if pl := file["*"]; pl != nil {
+		return pl, nil
+	}
+	keys := make([]string, 0, len(file))
+	for k := range file {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 1 {
+		return file[keys[0]], nil
+	}
+	return nil, fmt.Errorf("--price-file %s has no default list: pick a class with --class (%s)", path, strings.Join(keys, ", "))
+}
+
+func runCostTotals(w io.Writer, f costTotalsFlags) error {
+	if f.format != "table" && f.format != "json" {
+		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	}
+	if f.gpuHours == "" {
+		return usageErr(errors.New("--gpu-hours is required (e.g. --gpu-hours 1000 --gpu-price h100=2.5)"))
+	}
+	if f.input < 0 || f.cached < 0 || f.output < 0 || f.tasks < 0 || !(f.videoSeconds >= 0) || f.usdPerHour < 0 {
+		return usageErr(errors.New("token, task and video counts and prices must be >= 0"))
+	}
+	if f.cached > f.input {
+		return usageErr(fmt.Errorf("--cached-tokens %d is more than --input-tokens %d: input tokens include the cached ones", f.cached, f.input))
+	}
+	byType, plain, err := parseGPUHours(f.gpuHours)
+	if err != nil {
+		return usageErr(err)
+	}
+	prices, err := results.ParseGPUPrices(f.gpuPrice)
+	if err != nil {
+		return usageErr(fmt.Errorf("--gpu-price: %w", err))
+	}
+	var costUSD, hours float64
+	switch {
+	case byType == nil && f.usdPerHour > 0:
+		costUSD, hours = plain*f.usdPerHour, plain
+	case byType == nil && len(prices) == 1:
+		for _, p := range prices {
+			costUSD, hours = plain*p, plain
+		}
+	case byType == nil:
+		return usageErr(errors.New("--gpu-hours is a plain number: give its price with --usd-per-gpu-hour P or one --gpu-price TYPE=P"))
+	default:
+		for t, h := range byType {
+			p, ok := prices[t]
+			if !ok {
+				if g, found := catalogPrice(t); found {
+					p = g
+				} else {
+					return usageErr(fmt.Errorf("--gpu-hours names %s but --gpu-price has no price for it and the catalog does not know it", t))
+				}
+			}
+			costUSD += h * p
+			hours += h
+		}
+	}
+	pl, err := loadPriceList(f.priceFile, f.class)
+	if err != nil {
+		return usageErr(err)
+	}
+	b := results.TotalsBook(f.input, f.cached, f.output, f.tasks, f.videoSeconds, costUSD, pl, results.CostSplit{})
+	mean := 0.0
+	if hours > 0 {
+		mean = costUSD / hours
+	}
+	a := econ.Analyze("totals", pl.Currency, b, mean)
+	if f.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			GPUHours float64 `json:"gpu_hours"`
+			CostUSD  float64 `json:"cost_usd"`
+			econ.Analysis
+		}{hours, costUSD, a})
+	}
+	fmt.Fprintf(w, "cost: %s GPU-hours, $%s (mean $%s/GPU-hour)\n", fmtF(hours), fmtF(costUSD), fmtF(mean))
+	if pl.Currency != "USD" {
+		fmt.Fprintf(w, "prices in %s at %s CNY/USD: cost %s %s\n", pl.Currency, fmtF(pl.CNYPerUSD), fmtF(b.Cost), pl.Currency)
+	}
+	return a.Render(w)
+}
+
+func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// catalogPrice is the catalog's default $/GPU-hour for a GPU type.
+func catalogPrice(t string) (float64, bool) {
+	s, err := gpu.Lookup(t)
+	if err != nil || s.USDPerHour <= 0 {
+		return 0, false
+	}
+	return s.USDPerHour, true
+}

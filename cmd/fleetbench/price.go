@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/econ"
+	"github.com/fleetbench/fleetbench/pricing"
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+func init() { register(newPriceCmd) }
+
+type priceFlags struct {
+	cuts, plans  []string
+	class, fleet string
+	format       string
+	duration     time.Duration
+	rateScale    float64
+	cost         costFlags
+}
+
+func newPriceCmd() *cobra.Command {
+	var f priceFlags
+	cmd := &cobra.Command{
+		Use:   "price RESULT.json|SCENARIO",
+		Short: "Price-cut feasibility: margins, break-even solves and monthly plans for a result or a simulated scenario",
+		Long: `price answers a vendor's questions about a price list at a measured point: a
+result file (or a scenario, simulated on its fleet or --fleet). For each class
+with a price list (the scenario's, or --price-file, which may mix lists per
+class) it prints revenue, cost, the margin on cost (markup_pct) and on revenue
+(margin_pct), and the break-even of each variable with the others held:
+every price the list sets, the cache hit rate, the fleet utilization, the
+traffic multiple on the same fleet and the $/GPU-hour (docs/economics.md).
+--cut output=-50% (or input, cached, task, video, all; repeatable) prints the
+same after the cut. --plan prices a monthly subscription against the class's
+cost per task: fee (USD per subscriber per month) and tasks per subscriber
+per month from a heavy-tailed distribution (lognormal mean/median, or pareto
+min/alpha), giving the plan margin, the share of subscribers below cost and
+the cost they cause.`,
+		Example: `  fleetbench price chat --cut output=-50%
+  fleetbench price result.json --price-file prices.yaml --cut all=-30%
+  fleetbench price agent-coding --plan name=pro,fee=20,mean=40,median=15,class=coding`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPrice(cmd.OutOrStdout(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.cuts, "cut", nil, "price change TARGET=±PCT%, TARGET input|cached|output|task|video|all (repeatable)")
+	fl.StringArrayVar(&f.plans, "plan", nil, "monthly plan: name=N,fee=USD,mean=M,median=m[,class=C] or fee=..,dist=pareto,min=..,alpha=.. (repeatable)")
+	fl.StringVar(&f.class, "class", "", "only this class")
+	fl.StringVar(&f.fleet, "fleet", "", "scenario only: fleet to simulate (default: the scenario's)")
+	fl.DurationVar(&f.duration, "duration", 0, "scenario only: override the duration (virtual time)")
+	fl.Float64Var(&f.rateScale, "rate-scale", 0, "scenario only: multiply every arrival rate")
+	fl.StringVar(&f.format, "format", "table", "table or json")
+	addCostFlags(fl, &f.cost)
+	return cmd
+}
+
+// priceReport is price's JSON output.
+type priceReport struct {
+	Classes []priceClass         `json:"classes"`
+	Plans   []econ.PlanEconomics `json:"plans,omitempty"`
+}
+
+type priceClass struct {
+	Class string         `json:"class"`
+	List  *econ.Analysis `json:"list"`
+	Cut   *econ.Analysis `json:"cut,omitempty"`
+	Cuts  []string       `json:"cuts,omitempty"`
+}
+
+// loadPriced returns a priced result: a result file re-priced with the
+// cost flags, or the scenario simulated and priced.
+func loadPriced(arg string, f priceFlags) (*results.Result, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		if schema, _ := results.FileSchema(arg); schema == results.SweepSchema {
+			return nil, usageErr(fmt.Errorf("%s is a sweep file: price takes one result (fleetbench sim ... -o r.json)", arg))
+		}
+		r, err := results.ReadFile(arg)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		in, err := f.cost.inputs(nil)
+		if err != nil {
+			return nil, usageErr(err)
+		}
+		if in.Prices == nil && r.Cost != nil && len(r.Classes) > 0 {
+			// Keep the lists the result was priced with.
+			in.Prices = map[string]*pricing.List{}
+		}
+		if err := results.ApplyCost(r, in); err != nil {
+			return nil, usageErr(err)
+		}
+		return r, nil
+	}
+	sc, err := scenarios.Resolve(arg)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	cfg := sim.ConfigFromScenario(sc)
+	override(&cfg.Fleet, f.fleet)
+	if cfg.Fleet == "" {
+		return nil, usageErr(fmt.Errorf("scenario %q names no default fleet: pass --fleet", sc.Name))
+	}
+	in, err := f.cost.inputs(sc)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	r, _, err := sim.Run(sc, cfg, scenarios.WorkloadOptions{Duration: f.duration, RateScale: f.rateScale})
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if err := results.ApplyCost(r, in); err != nil {
+		return nil, failErr(err)
+	}
+	return r, nil
+}
+
+// classLists recovers each class's price list: the inputs given, else the
+// list the result was priced with is not stored, so a result without
+// --price-file prices nothing.
+func runPrice(w io.Writer, arg string, f priceFlags) error {
+	if f.format != "table" && f.format != "json" {
+		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	}
+	var cuts []econ.Cut
+	for _, s := range f.cuts {
+		c, err := econ.ParseCut(s)
+		if err != nil {
+			return usageErr(fmt.Errorf("--cut: %w", err))
+		}
+		cuts = append(cuts, c)
+	}
+	var plans []econ.Plan
+	for _, s := range f.plans {
+		p, err := econ.ParsePlan(s)
+		if err != nil {
+			return usageErr(fmt.Errorf("--plan: %w", err))
+		}
+		plans = append(plans, p)
+	}
+	r, err := loadPriced(arg, f)
+	if err != nil {
+		return err
+	}
+	var sc *scenarios.Scenario
+	if _, statErr := os.Stat(arg); statErr != nil {
+		sc, _ = scenarios.Resolve(arg)
+	}
+	in, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
+	util, _ := results.FleetUtilization(r)
+	gpuMean := 0.0
+	if r.Fleet != nil && r.Fleet.GPUs > 0 {
+		gpuMean = results.USDPerHour(r) / float64(r.Fleet.GPUs)
+	}
+	split := results.DefaultCostSplit
+	if r.Cost != nil && r.Cost.Split != nil {
+		split = *r.Cost.Split
+	}
+	names := make([]string, 0, len(r.Classes))
+	for n := range r.Classes {
+		if f.class == "" || f.class == n {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return usageErr(fmt.Errorf("no class %q in the result", f.class))
+	}
+	var rep priceReport
+	for _, n := range names {
+		c := r.Classes[n]
+		pl := in.Prices[n]
+		if pl == nil {
+			pl = in.Prices["*"]
+		}
+		if pl == nil || c == nil || c.Cost == nil {
+			continue
+		}
+		b, _ := results.BookFor(c, pl, split, util)
+		a := econ.Analyze(n+" at list prices", pl.Currency, b, gpuMean)
+		pc := priceClass{Class: n, List: &a}
+		if len(cuts) > 0 {
+			cl := econ.ApplyCuts(pl, cuts)
+			cb, _ := results.BookFor(c, cl, split, util)
+			label := n + " after"
+			for _, ct := range cuts {
+				label += " " + ct.String()
+				pc.Cuts = append(pc.Cuts, ct.String())
+			}
+			ca := econ.Analyze(label, cl.Currency, cb, gpuMean)
+			pc.Cut = &ca
+		}
+		rep.Classes = append(rep.Classes, pc)
+	}
+	for _, p := range plans {
+		cls := p.Class
+		if cls == "" && len(names) == 1 {
+			cls = names[0]
+		}
+		c := r.Classes[cls]
+		if c == nil || c.Cost == nil {
+			return usageErr(fmt.Errorf("--plan %s: name the class whose cost per task prices it (class=NAME; classes: %v)", p.Name, names))
+		}
+		p.Class = cls
+		e, err := p.Evaluate(c.Cost.PerTaskUSD)
+		if err != nil {
+			return usageErr(err)
+		}
+		rep.Plans = append(rep.Plans, e)
+	}
+	if len(rep.Classes) == 0 && len(rep.Plans) == 0 {
+		return usageErr(errors.New("nothing to price: no class has a price list (give --price-file) and no --plan"))
+	}
+	if f.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	if r.Cost != nil {
+		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %.1f%%\n\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), util*100)
+	}
+	for _, pc := range rep.Classes {
+		if err := pc.List.Render(w); err != nil {
+			return err
+		}
+		if pc.Cut != nil {
+			fmt.Fprintln(w)
+			if err := pc.Cut.Render(w); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	for _, e := range rep.Plans {
+		if err := e.Render(w, "USD"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/results/htmlreport"
+	"github.com/fleetbench/fleetbench/scale"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweep"
+)
+
+func init() { register(newScaleCmd) }
+
+type scaleFlags struct {
+	traffic, rates, tokens, kinds string
+	model, dtype, gpu, routing    string
+	tp, tierPerInst, jobs         int
+	requests, maxInstances        int
+	duration                      time.Duration
+	seed                          uint64
+	seedSet, progress             bool
+	shard, format, out, csv, html string
+	cost                          costFlags
+}
+
+func newScaleCmd() *cobra.Command {
+	var f scaleFlags
+	cmd := &cobra.Command{
+		Use:   "scale SCENARIO",
+		Short: "Scale curve: the smallest fleet meeting every SLO at each traffic level, and where the savings come from",
+		Long: `scale answers "how do GPUs per unit of traffic and cost per task change as
+the platform grows?". At each traffic level (--traffic multiplies the
+scenario's rates; --rate and --tokens-per-s give absolute targets) it searches
+the smallest fleet meeting every SLO: colocated instance count and
+prefill:decode split (--kinds), cache-aware routing by default, optionally a
+pooled KV tier growing with the fleet (--tier-blocks-per-instance). Each level
+brackets from the previous level's answer, so a level costs a handful of
+simulations; probes run in parallel (-j) and never depend on -j.
+
+It reports per level: requests/s, fleet, GPUs, GPUs per 1k req/s, the
+previous fleet scaled linearly (what "sweep --scale" provisions) and the
+saving against it, hit rate, utilization, $/task, $/Mtok (all tokens), markup
+and margin with a price list, and the change of GPUs per 1k req/s from the
+previous level split, from measured quantities, into:
+  cache      tokens computed per request (cache reuse across more users)
+  batching   busy GPU time per computed token (larger batches)
+  util.      the binding pool's safe utilization (burst smoothing)
+  P:D        utilization balance between pools (a better P:D ratio)
+(GPUs/req/s = tokens/request x GPU-s/token / (binding utilization x balance),
+an identity; the split is each factor's share of the log-change.) It says so
+when the curve is flat. --shard i/n runs levels i, i+n, ... (each searched
+cold); "sweep --scale" remains the fixed-ratio curve (fleet and traffic
+multiplied together).`,
+		Example: `  fleetbench scale chat --traffic 1,10,100 --duration 2m
+  fleetbench scale agent-coding --traffic 1,10,100 --duration 2m --html scale.html
+  fleetbench scale shared-docs --traffic 1,10,100 --duration 2m
+  fleetbench scale chat --rate 10,100,1000 --kinds colocated -o curve.json --csv curve.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.seedSet = cmd.Flags().Changed("seed")
+			return runScale(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.traffic, "traffic", "", "traffic levels as multipliers of the scenario's rates, e.g. 1,10,100,1000")
+	fl.StringVar(&f.rates, "rate", "", "traffic levels as completed requests per second, e.g. 10,100,1000")
+	fl.StringVar(&f.tokens, "tokens-per-s", "", "traffic levels as tokens (input + output) per second, e.g. 1e5,1e6")
+	fl.StringVar(&f.kinds, "kinds", "colocated,pd", "fleet shapes searched: colocated, pd or both")
+	fl.IntVar(&f.tierPerInst, "tier-blocks-per-instance", 0, "pooled second-tier KV cache per pool, in blocks per instance (grows with the fleet)")
+	fl.StringVar(&f.model, "model", "", "model id (default: the scenario's)")
+	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")
+	fl.StringVar(&f.gpu, "gpu", "", "GPU type (default: the scenario's)")
+	fl.IntVar(&f.tp, "tp", 0, "tensor-parallel GPUs per instance (default: the scenario's)")
+	fl.StringVar(&f.routing, "routing", "cache-aware", "routing policy")
+	fl.IntVar(&f.maxInstances, "max-instances", 4096, "largest pool tried")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
+	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks per probe")
+	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration (virtual time) per probe")
+	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	fl.BoolVar(&f.progress, "progress", false, "print one line per probe on stderr")
+	fl.StringVar(&f.shard, "shard", "", "run only levels with index % n == i (i/n)")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table, json or csv")
+	fl.StringVarP(&f.out, "output", "o", "", "write the curve JSON to this file")
+	fl.StringVar(&f.csv, "csv", "", "write the curve as CSV to this file")
+	fl.StringVar(&f.html, "html", "", "write an HTML report of the curve to this file")
+	addCostFlags(fl, &f.cost)
+	return cmd
+}
+
+func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
+	if !slices.Contains(scale.Formats, f.format) {
+		return usageErr(fmt.Errorf("--format %q: use %s", f.format, strings.Join(scale.Formats, ", ")))
+	}
+	given := 0
+	for _, v := range []string{f.traffic, f.rates, f.tokens} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return usageErr(errors.New("give exactly one of --traffic (multipliers), --rate (requests/s) or --tokens-per-s"))
+	}
+	if f.jobs < 0 || f.tierPerInst < 0 || f.maxInstances < 1 {
+		return usageErr(errors.New("-j, --tier-blocks-per-instance must be >= 0 and --max-instances >= 1"))
+	}
+	spec := scale.Spec{Kinds: splitList(f.kinds), TierBlocksPerInstance: f.tierPerInst, MaxInstances: f.maxInstances}
+	if f.shard != "" {
+		set, n, err := results.ParseShard(f.shard)
+		if err != nil || len(set) != 1 {
+			return usageErr(fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", f.shard))
+		}
+		spec.ShardI, spec.ShardN = set[0], n
+	}
+	sc, err := scenarios.Resolve(name)
+	if err != nil {
+		return usageErr(err)
+	}
+	costIn, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
+	base := sim.ConfigFromScenario(sc)
+	override(&base.Model, f.model)
+	override(&base.DType, f.dtype)
+	override(&base.GPU, strings.ToLower(f.gpu))
+	overrideInt(&base.TP, f.tp)
+	override(&base.Routing, f.routing)
+	s := &scale.Searcher{Scenario: sc, Base: base, Jobs: f.jobs, Cost: &costIn,
+		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}}
+	if f.seedSet {
+		s.Workload.Seed = &f.seed
+	}
+	if f.progress {
+		spec.Progress = func(level float64, p *results.SweepPoint) {
+			v := "MISSED"
+			switch {
+			case p.Error != "":
+				v = "error: " + p.Error
+			case p.MeetsSLO:
+				v = "met"
+			}
+			fmt.Fprintf(stderr, "%gx %s (%d GPUs): %s\n", level, p.Fleet, p.GPUs, v)
+		}
+	}
+	var calib string
+	switch {
+	case f.traffic != "":
+		spec.Levels, err = parseLevels("traffic", f.traffic)
+	default:
+		flag, list := "rate", f.rates
+		if f.tokens != "" {
+			flag, list = "tokens-per-s", f.tokens
+		}
+		var targets []float64
+		if targets, err = parseLevels(flag, list); err != nil {
+			return usageErr(err)
+		}
+		var per float64
+		per, calib, err = s.Calibrate(flag == "tokens-per-s")
+		if err != nil {
+			return failErr(err)
+		}
+		for _, t := range targets {
+			spec.Levels = append(spec.Levels, t/per)
+		}
+	}
+	if err != nil {
+		return usageErr(err)
+	}
+	c, err := s.Run(spec)
+	if err != nil {
+		return usageErr(err)
+	}
+	if calib != "" {
+		c.Notes = append([]string{calib}, c.Notes...)
+	}
+	if f.out != "" {
+		if err := writeFileAtomic(f.out, func(w io.Writer) error { return scale.WriteJSON(w, c) }); err != nil {
+			return failErr(err)
+		}
+	}
+	if f.csv != "" {
+		if err := writeFileAtomic(f.csv, func(w io.Writer) error { return scale.Render(w, c, "csv") }); err != nil {
+			return failErr(err)
+		}
+	}
+	if f.html != "" {
+		in := htmlreport.Input{Title: "fleetbench scale: " + sc.Name, Sweeps: []htmlreport.SweepRun{{Label: "scale curve of " + sc.Name, Sweep: scale.AsSweep(c)}}}
+		if err := writeFileAtomic(f.html, func(w io.Writer) error { return htmlreport.Render(w, in) }); err != nil {
+			return failErr(err)
+		}
+	}
+	return scale.Render(stdout, c, f.format)
+}
+
+// parseLevels parses ascending positive levels.
+func parseLevels(flag, s string) ([]float64, error) {
+	v, err := sweep.ParseFloats(flag, s)
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] <= v[i-1] {
+			return nil, fmt.Errorf("--%s %q: levels must ascend", flag, s)
+		}
+	}
+	return v, nil
+}

@@ -1,0 +1,183 @@
+package econ
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fleetbench/fleetbench/pricing"
+)
+
+// ApplyCuts returns a copy of pl with every cut applied (tiers included).
+func ApplyCuts(pl *pricing.List, cuts []Cut) *pricing.List {
+	q := pl.Clone()
+	for _, c := range cuts {
+		k := c.Factor
+		if c.Applies("input") {
+			q.InputPerMTok *= k
+			for i := range q.Tiers {
+				q.Tiers[i].InputPerMTok *= k
+			}
+		}
+		if c.Applies("cached") {
+			q.CachedInputPerMTok *= k
+			for i := range q.Tiers {
+				q.Tiers[i].CachedInputPerMTok *= k
+			}
+		}
+		if c.Applies("output") {
+			q.OutputPerMTok *= k
+			for i := range q.Tiers {
+				q.Tiers[i].OutputPerMTok *= k
+			}
+		}
+		if c.Applies("task") {
+			q.PerTask *= k
+		}
+		if c.Applies("video") {
+			q.PerVideoSecond *= k
+		}
+	}
+	return q
+}
+
+// Analysis is one priced volume: revenue by line, cost, both margins and
+// every break-even solve that applies to its list.
+type Analysis struct {
+	Label     string      `json:"label"`
+	Currency  string      `json:"currency"`
+	Lines     []Component `json:"lines"`
+	Revenue   float64     `json:"revenue"`
+	Cost      float64     `json:"cost"`
+	MarginAmt float64     `json:"margin"`
+	// MarkupPct is on cost, MarginPct on revenue; nil when undefined.
+	MarkupPct *float64 `json:"markup_pct"`
+	MarginPct *float64 `json:"margin_pct"`
+	Solves    []Solve  `json:"break_even"`
+}
+
+// Analyze prices book b (amounts in currency) and solves the break-even
+// of each variable that applies: every price the list sets (a per-task-
+// only list gets no token-price solve), the cache hit rate (lists with
+// token prices and input), the fleet utilization and traffic multiple,
+// and the $/GPU-hour (gpuUSDPerHour: the fleet's mean price, 0 to skip).
+func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
+	a := Analysis{Label: label, Currency: currency, Lines: b.Components, Revenue: b.Revenue(), Cost: b.Cost}
+	a.MarginAmt = a.Revenue - a.Cost
+	if v, ok := MarkupPct(a.Revenue, a.Cost); ok {
+		a.MarkupPct = &v
+	}
+	if v, ok := MarginPct(a.Revenue, a.Cost); ok {
+		a.MarginPct = &v
+	}
+	tokens := false
+	for _, c := range b.Components {
+		if c.Price > 0 {
+			a.Solves = append(a.Solves, b.BreakEvenPrice(c.Name))
+			switch c.Name {
+			case "input_per_mtok", "cached_input_per_mtok", "output_per_mtok":
+				tokens = true
+			}
+		}
+	}
+	if tokens && b.InputTokens > 0 {
+		a.Solves = append(a.Solves, b.BreakEvenHitRate())
+	}
+	if b.Utilization > 0 {
+		a.Solves = append(a.Solves, b.BreakEvenUtilization())
+	}
+	a.Solves = append(a.Solves, b.BreakEvenTraffic())
+	if gpuUSDPerHour > 0 {
+		a.Solves = append(a.Solves, b.BreakEvenGPUPrice(gpuUSDPerHour))
+	}
+	return a
+}
+
+func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// solveUnit names a solve's unit for the table.
+func solveUnit(name, cur string) string {
+	switch name {
+	case "input_per_mtok", "cached_input_per_mtok", "output_per_mtok":
+		return cur + "/Mtok"
+	case "per_task":
+		return cur + "/task"
+	case "per_video_second":
+		return cur + "/video s"
+	case "usd_per_gpu_hour":
+		return "USD/GPU-h"
+	case "cache_hit_rate", "utilization":
+		return "share"
+	}
+	return "x"
+}
+
+// Render writes the analysis as a block of text.
+func (a Analysis) Render(w io.Writer) error {
+	var b strings.Builder
+	pct := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*p, 'f', 2, 64) + "%"
+	}
+	fmt.Fprintf(&b, "%s: revenue %s %s, cost %s %s, margin %s %s\n", a.Label, fmtG(a.Revenue), a.Currency, fmtG(a.Cost), a.Currency, fmtG(a.MarginAmt), a.Currency)
+	fmt.Fprintf(&b, "  markup on cost (markup_pct) %s; margin on revenue (margin_pct) %s\n", pct(a.MarkupPct), pct(a.MarginPct))
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  line\tprice\tvolume\trevenue\t")
+	for _, c := range a.Lines {
+		if c.Price == 0 && c.Amount == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, fmtG(c.Price), fmtG(c.Volume), fmtG(c.Amount))
+	}
+	fmt.Fprintln(tw, "  break-even (one variable, the others held)\tnow\tbreak-even\tprofitable\t")
+	for _, s := range a.Solves {
+		be, side := "-", s.Note
+		if s.OK {
+			be = fmtG(s.BreakEven)
+			switch s.Bound {
+			case "min":
+				side = "at or above"
+			case "max":
+				side = "at or below"
+			}
+			if s.Note != "" {
+				side += " (" + s.Note + ")"
+			}
+		}
+		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\t%s\t\n", s.Variable, solveUnit(s.Variable, a.Currency), fmtG(s.Current), be, side)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.Split(b.String(), "\n")
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
+	return err
+}
+
+// Render writes the plan's economics as a block of text.
+func (e PlanEconomics) Render(w io.Writer, currency string) error {
+	p := e.Plan
+	u := p.Usage
+	dist := fmt.Sprintf("lognormal mean %s median %s", fmtG(u.Mean), fmtG(u.Median))
+	if u.Dist == "pareto" {
+		dist = fmt.Sprintf("pareto min %s alpha %s", fmtG(u.Min), fmtG(u.Alpha))
+	}
+	_, err := fmt.Fprintf(w, `plan %s: fee %s %s/month, tasks per subscriber per month %s, cost %s %s/task
+  mean subscriber: %s tasks, cost %s %s; plan margin on revenue (margin_pct) %.2f%%, markup on cost (markup_pct) %.2f%%
+  below cost: subscribers above %s tasks/month: %.2f%% of subscribers, causing %.2f%% of the cost
+  p99 subscriber: %s tasks, cost %s %s
+  break-even fee %s %s/month; break-even cost per task %s %s
+`, p.Name, fmtG(p.FeePerMonth), currency, dist, fmtG(e.CostPerTask), currency,
+		fmtG(e.MeanTasks), fmtG(e.MeanCost), currency, e.MarginPct, e.MarkupPct,
+		fmtG(e.LossTasks), e.LossShare*100, e.LossCostShare*100,
+		fmtG(e.P99Tasks), fmtG(e.P99Cost), currency,
+		fmtG(e.BreakEvenFee), currency, fmtG(e.BreakEvenCostPerTask), currency)
+	return err
+}

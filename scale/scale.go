@@ -1,0 +1,409 @@
+// Package scale answers the capacity planner's question "how do GPUs per
+// unit of traffic and cost per task change as the platform grows?": at
+// each traffic level it searches the smallest fleet (colocated size, or
+// prefill:decode split) that meets every SLO, and splits the change of
+// GPUs per 1k req/s between consecutive levels into measured factors:
+// cache reuse, per-token GPU time (batching), the binding pool's safe
+// utilization (burst smoothing) and the P:D balance (see Decompose).
+//
+// Levels are searched in order and each brackets from the previous
+// level's answer (a fleet never shrinks as traffic grows, and the
+// previous fleet scaled linearly is the first upper bound tried), so the
+// search costs a handful of simulations per level. Probes run in parallel
+// up to Jobs; which probes run never depends on Jobs, so the curve is
+// identical for any parallelism.
+package scale
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweep"
+)
+
+// Schema identifies a scale-curve file.
+const Schema = "fleetbench.scale/v1"
+
+// Fleet kinds a search may try.
+const (
+	KindColocated = "colocated"
+	KindPD        = "pd"
+)
+
+// Spec is a scale search.
+type Spec struct {
+	// Levels are traffic multipliers of the scenario's rates, ascending.
+	Levels []float64
+	// Kinds are the fleet shapes searched (default both); the level's
+	// answer is the one with fewer GPUs, then lower cost per task.
+	Kinds []string
+	// TierBlocksPerInstance, when > 0, gives every LLM pool a shared
+	// second-tier KV cache of this many blocks per instance (pooled
+	// DRAM/SSD that grows with the pool).
+	TierBlocksPerInstance int
+	// ShardI/ShardN run only the levels with index % ShardN == ShardI;
+	// a shard searches each level cold (no previous answer to bracket
+	// from), so merged shards may visit more probes but find the same
+	// smallest fleets.
+	ShardI, ShardN int
+	// MaxInstances caps a pool's instance count (default 4096).
+	MaxInstances int
+	// Progress, when set, is called after each probe (serialised).
+	Progress func(level float64, p *results.SweepPoint)
+}
+
+// probesPerRound is how many sizes one search round probes at once: a
+// constant, so the probes visited never depend on the parallelism.
+const probesPerRound = 2
+
+// Searcher runs scale searches for one scenario.
+type Searcher struct {
+	Scenario *scenarios.Scenario
+	Base     sim.Config
+	Workload scenarios.WorkloadOptions
+	Cost     *results.CostInputs
+	Jobs     int
+
+	sem chan struct{}
+	mu  sync.Mutex
+}
+
+// Run searches every level of spec and returns the curve with its
+// decomposition.
+func (s *Searcher) Run(spec Spec) (*Curve, error) {
+	if len(spec.Levels) == 0 {
+		return nil, errors.New("no traffic levels: give --traffic 1,10,100 (multipliers), --rate or --tokens-per-s")
+	}
+	for i, l := range spec.Levels {
+		if !(l > 0) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("traffic level %v: want a positive multiplier", l)
+		}
+		if i > 0 && l <= spec.Levels[i-1] {
+			return nil, fmt.Errorf("traffic levels must ascend (%v after %v)", l, spec.Levels[i-1])
+		}
+	}
+	if spec.ShardN < 0 || (spec.ShardN > 0 && (spec.ShardI < 0 || spec.ShardI >= spec.ShardN)) {
+		return nil, fmt.Errorf("shard %d/%d: want 0 <= i < n", spec.ShardI, spec.ShardN)
+	}
+	kinds := spec.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{KindColocated, KindPD}
+	}
+	for _, k := range kinds {
+		if k != KindColocated && k != KindPD {
+			return nil, fmt.Errorf("fleet kind %q: use colocated or pd", k)
+		}
+	}
+	if spec.MaxInstances <= 0 {
+		spec.MaxInstances = 4096
+	}
+	jobs := s.Jobs
+	if jobs <= 0 {
+		jobs = max(1, runtime.GOMAXPROCS(0))
+	}
+	s.sem = make(chan struct{}, jobs)
+	c := &Curve{Schema: Schema, Scenario: results.ScenarioInfo{Name: s.Scenario.Name, Seed: s.Scenario.Seed, Hash: s.Scenario.Hash()},
+		Kinds: kinds, TierBlocksPerInstance: spec.TierBlocksPerInstance}
+	if s.Workload.Seed != nil {
+		c.Scenario.Seed = *s.Workload.Seed
+	}
+	if spec.ShardN > 0 {
+		c.Shard = fmt.Sprintf("%d/%d", spec.ShardI, spec.ShardN)
+	}
+	prev := map[string]*found{}
+	var prevLevel float64
+	for i, lv := range spec.Levels {
+		if spec.ShardN > 0 && i%spec.ShardN != spec.ShardI {
+			continue
+		}
+		if spec.ShardN > 1 {
+			prev, prevLevel = map[string]*found{}, 0 // cold: the previous level is another shard's
+		}
+		L := Level{Index: i, Traffic: lv}
+		var wg sync.WaitGroup
+		got := make([]*found, len(kinds))
+		for ki, k := range kinds {
+			wg.Go(func() {
+				got[ki] = s.search(spec, k, lv, prev[k], prevLevel, &L)
+			})
+		}
+		wg.Wait()
+		// Probes finish in any order; list them by size so the file does
+		// not depend on the parallelism.
+		slices.SortFunc(L.Probes, func(a, b results.SweepPoint) int {
+			if a.GPUs != b.GPUs {
+				return a.GPUs - b.GPUs
+			}
+			return strings.Compare(a.Fleet, b.Fleet)
+		})
+		for j := range L.Probes {
+			L.Probes[j].Index = j
+		}
+		for ki, k := range kinds {
+			if got[ki] != nil {
+				prev[k] = got[ki]
+			}
+		}
+		var best *found
+		for _, f := range got {
+			if f != nil && (best == nil || f.better(best)) {
+				best = f
+			}
+		}
+		if best == nil {
+			L.Note = fmt.Sprintf("no fleet up to %d instances per pool meets every SLO at %gx", spec.MaxInstances, lv)
+		} else {
+			L.fill(best)
+		}
+		prevLevel = lv
+		c.Levels = append(c.Levels, L)
+	}
+	Decompose(c)
+	return c, nil
+}
+
+// found is a search's answer for one kind at one level.
+type found struct {
+	kind string
+	p, d int // colocated: p instances; pd: p prefill, d decode
+	pt   results.SweepPoint
+	f    Factors
+}
+
+func (a *found) better(b *found) bool {
+	if a.pt.GPUs != b.pt.GPUs {
+		return a.pt.GPUs < b.pt.GPUs
+	}
+	return a.pt.Metrics["usd_per_task"] < b.pt.Metrics["usd_per_task"]
+}
+
+func fleetOf(kind string, p, d int) string {
+	if kind == KindColocated {
+		return fmt.Sprintf("%dC", p)
+	}
+	return fmt.Sprintf("%dP%dD", p, d)
+}
+
+// probe simulates one fleet at one level; results are cached per level so
+// no fleet runs twice.
+type probeSet struct {
+	s     *Searcher
+	spec  Spec
+	level float64
+	kind  string
+	L     *Level
+	seen  map[string]*probeOut
+}
+
+type probeOut struct {
+	pass bool
+	pt   results.SweepPoint
+	f    Factors
+}
+
+// run simulates the fleets not simulated yet, in parallel (bounded by the
+// searcher's semaphore), and returns pass/fail for each.
+func (ps *probeSet) run(fleets []string) []*probeOut {
+	var wg sync.WaitGroup
+	for _, fl := range fleets {
+		if _, ok := ps.seen[fl]; ok {
+			continue
+		}
+		out := &probeOut{}
+		ps.seen[fl] = out
+		wg.Go(func() {
+			ps.s.sem <- struct{}{}
+			defer func() { <-ps.s.sem }()
+			*out = ps.s.simulate(ps.spec, fl, ps.level)
+			ps.s.mu.Lock()
+			ps.L.Probes = append(ps.L.Probes, out.pt)
+			if ps.spec.Progress != nil {
+				ps.spec.Progress(ps.level, &out.pt)
+			}
+			ps.s.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	outs := make([]*probeOut, len(fleets))
+	for i, fl := range fleets {
+		outs[i] = ps.seen[fl]
+	}
+	return outs
+}
+
+// simulate runs one probe and keeps its factors (not its full result).
+func (s *Searcher) simulate(spec Spec, fleet string, level float64) probeOut {
+	base := s.Base
+	if spec.TierBlocksPerInstance > 0 {
+		if fs, err := sim.ParseFleet(fleet); err == nil {
+			n := 0
+			for _, p := range fs.Pools {
+				n = max(n, p.Count)
+			}
+			base.TierBlocks = spec.TierBlocksPerInstance * n
+		}
+	}
+	r := &sweep.Runner{Scenario: s.Scenario, Base: base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost}
+	pt := r.One(sweep.Point{Fleet: fleet, GPU: base.GPU, TP: base.TP, Routing: base.Routing, RateScale: level})
+	out := probeOut{pt: pt, pass: pt.Error == "" && pt.MeetsSLO}
+	if pt.Result != nil {
+		out.f = FactorsOf(pt.Result)
+	}
+	out.pt.Result = nil
+	return out
+}
+
+// search finds the smallest fleet of kind meeting every SLO at level lv.
+func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevLevel float64, L *Level) *found {
+	ps := &probeSet{s: s, spec: spec, level: lv, kind: kind, L: L, seen: map[string]*probeOut{}}
+	ratio := 1.0
+	if prev != nil && prevLevel > 0 {
+		ratio = lv / prevLevel
+	}
+	grow := func(n int) int { return max(1, int(math.Ceil(float64(n)*ratio-1e-9))) }
+	maxN := spec.MaxInstances
+	if kind == KindColocated {
+		lo, guess := 1, 1
+		if prev != nil {
+			lo, guess = prev.p, grow(prev.p)
+		}
+		n, ok := minimize(lo, guess, maxN, func(ns []int) []bool {
+			fl := make([]string, len(ns))
+			for i, n := range ns {
+				fl[i] = fleetOf(kind, n, 0)
+			}
+			return passes(ps.run(fl))
+		})
+		if !ok {
+			return nil
+		}
+		o := ps.seen[fleetOf(kind, n, 0)]
+		return &found{kind: kind, p: n, pt: o.pt, f: o.f}
+	}
+	// PD: an upper bound for both pools, then the fewest decode instances
+	// with prefill at that bound, then the fewest prefill instances with
+	// that decode count.
+	plo, dlo, pg, dg := 1, 1, 1, 1
+	if prev != nil {
+		plo, dlo, pg, dg = prev.p, prev.d, grow(prev.p), grow(prev.d)
+	}
+	k, ok := minimize(1, 1, maxN, func(ks []int) []bool {
+		fl := make([]string, len(ks))
+		for i, k := range ks {
+			fl[i] = fleetOf(kind, max(plo, pg*k), max(dlo, dg*k))
+		}
+		return passes(ps.run(fl))
+	})
+	if !ok {
+		return nil
+	}
+	// k is the smallest multiple of the guess that passes; only powers of
+	// two and a bisection between them were tried, so search each pool.
+	phi, dhi := max(plo, pg*k), max(dlo, dg*k)
+	d, _ := minimize(dlo, dhi, dhi, func(ds []int) []bool {
+		fl := make([]string, len(ds))
+		for i, d := range ds {
+			fl[i] = fleetOf(kind, phi, d)
+		}
+		return passes(ps.run(fl))
+	})
+	p, _ := minimize(plo, phi, phi, func(pp []int) []bool {
+		fl := make([]string, len(pp))
+		for i, p := range pp {
+			fl[i] = fleetOf(kind, p, d)
+		}
+		return passes(ps.run(fl))
+	})
+	o := ps.seen[fleetOf(kind, p, d)]
+	if o == nil || !o.pass {
+		return nil
+	}
+	return &found{kind: kind, p: p, d: d, pt: o.pt, f: o.f}
+}
+
+func passes(outs []*probeOut) []bool {
+	b := make([]bool, len(outs))
+	for i, o := range outs {
+		b[i] = o.pass
+	}
+	return b
+}
+
+// minimize finds the smallest n in [lo, maxN] for which pass holds,
+// assuming pass is monotone (a larger fleet never does worse). It first
+// probes guess (>= lo) and doubles it until it passes, then narrows
+// [lo, hi] probesPerRound sizes at a time. ok is false when even maxN
+// fails.
+func minimize(lo, guess, maxN int, pass func([]int) []bool) (int, bool) {
+	guess = min(max(guess, lo, 1), maxN)
+	hi := guess
+	for {
+		if pass([]int{hi})[0] {
+			break
+		}
+		if hi >= maxN {
+			return 0, false
+		}
+		lo = hi + 1
+		hi = min(hi*2, maxN)
+	}
+	for lo < hi {
+		span := hi - lo // candidates lo..hi-1
+		var ns []int
+		for i := 1; i <= probesPerRound; i++ {
+			n := lo + span*i/(probesPerRound+1)
+			if n >= lo && n < hi && (len(ns) == 0 || n > ns[len(ns)-1]) {
+				ns = append(ns, n)
+			}
+		}
+		if len(ns) == 0 {
+			ns = []int{lo}
+		}
+		ok := pass(ns)
+		newHi := hi
+		for i := len(ns) - 1; i >= 0; i-- {
+			if ok[i] {
+				newHi = ns[i]
+			}
+		}
+		newLo := lo
+		for i, n := range ns {
+			if !ok[i] && n < newHi {
+				newLo = n + 1
+			}
+		}
+		lo, hi = newLo, newHi
+	}
+	return hi, true
+}
+
+// Calibrate measures the scenario's traffic at multiplier 1 on its own
+// fleet: completed requests per second (or tokens, input + output, per
+// second), so that absolute targets convert to multipliers. The note
+// says what was measured.
+func (s *Searcher) Calibrate(tokens bool) (float64, string, error) {
+	r := &sweep.Runner{Scenario: s.Scenario, Base: s.Base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost}
+	pt := r.One(sweep.Point{Fleet: s.Base.Fleet, GPU: s.Base.GPU, TP: s.Base.TP, Routing: s.Base.Routing, RateScale: 1})
+	if pt.Error != "" || pt.Result == nil || pt.Result.Totals == nil {
+		return 0, "", fmt.Errorf("calibrating the traffic on the scenario's fleet %q at 1x: %s", s.Base.Fleet, pt.Error)
+	}
+	t := pt.Result.Totals
+	win := pt.Result.Window.DurationS
+	if t.Completed <= 0 || win <= 0 {
+		return 0, "", fmt.Errorf("calibrating the traffic on the scenario's fleet %q at 1x: nothing completed", s.Base.Fleet)
+	}
+	if tokens {
+		v := float64(t.InputTokens+t.OutputTokens) / win
+		return v, fmt.Sprintf("calibration: at 1x the scenario carries %.4g tokens/s (input + output, on %s); levels are target / that", v, s.Base.Fleet), nil
+	}
+	v := float64(t.Completed) / win
+	return v, fmt.Sprintf("calibration: at 1x the scenario completes %.4g requests/s (on %s); levels are target / that", v, s.Base.Fleet), nil
+}

@@ -1,0 +1,128 @@
+package scale
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// minimize finds the threshold of any monotone predicate, from any guess.
+func TestMinimize(t *testing.T) {
+	for _, tc := range []struct{ need, lo, guess, max int }{
+		{1, 1, 1, 100}, {7, 1, 1, 100}, {64, 1, 1, 100}, {65, 1, 1, 100}, {40, 10, 30, 4096},
+		{30, 10, 30, 4096}, {11, 10, 30, 4096}, {4096, 1, 1, 4096}, {50, 50, 50, 100},
+	} {
+		probes := 0
+		n, ok := minimize(tc.lo, tc.guess, tc.max, func(ns []int) []bool {
+			out := make([]bool, len(ns))
+			for i, n := range ns {
+				probes++
+				out[i] = n >= tc.need
+			}
+			return out
+		})
+		require.True(t, ok, "%+v", tc)
+		require.Equal(t, tc.need, n, "%+v", tc)
+		require.LessOrEqual(t, probes, 40, "%+v", tc)
+	}
+	_, ok := minimize(1, 1, 8, func(ns []int) []bool { return make([]bool, len(ns)) })
+	require.False(t, ok, "nothing passes")
+}
+
+// The four factors multiply back to GPUs per request/s exactly, and the
+// decomposition's contributions add up to the total change.
+func TestDecompositionIsAnIdentity(t *testing.T) {
+	a := Factors{RequestsPerS: 5, TokensPerRequest: 1000, BusyGPUSecondsPerToken: 0.004, BindingUtilization: 0.5, Balance: 0.8, HitRate: 0.3}
+	b := Factors{RequestsPerS: 500, TokensPerRequest: 800, BusyGPUSecondsPerToken: 0.003, BindingUtilization: 0.8, Balance: 0.95, HitRate: 0.5}
+	for _, f := range []*Factors{&a, &b} {
+		f.GPUsPerRPS = f.TokensPerRequest * f.BusyGPUSecondsPerToken / (f.BindingUtilization * f.Balance)
+	}
+	// 1000 x 0.004 / 0.4 = 10 GPUs per req/s; 800 x 0.003 / 0.76 = 3.158.
+	require.InDelta(t, 10, a.GPUsPerRPS, 1e-12)
+	la := Level{Traffic: 1, Factors: &a, GPUs: 50, Metrics: map[string]float64{"usd_per_task": 0.01}}
+	lb := Level{Traffic: 100, Factors: &b, GPUs: 1579, Metrics: map[string]float64{"usd_per_task": 0.005}}
+	c := between(&la, &lb)
+	R := b.GPUsPerRPS / a.GPUsPerRPS
+	require.InDelta(t, (R-1)*100, c.Total, 1e-9)
+	require.InDelta(t, c.Total, c.CacheReuse+c.Batching+c.Utilization+c.PDBalance, 1e-9)
+	// Each share is its factor's log-share of the total.
+	require.InDelta(t, math.Log(0.8)/math.Log(R)*(R-1)*100, c.CacheReuse, 1e-9)
+	require.Less(t, c.Utilization, 0.0, "a hotter binding pool saves GPUs")
+	require.InDelta(t, -50, *c.CostPerTask, 1e-9)
+
+	curve := &Curve{Levels: []Level{la, lb}}
+	Decompose(curve)
+	require.False(t, curve.Flat)
+	require.NotNil(t, curve.Levels[1].Change)
+	require.InDelta(t, 5000, curve.Levels[1].LinearGPUs, 1e-9)
+	require.Contains(t, curve.Notes[0], "mostly from")
+
+	// Same factors at both levels: flat, and said so.
+	flat := &Curve{Levels: []Level{la, {Traffic: 10, Factors: &a, GPUs: 500, Metrics: map[string]float64{"usd_per_task": 0.0101}}}}
+	Decompose(flat)
+	require.True(t, flat.Flat)
+	require.True(t, strings.HasPrefix(flat.Notes[0], "flat:"), flat.Notes[0])
+}
+
+// A real search on chat, short: the answer at each level meets every SLO
+// and the next smaller colocated fleet probed does not; the curve is the
+// same whatever the parallelism; FactorsOf reproduces GPUs per req/s.
+func TestChatCurve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates")
+	}
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	run := func(jobs int) *Curve {
+		s := &Searcher{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: jobs, Cost: &results.CostInputs{},
+			Workload: scenarios.WorkloadOptions{Duration: 90 * time.Second}}
+		c, err := s.Run(Spec{Levels: []float64{1, 4}, Kinds: []string{KindColocated}})
+		require.NoError(t, err)
+		return c
+	}
+	c := run(2)
+	require.Len(t, c.Levels, 2)
+	for _, l := range c.Levels {
+		require.NotEmpty(t, l.Fleet, "level %gx: %s", l.Traffic, l.Note)
+		var n int
+		_, err := fmtSscan(l.Fleet, &n)
+		require.NoError(t, err)
+		for _, p := range l.Probes {
+			if p.Fleet == l.Fleet {
+				require.True(t, p.MeetsSLO)
+			}
+			if p.GPUs < l.GPUs {
+				require.False(t, p.MeetsSLO, "%s is smaller and meets the SLO", p.Fleet)
+			}
+		}
+		f := l.Factors
+		require.NotNil(t, f)
+		require.InEpsilon(t, f.GPUsPerRPS, f.TokensPerRequest*f.BusyGPUSecondsPerToken/(f.BindingUtilization*f.Balance), 1e-9)
+		require.InEpsilon(t, float64(l.GPUs)/f.RequestsPerS*1000, l.GPUsPer1kRPS, 1e-9)
+	}
+	var a, b bytes.Buffer
+	require.NoError(t, WriteJSON(&a, c))
+	require.NoError(t, WriteJSON(&b, run(1)))
+	require.Equal(t, a.String(), b.String(), "the curve does not depend on -j")
+	var tbl, csvOut bytes.Buffer
+	require.NoError(t, Render(&tbl, c, "table"))
+	require.Contains(t, tbl.String(), "GPUs/1k rps")
+	require.NoError(t, Render(&csvOut, c, "csv"))
+	require.Equal(t, 3, strings.Count(csvOut.String(), "\n"), "header + one row per level")
+	sw := AsSweep(c)
+	require.Len(t, sw.Points, 2)
+	require.NoError(t, sw.Validate())
+}
+
+func fmtSscan(fleet string, n *int) (int, error) {
+	return fmt.Sscanf(fleet, "%dC", n)
+}

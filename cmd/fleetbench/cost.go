@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/econ"
-	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -187,7 +187,7 @@ func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
 // catalogPrice is the catalog's default $/GPU-hour for a GPU type.
 func catalogPrice(t string) (float64, bool) {
-	s, err := gpu.Lookup(t)
+	s, err := hardware.Lookup(t)
 	if err != nil || s.USDPerHour <= 0 {
 		return 0, false
 	}

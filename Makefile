@@ -15,7 +15,7 @@ CGO_CFLAGS += -Wno-deprecated-declarations
 endif
 export CGO_CFLAGS
 
-.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim sweep-bench platform-hour demo agreement validate clean
+.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim sweep-bench platform-hour demo agreement validate overload clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -78,6 +78,12 @@ demo:
 # hit rate within 0.02, equal request counts; prints the comparison table.
 agreement:
 	bash scripts/agreement.sh
+
+# The runner under overload: fleetbench run vs vegeta's Attacker, alternated,
+# open loop on one loopback server; verdict and whole-process figures per
+# run. RATES="8000 12000" make overload picks the rates.
+overload:
+	bash scripts/overload.sh $(RATES)
 
 # Performance model against published measurements (docs/calibration.md), every row.
 validate:

@@ -2,8 +2,14 @@ package runners
 
 import (
 	"context"
+	"math"
+	"os"
+	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,4 +175,108 @@ func peakOpen(recs []results.Record) int {
 		peak = max(peak, cur)
 	}
 	return peak
+}
+
+// BenchmarkRunOverload is the runner's overload acceptance check: first
+// the rate the client sustains against a trivial in-process server (closed
+// loop, 64 workers, non-streaming, 3 s), then the open loop at 1.5x that
+// rate for 10 s. The client must stay bounded (heap in use under 300 MB),
+// make no connection errors of its own, and report how far behind it fell
+// (schedule delay p99). Reported: the sustained and offered rates, the
+// achieved rate, the schedule delay p99, the peak heap in use and the
+// process's peak RSS (server and client together).
+func BenchmarkRunOverload(b *testing.B) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply { return openaitest.Steady(8, 0, 0) })
+	defer srv.Close()
+	srv.Keep = false
+	base := Config{Target: srv.BaseURL(), Model: "m", NoStream: true, Grace: time.Second}
+
+	calib := base
+	calib.Concurrency = 64
+	sc := chatScenario(b, 1000000, 1, 16, 8) // arrival times are ignored; enough arrivals for 3 s
+	_, st, err := Run(context.Background(), sc, calib, scenarios.WorkloadOptions{Requests: 1 << 30, Duration: 3 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sustained := float64(st.Records) / st.Elapsed.Seconds()
+	offered := 1.5 * sustained
+
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var connErrs, errs, n atomic.Int64
+		cfg := base
+		if v, _ := strconv.Atoi(os.Getenv("SENDERS")); v > 0 {
+			cfg.Senders = v
+		}
+		cfg.Records = func(r *results.Record) error {
+			n.Add(1)
+			switch r.ErrorClass {
+			case "":
+			case ClassConnect, ClassTimeoutConnect:
+				connErrs.Add(1)
+				errs.Add(1)
+			default:
+				errs.Add(1)
+			}
+			return nil
+		}
+		stop := make(chan struct{})
+		peak := make(chan uint64)
+		go func() { // sample the heap in use every 100 ms
+			var m runtime.MemStats
+			var hi uint64
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				runtime.ReadMemStats(&m)
+				hi = max(hi, m.HeapInuse)
+				select {
+				case <-stop:
+					peak <- hi
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		sc := chatScenario(b, math.Round(offered), 1<<30, 16, 8)
+		res, st, err := Run(context.Background(), sc, cfg, scenarios.WorkloadOptions{Requests: 1 << 30, Duration: 10 * time.Second})
+		close(stop)
+		heapPeak := <-peak
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(sustained, "sustained-req/s")
+		b.ReportMetric(offered, "offered-req/s")
+		b.ReportMetric(float64(n.Load())/st.Elapsed.Seconds(), "achieved-req/s")
+		if sd := res.Totals.ScheduleDelay; sd != nil {
+			b.ReportMetric(sd.P99, "sched-p99-ms")
+		} else {
+			b.Fatal("no schedule delay reported")
+		}
+		b.ReportMetric(float64(heapPeak)/(1<<20), "heap-peak-MB")
+		b.ReportMetric(float64(peakRSS())/(1<<20), "rss-peak-MB")
+		b.ReportMetric(float64(errs.Load()), "errors")
+		b.ReportMetric(float64(st.Senders), "senders")
+		if connErrs.Load() > 0 {
+			b.Errorf("%d client-made connection errors at %.0f req/s", connErrs.Load(), offered)
+		}
+		if heapPeak > 300<<20 {
+			b.Errorf("heap in use peaked at %d MB, want < 300 MB", heapPeak>>20)
+		}
+	}
+}
+
+// peakRSS is the process's peak resident set (VmHWM), 0 where unknown.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

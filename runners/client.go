@@ -41,30 +41,56 @@ var (
 	errFirstTokenTimeout = errors.New("no token within the first-token timeout")
 	errTotalTimeout      = errors.New("request timeout")
 	errRunCancelled      = errors.New("run interrupted and grace period over")
+	errDrain             = errors.New("stream still open after [DONE]")
 )
 
-// newHTTPClient builds a client for many concurrent long-lived streams: no
-// per-host connection cap, a large idle pool so a new request reuses a
-// warm connection, no transparent gzip (it would delay chunks) and no
-// client-level timeout (each request has its own).
-func newHTTPClient(connect time.Duration, conns int) *http.Client {
+// newHTTPClient builds a client for many concurrent long-lived streams:
+// at most conns connections, every one kept alive for reuse (a new
+// request takes a warm connection, and a busy client waits for one rather
+// than dialing until the kernel refuses), buffers sized to the traffic
+// (writeBuf from the request bodies; 4 KB to read: a chunk is a few hundred
+// bytes), no transparent gzip (it would delay chunks) and no client-level
+// timeout (each request has its own).
+func newHTTPClient(connect time.Duration, conns, writeBuf int) *http.Client {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	conns = max(conns, 1)
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           d.DialContext,
 		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   max(conns, 1024),
+		MaxIdleConnsPerHost:   conns,
+		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   connect,
 		DisableCompression:    true,
 		ExpectContinueTimeout: 0,
 		ForceAttemptHTTP2:     true,
-		WriteBufferSize:       64 << 10,
-		ReadBufferSize:        16 << 10,
+		WriteBufferSize:       writeBuf,
+		ReadBufferSize:        4 << 10,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // a redirect is a misconfigured --target, not something to follow silently
 	}}
+}
+
+// writeBufferFor sizes the connections' write buffer to the first request's
+// body plus headers, between 4 and 64 KB: one write per request for typical
+// prompts, without 64 KB per connection for 16-token ones (a longer body is
+// written in a few more system calls, never truncated).
+func writeBufferFor(cfg *Config, s *schedule) int {
+	var r *scenarios.Request
+	if _, stop := s.pacer.Pace(0, 0); !stop && len(s.pending) > 0 { // pulls hit 0; the loops take it next
+		r = s.pending[0]
+	}
+	if r == nil {
+		return 4 << 10
+	}
+	n := len(cfg.appendBody(nil, r, nil)) + 1024
+	size := 4 << 10
+	for size < n && size < 64<<10 {
+		size *= 2
+	}
+	return size
 }
 
 // reqState is one request's reusable scratch (pooled: body, chunk times).
@@ -75,6 +101,7 @@ type reqState struct {
 	sizes  []int32 // per content chunk: bytes of generated text
 	cum    []int32 // per content chunk: cumulative completion tokens (continuous usage), -1 unknown
 	ch     chunk
+	sse    sseReader
 	errBuf [512]byte
 }
 
@@ -131,13 +158,30 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	if c.cfg.NoStream {
 		return c.readWhole(ctx, resp.Body, rec, st, ftt, keepText)
 	}
-	return c.readStream(ctx, resp.Body, rec, st, ftt, keepText)
+	rec, out := c.readStream(ctx, resp.Body, rec, st, ftt, keepText)
+	if rec.ErrorClass == "" {
+		drain(resp.Body, cancel)
+	}
+	return rec, out
+}
+
+// drain reads what follows [DONE] (the chunked body's end, normally already
+// arrived) so the connection goes back to the pool: closing a body before
+// its end closes the connection, and the next request would have to dial.
+// A server that keeps the stream open gets 50 ms; then the connection is
+// closed instead.
+func drain(body io.Reader, cancel context.CancelCauseFunc) {
+	t := time.AfterFunc(50*time.Millisecond, func() { cancel(errDrain) })
+	_, _ = io.CopyN(io.Discard, body, 64<<10)
+	t.Stop()
 }
 
 // readStream times every chunk of an SSE response.
 func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
 	st.text, st.times, st.sizes, st.cum = st.text[:0], st.times[:0], st.sizes[:0], st.cum[:0]
-	sse := newSSEReader(body)
+	sse := &st.sse
+	sse.reset(body)
+	defer sse.reset(nil) // do not keep the body reachable from the pool
 	var final *usage
 	done := false
 	for {

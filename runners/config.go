@@ -74,8 +74,13 @@ type Config struct {
 	Concurrency int
 	// MaxInflight caps in-flight requests in the open loop; an arrival that
 	// finds the cap reached is not sent and is recorded with error class
-	// "dropped". 0 = no cap (one goroutine per in-flight request).
+	// "dropped". 0 = no dropping: arrivals beyond Senders are sent late.
 	MaxInflight int
+	// Senders caps the open loop's senders: requests on the wire at once,
+	// and connections (default DefaultSenders; MaxInflight when that is
+	// set). A request due when every sender is busy is sent as soon as one
+	// frees up, its lateness recorded as schedule delay.
+	Senders int
 	// Shard and Shards send only top-level arrivals whose 0-based index i
 	// satisfies i % Shards == Shard (and their follow-up turns), so Shards
 	// load machines together replay one schedule. Shards 0 or 1 = all.
@@ -176,6 +181,15 @@ func (c *Config) Validate() error {
 	if c.Concurrency < 0 || c.MaxInflight < 0 {
 		return configErr("--concurrency and --max-inflight must not be negative")
 	}
+	if c.Senders < 0 || c.Senders > MaxSenders || c.MaxInflight > MaxSenders || c.Concurrency > MaxSenders {
+		return configErr("--senders, --max-inflight and --concurrency must be at most %d (each is a request on the wire with its own connection)", MaxSenders)
+	}
+	if c.Senders > 0 && (c.MaxInflight > 0 || c.Concurrency > 0) {
+		return configErr("--senders sizes the open loop without --max-inflight; with --max-inflight or --concurrency that number is the cap, so drop --senders")
+	}
+	if c.Senders == 0 {
+		c.Senders = DefaultSenders
+	}
 	if c.Concurrency > 0 && c.MaxInflight > 0 {
 		return configErr("--max-inflight caps the open loop; it cannot be combined with --concurrency (a closed loop never exceeds its concurrency)")
 	}
@@ -213,6 +227,18 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// connections is the most requests the run has on the wire at once: the
+// closed loop's workers, or the open loop's senders.
+func (c *Config) connections() int {
+	switch {
+	case c.Concurrency > 0:
+		return c.Concurrency
+	case c.MaxInflight > 0:
+		return c.MaxInflight
+	}
+	return c.Senders
 }
 
 // endpoint is the full URL requests are posted to.

@@ -153,10 +153,10 @@ func TestUnsentRecordsKeepHeader(t *testing.T) {
 	require.Equal(t, int64(5), rec.Intended)
 
 	x.cfg.MaxInflight = 1
-	x.inflight.Store(1)
+	x.sink.write = func(r *results.Record) error { rec = r; return nil }
 	r.Kind = scenarios.KindChat
-	rec, _ = x.send(r, 6, nil)
+	x.dropped(job{r, 6})
 	require.Equal(t, ClassDropped, rec.ErrorClass)
 	require.Equal(t, results.Record{ID: 9, Class: "v", Kind: "chat", TaskID: 8, Turn: 2, Intended: 6, Sent: rec.Sent, InputTokens: 77,
-		ErrorClass: ClassDropped, Error: rec.Error}, *rec)
+		ErrorClass: ClassDropped, Error: rec.Error, TaskStart: 6, TaskDone: true}, *rec)
 }

@@ -41,7 +41,7 @@ classes:
 }
 
 func itoa(n int) string     { return strconv.Itoa(n) }
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // collected is a Run's records and result.
 type collected struct {

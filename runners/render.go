@@ -202,3 +202,13 @@ func appendJSONBytes(dst, s []byte) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// RequestBody is the JSON body Run sends for r (no agent transcript): for
+// tools that must send exactly what fleetbench sends, such as a comparison
+// with another load generator. cfg needs Model and the body options only.
+func RequestBody(cfg Config, r *scenarios.Request) []byte {
+	if cfg.API == "" {
+		cfg.API = APIChat
+	}
+	return cfg.appendBody(nil, r, nil)
+}

@@ -22,6 +22,7 @@ type Stats struct {
 	Dropped     int64         // arrivals not sent at the --max-inflight cap
 	Cancelled   int64         // requests cut off after the grace period
 	Unsent      int64         // follow-up turns never sent because the run was interrupted
+	Senders     int           // open loop: senders started (at most Config.Senders or MaxInflight)
 	Interrupted bool          // the context was cancelled before the workload ended
 }
 
@@ -35,8 +36,10 @@ type run struct {
 	hard   context.Context // cancelled: abort requests in flight
 	wg     sync.WaitGroup  // every goroutine playing requests (open loop)
 
-	inflight atomic.Int64 // requests on the wire, for the --max-inflight cap
-	unsent   atomic.Int64
+	later   laterQueue   // open loop: follow-up requests until they are due
+	senders int          // open loop: senders started
+	active  atomic.Int64 // open loop: requests dispatched and not finished
+	unsent  atomic.Int64
 
 	tmu   sync.Mutex
 	tasks map[uint64]*transcript // agent tasks in progress, by TaskID
@@ -66,10 +69,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	}
 	defer wl.Close()
 
-	client := cfg.Client
-	if client == nil {
-		client = newHTTPClient(cfg.ConnectTimeout, max(cfg.MaxInflight, cfg.Concurrency))
-	}
 	header := http.Header{}
 	for k, v := range cfg.Header {
 		header[k] = append([]string(nil), v...)
@@ -92,6 +91,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
 		tasks: map[uint64]*transcript{}}
 	x.sink.warn, x.sink.tkName = cfg.Warnings, cfg.Tokenizer.Name()
+	sched := newSchedule(wl, sc, wo.RateScale, cfg.Shard, cfg.Shards)
+	client := cfg.Client
+	if client == nil {
+		client = newHTTPClient(cfg.ConnectTimeout, cfg.connections(), writeBufferFor(&cfg, sched))
+	}
 	x.caller = &caller{cfg: &cfg, client: client, url: cfg.endpoint(), header: header}
 
 	start := time.Now()
@@ -107,7 +111,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	}
 	stopProgress := x.startProgress()
 
-	sched := newSchedule(wl, sc, wo.RateScale, cfg.Shard, cfg.Shards)
 	if cfg.Concurrency > 0 {
 		x.closedLoop(sched, wl, sc, wo)
 	} else {
@@ -125,42 +128,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	}
 	snap := x.sink.snapshot()
 	st := Stats{Start: start, Elapsed: elapsed, Records: snap.done, Errors: snap.errors, Dropped: snap.dropped,
-		Cancelled: snap.cancelled, Unsent: x.unsent.Load(), Interrupted: interrupted}
+		Cancelled: snap.cancelled, Unsent: x.unsent.Load(), Senders: x.senders, Interrupted: interrupted}
 	errs := append(hookErrs, wl.Err())
 	if x.sink.werr != nil {
 		errs = append(errs, fmt.Errorf("write records: %w", x.sink.werr))
 	}
 	return res, st, errors.Join(errs...)
-}
-
-// openLoop sends each top-level arrival when the pacer says it is due, in
-// a goroutine of its own, whatever the server does (no coordinated
-// omission): a slow server grows the number of goroutines, not the delay.
-func (x *run) openLoop(s *schedule) {
-	t := time.NewTimer(time.Hour)
-	defer t.Stop()
-	for hits := uint64(0); x.soft.Err() == nil; {
-		wait, stop := s.pacer.Pace(time.Duration(x.caller.now()), hits)
-		if stop {
-			return
-		}
-		if wait > 0 {
-			t.Reset(wait)
-			select {
-			case <-t.C:
-			case <-x.soft.Done():
-				return
-			}
-			continue
-		}
-		r := s.take()
-		hits++
-		x.wg.Add(1)
-		go func() {
-			defer x.wg.Done()
-			x.play(r, r.Arrival, &x.wg)
-		}()
-	}
 }
 
 // closedLoop runs cfg.Concurrency workers; each plays one task (all its
@@ -217,10 +190,11 @@ func (x *run) wait(hardCancel context.CancelCauseFunc) bool {
 	return true
 }
 
-// play sends r at intended and then the requests its completion releases:
-// the next turn continues in this goroutine (after waiting the tool time in
-// real time), parallel sub-agents get goroutines of their own (added to
-// wg), and whichever sub-agent finishes last carries the parent on.
+// play sends r at intended and then the requests its completion releases
+// (closed loop): the next turn continues in this goroutine (after waiting
+// the tool time in real time), parallel sub-agents get goroutines of their
+// own (added to wg), and whichever sub-agent finishes last carries the
+// parent on.
 func (x *run) play(r *scenarios.Request, intended int64, wg *sync.WaitGroup) {
 	for r != nil {
 		if !x.sleepUntil(intended) {
@@ -229,25 +203,7 @@ func (x *run) play(r *scenarios.Request, intended int64, wg *sync.WaitGroup) {
 		}
 		tr := x.transcript(r, intended)
 		rec, out := x.send(r, intended, tr)
-		at := x.caller.now()
-		var next []*scenarios.Request
-		taskDone := true
-		if r.Task != nil {
-			next, taskDone = r.Task.Complete(r, at, rec.OutputTokens)
-		}
-		if tr != nil {
-			tr.finished(r.Prompt, out)
-			rec.TaskStart = tr.start
-			if taskDone {
-				x.tmu.Lock()
-				delete(x.tasks, r.TaskID)
-				x.tmu.Unlock()
-			}
-		} else if rec.TaskStart == 0 {
-			rec.TaskStart = intended
-		}
-		rec.TaskDone = taskDone
-		x.sink.add(rec)
+		next := x.finish(r, intended, tr, rec, out)
 		if len(next) == 0 {
 			return
 		}
@@ -260,6 +216,31 @@ func (x *run) play(r *scenarios.Request, intended int64, wg *sync.WaitGroup) {
 		}
 		r, intended = next[0], next[0].Arrival
 	}
+}
+
+// finish completes r's record (task bookkeeping, transcript), hands it to
+// the sink and returns the requests its completion releases.
+func (x *run) finish(r *scenarios.Request, intended int64, tr *transcript, rec *results.Record, out []byte) []*scenarios.Request {
+	at := x.caller.now()
+	var next []*scenarios.Request
+	taskDone := true
+	if r.Task != nil {
+		next, taskDone = r.Task.Complete(r, at, rec.OutputTokens)
+	}
+	if tr != nil {
+		tr.finished(r.Prompt, out)
+		rec.TaskStart = tr.start
+		if taskDone {
+			x.tmu.Lock()
+			delete(x.tasks, r.TaskID)
+			x.tmu.Unlock()
+		}
+	} else if rec.TaskStart == 0 {
+		rec.TaskStart = intended
+	}
+	rec.TaskDone = taskDone
+	x.sink.add(rec)
+	return next
 }
 
 // transcript returns the agent task's transcript (creating it on the
@@ -278,17 +259,8 @@ func (x *run) transcript(r *scenarios.Request, intended int64) *transcript {
 	return tr
 }
 
-// send performs one request (or records why it was not sent).
+// send performs one request (or records why it could not be).
 func (x *run) send(r *scenarios.Request, intended int64, tr *transcript) (*results.Record, []byte) {
-	if c := x.cfg.MaxInflight; c > 0 {
-		if x.inflight.Add(1) > int64(c) {
-			x.inflight.Add(-1)
-			rec := results.NewRecord(r, intended)
-			rec.Sent = x.caller.now()
-			return fail(rec, ClassDropped, fmt.Errorf("not sent: %d requests already in flight (--max-inflight)", c)), nil
-		}
-		defer x.inflight.Add(-1)
-	}
 	x.sink.started()
 	defer x.sink.ended()
 	if r.Kind == scenarios.KindVideo {

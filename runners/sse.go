@@ -28,7 +28,20 @@ type sseReader struct {
 }
 
 func newSSEReader(r io.Reader) *sseReader {
-	return &sseReader{br: bufio.NewReaderSize(r, 16<<10)}
+	s := &sseReader{}
+	s.reset(r)
+	return s
+}
+
+// reset makes s read r, keeping its buffers (pooled per request). 4 KB
+// holds any ordinary chunk line; longer lines are joined in s.line.
+func (s *sseReader) reset(r io.Reader) {
+	if s.br == nil {
+		s.br = bufio.NewReaderSize(r, 4<<10)
+	} else {
+		s.br.Reset(r)
+	}
+	s.data, s.line = s.data[:0], s.line[:0]
 }
 
 // readLine returns the next line without its terminator (LF, CRLF or a

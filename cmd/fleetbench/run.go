@@ -85,6 +85,7 @@ collected.`,
 	fl.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every arrival rate (trace classes: replay speed-up)")
 	fl.IntVar(&c.Concurrency, "concurrency", 0, "closed loop: this many tasks in flight, each sent when the previous ended")
 	fl.IntVar(&c.MaxInflight, "max-inflight", 0, "open loop: cap on requests in flight; arrivals at the cap are dropped and counted")
+	fl.IntVar(&c.Senders, "senders", 0, fmt.Sprintf("open loop: cap on requests in flight and connections (default %d); an arrival due when all are busy is sent late, its delay recorded", runners.DefaultSenders))
 	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration")
 	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks")
 	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")

@@ -100,6 +100,8 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "chat", "--target", "http://x/v1", "--api", "embeddings"}, "--api"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--rate", "5", "--concurrency", "2"}, "--rate"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--concurrency", "2", "--max-inflight", "3"}, "--max-inflight"},
+		{[]string{"run", "chat", "--target", "http://x/v1", "--senders", "8", "--max-inflight", "3"}, "--senders"},
+		{[]string{"run", "chat", "--target", "http://x/v1", "--senders", "1000000"}, "--senders"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--header", "nocolon"}, "--header"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--api-key-env", "FLEETBENCH_TEST_UNSET_VAR"}, "FLEETBENCH_TEST_UNSET_VAR"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--gpu-telemetry", "yes"}, "--gpu-telemetry"},

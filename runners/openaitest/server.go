@@ -67,6 +67,7 @@ type Body struct {
 type Request struct {
 	ID       string // X-Request-Id header
 	Path     string
+	Remote   string // the client's address: one per connection
 	Header   http.Header
 	Raw      []byte
 	Body     Body
@@ -128,7 +129,7 @@ func Steady(n int, ttft, itl time.Duration) Reply {
 func (s *Server) handle(w http.ResponseWriter, hr *http.Request) {
 	s.active.Add(1)
 	defer s.active.Done()
-	req := &Request{ID: hr.Header.Get("X-Request-Id"), Path: hr.URL.Path, Received: time.Now()}
+	req := &Request{ID: hr.Header.Get("X-Request-Id"), Path: hr.URL.Path, Remote: hr.RemoteAddr, Received: time.Now()}
 	if s.Keep {
 		req.Header = hr.Header.Clone()
 	}

@@ -42,6 +42,7 @@ type runFlags struct {
 	videoPoll, videoTimeout time.Duration
 	videoDownload           bool
 	cost                    costFlags
+	decl                    fleetDecl
 	tokenizer               string
 }
 
@@ -114,6 +115,7 @@ collected.`,
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
 	fl.StringVar(&f.tokenizer, "tokenizer", tokens.Default, "count sent and received tokens with: "+tokens.Describe()+"; the server's usage is used when it agrees within 25%")
 	addCostFlags(fl, &f.cost)
+	addFleetDeclFlags(fl, &f.decl)
 	return cmd
 }
 
@@ -163,6 +165,10 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	declared, err := f.decl.info()
+	if err != nil {
+		return usageErr(err)
+	}
 	if err := f.videoRunner(sc, &cfg); err != nil {
 		return usageErr(err)
 	}
@@ -205,6 +211,9 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		return usageErr(err)
 	}
 	if res != nil {
+		if declared != nil {
+			res.Fleet = declared
+		}
 		if cerr := results.ApplyCost(res, costIn); cerr != nil && !errors.Is(cerr, results.ErrNoFleet) {
 			return usageErr(cerr)
 		}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/openaitest"
+)
+
+// TestRunDeclaredFleetCost: run --fleet 2C --gpu h100 --tp 4
+// --usd-per-gpu-hour 3 gives an endpoint result the cost section: 8 GPUs
+// at $3 = $24/hour, so cost = 24 x window / 3600 by hand, all of it
+// charged to the one class.
+func TestRunDeclaredFleetCost(t *testing.T) {
+	srv := openaitest.New(func(r *openaitest.Request) openaitest.Reply {
+		rep := openaitest.Steady(4, 2*time.Millisecond, time.Millisecond)
+		rep.Usage = &openaitest.Usage{Prompt: 20, Completion: 4, Cached: 10}
+		return rep
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(scen, []byte(runScenario), 0o644))
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-o", out, "-q",
+		"--fleet", "2C", "--gpu", "h100", "--tp", "4", "--usd-per-gpu-hour", "3")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "cost over")
+	r, err := results.ReadFile(out)
+	require.NoError(t, err)
+	require.NotNil(t, r.Fleet)
+	require.Equal(t, 8, r.Fleet.GPUs)
+	require.NotNil(t, r.Cost)
+	want := 8 * 3 * r.Cost.WindowS / 3600
+	require.InDelta(t, want, r.Cost.USD, 1e-6)
+	require.InDelta(t, r.Cost.USD, r.Classes["chat"].Cost.USD, 1e-6)
+	require.Zero(t, r.Cost.EnergyKWh, "busy time is unknown for an endpoint: no energy figure")
+
+	// Fleet details without --fleet, and a bad fleet, are usage errors.
+	code, _, stderr = runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-q", "--tp", "4")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "give --fleet")
+	code, _, _ = runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-q", "--fleet", "2Q")
+	require.Equal(t, 2, code)
+}
+
+// TestCostFromTotals: 1000 GPU-hours at $2.5 = $2500; 9,000 Mtok input of
+// which 6,000 cached, 400 Mtok output at 0.6 / 0.15 / 2.4 per Mtok:
+// revenue 3000 x 0.6 + 6000 x 0.15 + 400 x 2.4 = 1800 + 900 + 960 = 3660.
+// Markup on cost 1160 / 2500 = 46.4%, margin on revenue 1160 / 3660 =
+// 31.69%; break-even input price (2500 - 1860) / 3000 = 0.21333; the GPU
+// price may rise to 2.5 x 3660 / 2500 = 3.66.
+func TestCostFromTotals(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(pf, []byte("default: {input_per_mtok: 0.6, cached_input_per_mtok: 0.15, output_per_mtok: 2.4}\n"), 0o644))
+	args := []string{"cost", "--gpu-hours", "1000", "--gpu-price", "h100=2.5", "--input-tokens", "9000000000",
+		"--cached-tokens", "6000000000", "--output-tokens", "400000000", "--price-file", pf}
+	code, stdout, stderr := runCLI(args...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "markup on cost (markup_pct) 46.40%; margin on revenue (margin_pct) 31.69%")
+	code, stdout, stderr = runCLI(append(args, "--format", "json")...)
+	require.Equal(t, 0, code, stderr)
+	var got struct {
+		CostUSD   float64 `json:"cost_usd"`
+		Revenue   float64 `json:"revenue"`
+		MarkupPct float64 `json:"markup_pct"`
+		MarginPct float64 `json:"margin_pct"`
+		Solves    []struct {
+			Variable  string  `json:"variable"`
+			BreakEven float64 `json:"break_even"`
+			OK        bool    `json:"ok"`
+		} `json:"break_even"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+	require.InDelta(t, 2500, got.CostUSD, 1e-9)
+	require.InDelta(t, 3660, got.Revenue, 1e-9)
+	require.InDelta(t, 46.4, got.MarkupPct, 1e-9)
+	require.InDelta(t, 1160.0/3660*100, got.MarginPct, 1e-9)
+	be := map[string]float64{}
+	for _, s := range got.Solves {
+		if s.OK {
+			be[s.Variable] = s.BreakEven
+		}
+	}
+	require.InDelta(t, 640.0/3000, be["input_per_mtok"], 1e-9)
+	require.InDelta(t, 3.66, be["usd_per_gpu_hour"], 1e-9)
+	require.InDelta(t, 2500.0/3660, be["traffic_multiple"], 1e-9)
+
+	// Bad input: cached above input, no price for the hours.
+	code, _, stderr = runCLI("cost", "--gpu-hours", "10", "--gpu-price", "h100=2", "--input-tokens", "5", "--cached-tokens", "6", "--price-file", pf)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "include the cached")
+	code, _, _ = runCLI("cost", "--gpu-hours", "10", "--input-tokens", "5", "--price-file", pf)
+	require.Equal(t, 2, code)
+}
+
+// TestPriceCutAndPlan: price on a simulated chat prints both margins, the
+// output price after a 50% cut, and a plan's loss-making share.
+func TestPriceCutAndPlan(t *testing.T) {
+	code, stdout, stderr := runCLI("price", "chat", "--duration", "1m", "--cut", "output=-50%", "--format", "json",
+		"--plan", "name=pro,fee=20,mean=300,median=120")
+	require.Equal(t, 0, code, stderr)
+	var rep priceReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	require.Len(t, rep.Classes, 1)
+	c := rep.Classes[0]
+	require.NotNil(t, c.Cut)
+	var listOut, cutOut float64
+	for _, l := range c.List.Lines {
+		if l.Name == "output_per_mtok" {
+			listOut = l.Price
+		}
+	}
+	for _, l := range c.Cut.Lines {
+		if l.Name == "output_per_mtok" {
+			cutOut = l.Price
+		}
+	}
+	require.InDelta(t, 1.10, listOut, 1e-12)
+	require.InDelta(t, 0.55, cutOut, 1e-12)
+	require.Less(t, c.Cut.Revenue, c.List.Revenue)
+	require.Equal(t, c.List.Cost, c.Cut.Cost)
+	require.Len(t, rep.Plans, 1)
+	p := rep.Plans[0]
+	require.InDelta(t, 20/p.CostPerTask, p.LossTasks, 1e-6)
+	require.Greater(t, p.LossShare, 0.0)
+	code, _, _ = runCLI("price", "chat", "--cut", "gpu=-5%")
+	require.Equal(t, 2, code)
+}

@@ -48,23 +48,34 @@ func Decode(r io.Reader, name string) (*Result, error) {
 		return nil, fmt.Errorf("results: read %s: %w", name, err)
 	}
 	var res Result
-	if err := json.Unmarshal(data, &res); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := lineCol(data, se.Offset-1) // Offset is just past the bad byte
-			return nil, fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench result file?", name, line, col, se)
-		case errors.As(err, &te):
-			line, col := lineCol(data, te.Offset)
-			return nil, fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
-		}
-		return nil, fmt.Errorf("results: %s: %w", name, err)
+	if err := UnmarshalFile(name, data, &res, "result"); err != nil {
+		return nil, err
 	}
 	if err := res.validate(); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", name, err)
 	}
 	return &res, nil
+}
+
+// UnmarshalFile decodes the JSON file data (named name) into v; errors
+// say where (name:line:col) and, for a syntax error, ask whether this is a
+// fleetbench file of the kind what ("result", "sweep").
+func UnmarshalFile(name string, data []byte, v any, what string) error {
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		line, col := lineCol(data, se.Offset-1) // Offset is just past the bad byte
+		return fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench %s file?", name, line, col, se, what)
+	case errors.As(err, &te):
+		line, col := lineCol(data, te.Offset)
+		return fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
+	}
+	return fmt.Errorf("results: %s: %w", name, err)
 }
 
 // lineCol turns a byte offset into a 1-based line and column.
@@ -182,4 +193,21 @@ func (t *Timeline) validate() error {
 		return fmt.Errorf("%d buckets, at most %d", n, timelineMaxBuckets)
 	}
 	return nil
+}
+
+// FileSchema returns the "schema" field of the JSON file at path (Schema
+// or SweepSchema for fleetbench files), so that commands accepting either
+// kind can dispatch; it returns "" for JSON without one.
+func FileSchema(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("results: %w", err)
+	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return "", nil // not ours to diagnose: the reader reports it with line:col
+	}
+	return head.Schema, nil
 }

@@ -249,14 +249,6 @@ func (c *Config) endpoint() string {
 	return c.Target + "/chat/completions"
 }
 
-// ParseShard parses "i/n" (--shard).
-func ParseShard(s string) (i, n int, err error) {
-	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 0 || i >= n || fmt.Sprintf("%d/%d", i, n) != s {
-		return 0, 0, configErr("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", s)
-	}
-	return i, n, nil
-}
-
 // ParseHeader parses "Key: Value" or "Key:Value" (--header) into h.
 func ParseHeader(h http.Header, kv string) error {
 	k, v, ok := strings.Cut(kv, ":")

@@ -199,14 +199,6 @@ func TestConfigValidate(t *testing.T) {
 	require.Equal(t, "http://x/v1/chat/completions", c.endpoint())
 	require.Equal(t, 10*time.Second, c.Grace)
 
-	for _, s := range []string{"0/1", "2/4"} {
-		_, _, err := ParseShard(s)
-		require.NoError(t, err)
-	}
-	for _, s := range []string{"4/4", "1", "-1/2", "a/b", "1/2x"} {
-		_, _, err := ParseShard(s)
-		require.Error(t, err, s)
-	}
 	h := http.Header{}
 	require.NoError(t, ParseHeader(h, "X-A: b:c"))
 	require.Equal(t, "b:c", h.Get("X-A"))

@@ -8,13 +8,13 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // bisection is one configuration's max-load search state.
 type bisection struct {
 	cfg    Point
-	probes []results.SweepPoint
+	probes []sweepfile.Point
 	lo, hi float64 // highest passing and lowest failing multipliers; 0 = none yet
 	note   string
 }
@@ -23,7 +23,7 @@ type bisection struct {
 // TP × routing), the traffic multiplier at which the fleet stops meeting
 // its SLOs. Configurations run in parallel; each one's probes are
 // sequential, so the probes, and therefore the sweep, do not depend on -j.
-func runMaxLoad(r *Runner, spec Spec, sw *results.Sweep) error {
+func runMaxLoad(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	if spec.ShardN > 0 {
 		return errors.New("max-load is a bisection whose probes depend on each other: it cannot be sharded; shard a grid (--rate-scale list) instead")
 	}
@@ -65,7 +65,7 @@ func runMaxLoad(r *Runner, spec Spec, sw *results.Sweep) error {
 	}
 	wg.Wait()
 	for _, b := range bs {
-		slices.SortFunc(b.probes, func(x, y results.SweepPoint) int {
+		slices.SortFunc(b.probes, func(x, y sweepfile.Point) int {
 			return cmpFloat(x.RateScale, y.RateScale)
 		})
 		for _, p := range b.probes {

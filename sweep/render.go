@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Formats Render accepts.
@@ -18,11 +19,11 @@ var Formats = []string{"table", "json", "csv", "markdown"}
 // column is one column of the table and markdown views.
 type column struct {
 	head string
-	get  func(p *results.SweepPoint) string
+	get  func(p *sweepfile.Point) string
 }
 
 func metricCol(head, key string, f func(float64) string) column {
-	return column{head, func(p *results.SweepPoint) string {
+	return column{head, func(p *sweepfile.Point) string {
 		v, ok := p.Metrics[key]
 		if !ok || p.Error != "" {
 			return "-"
@@ -53,21 +54,21 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // columns picks the columns for s: the scale column only in scale curves,
 // latency columns from results.Metrics.
-func columns(s *results.Sweep) []column {
+func columns(s *sweepfile.Sweep) []column {
 	cols := []column{
-		{"#", func(p *results.SweepPoint) string { return strconv.Itoa(p.Index) }},
-		{"fleet", func(p *results.SweepPoint) string { return p.Fleet }},
-		{"gpu", func(p *results.SweepPoint) string { return p.GPU }},
-		{"tp", func(p *results.SweepPoint) string { return strconv.Itoa(p.TP) }},
-		{"routing", func(p *results.SweepPoint) string { return p.Routing }},
-		{"load", func(p *results.SweepPoint) string { return num(p.RateScale) + "x" }},
+		{"#", func(p *sweepfile.Point) string { return strconv.Itoa(p.Index) }},
+		{"fleet", func(p *sweepfile.Point) string { return p.Fleet }},
+		{"gpu", func(p *sweepfile.Point) string { return p.GPU }},
+		{"tp", func(p *sweepfile.Point) string { return strconv.Itoa(p.TP) }},
+		{"routing", func(p *sweepfile.Point) string { return p.Routing }},
+		{"load", func(p *sweepfile.Point) string { return num(p.RateScale) + "x" }},
 	}
-	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { return p.Scale != 0 }) {
-		cols = append(cols, column{"scale", func(p *results.SweepPoint) string { return num(p.Scale) + "x" }})
+	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Scale != 0 }) {
+		cols = append(cols, column{"scale", func(p *sweepfile.Point) string { return num(p.Scale) + "x" }})
 	}
 	cols = append(cols,
-		column{"gpus", func(p *results.SweepPoint) string { return strconv.Itoa(p.GPUs) }},
-		column{"slo", func(p *results.SweepPoint) string {
+		column{"gpus", func(p *sweepfile.Point) string { return strconv.Itoa(p.GPUs) }},
+		column{"slo", func(p *sweepfile.Point) string {
 			switch {
 			case p.Error != "":
 				return "error"
@@ -83,7 +84,7 @@ func columns(s *results.Sweep) []column {
 		m := &results.Metrics[i]
 		for _, st := range m.SweepStats {
 			key := m.SweepKey(st)
-			if m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { return p.Metrics[key] > 0 }) {
+			if m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 }) {
 				continue
 			}
 			cols = append(cols, metricCol(m.Name+" "+st, key, ms))
@@ -98,7 +99,7 @@ func columns(s *results.Sweep) []column {
 		metricCol("$/task", "usd_per_task", usd),
 	)
 	// Revenue columns when some point was priced against a price list.
-	if slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { _, ok := p.Metrics["revenue_usd"]; return ok }) {
+	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics["revenue_usd"]; return ok }) {
 		cols = append(cols,
 			metricCol("revenue $", "revenue_usd", usd),
 			metricCol("markup", "markup_pct", pct100),
@@ -114,10 +115,10 @@ func pct100(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" 
 // Render writes s in format: "table" (aligned columns for a terminal),
 // "markdown" (a pull-request comment), "csv" (one row per point, every
 // metric) or "json" (the sweep file).
-func Render(w io.Writer, s *results.Sweep, format string) error {
+func Render(w io.Writer, s *sweepfile.Sweep, format string) error {
 	switch format {
 	case "json":
-		return results.WriteSweepJSON(w, s)
+		return sweepfile.WriteJSON(w, s)
 	case "csv":
 		return renderCSV(w, s)
 	case "table", "markdown":
@@ -126,7 +127,7 @@ func Render(w io.Writer, s *results.Sweep, format string) error {
 	return fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))
 }
 
-func title(s *results.Sweep) string {
+func title(s *sweepfile.Sweep) string {
 	t := fmt.Sprintf("sweep of scenario %s (seed %d)", s.Scenario.Name, s.Scenario.Seed)
 	if s.Search != "" {
 		t += ", search " + s.Search
@@ -140,7 +141,7 @@ func title(s *results.Sweep) string {
 	return t + fmt.Sprintf(": %d points", len(s.Points))
 }
 
-func renderText(w io.Writer, s *results.Sweep, md bool) error {
+func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	cols := columns(s)
 	var b strings.Builder
 	if md {
@@ -202,7 +203,7 @@ func renderText(w io.Writer, s *results.Sweep, md bool) error {
 			fmt.Fprintf(&b, ", goodput %s/s", num(v))
 		}
 		b.WriteByte('\n')
-	} else if s.Search != "" && s.Search != results.SearchScale {
+	} else if s.Search != "" && s.Search != sweepfile.SearchScale {
 		fmt.Fprintf(&b, "%sanswer: none (no point qualifies)\n", bullet)
 	}
 	for _, n := range s.Notes {
@@ -214,7 +215,7 @@ func renderText(w io.Writer, s *results.Sweep, md bool) error {
 
 // renderCSV writes one row per point with every metric any point has, in
 // sorted column order; absent metrics are empty cells.
-func renderCSV(w io.Writer, s *results.Sweep) error {
+func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 	var keys []string
 	for _, p := range s.Points {
 		for k := range p.Metrics {

@@ -10,21 +10,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixtureSweep is a hand-made sweep covering every rendering case: a met
 // point, a missed one, an error, a scale column and an answer with notes.
-func fixtureSweep() *results.Sweep {
+func fixtureSweep() *sweepfile.Sweep {
 	m := func(ttft50, ttft99, hit, att, good, util, perH, perTask float64) map[string]float64 {
 		return map[string]float64{"ttft_p50_ms": ttft50, "ttft_p99_ms": ttft99, "tpot_p99_ms": 17.5, "e2e_p99_ms": 22345,
 			"cache_hit_rate": hit, "slo_attainment": att, "goodput_rps": good, "utilization": util,
 			"usd_per_hour": perH, "usd_per_task": perTask}
 	}
-	s := &results.Sweep{Schema: results.SweepSchema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1, Hash: "f8c1"},
-		Search: results.SearchScale, Grid: "points=3",
-		Points: []results.SweepPoint{
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1, Hash: "f8c1"},
+		Search: sweepfile.SearchScale, Grid: "points=3",
+		Points: []sweepfile.Point{
 			{Index: 0, Fleet: "1P1D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, Scale: 1, GPUs: 8, MeetsSLO: true, Metrics: m(68, 305, 0.346, 1, 5.385, 0.668, 21.52, 0.00111)},
 			{Index: 1, Fleet: "10P10D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 10, Scale: 10, GPUs: 80, MeetsSLO: false, Metrics: m(70, 2100, 0.41, 0.97, 51.2, 0.70, 215.2, 0.00107)},
 			{Index: 2, Fleet: "100P100D", GPU: "h100", TP: 1, Routing: "cache-aware", RateScale: 100, Scale: 100, GPUs: 200, Error: "configuration: model does not fit"},
@@ -36,14 +37,14 @@ func fixtureSweep() *results.Sweep {
 
 func TestRenderGolden(t *testing.T) {
 	minFleet := fixtureSweep()
-	minFleet.Search, minFleet.Grid = results.SearchMinFleet, "points=3"
+	minFleet.Search, minFleet.Grid = sweepfile.SearchMinFleet, "points=3"
 	for i := range minFleet.Points {
 		minFleet.Points[i].Scale = 0
 	}
-	minFleet.Answer = results.PickAnswer(minFleet.Search, "", minFleet.Points)
+	minFleet.Answer = sweepfile.PickAnswer(minFleet.Search, "", minFleet.Points)
 	for _, tc := range []struct {
 		name, format string
-		s            *results.Sweep
+		s            *sweepfile.Sweep
 	}{
 		{"scale.table", "table", fixtureSweep()},
 		{"scale.md", "markdown", fixtureSweep()},

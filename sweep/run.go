@@ -15,6 +15,7 @@ import (
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Runner simulates grid points of one scenario.
@@ -39,7 +40,7 @@ type Runner struct {
 	Cost *results.CostInputs
 	// Progress, when set, is called after each point finishes (serialised;
 	// in completion order, which varies with Jobs: for display only).
-	Progress func(done int, p *results.SweepPoint)
+	Progress func(done int, p *sweepfile.Point)
 
 	mu   sync.Mutex
 	done int
@@ -112,8 +113,8 @@ func (r *Runner) config(p Point) (sim.Config, float64, error) {
 
 // Run simulates pts, at most Jobs at a time, and returns their outcomes in
 // the order of pts whatever the parallelism.
-func (r *Runner) Run(pts []Point) []results.SweepPoint {
-	out := make([]results.SweepPoint, len(pts))
+func (r *Runner) Run(pts []Point) []sweepfile.Point {
+	out := make([]sweepfile.Point, len(pts))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(r.jobs(), len(pts)) {
@@ -133,9 +134,9 @@ func (r *Runner) Run(pts []Point) []results.SweepPoint {
 
 // One simulates one point. A configuration the simulator refuses, or a
 // simulator failure, is reported in the point's Error, never as a panic.
-func (r *Runner) One(p Point) (sp results.SweepPoint) {
+func (r *Runner) One(p Point) (sp sweepfile.Point) {
 	cfg, rate, err := r.config(p)
-	sp = results.SweepPoint{Index: p.Index, Fleet: cfg.Fleet, GPU: p.GPU, TP: p.TP, Routing: p.Routing,
+	sp = sweepfile.Point{Index: p.Index, Fleet: cfg.Fleet, GPU: p.GPU, TP: p.TP, Routing: p.Routing,
 		RateScale: rate, Scale: p.Scale, GPUs: EstimateGPUs(cfg.Fleet, p.TP)}
 	if sp.Routing == "" {
 		sp.Routing = "cache-aware" // the simulator's default, named for the reader
@@ -188,7 +189,7 @@ func (r *Runner) One(p Point) (sp results.SweepPoint) {
 
 // fillPoint sets the verdict and metrics of sp from its result, priced by
 // results.ApplyCost (cost, cost rate and utilization all come from it).
-func fillPoint(sp *results.SweepPoint, res *results.Result) {
+func fillPoint(sp *sweepfile.Point, res *results.Result) {
 	t := res.Totals
 	if res.Fleet != nil {
 		sp.GPUs = res.Fleet.GPUs

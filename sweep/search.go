@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Spec says what to sweep and which search to run over it.
 type Spec struct {
-	// Search is "" (evaluate the whole grid), results.SearchMinFleet,
+	// Search is "" (evaluate the whole grid), sweepfile.SearchMinFleet,
 	// SearchMaxLoad, SearchBestSplit or SearchScale.
 	Search string
-	// Objective of best-split: results.ObjectiveGoodput (default) or
+	// Objective of best-split: sweepfile.ObjectiveGoodput (default) or
 	// ObjectiveCost.
 	Objective string
 	// Grid is the axes. For best-split, Fleets is ignored: the fleets are
@@ -48,12 +49,12 @@ const minFleetBatch = 8
 
 // Run executes the sweep described by spec with r and returns the sweep
 // file. Invalid specs are errors; points that fail carry their error.
-func Run(r *Runner, spec Spec) (*results.Sweep, error) {
+func Run(r *Runner, spec Spec) (*sweepfile.Sweep, error) {
 	if spec.ShardN < 0 || (spec.ShardN > 0 && (spec.ShardI < 0 || spec.ShardI >= spec.ShardN)) {
 		return nil, fmt.Errorf("shard %d/%d: want 0 <= i < n", spec.ShardI, spec.ShardN)
 	}
-	sw := &results.Sweep{
-		Schema:   results.SweepSchema,
+	sw := &sweepfile.Sweep{
+		Schema:   sweepfile.Schema,
 		Scenario: results.ScenarioInfo{Name: r.Scenario.Name, Seed: r.Scenario.Seed, Hash: r.Scenario.Hash()},
 		Search:   spec.Search,
 	}
@@ -63,21 +64,21 @@ func Run(r *Runner, spec Spec) (*results.Sweep, error) {
 	if spec.ShardN > 0 {
 		sw.Shard = fmt.Sprintf("%d/%d", spec.ShardI, spec.ShardN)
 	}
-	if (spec.Search == results.SearchMinFleet || spec.Search == results.SearchMaxLoad || spec.Search == results.SearchBestSplit) && !hasSLO(r.Scenario) {
+	if (spec.Search == sweepfile.SearchMinFleet || spec.Search == sweepfile.SearchMaxLoad || spec.Search == sweepfile.SearchBestSplit) && !hasSLO(r.Scenario) {
 		sw.Notes = append(sw.Notes, fmt.Sprintf("scenario %q sets no SLO: every point that completes requests counts as meeting it; add slo: bounds to its classes", r.Scenario.Name))
 	}
 	var err error
 	switch spec.Search {
-	case "", results.SearchScale:
-		if spec.Search == results.SearchScale && len(spec.Grid.Scales) == 0 {
+	case "", sweepfile.SearchScale:
+		if spec.Search == sweepfile.SearchScale && len(spec.Grid.Scales) == 0 {
 			return nil, errors.New("a scale curve needs scales (--scale 1,10,100)")
 		}
 		err = runGrid(r, spec, sw)
-	case results.SearchMinFleet:
+	case sweepfile.SearchMinFleet:
 		err = runMinFleet(r, spec, sw)
-	case results.SearchBestSplit:
+	case sweepfile.SearchBestSplit:
 		err = runBestSplit(r, spec, sw)
-	case results.SearchMaxLoad:
+	case sweepfile.SearchMaxLoad:
 		err = runMaxLoad(r, spec, sw)
 	default:
 		return nil, fmt.Errorf("unknown search %q (use min-fleet, max-load or best-split; --scale makes a scale curve)", spec.Search)
@@ -85,12 +86,12 @@ func Run(r *Runner, spec Spec) (*results.Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw.Answer = results.PickAnswer(sw.Search, sw.Objective, sw.Points)
+	sw.Answer = sweepfile.PickAnswer(sw.Search, sw.Objective, sw.Points)
 	return sw, nil
 }
 
 // selectShard applies the spec's shard and records the grid description.
-func selectShard(spec Spec, pts []Point, sw *results.Sweep) []Point {
+func selectShard(spec Spec, pts []Point, sw *sweepfile.Sweep) []Point {
 	sw.Grid = Describe(pts, spec.Describe)
 	if spec.ShardN > 0 {
 		return Shard(pts, spec.ShardI, spec.ShardN)
@@ -98,7 +99,7 @@ func selectShard(spec Spec, pts []Point, sw *results.Sweep) []Point {
 	return pts
 }
 
-func runGrid(r *Runner, spec Spec, sw *results.Sweep) error {
+func runGrid(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	pts, err := spec.Grid.Points(r.Base)
 	if err != nil {
 		return err
@@ -111,7 +112,7 @@ func runGrid(r *Runner, spec Spec, sw *results.Sweep) error {
 // GPU-count tiers at a time, and stops after the first round in which some
 // point meets every SLO: every point with fewer GPUs has then been
 // evaluated and failed, so the pick is the grid's smallest passing fleet.
-func runMinFleet(r *Runner, spec Spec, sw *results.Sweep) error {
+func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	if len(spec.Grid.RateScales) > 1 {
 		return fmt.Errorf("min-fleet searches at one load: give at most one --rate-scale (got %d)", len(spec.Grid.RateScales))
 	}
@@ -141,7 +142,7 @@ func runMinFleet(r *Runner, spec Spec, sw *results.Sweep) error {
 		order = append(order, est{p, n})
 	}
 	slices.SortStableFunc(order, func(a, b est) int { return a.gpus - b.gpus }) // stable: index order within a tier
-	var done []results.SweepPoint
+	var done []sweepfile.Point
 	for i := 0; i < len(order); {
 		j := i
 		for j < len(order) && (j-i < minFleetBatch || order[j].gpus == order[j-1].gpus) {
@@ -154,16 +155,16 @@ func runMinFleet(r *Runner, spec Spec, sw *results.Sweep) error {
 		got := r.Run(batch)
 		done = append(done, got...)
 		i = j
-		if slices.ContainsFunc(got, func(p results.SweepPoint) bool { return p.MeetsSLO && p.Error == "" }) {
+		if slices.ContainsFunc(got, func(p sweepfile.Point) bool { return p.MeetsSLO && p.Error == "" }) {
 			if i < len(order) {
 				sw.Notes = append(sw.Notes, fmt.Sprintf("evaluated %d of %d grid points in order of GPU count and stopped after the first tier with a fleet meeting every SLO; pass --exhaustive to evaluate them all", len(done), len(order)))
 			}
 			break
 		}
 	}
-	slices.SortFunc(done, func(a, b results.SweepPoint) int { return a.Index - b.Index })
+	slices.SortFunc(done, func(a, b sweepfile.Point) int { return a.Index - b.Index })
 	sw.Points = done
-	if results.PickAnswer(results.SearchMinFleet, "", done) == nil {
+	if sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", done) == nil {
 		sw.Notes = append(sw.Notes, "no grid point meets every SLO: widen the grid (larger --prefill/--decode upper bounds, more TP, another --gpu)")
 	}
 	return nil
@@ -207,11 +208,11 @@ func splitPoints(r *Runner, spec Spec) ([]Point, []string, error) {
 	return pts, notes, nil
 }
 
-func runBestSplit(r *Runner, spec Spec, sw *results.Sweep) error {
+func runBestSplit(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	switch spec.Objective {
 	case "":
-		spec.Objective = results.ObjectiveGoodput
-	case results.ObjectiveGoodput, results.ObjectiveCost:
+		spec.Objective = sweepfile.ObjectiveGoodput
+	case sweepfile.ObjectiveGoodput, sweepfile.ObjectiveCost:
 	default:
 		return fmt.Errorf("unknown objective %q for best-split (use goodput or cost)", spec.Objective)
 	}
@@ -227,13 +228,13 @@ func runBestSplit(r *Runner, spec Spec, sw *results.Sweep) error {
 		spec.Describe = fmt.Sprintf("budget=%d", spec.Budget)
 	}
 	sw.Points = r.Run(selectShard(spec, pts, sw))
-	if spec.Objective == results.ObjectiveGoodput && len(sw.Points) > 1 && allMeet(sw.Points) {
+	if spec.Objective == sweepfile.ObjectiveGoodput && len(sw.Points) > 1 && allMeet(sw.Points) {
 		sw.Notes = append(sw.Notes, "every split meets every SLO at this load, so goodput only separates them by noise: raise --rate-scale to find the split that holds up best, or use --objective cost")
 	}
 	return nil
 }
 
-func allMeet(pts []results.SweepPoint) bool {
+func allMeet(pts []sweepfile.Point) bool {
 	for _, p := range pts {
 		if !p.MeetsSLO {
 			return false
@@ -243,6 +244,6 @@ func allMeet(pts []results.SweepPoint) bool {
 }
 
 // fmtFleetCfg names a configuration in notes.
-func fmtFleetCfg(p results.SweepPoint) string {
+func fmtFleetCfg(p sweepfile.Point) string {
 	return strings.Join([]string{p.Fleet, p.GPU, fmt.Sprintf("tp%d", p.TP), p.Routing}, " ")
 }

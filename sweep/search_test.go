@@ -11,6 +11,7 @@ import (
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // chatRunner runs the built-in chat scenario, shortened to 2 virtual
@@ -23,10 +24,10 @@ func chatRunner(t testing.TB, jobs int) *Runner {
 		Workload: scenarios.WorkloadOptions{Duration: 2 * time.Minute}}
 }
 
-func sweepJSON(t *testing.T, s *results.Sweep) string {
+func sweepJSON(t *testing.T, s *sweepfile.Sweep) string {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, results.WriteSweepJSON(&b, s))
+	require.NoError(t, sweepfile.WriteJSON(&b, s))
 	return b.String()
 }
 
@@ -36,7 +37,7 @@ var minFleetGrid = Grid{Fleets: PDFleets(seq(1, 3), seq(1, 3)), RateScales: []fl
 
 func TestMinFleetSmallestPassingFleet(t *testing.T) {
 	r := chatRunner(t, 2)
-	sw, err := Run(r, Spec{Search: results.SearchMinFleet, Grid: minFleetGrid})
+	sw, err := Run(r, Spec{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid})
 	require.NoError(t, err)
 	a := sw.Answer
 	require.NotNil(t, a, "notes: %v", sw.Notes)
@@ -53,7 +54,7 @@ func TestMinFleetSmallestPassingFleet(t *testing.T) {
 	}
 	require.Equal(t, 1, smaller, "1P1D (8 GPUs) is the only smaller grid point")
 	// The exhaustive sweep agrees, and evaluates more points.
-	ex, err := Run(r, Spec{Search: results.SearchMinFleet, Grid: minFleetGrid, Exhaustive: true})
+	ex, err := Run(r, Spec{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid, Exhaustive: true})
 	require.NoError(t, err)
 	require.Len(t, ex.Points, 9)
 	require.Less(t, len(sw.Points), 9)
@@ -66,7 +67,7 @@ func TestMinFleetSmallestPassingFleet(t *testing.T) {
 }
 
 func TestMinFleetNoneQualifies(t *testing.T) {
-	sw, err := Run(chatRunner(t, 2), Spec{Search: results.SearchMinFleet, Grid: Grid{Fleets: []string{"1P1D"}, RateScales: []float64{8}}})
+	sw, err := Run(chatRunner(t, 2), Spec{Search: sweepfile.SearchMinFleet, Grid: Grid{Fleets: []string{"1P1D"}, RateScales: []float64{8}}})
 	require.NoError(t, err)
 	require.Nil(t, sw.Answer)
 	require.Contains(t, sw.Notes[len(sw.Notes)-1], "no grid point meets every SLO")
@@ -76,13 +77,13 @@ func TestShardsMergedEqualUnsharded(t *testing.T) {
 	r := chatRunner(t, 2)
 	for _, spec := range []Spec{
 		{Grid: Grid{Fleets: []string{"1P1D", "2P2D"}, RateScales: []float64{1, 3, 5}}},
-		{Search: results.SearchMinFleet, Grid: minFleetGrid, Exhaustive: true},
-		{Search: results.SearchBestSplit, Budget: 16, Grid: Grid{RateScales: []float64{5}}},
+		{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid, Exhaustive: true},
+		{Search: sweepfile.SearchBestSplit, Budget: 16, Grid: Grid{RateScales: []float64{5}}},
 	} {
 		t.Run(spec.Search, func(t *testing.T) {
 			whole, err := Run(r, spec)
 			require.NoError(t, err)
-			var shards []*results.Sweep
+			var shards []*sweepfile.Sweep
 			for i := range 3 {
 				s := spec
 				s.ShardI, s.ShardN = i, 3
@@ -92,7 +93,7 @@ func TestShardsMergedEqualUnsharded(t *testing.T) {
 				shards = append(shards, sh)
 			}
 			// Merge order does not matter.
-			merged, err := results.MergeSweeps(shards[2], shards[0], shards[1])
+			merged, err := sweepfile.Merge(shards[2], shards[0], shards[1])
 			require.NoError(t, err)
 			require.Equal(t, sweepJSON(t, whole), sweepJSON(t, merged))
 		})
@@ -102,8 +103,8 @@ func TestShardsMergedEqualUnsharded(t *testing.T) {
 func TestDeterministicAcrossJobs(t *testing.T) {
 	for _, spec := range []Spec{
 		{Grid: Grid{Fleets: []string{"1P1D", "2P1D", "1P2D"}, RateScales: []float64{2, 4}}},
-		{Search: results.SearchMinFleet, Grid: minFleetGrid},
-		{Search: results.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D", "2P1D"}}},
+		{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid},
+		{Search: sweepfile.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D", "2P1D"}}},
 	} {
 		t.Run(spec.Search, func(t *testing.T) {
 			one, err := Run(chatRunner(t, 1), spec)
@@ -118,7 +119,7 @@ func TestDeterministicAcrossJobs(t *testing.T) {
 func TestMaxLoadFindsTheBoundary(t *testing.T) {
 	r := chatRunner(t, 2)
 	const tol = 0.05
-	sw, err := Run(r, Spec{Search: results.SearchMaxLoad, Tolerance: tol, Grid: Grid{Fleets: []string{"1P1D"}}})
+	sw, err := Run(r, Spec{Search: sweepfile.SearchMaxLoad, Tolerance: tol, Grid: Grid{Fleets: []string{"1P1D"}}})
 	require.NoError(t, err)
 	a := sw.Answer
 	require.NotNil(t, a, "notes: %v", sw.Notes)
@@ -154,7 +155,7 @@ func TestMaxLoadFindsTheBoundary(t *testing.T) {
 
 func TestMaxLoadBracketsDownward(t *testing.T) {
 	// Starting at 8x (far past 1P1D's capacity) the search halves first.
-	sw, err := Run(chatRunner(t, 2), Spec{Search: results.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D"}, RateScales: []float64{8}}})
+	sw, err := Run(chatRunner(t, 2), Spec{Search: sweepfile.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D"}, RateScales: []float64{8}}})
 	require.NoError(t, err)
 	require.NotNil(t, sw.Answer)
 	require.Less(t, sw.Answer.RateScale, 8.0)
@@ -163,9 +164,9 @@ func TestMaxLoadBracketsDownward(t *testing.T) {
 
 func TestBestSplit(t *testing.T) {
 	r := chatRunner(t, 2)
-	sw, err := Run(r, Spec{Search: results.SearchBestSplit, Budget: 16, Grid: Grid{RateScales: []float64{5}}})
+	sw, err := Run(r, Spec{Search: sweepfile.SearchBestSplit, Budget: 16, Grid: Grid{RateScales: []float64{5}}})
 	require.NoError(t, err)
-	require.Equal(t, results.ObjectiveGoodput, sw.Objective)
+	require.Equal(t, sweepfile.ObjectiveGoodput, sw.Objective)
 	var fleets []string
 	for _, p := range sw.Points {
 		fleets = append(fleets, p.Fleet)
@@ -180,7 +181,7 @@ func TestBestSplit(t *testing.T) {
 	// has more than one.
 	require.NotEqual(t, "1P3D", sw.Answer.Fleet)
 
-	cost, err := Run(r, Spec{Search: results.SearchBestSplit, Objective: results.ObjectiveCost, Budget: 16, Grid: Grid{RateScales: []float64{5}}})
+	cost, err := Run(r, Spec{Search: sweepfile.SearchBestSplit, Objective: sweepfile.ObjectiveCost, Budget: 16, Grid: Grid{RateScales: []float64{5}}})
 	require.NoError(t, err)
 	require.NotNil(t, cost.Answer)
 	require.True(t, cost.Answer.MeetsSLO)
@@ -192,7 +193,7 @@ func TestBestSplit(t *testing.T) {
 }
 
 func TestScaleCurve(t *testing.T) {
-	sw, err := Run(chatRunner(t, 2), Spec{Search: results.SearchScale, Grid: Grid{Fleets: []string{"1P1D"}, Scales: []float64{1, 2, 4}}})
+	sw, err := Run(chatRunner(t, 2), Spec{Search: sweepfile.SearchScale, Grid: Grid{Fleets: []string{"1P1D"}, Scales: []float64{1, 2, 4}}})
 	require.NoError(t, err)
 	require.Len(t, sw.Points, 3)
 	for i, want := range []struct {
@@ -221,14 +222,14 @@ func TestRunRejectsBadSpecs(t *testing.T) {
 	}{
 		{"unknown search", Spec{Search: "fastest"}, "unknown search"},
 		{"bad shard", Spec{ShardI: 3, ShardN: 3}, "0 <= i < n"},
-		{"min-fleet two loads", Spec{Search: results.SearchMinFleet, Grid: Grid{RateScales: []float64{1, 2}}}, "at most one --rate-scale"},
-		{"max-load sharded", Spec{Search: results.SearchMaxLoad, ShardN: 2}, "cannot be sharded"},
-		{"max-load tolerance", Spec{Search: results.SearchMaxLoad, Tolerance: 2}, "--tolerance"},
-		{"best-split no budget", Spec{Search: results.SearchBestSplit}, "--gpus"},
-		{"best-split fleets", Spec{Search: results.SearchBestSplit, Budget: 8, Grid: Grid{Fleets: []string{"1P1D"}}}, "drop --fleet"},
-		{"best-split indivisible", Spec{Search: results.SearchBestSplit, Budget: 6}, "multiple of --tp"},
-		{"best-split objective", Spec{Search: results.SearchBestSplit, Budget: 8, Objective: "speed"}, "unknown objective"},
-		{"scale without scales", Spec{Search: results.SearchScale}, "needs scales"},
+		{"min-fleet two loads", Spec{Search: sweepfile.SearchMinFleet, Grid: Grid{RateScales: []float64{1, 2}}}, "at most one --rate-scale"},
+		{"max-load sharded", Spec{Search: sweepfile.SearchMaxLoad, ShardN: 2}, "cannot be sharded"},
+		{"max-load tolerance", Spec{Search: sweepfile.SearchMaxLoad, Tolerance: 2}, "--tolerance"},
+		{"best-split no budget", Spec{Search: sweepfile.SearchBestSplit}, "--gpus"},
+		{"best-split fleets", Spec{Search: sweepfile.SearchBestSplit, Budget: 8, Grid: Grid{Fleets: []string{"1P1D"}}}, "drop --fleet"},
+		{"best-split indivisible", Spec{Search: sweepfile.SearchBestSplit, Budget: 6}, "multiple of --tp"},
+		{"best-split objective", Spec{Search: sweepfile.SearchBestSplit, Budget: 8, Objective: "speed"}, "unknown objective"},
+		{"scale without scales", Spec{Search: sweepfile.SearchScale}, "needs scales"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(r, tc.spec)
@@ -297,7 +298,7 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 		Totals:  &results.ClassResult{Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000},
 	}
 	require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
-	var sp results.SweepPoint
+	var sp sweepfile.Point
 	fillPoint(&sp, res)
 	require.Equal(t, 2.0, res.Cost.USD, "200 GPU-seconds at $36/h")
 	require.Equal(t, 2.0, sp.Metrics["usd"], "not 4 GPUs x 100 s = $4")

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 func init() {
@@ -122,7 +123,7 @@ func runMerge(stdout io.Writer, paths []string, outPath string, table bool) erro
 	}
 	// Sweep files (fleetbench.sweep/v1) merge shard by shard instead.
 	if len(paths) > 0 {
-		if schema, err := results.FileSchema(paths[0]); err == nil && schema == results.SweepSchema {
+		if schema, err := results.FileSchema(paths[0]); err == nil && schema == sweepfile.Schema {
 			return runMergeSweeps(stdout, paths, outPath, table)
 		}
 	}

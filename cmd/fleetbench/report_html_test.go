@@ -11,13 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 func writeSweepFile(t *testing.T, dir string) string {
 	t.Helper()
-	s := results.Sweep{Schema: results.SweepSchema, Scenario: results.ScenarioInfo{Name: "demo", Seed: 7}, Search: "min-fleet"}
+	s := sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "demo", Seed: 7}, Search: "min-fleet"}
 	for i, f := range []string{"1P2D", "2P4D"} {
-		s.Points = append(s.Points, results.SweepPoint{Index: i, Fleet: f, GPU: "h100", TP: 4, RateScale: 1, GPUs: 12 * (i + 1), MeetsSLO: i == 1,
+		s.Points = append(s.Points, sweepfile.Point{Index: i, Fleet: f, GPU: "h100", TP: 4, RateScale: 1, GPUs: 12 * (i + 1), MeetsSLO: i == 1,
 			Metrics: map[string]float64{"usd_per_task": 0.001 * float64(i+1), "ttft_p99_ms": 900 - 400*float64(i), "slo_attainment": 0.9 + 0.1*float64(i)}})
 	}
 	s.Answer = &s.Points[1]

@@ -19,6 +19,7 @@ import (
 	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/runners/video"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/shard"
 )
 
 func init() { register(newRunCmd) }
@@ -145,9 +146,11 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		}
 	}
 	if f.shard != "" {
-		if cfg.Shard, cfg.Shards, err = runners.ParseShard(f.shard); err != nil {
-			return usageErr(err)
+		set, n, err := shard.Parse(f.shard, false)
+		if err != nil {
+			return usageErr(fmt.Errorf("--%w", err))
 		}
+		cfg.Shard, cfg.Shards = set[0], n
 	}
 	wo := scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration, RateScale: f.rateScale}
 	if f.seedSet {

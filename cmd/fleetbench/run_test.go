@@ -97,6 +97,9 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "chat"}, "--target is required"},
 		{[]string{"run", "chat", "--target", "localhost:8000"}, "not an http(s) URL"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--shard", "2/2"}, "--shard"},
+		// i+j/n names merged sweep shards; a run is one shard (issue 10).
+		{[]string{"run", "chat", "--target", "http://x/v1", "--shard", "0+1/4"}, `--shard "0+1/4": give one shard i/n`},
+		{[]string{"sweep", "chat", "--shard", "0+1/4"}, `--shard "0+1/4": give one shard i/n`},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--api", "embeddings"}, "--api"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--rate", "5", "--concurrency", "2"}, "--rate"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--concurrency", "2", "--max-inflight", "3"}, "--max-inflight"},

@@ -11,10 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/shard"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 func init() { register(newSweepCmd) }
@@ -182,21 +183,21 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	spec := sweep.Spec{Search: f.search, Objective: f.objective, Grid: grid, Budget: f.budget,
 		Tolerance: f.tolerance, MaxRateScale: f.maxRate, Exhaustive: f.exhaustive}
 	if len(grid.Scales) > 0 {
-		if f.search != "" && f.search != results.SearchScale {
+		if f.search != "" && f.search != sweepfile.SearchScale {
 			return usageErr(fmt.Errorf("--scale makes a scale curve; it does not combine with --search %s", f.search))
 		}
-		spec.Search = results.SearchScale
+		spec.Search = sweepfile.SearchScale
 	}
-	if f.objective != "" && spec.Search != results.SearchBestSplit {
+	if f.objective != "" && spec.Search != sweepfile.SearchBestSplit {
 		return usageErr(errors.New("--objective applies to --search best-split only"))
 	}
-	if f.budget != 0 && spec.Search != results.SearchBestSplit {
+	if f.budget != 0 && spec.Search != sweepfile.SearchBestSplit {
 		return usageErr(errors.New("--gpus (a GPU budget) applies to --search best-split only"))
 	}
 	if f.shard != "" {
-		set, n, err := results.ParseShard(f.shard)
-		if err != nil || len(set) != 1 {
-			return usageErr(fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", f.shard))
+		set, n, err := shard.Parse(f.shard, false)
+		if err != nil {
+			return usageErr(fmt.Errorf("--%w", err))
 		}
 		spec.ShardI, spec.ShardN = set[0], n
 	}
@@ -220,7 +221,7 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s gpu-price=%s price-file=%s",
 		base.Model, base.DType, f.requests, f.duration, f.cost.gpuPrice, f.cost.priceFile))
 	if f.progress {
-		r.Progress = func(done int, p *results.SweepPoint) {
+		r.Progress = func(done int, p *sweepfile.Point) {
 			verdict := "MISSED"
 			switch {
 			case p.Error != "":
@@ -239,7 +240,7 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 		return usageErr(err)
 	}
 	if f.out != "" {
-		if err := writeFileAtomic(f.out, func(w io.Writer) error { return results.WriteSweepJSON(w, sw) }); err != nil {
+		if err := writeFileAtomic(f.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) }); err != nil {
 			return failErr(err)
 		}
 	}
@@ -257,7 +258,7 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 // allFailed turns a sweep in which every point failed to configure into an
 // error (usually a bad --model, --gpu or fleet), so that the exit code says
 // so; a sweep with some good points is a result.
-func allFailed(sw *results.Sweep) error {
+func allFailed(sw *sweepfile.Sweep) error {
 	if len(sw.Points) == 0 {
 		return nil
 	}
@@ -271,23 +272,23 @@ func allFailed(sw *results.Sweep) error {
 
 // runMergeSweeps merges sweep shard files into outPath ("-" = stdout).
 func runMergeSweeps(stdout io.Writer, paths []string, outPath string, table bool) error {
-	ss := make([]*results.Sweep, 0, len(paths))
+	ss := make([]*sweepfile.Sweep, 0, len(paths))
 	for _, p := range paths {
-		s, err := results.ReadSweepFile(p)
+		s, err := sweepfile.Read(p)
 		if err != nil {
 			return usageErr(err)
 		}
 		ss = append(ss, s)
 	}
-	m, err := results.MergeSweeps(ss...)
+	m, err := sweepfile.Merge(ss...)
 	if err != nil {
 		return usageErr(err)
 	}
 	if outPath == "-" {
-		if err := results.WriteSweepJSON(stdout, m); err != nil {
+		if err := sweepfile.WriteJSON(stdout, m); err != nil {
 			return failErr(err)
 		}
-	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return results.WriteSweepJSON(w, m) }); err != nil {
+	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return sweepfile.WriteJSON(w, m) }); err != nil {
 		return failErr(err)
 	}
 	if table {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Short sweeps of the built-in chat scenario: 2 virtual minutes per point.
@@ -65,7 +65,7 @@ func TestSweepOutputFormats(t *testing.T) {
 		require.Equal(t, 0, execute(sweepArgs("--fleet", "1P1D", "--format", f), &out, &errb), errb.String())
 		require.NotEmpty(t, out.String())
 		if f == "json" {
-			s, err := results.DecodeSweep(&out, "stdout")
+			s, err := sweepfile.Decode(&out, "stdout")
 			require.NoError(t, err)
 			require.Len(t, s.Points, 1)
 		}
@@ -107,9 +107,9 @@ func TestSweepProgressAndKeepResults(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.Equal(t, 0, execute(sweepArgs("--scale", "1,2", "--fleet", "1P1D", "--progress", "--keep-results", "-o", p), &out, &errb), errb.String())
 	require.Contains(t, errb.String(), "point 1 2P2D")
-	s, err := results.ReadSweepFile(p)
+	s, err := sweepfile.Read(p)
 	require.NoError(t, err)
-	require.Equal(t, results.SearchScale, s.Search)
+	require.Equal(t, sweepfile.SearchScale, s.Search)
 	require.NotNil(t, s.Points[1].Result)
 	require.Equal(t, "2P2D", s.Points[1].Fleet)
 	require.Equal(t, 16, s.Points[1].Result.Fleet.GPUs)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/slo"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Synthetic, deterministic inputs for the tests: a "sim" and an "endpoint"
@@ -78,8 +79,8 @@ func fixtureResult(backend string, n int, slow float64, seed uint64) *results.Re
 // fixtureSweep is a min-fleet search over P and D counts: cost rises with
 // the fleet, latency and attainment improve, and 3P6D (36 GPUs) is the
 // smallest fleet meeting the SLOs (4P4D, 32 GPUs, is not).
-func fixtureSweep() *results.Sweep {
-	s := &results.Sweep{Schema: results.SweepSchema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1, Hash: "sha256:beef"}, Search: "min-fleet",
+func fixtureSweep() *sweepfile.Sweep {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1, Hash: "sha256:beef"}, Search: "min-fleet",
 		Notes: []string{"fleets ordered by GPU count, then cost"}}
 	idx := 0
 	for p := 1; p <= 4; p++ {
@@ -89,7 +90,7 @@ func fixtureSweep() *results.Sweep {
 			over := max(load-0.7, 0)
 			ttft := 80 * (1 + 20*math.Pow(over, 1.5))
 			att := math.Max(0, math.Min(1, 1-0.5*max(load-0.85, 0)))
-			pt := results.SweepPoint{Index: idx, Fleet: fmt.Sprintf("%dP%dD", p, d), GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, GPUs: gpus,
+			pt := sweepfile.Point{Index: idx, Fleet: fmt.Sprintf("%dP%dD", p, d), GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, GPUs: gpus,
 				MeetsSLO: ttft <= 300 && att >= 0.99,
 				Metrics: map[string]float64{
 					"ttft_p99_ms": roundTo(ttft, 3), "tpot_p99_ms": roundTo(12+10*load, 3), "e2e_p99_ms": roundTo(4000+900*load, 3),
@@ -100,7 +101,7 @@ func fixtureSweep() *results.Sweep {
 			idx++
 		}
 	}
-	s.Points = append(s.Points, results.SweepPoint{Index: idx, Fleet: "0P2D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, Error: "fleet needs at least one prefill instance"})
+	s.Points = append(s.Points, sweepfile.Point{Index: idx, Fleet: "0P2D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, Error: "fleet needs at least one prefill instance"})
 	for i := range s.Points {
 		if s.Points[i].Fleet == "3P6D" {
 			a := s.Points[i]
@@ -111,11 +112,11 @@ func fixtureSweep() *results.Sweep {
 }
 
 // fixtureScale is a scale curve (traffic and fleet ×1 … ×1000).
-func fixtureScale() *results.Sweep {
-	s := &results.Sweep{Schema: results.SweepSchema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1}, Search: "scale"}
+func fixtureScale() *sweepfile.Sweep {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1}, Search: "scale"}
 	for i, k := range []float64{1, 10, 100, 1000} {
 		hit := 0.34 + 0.1*math.Log10(k)
-		s.Points = append(s.Points, results.SweepPoint{Index: i, Fleet: fmt.Sprintf("%dP%dD", int(2*k), int(4*k)), GPU: "h100", TP: 4, Routing: "cache-aware",
+		s.Points = append(s.Points, sweepfile.Point{Index: i, Fleet: fmt.Sprintf("%dP%dD", int(2*k), int(4*k)), GPU: "h100", TP: 4, Routing: "cache-aware",
 			RateScale: k, Scale: k, GPUs: int(24 * k), MeetsSLO: true, Metrics: map[string]float64{
 				"cache_hit_rate": roundTo(hit, 4), "utilization": roundTo(0.5+0.05*math.Log10(k), 4), "usd_per_task": roundTo(0.0033*(1-0.2*math.Log10(k)/3), 6),
 				"ttft_p99_ms": 200, "slo_attainment": 1}})

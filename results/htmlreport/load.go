@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // maxFileBytes bounds one input file; a sweep with --keep-results of a few
@@ -46,7 +47,7 @@ func (in *Input) add(label string, data []byte, name string) error {
 	// A syntax error is reported by the decoder below with line:column.
 	_ = json.Unmarshal(data, &head)
 	switch head.Schema {
-	case results.SweepSchema:
+	case sweepfile.Schema:
 		s, err := DecodeSweep(bytes.NewReader(data), name)
 		if err != nil {
 			return err
@@ -60,7 +61,7 @@ func (in *Input) add(label string, data []byte, name string) error {
 			if head.Schema == "" || strings.HasPrefix(head.Schema, "fleetbench.result/") {
 				return err
 			}
-			return fmt.Errorf("htmlreport: %s: schema %q is neither a result (%s) nor a sweep (%s)", name, head.Schema, results.Schema, results.SweepSchema)
+			return fmt.Errorf("htmlreport: %s: schema %q is neither a result (%s) nor a sweep (%s)", name, head.Schema, results.Schema, sweepfile.Schema)
 		}
 		in.Runs = append(in.Runs, Run{Label: label, Result: r})
 	}
@@ -101,10 +102,10 @@ func labelsFor(paths []string) []string {
 }
 
 // DecodeSweep reads and checks a sweep file (fleetbench.sweep/v1) with
-// results.DecodeSweep and drops the full per-point results, which the
+// sweepfile.Decode and drops the full per-point results, which the
 // report does not draw, so a big sweep stays cheap to hold.
-func DecodeSweep(r io.Reader, name string) (*results.Sweep, error) {
-	s, err := results.DecodeSweep(r, name)
+func DecodeSweep(r io.Reader, name string) (*sweepfile.Sweep, error) {
+	s, err := sweepfile.Decode(r, name)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // The page's assets. echarts.min.js is Apache-2.0 (see assets/NOTICE).
@@ -50,8 +51,8 @@ type Run struct {
 
 // SweepRun is one sweep file to show.
 type SweepRun struct {
-	Label string         // section heading, e.g. the file name
-	Sweep *results.Sweep // the sweep (see DecodeSweep)
+	Label string           // section heading, e.g. the file name
+	Sweep *sweepfile.Sweep // the sweep (see DecodeSweep)
 }
 
 // Input is what one page shows.

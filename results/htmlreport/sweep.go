@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // sweepView is one sweep's section.
@@ -27,7 +27,7 @@ type sweepView struct {
 // maxTableRows bounds the point table; the charts still show every point.
 const maxTableRows = 400
 
-// Sweep metric keys (results.SweepPoint.Metrics).
+// Sweep metric keys (sweepfile.Point.Metrics).
 const (
 	mCost       = "usd_per_task"
 	mCostHour   = "usd_per_hour"
@@ -100,8 +100,8 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 	return v
 }
 
-func validPoints(ps []results.SweepPoint) []*results.SweepPoint {
-	out := make([]*results.SweepPoint, 0, len(ps))
+func validPoints(ps []sweepfile.Point) []*sweepfile.Point {
+	out := make([]*sweepfile.Point, 0, len(ps))
 	for i := range ps {
 		if ps[i].Error == "" {
 			out = append(out, &ps[i])
@@ -111,8 +111,8 @@ func validPoints(ps []results.SweepPoint) []*results.SweepPoint {
 }
 
 // minMetric is the SLO-meeting point with the lowest metric key.
-func minMetric(pts []*results.SweepPoint, key string, meets bool) (*results.SweepPoint, bool) {
-	var best *results.SweepPoint
+func minMetric(pts []*sweepfile.Point, key string, meets bool) (*sweepfile.Point, bool) {
+	var best *sweepfile.Point
 	for _, p := range pts {
 		v, ok := p.Metrics[key]
 		if !ok || (meets && !p.MeetsSLO) {
@@ -125,8 +125,8 @@ func minMetric(pts []*results.SweepPoint, key string, meets bool) (*results.Swee
 	return best, best != nil
 }
 
-func minGPUs(pts []*results.SweepPoint) (*results.SweepPoint, bool) {
-	var best *results.SweepPoint
+func minGPUs(pts []*sweepfile.Point) (*sweepfile.Point, bool) {
+	var best *sweepfile.Point
 	for _, p := range pts {
 		if p.MeetsSLO && p.GPUs > 0 && (best == nil || p.GPUs < best.GPUs) {
 			best = p
@@ -139,7 +139,7 @@ func minGPUs(pts []*results.SweepPoint) (*results.SweepPoint, bool) {
 // and series labels mention only those.
 type dims struct{ fleet, gpu, tp, routing, rate, scale bool }
 
-func varying(ps []results.SweepPoint) dims {
+func varying(ps []sweepfile.Point) dims {
 	var d dims
 	if len(ps) == 0 {
 		return d
@@ -157,11 +157,11 @@ func varying(ps []results.SweepPoint) dims {
 }
 
 // pointName names a point by its fleet plus the coordinates that vary.
-func pointName(p *results.SweepPoint, all []results.SweepPoint) string {
+func pointName(p *sweepfile.Point, all []sweepfile.Point) string {
 	return p.Fleet + groupName(p, varying(all))
 }
 
-func groupName(p *results.SweepPoint, d dims) string {
+func groupName(p *sweepfile.Point, d dims) string {
 	var parts []string
 	if d.gpu {
 		parts = append(parts, p.GPU)
@@ -184,7 +184,7 @@ func groupName(p *results.SweepPoint, d dims) string {
 	return " · " + strings.Join(parts, " · ")
 }
 
-func answerLine(a *results.SweepPoint) string {
+func answerLine(a *sweepfile.Point) string {
 	var parts []string
 	parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+a.GPU+" tp"+strconv.Itoa(a.TP))
 	if v, ok := a.Metrics[mCost]; ok {
@@ -203,7 +203,7 @@ func answerLine(a *results.SweepPoint) string {
 }
 
 // sameCoords says whether p is the answer point (the answer is a copy).
-func sameCoords(p, a *results.SweepPoint) bool {
+func sameCoords(p, a *sweepfile.Point) bool {
 	return a != nil && p.Index == a.Index && p.Fleet == a.Fleet && p.GPU == a.GPU && p.TP == a.TP &&
 		p.Routing == a.Routing && p.RateScale == a.RateScale && p.Scale == a.Scale
 }
@@ -215,16 +215,16 @@ type xChoice struct {
 	name, unit string
 	log        bool
 	cats       []string
-	of         func(p *results.SweepPoint) float64
+	of         func(p *sweepfile.Point) float64
 }
 
-func chooseX(s *results.Sweep, pts []*results.SweepPoint) xChoice {
+func chooseX(s *sweepfile.Sweep, pts []*sweepfile.Point) xChoice {
 	d := varying(s.Points)
 	switch {
 	case d.scale:
-		return xChoice{name: "scale (traffic and fleet ×)", unit: "x", log: true, of: func(p *results.SweepPoint) float64 { return p.Scale }}
+		return xChoice{name: "scale (traffic and fleet ×)", unit: "x", log: true, of: func(p *sweepfile.Point) float64 { return p.Scale }}
 	case d.rate && !d.fleet:
-		return xChoice{name: "traffic multiplier", unit: "x", of: func(p *results.SweepPoint) float64 { return p.RateScale }}
+		return xChoice{name: "traffic multiplier", unit: "x", of: func(p *sweepfile.Point) float64 { return p.RateScale }}
 	}
 	gpus := map[int]bool{}
 	for _, p := range pts {
@@ -239,20 +239,20 @@ func chooseX(s *results.Sweep, pts []*results.SweepPoint) xChoice {
 				cats = append(cats, p.Fleet)
 			}
 		}
-		return xChoice{name: "fleet", cats: cats, of: func(p *results.SweepPoint) float64 { return float64(idx[p.Fleet]) }}
+		return xChoice{name: "fleet", cats: cats, of: func(p *sweepfile.Point) float64 { return float64(idx[p.Fleet]) }}
 	}
-	return xChoice{name: "fleet size (GPUs)", of: func(p *results.SweepPoint) float64 { return float64(p.GPUs) }}
+	return xChoice{name: "fleet size (GPUs)", of: func(p *sweepfile.Point) float64 { return float64(p.GPUs) }}
 }
 
 // seriesGroups splits points into series by the coordinates that vary,
 // other than those on the x axis (fleet, and load or scale when plotted).
-func seriesGroups(s *results.Sweep, pts []*results.SweepPoint, x xChoice) ([]string, map[string][]*results.SweepPoint) {
+func seriesGroups(s *sweepfile.Sweep, pts []*sweepfile.Point, x xChoice) ([]string, map[string][]*sweepfile.Point) {
 	d := varying(s.Points)
 	d.fleet = false
 	if x.unit == "x" {
 		d.rate, d.scale = false, false
 	}
-	groups := map[string][]*results.SweepPoint{}
+	groups := map[string][]*sweepfile.Point{}
 	var order []string
 	for _, p := range pts {
 		g := strings.TrimPrefix(groupName(p, d), " · ")
@@ -268,7 +268,7 @@ func seriesGroups(s *results.Sweep, pts []*results.SweepPoint, x xChoice) ([]str
 	return order, groups
 }
 
-func has(pts []*results.SweepPoint, key string) bool {
+func has(pts []*sweepfile.Point, key string) bool {
 	for _, p := range pts {
 		if _, ok := p.Metrics[key]; ok {
 			return true
@@ -281,7 +281,7 @@ func xAxis(x xChoice) axis { return axis{Name: x.name, Unit: x.unit, Log: x.log}
 
 // sweepCharts adds cost and attainment against the x axis, the scale
 // curve's hit rate and utilization, and the cost-latency Pareto frontier.
-func sweepCharts(b *builder, s *results.Sweep, pts []*results.SweepPoint) []chartRef {
+func sweepCharts(b *builder, s *sweepfile.Sweep, pts []*sweepfile.Point) []chartRef {
 	if len(pts) == 0 {
 		return nil
 	}
@@ -381,7 +381,7 @@ func latLabel(key string) string {
 	return "TTFT p99"
 }
 
-func metricSeries(name, col, dash string, ax int, ps []*results.SweepPoint, x xChoice, key string, scale float64) series {
+func metricSeries(name, col, dash string, ax int, ps []*sweepfile.Point, x xChoice, key string, scale float64) series {
 	s := series{Name: name, Color: col, Kind: "line", Dash: dash, Axis: ax}
 	for _, p := range ps {
 		v, ok := p.Metrics[key]
@@ -396,7 +396,7 @@ func metricSeries(name, col, dash string, ax int, ps []*results.SweepPoint, x xC
 
 // verdictDots overlays the cost curve with SLO-coloured dots and rings the
 // answer.
-func verdictDots(pts []*results.SweepPoint, ans *results.SweepPoint, x xChoice, costKey string) []series {
+func verdictDots(pts []*sweepfile.Point, ans *sweepfile.Point, x xChoice, costKey string) []series {
 	meet := series{Name: "meets SLOs", Color: colorMeet, Kind: "scatter", Size: 9}
 	miss := series{Name: "misses SLOs", Color: colorMiss, Kind: "scatter", Size: 9}
 	answer := series{Name: "answer", Color: colorAnswer, Kind: "scatter", Size: 22, Symbol: "emptyCircle", Note: "answer"}
@@ -424,9 +424,9 @@ func verdictDots(pts []*results.SweepPoint, ans *results.SweepPoint, x xChoice, 
 
 // paretoChart plots latency against cost; the frontier is the set of
 // points no other point beats on both (lower cost and lower latency).
-func paretoChart(s *results.Sweep, pts []*results.SweepPoint, costKey, latKey string) *chartSpec {
+func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey string) *chartSpec {
 	c := &chartSpec{X: axis{Name: costLabel(costKey), Unit: "usd"}, Y: axis{Name: latLabel(latKey) + " (ms)", Unit: "ms"}, Legend: true}
-	var cand []*results.SweepPoint
+	var cand []*sweepfile.Point
 	for _, p := range pts {
 		_, okc := p.Metrics[costKey]
 		_, okl := p.Metrics[latKey]
@@ -475,18 +475,18 @@ func paretoChart(s *results.Sweep, pts []*results.SweepPoint, costKey, latKey st
 }
 
 // pointTable lists the points in grid order, the answer highlighted.
-func pointTable(s *results.Sweep) (table, int) {
+func pointTable(s *sweepfile.Sweep) (table, int) {
 	t := table{Corner: "fleet"}
 	for _, h := range []string{"GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
 		t.Head = append(t.Head, headCell{Text: h})
 	}
-	priced := slices.ContainsFunc(s.Points, func(p results.SweepPoint) bool { _, ok := p.Metrics[mRevenue]; return ok })
+	priced := slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[mRevenue]; return ok })
 	if priced {
 		for _, h := range []string{"revenue $", "markup on cost", "margin on revenue"} {
 			t.Head = append(t.Head, headCell{Text: h})
 		}
 	}
-	metricCell := func(p *results.SweepPoint, key string, f func(float64) string) cell {
+	metricCell := func(p *sweepfile.Point, key string, f func(float64) string) cell {
 		if v, ok := p.Metrics[key]; ok {
 			return cell{Text: f(v)}
 		}
@@ -525,7 +525,7 @@ func pointTable(s *results.Sweep) (table, int) {
 	return t, len(s.Points) - n
 }
 
-func latRange(ps []*results.SweepPoint, key string) (float64, float64) {
+func latRange(ps []*sweepfile.Point, key string) (float64, float64) {
 	lo, hi := math.Inf(1), 0.0
 	for _, p := range ps {
 		v := p.Metrics[key]

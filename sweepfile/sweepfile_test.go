@@ -1,4 +1,4 @@
-package results
+package sweepfile
 
 import (
 	"bytes"
@@ -7,14 +7,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/results"
 )
 
-func sp(idx, gpus int, meets bool, m map[string]float64) SweepPoint {
-	return SweepPoint{Index: idx, Fleet: "x", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, GPUs: gpus, MeetsSLO: meets, Metrics: m}
+func sp(idx, gpus int, meets bool, m map[string]float64) Point {
+	return Point{Index: idx, Fleet: "x", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1, GPUs: gpus, MeetsSLO: meets, Metrics: m}
 }
 
 func TestPickAnswer(t *testing.T) {
-	pts := []SweepPoint{
+	pts := []Point{
 		sp(0, 8, false, map[string]float64{"usd_per_hour": 20, "usd_per_task": 0.001, "goodput_rps": 1}),
 		sp(1, 12, true, map[string]float64{"usd_per_hour": 40, "usd_per_task": 0.003, "goodput_rps": 5}),
 		sp(2, 12, true, map[string]float64{"usd_per_hour": 30, "usd_per_task": 0.002, "goodput_rps": 4}),
@@ -46,73 +48,16 @@ func TestPickAnswer(t *testing.T) {
 	}
 	// Nothing meets: no answer; the pick is a copy without the result.
 	require.Nil(t, PickAnswer(SearchMinFleet, "", pts[:1]))
-	kept := []SweepPoint{sp(0, 8, true, map[string]float64{"a": 1})}
-	kept[0].Result = &Result{}
+	kept := []Point{sp(0, 8, true, map[string]float64{"a": 1})}
+	kept[0].Result = &results.Result{}
 	a := PickAnswer(SearchMinFleet, "", kept)
 	require.Nil(t, a.Result)
 	a.Metrics["a"] = 2
 	require.Equal(t, 1.0, kept[0].Metrics["a"])
 }
 
-func TestParseShard(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		set  []int
-		n    int
-		err  string
-		back string
-	}{
-		{"0/4", []int{0}, 4, "", "0/4"},
-		{"3+1/4", []int{1, 3}, 4, "", "1+3/4"},
-		{"0+1/2", []int{0, 1}, 2, "", ""},
-		{"4/4", nil, 0, "from 0 to 3", ""},
-		{"1/0", nil, 0, "positive", ""},
-		{"1", nil, 0, "want i/n", ""},
-		{"1+1/3", nil, 0, "twice", ""},
-		{"a/3", nil, 0, "from 0 to 2", ""},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			set, n, err := ParseShard(tc.in)
-			if tc.err != "" {
-				require.ErrorContains(t, err, tc.err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.set, set)
-			require.Equal(t, tc.n, n)
-			require.Equal(t, tc.back, formatShard(set, n))
-		})
-	}
-}
-
-func FuzzParseShard(f *testing.F) {
-	for _, s := range []string{"0/4", "1+2/3", "/", "9999999999/1", "-1/2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		set, n, err := ParseShard(s)
-		if err != nil {
-			return
-		}
-		require.NotEmpty(t, set)
-		for i, v := range set {
-			require.True(t, v >= 0 && v < n)
-			if i > 0 {
-				require.Greater(t, v, set[i-1])
-			}
-		}
-		back := formatShard(set, n)
-		if back != "" {
-			s2, n2, err := ParseShard(back)
-			require.NoError(t, err)
-			require.Equal(t, set, s2)
-			require.Equal(t, n, n2)
-		}
-	})
-}
-
 func shardOf(shard string, idx ...int) *Sweep {
-	s := &Sweep{Schema: SweepSchema, Scenario: ScenarioInfo{Name: "chat", Seed: 1, Hash: "h"}, Search: SearchMinFleet, Grid: "points=6", Shard: shard}
+	s := &Sweep{Schema: Schema, Scenario: results.ScenarioInfo{Name: "chat", Seed: 1, Hash: "h"}, Search: SearchMinFleet, Grid: "points=6", Shard: shard}
 	for _, i := range idx {
 		s.Points = append(s.Points, sp(i, 4+i, i >= 3, map[string]float64{"usd_per_hour": float64(i)}))
 	}
@@ -123,7 +68,7 @@ func shardOf(shard string, idx ...int) *Sweep {
 func TestMergeSweeps(t *testing.T) {
 	a, b, c := shardOf("0/3", 0, 3), shardOf("1/3", 1, 4), shardOf("2/3", 2, 5)
 	a.Notes, b.Notes = []string{"n1"}, []string{"n1", "n2"}
-	m, err := MergeSweeps(c, a, b)
+	m, err := Merge(c, a, b)
 	require.NoError(t, err)
 	require.Equal(t, "", m.Shard)
 	require.Len(t, m.Points, 6)
@@ -133,11 +78,11 @@ func TestMergeSweeps(t *testing.T) {
 	require.Equal(t, 3, m.Answer.Index) // best of all shards, re-picked
 	require.Equal(t, []string{"n1", "n2"}, m.Notes)
 
-	part, err := MergeSweeps(c, a)
+	part, err := Merge(c, a)
 	require.NoError(t, err)
 	require.Equal(t, "0+2/3", part.Shard)
 	// A partial merge merges on with the missing shard.
-	full, err := MergeSweeps(part, b)
+	full, err := Merge(part, b)
 	require.NoError(t, err)
 	require.Equal(t, "", full.Shard)
 	require.Len(t, full.Points, 6)
@@ -160,7 +105,7 @@ func TestMergeSweeps(t *testing.T) {
 		{"schema", []*Sweep{a, other(func(s *Sweep) { s.Schema = "fleetbench.result/v1" })}, "schema is"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := MergeSweeps(tc.in...)
+			_, err := Merge(tc.in...)
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -169,22 +114,22 @@ func TestMergeSweeps(t *testing.T) {
 func TestSweepJSONRoundTrip(t *testing.T) {
 	s := shardOf("0/3", 0, 3)
 	var b bytes.Buffer
-	require.NoError(t, WriteSweepJSON(&b, s))
-	got, err := DecodeSweep(bytes.NewReader(b.Bytes()), "s.json")
+	require.NoError(t, WriteJSON(&b, s))
+	got, err := Decode(bytes.NewReader(b.Bytes()), "s.json")
 	require.NoError(t, err)
 	require.Equal(t, s, got)
 	var b2 bytes.Buffer
-	require.NoError(t, WriteSweepJSON(&b2, got))
+	require.NoError(t, WriteJSON(&b2, got))
 	require.Equal(t, b.String(), b2.String())
 
 	path := t.TempDir() + "/s.json"
 	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
-	schema, err := FileSchema(path)
+	schema, err := results.FileSchema(path)
 	require.NoError(t, err)
-	require.Equal(t, SweepSchema, schema)
-	_, err = ReadSweepFile(path)
+	require.Equal(t, Schema, schema)
+	_, err = Read(path)
 	require.NoError(t, err)
-	_, err = ReadSweepFile(path + ".missing")
+	_, err = Read(path + ".missing")
 	require.Error(t, err)
 }
 
@@ -197,24 +142,24 @@ func TestDecodeSweepErrors(t *testing.T) {
 		{`{"schema": "fleetbench.sweep/v1", "points": [{"index": 2}, {"index": 1}]}`, "increasing index order"},
 		{`{"schema": "fleetbench.sweep/v1", "shard": "7"}`, "want i/n"},
 	} {
-		_, err := DecodeSweep(strings.NewReader(tc.in), "s.json")
+		_, err := Decode(strings.NewReader(tc.in), "s.json")
 		require.ErrorContains(t, err, tc.want)
 	}
 }
 
 func FuzzDecodeSweep(f *testing.F) {
 	var b bytes.Buffer
-	_ = WriteSweepJSON(&b, shardOf("0/3", 0, 3))
+	_ = WriteJSON(&b, shardOf("0/3", 0, 3))
 	f.Add(b.String())
 	f.Add(`{"schema":"fleetbench.sweep/v1","points":[]}`)
 	f.Fuzz(func(t *testing.T, in string) {
-		s, err := DecodeSweep(strings.NewReader(in), "f.json")
+		s, err := Decode(strings.NewReader(in), "f.json")
 		if err != nil {
 			return
 		}
 		// Whatever decodes merges with itself as a shard or is refused, never panics.
-		_, _ = MergeSweeps(s)
+		_, _ = Merge(s)
 		var out bytes.Buffer
-		require.NoError(t, WriteSweepJSON(&out, s))
+		require.NoError(t, WriteJSON(&out, s))
 	})
 }

@@ -1,4 +1,4 @@
-package results
+package sweepfile
 
 import (
 	"bytes"
@@ -10,22 +10,23 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/shard"
 )
 
-// SweepSchema identifies a sweep file (the output of "fleetbench sweep"), as
+// Schema identifies a sweep file (the output of "fleetbench sweep"), as
 // opposed to a single-run result (Schema).
-const SweepSchema = "fleetbench.sweep/v1"
+const Schema = "fleetbench.sweep/v1"
 
 // Sweep is the result of "fleetbench sweep": one simulation per grid point
 // (fleet × GPU × TP × routing × traffic multiplier), or the points a search
-// visited, plus the search's pick. Shards of one sweep merge (MergeSweeps).
+// visited, plus the search's pick. Shards of one sweep merge (Merge).
 type Sweep struct {
-	// Schema is SweepSchema.
+	// Schema is Schema.
 	Schema string `json:"schema"`
 	// Scenario names the scenario every point ran.
-	Scenario ScenarioInfo `json:"scenario"`
+	Scenario results.ScenarioInfo `json:"scenario"`
 	// Search is the search that produced the points: "" (a plain grid),
 	// "min-fleet", "max-load", "best-split" or "scale".
 	Search string `json:"search,omitempty"`
@@ -39,16 +40,16 @@ type Sweep struct {
 	// index % n == i; empty for a whole sweep.
 	Shard string `json:"shard,omitempty"`
 	// Points are ordered by Index.
-	Points []SweepPoint `json:"points"`
+	Points []Point `json:"points"`
 	// Answer is the search's pick; nil for a plain grid or when no point
 	// qualifies (Notes then say why).
-	Answer *SweepPoint `json:"answer,omitempty"`
+	Answer *Point `json:"answer,omitempty"`
 	// Notes are human-readable remarks (why no answer, bisection bounds…).
 	Notes []string `json:"notes,omitempty"`
 }
 
-// SweepPoint is one simulation of a sweep.
-type SweepPoint struct {
+// Point is one simulation of a sweep.
+type Point struct {
 	// Index is the position in the full grid, stable across shards.
 	Index int `json:"index"`
 	// Fleet is the fleet in docs/design.md notation (e.g. "4P8D").
@@ -74,7 +75,7 @@ type SweepPoint struct {
 	// is absent).
 	Metrics map[string]float64 `json:"metrics"`
 	// Result is the full result, kept only with --keep-results.
-	Result *Result `json:"result,omitempty"`
+	Result *results.Result `json:"result,omitempty"`
 	// Error says why the point did not run (bad configuration); the other
 	// fields except the grid coordinates are then zero.
 	Error string `json:"error,omitempty"`
@@ -92,7 +93,7 @@ const (
 )
 
 // metric returns p.Metrics[k], or def when the point lacks it.
-func (p *SweepPoint) metric(k string, def float64) float64 {
+func (p *Point) metric(k string, def float64) float64 {
 	if v, ok := p.Metrics[k]; ok {
 		return v
 	}
@@ -102,7 +103,7 @@ func (p *SweepPoint) metric(k string, def float64) float64 {
 // better reports whether a beats b for the search; both are candidates.
 // Every ordering ends on Index so that the pick is unique and does not
 // depend on the order points were evaluated or merged in.
-func better(search, objective string, a, b *SweepPoint) bool {
+func better(search, objective string, a, b *Point) bool {
 	inf := math.Inf(1)
 	type key struct {
 		v   float64
@@ -153,8 +154,8 @@ func boolF(b bool) float64 {
 //
 // Ties go to the lowest Index. The returned point is a copy without Result
 // (the full result stays with its point).
-func PickAnswer(search, objective string, points []SweepPoint) *SweepPoint {
-	var best *SweepPoint
+func PickAnswer(search, objective string, points []Point) *Point {
+	var best *Point
 	for i := range points {
 		p := &points[i]
 		if p.Error != "" {
@@ -188,56 +189,21 @@ func PickAnswer(search, objective string, points []SweepPoint) *SweepPoint {
 	return &a
 }
 
-// ParseShard parses a shard "i/n" (or "i+j+.../n" for merged shards) into
-// the sorted shard numbers and n.
-func ParseShard(s string) ([]int, int, error) {
-	lhs, rhs, ok := strings.Cut(s, "/")
-	n, err := strconv.Atoi(rhs)
-	if !ok || err != nil || n < 1 {
-		return nil, 0, fmt.Errorf("shard %q: want i/n with n a positive integer, e.g. 0/4", s)
-	}
-	var set []int
-	for _, f := range strings.Split(lhs, "+") {
-		i, err := strconv.Atoi(f)
-		if err != nil || i < 0 || i >= n {
-			return nil, 0, fmt.Errorf("shard %q: shard number %q must be an integer from 0 to %d", s, f, n-1)
-		}
-		if slices.Contains(set, i) {
-			return nil, 0, fmt.Errorf("shard %q names shard %d twice", s, i)
-		}
-		set = append(set, i)
-	}
-	slices.Sort(set)
-	return set, n, nil
-}
-
-// formatShard is ParseShard's inverse; a complete set is "" (a whole sweep).
-func formatShard(set []int, n int) string {
-	if len(set) == n {
-		return ""
-	}
-	parts := make([]string, len(set))
-	for i, v := range set {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, "+") + "/" + strconv.Itoa(n)
-}
-
-// Validate checks what readers and MergeSweeps rely on: the schema, a
+// Validate checks what readers and Merge rely on: the schema, a
 // well-formed shard, points in increasing Index order belonging to the
 // shard.
 func (s *Sweep) Validate() error {
-	if s.Schema != SweepSchema {
+	if s.Schema != Schema {
 		if s.Schema == "" {
-			return fmt.Errorf("no \"schema\" field: not a fleetbench sweep file (want schema %q)", SweepSchema)
+			return fmt.Errorf("no \"schema\" field: not a fleetbench sweep file (want schema %q)", Schema)
 		}
-		return fmt.Errorf("schema is %q, want %q: regenerate the file or use a matching fleetbench version", s.Schema, SweepSchema)
+		return fmt.Errorf("schema is %q, want %q: regenerate the file or use a matching fleetbench version", s.Schema, Schema)
 	}
 	var set []int
 	n := 1
 	if s.Shard != "" {
 		var err error
-		if set, n, err = ParseShard(s.Shard); err != nil {
+		if set, n, err = shard.Parse(s.Shard, true); err != nil {
 			return err
 		}
 	}
@@ -255,16 +221,16 @@ func (s *Sweep) Validate() error {
 	return nil
 }
 
-// MergeSweeps combines shards of one sweep (same scenario, search, objective
+// Merge combines shards of one sweep (same scenario, search, objective
 // and grid; disjoint shards of the same count) into one: points are united
 // in index order, notes are united, and the answer is picked again from all
 // points, so merging every shard gives the unsharded sweep's answer.
-func MergeSweeps(ss ...*Sweep) (*Sweep, error) {
+func Merge(ss ...*Sweep) (*Sweep, error) {
 	if len(ss) == 0 {
 		return nil, errors.New("results: merge sweeps: no sweeps given")
 	}
 	first := ss[0]
-	out := &Sweep{Schema: SweepSchema, Scenario: first.Scenario, Search: first.Search, Objective: first.Objective, Grid: first.Grid}
+	out := &Sweep{Schema: Schema, Scenario: first.Scenario, Search: first.Search, Objective: first.Objective, Grid: first.Grid}
 	var set []int
 	n := 0
 	for i, s := range ss {
@@ -289,7 +255,7 @@ func MergeSweeps(ss ...*Sweep) (*Sweep, error) {
 		if s.Grid != first.Grid {
 			return nil, fmt.Errorf("results: merge sweeps: %s swept grid %q, sweep 1 swept %q: run every shard with the same flags", which, s.Grid, first.Grid)
 		}
-		sset, sn, _ := ParseShard(s.Shard) // valid: checked by Validate
+		sset, sn, _ := shard.Parse(s.Shard, true) // valid: checked by Validate
 		if n == 0 {
 			n = sn
 		}
@@ -310,17 +276,17 @@ func MergeSweeps(ss ...*Sweep) (*Sweep, error) {
 		}
 	}
 	slices.Sort(set)
-	out.Shard = formatShard(set, n)
-	slices.SortFunc(out.Points, func(a, b SweepPoint) int { return a.Index - b.Index })
+	out.Shard = shard.Format(set, n)
+	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
 	out.Answer = PickAnswer(out.Search, out.Objective, out.Points)
 	return out, nil
 }
 
-// WriteSweepJSON writes s as indented JSON followed by a newline; identical
+// WriteJSON writes s as indented JSON followed by a newline; identical
 // sweeps give identical bytes.
-func WriteSweepJSON(w io.Writer, s *Sweep) error {
+func WriteJSON(w io.Writer, s *Sweep) error {
 	if s == nil {
-		return errors.New("results: WriteSweepJSON: nil sweep")
+		return errors.New("results: WriteJSON: nil sweep")
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -333,26 +299,16 @@ func WriteSweepJSON(w io.Writer, s *Sweep) error {
 	return err
 }
 
-// DecodeSweep reads and validates a sweep; name (usually the path) is used
+// Decode reads and validates a sweep; name (usually the path) is used
 // in error messages.
-func DecodeSweep(r io.Reader, name string) (*Sweep, error) {
+func Decode(r io.Reader, name string) (*Sweep, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("results: read %s: %w", name, err)
 	}
 	var s Sweep
-	if err := json.Unmarshal(data, &s); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := lineCol(data, se.Offset-1)
-			return nil, fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench sweep file?", name, line, col, se)
-		case errors.As(err, &te):
-			line, col := lineCol(data, te.Offset)
-			return nil, fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
-		}
-		return nil, fmt.Errorf("results: %s: %w", name, err)
+	if err := results.UnmarshalFile(name, data, &s, "sweep"); err != nil {
+		return nil, err
 	}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", name, err)
@@ -360,29 +316,12 @@ func DecodeSweep(r io.Reader, name string) (*Sweep, error) {
 	return &s, nil
 }
 
-// ReadSweepFile reads and validates a sweep file.
-func ReadSweepFile(path string) (*Sweep, error) {
+// Read reads and validates a sweep file.
+func Read(path string) (*Sweep, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	defer f.Close()
-	return DecodeSweep(f, path)
-}
-
-// FileSchema returns the "schema" field of the JSON file at path (Schema
-// or SweepSchema for fleetbench files), so that commands accepting either
-// kind can dispatch; it returns "" for JSON without one.
-func FileSchema(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("results: %w", err)
-	}
-	var head struct {
-		Schema string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return "", nil // not ours to diagnose: the reader reports it with line:col
-	}
-	return head.Schema, nil
+	return Decode(f, path)
 }

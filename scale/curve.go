@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Curve is the scale curve: one Level per traffic level.
@@ -53,8 +54,8 @@ type Level struct {
 	// Change decomposes the change from the previous level.
 	Change *Change `json:"change,omitempty"`
 	// Probes are every fleet simulated at this level (by size).
-	Probes []results.SweepPoint `json:"probes"`
-	Note   string               `json:"note,omitempty"`
+	Probes []sweepfile.Point `json:"probes"`
+	Note   string            `json:"note,omitempty"`
 }
 
 // Factors are the measured terms of the identity

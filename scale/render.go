@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Formats Render accepts.
@@ -232,13 +232,13 @@ func renderCSV(w io.Writer, c *Curve) error {
 // "scale", Scale = traffic level, plus gpus_per_1k_rps), so that the HTML
 // report draws it with its scale-curve charts; the notes carry the
 // decomposition.
-func AsSweep(c *Curve) *results.Sweep {
-	s := &results.Sweep{Schema: results.SweepSchema, Scenario: c.Scenario, Search: results.SearchScale, Notes: c.Notes}
+func AsSweep(c *Curve) *sweepfile.Sweep {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: c.Scenario, Search: sweepfile.SearchScale, Notes: c.Notes}
 	for _, l := range c.Levels {
 		if l.Fleet == "" {
 			continue
 		}
-		var pt results.SweepPoint
+		var pt sweepfile.Point
 		for _, p := range l.Probes {
 			if p.Fleet == l.Fleet {
 				pt = p

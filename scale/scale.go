@@ -27,6 +27,7 @@ import (
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // Schema identifies a scale-curve file.
@@ -57,7 +58,7 @@ type Spec struct {
 	// MaxInstances caps a pool's instance count (default 4096).
 	MaxInstances int
 	// Progress, when set, is called after each probe (serialised).
-	Progress func(level float64, p *results.SweepPoint)
+	Progress func(level float64, p *sweepfile.Point)
 }
 
 // probesPerRound is how many sizes one search round probes at once: a
@@ -138,7 +139,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		wg.Wait()
 		// Probes finish in any order; list them by size so the file does
 		// not depend on the parallelism.
-		slices.SortFunc(L.Probes, func(a, b results.SweepPoint) int {
+		slices.SortFunc(L.Probes, func(a, b sweepfile.Point) int {
 			if a.GPUs != b.GPUs {
 				return a.GPUs - b.GPUs
 			}
@@ -174,7 +175,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 type found struct {
 	kind string
 	p, d int // colocated: p instances; pd: p prefill, d decode
-	pt   results.SweepPoint
+	pt   sweepfile.Point
 	f    Factors
 }
 
@@ -205,7 +206,7 @@ type probeSet struct {
 
 type probeOut struct {
 	pass bool
-	pt   results.SweepPoint
+	pt   sweepfile.Point
 	f    Factors
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 func init() { register(newPriceCmd) }
@@ -84,7 +85,7 @@ type priceClass struct {
 // cost flags, or the scenario simulated and priced.
 func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
-		if schema, _ := results.FileSchema(arg); schema == results.SweepSchema {
+		if schema, _ := results.FileSchema(arg); schema == sweepfile.Schema {
 			return nil, usageErr(fmt.Errorf("%s is a sweep file: price takes one result (fleetbench sim ... -o r.json)", arg))
 		}
 		r, err := results.ReadFile(arg)

@@ -10,12 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/results/htmlreport"
 	"github.com/fleetbench/fleetbench/scale"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/shard"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 func init() { register(newScaleCmd) }
@@ -114,9 +115,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	}
 	spec := scale.Spec{Kinds: splitList(f.kinds), TierBlocksPerInstance: f.tierPerInst, MaxInstances: f.maxInstances}
 	if f.shard != "" {
-		set, n, err := results.ParseShard(f.shard)
-		if err != nil || len(set) != 1 {
-			return usageErr(fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", f.shard))
+		set, n, err := shard.Parse(f.shard, false)
+		if err != nil {
+			return usageErr(fmt.Errorf("--%w", err))
 		}
 		spec.ShardI, spec.ShardN = set[0], n
 	}
@@ -140,7 +141,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		s.Workload.Seed = &f.seed
 	}
 	if f.progress {
-		spec.Progress = func(level float64, p *results.SweepPoint) {
+		spec.Progress = func(level float64, p *sweepfile.Point) {
 			v := "MISSED"
 			switch {
 			case p.Error != "":

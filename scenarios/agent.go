@@ -8,10 +8,11 @@ import (
 )
 
 // Limits that keep a heavy-tailed distribution from producing a session no
-// server could hold; both are far beyond any published agent statistic.
+// server could hold; validation rejects specs whose bound or mean exceeds
+// them, so only rare tail draws are clamped (docs/scenarios.md, Limits).
 const (
-	maxTurns    = 4096
-	maxChildren = 64
+	maxTurns    = MaxTurns
+	maxChildren = MaxSubagents
 )
 
 // agentMaker builds agent sessions of one class.

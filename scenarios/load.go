@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ import (
 var builtinFS embed.FS
 
 // maxFileBytes bounds a scenario file; real ones are a few KiB.
-const maxFileBytes = 4 << 20
+const maxFileBytes = MaxFileBytes
 
 // Load reads, parses and validates a scenario file. Errors are an ErrorList
 // whose entries read file:line:col: message.
@@ -37,10 +38,9 @@ func Load(path string) (*Scenario, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory, not a scenario file", path)
 	}
-	if st.Size() > maxFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes is too large for a scenario file (limit %d)", path, st.Size(), maxFileBytes)
-	}
-	data, err := os.ReadFile(path)
+	// Bounded while reading, not by stat: /dev/zero, pipes and files that
+	// grow report size 0 or lie.
+	data, err := readBounded(path, maxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read scenario %s: %w", path, err)
 	}
@@ -50,6 +50,23 @@ func Load(path string) (*Scenario, error) {
 	}
 	s.Source = path
 	return s, nil
+}
+
+// readBounded reads at most limit bytes of path and fails past them.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes, the limit for a scenario file (docs/scenarios.md, Limits)", limit)
+	}
+	return data, nil
 }
 
 // Parse parses and validates scenario YAML. name labels error positions

@@ -126,6 +126,7 @@ func (v *validator) scenario(s *Scenario) {
 		names[c.Name] = i
 	}
 	v.fleet(s.Fleet)
+	v.scenarioLimits(s)
 }
 
 func (v *validator) class(c *Class, p string) {
@@ -151,16 +152,22 @@ func (v *validator) class(c *Class, p string) {
 	case KindChat:
 		v.requiredDist(p, "input", c.Input, 1)
 		v.requiredDist(p, "output", c.Output, 1)
+		v.limit(p+".input", c.Input, MaxTokens, "tokens")
+		v.limit(p+".output", c.Output, MaxTokens, "tokens")
 		if c.SystemPrompts != nil {
 			v.pool(c.SystemPrompts, p+".system_prompts")
+			v.limit(p+".system_prompts.tokens", &c.SystemPrompts.Tokens, MaxTokens, "tokens")
 		}
 	case KindAgent:
 		v.requiredDist(p, "input", c.Input, 1)
 		v.requiredDist(p, "output", c.Output, 1)
+		v.limit(p+".input", c.Input, MaxTokens, "tokens")
+		v.limit(p+".output", c.Output, MaxTokens, "tokens")
 		if c.Agent == nil {
 			v.errf(p, "%s: agent class needs an \"agent\" section (turns, append, tool_s)", p)
 		} else {
 			v.agent(c.Agent, p+".agent")
+			v.agentLimits(c, p)
 		}
 	case KindVideo:
 		if c.Video == nil {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,6 +35,8 @@ func (v *validator) arrival(c *Class, p string) {
 		v.field(ap, err)
 		return
 	}
+	v.rates(&c.Arrival, ap)
+	v.limit(ap+".think_s", c.Arrival.ThinkS, MaxToolSeconds, "seconds")
 	if c.Arrival.IsClosed() && c.Arrival.Users > maxUsers {
 		v.errf(ap+".users", "%s.users: at most %d users, got %d", ap, maxUsers, c.Arrival.Users)
 	}
@@ -163,26 +166,60 @@ func (v *validator) trace(t *TraceSpec, p string) {
 	defaults := []struct {
 		key string
 		x   *float64
-	}{{"time_scale", &t.TimeScale}, {"rate_scale", &t.RateScale}}
+		lim float64
+	}{{"time_scale", &t.TimeScale, MaxTraceTimeScale}, {"rate_scale", &t.RateScale, MaxTraceScale}}
 	for _, d := range defaults {
 		if *d.x == 0 && !v.has(p+"."+d.key) {
 			*d.x = 1
 		}
-		if *d.x <= 0 || *d.x > 1e6 {
-			v.errf(p+"."+d.key, "%s.%s: must be > 0 (1 = as recorded), got %v", p, d.key, *d.x)
+		if *d.x <= 0 || *d.x > d.lim {
+			v.errf(p+"."+d.key, "%s.%s: must be in (0, %g] (1 = as recorded), got %v", p, d.key, d.lim, *d.x)
 		}
 	}
 	if t.BlockTokens == 0 && !v.has(p+".block_tokens") {
 		t.BlockTokens = 512 // Mooncake's hash-id block size
 	}
-	if t.BlockTokens <= 0 {
-		v.errf(p+".block_tokens", "%s.block_tokens: must be > 0, got %d", p, t.BlockTokens)
+	if t.BlockTokens <= 0 || t.BlockTokens > MaxTokens {
+		v.errf(p+".block_tokens", "%s.block_tokens: must be in [1, %d], got %d", p, MaxTokens, t.BlockTokens)
 	}
 	if t.File == "" {
 		return
 	}
 	if err := statTrace(t.File, v.baseDir); err != nil {
 		v.errf(p+".file", "%s.file: %v", p, err)
+		return
+	}
+	if err := checkTrace(t, v.baseDir); err != nil {
+		v.errf(p+".file", "%s.file: %v", p, err)
+	}
+}
+
+// checkTrace reads a trace file through once (streaming, constant memory)
+// so that validation finds what a run would die on: a line that is not
+// the format, binary data, or a file with no request at all.
+func checkTrace(t *TraceSpec, baseDir string) error {
+	if strings.HasPrefix(t.File, builtinTracePrefix) || (t.Format != "mooncake" && t.Format != "azure") {
+		return nil // embedded traces are tested; a bad format is reported already
+	}
+	rd, err := openTrace(t, baseDir)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	for n := 0; ; n++ {
+		en, err := rd.next()
+		if err == io.EOF {
+			if n == 0 {
+				return fmt.Errorf("%s holds no requests", resolvePath(t.File, baseDir))
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if en.input > MaxTokens || en.output > MaxTokens {
+			return fmt.Errorf("%s: request %d asks for %d input and %d output tokens; the limit is %d each (docs/scenarios.md, Limits)", resolvePath(t.File, baseDir), n+1, en.input, en.output, MaxTokens)
+		}
 	}
 }
 

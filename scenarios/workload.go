@@ -75,6 +75,9 @@ func (s *Scenario) NewWorkload(o WorkloadOptions) (*Workload, error) {
 	if scale == 0 {
 		scale = 1
 	}
+	if err := s.checkOverrides(o.Requests, dur, scale); err != nil {
+		return nil, err
+	}
 	for i := range s.Classes {
 		src, err := w.newSource(i, scale)
 		if err != nil {

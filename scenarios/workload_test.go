@@ -124,14 +124,14 @@ func TestRequestsAndDurationBounds(t *testing.T) {
 	require.NoError(t, Drive(w, 0, func(*Request) { n++ }))
 	require.Equal(t, 10, n)
 
-	w = mustWorkload(t, s, WorkloadOptions{Duration: 2e9, Requests: 1 << 30})
+	w = mustWorkload(t, s, WorkloadOptions{Duration: 2e9, Requests: 1 << 29})
 	var last int64
 	n = 0
 	require.NoError(t, Drive(w, 0, func(r *Request) { n++; last = r.Arrival }))
 	require.Less(t, last, int64(2e9))
 	require.InDelta(t, 200, n, 50)
 
-	w = mustWorkload(t, s, WorkloadOptions{Duration: 2e9, RateScale: 3, Requests: 1 << 30})
+	w = mustWorkload(t, s, WorkloadOptions{Duration: 2e9, RateScale: 3, Requests: 1 << 29})
 	n = 0
 	require.NoError(t, Drive(w, 0, func(*Request) { n++ }))
 	require.InDelta(t, 600, n, 100)

@@ -194,12 +194,67 @@ func (d *decoder) number(n ast.Node, path string) (float64, bool) {
 		}
 	case *ast.FloatNode:
 		f = v.Value
+	case *ast.StringNode:
+		// YAML 1.2 reads an unquoted 1e9 as a float; the parser leaves
+		// exponents without a dot as strings, so read them here.
+		x, ok := plainFloat(v)
+		if !ok {
+			d.fail(n, path, "%s: expected a number, got %s", keyName(path), kindName(n))
+			return 0, false
+		}
+		f = x
 	default:
 		d.fail(n, path, "%s: expected a number, got %s", keyName(path), kindName(n))
 		return 0, false
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		d.fail(n, path, "%s: expected a finite number", keyName(path))
+		return 0, false
+	}
+	return f, true
+}
+
+// plainFloat reads an unquoted scalar in YAML 1.2's float syntax
+// ([-+]?(.digits|digits(.digits*)?)([eE][-+]?digits)?), e.g. 1e9 or 2E-3.
+func plainFloat(n *ast.StringNode) (float64, bool) {
+	if n.Token == nil || n.Token.Type != token.StringType {
+		return 0, false // quoted: the user meant a string
+	}
+	s := n.Value
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			exp++
+		}
+		if exp == 0 {
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !math.IsInf(f, 0) {
 		return 0, false
 	}
 	return f, true

@@ -113,7 +113,7 @@ func (c *Config) applyDefaults() {
 	if c.GPU == "" {
 		c.GPU = "h100"
 	}
-	if c.TP <= 0 {
+	if c.TP == 0 {
 		c.TP = 1
 	}
 	if c.Routing == "" {
@@ -128,13 +128,13 @@ func (c *Config) applyDefaults() {
 	if c.IndexEvery <= 0 {
 		c.IndexEvery = 4
 	}
-	if c.BlockTokens <= 0 {
+	if c.BlockTokens == 0 {
 		c.BlockTokens = 16
 	}
-	if c.MaxBatchTokens <= 0 {
+	if c.MaxBatchTokens == 0 {
 		c.MaxBatchTokens = 8192
 	}
-	if c.MaxSeqs <= 0 {
+	if c.MaxSeqs == 0 {
 		c.MaxSeqs = 256
 	}
 	if c.MemFraction <= 0 {
@@ -182,6 +182,13 @@ func (c *Config) validate() error {
 	if err := c.Failures.Validate(); err != nil {
 		return fmt.Errorf("failures: %w", err)
 	}
+	// 0 means the default (applyDefaults); anything else out of range is
+	// an error, never silently replaced.
+	for _, b := range IntLimits {
+		if v := b.get(c); v < b.Min || v > b.Max {
+			return fmt.Errorf("%s %d: must be in [%d, %d]", b.Flag, v, b.Min, b.Max)
+		}
+	}
 	if c.MaxBatchTokens <= c.MaxSeqs {
 		return fmt.Errorf("max batch tokens %d must exceed max sequences %d so every step has room for prefill", c.MaxBatchTokens, c.MaxSeqs)
 	}
@@ -196,4 +203,23 @@ func (c *Config) validate() error {
 		seen[o.Role] = true
 	}
 	return nil
+}
+
+// IntLimit is the documented range of one integer setting of the
+// simulator (and its command-line flag).
+type IntLimit struct {
+	Flag     string
+	Min, Max int
+	get      func(*Config) int
+}
+
+// IntLimits are the ranges of the simulator's integer settings; the CLI
+// checks explicitly given flags against them (exit 2) and Config
+// validation checks the values (docs/scenarios.md, Limits).
+var IntLimits = []IntLimit{
+	{"--tp", 1, 1024, func(c *Config) int { return c.TP }},
+	{"--block-tokens", 1, 4096, func(c *Config) int { return c.BlockTokens }},
+	{"--max-batch-tokens", 2, 1 << 24, func(c *Config) int { return c.MaxBatchTokens }},
+	{"--max-seqs", 1, 1 << 16, func(c *Config) int { return c.MaxSeqs }},
+	{"--tier-blocks", 0, 1 << 40, func(c *Config) int { return c.TierBlocks }},
 }

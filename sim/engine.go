@@ -17,8 +17,24 @@ type Stats struct {
 	Requests    uint64 // requests completed or failed
 	Preemptions uint64
 	Transfers   uint64
-	EndNs       int64 // virtual time of the last event
+	Refused     uint64 // arrivals refused at the in-flight bound (error class "overloaded")
+	EndNs       int64  // virtual time of the last event
 }
+
+// Bounds on work in flight. An offered load far beyond the fleet's
+// capacity queues without end; past these the simulator refuses new
+// top-level arrivals (error class "overloaded", counted as failures and
+// warned about) instead of growing until the process runs out of memory.
+// About 2 GB of sequence state and 2 GB of prompt block hashes at most;
+// a fleet that keeps up never comes near (platform-hour at full scale
+// peaks at 1.9 GB in all).
+const (
+	MaxInflight       = 1 << 20 // sequences
+	MaxInflightHashes = 1 << 28 // KV block hashes of their prompts
+)
+
+// The bounds in force (tests lower them).
+var maxInflight, maxInflightHashes = MaxInflight, MaxInflightHashes
 
 // ConfigError is a simulation that cannot start because its fleet,
 // model or options are wrong (the CLI exits 2 on it).
@@ -52,6 +68,7 @@ type engine struct {
 	// Live mode (the emulated endpoint): per-token and completion hooks.
 	classInfos []results.ClassInfo
 	inflight   int  // sequences created and not finished
+	inflightHs int  // their prompts' block hashes
 	batch      bool // a whole run: stop once nothing is in flight or to come
 
 	marks windowMarks // busy time at the measurement window's edges
@@ -238,8 +255,20 @@ func (e *engine) pullArrival() {
 	e.nextArr = r
 }
 
-// arrive turns a workload request into an in-flight sequence.
+// arrive turns a workload request into an in-flight sequence, or refuses
+// it when the work in flight is past MaxInflight / MaxInflightTokens.
 func (e *engine) arrive(r *scenarios.Request) {
+	if e.inflight >= maxInflight || e.inflightHs+r.InputTokens/e.cfg.BlockTokens > maxInflightHashes {
+		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
+		s.rec = *results.NewRecord(r, r.Arrival)
+		s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart
+		s.included = e.summary.Includes(&s.rec)
+		s.rec.Error = fmt.Sprintf("refused: %d requests (%d prompt block hashes) already in flight, the simulator's bound; the offered load is far beyond the fleet's capacity", e.inflight, e.inflightHs)
+		e.inflight++
+		e.stats.Refused++
+		e.finish(s, "overloaded")
+		return
+	}
 	e.arriveSeq(e.newSeq(r))
 }
 
@@ -251,6 +280,7 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
 		s.hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
+		e.inflightHs += len(s.hashes)
 		s.prefillTarget = r.InputTokens
 	}
 	return s
@@ -303,6 +333,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 		e.fleet.entry.router.forget(r.TaskID)
 	}
 	e.inflight--
+	e.inflightHs -= len(s.hashes)
 	e.stats.Requests++
 	e.summary.Add(&s.rec)
 	for _, inc := range e.fleet.incidents {
@@ -379,6 +410,10 @@ func (e *engine) result() *results.Result {
 			p := e.fleet.poolByRole(pi.Role)
 			pi.GPUSeconds = math.Round(p.gpuSecondsBetween(res.Window.StartNs, res.Window.EndNs, e.now)*1e3) / 1e3
 		}
+	}
+	if n := e.stats.Refused; n > 0 {
+		res.Extra["refused"] = n
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d arrivals refused (error class overloaded): more than %d requests (or %d prompt block hashes) were in flight; the offered load is far beyond this fleet's capacity", n, maxInflight, maxInflightHashes))
 	}
 	if inc := e.fleet.incidentReport(e); len(inc) > 0 {
 		res.Extra["incidents"] = inc

@@ -185,6 +185,16 @@ func ParseFleet(s string) (FleetSpec, error) {
 		}
 		f.Pools = append(f.Pools, p)
 	}
+	if len(f.Pools) == 0 {
+		return f, fmt.Errorf("fleet spec %q names no pool (write e.g. \"4P8D\", \"12C\" or \"4P:h200 8D:h20\")", s)
+	}
+	total := 0
+	for _, p := range f.Pools {
+		total += p.Count
+		if total > MaxInstances {
+			return f, fmt.Errorf("fleet spec %q: more than %d instances, the simulator's limit", s, MaxInstances)
+		}
+	}
 	var hasP, hasD, hasC bool
 	for _, p := range f.Pools {
 		hasP = hasP || p.Role == RolePrefill
@@ -227,6 +237,10 @@ func (p *PoolSpec) setSuffix(x string) error {
 	*dst = n
 	return nil
 }
+
+// MaxInstances bounds the instances of one fleet (platform-hour, the
+// largest built-in, runs 10,256).
+const MaxInstances = 1_000_000
 
 func allDigits(s string) bool {
 	for _, c := range s {

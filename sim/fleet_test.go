@@ -45,7 +45,7 @@ func TestParseFleetErrors(t *testing.T) {
 }
 
 func FuzzParseFleet(f *testing.F) {
-	for _, s := range []string{"4P8D", "12C", "4P:h200 8D:h20+16V", "2P:h100x2 4D", "4P:h800x32/ep32/dp32 18D:h800x144/ep144/dp144/tp1"} {
+	for _, s := range []string{"4P8D", "12C", "4P:h200 8D:h20+16V", "2P:h100x2 4D", "4P:h800x32/ep32/dp32 18D:h800x144/ep144/dp144/tp1", "+", " , ", "99999999999C"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -59,4 +59,13 @@ func FuzzParseFleet(f *testing.F) {
 		}
 		require.Equal(t, spec, again)
 	})
+}
+
+// Specs that used to parse to an empty fleet (String() "", no round trip)
+// or to an absurd one are refused.
+func TestParseFleetRefuses(t *testing.T) {
+	for _, s := range []string{"+", ",", " + , ", "2000000C", "600000P600000D"} {
+		_, err := ParseFleet(s)
+		require.Error(t, err, s)
+	}
 }

@@ -61,6 +61,9 @@ GET /fleetbench/result returns the engine's own summary of the load so far.`,
   fleetbench serve --model llama-3.1-70b --gpu h200 --tp 4 --fleet 2C`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkIntFlags(cmd); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, cmd.OutOrStdout(), args, f, nil)

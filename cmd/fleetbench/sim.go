@@ -50,6 +50,9 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.seedSet = cmd.Flags().Changed("seed")
+			if err := checkIntFlags(cmd); err != nil {
+				return err
+			}
 			return runSim(cmd, args[0], f)
 		},
 	}

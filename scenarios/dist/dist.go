@@ -50,9 +50,11 @@ type Sampler interface {
 // Fixed returns the spec of a constant distribution at v.
 func Fixed(v float64) Spec { return Spec{Dist: "fixed", Value: v} }
 
-// maxTokens caps Tokens so that a wild draw (an unclamped heavy tail) cannot
-// overflow int arithmetic downstream; no model context comes near 2^31.
-const maxTokens = 1 << 31
+// MaxTokens caps Tokens so that a wild draw of an unclamped heavy tail
+// cannot ask for more than any model's context (Llama 4 Scout's 10M is the
+// largest offered); scenario validation rejects specs whose bound, mean or
+// median is above it, so only rare tail draws are clamped.
+const MaxTokens = 10_000_000
 
 // Tokens draws a token count: the sample rounded to the nearest integer and
 // at least 1, because a request with zero tokens is not a request.
@@ -61,8 +63,8 @@ func Tokens(s Sampler, r *rand.Rand) int {
 	if !(v >= 1) { // also catches NaN
 		return 1
 	}
-	if v > maxTokens {
-		return maxTokens
+	if v > MaxTokens {
+		return MaxTokens
 	}
 	return int(v)
 }

@@ -217,7 +217,7 @@ func TestTokens(t *testing.T) {
 	cases := []struct {
 		v    float64
 		want int
-	}{{0, 1}, {-5, 1}, {0.49, 1}, {1.5, 2}, {2.49, 2}, {511.5, 512}, {math.NaN(), 1}, {1e300, maxTokens}}
+	}{{0, 1}, {-5, 1}, {0.49, 1}, {1.5, 2}, {2.49, 2}, {511.5, 512}, {math.NaN(), 1}, {1e300, MaxTokens}}
 	for _, tc := range cases {
 		require.Equal(t, tc.want, Tokens(constSampler(tc.v), nil), "Tokens(%v)", tc.v)
 	}

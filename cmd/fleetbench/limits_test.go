@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Issue 11's inputs that passed validation and then crashed, overflowed or
+// were silently replaced: each now exits 2 with a message naming the limit.
+func TestLimitsExit2(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	garbage := write("g.jsonl", "garbage\n")
+	_ = write("e.jsonl", "")
+	trace := func(file string) string {
+		return write("t-"+filepath.Base(file)+".yaml", "name: t\nclasses:\n  - kind: trace\n    trace: {file: "+filepath.Base(file)+", format: mooncake}\n")
+	}
+	rate := write("rate.yaml", "name: r\nduration: 60s\nclasses:\n  - kind: chat\n    arrival: {process: poisson, rate: 1e9}\n    input: 100\n    output: 10\n")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scenario", "validate", rate}, "classes[0].arrival.rate: 1000000000 requests/s is above the limit"},
+		{[]string{"sim", "chat", "--rate-scale", "1e12"}, `rate scale 1e+12 takes class "chat"`},
+		{[]string{"run", "chat", "--target", "http://127.0.0.1:1/v1", "--rate-scale", "1e12", "-q"}, `rate scale 1e+12 takes class "chat"`},
+		{[]string{"sim", "chat", "--requests", "2000000000"}, "--requests 2000000000 is above the limit"},
+		{[]string{"sim", "chat", "--tp", "0"}, "--tp 0: must be in [1, 1024]"},
+		{[]string{"sim", "chat", "--tp", "-3"}, "--tp -3: must be in [1, 1024]"},
+		{[]string{"sim", "chat", "--max-seqs", "0"}, "--max-seqs 0: must be in [1, 65536]"},
+		{[]string{"sim", "chat", "--block-tokens", "-16"}, "--block-tokens -16: must be in [1, 4096]"},
+		{[]string{"sim", "chat", "--max-batch-tokens", "-1"}, "--max-batch-tokens -1: must be in [2, 16777216]"},
+		{[]string{"serve", "--tp", "0"}, "--tp 0: must be in [1, 1024]"},
+		{[]string{"scenario", "validate", trace(garbage)}, "g.jsonl:1: invalid JSON"},
+		{[]string{"sim", trace(garbage), "--fleet", "1C", "--model", "llama-3.1-8b"}, "g.jsonl:1: invalid JSON"},
+		{[]string{"sim", trace("e.jsonl"), "--fleet", "1C", "--model", "llama-3.1-8b"}, "e.jsonl holds no requests"},
+		{[]string{"sweep", "chat", "--fleet", "2P4D,+", "--requests", "20"}, `fleet spec "+" names no pool`},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"scenario", "validate", "/dev/zero"}, "larger than 262144 bytes"})
+	}
+	for _, tc := range cases {
+		code, _, stderr := runCLI(tc.args...)
+		require.Equal(t, 2, code, "%v: %s", tc.args, stderr)
+		require.Contains(t, stderr, tc.want, tc.args)
+	}
+}

@@ -15,7 +15,7 @@ CGO_CFLAGS += -Wno-deprecated-declarations
 endif
 export CGO_CFLAGS
 
-.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim sweep-bench platform-hour demo agreement validate overload clean
+.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim bench-moe sweep-bench platform-hour demo agreement validate overload clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -66,7 +66,7 @@ test-realtime:
 	FLEETBENCH_REALTIME=1 $(GO) test -count=1 -v -run 'TestThousandConcurrentStreams|TestAgreementSimVsServe' ./serve
 
 bench:
-	$(GO) test -run '^$$' -bench . -skip 'SimChat1M' -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip 'SimChat1M|MoEPlatform' -benchmem $(PKGS)
 
 # The whole product on a laptop: serve (the simulated fleet in real time),
 # run a built-in scenario against it, sim the same scenario, both reports
@@ -92,6 +92,11 @@ validate:
 # The simulator speed goal: 1,000,000 chat requests on a 64-instance fleet.
 bench-sim:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'SimChat1M' -benchtime 1x -timeout 30m ./sim
+
+# The moe-platform built-in (DeepSeek-V3 on wide-EP PD units) on one core:
+# the goal is under a minute.
+bench-moe:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'MoEPlatform' -benchtime 1x -timeout 10m ./sim
 
 # A 100-point fleet sweep of the chat scenario (prefill 1..10 x decode 1..10).
 sweep-bench: build

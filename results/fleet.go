@@ -37,4 +37,18 @@ type PoolInfo struct {
 	// window (utilization = BusySeconds / instance-seconds provisioned in
 	// the window).
 	BusySeconds float64 `json:"busy_seconds,omitempty"`
+	// Wide pools (with a Layout) explain their throughput, over the whole
+	// run: forward steps, mean step time, mean tokens per attention rank
+	// per step (decode: sequences) against the per-rank limit, and the
+	// tokens per second per node while stepping (prefill: prompt tokens
+	// computed, decode: output tokens), NodeGPUs GPUs to a node.
+	Steps             int64   `json:"steps,omitempty"`
+	MeanStepMs        float64 `json:"mean_step_ms,omitempty"`
+	RankBatch         float64 `json:"rank_batch,omitempty"`
+	RankBatchLimit    int     `json:"rank_batch_limit,omitempty"`
+	BusyTokensPerNode float64 `json:"busy_tokens_per_s_per_node,omitempty"`
+	// WindowTokensPerNode is the same tokens over the window's length and
+	// all the pool's GPUs.
+	WindowTokensPerNode float64 `json:"window_tokens_per_s_per_node,omitempty"`
+	NodeGPUs            int     `json:"node_gpus,omitempty"`
 }

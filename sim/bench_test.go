@@ -78,3 +78,15 @@ func BenchmarkSimScale(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMoEPlatform runs the moe-platform built-in whole (`make
+// bench-moe`, GOMAXPROCS=1: the goal is under a minute on one core).
+func BenchmarkMoEPlatform(b *testing.B) {
+	sc := mustBuiltin(b, "moe-platform")
+	cfg := ConfigFromScenario(sc)
+	for b.Loop() {
+		if _, _, err := Run(sc, cfg, scenarios.WorkloadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -405,6 +405,14 @@ func (e *engine) result() *results.Result {
 			pi.BusySeconds = e.windowBusySeconds(len(e.fleet.pools))
 		} else {
 			pi.BusySeconds = e.windowBusySeconds(i)
+			if pi.Layout != "" && e.marks.endTaken {
+				p := e.fleet.pools[i]
+				var d [3]int64
+				for k := range d {
+					d[k] = e.marks.endCounts[i][k] - e.marks.startCounts[i][k]
+				}
+				p.explain(pi, p.model.Config(), d, pi.BusySeconds, float64(e.marks.endNs-int64(e.sc.Warmup))/1e9)
+			}
 		}
 		if pi.GPUSeconds < 0 {
 			p := e.fleet.poolByRole(pi.Role)

@@ -171,6 +171,9 @@ func (in *instance) schedule(e *engine) {
 		in.begin(e, 1, true)
 		in.spanEnds = append(in.spanEnds[:0], e.now+dur)
 		in.pool.busyNs += dur
+		in.pool.steps++
+		in.pool.prefillTokens += int64(prefillTokens)
+		in.pool.decodeTokens += int64(nDecode)
 		// Colocated steps mix classes: charge each its share of the tokens.
 		total := float64(prefillTokens + nDecode)
 		for _, s := range in.prefill {
@@ -308,6 +311,8 @@ func (in *instance) settleDecoders(e *engine) {
 		busy := end - in.stepStart
 		in.pool.busyNs += busy
 		in.chargeDecoders(float64(busy))
+		in.pool.steps += int64(k)
+		in.pool.decodeTokens += int64(k) * int64(d.len())
 	}
 	// Step 0: fresh sequences have their own previous token time.
 	for c, n := range d.cls {

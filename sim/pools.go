@@ -28,8 +28,11 @@ type pool struct {
 	// limits times the attention DP ranks.
 	maxSeqs, maxBatchTokens int
 
-	busyNs    int64     // instance time spent in steps, summed over instances
-	classBusy []float64 // ns of that busy time attributable to each class
+	busyNs int64 // instance time spent in steps, summed over instances
+	// steps, prefillTokens and decodeTokens count the pool's forward steps
+	// and the tokens they computed (whole run, like busyNs).
+	steps, prefillTokens, decodeTokens int64
+	classBusy                          []float64 // ns of that busy time attributable to each class
 
 	index       int32       // position in fleet.pools
 	live        []*instance // routable (up) instances, by index
@@ -390,6 +393,7 @@ func (f *fleet) describe() *results.FleetInfo {
 			if c.Spec.Draft > 0 {
 				pi.Layout += fmt.Sprintf(" spec%d@%.2f", c.Spec.Draft, c.Spec.Accept)
 			}
+			pi.NodeGPUs = p.gpu.Node() // the engine explains the window's throughput
 		}
 		if p.scaler != nil {
 			// Elastic: cost follows the GPUs actually provisioned over the
@@ -407,6 +411,37 @@ func (f *fleet) describe() *results.FleetInfo {
 			BusySeconds: float64(v.busyNs) / 1e9})
 	}
 	return fi
+}
+
+// explain fills the throughput explanation of a wide pool from its
+// window counts (steps, prompt tokens, decode tokens) and busy seconds.
+func (p *pool) explain(pi *results.PoolInfo, c perf.Config, n [3]int64, busyS, windowS float64) {
+	steps, pre, dec := n[0], n[1], n[2]
+	pi.Steps = steps
+	if steps <= 0 || busyS <= 0 {
+		return
+	}
+	pi.MeanStepMs = busyS * 1e3 / float64(steps)
+	tokens, limit := pre, p.maxBatchTokens/c.DP
+	switch p.spec.Role {
+	case RoleDecode:
+		tokens, limit = dec, p.maxSeqs/c.DP
+	case RoleColocated:
+		tokens += dec
+	}
+	pi.RankBatch = math.Round(float64(tokens)/float64(steps)/float64(c.DP)*100) / 100
+	pi.RankBatchLimit = limit
+	if p.spec.Role == RoleDecode && c.Spec.Draft > 0 {
+		// A speculative step yields ExpectedTokens per sequence; the
+		// engine runs it as that many shorter steps of the same batch.
+		pi.MeanStepMs *= c.Spec.ExpectedTokens()
+	}
+	pi.MeanStepMs = math.Round(pi.MeanStepMs*1e3) / 1e3
+	perNode := float64(pi.NodeGPUs) / float64(c.GPUs) / float64(max(pi.Instances, 1))
+	pi.BusyTokensPerNode = math.Round(float64(tokens)/busyS*perNode*float64(max(pi.Instances, 1))*10) / 10
+	if windowS > 0 {
+		pi.WindowTokensPerNode = math.Round(float64(tokens)/windowS*perNode*10) / 10
+	}
 }
 
 // unpark routes requests that found no serving instance in p.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -58,4 +59,33 @@ func TestWideEPLimitsPerRank(t *testing.T) {
 	cfg.Fleet = "1P:h800x32/ep32/dp5 1D:h800x144/ep144/dp144"
 	_, err = buildFleet(cfg, oneClass())
 	require.ErrorContains(t, err, "prefill pool: perf: DP 5 does not divide the instance's 32 GPUs")
+}
+
+// The moe-platform built-in, scaled down: its wide pools explain their
+// throughput (tokens per node, batch per rank, step time) and every class
+// meets its SLOs on the default fleet.
+func TestMoEPlatformScaledDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a few seconds of simulation")
+	}
+	sc := mustBuiltin(t, "moe-platform")
+	cfg := ConfigFromScenario(sc)
+	res, _, err := Run(sc, cfg, scenarios.WorkloadOptions{Duration: 40 * time.Second, RateScale: 0.25})
+	require.NoError(t, err)
+	require.Len(t, res.Fleet.Pools, 2)
+	for _, p := range res.Fleet.Pools {
+		require.NotEmpty(t, p.Layout, p.Role)
+		require.Positive(t, p.Steps, p.Role)
+		require.Positive(t, p.WindowTokensPerNode, p.Role)
+		require.GreaterOrEqual(t, p.BusyTokensPerNode, p.WindowTokensPerNode, p.Role)
+		require.Positive(t, p.RankBatch, p.Role)
+		require.Equal(t, 8, p.NodeGPUs)
+	}
+	require.Equal(t, "tp1 dp144 ep144 spec1@0.85", res.Fleet.Pools[1].Layout)
+	require.Equal(t, 128, res.Fleet.Pools[1].RankBatchLimit)
+	require.Equal(t, 16384, res.Fleet.Pools[0].RankBatchLimit)
+	for name, c := range res.Classes {
+		require.NotNil(t, c.SLO, name)
+		require.True(t, c.SLO.Met, "%s: %+v", name, c.SLO.Targets)
+	}
 }

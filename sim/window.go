@@ -11,7 +11,10 @@ package sim
 type windowMarks struct {
 	startTaken, endTaken bool
 	start, end           []int64 // per fleet.pools, then the video pool last
-	endNs                int64   // the last top-level arrival at or after the warm-up
+	// Step and token counters of the LLM pools at the edges (steps
+	// running at the instant are left to the side that settles them).
+	startCounts, endCounts [][3]int64
+	endNs                  int64 // the last top-level arrival at or after the warm-up
 }
 
 // busyAt is each pool's busy instance time up to t, counting only the part
@@ -52,6 +55,17 @@ func (e *engine) markWindowStart(t int64) {
 	}
 	e.marks.startTaken = true
 	e.marks.start = e.fleet.busyAt(int64(e.sc.Warmup))
+	e.marks.startCounts = e.fleet.countsNow()
+}
+
+// countsNow is each LLM pool's steps, prompt tokens and decode tokens so
+// far.
+func (f *fleet) countsNow() [][3]int64 {
+	out := make([][3]int64, len(f.pools))
+	for i, p := range f.pools {
+		out[i] = [3]int64{p.steps, p.prefillTokens, p.decodeTokens}
+	}
+	return out
 }
 
 // markArrival notes a top-level arrival at the current time; the last one
@@ -64,6 +78,7 @@ func (e *engine) markArrival(last bool) {
 	e.marks.endTaken = true
 	e.marks.endNs = e.now
 	e.marks.end = e.fleet.busyAt(e.now)
+	e.marks.endCounts = e.fleet.countsNow()
 }
 
 // windowBusySeconds is pool i's busy instance time inside the window

@@ -75,7 +75,9 @@ func runReport(out io.Writer, path, format string, cost costFlags) error {
 	if format == "json" {
 		err = results.WriteJSON(out, r)
 	} else if err = results.RenderTable(out, r); err == nil {
-		err = results.RenderCost(out, r)
+		if err = results.RenderCost(out, r); err == nil {
+			err = results.RenderPools(out, r)
+		}
 	}
 	if err != nil {
 		return failErr(err)

@@ -171,7 +171,10 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err := results.RenderTable(out, res); err != nil {
 		return err
 	}
-	return results.RenderCost(out, res)
+	if err := results.RenderCost(out, res); err != nil {
+		return err
+	}
+	return results.RenderPools(out, res)
 }
 
 func writeResultFile(path string, res *results.Result) error {

@@ -235,16 +235,6 @@ func metricByKey(key string) (metric, bool) {
 	return 0, false
 }
 
-// perTokenMetric is the index of the (first) PerToken metric.
-var perTokenMetric = func() metric {
-	for i := range Metrics {
-		if Metrics[i].PerToken {
-			return metric(i)
-		}
-	}
-	panic("results: no PerToken metric in Metrics")
-}()
-
 // sloKeys lists the SLO keys for messages: "a, b, c or d".
 func sloKeys() string {
 	var k []string

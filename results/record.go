@@ -39,9 +39,11 @@ type Record struct {
 	UsageInputTokens  int  `json:"usage_input_tokens,omitempty"`
 	UsageOutputTokens int  `json:"usage_output_tokens,omitempty"`
 
-	// ITL holds per-token inter-token gaps in ns when the backend keeps them
-	// per request (real runs); the simulator feeds ITL straight into the
-	// summary instead, so this is empty there.
+	// ITL holds the request's inter-token gaps in ns, in order: one per
+	// output token after the first (more when a retry after an instance
+	// failure regenerated tokens). The runner measures them between
+	// streamed chunks, the simulator between the decode steps that
+	// produced the tokens; the summary's and compare's ITL read only this.
 	ITL []int64 `json:"itl_ns,omitempty"`
 
 	Status     int    `json:"status,omitempty"`      // HTTP status for real runs

@@ -74,8 +74,7 @@ func (s *Summary) class(name, kind string) *classAcc {
 
 // Includes reports whether r counts towards the metrics: its task arrived
 // after the warm-up. Every request of a task is in or out together, so a
-// task is charged and counted whole (see docs/metrics.md). Callers of
-// AddITL use it to apply the same exclusion.
+// task is charged and counted whole (see docs/metrics.md).
 func (s *Summary) Includes(r *Record) bool { return r.ArrivalNs() >= s.warmupNs }
 
 // Add records one finished (or failed) request. Latencies are recorded for
@@ -100,7 +99,7 @@ func (s *Summary) Add(r *Record) {
 
 	c := s.class(r.Class, r.Kind)
 	if c.info.Kind == "" {
-		c.info.Kind = r.Kind // class first seen through AddITL
+		c.info.Kind = r.Kind // class first seen without a kind
 	}
 	c.requests++
 	c.preemptions += int64(r.Preemptions)
@@ -131,33 +130,11 @@ func (s *Summary) Add(r *Record) {
 	for i := range Metrics {
 		m := &Metrics[i]
 		if m.PerToken {
-			for _, g := range r.ITL {
-				c.record(metric(i), g, 1)
-			}
+			c.recordAll(metric(i), r.ITL)
 		} else if v, ok := m.Value(r); ok {
 			c.record(metric(i), v, 1)
 		}
 	}
-}
-
-// AddITL records count inter-token gaps of gapNs each for class; the
-// simulator feeds ITL this way instead of keeping per-request slices. It
-// does not know the request's time: apply warm-up exclusion with Includes.
-func (s *Summary) AddITL(class string, gapNs, count int64) {
-	if count <= 0 {
-		return
-	}
-	s.class(class, "").record(perTokenMetric, gapNs, count)
-}
-
-// AddITLFor is AddITL for the request r is the record of, applying the
-// warm-up exclusion that Add applies to r (r need not be finished yet, only
-// its Class, Kind and Intended are read).
-func (s *Summary) AddITLFor(r *Record, gapNs, count int64) {
-	if count <= 0 || !s.Includes(r) {
-		return
-	}
-	s.class(r.Class, r.Kind).record(perTokenMetric, gapNs, count)
 }
 
 // Observe samples a gauge (queue length, KV usage, running requests...) at
@@ -179,6 +156,22 @@ func (c *classAcc) record(m metric, ns, count int64) {
 	// nsToUs clamps into range and count is positive, so this cannot fail
 	// short of total-count overflow, which would take centuries of records.
 	_ = h.RecordValues(nsToUs(ns), count)
+}
+
+// recordAll adds every value of vs to metric m's histogram, one histogram
+// update per run of values that fall on the same microsecond (a decode
+// batch gives its members runs of near-equal gaps): the histogram is the
+// same as value by value.
+func (c *classAcc) recordAll(m metric, vs []int64) {
+	for i := 0; i < len(vs); {
+		us := nsToUs(vs[i])
+		j := i + 1
+		for j < len(vs) && nsToUs(vs[j]) == us {
+			j++
+		}
+		c.record(m, vs[i], int64(j-i))
+		i = j
+	}
 }
 
 // known reports whether the class's histogram of m means anything: for a

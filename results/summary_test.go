@@ -96,9 +96,9 @@ func TestITLPerToken(t *testing.T) {
 	s := NewSummary(nil, 0)
 	// Per-request gaps (a chunk of 3 tokens after 30 ms is 3 gaps of 10 ms).
 	s.Add(&Record{Class: "c", Kind: "chat", FirstToken: 1, LastToken: 40e6, OutputTokens: 5, ITL: []int64{10e6, 10e6, 10e6, 10e6}})
-	// Fed by the simulator: 6 tokens 20 ms apart.
-	s.AddITL("c", 20e6, 6)
-	s.AddITL("c", 20e6, 0) // no-op
+	// 6 gaps of 20 ms (recorded as one run), around one of 20.0004 ms.
+	s.Add(&Record{Class: "c", FirstToken: 1, LastToken: 120e6, OutputTokens: 7, ITL: []int64{20e6, 20e6, 20e6, 20.0004e6, 20e6, 20e6}})
+	s.Add(&Record{Class: "c", FirstToken: 1, LastToken: 2})
 	p := s.Result(Meta{Backend: "sim"}).Classes["c"].ITL
 	require.EqualValues(t, 10, p.Count)
 	require.InDelta(t, 10.0, p.Min, 0.01)
@@ -216,7 +216,7 @@ func TestTimelineBoundedAndWidening(t *testing.T) {
 func BenchmarkAdd(b *testing.B) {
 	recs := synthRecords(4096, 11)
 	for i := range recs {
-		recs[i].ITL = nil // measured separately by the simulator's AddITL
+		recs[i].ITL = nil // see BenchmarkAddWithITL
 		recs[i].Intended += 3e9
 	}
 	s := synthSummary(recs) // warm: histograms and buckets allocated
@@ -227,13 +227,19 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
-func BenchmarkAddITL(b *testing.B) {
+// BenchmarkAddWithITL is one 300-token record whose gaps come in runs, as
+// a simulated decode batch gives them (per record).
+func BenchmarkAddWithITL(b *testing.B) {
 	s := NewSummary(nil, 0)
-	s.AddITL("c", 1, 1)
+	r := &Record{Class: "c", Kind: "chat", FirstToken: 1, LastToken: 2, OutputTokens: 300}
+	for i := range 299 {
+		r.ITL = append(r.ITL, 20e6+int64(i/30)*1e5)
+	}
+	s.Add(r)
 	b.ReportAllocs()
 	b.ResetTimer()
-	for i := range b.N {
-		s.AddITL("c", int64(i&1023)*1e5, 1)
+	for range b.N {
+		s.Add(r)
 	}
 }
 
@@ -261,13 +267,11 @@ func TestClientSaturationWarningAndTaskStart(t *testing.T) {
 	require.Contains(t, b.String(), "WARNING: client saturated")
 }
 
-func TestAddITLForAppliesWarmup(t *testing.T) {
+func TestITLWarmupAndFailuresExcluded(t *testing.T) {
 	s := NewSummary(nil, 1e9)
-	warm := &Record{Class: "c", Kind: "chat", Intended: 5e8}
-	measured := &Record{Class: "c", Kind: "chat", Intended: 2e9}
-	s.AddITLFor(warm, 10e6, 100)
-	s.AddITLFor(measured, 20e6, 3)
-	s.AddITLFor(measured, 20e6, -1) // ignored
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 5e8, ITL: []int64{10e6, 10e6}})                                 // warm-up
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 2e9, ITL: []int64{20e6, 20e6, 20e6}})                           // measured
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 2e9, ITL: []int64{30e6}, ErrorClass: "timeout", Error: "late"}) // failed
 	p := s.Result(Meta{}).Classes["c"].ITL
 	require.EqualValues(t, 3, p.Count)
 	require.InEpsilon(t, 20.0, p.P50, 1e-3)

@@ -25,6 +25,18 @@ type decoders struct {
 	cls     []int64     // non-warm-up sequences per class (ITL counts)
 	fresh   []*seqState // joined since the last settle (their first gap is their own)
 	bs      int64
+
+	// Inter-token gaps, for the records (Record.ITL): gaps[c-gapsFrom] is
+	// the gap step c (the step that took the clock from c-1 to c) gave
+	// every sequence that decoded in the step before it; a sequence's
+	// first step after joining gives it its own gap (firstGap). A
+	// sequence's gaps are copied into its record when it leaves the batch
+	// (flushITL): O(its tokens) once, never O(batch) per step. The log
+	// keeps steps back to the oldest member's join (trimmed at trimAt).
+	gaps     []int64
+	gapsFrom int64
+	trimAt   int
+	free     *[][]int64 // the engine's recycled ITL slices (nil: none)
 }
 
 func (d *decoders) len() int { return len(d.h) }
@@ -123,8 +135,77 @@ func (d *decoders) join(s *seqState, included bool) {
 	d.up(s.hidx)
 }
 
+// logSteps records the gaps of the k steps just run (ends are their end
+// times, the first began at start) and settles the fresh sequences' own
+// first gaps (their previous token came before they joined).
+func (d *decoders) logSteps(ends []int64, start int64) {
+	for _, s := range d.fresh {
+		s.firstGap = ends[0] - s.lastTok
+	}
+	d.fresh = d.fresh[:0]
+	if len(d.gaps) == 0 {
+		d.gapsFrom = d.clock + 1
+	}
+	prev := start
+	for _, t := range ends {
+		d.gaps = append(d.gaps, t-prev)
+		prev = t
+	}
+	if len(d.gaps) < d.trimAt {
+		return
+	}
+	// Drop the steps no member needs: before the oldest join + 2.
+	keep := d.clock + int64(len(ends)) + 1
+	for _, s := range d.h {
+		keep = min(keep, s.joinClock+2)
+	}
+	if n := int(keep - d.gapsFrom); n > 0 {
+		d.gaps = append(d.gaps[:0], d.gaps[n:]...)
+		d.gapsFrom = keep
+	}
+	d.trimAt = max(1024, 2*len(d.gaps))
+}
+
+// flushITL appends to s's record the gaps of the steps s decoded since it
+// joined, and moves s.lastTok to its last token (call before s leaves the
+// batch, at the settled clock: a preempted sequence's next gap, after its
+// recompute, starts there).
+func (d *decoders) flushITL(s *seqState) {
+	n := int(d.clock - s.joinClock)
+	if n <= 0 {
+		return
+	}
+	if s.rec.ITL == nil {
+		s.rec.ITL = d.newITL(max(n, s.target-1))
+	}
+	last := s.lastTok + s.firstGap
+	s.rec.ITL = append(s.rec.ITL, s.firstGap)
+	for _, g := range d.gaps[s.joinClock+2-d.gapsFrom : d.clock+1-d.gapsFrom] {
+		s.rec.ITL = append(s.rec.ITL, g)
+		last += g
+	}
+	s.lastTok = last
+}
+
+// newITL returns an empty slice with room for n gaps, recycled when the
+// engine has one.
+func (d *decoders) newITL(n int) []int64 {
+	if d.free != nil {
+		if f := *d.free; len(f) > 0 {
+			b := f[len(f)-1]
+			f[len(f)-1] = nil
+			*d.free = f[:len(f)-1]
+			if cap(b) >= n {
+				return b
+			}
+		}
+	}
+	return make([]int64, 0, n)
+}
+
 // remove takes s out of the batch and brings its counters up to date.
 func (d *decoders) remove(s *seqState) {
+	d.flushITL(s)
 	s.generated = d.gen(s)
 	i := s.hidx
 	last := len(d.h) - 1

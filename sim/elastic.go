@@ -158,8 +158,12 @@ func (in *instance) maybeOff(e *engine) {
 // are gone: failed, or never there).
 func (in *instance) resetDecoders() {
 	d := &in.dec
+	for _, s := range d.h {
+		d.flushITL(s) // the steps it decoded here are gaps its client saw
+	}
 	clear(d.h)
 	d.h = d.h[:0]
+	d.gaps = d.gaps[:0]
 	d.ctxBase, d.quot, d.own, d.growth = 0, 0, 0, 0
 	clear(d.resid)
 	for _, rho := range d.nz {

@@ -76,6 +76,12 @@ type engine struct {
 	onToken                    func(s *seqState, at int64)
 	onDone                     func(rec *results.Record)
 	cachedTokens, promptTokens int64 // prefix-cache hits and queries, tokens
+
+	// itlFree recycles finished records' ITL slices when no one outside
+	// the engine sees the records (no Records sink, no onDone hook): a
+	// simulation of millions of requests then allocates ITL space for the
+	// requests in flight only.
+	itlFree [][]int64
 }
 
 // Source is a stream of top-level requests in nondecreasing arrival
@@ -348,6 +354,10 @@ func (e *engine) finish(s *seqState, errClass string) {
 		if err := e.cfg.Records(&s.rec); err != nil {
 			e.err = fmt.Errorf("writing records: %w", err)
 		}
+	}
+	if e.cfg.Records == nil && e.onDone == nil && cap(s.rec.ITL) > 0 {
+		e.itlFree = append(e.itlFree, s.rec.ITL[:0])
+		s.rec.ITL = nil
 	}
 }
 

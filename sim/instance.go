@@ -297,8 +297,9 @@ func (in *instance) stepDone(e *engine) {
 }
 
 // settleDecoders advances the decoding batch by the steps just finished,
-// feeding per-token gaps to the summary in bulk (one call per step per
-// class) and completing the sequences that reached their length.
+// logging their inter-token gaps (copied into each record when it leaves
+// the batch, see decoders.logSteps) and completing the sequences that
+// reached their length.
 func (in *instance) settleDecoders(e *engine) {
 	d := &in.dec
 	if d.len() == 0 {
@@ -314,31 +315,7 @@ func (in *instance) settleDecoders(e *engine) {
 		in.pool.steps += int64(k)
 		in.pool.decodeTokens += int64(k) * int64(d.len())
 	}
-	// Step 0: fresh sequences have their own previous token time.
-	for c, n := range d.cls {
-		for _, s := range d.fresh {
-			if s.included && s.classIdx == c {
-				n--
-			}
-		}
-		if n > 0 {
-			e.summary.AddITL(e.classNames[c], ends[0]-in.stepStart, n)
-		}
-	}
-	for _, s := range d.fresh {
-		if s.included {
-			e.summary.AddITL(s.rec.Class, ends[0]-s.lastTok, 1)
-		}
-	}
-	d.fresh = d.fresh[:0]
-	for i := 1; i < k; i++ {
-		gap := ends[i] - ends[i-1]
-		for c, n := range d.cls {
-			if n > 0 {
-				e.summary.AddITL(e.classNames[c], gap, n)
-			}
-		}
-	}
+	d.logSteps(ends, in.stepStart)
 	if e.onToken != nil {
 		for _, s := range d.h {
 			for _, t := range ends {
@@ -363,7 +340,7 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	if s.generated == 1 {
 		s.rec.FirstToken = t
 	} else {
-		e.summary.AddITLFor(&s.rec, t-s.lastTok, 1)
+		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
 	}
 	s.lastTok = t
 	if e.onToken != nil {

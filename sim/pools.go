@@ -244,6 +244,7 @@ func (f *fleet) attach(e *engine) {
 		in.dec.bs = int64(f.cfg.BlockTokens)
 		in.dec.resid = make([]int64, f.cfg.BlockTokens)
 		in.dec.cls = make([]int64, len(e.classNames))
+		in.dec.free = &e.itlFree
 	}
 	for _, p := range f.pools {
 		p.classBusy = make([]float64, len(e.classNames))

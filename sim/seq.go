@@ -28,7 +28,8 @@ type seqState struct {
 	generated     int // output tokens emitted so far
 	target        int // output tokens requested (at least 1)
 	lastTok       int64
-	started       bool // first prefill step has begun (queue time recorded)
+	firstGap      int64 // gap to the first token of the current decode residency
+	started       bool  // first prefill step has begun (queue time recorded)
 	admitSeq      uint64
 	classIdx      int
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/slo"
@@ -58,10 +59,10 @@ func fixtureResult(backend string, n int, slow float64, seed uint64) *results.Re
 		if i%97 == 13 {
 			r.ErrorClass, r.Error, r.FirstToken, r.LastToken = "http_5xx", "overloaded", 0, 0
 		}
-		s.Add(r)
 		if r.Kind == "chat" && r.OK() && r.OutputTokens > 1 {
-			s.AddITLFor(r, (r.LastToken-r.FirstToken)/int64(r.OutputTokens-1), int64(r.OutputTokens-1))
+			r.ITL = slices.Repeat([]int64{(r.LastToken - r.FirstToken) / int64(r.OutputTokens-1)}, r.OutputTokens-1)
 		}
+		s.Add(r)
 		if i%5 == 0 {
 			s.Observe(at, "waiting", float64(rng.IntN(int(4*slow)+1)))
 			s.Observe(at, "running", float64(20+rng.IntN(30)))

@@ -40,7 +40,7 @@ func writeRun(t *testing.T, dir, name string, slow float64) (result, records str
 			{Role: "decode", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1, USDPerGPUHour: 2}}}})
 	require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
 	result = filepath.Join(dir, name+".json")
-	require.NoError(t, writeResultFile(result, res))
+	require.NoError(t, writeFileAtomic(result, resultJSON(res)))
 	return result, records
 }
 

@@ -56,8 +56,8 @@ and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
 
 // runReport prints the result file at path in format.
 func runReport(out io.Writer, path, format string, cost costFlags) error {
-	if format != "table" && format != "json" {
-		return usageErr(fmt.Errorf("--format %q: want table or json", format))
+	if err := checkFormat(format, resultFormats); err != nil {
+		return err
 	}
 	r, err := readResult(path)
 	if err != nil {
@@ -72,17 +72,7 @@ func runReport(out io.Writer, path, format string, cost costFlags) error {
 			return usageErr(fmt.Errorf("%s: %w", path, err))
 		}
 	}
-	if format == "json" {
-		err = results.WriteJSON(out, r)
-	} else if err = results.RenderTable(out, r); err == nil {
-		if err = results.RenderCost(out, r); err == nil {
-			err = results.RenderPools(out, r)
-		}
-	}
-	if err != nil {
-		return failErr(err)
-	}
-	return nil
+	return emit(out, "", nil, renderResult(r, format))
 }
 
 // readResult reads a result file; a missing or invalid file is bad input.
@@ -116,17 +106,17 @@ different scenarios, backends or fleets are refused. OUT "-" writes to stdout.`,
 }
 
 // runMerge merges the result files in paths into outPath.
-func runMerge(stdout io.Writer, paths []string, outPath string, table bool) error {
+func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) error {
 	if outPath == "" {
 		return usageErr(errors.New("merge: no output file: pass -o OUT.json (or -o - for stdout)"))
 	}
-	if outPath == "-" && table {
+	if outPath == "-" && showTable {
 		return usageErr(errors.New("merge: --table and -o - would both write to stdout: write the JSON to a file"))
 	}
 	// Sweep files (fleetbench.sweep/v1) merge shard by shard instead.
 	if len(paths) > 0 {
 		if schema, err := results.FileSchema(paths[0]); err == nil && schema == sweepfile.Schema {
-			return runMergeSweeps(stdout, paths, outPath, table)
+			return runMergeSweeps(stdout, paths, outPath, showTable)
 		}
 	}
 	rs := make([]*results.Result, 0, len(paths))
@@ -141,19 +131,20 @@ func runMerge(stdout io.Writer, paths []string, outPath string, table bool) erro
 	if err != nil {
 		return usageErr(err)
 	}
+	var table func(io.Writer) error
+	if showTable {
+		table = func(w io.Writer) error { return results.RenderTable(w, m) }
+	}
+	return emitMerged(stdout, outPath, resultJSON(m), table)
+}
+
+// emitMerged writes a merged file: to stdout for "-", else through emit,
+// then the optional table.
+func emitMerged(stdout io.Writer, outPath string, writeJSON, table func(io.Writer) error) error {
 	if outPath == "-" {
-		if err := results.WriteJSON(stdout, m); err != nil {
-			return failErr(err)
-		}
-	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return results.WriteJSON(w, m) }); err != nil {
-		return failErr(err)
+		return emit(stdout, "", nil, writeJSON)
 	}
-	if table {
-		if err := results.RenderTable(stdout, m); err != nil {
-			return failErr(err)
-		}
-	}
-	return nil
+	return emit(stdout, outPath, writeJSON, table)
 }
 
 // writeFileAtomic writes path through a temporary file in the same folder

@@ -100,7 +100,7 @@ func TestReportBadInput(t *testing.T) {
 	}{
 		{"missing file", []string{"report", filepath.Join(dir, "nope.json")}, "nope.json"},
 		{"not a result", []string{"report", junk}, "junk.json"},
-		{"bad format", []string{"report", good, "--format", "html"}, `--format "html": want table or json`},
+		{"bad format", []string{"report", good, "--format", "html"}, `--format "html": use table or json`},
 		{"no args", []string{"report"}, "accepts 1 arg"},
 	}
 	for _, tc := range tests {

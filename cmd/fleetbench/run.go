@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/gpu"
-	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners"
 	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/runners/video"
@@ -28,12 +27,9 @@ type runFlags struct {
 	cfg                     runners.Config
 	api, apiKeyEnv, shard   string
 	headers                 []string
-	rate, rateScale         float64
-	requests                int
-	duration                time.Duration
-	seed                    uint64
-	seedSet                 bool
-	out, records, format    string
+	rate                    float64
+	workload                workloadFlags
+	output                  outputFlags
 	quiet                   bool
 	scrape                  string
 	scrapeInterval          time.Duration
@@ -72,7 +68,7 @@ collected.`,
   fleetbench run chat --target http://h:8000/v1 --model m --shard 0/4 -o shard0.json   # on 4 load machines, then fleetbench merge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.seedSet = cmd.Flags().Changed("seed")
+			f.workload.parsed(cmd)
 			return runRun(cmd, args[0], &f)
 		},
 	}
@@ -84,13 +80,10 @@ collected.`,
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment variable holding the API key (sent as Bearer token)")
 	fl.StringArrayVar(&f.headers, "header", nil, "extra request header K:V (repeatable)")
 	fl.Float64Var(&f.rate, "rate", 0, "total arrival rate in requests (tasks) per second, scaling the scenario's open-loop classes")
-	fl.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every arrival rate (trace classes: replay speed-up)")
 	fl.IntVar(&c.Concurrency, "concurrency", 0, "closed loop: this many tasks in flight, each sent when the previous ended")
 	fl.IntVar(&c.MaxInflight, "max-inflight", 0, "open loop: cap on requests in flight; arrivals at the cap are dropped and counted")
 	fl.IntVar(&c.Senders, "senders", 0, fmt.Sprintf("open loop: cap on requests in flight and connections (default %d); an arrival due when all are busy is sent late, its delay recorded", runners.DefaultSenders))
-	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration")
-	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks")
-	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	addWorkloadFlags(fl, &f.workload, "", "multiply every arrival rate (trace classes: replay speed-up)")
 	fl.StringVar(&f.shard, "shard", "", "send shard i/n of the schedule (n load machines; merge the files)")
 	fl.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "per-request connect timeout")
 	fl.DurationVar(&c.FirstTokenTimeout, "first-token-timeout", 5*time.Minute, "per-request send-to-first-token timeout")
@@ -101,9 +94,7 @@ collected.`,
 	fl.BoolVar(&c.MinTokens, "min-tokens", false, `send "min_tokens" = max_tokens (vLLM)`)
 	fl.BoolVar(&c.ContinuousUsage, "continuous-usage", false, "ask for usage in every chunk (vLLM continuous_usage_stats): exact tokens per chunk")
 	fl.StringVar(&c.ToolRole, "tool-role", "user", `role of tool-result messages: user, or tool for targets that accept bare tool messages`)
-	fl.StringVarP(&f.out, "output", "o", "", "write the result JSON to this file")
-	fl.StringVar(&f.records, "records", "", "write per-request records (JSONL) to this file")
-	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	addOutputFlags(fl, &f.output, "result", resultFormats, true)
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.StringVar(&f.scrape, "scrape", "", "Prometheus /metrics URL of the server to scrape during the run")
 	fl.DurationVar(&f.scrapeInterval, "scrape-interval", time.Second, "scrape interval")
@@ -121,48 +112,16 @@ collected.`,
 }
 
 func runRun(cmd *cobra.Command, name string, f *runFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	if err := checkFormat(f.output.format, resultFormats); err != nil {
+		return err
 	}
-	sc, err := scenarios.Resolve(name)
+	sc, err := resolveScenario(name)
+	if err != nil {
+		return err
+	}
+	wo, err := f.workloadOptions(sc)
 	if err != nil {
 		return usageErr(err)
-	}
-	cfg := f.cfg
-	cfg.API = runners.API(f.api)
-	if f.apiKeyEnv != "" {
-		cfg.APIKey = os.Getenv(f.apiKeyEnv)
-		if cfg.APIKey == "" {
-			return usageErr(fmt.Errorf("--api-key-env %s: the variable is empty or unset; export it or drop the flag", f.apiKeyEnv))
-		}
-	}
-	if cfg.Tokenizer, err = tokens.Get(f.tokenizer); err != nil {
-		return usageErr(err)
-	}
-	cfg.Header = http.Header{}
-	for _, h := range f.headers {
-		if err := runners.ParseHeader(cfg.Header, h); err != nil {
-			return usageErr(err)
-		}
-	}
-	if f.shard != "" {
-		set, n, err := shard.Parse(f.shard, false)
-		if err != nil {
-			return usageErr(fmt.Errorf("--%w", err))
-		}
-		cfg.Shard, cfg.Shards = set[0], n
-	}
-	wo := scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration, RateScale: f.rateScale}
-	if f.seedSet {
-		wo.Seed = &f.seed
-	}
-	if f.rate != 0 {
-		if f.rateScale != 0 || cfg.Concurrency > 0 {
-			return usageErr(errors.New("--rate cannot be combined with --rate-scale or --concurrency"))
-		}
-		if wo.RateScale, err = runners.RateScaleFor(sc, f.rate); err != nil {
-			return usageErr(err)
-		}
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {
@@ -172,19 +131,93 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	if err := f.videoRunner(sc, &cfg); err != nil {
+	stderr := cmd.ErrOrStderr()
+	cfg, err := f.config(sc, stderr)
+	if err != nil {
 		return usageErr(err)
+	}
+	write, closeRecords, err := f.output.openRecords()
+	if err != nil {
+		return err
+	}
+	defer closeRecords()
+	cfg.Records = write
+
+	ctx, stop := runSignals(cmd.Context())
+	defer stop()
+	res, st, err := runners.Run(ctx, sc, cfg, wo)
+	var ce *runners.ConfigError
+	if errors.As(err, &ce) {
+		return usageErr(err)
+	}
+	if res != nil && declared != nil {
+		res.Fleet = declared
+	}
+	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
+		return err
+	}
+	if st.Interrupted {
+		return &exitCode{code: 130, err: fmt.Errorf("interrupted after %s: %d requests recorded, %d cancelled after the grace period", st.Elapsed.Round(time.Millisecond), st.Records, st.Cancelled)}
+	}
+	return nil
+}
+
+// workloadOptions are the workload flags' options, with --rate turned into
+// the rate scale that gives it.
+func (f *runFlags) workloadOptions(sc *scenarios.Scenario) (scenarios.WorkloadOptions, error) {
+	wo := f.workload.options()
+	if f.rate == 0 {
+		return wo, nil
+	}
+	if f.workload.rateScale != 0 || f.cfg.Concurrency > 0 {
+		return wo, errors.New("--rate cannot be combined with --rate-scale or --concurrency")
+	}
+	var err error
+	wo.RateScale, err = runners.RateScaleFor(sc, f.rate)
+	return wo, err
+}
+
+// config is the runner configuration the flags describe: API, key,
+// tokenizer, headers, shard, video client, scraping, GPU telemetry and
+// progress (on stderr). Errors are bad flags.
+func (f *runFlags) config(sc *scenarios.Scenario, stderr io.Writer) (runners.Config, error) {
+	cfg := f.cfg
+	cfg.API = runners.API(f.api)
+	if f.apiKeyEnv != "" {
+		cfg.APIKey = os.Getenv(f.apiKeyEnv)
+		if cfg.APIKey == "" {
+			return cfg, fmt.Errorf("--api-key-env %s: the variable is empty or unset; export it or drop the flag", f.apiKeyEnv)
+		}
+	}
+	var err error
+	if cfg.Tokenizer, err = tokens.Get(f.tokenizer); err != nil {
+		return cfg, err
+	}
+	cfg.Header = http.Header{}
+	for _, h := range f.headers {
+		if err := runners.ParseHeader(cfg.Header, h); err != nil {
+			return cfg, err
+		}
+	}
+	if f.shard != "" {
+		set, n, err := shard.Parse(f.shard, false)
+		if err != nil {
+			return cfg, fmt.Errorf("--%w", err)
+		}
+		cfg.Shard, cfg.Shards = set[0], n
+	}
+	if err := f.videoRunner(sc, &cfg); err != nil {
+		return cfg, err
 	}
 	if f.scrape != "" {
 		cfg.Hooks = append(cfg.Hooks, runners.ScrapeHook(f.scrape, f.scrapeInterval, nil))
 	}
-	stderr := cmd.ErrOrStderr()
 	cfg.Warnings = stderr
 	// GPU telemetry: "auto" samples NVML when present and says in one line
 	// when it is not; the run goes on either way.
 	sampler, err := gpu.TelemetryFromFlag(f.gpuTelemetry)
 	if err != nil {
-		return usageErr(err)
+		return cfg, err
 	}
 	if sampler != nil {
 		var status io.Writer = stderr
@@ -197,54 +230,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		cfg.Progress = stderr
 		cfg.ProgressTTY = isTerminal(stderr)
 	}
-	if f.records != "" {
-		write, closeRecords, err := openRecords(f.records)
-		if err != nil {
-			return failErr(err)
-		}
-		defer closeRecords()
-		cfg.Records = write
-	}
-
-	ctx, stop := runSignals(cmd.Context())
-	defer stop()
-	res, st, err := runners.Run(ctx, sc, cfg, wo)
-	var ce *runners.ConfigError
-	if errors.As(err, &ce) {
-		return usageErr(err)
-	}
-	if res != nil {
-		if declared != nil {
-			res.Fleet = declared
-		}
-		if cerr := results.ApplyCost(res, costIn); cerr != nil && !errors.Is(cerr, results.ErrNoFleet) {
-			return usageErr(cerr)
-		}
-		if f.out != "" {
-			if werr := writeResultFile(f.out, res); werr != nil {
-				return failErr(werr)
-			}
-		}
-		for _, w := range res.Warnings {
-			fmt.Fprintln(stderr, "fleetbench: warning:", w)
-		}
-	}
-	if err != nil {
-		return failErr(err)
-	}
-	out := cmd.OutOrStdout()
-	if f.format == "json" {
-		err = results.WriteJSON(out, res)
-	} else if err = results.RenderTable(out, res); err == nil {
-		err = results.RenderCost(out, res)
-	}
-	if err != nil {
-		return err
-	}
-	if st.Interrupted {
-		return &exitCode{code: 130, err: fmt.Errorf("interrupted after %s: %d requests recorded, %d cancelled after the grace period", st.Elapsed.Round(time.Millisecond), st.Records, st.Cancelled)}
-	}
-	return nil
+	return cfg, nil
 }
 
 // videoRunner configures the video-job client when the scenario has video

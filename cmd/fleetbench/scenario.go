@@ -107,18 +107,18 @@ func validateScenarios(out, errOut io.Writer, files []string) error {
 	return nil
 }
 
-// workloadFlags are the flags sample and stats share.
-type workloadFlags struct {
+// sampleFlags are the flags sample and stats share.
+type sampleFlags struct {
 	n    int
 	seed uint64
 }
 
-func (f *workloadFlags) add(cmd *cobra.Command, defN int) {
+func (f *sampleFlags) add(cmd *cobra.Command, defN int) {
 	cmd.Flags().IntVarP(&f.n, "n", "n", defN, "number of requests to generate (agent turns included)")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 0, "override the scenario's seed")
 }
 
-func (f *workloadFlags) workload(cmd *cobra.Command, arg string) (*scenarios.Scenario, *scenarios.Workload, error) {
+func (f *sampleFlags) workload(cmd *cobra.Command, arg string) (*scenarios.Scenario, *scenarios.Workload, error) {
 	if f.n < 1 {
 		return nil, nil, usageErr(errors.New("-n must be at least 1"))
 	}
@@ -138,7 +138,7 @@ func (f *workloadFlags) workload(cmd *cobra.Command, arg string) (*scenarios.Sce
 }
 
 func newScenarioSampleCmd() *cobra.Command {
-	var f workloadFlags
+	var f sampleFlags
 	var format string
 	cmd := &cobra.Command{
 		Use:   "sample NAME|FILE",
@@ -168,7 +168,7 @@ appear in time order. The output depends only on the scenario and the seed.`,
 }
 
 func newScenarioStatsCmd() *cobra.Command {
-	var f workloadFlags
+	var f sampleFlags
 	cmd := &cobra.Command{
 		Use:   "stats NAME|FILE",
 		Short: "Measure a scenario: arrival rates, lengths, turns, prefix-reuse upper bound",

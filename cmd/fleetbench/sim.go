@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -20,19 +19,16 @@ import (
 func init() { register(newSimCmd) }
 
 type simFlags struct {
-	fleet, model, gpu, dtype  string
-	routing, decodeRouting    string
-	tp, blockTokens, requests int
-	maxBatchTokens, maxSeqs   int
-	seed                      uint64
-	seedSet                   bool
-	duration                  time.Duration
-	rateScale                 float64
-	out, records, format      string
-	tierBlocks                int
-	cost                      costFlags
-	cpuProfile                string
-	progress                  bool
+	fleet, model, gpu, dtype string
+	routing, decodeRouting   string
+	tp, blockTokens          int
+	maxBatchTokens, maxSeqs  int
+	tierBlocks               int
+	workload                 workloadFlags
+	output                   outputFlags
+	cost                     costFlags
+	cpuProfile               string
+	progress                 bool
 }
 
 func newSimCmd() *cobra.Command {
@@ -49,7 +45,7 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
   fleetbench sim mooncake-conversation --fleet 1C --records records.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.seedSet = cmd.Flags().Changed("seed")
+			f.workload.parsed(cmd)
 			if err := checkIntFlags(cmd); err != nil {
 				return err
 			}
@@ -68,13 +64,8 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 	fl.IntVar(&f.maxBatchTokens, "max-batch-tokens", 0, "per-step token budget (default 8192)")
 	fl.IntVar(&f.maxSeqs, "max-seqs", 0, "max running sequences per instance (default 256)")
 	fl.IntVar(&f.tierBlocks, "tier-blocks", 0, "second-tier (pooled DRAM/SSD) KV cache capacity per pool, in blocks")
-	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
-	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks")
-	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration (virtual time)")
-	fl.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every arrival rate")
-	fl.StringVarP(&f.out, "output", "o", "", "write the result JSON to this file")
-	fl.StringVar(&f.records, "records", "", "write per-request records (JSONL) to this file")
-	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	addWorkloadFlags(fl, &f.workload, " (virtual time)", "multiply every arrival rate")
+	addOutputFlags(fl, &f.output, "result", resultFormats, true)
 	fl.BoolVar(&f.progress, "progress", false, "print the virtual time reached and requests finished every few seconds (stderr)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
 	_ = fl.MarkHidden("cpuprofile")
@@ -83,13 +74,47 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 }
 
 func runSim(cmd *cobra.Command, name string, f simFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	if err := checkFormat(f.output.format, resultFormats); err != nil {
+		return err
 	}
 	sc, err := scenarios.Resolve(name)
 	if err != nil {
 		return usageErr(err)
 	}
+	cfg, err := f.config(sc)
+	if err != nil {
+		return err
+	}
+	costIn, err := f.cost.inputs(sc)
+	if err != nil {
+		return usageErr(err)
+	}
+	write, closeRecords, err := f.output.openRecords()
+	if err != nil {
+		return err
+	}
+	defer closeRecords()
+	cfg.Records = write
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return failErr(err)
+		}
+		defer stop()
+	}
+	if f.progress {
+		cfg.Progress = simProgress(cmd.ErrOrStderr())
+	}
+	res, _, err := sim.Run(sc, cfg, f.workload.options())
+	var ce *sim.ConfigError
+	if errors.As(err, &ce) {
+		return usageErr(err)
+	}
+	return emitResult(cmd, res, err, f.output, costIn)
+}
+
+// config is the scenario's default fleet with the flags' overrides.
+func (f *simFlags) config(sc *scenarios.Scenario) (sim.Config, error) {
 	cfg := sim.ConfigFromScenario(sc)
 	override(&cfg.Fleet, f.fleet)
 	override(&cfg.Model, f.model)
@@ -103,90 +128,37 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	overrideInt(&cfg.MaxSeqs, f.maxSeqs)
 	overrideInt(&cfg.TierBlocks, f.tierBlocks)
 	if cfg.Fleet == "" {
-		return usageErr(fmt.Errorf("scenario %q names no default fleet: pass --fleet (e.g. --fleet 4P8D --model llama-3.1-8b)", sc.Name))
+		return cfg, usageErr(fmt.Errorf("scenario %q names no default fleet: pass --fleet (e.g. --fleet 4P8D --model llama-3.1-8b)", sc.Name))
 	}
-	costIn, err := f.cost.inputs(sc)
-	if err != nil {
-		return usageErr(err)
-	}
-	wo := scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration, RateScale: f.rateScale}
-	if f.seedSet {
-		wo.Seed = &f.seed
-	}
-	if f.records != "" {
-		write, closeRecords, err := openRecords(f.records)
-		if err != nil {
-			return failErr(err)
-		}
-		defer closeRecords()
-		cfg.Records = write
-	}
-	if f.cpuProfile != "" {
-		pf, err := os.Create(f.cpuProfile)
-		if err != nil {
-			return failErr(err)
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return failErr(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if f.progress {
-		// Wall time lives here, never in the simulator.
-		start, last := time.Now(), time.Now()
-		errw := cmd.ErrOrStderr()
-		cfg.Progress = func(vns int64, done uint64) {
-			if time.Since(last) < 2*time.Second {
-				return
-			}
-			last = time.Now()
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(errw, "sim: virtual %s, %d requests done, wall %.0fs (%.1fx real time)\n",
-				time.Duration(vns).Round(time.Second), done, el, float64(vns)/1e9/el)
-		}
-	}
-	res, _, err := sim.Run(sc, cfg, wo)
-	var ce *sim.ConfigError
-	if errors.As(err, &ce) {
-		return usageErr(err)
-	}
-	if res != nil {
-		if cerr := results.ApplyCost(res, costIn); cerr != nil && !errors.Is(cerr, results.ErrNoFleet) {
-			return usageErr(cerr)
-		}
-	}
-	if res != nil && f.out != "" {
-		if werr := writeResultFile(f.out, res); werr != nil {
-			return failErr(werr)
-		}
-	}
-	if err != nil {
-		return failErr(err)
-	}
-	out := cmd.OutOrStdout()
-	if f.format == "json" {
-		return results.WriteJSON(out, res)
-	}
-	if err := results.RenderTable(out, res); err != nil {
-		return err
-	}
-	if err := results.RenderCost(out, res); err != nil {
-		return err
-	}
-	return results.RenderPools(out, res)
+	return cfg, nil
 }
 
-func writeResultFile(path string, res *results.Result) error {
-	file, err := os.Create(path)
+// startCPUProfile profiles the process into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := results.WriteJSON(file, res); err != nil {
-		file.Close()
-		return err
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
 	}
-	return file.Close()
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
+}
+
+// simProgress prints the virtual time reached every two wall seconds. Wall
+// time lives here, never in the simulator.
+func simProgress(errw io.Writer) func(vns int64, done uint64) {
+	start, last := time.Now(), time.Now()
+	return func(vns int64, done uint64) {
+		if time.Since(last) < 2*time.Second {
+			return
+		}
+		last = time.Now()
+		el := time.Since(start).Seconds()
+		fmt.Fprintf(errw, "sim: virtual %s, %d requests done, wall %.0fs (%.1fx real time)\n",
+			time.Duration(vns).Round(time.Second), done, el, float64(vns)/1e9/el)
+	}
 }
 
 func override(dst *string, v string) {
@@ -199,16 +171,4 @@ func overrideInt(dst *int, v int) {
 	if v > 0 {
 		*dst = v
 	}
-}
-
-// openRecords opens a per-request records file (JSONL) and returns its
-// writer and a function that flushes and closes it.
-func openRecords(path string) (write func(*results.Record) error, closeFn func(), err error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	bw := bufio.NewWriterSize(file, 1<<20)
-	rw := results.NewRecordWriter(bw)
-	return rw.Write, func() { _ = rw.Flush(); _ = bw.Flush(); _ = file.Close() }, nil
 }

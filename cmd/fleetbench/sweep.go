@@ -4,14 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/shard"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
@@ -25,13 +22,12 @@ type sweepFlags struct {
 	gpus, tps, routings, rates, scales string
 	model, dtype                       string
 	search, objective, shard           string
-	budget, jobs, requests             int
+	budget, jobs                       int
 	tolerance, maxRate                 float64
-	duration                           time.Duration
-	seed                               uint64
-	seedSet, exhaustive, keep          bool
-	progress                           bool
-	format, out, csvOut                string
+	exhaustive, keep, progress         bool
+	csvOut                             string
+	workload                           workloadFlags
+	output                             outputFlags
 	cost                               costFlags
 }
 
@@ -72,7 +68,7 @@ any -j.`,
   fleetbench sweep chat --prefill 1..8 --decode 2..16 --shard 0/4 -o shard0.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.seedSet = cmd.Flags().Changed("seed")
+			f.workload.parsed(cmd)
 			return runSweep(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}
@@ -96,13 +92,10 @@ any -j.`,
 	fl.BoolVar(&f.exhaustive, "exhaustive", false, "min-fleet: evaluate every grid point, not only up to the first passing GPU count")
 	fl.StringVar(&f.shard, "shard", "", "run only grid points with index % n == i (i/n, e.g. 0/4)")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
-	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks per point")
-	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration (virtual time) per point")
-	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	addWorkloadFlags(fl, &f.workload, " (virtual time) per point", "")
 	fl.BoolVar(&f.keep, "keep-results", false, "store every point's full result in the sweep file")
 	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
-	fl.StringVar(&f.format, "format", "table", "stdout format: table, json, csv or markdown")
-	fl.StringVarP(&f.out, "output", "o", "", "write the sweep JSON to this file")
+	addOutputFlags(fl, &f.output, "sweep", sweep.Formats, false)
 	fl.StringVar(&f.csvOut, "csv", "", "also write the points as CSV to this file (every metric, revenue and margin with --price-file)")
 	addCostFlags(fl, &f.cost)
 	return cmd
@@ -170,8 +163,8 @@ func sweepGrid(f sweepFlags) (sweep.Grid, error) {
 }
 
 func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
-	if !slices.Contains(sweep.Formats, f.format) {
-		return usageErr(fmt.Errorf("--format %q: use %s", f.format, strings.Join(sweep.Formats, ", ")))
+	if err := checkFormat(f.output.format, sweep.Formats); err != nil {
+		return err
 	}
 	if f.jobs < 0 {
 		return usageErr(fmt.Errorf("-j %d: want a positive number of parallel simulations", f.jobs))
@@ -201,9 +194,9 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 		}
 		spec.ShardI, spec.ShardN = set[0], n
 	}
-	sc, err := scenarios.Resolve(name)
+	sc, err := resolveScenario(name)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {
@@ -213,13 +206,10 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	override(&base.Model, f.model)
 	override(&base.DType, f.dtype)
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
-		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}, Cost: &costIn}
-	if f.seedSet {
-		r.Workload.Seed = &f.seed
-	}
+		Workload: f.workload.options(), Cost: &costIn}
 	// Workload options every shard must share go into the grid description.
 	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s gpu-price=%s price-file=%s",
-		base.Model, base.DType, f.requests, f.duration, f.cost.gpuPrice, f.cost.priceFile))
+		base.Model, base.DType, f.workload.requests, f.workload.duration, f.cost.gpuPrice, f.cost.priceFile))
 	if f.progress {
 		r.Progress = func(done int, p *sweepfile.Point) {
 			verdict := "MISSED"
@@ -239,20 +229,13 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	if err := allFailed(sw); err != nil {
 		return usageErr(err)
 	}
-	if f.out != "" {
-		if err := writeFileAtomic(f.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) }); err != nil {
-			return failErr(err)
-		}
-	}
 	if f.csvOut != "" {
 		if err := writeFileAtomic(f.csvOut, func(w io.Writer) error { return sweep.Render(w, sw, "csv") }); err != nil {
 			return failErr(err)
 		}
 	}
-	if err := sweep.Render(stdout, sw, f.format); err != nil {
-		return failErr(err)
-	}
-	return nil
+	return emit(stdout, f.output.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) },
+		func(w io.Writer) error { return sweep.Render(w, sw, f.output.format) })
 }
 
 // allFailed turns a sweep in which every point failed to configure into an
@@ -284,17 +267,9 @@ func runMergeSweeps(stdout io.Writer, paths []string, outPath string, table bool
 	if err != nil {
 		return usageErr(err)
 	}
-	if outPath == "-" {
-		if err := sweepfile.WriteJSON(stdout, m); err != nil {
-			return failErr(err)
-		}
-	} else if err := writeFileAtomic(outPath, func(w io.Writer) error { return sweepfile.WriteJSON(w, m) }); err != nil {
-		return failErr(err)
-	}
+	var render func(io.Writer) error
 	if table {
-		if err := sweep.Render(stdout, m, "table"); err != nil {
-			return failErr(err)
-		}
+		render = func(w io.Writer) error { return sweep.Render(w, m, "table") }
 	}
-	return nil
+	return emitMerged(stdout, outPath, func(w io.Writer) error { return sweepfile.WriteJSON(w, m) }, render)
 }

@@ -1,0 +1,172 @@
+package main
+
+// The glue every command that produces a result shares, written once (as
+// benchstat keeps one output path): the workload overrides (--requests,
+// --duration, --seed, --rate-scale), the outputs (-o JSON file, --records
+// JSONL, --format for stdout) and the one way a product leaves the
+// process: priced, written to its file atomically, then printed.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// workloadFlags override the scenario's workload.
+type workloadFlags struct {
+	requests  int
+	duration  time.Duration
+	rateScale float64
+	seed      uint64
+	seedSet   bool
+}
+
+// addWorkloadFlags registers --requests, --duration and --seed, with help
+// ending in per (e.g. " per point"), and --rate-scale when rateScaleHelp is
+// not empty (sweep's --rate-scale is a grid axis instead).
+func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, per, rateScaleHelp string) {
+	fl.IntVar(&w.requests, "requests", 0, "override the number of top-level requests/tasks"+per)
+	fl.DurationVar(&w.duration, "duration", 0, "override the scenario duration"+per)
+	fl.Uint64Var(&w.seed, "seed", 0, "override the scenario seed")
+	if rateScaleHelp != "" {
+		fl.Float64Var(&w.rateScale, "rate-scale", 0, rateScaleHelp)
+	}
+}
+
+// parsed records which flags were given; call it first in RunE.
+func (w *workloadFlags) parsed(cmd *cobra.Command) { w.seedSet = cmd.Flags().Changed("seed") }
+
+// options are the scenario.WorkloadOptions the flags ask for (the seed
+// only when --seed was given).
+func (w *workloadFlags) options() scenarios.WorkloadOptions {
+	wo := scenarios.WorkloadOptions{Requests: w.requests, Duration: w.duration, RateScale: w.rateScale}
+	if w.seedSet {
+		seed := w.seed
+		wo.Seed = &seed
+	}
+	return wo
+}
+
+// resultFormats are the stdout formats of a single result.
+var resultFormats = []string{"table", "json"}
+
+// outputFlags are where a command's product goes.
+type outputFlags struct {
+	out, records, format string
+}
+
+// addOutputFlags registers -o/--output (what names the file's content),
+// --format (one of formats, the first the default) and, when records,
+// --records.
+func addOutputFlags(fl *pflag.FlagSet, o *outputFlags, what string, formats []string, records bool) {
+	fl.StringVarP(&o.out, "output", "o", "", "write the "+what+" JSON to this file")
+	fl.StringVar(&o.format, "format", formats[0], "stdout format: "+orList(formats))
+	if records {
+		fl.StringVar(&o.records, "records", "", "write per-request records (JSONL) to this file")
+	}
+}
+
+// checkFormat refuses a --format outside formats (bad input).
+func checkFormat(format string, formats []string) error {
+	if !slices.Contains(formats, format) {
+		return usageErr(fmt.Errorf("--format %q: use %s", format, orList(formats)))
+	}
+	return nil
+}
+
+// orList renders "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// openRecords opens --records (if given) and returns its writer (nil
+// without the flag) and a function that flushes and closes it.
+func (o *outputFlags) openRecords() (write func(*results.Record) error, closeFn func(), err error) {
+	if o.records == "" {
+		return nil, func() {}, nil
+	}
+	file, err := os.Create(o.records)
+	if err != nil {
+		return nil, nil, failErr(err)
+	}
+	bw := bufio.NewWriterSize(file, 1<<20)
+	rw := results.NewRecordWriter(bw)
+	return rw.Write, func() { _ = rw.Flush(); _ = bw.Flush(); _ = file.Close() }, nil
+}
+
+// emit is how every product leaves the process: the JSON file (-o,
+// written atomically, so a failed write leaves no half file), then stdout
+// in the chosen format. Writing failures exit 1.
+func emit(stdout io.Writer, path string, writeJSON, render func(io.Writer) error) error {
+	if path != "" {
+		if err := writeFileAtomic(path, writeJSON); err != nil {
+			return failErr(err)
+		}
+	}
+	if render == nil {
+		return nil
+	}
+	if err := render(stdout); err != nil {
+		return failErr(err)
+	}
+	return nil
+}
+
+// emitResult is how a result leaves sim and run: priced with the cost
+// inputs (a result without a fleet stays unpriced), written to -o, its
+// warnings on stderr, then stdout in --format. The file is written even
+// when the run failed part-way (runErr), so nothing collected is lost;
+// runErr then decides the exit.
+func emitResult(cmd *cobra.Command, res *results.Result, runErr error, o outputFlags, costIn results.CostInputs) error {
+	if res != nil {
+		if err := results.ApplyCost(res, costIn); err != nil && !errors.Is(err, results.ErrNoFleet) {
+			return usageErr(err)
+		}
+		if err := emit(nil, o.out, resultJSON(res), nil); err != nil {
+			return err
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintln(cmd.ErrOrStderr(), "fleetbench: warning:", w)
+		}
+	}
+	if runErr != nil {
+		return failErr(runErr)
+	}
+	return emit(cmd.OutOrStdout(), "", nil, renderResult(res, o.format))
+}
+
+// resultJSON writes res as a result file.
+func resultJSON(res *results.Result) func(io.Writer) error {
+	return func(w io.Writer) error { return results.WriteJSON(w, res) }
+}
+
+// renderResult prints a result: JSON, or the table, the cost section and
+// the wide pools (sim, run and report).
+func renderResult(res *results.Result, format string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if format == "json" {
+			return results.WriteJSON(w, res)
+		}
+		if err := results.RenderTable(w, res); err != nil {
+			return err
+		}
+		if err := results.RenderCost(w, res); err != nil {
+			return err
+		}
+		return results.RenderPools(w, res)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -24,7 +25,7 @@ func init() { register(newCostCmd) }
 type costTotalsFlags struct {
 	gpuHours, gpuPrice, priceFile, class, format string
 	usdPerHour, videoSeconds                     float64
-	input, cached, output, tasks                 int64
+	input, cached, output, tasks                 float64
 }
 
 func newCostCmd() *cobra.Command {
@@ -53,10 +54,10 @@ cached 0.1, output 4: the cost model's default split).`,
 	fl.StringVar(&f.gpuHours, "gpu-hours", "", `GPU-hours: a number (one GPU type) or by type, e.g. "h100=800,h20=400"`)
 	fl.StringVar(&f.gpuPrice, "gpu-price", "", `USD per GPU-hour by type, e.g. "h100=2.5" (default: the catalog's)`)
 	fl.Float64Var(&f.usdPerHour, "usd-per-gpu-hour", 0, "USD per GPU-hour when --gpu-hours is a plain number")
-	fl.Int64Var(&f.input, "input-tokens", 0, "input tokens, cached included")
-	fl.Int64Var(&f.cached, "cached-tokens", 0, "input tokens served from cache (part of --input-tokens)")
-	fl.Int64Var(&f.output, "output-tokens", 0, "output tokens")
-	fl.Int64Var(&f.tasks, "tasks", 0, "tasks (for per-task prices)")
+	fl.Float64Var(&f.input, "input-tokens", 0, "input tokens, cached included")
+	fl.Float64Var(&f.cached, "cached-tokens", 0, "input tokens served from cache (part of --input-tokens)")
+	fl.Float64Var(&f.output, "output-tokens", 0, "output tokens")
+	fl.Float64Var(&f.tasks, "tasks", 0, "tasks (for per-task prices)")
 	fl.Float64Var(&f.videoSeconds, "video-seconds", 0, "seconds of generated video (for per-second prices)")
 	fl.StringVar(&f.priceFile, "price-file", "", "YAML price list (see `fleetbench report --help`); required")
 	fl.StringVar(&f.class, "class", "", "price with this class's list from the file (default: the file's default list)")
@@ -119,11 +120,16 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	if f.gpuHours == "" {
 		return usageErr(errors.New("--gpu-hours is required (e.g. --gpu-hours 1000 --gpu-price h100=2.5)"))
 	}
-	if f.input < 0 || f.cached < 0 || f.output < 0 || f.tasks < 0 || !(f.videoSeconds >= 0) || f.usdPerHour < 0 {
-		return usageErr(errors.New("token, task and video counts and prices must be >= 0"))
+	for _, v := range []float64{f.input, f.cached, f.output, f.tasks} {
+		if !(v >= 0) || v > 1e18 || v != math.Trunc(v) {
+			return usageErr(fmt.Errorf("token and task counts must be whole numbers from 0 to 1e18 (e.g. 9e9), got %v", v))
+		}
+	}
+	if !(f.videoSeconds >= 0) || math.IsInf(f.videoSeconds, 0) || !(f.usdPerHour >= 0) || math.IsInf(f.usdPerHour, 0) {
+		return usageErr(errors.New("--video-seconds and --usd-per-gpu-hour must be finite numbers >= 0"))
 	}
 	if f.cached > f.input {
-		return usageErr(fmt.Errorf("--cached-tokens %d is more than --input-tokens %d: input tokens include the cached ones", f.cached, f.input))
+		return usageErr(fmt.Errorf("--cached-tokens %.0f is more than --input-tokens %.0f: input tokens include the cached ones", f.cached, f.input))
 	}
 	byType, plain, err := parseGPUHours(f.gpuHours)
 	if err != nil {
@@ -161,7 +167,7 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	b := results.TotalsBook(f.input, f.cached, f.output, f.tasks, f.videoSeconds, costUSD, pl, results.CostSplit{})
+	b := results.TotalsBook(int64(f.input), int64(f.cached), int64(f.output), int64(f.tasks), f.videoSeconds, costUSD, pl, results.CostSplit{})
 	mean := 0.0
 	if hours > 0 {
 		mean = costUSD / hours

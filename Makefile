@@ -15,7 +15,7 @@ CGO_CFLAGS += -Wno-deprecated-declarations
 endif
 export CGO_CFLAGS
 
-.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check bench bench-sim bench-moe sweep-bench platform-hour demo agreement validate overload clean
+.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check staticcheck deadcode bench bench-sim bench-moe sweep-bench platform-hour demo agreement validate overload clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -54,7 +54,17 @@ fmt-check:
 tidy-check:
 	@out=$$($(GO) mod tidy -diff 2>&1) || { echo "$$out"; echo "go.mod/go.sum are not what 'go mod tidy' writes (see above): run 'go mod tidy' and commit the result"; exit 1; }
 
-test: vet fmt-check tidy-check
+# staticcheck and deadcode are Go tools pinned in go.mod (go tool ...), so
+# every machine runs the same version.
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+# Unreachable functions: see scripts/deadcode-check.sh for the rules and
+# scripts/deadcode-allow.txt for what only tests and `make validate` use.
+deadcode:
+	bash scripts/deadcode-check.sh
+
+test: vet fmt-check tidy-check staticcheck
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 

@@ -65,7 +65,6 @@ func TestChatPoolZipfAndSharing(t *testing.T) {
 	poolLen := map[uint64]int32{}
 	picks := map[uint64]int{}
 	users := map[uint64]bool{}
-	var order []uint64
 	n := 0
 	for r, ok := w.Next(); ok; r, ok = w.Next() {
 		n++
@@ -77,7 +76,6 @@ func TestChatPoolZipfAndSharing(t *testing.T) {
 			require.Equal(t, l, sys.Tokens, "a pool entry has one length")
 		} else {
 			poolLen[sys.ID] = sys.Tokens
-			order = append(order, sys.ID)
 		}
 		picks[sys.ID]++
 		require.False(t, users[user.ID], "user blocks are fresh")

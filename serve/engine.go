@@ -103,9 +103,6 @@ func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records
 // now is the current virtual time: wall time since start, ns.
 func (l *loop) now() int64 { return int64(time.Since(l.start)) }
 
-// wallAt is the wall-clock instant of virtual time v.
-func (l *loop) wallAt(v int64) time.Time { return l.start.Add(time.Duration(v)) }
-
 func (l *loop) onToken(id uint64, at int64) {
 	j := l.jobs[id]
 	if j == nil {

@@ -35,14 +35,6 @@ func startServer(t testing.TB, sc *scenarios.Scenario, cfg sim.Config) (*Server,
 	return s, hs.URL
 }
 
-// startServerWith serves an existing Server on loopback.
-func startServerWith(t testing.TB, s *Server) (*Server, string) {
-	t.Helper()
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return s, hs.URL
-}
-
 // post sends a JSON body and returns the status and body.
 func post(t testing.TB, url string, body any, hdr ...string) (int, []byte) {
 	t.Helper()
@@ -74,17 +66,6 @@ func sseEvents(t testing.TB, body []byte) []string {
 		}
 	}
 	return out
-}
-
-// words returns n words of deterministic prompt text for block id.
-func words(id uint64, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		b.WriteString(" w")
-		b.WriteString(strings.Repeat("x", int(id%5)))
-		b.WriteString(string(rune('a' + (id+uint64(i))%26)))
-	}
-	return b.String()
 }
 
 // containsGauge reports whether exposition body has a sample of name with

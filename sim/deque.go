@@ -44,6 +44,3 @@ func (d *deque) popFront() *seqState {
 	d.n--
 	return s
 }
-
-// at returns the i-th element from the front.
-func (d *deque) at(i int) *seqState { return d.buf[(d.head+i)%len(d.buf)] }

@@ -59,7 +59,6 @@ type engine struct {
 	nextArr *scenarios.Request
 
 	admitCounter uint64
-	hashBuf      []uint64
 	classIndex   map[string]int
 	classNames   []string
 	sampling     bool

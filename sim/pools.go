@@ -457,9 +457,6 @@ func (f *fleet) unpark(e *engine, p *pool) {
 	}
 }
 
-// now is the engine's clock (the fleet keeps a back pointer for reports).
-func (f *fleet) now() int64 { return f.e.now }
-
 func (f *fleet) poolByRole(role string) *pool {
 	for _, p := range f.pools {
 		if p.spec.Role.String() == role {

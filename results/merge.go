@@ -16,8 +16,12 @@ import (
 // interval, and every derived number (percentiles, rates, attainment,
 // verdicts) is recomputed exactly as for an unsplit run. Fleet cost adds up;
 // per-class cost is derived, so it is dropped for the cost model to redo.
-// Results of different backends, scenarios (name or hash), fleets, or with
-// a class whose kind or SLO differs, do not merge.
+// Results of different backends, scenarios (name or hash), fleets (by
+// configuration: measured GPU and busy seconds are summed, not compared),
+// warm-ups, or with a class whose kind or SLO differs, do not merge; nor do
+// two identical results (the same file twice would count every request
+// twice), nor a result whose histograms disagree with its own counters.
+// docs/merge.md gives the rule of every section, Extra included.
 func Merge(rs ...*Result) (*Result, error) {
 	if len(rs) == 0 {
 		return nil, errors.New("results: merge: no results given")
@@ -30,8 +34,11 @@ func Merge(rs ...*Result) (*Result, error) {
 			return nil, fmt.Errorf("results: merge: result %d: %w", i+1, err)
 		}
 	}
+	if err := refuseDuplicates(rs); err != nil {
+		return nil, err
+	}
 	first := rs[0]
-	fleet0, err := json.Marshal(first.Fleet)
+	fleet0, err := json.Marshal(fleetIdentity(first.Fleet))
 	if err != nil {
 		return nil, fmt.Errorf("results: merge: fleet of result 1: %w", err)
 	}
@@ -43,7 +50,6 @@ func Merge(rs ...*Result) (*Result, error) {
 	seeds := []uint64{}
 	drainEnd := 0.0
 	var cost *Cost
-	extra := map[string]any{}
 	for i, r := range rs {
 		which := fmt.Sprintf("result %d (scenario %q)", i+1, r.Scenario.Name)
 		if r.Backend != first.Backend {
@@ -53,12 +59,18 @@ func Merge(rs ...*Result) (*Result, error) {
 			return nil, fmt.Errorf("results: merge: %s is scenario %q hash %q, result 1 is %q hash %q: only shards of one scenario merge",
 				which, r.Scenario.Name, r.Scenario.Hash, first.Scenario.Name, first.Scenario.Hash)
 		}
-		fl, err := json.Marshal(r.Fleet)
+		fl, err := json.Marshal(fleetIdentity(r.Fleet))
 		if err != nil {
 			return nil, fmt.Errorf("results: merge: fleet of %s: %w", which, err)
 		}
 		if !bytes.Equal(fl, fleet0) {
 			return nil, fmt.Errorf("results: merge: %s ran on a different fleet than result 1 (%s vs %s)", which, fl, fleet0)
+		}
+		if r.Window.WarmupS != first.Window.WarmupS {
+			return nil, fmt.Errorf("results: merge: %s has a %gs warm-up, result 1 %gs: rerun the shards with one --warmup", which, r.Window.WarmupS, first.Window.WarmupS)
+		}
+		if err := r.checkConsistency(); err != nil {
+			return nil, fmt.Errorf("results: merge: %s is inconsistent: %w", which, err)
 		}
 		if !slices.Contains(seeds, r.Scenario.Seed) {
 			seeds = append(seeds, r.Scenario.Seed)
@@ -71,11 +83,6 @@ func Merge(rs ...*Result) (*Result, error) {
 			start, end = min(start, r.Window.StartNs), max(end, r.Window.EndNs)
 		}
 		drainEnd = max(drainEnd, r.Window.DrainEndS)
-		for k, v := range r.Extra {
-			if _, ok := extra[k]; !ok {
-				extra[k] = v
-			}
-		}
 		names := make([]string, 0, len(r.Classes))
 		for n := range r.Classes {
 			names = append(names, n)
@@ -109,19 +116,29 @@ func Merge(rs ...*Result) (*Result, error) {
 			cost = addCost(cost, r.Cost)
 		}
 	}
+	extra := mergeExtra(rs)
 	if len(seeds) > 1 {
+		if extra == nil {
+			extra = map[string]any{}
+		}
 		extra["merged_seeds"] = seeds
-	}
-	if len(extra) == 0 {
-		extra = nil
 	}
 	warmup := int64(first.Window.WarmupS*1e9 + 0.5)
 	win := makeWindow(start, end, warmup)
 	win.DrainEndS = drainEnd
-	out := build(first.Backend, first.Scenario, first.Fleet, extra, win, classes, tl)
+	out := build(first.Backend, first.Scenario, mergeFleet(rs), extra, win, classes, tl)
 	out.Cost = cost
+	out.Attribution = mergeAttribution(rs)
+	telemetry := 0
 	for _, r := range rs {
 		out.ServerMetrics = MergeServerMetrics(out.ServerMetrics, r.ServerMetrics)
+		if r.Telemetry != nil {
+			telemetry++
+		}
+	}
+	out.Warnings = mergeWarnings(out.Warnings, rs)
+	if telemetry > 0 {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("GPU telemetry of %d input(s) is not merged (per-host device samples): read it from the inputs", telemetry))
 	}
 	return out, nil
 }

@@ -69,7 +69,9 @@ func TestMergeIsIdempotentOnOne(t *testing.T) {
 func TestMergeDoublesCounts(t *testing.T) {
 	r := synthSummary(synthRecords(200, 23)).Result(testMeta)
 	r.Cost = &Cost{GPUHours: 2, USD: 5, ByPool: map[string]*PoolCost{"prefill": {GPUHours: 1, USD: 2.5}}}
-	m, err := Merge(r, r)
+	r2 := *r
+	r2.Scenario.Seed++ // another seed that happened to measure the same
+	m, err := Merge(r, &r2)
 	require.NoError(t, err)
 	require.Equal(t, 2*r.Totals.Requests, m.Totals.Requests)
 	require.Equal(t, 2*r.Classes["chat"].TTFT.Count, m.Classes["chat"].TTFT.Count)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -129,7 +130,7 @@ func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) 
 	}
 	m, err := results.Merge(rs...)
 	if err != nil {
-		return usageErr(err)
+		return usageErr(fmt.Errorf("%w (results numbered as given: %s)", err, strings.Join(paths, " ")))
 	}
 	var table func(io.Writer) error
 	if showTable {

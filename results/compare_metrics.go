@@ -119,10 +119,12 @@ func resolveMetric(s string) (metricRef, error) {
 		return metricRef{name: m.Name + "." + stat, latency: i, stat: stat, scalar: -1}, nil
 	}
 	return metricRef{}, fmt.Errorf("unknown metric %q: want a latency metric (%s) with an optional .p50/.p90/.p99/.mean/... or one of %s",
-		s, latencyNames(), scalarNames())
+		s, MetricNames(), scalarNames())
 }
 
-func latencyNames() string {
+// MetricNames lists the latency metrics' names for messages and help
+// ("ttft, ttft_intended, tpot, ...").
+func MetricNames() string {
 	n := make([]string, len(Metrics))
 	for i, m := range Metrics {
 		n[i] = m.Name

@@ -69,10 +69,10 @@ type Point struct {
 	GPUs int `json:"gpus"`
 	// MeetsSLO is true when every class met every SLO.
 	MeetsSLO bool `json:"meets_slo"`
-	// Metrics are totals of the run: ttft_p50_ms, ttft_p99_ms, tpot_p99_ms,
-	// e2e_p99_ms, cache_hit_rate, slo_attainment, goodput_rps, usd_per_task,
-	// usd_per_hour, utilization, output_tok_s (a metric that does not apply
-	// is absent).
+	// Metrics are totals of the run: each latency metric's SweepStats
+	// (results.Metric.SweepKey, e.g. "e2e_p99_ms"), cache_hit_rate,
+	// slo_attainment, goodput_rps, usd_per_task, usd_per_hour, utilization,
+	// output_tok_s, ... (a metric that does not apply is absent).
 	Metrics map[string]float64 `json:"metrics"`
 	// Result is the full result, kept only with --keep-results.
 	Result *results.Result `json:"result,omitempty"`

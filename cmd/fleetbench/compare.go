@@ -36,9 +36,9 @@ correction) and, like benchstat, prints "~" instead of a delta when p >= alpha.
   cache_hit_rate<-0.02   fail if the hit rate fell by more than 0.02 (absolute)
   chat:slo_attainment<-0.01   only for class chat ("total" = the totals)
 Without a class a gate applies to every class and the totals. Latency
-metrics: ttft, ttft_intended, tpot, itl, e2e, e2e_intended, queue,
-schedule_delay, task_e2e, with .mean/.min/.p50/.p90/.p95/.p99/.p999/.max
-(default p50). Other metrics: requests, errors, error_rate, tasks,
+metrics, with .mean/.min/.p50/.p90/.p95/.p99/.p999/.max (default p50):
+  ` + results.MetricNames() + `
+Other metrics: requests, errors, error_rate, tasks,
 *_tokens, cache_hit_rate, *_per_s, slo_attainment, goodput_rps,
 preemptions, clips, video_seconds, cost.per_task_usd, cost.usd_per_mtok_*,
 cost.margin_pct, ...

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -34,7 +35,6 @@ const (
 	mAttain     = "slo_attainment"
 	mTTFT99     = "ttft_p99_ms"
 	mE2E99      = "e2e_p99_ms"
-	mTPOT99     = "tpot_p99_ms"
 	mHit        = "cache_hit_rate"
 	mUtil       = "utilization"
 	mRevenue    = "revenue_usd"
@@ -477,7 +477,22 @@ func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey str
 // pointTable lists the points in grid order, the answer highlighted.
 func pointTable(s *sweepfile.Sweep) (table, int) {
 	t := table{Corner: "fleet"}
-	for _, h := range []string{"GPU", "GPUs", "load ×", "SLOs", "attainment", "TTFT p99 ms", "TPOT p99 ms", "E2E p99 ms", "hit rate", "util.", "$ / task", "$ / hour"} {
+	// Each latency metric's p99 that sweeps keep (results.Metrics); a
+	// ZeroUnknown one (queue) only when some point measured it.
+	var lat []*results.Metric
+	for i := range results.Metrics {
+		m := &results.Metrics[i]
+		key := m.SweepKey("p99")
+		if slices.Contains(m.SweepStats, "p99") &&
+			(!m.ZeroUnknown || slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 })) {
+			lat = append(lat, m)
+		}
+	}
+	heads := []string{"GPU", "GPUs", "load ×", "SLOs", "attainment"}
+	for _, m := range lat {
+		heads = append(heads, m.Label+" p99 "+m.Unit)
+	}
+	for _, h := range append(heads, "hit rate", "util.", "$ / task", "$ / hour") {
 		t.Head = append(t.Head, headCell{Text: h})
 	}
 	priced := slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[mRevenue]; return ok })
@@ -514,8 +529,11 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 			slo.Text += " · answer"
 		}
 		rw.Cells = []cell{{Text: p.GPU + " tp" + strconv.Itoa(p.TP)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
-			metricCell(p, mAttain, pctNum), metricCell(p, mTTFT99, msNum), metricCell(p, mTPOT99, msNum), metricCell(p, mE2E99, msNum),
-			metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd)}
+			metricCell(p, mAttain, pctNum)}
+		for _, m := range lat {
+			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msNum))
+		}
+		rw.Cells = append(rw.Cells, metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd))
 		if priced {
 			pct := func(v float64) string { return pctNum(v / 100) }
 			rw.Cells = append(rw.Cells, metricCell(p, mRevenue, usd), metricCell(p, "markup_pct", pct), metricCell(p, "margin_pct", pct))

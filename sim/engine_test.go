@@ -89,38 +89,6 @@ func TestIdleInstanceExactTimings(t *testing.T) {
 	require.Zero(t, r.CachedTokens)
 }
 
-// The same prompt twice: the second hits every complete block, never the
-// partial last one.
-func TestRepeatedPromptHitsCompleteBlocks(t *testing.T) {
-	p := []scenarios.Block{{ID: 1, Tokens: 600}, {ID: 2, Tokens: 400}}
-	recs, res, _ := run(t, unitCfg, req(1, 0, 4, p...), req(2, 1e9, 4, p...))
-	require.Zero(t, recs[1].CachedTokens)
-	require.Equal(t, 1000/16*16, recs[2].CachedTokens)
-	require.InDelta(t, float64(992)/2000, res.Totals.CacheHitRate, 1e-9)
-	// The hit skips compute: the second TTFT is far shorter.
-	require.Less(t, recs[2].FirstToken-recs[2].Sent, recs[1].FirstToken-recs[1].Sent)
-}
-
-// A KV cache too small for every running sequence forces preemption by
-// recompute; every request still completes with its full output.
-func TestFullKVCachePreempts(t *testing.T) {
-	cfg := unitCfg
-	cfg.KVTokens = 40 * 16 // 40 blocks; each request grows to 32 blocks
-	var reqs []*scenarios.Request
-	for i := uint64(1); i <= 3; i++ {
-		reqs = append(reqs, req(i, 0, 400, scenarios.Block{ID: 100 + i, Tokens: 100}))
-	}
-	recs, _, st := run(t, cfg, reqs...)
-	require.Positive(t, st.Preemptions)
-	total := 0
-	for _, r := range recs {
-		require.Equal(t, 400, r.OutputTokens)
-		require.Empty(t, r.ErrorClass)
-		total += r.Preemptions
-	}
-	require.EqualValues(t, st.Preemptions, total)
-}
-
 // mooncakeEntry is one line of the Mooncake trace.
 type mooncakeEntry struct {
 	Timestamp int64    `json:"timestamp"`
@@ -219,27 +187,5 @@ func TestMooncakeHitRateMatchesReferenceLRU(t *testing.T) {
 		require.Equal(t, want, got) // an algorithm, not a model: exactly equal
 		require.InDelta(t, want, res.Totals.CacheHitRate, 1e-6)
 		require.EqualValues(t, len(entries), res.Totals.Completed)
-	}
-}
-
-// With decode-side prefix caching off, decode instances keep no reusable
-// blocks and every transfer moves the whole prompt; on (the default),
-// a repeated prompt's transfer skips the blocks the decode side holds.
-func TestDecodePrefixCacheKnob(t *testing.T) {
-	p := []scenarios.Block{{ID: 5, Tokens: 3000}}
-	for _, off := range []bool{false, true} {
-		cfg := unitCfg
-		cfg.Fleet, cfg.NoDecodePrefixCache = "1P1D", off
-		e, err := newEngine(oneClass(), &sliceSource{reqs: []*scenarios.Request{req(1, 0, 8, p...), req(2, 2e9, 8, p...)}}, 1, cfg)
-		require.NoError(t, err)
-		e.loop()
-		require.NoError(t, e.err)
-		dec := e.fleet.decode.insts[0]
-		if off {
-			require.Zero(t, dec.cache.Cached())
-		} else {
-			require.Equal(t, 3000/16, dec.cache.Cached())
-		}
-		require.EqualValues(t, 2, e.stats.Transfers)
 	}
 }

@@ -187,8 +187,23 @@ func TestMetricsRoundTrip(t *testing.T) {
 // TestMetricsRequiredForKind: a class without samples carries exactly the
 // contract's metrics for its kind (null elsewhere, never a zero).
 func TestMetricsRequiredForKind(t *testing.T) {
+	// Nothing measured: no metric at all, never a distribution of zeros.
 	for _, kind := range []string{"chat", "agent", "video"} {
 		s := NewSummary([]ClassInfo{{Name: "c", Kind: kind}}, 0)
+		c := s.Result(Meta{}).Classes["c"]
+		for i := range Metrics {
+			require.Nil(t, Metrics[i].Of(c), "%s %s", kind, Metrics[i].Name)
+		}
+	}
+	// A video class knows its queue even when no clip waited; a chat class
+	// whose backend reports no queueing leaves it out.
+	for kind, want := range map[string][]string{"chat": {"ttft", "ttft_intended", "tpot", "e2e", "e2e_intended", "schedule_delay"}, "video": {"ttft", "ttft_intended", "e2e", "e2e_intended", "queue", "schedule_delay", "task_e2e"}} {
+		s := NewSummary([]ClassInfo{{Name: "c", Kind: kind}}, 0)
+		r := &Record{Class: "c", Kind: kind, Intended: 1, Sent: 1, FirstToken: 2e6, LastToken: 9e6, OutputTokens: 3}
+		if kind == "video" {
+			r.OutputTokens, r.TaskDone = 0, true
+		}
+		s.Add(r)
 		c := s.Result(Meta{}).Classes["c"]
 		var present []string
 		for i := range Metrics {
@@ -196,7 +211,6 @@ func TestMetricsRequiredForKind(t *testing.T) {
 				present = append(present, Metrics[i].Name)
 			}
 		}
-		want := map[string][]string{"chat": {"ttft", "tpot", "itl", "e2e"}, "agent": {"ttft", "tpot", "itl", "e2e"}, "video": {"e2e", "queue"}}[kind]
 		require.Equal(t, want, present, kind)
 	}
 }

@@ -237,9 +237,11 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	for i := range Metrics {
 		m := metric(i)
 		pcts[m] = summarize(c.hists[m])
-		// The contract's metrics are always present for the kinds they
-		// apply to; the others only with data, and never when unknown.
-		if Metrics[m].requiredFor(c.info.Kind) || (pcts[m].Count > 0 && c.known(m)) {
+		// A metric is present only when measured (a non-streaming run has
+		// no TTFT, TPOT or ITL: absent, never 0), and never when unknown;
+		// the kinds a metric is required for know it even when it looks
+		// like zero (a video queue with no wait).
+		if pcts[m].Count > 0 && (Metrics[m].requiredFor(c.info.Kind) || c.known(m)) {
 			*Metrics[m].field(out) = pcts[m]
 		}
 	}

@@ -76,8 +76,12 @@ type SLOTarget struct {
 	Metric     string  `json:"metric"`     // the metric's SLO key (MetricSLO.Key)
 	Percentile string  `json:"percentile"` // p50 ... p999
 	Bound      float64 `json:"bound"`      // in the metric's unit
-	Actual     float64 `json:"actual"`     // measured percentile, same unit
-	Met        bool    `json:"met"`
+	// Actual is the measured percentile in the same unit; null when the
+	// metric was not measured (no sample: e.g. TTFT of a non-streaming
+	// run), and then the target is not met either: NotMeasured says why.
+	Actual      *float64 `json:"actual"`
+	Met         bool     `json:"met"`
+	NotMeasured bool     `json:"not_measured,omitempty"`
 }
 
 // SLOVerdict is a class's verdict: every target and whether all were met.
@@ -87,7 +91,8 @@ type SLOVerdict struct {
 }
 
 // verdict judges the class's percentiles against its SLO. It returns nil
-// when the class has no SLO. A target with no samples is not met.
+// when the class has no SLO. A target with no samples is not measured, and
+// so not met.
 func verdict(s *slo.Spec, pcts [numMetrics]*Percentiles) *SLOVerdict {
 	v := &SLOVerdict{Met: true}
 	for i := range Metrics {
@@ -105,14 +110,14 @@ func verdict(s *slo.Spec, pcts [numMetrics]*Percentiles) *SLOVerdict {
 		for _, k := range keys {
 			bound := m[k]
 			p := pcts[i]
-			var actual float64
-			met := false
+			t := SLOTarget{Metric: sm.Key, Percentile: k, Bound: bound, NotMeasured: true}
 			if p != nil && p.Count > 0 {
 				ms, _ := p.Get(k)
-				actual = roundDec(ms/sm.MsPerUnit, 6)
-				met = actual <= bound
+				actual := roundDec(ms/sm.MsPerUnit, 6)
+				t.Actual, t.Met, t.NotMeasured = &actual, actual <= bound, false
 			}
-			v.Targets = append(v.Targets, SLOTarget{Metric: sm.Key, Percentile: k, Bound: bound, Actual: actual, Met: met})
+			met := t.Met
+			v.Targets = append(v.Targets, t)
 			v.Met = v.Met && met
 		}
 	}

@@ -165,7 +165,7 @@ func TestSLOAttainmentAndVerdict(t *testing.T) {
 	require.NotNil(t, c.SLO)
 	require.False(t, c.SLO.Met) // p99 TTFT = 350 > 300
 	require.Len(t, c.SLO.Targets, 3)
-	require.Equal(t, SLOTarget{Metric: "ttft_ms", Percentile: "p50", Bound: 100, Actual: 50.015, Met: true}, c.SLO.Targets[0])
+	require.Equal(t, SLOTarget{Metric: "ttft_ms", Percentile: "p50", Bound: 100, Actual: ptr(50.015), Met: true}, c.SLO.Targets[0])
 	require.Equal(t, "p99", c.SLO.Targets[1].Percentile)
 	require.False(t, c.SLO.Targets[1].Met)
 	require.Equal(t, "tpot_ms", c.SLO.Targets[2].Metric)
@@ -276,3 +276,5 @@ func TestITLWarmupAndFailuresExcluded(t *testing.T) {
 	require.EqualValues(t, 3, p.Count)
 	require.InEpsilon(t, 20.0, p.P50, 1e-3)
 }
+
+func ptr(v float64) *float64 { return &v }

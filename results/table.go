@@ -35,8 +35,8 @@ func RenderTable(w io.Writer, r *Result) error {
 	cols = append(cols, total)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s  seed %d  backend %s  window %.3f-%.3f s (%.3f s, warm-up %.3f s)\n",
-		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS)
+	fmt.Fprintf(&b, "scenario %s  seed %d  backend %s  window %.3f-%.3f s (%.3f s, warm-up %.3f s%s)\n",
+		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS, warmupNote(r.Window))
 	if r.Cost != nil {
 		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f\n", r.Cost.GPUHours, r.Cost.USD)
 	}
@@ -69,6 +69,12 @@ func RenderTable(w io.Writer, r *Result) error {
 		row("  "+ec, func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ec]) })
 	}
 	row("tasks", func(c *ClassResult) string { return itoa(c.Tasks) })
+	row("tasks failed", func(c *ClassResult) string {
+		if c.TasksFailed == 0 {
+			return "-"
+		}
+		return itoa(c.TasksFailed)
+	})
 	for i := range Metrics {
 		if m := &Metrics[i]; m.Shown {
 			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string { return pcts(m.Of(c)) })
@@ -169,11 +175,29 @@ func sloCell(v *SLOVerdict) string {
 	if v.Met {
 		return "met"
 	}
-	var missed []string
+	var missed, unmeasured []string
 	for _, t := range v.Targets {
-		if !t.Met {
+		switch {
+		case t.NotMeasured:
+			unmeasured = append(unmeasured, t.Metric+" "+t.Percentile)
+		case !t.Met:
 			missed = append(missed, t.Metric+" "+t.Percentile)
 		}
 	}
-	return "MISSED " + strings.Join(missed, ", ")
+	var parts []string
+	if len(missed) > 0 {
+		parts = append(parts, "MISSED "+strings.Join(missed, ", "))
+	}
+	if len(unmeasured) > 0 {
+		parts = append(parts, "NOT MEASURED "+strings.Join(unmeasured, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// warmupNote says when a shortened run cut the scenario's warm-up.
+func warmupNote(w Window) string {
+	if w.WarmupScenarioS <= 0 || w.WarmupScenarioS == w.WarmupS {
+		return ""
+	}
+	return fmt.Sprintf("; scenario's %s s shortened to at most 10%% of the run: set --warmup to choose", strconv.FormatFloat(w.WarmupScenarioS, 'f', -1, 64))
 }

@@ -256,6 +256,9 @@ func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Rec
 	st.cum = append(st.cum[:0], -1)
 	finishTokens(rec, st, st.ch.Usage, c.cfg.counter())
 	rec.ITL = nil // one response, no inter-token gaps to see
+	// The first token is not observable without streaming: TTFT and TPOT
+	// are unmeasured (absent), not E2E and 0.
+	rec.FirstToken = 0
 	return rec, keep(st.text, keepText)
 }
 

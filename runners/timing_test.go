@@ -169,7 +169,10 @@ func TestUsageAndCachedTokens(t *testing.T) {
 	}
 }
 
-// TestNonStreaming: stream:false gives E2E and usage, no ITL.
+// TestNonStreaming: stream:false gives E2E and usage, no ITL, and no TTFT
+// or TPOT: before, FirstToken was the response time, so TTFT = E2E and TPOT
+// 0.00 passed any TPOT SLO. They are absent now and an SLO on them is not
+// measured.
 func TestNonStreaming(t *testing.T) {
 	srv := openaitest.New(func(r *openaitest.Request) openaitest.Reply {
 		rep := openaitest.Steady(4, 10*time.Millisecond, time.Millisecond)
@@ -186,11 +189,19 @@ func TestNonStreaming(t *testing.T) {
 		for _, r := range c.recs {
 			require.True(t, r.OK(), r.Error)
 			require.Equal(t, 4, r.OutputTokens)
-			require.Equal(t, r.FirstToken, r.LastToken)
+			require.Zero(t, r.FirstToken, "the first token is not observable")
 			require.Empty(t, r.ITL)
 			e2e, _ := r.E2E()
 			require.GreaterOrEqual(t, e2e, int64(13*time.Millisecond))
+			_, ok := r.TPOT()
+			require.False(t, ok)
 		}
+		chat := c.res.Classes["chat"]
+		require.Nil(t, chat.TTFT, "TTFT not measured: absent, not E2E")
+		require.Nil(t, chat.TPOT, "TPOT not measured: absent, not 0")
+		require.Nil(t, chat.ITL)
+		require.NotNil(t, chat.E2E)
+		require.NotContains(t, string(c.bytes), `"tpot_ms"`)
 	}
 	reqs := srv.Requests()
 	require.True(t, strings.HasSuffix(reqs[len(reqs)-1].Path, "/v1/completions"))

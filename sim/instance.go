@@ -124,6 +124,15 @@ func (in *instance) schedule(e *engine) {
 	}
 	for budget > 0 && in.waiting.len() > 0 && in.active() < in.pool.maxSeqs {
 		s := in.waiting.front()
+		if in.pool.spec.Role != RolePrefill && !in.canFinish(s) {
+			// Refused before any token, as vLLM refuses prompt + max_tokens
+			// over max_model_len: admitted, it would stream tokens, outgrow
+			// the cache and fail, and its tokens would count for nothing.
+			in.waiting.popFront()
+			in.pendingTokens -= int64(s.prefillTarget - s.computed)
+			e.finish(s, "too_long")
+			continue
+		}
 		adm, ok := in.cache.Admit(s.hashes, s.prefillTarget)
 		if !ok {
 			if in.active() == 0 && in.cache.Free()+in.cache.Reserved() >= in.cache.Capacity() {
@@ -381,6 +390,12 @@ func (in *instance) complete(e *engine, s *seqState) {
 	in.cache.Release(s.kv)
 	s.kv = nil
 	s.inst = nil
+}
+
+// canFinish reports whether s, alone on this instance, could hold the KV
+// of its whole prompt and output (the last token's KV is never written).
+func (in *instance) canFinish(s *seqState) bool {
+	return in.cache.BlocksFor(s.req.InputTokens+s.target-1) <= in.cache.Capacity()
 }
 
 // victim is the sequence vLLM would preempt: the newest admitted.

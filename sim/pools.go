@@ -318,8 +318,9 @@ func (f *fleet) assignDecode(e *engine, s *seqState) {
 		f.decode.parked.pushBack(s)
 		return
 	}
-	if d.cache.BlocksFor(s.prefillTarget) > d.cache.Capacity() {
-		// The decode instance could never hold this context.
+	if d.cache.BlocksFor(s.prefillTarget) > d.cache.Capacity() || !d.canFinish(s) {
+		// The decode instance could never hold this context (prompt and
+		// output): refused before its second token.
 		p.cache.Release(s.prefillKV)
 		s.prefillInst, s.prefillKV = nil, nil
 		e.finish(s, "too_long")

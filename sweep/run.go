@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
@@ -30,6 +31,10 @@ type Runner struct {
 	// Workload overrides seed, requests and duration for every point; each
 	// point's rate scale replaces RateScale.
 	Workload scenarios.WorkloadOptions
+	// Warmup is the user's --warmup; nil keeps the scenario's, cut per
+	// point to at most 10% of the run when Workload shortens it
+	// (scenarios.WarmupFor: the span depends on each point's rate).
+	Warmup *time.Duration
 	// Jobs is how many simulations run at once (default GOMAXPROCS).
 	Jobs int
 	// KeepResults keeps each point's full result in SweepPoint.Result.
@@ -162,7 +167,16 @@ func (r *Runner) One(p Point) (sp sweepfile.Point) {
 	}
 	wo := r.Workload
 	wo.RateScale = rate
-	res, _, err := sim.Run(r.Scenario, cfg, wo)
+	explicit := time.Duration(-1)
+	if r.Warmup != nil {
+		explicit = *r.Warmup
+	}
+	warm, err := r.Scenario.WarmupFor(wo, explicit, false)
+	if err != nil {
+		sp.Error = err.Error()
+		return sp
+	}
+	res, _, err := sim.Run(r.Scenario.WithWarmup(warm.D), cfg, wo)
 	if err != nil {
 		var ce *sim.ConfigError
 		if errors.As(err, &ce) {

@@ -30,6 +30,7 @@ type workloadFlags struct {
 	rateScale float64
 	seed      uint64
 	seedSet   bool
+	warm      warmupFlag // --warmup (window.go)
 }
 
 // addWorkloadFlags registers --requests, --duration and --seed, with help
@@ -39,13 +40,17 @@ func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, per, rateScaleHelp st
 	fl.IntVar(&w.requests, "requests", 0, "override the number of top-level requests/tasks"+per)
 	fl.DurationVar(&w.duration, "duration", 0, "override the scenario duration"+per)
 	fl.Uint64Var(&w.seed, "seed", 0, "override the scenario seed")
+	addWarmupFlag(fl, &w.warm)
 	if rateScaleHelp != "" {
 		fl.Float64Var(&w.rateScale, "rate-scale", 0, rateScaleHelp)
 	}
 }
 
 // parsed records which flags were given; call it first in RunE.
-func (w *workloadFlags) parsed(cmd *cobra.Command) { w.seedSet = cmd.Flags().Changed("seed") }
+func (w *workloadFlags) parsed(cmd *cobra.Command) {
+	w.seedSet = cmd.Flags().Changed("seed")
+	w.warm.set = cmd.Flags().Changed("warmup")
+}
 
 // options are the scenario.WorkloadOptions the flags ask for (the seed
 // only when --seed was given).
@@ -145,6 +150,9 @@ func emitResult(cmd *cobra.Command, res *results.Result, runErr error, o outputF
 	}
 	if runErr != nil {
 		return failErr(runErr)
+	}
+	if res == nil || res.Totals == nil || res.Totals.Requests == 0 {
+		return nil // never a table of zeros: the gate says what was empty
 	}
 	return emit(cmd.OutOrStdout(), "", nil, renderResult(res, o.format))
 }

@@ -29,6 +29,7 @@ type runFlags struct {
 	headers                 []string
 	rate                    float64
 	workload                workloadFlags
+	gate                    gateFlags
 	output                  outputFlags
 	quiet                   bool
 	scrape                  string
@@ -61,7 +62,8 @@ actual and the intended send time), per-token ITL, TPOT, E2E, usage and
 cached tokens. Agent sessions are played as real multi-turn conversations.
 The result file has the same shape as fleetbench sim's: report, compare and
 merge read both. Ctrl-C stops sending, waits --grace, and writes what was
-collected.`,
+collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
+` + exitCodesHelp,
 		Example: `  fleetbench run chat --target http://127.0.0.1:8000/v1 --model meta-llama/Llama-3.1-8B-Instruct -o result.json
   fleetbench run agent-coding --target http://gpu1:8000/v1 --model m --rate 0.5 --duration 5m --records records.jsonl
   fleetbench run chat --target http://h:8000/v1 --model m --concurrency 64 --requests 2000
@@ -106,6 +108,7 @@ collected.`,
 	fl.DurationVar(&f.videoTimeout, "video-timeout", 30*time.Minute, "per-clip timeout")
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
 	fl.StringVar(&f.tokenizer, "tokenizer", tokens.Default, "count sent and received tokens with: "+tokens.Describe()+"; the server's usage is used when it agrees within 25%")
+	addGateFlags(fl, &f.gate, true)
 	addCostFlags(fl, &f.cost)
 	addFleetDeclFlags(fl, &f.decl)
 	return cmd
@@ -120,6 +123,13 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 		return err
 	}
 	wo, err := f.workloadOptions(sc)
+	if err != nil {
+		return usageErr(err)
+	}
+	if err := f.gate.validate(); err != nil {
+		return usageErr(err)
+	}
+	sc, warm, err := f.workload.warm.resolve(sc, wo, f.cfg.Concurrency > 0)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -153,13 +163,14 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if res != nil && declared != nil {
 		res.Fleet = declared
 	}
+	noteWarmup(res, warm)
 	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
 		return err
 	}
 	if st.Interrupted {
 		return &exitCode{code: 130, err: fmt.Errorf("interrupted after %s: %d requests recorded, %d cancelled after the grace period", st.Elapsed.Round(time.Millisecond), st.Records, st.Cancelled)}
 	}
-	return nil
+	return f.gate.judge(res)
 }
 
 // workloadOptions are the workload flags' options, with --rate turned into

@@ -29,6 +29,7 @@ type simFlags struct {
 	cost                     costFlags
 	cpuProfile               string
 	progress                 bool
+	gate                     gateFlags
 }
 
 func newSimCmd() *cobra.Command {
@@ -39,7 +40,10 @@ func newSimCmd() *cobra.Command {
 		Long: `Simulate a scenario (a built-in name or a YAML file) on a fleet of GPU
 instances: prefill/decode disaggregated ("4P8D") or colocated ("12C"), with an
 optional video pool ("+8V"). Flags override the scenario's default fleet.
-The same scenario, fleet and seed always give a byte-identical result file.`,
+The same scenario, fleet and seed always give a byte-identical result file.
+Tasks arriving in the warm-up are not measured; cost, rates and utilization
+cover the window from the warm-up's end to the last arrival (docs/metrics.md).
+` + exitCodesHelp,
 		Example: `  fleetbench sim chat
   fleetbench sim agent-coding --fleet 4P8D --model llama-3.1-70b --gpu h200 --tp 4 -o result.json
   fleetbench sim mooncake-conversation --fleet 1C --records records.jsonl`,
@@ -69,6 +73,7 @@ The same scenario, fleet and seed always give a byte-identical result file.`,
 	fl.BoolVar(&f.progress, "progress", false, "print the virtual time reached and requests finished every few seconds (stderr)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	addGateFlags(fl, &f.gate, false)
 	addCostFlags(fl, &f.cost)
 	return cmd
 }
@@ -89,6 +94,14 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if err := f.gate.validate(); err != nil {
+		return usageErr(err)
+	}
+	wo := f.workload.options()
+	sc, warm, err := f.workload.warm.resolve(sc, wo, false)
+	if err != nil {
+		return usageErr(err)
+	}
 	write, closeRecords, err := f.output.openRecords()
 	if err != nil {
 		return err
@@ -105,12 +118,16 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.progress {
 		cfg.Progress = simProgress(cmd.ErrOrStderr())
 	}
-	res, _, err := sim.Run(sc, cfg, f.workload.options())
+	res, _, err := sim.Run(sc, cfg, wo)
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
 	}
-	return emitResult(cmd, res, err, f.output, costIn)
+	noteWarmup(res, warm)
+	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
+		return err
+	}
+	return f.gate.judge(res)
 }
 
 // config is the scenario's default fleet with the flags' overrides.

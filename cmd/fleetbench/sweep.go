@@ -207,9 +207,15 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	override(&base.DType, f.dtype)
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
 		Workload: f.workload.options(), Cost: &costIn}
+	if w := f.workload.warm; w.set {
+		if w.d < 0 {
+			return usageErr(fmt.Errorf("--warmup %s: want a duration of 0 or more", w.d))
+		}
+		r.Warmup = &w.d
+	}
 	// Workload options every shard must share go into the grid description.
-	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s gpu-price=%s price-file=%s",
-		base.Model, base.DType, f.workload.requests, f.workload.duration, f.cost.gpuPrice, f.cost.priceFile))
+	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s warmup=%s gpu-price=%s price-file=%s",
+		base.Model, base.DType, f.workload.requests, f.workload.duration, warmupDesc(f.workload.warm), f.cost.gpuPrice, f.cost.priceFile))
 	if f.progress {
 		r.Progress = func(done int, p *sweepfile.Point) {
 			verdict := "MISSED"

@@ -232,7 +232,10 @@ func targetText(t results.SLOTarget) string {
 	if m, ok := results.MetricBySLOKey(t.Metric); ok {
 		name, unit = m.SLO.Label, " "+m.SLO.Unit
 	}
-	return fmt.Sprintf("%s %s %s%s > %s%s", name, t.Percentile, trim(roundTo(t.Actual, 1)), unit, trim(t.Bound), unit)
+	if t.Actual == nil {
+		return fmt.Sprintf("%s %s not measured (bound %s%s)", name, t.Percentile, trim(t.Bound), unit)
+	}
+	return fmt.Sprintf("%s %s %s%s > %s%s", name, t.Percentile, trim(roundTo(*t.Actual, 1)), unit, trim(t.Bound), unit)
 }
 
 // worstTTFT is the highest TTFT p99 over the token-generating classes: the

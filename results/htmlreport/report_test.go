@@ -124,8 +124,8 @@ func TestRenderRejectsBadInput(t *testing.T) {
 }
 
 func TestRunVerdict(t *testing.T) {
-	met := &results.SLOVerdict{Met: true, Targets: []results.SLOTarget{{Metric: "ttft_ms", Percentile: "p99", Bound: 500, Actual: 120, Met: true}}}
-	missed := &results.SLOVerdict{Met: false, Targets: []results.SLOTarget{{Metric: "tpot_ms", Percentile: "p99", Bound: 40, Actual: 52.5, Met: false}}}
+	met := &results.SLOVerdict{Met: true, Targets: []results.SLOTarget{{Metric: "ttft_ms", Percentile: "p99", Bound: 500, Actual: ptr(120), Met: true}}}
+	missed := &results.SLOVerdict{Met: false, Targets: []results.SLOTarget{{Metric: "tpot_ms", Percentile: "p99", Bound: 40, Actual: ptr(52.5), Met: false}}}
 	tests := []struct {
 		name    string
 		classes map[string]*results.ClassResult

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// warmupFlag is --warmup of sim, run and sweep; set records whether the
+// user gave it (a zero warm-up is a choice, not "unset").
+type warmupFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func addWarmupFlag(fl *pflag.FlagSet, w *warmupFlag) {
+	fl.DurationVar(&w.d, "warmup", 0, "exclude tasks arriving before this from the results (default: the scenario's, cut to at most 10% of the run when --requests or --duration shortens it)")
+}
+
+// resolve picks the run's warm-up and returns the scenario to run with it.
+// closed: the run is a closed loop (run --concurrency).
+func (w warmupFlag) resolve(sc *scenarios.Scenario, wo scenarios.WorkloadOptions, closed bool) (*scenarios.Scenario, scenarios.Warmup, error) {
+	explicit := time.Duration(-1)
+	if w.set {
+		if w.d < 0 {
+			return nil, scenarios.Warmup{}, fmt.Errorf("--warmup %s: want a duration of 0 or more", w.d)
+		}
+		explicit = w.d
+	}
+	warm, err := sc.WarmupFor(wo, explicit, closed)
+	if err != nil {
+		return nil, warm, err
+	}
+	return sc.WithWarmup(warm.D), warm, nil
+}
+
+// warmupDesc is --warmup for a sweep's grid description ("auto": the
+// scenario's, cut per point by the shortened-run rule).
+func warmupDesc(w warmupFlag) string {
+	if !w.set {
+		return "auto"
+	}
+	return w.d.String()
+}
+
+// noteWarmup records in the result that a shortened run cut the scenario's
+// warm-up (the table header says so).
+func noteWarmup(res *results.Result, warm scenarios.Warmup) {
+	if res != nil && warm.Shortened {
+		res.Window.WarmupScenarioS = warm.Scenario.Seconds()
+	}
+}
+
+// gateFlags are the end-of-run limits (results.Limits) of run and sim.
+type gateFlags struct{ limits results.Limits }
+
+// addGateFlags adds the limits; endpoint adds those that only a real run
+// can break (drops at --max-inflight, a saturated client).
+func addGateFlags(fl *pflag.FlagSet, g *gateFlags, endpoint bool) {
+	fl.Float64Var(&g.limits.MaxErrorRate, "max-error-rate", results.DefaultLimits.MaxErrorRate, "exit 1 when a larger share of the measured requests failed")
+	fl.BoolVar(&g.limits.SLOGate, "slo-gate", false, "exit 1 when a class misses its SLO (or a target was not measured)")
+	if endpoint {
+		fl.Float64Var(&g.limits.MaxDropRate, "max-drop-rate", results.DefaultLimits.MaxDropRate, "exit 1 when a larger share of arrivals was dropped at --max-inflight")
+		fl.BoolVar(&g.limits.FailOnSaturation, "fail-on-saturation", false, "exit 1 when the client saturated (schedule delay p99 over 50 ms), not only warn")
+	}
+}
+
+// validate checks the limits are shares (exit 2 otherwise).
+func (g gateFlags) validate() error {
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"--max-error-rate", g.limits.MaxErrorRate}, {"--max-drop-rate", g.limits.MaxDropRate}} {
+		if !(v.v >= 0 && v.v <= 1) {
+			return fmt.Errorf("%s %v: want a share between 0 and 1 (0.01 = 1%%)", v.name, v.v)
+		}
+	}
+	return nil
+}
+
+// judge checks the result against the limits: every broken limit is
+// reported (one line each) and the command exits 1.
+func (g gateFlags) judge(res *results.Result) error {
+	fails := results.Check(res, g.limits)
+	if len(fails) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(fails))
+	for i, f := range fails {
+		msgs[i] = f.Message
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
+}
+
+// exitCodesHelp is the exit-code section of run's and sim's --help.
+const exitCodesHelp = `
+Exit status: 0 the run passed every limit; 1 it did not (nothing measured,
+failed share over --max-error-rate, drops over --max-drop-rate, a missed SLO
+with --slo-gate, a saturated client with --fail-on-saturation) or an I/O
+error; 2 bad input (flags, scenario, fleet); 130 interrupted (Ctrl-C) after
+writing the partial result. The result file (-o) is written in every case
+but 2.`

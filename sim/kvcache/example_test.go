@@ -14,15 +14,22 @@ func Example() {
 	x := kvcache.NewIndex()
 	c.SetHooks(func(h uint64) { x.Add(h, 0) }, func(h uint64) { x.Remove(h, 0) })
 
-	system := kvcache.Span{ID: 1, Tokens: 100}
-	first := []kvcache.Span{system, {ID: 2, Tokens: 30}}
-	h := kvcache.HashPrompt(first, blockTokens, nil)
+	// A prompt is content blocks (id, tokens): a 100-token system prompt
+	// (id 1) and a 30-token user message (id 2).
+	hash := func(blocks ...[2]int) []uint64 {
+		hs := kvcache.NewHasher(blockTokens)
+		var h []uint64
+		for _, b := range blocks {
+			h = hs.Add(h, uint64(b[0]), b[1])
+		}
+		return h
+	}
+	h := hash([2]int{1, 100}, [2]int{2, 30})
 	a, _ := c.Admit(h, 130+1) // prompt plus the first output token
 	c.Publish(a.Seq, h)       // after prefill
 	c.Release(a.Seq)          // finished
 
-	second := []kvcache.Span{system, {ID: 3, Tokens: 60}}
-	h2 := kvcache.HashPrompt(second, blockTokens, nil)
+	h2 := hash([2]int{1, 100}, [2]int{3, 60}) // same system prompt
 	fmt.Println("routing:", x.Longest(h2, 1, nil))
 	b, _ := c.Admit(h2, 160)
 	fmt.Println("hit blocks:", b.HitBlocks, "of", len(h2))

@@ -32,17 +32,24 @@ func mum(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// Span is one content block of a prompt: a content identity (equal ID =
-// identical tokens) and its length in tokens. The workload's blocks carry
-// more (roles); the cache needs only these two plain values.
-type Span struct {
-	ID     uint64
-	Tokens int32
-}
-
-// Hasher computes a prompt's KV block hashes one content block at a time,
-// so callers pass plain ids and lengths from whatever type they hold,
-// without building a []Span. The zero Hasher is not usable: use NewHasher.
+// Hasher computes a prompt's KV block hashes one content block at a time;
+// callers pass plain (content id, tokens) pairs from whatever type they
+// hold. The zero Hasher is not usable: use NewHasher.
+//
+// The hashes are those of the complete blockTokens-sized KV blocks covering
+// the prompt (content blocks of arbitrary lengths). Two prompts
+// sharing their first n·blockTokens tokens (same content-block ids and lengths
+// up to there) share their first n hashes; any difference changes that block's
+// hash and every later one.
+//
+// A KV block is hashed as the chain of the content-block spans it holds, each
+// span being (content id, offset inside the content block, length). The total
+// length of a content block is deliberately not hashed: tokens [0,k) of a
+// content block are the same whatever its length, so a block that lies inside
+// a shared prefix hashes the same even if the content block straddling the end
+// of that prefix differs in length. Zero or negative lengths add no tokens and
+// are skipped; a partial last block gets no hash (vLLM caches complete blocks
+// only). blockTokens < 1 appends nothing.
 type Hasher struct {
 	bt   int64  // KV block size in tokens; < 1 hashes nothing
 	h    uint64 // running hash: at a block end it is that block's hash
@@ -72,28 +79,6 @@ func (hs *Hasher) Add(dst []uint64, id uint64, tokens int) []uint64 {
 			dst = append(dst, hs.h)
 			hs.fill = 0
 		}
-	}
-	return dst
-}
-
-// HashPrompt appends to dst the chain hashes of the complete blockTokens-sized
-// KV blocks covering prompt (content blocks of arbitrary lengths). Two prompts
-// sharing their first n·blockTokens tokens (same content-block ids and lengths
-// up to there) share their first n hashes; any difference changes that block's
-// hash and every later one.
-//
-// A KV block is hashed as the chain of the content-block spans it holds, each
-// span being (content id, offset inside the content block, length). The total
-// length of a content block is deliberately not hashed: tokens [0,k) of a
-// content block are the same whatever its length, so a block that lies inside
-// a shared prefix hashes the same even if the content block straddling the end
-// of that prefix differs in length. Zero or negative lengths add no tokens and
-// are skipped; a partial last block gets no hash (vLLM caches complete blocks
-// only). blockTokens < 1 appends nothing.
-func HashPrompt(prompt []Span, blockTokens int, dst []uint64) []uint64 {
-	hs := NewHasher(blockTokens)
-	for _, b := range prompt {
-		dst = hs.Add(dst, b.ID, int(b.Tokens))
 	}
 	return dst
 }

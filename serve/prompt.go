@@ -37,8 +37,8 @@ type prompt struct {
 }
 
 // tokenizer turns request text into prompts. The convention (shared with
-// the endpoint runner through scenarios/text): one token per word, words
-// separated by whitespace. Message contents are concatenated in order;
+// the endpoint runner through scenarios/text, whose Words splits the text
+// here): one token per word, words separated by whitespace. Message contents are concatenated in order;
 // roles, names and chat-template markers count zero tokens.
 type tokenizer struct {
 	blockTokens int
@@ -56,17 +56,9 @@ func (tk tokenizer) build(parts []string) prompt {
 	h := uint64(fnvOffset)
 	n := 0
 	for _, s := range parts {
-		for i := 0; i < len(s); {
-			// Skip separators, then hash one word.
-			for i < len(s) && isSpace(s[i]) {
-				i++
-			}
-			if i >= len(s) {
-				break
-			}
-			for i < len(s) && !isSpace(s[i]) {
-				h = (h ^ uint64(s[i])) * fnvPrime
-				i++
+		for w := range text.Words(s) {
+			for i := 0; i < len(w); i++ {
+				h = (h ^ uint64(w[i])) * fnvPrime
 			}
 			h = (h ^ ' ') * fnvPrime // word separator: "ab c" != "a bc"
 			n++
@@ -85,8 +77,6 @@ func (tk tokenizer) build(parts []string) prompt {
 	}
 	return p
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
 const (
 	fnvOffset = 0xcbf29ce484222325

@@ -1,8 +1,9 @@
 // Package text turns content blocks into deterministic prompt text and
-// back into token counts. It is the one convention shared by the endpoint
-// runner (which renders scenario blocks into request text) and the
-// emulated endpoint (which counts and hashes the text it receives): one
-// token = one word of a fixed vocabulary, separated by single spaces.
+// back into words. It is the one convention shared by the endpoint runner
+// (which renders scenario blocks into request text) and the emulated
+// endpoint, serve (which splits the text it receives with Words, counting
+// one token per word and hashing the words into KV blocks): one token =
+// one word of a fixed vocabulary, separated by single spaces.
 // Equal block ids render to byte-identical text, different ids to
 // different text (with overwhelming probability), so a real server's
 // prefix cache sees exactly the scenario's sharing.
@@ -13,7 +14,12 @@
 // still records the server's own counts from `usage`.
 package text
 
-import "strings"
+import (
+	"iter"
+	"strings"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+)
 
 // vocab has 256 entries so a byte of randomness picks a word.
 var vocab = strings.Fields(`
@@ -43,24 +49,14 @@ func init() {
 	vocab = vocab[:256]
 }
 
-// mix is splitmix64's finalizer: a fast, well-spread 64-bit mix.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
 // AppendBlock appends the text of block id: exactly tokens words, each
 // preceded by a space (so concatenated blocks stay word-separated).
 func AppendBlock(dst []byte, id uint64, tokens int) []byte {
-	state := mix(id + 0x9e3779b97f4a7c15)
+	state := scenarios.Mix64(id + 0x9e3779b97f4a7c15)
 	var bits uint64
 	for i := 0; i < tokens; i++ {
 		if i%8 == 0 {
-			state = mix(state + 0x9e3779b97f4a7c15)
+			state = scenarios.Mix64(state + 0x9e3779b97f4a7c15)
 			bits = state
 		}
 		dst = append(dst, ' ')
@@ -73,24 +69,37 @@ func AppendBlock(dst []byte, id uint64, tokens int) []byte {
 // Block returns the text of block id (see AppendBlock).
 func Block(id uint64, tokens int) string { return string(AppendBlock(nil, id, tokens)) }
 
-// CountTokens is the emulated tokenizer: the number of words (runs of
-// non-space bytes) in s.
-func CountTokens(s string) int {
-	n := 0
-	in := false
-	for i := 0; i < len(s); i++ {
-		sp := s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'
-		if !sp && !in {
-			n++
+// IsSpace reports whether c separates words: space, tab, newline or
+// carriage return.
+func IsSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
+// Words yields the words of s (runs of bytes that are not IsSpace): the
+// emulated tokenizer's tokens, one per word. serve splits prompts with it.
+func Words(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(s); {
+			for i < len(s) && IsSpace(s[i]) {
+				i++
+			}
+			j := i
+			for j < len(s) && !IsSpace(s[j]) {
+				j++
+			}
+			if j > i && !yield(s[i:j]) {
+				return
+			}
+			i = j
 		}
-		in = !sp
 	}
-	return n
 }
 
-// Words appends the words of s to dst (the emulated tokenizer's tokens).
-func Words(dst []string, s string) []string {
-	return append(dst, strings.Fields(s)...)
+// CountTokens is the emulated tokenizer's count: the number of Words in s.
+func CountTokens(s string) int {
+	n := 0
+	for range Words(s) {
+		n++
+	}
+	return n
 }
 
 // Vocabulary returns a copy of the 256 words block text is made of, so a

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -50,31 +52,57 @@ func BenchmarkSimChat1M(b *testing.B) {
 	b.Run("fleet=16P48D", func(b *testing.B) { benchChat(b, "16P48D", 1_000_000, 30) })
 }
 
-// BenchmarkSimScale shows per-request simulation cost against fleet size
-// at proportional load (1 chat request/s per colocated 70B TP4 instance,
-// 30 s of traffic or at least 30,000 requests): routing, the prefix index
-// and the event queue must not grow with the fleet. Compare ns/req across
-// the sub-benchmarks.
+// BenchmarkSimScale shows per-request simulation cost and memory per
+// cached KV block against fleet size at proportional load: 1 chat request/s
+// per colocated 70B TP4 instance, 200 requests per instance, default 16-token
+// blocks, so every instance's prefix cache fills with tens of thousands of
+// blocks. Routing, the prefix index and the event queue must not grow with
+// the fleet: compare ns/req across sizes. B/cached-block is the heap the run
+// added (after GC, caches alive) over the blocks cached at the end.
+//
+// The 10,000-instance size simulates 2,000,000 requests and holds ~125M
+// cached blocks (several GB); it runs only with FLEETBENCH_SIMSCALE_10K=1:
+//
+//	FLEETBENCH_SIMSCALE_10K=1 GOMAXPROCS=1 go test ./sim -run '^$' -bench SimScale -benchtime 1x -timeout 30m
 func BenchmarkSimScale(b *testing.B) {
 	sc, err := scenarios.Builtin("chat")
 	require.NoError(b, err)
-	for _, n := range []int{100, 1000, 10000} {
+	for _, n := range []int{8, 512, 10000} {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			if n > 512 && os.Getenv("FLEETBENCH_SIMSCALE_10K") == "" {
+				b.Skip("set FLEETBENCH_SIMSCALE_10K=1 to run the 10,000-instance size (2M requests, several GB)")
+			}
 			cfg := ConfigFromScenario(sc)
 			cfg.Fleet = fmt.Sprintf("%dC", n)
-			reqs := max(30*n, 30000)
+			reqs := 200 * n
 			rate := float64(n) / 5.5 // the scenario's 5.5 req/s -> 1 req/s per instance
 			b.ReportAllocs()
 			var st Stats
-			start := time.Now()
+			var wall time.Duration
+			var perBlock float64
 			for i := 0; i < b.N; i++ {
-				_, s, err := Run(sc, cfg, scenarios.WorkloadOptions{Requests: reqs, Duration: 1000 * time.Hour, RateScale: rate})
+				wl, err := sc.NewWorkload(scenarios.WorkloadOptions{Requests: reqs, Duration: 1000 * time.Hour, RateScale: rate})
 				require.NoError(b, err)
-				st = s
+				e, err := newEngine(sc, wl, sc.Seed, cfg)
+				require.NoError(b, err)
+				before := heapAlloc()
+				start := time.Now()
+				e.loop()
+				wall += time.Since(start)
+				require.NoError(b, e.err)
+				st = e.stats
+				b.StopTimer()
+				cached := 0
+				for _, in := range e.fleet.instances {
+					cached += in.cache.Cached()
+				}
+				perBlock = float64(heapAlloc()-before) / float64(cached)
+				runtime.KeepAlive(e)
+				wl.Close()
+				b.StartTimer()
 			}
-			wall := time.Since(start).Seconds() / float64(b.N)
-			b.ReportMetric(wall*1e9/float64(st.Requests), "ns/req")
-			b.ReportMetric(float64(st.Events+st.Spans)/wall, "events/s")
+			b.ReportMetric(float64(wall.Nanoseconds())/float64(b.N)/float64(st.Requests), "ns/req")
+			b.ReportMetric(perBlock, "B/cached-block")
 		})
 	}
 }
@@ -89,4 +117,12 @@ func BenchmarkMoEPlatform(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// heapAlloc is the live heap after a full collection.
+func heapAlloc() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -5,15 +5,20 @@ import "fmt"
 // nilBlock terminates the intrusive LRU list.
 const nilBlock int32 = -1
 
-// block is one KV block's bookkeeping. Blocks are int32 indices into
-// Cache.blk; the LRU list is threaded through prev/next so that moving a block
-// in or out of it costs O(1) and allocates nothing.
+// offLRU in block.next marks a block that is not in the LRU list.
+const offLRU int32 = -2
+
+// block is one KV block's bookkeeping in 16 bytes. Blocks are int32 indices
+// into Cache.blk. An evictable block (hashed, unpinned) is in the LRU list,
+// threaded through prev/next, so that moving it in or out costs O(1) and
+// allocates nothing. Any other block (pinned, free, reserved) has next ==
+// offLRU and its refcount (pins by running sequences; a sequence may pin a
+// block twice) in prev: a block needs its links or its refcount, never both.
+// Whether it is hashed is a bit in Cache.hashed.
 type block struct {
-	hash   uint64 // chain hash; meaningful only when hashed
-	ref    int32  // pins by running sequences (a sequence may pin a block twice)
-	prev   int32  // LRU neighbours while ref == 0 && hashed
-	next   int32
-	hashed bool // holds published KV under hash and is in Cache.tab
+	hash uint64 // chain hash; meaningful only when hashed
+	prev int32
+	next int32
 }
 
 // Seq is a running sequence's block table: the blocks it pins, in prompt
@@ -54,10 +59,12 @@ type Cache struct {
 	capacity    int
 	blockTokens int
 
-	blk      []block // grows lazily up to capacity: an idle instance costs nothing
-	free     []int32 // stack of free blocks below len(blk)
-	reserved []int32 // anonymous blocks held by Reserve
-	tab      table   // hash -> hashed block
+	blk      []block  // grows lazily up to capacity: an idle instance costs nothing
+	hashed   []uint64 // bit per block: holds published KV under its hash and is in tab
+	marks    []uint64 // bit per block: Admit's scratch
+	free     []int32  // stack of free blocks below len(blk)
+	reserved []int32  // anonymous blocks held by Reserve
+	tab      idTable  // hash -> hashed block
 	lruHead  int32   // least recently released evictable block (evicted first)
 	lruTail  int32   // most recently released
 	nLRU     int     // evictable blocks
@@ -83,7 +90,8 @@ func New(capacityBlocks, blockTokens int) *Cache {
 	if blockTokens < 1 {
 		panic(fmt.Sprintf("kvcache.New: blockTokens %d must be >= 1; validate the fleet's block size first", blockTokens))
 	}
-	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilBlock, lruTail: nilBlock}
+	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilBlock, lruTail: nilBlock,
+		tab: newIDTable(capacityBlocks)}
 }
 
 // SetTier attaches a second tier (nil detaches): blocks evicted from this
@@ -130,7 +138,7 @@ func (c *Cache) Evictions() uint64 { return c.evictions }
 
 // Contains reports whether hash is resident in this cache.
 func (c *Cache) Contains(hash uint64) bool {
-	_, ok := c.tab.get(hash)
+	_, ok := c.tab.get(c.blk, hash)
 	return ok
 }
 
@@ -138,7 +146,7 @@ func (c *Cache) Contains(hash uint64) bool {
 // further ones follow in the second tier (tier). It changes no state.
 func (c *Cache) Match(hashes []uint64) (hit, tier int) {
 	for hit < len(hashes) {
-		if _, ok := c.tab.get(hashes[hit]); !ok {
+		if _, ok := c.tab.get(c.blk, hashes[hit]); !ok {
 			break
 		}
 		hit++
@@ -165,26 +173,24 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	}
 	limit := min(len(hashes), need)
 	// Find the hit prefix and how many of its blocks are evictable now (they
-	// stop being allocatable once pinned). ref is set to -1 on first sight
-	// so that a block met twice (only with hand-made, non-chained hashes) is
-	// counted once; it is restored right below.
+	// stop being allocatable once pinned). A block is marked on first sight
+	// so that one met twice (only with hand-made, non-chained hashes) is
+	// counted once; the marks are cleared right below.
 	hits := c.scratch[:0]
 	idle := 0
 	for len(hits) < limit {
-		b, ok := c.tab.get(hashes[len(hits)])
+		b, ok := c.tab.get(c.blk, hashes[len(hits)])
 		if !ok {
 			break
 		}
-		if c.blk[b].ref == 0 {
-			c.blk[b].ref = -1
+		if c.blk[b].next != offLRU && !bit(c.marks, b) {
+			set(c.marks, b, true)
 			idle++
 		}
 		hits = append(hits, b)
 	}
 	for _, b := range hits {
-		if c.blk[b].ref < 0 {
-			c.blk[b].ref = 0
-		}
+		set(c.marks, b, false)
 	}
 	c.scratch = hits
 	hit := len(hits)
@@ -205,7 +211,7 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	}
 	for range need - hit {
 		b := c.alloc()
-		c.blk[b].ref = 1
+		c.blk[b].prev = 1
 		c.used++
 		s.blocks = append(s.blocks, b)
 	}
@@ -227,7 +233,7 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	}
 	for range add {
 		b := c.alloc()
-		c.blk[b].ref = 1
+		c.blk[b].prev = 1
 		c.used++
 		s.blocks = append(s.blocks, b)
 	}
@@ -247,24 +253,23 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	n := min(len(hashes), len(s.blocks))
 	for i := range n {
 		b, h := s.blocks[i], hashes[i]
-		bk := &c.blk[b]
-		if bk.hashed {
-			if bk.hash == h {
+		if bit(c.hashed, b) {
+			if c.blk[b].hash == h {
 				continue
 			}
 			c.unhash(b) // re-published with other content
 		}
-		if other, ok := c.tab.swap(h, b); ok {
-			ob := &c.blk[other]
-			ob.hashed = false
-			if ob.ref == 0 {
+		c.blk[b].hash = h
+		set(c.hashed, b, true)
+		if other, ok := c.tab.swap(c.blk, h, b); ok {
+			set(c.hashed, other, false)
+			if c.blk[other].next != offLRU { // evictable: unpinned
 				c.lruRemove(other)
 				c.free = append(c.free, other)
 			}
 		} else if c.onInsert != nil {
 			c.onInsert(h)
 		}
-		bk.hash, bk.hashed = h, true
 	}
 }
 
@@ -279,12 +284,12 @@ func (c *Cache) Release(s *Seq) {
 	for i := len(s.blocks) - 1; i >= 0; i-- {
 		b := s.blocks[i]
 		bk := &c.blk[b]
-		bk.ref--
-		if bk.ref > 0 {
+		bk.prev-- // pinned: prev is the refcount
+		if bk.prev > 0 {
 			continue
 		}
 		c.used--
-		if bk.hashed {
+		if bit(c.hashed, b) {
 			c.lruPush(b)
 		} else {
 			c.free = append(c.free, b)
@@ -301,12 +306,14 @@ func (c *Cache) Release(s *Seq) {
 func (c *Cache) Reset() {
 	if c.onEvict != nil {
 		for i := range c.blk {
-			if c.blk[i].hashed {
+			if bit(c.hashed, int32(i)) {
 				c.onEvict(c.blk[i].hash)
 			}
 		}
 	}
 	c.blk = c.blk[:0]
+	clear(c.hashed)
+	c.hashed, c.marks = c.hashed[:0], c.marks[:0]
 	c.free = c.free[:0]
 	c.reserved = c.reserved[:0]
 	c.tab.clear()
@@ -331,12 +338,11 @@ func (c *Cache) newSeq() *Seq {
 
 // pin adds a reference to a resident block, taking it off the LRU list.
 func (c *Cache) pin(b int32) {
-	bk := &c.blk[b]
-	if bk.ref == 0 {
+	if c.blk[b].next != offLRU {
 		c.lruRemove(b)
 		c.used++
 	}
-	bk.ref++
+	c.blk[b].prev++
 }
 
 // alloc returns an unhashed, unreferenced block that is in no list. Callers
@@ -349,8 +355,7 @@ func (c *Cache) alloc() int32 {
 		return b
 	}
 	if len(c.blk) < c.capacity {
-		c.blk = append(c.blk, block{prev: nilBlock, next: nilBlock})
-		return int32(len(c.blk) - 1)
+		return c.fresh()
 	}
 	b := c.lruHead
 	if b == nilBlock {
@@ -366,8 +371,8 @@ func (c *Cache) alloc() int32 {
 // the tier (its KV leaves HBM but survives in the second tier).
 func (c *Cache) unhash(b int32) {
 	bk := &c.blk[b]
-	c.tab.del(bk.hash)
-	bk.hashed = false
+	c.tab.del(c.blk, bk.hash, b)
+	set(c.hashed, b, false)
 	if c.onEvict != nil {
 		c.onEvict(bk.hash)
 	}
@@ -400,7 +405,7 @@ func (c *Cache) lruRemove(b int32) {
 	} else {
 		c.blk[bk.next].prev = bk.prev
 	}
-	bk.prev, bk.next = nilBlock, nilBlock
+	bk.prev, bk.next = 0, offLRU // unpinned, off the list
 	c.nLRU--
 }
 
@@ -417,7 +422,7 @@ func (c *Cache) Reserve(n int) bool {
 	}
 	for range n {
 		b := c.alloc()
-		c.blk[b].ref = 1
+		c.blk[b].prev = 1
 		c.reserved = append(c.reserved, b)
 	}
 	c.used += n
@@ -430,7 +435,7 @@ func (c *Cache) Unreserve(n int) {
 	for range n {
 		b := c.reserved[len(c.reserved)-1]
 		c.reserved = c.reserved[:len(c.reserved)-1]
-		c.blk[b].ref = 0
+		c.blk[b].prev = 0
 		c.free = append(c.free, b)
 	}
 	c.used -= n
@@ -438,3 +443,40 @@ func (c *Cache) Unreserve(n int) {
 
 // Reserved is the number of blocks held by Reserve.
 func (c *Cache) Reserved() int { return len(c.reserved) }
+
+// fresh materialises the next never-used block (len(blk) < capacity). The
+// arrays grow by an eighth at a time, not double, so that a cache's slack
+// stays small: memory per cached block is what a fleet of thousands of
+// instances multiplies.
+func (c *Cache) fresh() int32 {
+	n := len(c.blk)
+	if n == cap(c.blk) {
+		grown := make([]block, n, min(c.capacity, n+max(n/8, 256)))
+		copy(grown, c.blk)
+		c.blk = grown
+	}
+	c.blk = append(c.blk, block{prev: 0, next: offLRU})
+	if w := n / 64; w >= len(c.hashed) {
+		c.hashed = append(c.hashed, 0)
+		c.marks = append(c.marks, 0)
+	}
+	return int32(n)
+}
+
+// ref is b's refcount.
+func (c *Cache) ref(b int32) int32 {
+	if bk := &c.blk[b]; bk.next == offLRU {
+		return bk.prev
+	}
+	return 0
+}
+
+func bit(bits []uint64, b int32) bool { return bits[b>>6]&(1<<(b&63)) != 0 }
+
+func set(bits []uint64, b int32, v bool) {
+	if v {
+		bits[b>>6] |= 1 << (b & 63)
+	} else {
+		bits[b>>6] &^= 1 << (b & 63)
+	}
+}

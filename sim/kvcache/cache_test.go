@@ -218,7 +218,7 @@ func TestPublishDedupe(t *testing.T) {
 	require.Zero(t, inserts, "hashes were resident already")
 	require.Equal(t, 4, c.Cached())
 	for i, x := range h {
-		got, _ := c.tab.get(x)
+		got, _ := c.tab.get(c.blk, x)
 		require.Equal(t, b.Seq.blocks[i], got, "newest copy owns the hash")
 	}
 	require.NoError(t, checkInvariants(c, []*Seq{a.Seq, b.Seq}))

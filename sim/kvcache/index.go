@@ -22,7 +22,7 @@ type Index struct {
 	// number of holders; membership is always exact through pairs.
 	multi     []holderList
 	freeMulti []int32
-	pairs     table    // pairKey(hash, inst) -> 1: exact membership
+	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
 	single    [1]int32 // scratch for holders() of a single-holder hash
 	act       []int32  // Longest: instances still matching
 	drops     []Match  // Longest: instances that stopped, in order
@@ -86,16 +86,14 @@ func (x *Index) holders(hash uint64) []int32 {
 
 // Add records that instance inst holds hash (idempotent).
 func (x *Index) Add(hash uint64, inst int32) {
-	pk := pairKey(hash, inst)
-	if _, dup := x.pairs.get(pk); dup {
-		return
-	}
-	x.pairs.set(pk, 1)
 	v, ok := x.one.get(hash)
 	switch {
 	case !ok:
 		x.one.set(hash, inst)
+	case v == inst:
 	case v < multiBase:
+		x.pairs.set(pairKey(hash, v), 1)
+		x.pairs.set(pairKey(hash, inst), 1)
 		hl := holderList{list: []int32{min(v, inst), max(v, inst)}, count: 2}
 		var k int32
 		if n := len(x.freeMulti); n > 0 {
@@ -108,6 +106,11 @@ func (x *Index) Add(hash uint64, inst int32) {
 		}
 		x.one.set(hash, multiBase+k)
 	default:
+		pk := pairKey(hash, inst)
+		if _, dup := x.pairs.get(pk); dup {
+			return
+		}
+		x.pairs.set(pk, 1)
 		hl := &x.multi[v-multiBase]
 		hl.count++
 		if len(hl.list) < MaxListed {
@@ -119,15 +122,17 @@ func (x *Index) Add(hash uint64, inst int32) {
 
 // Remove records that inst no longer holds hash (absent pairs are ignored).
 func (x *Index) Remove(hash uint64, inst int32) {
-	if !x.pairs.del(pairKey(hash, inst)) {
-		return
-	}
 	v, ok := x.one.get(hash)
 	switch {
 	case !ok:
 		return
 	case v < multiBase:
-		x.one.del(hash)
+		if v == inst {
+			x.one.del(hash)
+		}
+		return
+	}
+	if !x.pairs.del(pairKey(hash, inst)) {
 		return
 	}
 	k := v - multiBase
@@ -142,6 +147,7 @@ func (x *Index) Remove(hash uint64, inst int32) {
 		x.multi[k] = holderList{}
 		x.freeMulti = append(x.freeMulti, k)
 	case hl.count == 1 && len(hl.list) == 1:
+		x.pairs.del(pairKey(hash, hl.list[0])) // a single holder is known from one alone
 		x.one.set(hash, hl.list[0])
 		x.multi[k] = holderList{}
 		x.freeMulti = append(x.freeMulti, k)
@@ -224,9 +230,16 @@ func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
 // valid until the index next changes or Holders is called again.
 func (x *Index) Holders(hash uint64) []int32 { return x.holders(hash) }
 
-// Has reports whether inst holds hash: one table probe.
+// Has reports whether inst holds hash: one or two table probes.
 func (x *Index) Has(hash uint64, inst int32) bool {
-	_, ok := x.pairs.get(pairKey(hash, inst))
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return false
+	case v < multiBase:
+		return v == inst
+	}
+	_, ok = x.pairs.get(pairKey(hash, inst))
 	return ok
 }
 

@@ -45,26 +45,33 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	}
 	used, hashed := 0, 0
 	for i := range c.blk {
-		b := &c.blk[i]
-		if b.ref < 0 {
-			return fmt.Errorf("block %d has negative refcount %d", i, b.ref)
+		b := int32(i)
+		ref, isHashed := c.ref(b), bit(c.hashed, b)
+		if bit(c.marks, b) {
+			return fmt.Errorf("block %d left marked", i)
 		}
-		if b.ref != refs[i] {
-			return fmt.Errorf("block %d refcount %d, live sequences hold it %d times", i, b.ref, refs[i])
+		if ref < 0 {
+			return fmt.Errorf("block %d has negative refcount %d", i, ref)
 		}
-		if b.ref > 0 {
+		if ref != refs[i] {
+			return fmt.Errorf("block %d refcount %d, live sequences hold it %d times", i, ref, refs[i])
+		}
+		if ref > 0 {
 			used++
 		}
-		if b.hashed {
+		if isHashed {
 			hashed++
-			if got, ok := c.tab.get(b.hash); !ok || got != int32(i) {
-				return fmt.Errorf("block %d hashed %x but table maps it to %d,%v", i, b.hash, got, ok)
+			if got, ok := c.tab.get(c.blk, c.blk[i].hash); !ok || got != b {
+				return fmt.Errorf("block %d hashed %x but table maps it to %d,%v", i, c.blk[i].hash, got, ok)
 			}
 		}
-		wantLRU := b.ref == 0 && b.hashed
-		wantFree := b.ref == 0 && !b.hashed
+		wantLRU := ref == 0 && isHashed
+		wantFree := ref == 0 && !isHashed
 		if inLRU[i] != wantLRU || inFree[i] != wantFree {
-			return fmt.Errorf("block %d ref %d hashed %v: inLRU %v inFree %v", i, b.ref, b.hashed, inLRU[i], inFree[i])
+			return fmt.Errorf("block %d ref %d hashed %v: inLRU %v inFree %v", i, ref, isHashed, inLRU[i], inFree[i])
+		}
+		if inLRU[i] == (c.blk[i].next == offLRU) {
+			return fmt.Errorf("block %d: in the LRU list %v, next %d", i, inLRU[i], c.blk[i].next)
 		}
 	}
 	if hashed != c.tab.n {

@@ -48,3 +48,60 @@ func TestTableMatchesMap(t *testing.T) {
 		require.False(t, ok)
 	}
 }
+
+// TestIDTableMatchesMap does the same for the Cache's id table, whose keys
+// live in the blocks: small capacities (few tag bits, long probe runs) and
+// structured keys, with hashes moving between blocks as Publish moves them.
+func TestIDTableMatchesMap(t *testing.T) {
+	for _, capacity := range []int{3, 64, 5000} {
+		rng := rand.New(rand.NewPCG(uint64(capacity), 9))
+		blk := make([]block, capacity)
+		tab := newIDTable(capacity)
+		ref := map[uint64]int32{} // hash -> block
+		owner := map[int32]uint64{}
+		for step := range 20000 {
+			k := rng.Uint64N(uint64(2*capacity)) << 40
+			b := int32(rng.IntN(capacity))
+			switch rng.IntN(3) {
+			case 0, 1: // publish k in block b (b drops its own hash first)
+				if old, ok := owner[b]; ok {
+					require.True(t, tab.del(blk, old, b))
+					delete(ref, old)
+					delete(owner, b)
+				}
+				blk[b].hash = k
+				prev, existed := tab.swap(blk, k, b)
+				want, had := ref[k]
+				require.Equal(t, had, existed, "step %d", step)
+				if had {
+					require.Equal(t, want, prev)
+					delete(owner, want)
+				}
+				ref[k], owner[b] = b, k
+			case 2:
+				if o, ok := ref[k]; ok {
+					require.True(t, tab.del(blk, k, o))
+					delete(ref, k)
+					delete(owner, o)
+				} else {
+					require.False(t, tab.del(blk, k, b))
+				}
+			}
+			require.Equal(t, len(ref), tab.n)
+			require.LessOrEqual(t, len(tab.slots), tab.limit)
+			if step%97 == 0 {
+				for x := range uint64(2 * capacity) {
+					got, ok := tab.get(blk, x<<40)
+					want, had := ref[x<<40]
+					require.Equal(t, had, ok)
+					if had {
+						require.Equal(t, want, got)
+					}
+				}
+			}
+		}
+		tab.clear()
+		_, ok := tab.get(blk, 0)
+		require.False(t, ok)
+	}
+}

@@ -65,10 +65,10 @@ type Cache struct {
 	free     []int32  // stack of free blocks below len(blk)
 	reserved []int32  // anonymous blocks held by Reserve
 	tab      idTable  // hash -> hashed block
-	lruHead  int32   // least recently released evictable block (evicted first)
-	lruTail  int32   // most recently released
-	nLRU     int     // evictable blocks
-	used     int     // pinned blocks
+	lruHead  int32    // least recently released evictable block (evicted first)
+	lruTail  int32    // most recently released
+	nLRU     int      // evictable blocks
+	used     int      // pinned blocks
 
 	epoch   uint32
 	seqPool []*Seq

@@ -6,8 +6,8 @@ package kvcache
 // holds (Cache.blk[id].hash) and which is read only when the tag matches.
 // With an instance's few tens of thousands of blocks the tag has ~16 bits,
 // so a miss almost never touches a block. Linear probing over any table
-// size (no power of two), growing by half up to the size its cache's
-// capacity can need, keeps it at 5.7-8.5 bytes per cached block; deletes
+// size (no power of two), growing by a quarter up to the size its cache's
+// capacity can need, keeps it at 5.7-7.2 bytes per cached block; deletes
 // shift backward, so a table at its working size never allocates again.
 type idTable struct {
 	slots  []uint32 // 0: empty; else tag<<idBits | (id+1)
@@ -107,7 +107,7 @@ func (t *idTable) clear() {
 }
 
 func (t *idTable) grow(blk []block) {
-	size := min(max(16, len(t.slots)+len(t.slots)/2), max(t.limit, t.n+1))
+	size := min(max(16, len(t.slots)+len(t.slots)/4), max(t.limit, t.n+1))
 	old := t.slots
 	t.slots = make([]uint32, size)
 	mask := t.mask()

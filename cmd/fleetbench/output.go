@@ -7,11 +7,9 @@ package main
 // process: priced, written to its file atomically, then printed.
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -99,18 +97,27 @@ func orList(s []string) string {
 }
 
 // openRecords opens --records (if given) and returns its writer (nil
-// without the flag) and a function that flushes and closes it.
-func (o *outputFlags) openRecords() (write func(*results.Record) error, closeFn func(), err error) {
+// without the flag) and a function that flushes and closes it, returning
+// the first write, flush or close error (callers exit 1 on it). The file
+// is flushed at least once a second, so a killed run leaves its records.
+func (o *outputFlags) openRecords() (write func(*results.Record) error, closeFn func() error, err error) {
 	if o.records == "" {
-		return nil, func() {}, nil
+		return nil, func() error { return nil }, nil
 	}
-	file, err := os.Create(o.records)
+	rf, err := results.CreateRecordFile(o.records, time.Second)
 	if err != nil {
 		return nil, nil, failErr(err)
 	}
-	bw := bufio.NewWriterSize(file, 1<<20)
-	rw := results.NewRecordWriter(bw)
-	return rw.Write, func() { _ = rw.Flush(); _ = bw.Flush(); _ = file.Close() }, nil
+	return rf.Write, rf.Close, nil
+}
+
+// withCloseErr adds a close error to a run's error, once (a write error
+// the run already reported comes back from Close too).
+func withCloseErr(runErr, closeErr error) error {
+	if closeErr == nil || errors.Is(runErr, closeErr) {
+		return runErr
+	}
+	return errors.Join(runErr, closeErr)
 }
 
 // emit is how every product leaves the process: the JSON file (-o,

@@ -150,7 +150,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeRecords()
+	defer func() { _ = closeRecords() }() // early returns; the result path checks the error below
 	cfg.Records = write
 
 	ctx, stop := runSignals(cmd.Context())
@@ -160,6 +160,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if errors.As(err, &ce) {
 		return usageErr(err)
 	}
+	err = withCloseErr(err, closeRecords()) // records that did not reach the disk fail the run (exit 1)
 	if res != nil && declared != nil {
 		res.Fleet = declared
 	}

@@ -106,7 +106,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return err
 	}
-	defer closeRecords()
+	defer func() { _ = closeRecords() }() // early returns; the result path checks the error below
 	cfg.Records = write
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
@@ -123,6 +123,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if errors.As(err, &ce) {
 		return usageErr(err)
 	}
+	err = withCloseErr(err, closeRecords()) // records that did not reach the disk fail the run (exit 1)
 	noteWarmup(res, warm)
 	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/fleetbench/fleetbench/elastic"
@@ -139,10 +140,10 @@ type TraceSpec struct {
 // scenario. The scenario package checks only types and signs; the
 // simulator parses and validates the values.
 type FleetDefaults struct {
-	Spec  string `yaml:"spec,omitempty"`  // e.g. 4P8D
-	Model string `yaml:"model,omitempty"` // e.g. llama-3.1-70b
-	GPU   string `yaml:"gpu,omitempty"`   // e.g. h100
-	TP    int    `yaml:"tp,omitempty"`
+	Spec  string   `yaml:"spec,omitempty"`  // e.g. 4P8D
+	Model ModelRef `yaml:"model,omitempty"` // e.g. llama-3.1-70b, or {config: path/to/config.json}
+	GPU   string   `yaml:"gpu,omitempty"`   // e.g. h100
+	TP    int      `yaml:"tp,omitempty"`
 	// DType is the weight and GEMM precision: bf16 (default) or fp8.
 	DType   string `yaml:"dtype,omitempty"`
 	Routing string `yaml:"routing,omitempty"`
@@ -161,6 +162,35 @@ type FleetDefaults struct {
 	Autoscale []elastic.Autoscale `yaml:"autoscale,omitempty"`
 	// Failures injects instance failures (simulator).
 	Failures *elastic.Failures `yaml:"failures,omitempty"`
+}
+
+// ModelRef names the served model: a catalog id (`model: deepseek-v3`) or
+// a Hugging Face config.json the user has (`model: {config: dir/config.json}`,
+// relative to the scenario file), optionally named with id.
+type ModelRef struct {
+	ID     string `yaml:"id,omitempty"`
+	Config string `yaml:"config,omitempty"`
+}
+
+// SetShorthand implements the bare-string form `model: ID`.
+func (m *ModelRef) SetShorthand(s string) { m.ID = s }
+
+// MarshalYAML writes the bare-string form when only an id is set.
+func (m ModelRef) MarshalYAML() (any, error) {
+	if m.Config == "" {
+		return m.ID, nil
+	}
+	type plain ModelRef
+	return plain(m), nil
+}
+
+// ResolvePath returns p resolved against the scenario file's directory
+// (unchanged when absolute, empty, or the scenario has no directory).
+func (s *Scenario) ResolvePath(p string) string {
+	if p == "" || filepath.IsAbs(p) || s.baseDir == "" {
+		return p
+	}
+	return filepath.Join(s.baseDir, p)
 }
 
 // PoolsDefaults holds the per-role pool knobs.

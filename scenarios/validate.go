@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -365,6 +367,15 @@ func (v *validator) fleet(f *FleetDefaults) {
 	}
 	if f.TP < 0 {
 		v.errf("fleet.tp", "fleet.tp: must be >= 1, got %d", f.TP)
+	}
+	if mc := f.Model.Config; mc != "" {
+		path := mc
+		if !filepath.IsAbs(path) && v.baseDir != "" {
+			path = filepath.Join(v.baseDir, path)
+		}
+		if st, err := os.Stat(path); err != nil || st.IsDir() {
+			v.errf("fleet.model.config", "fleet.model.config: cannot read %s: give the path of a Hugging Face config.json (relative to the scenario file)", path)
+		}
 	}
 	if d := f.DType; d != "" && d != "bf16" && d != "fp8" {
 		v.errf("fleet.dtype", "fleet.dtype: %q not supported: use bf16 or fp8", d)

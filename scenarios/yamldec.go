@@ -19,9 +19,14 @@ type pos struct{ line, col int }
 // of a mapping (dist.Spec: `output: 256` = {dist: fixed, value: 256}).
 type numberShorthand interface{ SetFixed(v float64) }
 
+// stringShorthand is implemented by specs that accept a bare string in
+// place of a mapping (ModelRef: `model: deepseek-v3` = {id: deepseek-v3}).
+type stringShorthand interface{ SetShorthand(s string) }
+
 var (
-	durationType  = reflect.TypeFor[time.Duration]()
-	shorthandType = reflect.TypeFor[numberShorthand]()
+	durationType        = reflect.TypeFor[time.Duration]()
+	shorthandType       = reflect.TypeFor[numberShorthand]()
+	stringShorthandType = reflect.TypeFor[stringShorthand]()
 )
 
 // maxNodes bounds the work a decode does, so that a file built from nested
@@ -310,6 +315,13 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 			if f, ok := d.number(n, path); ok {
 				v.Addr().Interface().(numberShorthand).SetFixed(f)
 			}
+			return
+		}
+	}
+	if reflect.PointerTo(t).Implements(stringShorthandType) {
+		switch n.(type) {
+		case *ast.StringNode, *ast.LiteralNode:
+			v.Addr().Interface().(stringShorthand).SetShorthand(scalarText(n))
 			return
 		}
 	}

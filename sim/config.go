@@ -25,9 +25,13 @@ import (
 type Config struct {
 	Fleet string // fleet notation, e.g. "4P8D", "12C", "4P:h200 8D:h20+8V"
 	Model string // model id from the catalog (sim/models)
-	GPU   string // default GPU type for pools that do not name one (default h100)
-	TP    int    // default tensor-parallel degree per instance (default 1)
-	DType string // "bf16" or "fp8" weights/compute (default bf16)
+	// ModelConfig is the path of a Hugging Face config.json to build the
+	// model from instead of the catalog (Model, when set, names it). Its
+	// quantization sets DType when DType is empty.
+	ModelConfig string
+	GPU         string // default GPU type for pools that do not name one (default h100)
+	TP          int    // default tensor-parallel degree per instance (default 1)
+	DType       string // "bf16" or "fp8" weights/compute (default bf16)
 
 	// Routing picks the instance for a new request in the colocated or
 	// prefill pool: round-robin, least-loaded, cache-aware (default) or

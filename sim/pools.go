@@ -107,10 +107,7 @@ func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
 		return nil, fmt.Errorf("scenario %q has video classes but fleet %q has no video pool (add e.g. \"+8V\")", sc.Name, cfg.Fleet)
 	}
 	if len(llmPools) > 0 {
-		if cfg.Model == "" {
-			return nil, fmt.Errorf("no model given for the LLM pools (use --model, e.g. llama-3.1-8b; known: %v)", models.IDs())
-		}
-		m, err := models.Lookup(cfg.Model)
+		m, err := f.lookupModel()
 		if err != nil {
 			return nil, err
 		}
@@ -149,6 +146,34 @@ func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
 		}
 	}
 	return f, nil
+}
+
+// lookupModel resolves the served model: a config.json (ModelConfig) or
+// a catalog id. A config's weight precision becomes the fleet's DType
+// unless one was given.
+func (f *fleet) lookupModel() (models.Model, error) {
+	cfg := &f.cfg
+	if cfg.ModelConfig == "" {
+		if cfg.Model == "" {
+			return models.Model{}, fmt.Errorf("no model given for the LLM pools (use --model, e.g. llama-3.1-8b, or --model-config config.json; known: %v)", models.IDs())
+		}
+		return models.Lookup(cfg.Model)
+	}
+	m, dtype, err := models.LoadHFConfig(cfg.ModelConfig)
+	if err != nil {
+		return m, err
+	}
+	if cfg.Model != "" {
+		m.ID = cfg.Model
+	}
+	f.modelID = m.ID
+	if cfg.DType == "" {
+		if dtype == "int4" {
+			return m, fmt.Errorf("model config %s: 4-bit weights are not modelled; choose the precision to plan at with --dtype fp8 (or bf16)", cfg.ModelConfig)
+		}
+		cfg.DType = dtype
+	}
+	return m, nil
 }
 
 func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {

@@ -16,7 +16,8 @@ func ConfigFromScenario(sc *scenarios.Scenario) Config {
 	if fd == nil {
 		return c
 	}
-	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model, fd.GPU, fd.TP, fd.Routing
+	c.Fleet, c.Model, c.GPU, c.TP, c.Routing = fd.Spec, fd.Model.ID, fd.GPU, fd.TP, fd.Routing
+	c.ModelConfig = sc.ResolvePath(fd.Model.Config)
 	c.BlockTokens = fd.BlockTokens
 	c.DType = fd.DType
 	if ps := fd.Pools; ps != nil {

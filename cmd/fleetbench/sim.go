@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -19,6 +20,7 @@ import (
 func init() { register(newSimCmd) }
 
 type simFlags struct {
+	modelConfig              string
 	fleet, model, gpu, dtype string
 	routing, decodeRouting   string
 	tp, blockTokens          int
@@ -46,7 +48,10 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
 ` + exitCodesHelp,
 		Example: `  fleetbench sim chat
   fleetbench sim agent-coding --fleet 4P8D --model llama-3.1-70b --gpu h200 --tp 4 -o result.json
-  fleetbench sim mooncake-conversation --fleet 1C --records records.jsonl`,
+  fleetbench sim mooncake-conversation --fleet 1C --records records.jsonl
+  fleetbench sim moe-platform
+  fleetbench sim chat --fleet "1P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144" --model deepseek-v3 --dtype fp8
+  fleetbench sim chat --model-config ./my-model/config.json --fleet "2P:h200x8 4D:h200x8"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.workload.parsed(cmd)
@@ -59,7 +64,8 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
 	fl := cmd.Flags()
 	fl.StringVar(&f.fleet, "fleet", "", `fleet notation, e.g. "4P8D", "12C", "4P:h200 8D:h20+8V"`)
 	fl.StringVar(&f.model, "model", "", "model id ("+strings.Join(models.IDs(), ", ")+")")
-	fl.StringVar(&f.gpu, "gpu", "", "default GPU type (h100, h200, h800, h20, b200, a100, l40s, 910b)")
+	fl.StringVar(&f.modelConfig, "model-config", "", "build the model from this Hugging Face config.json instead of the catalog (its quantization sets --dtype unless given)")
+	fl.StringVar(&f.gpu, "gpu", "", "default GPU type ("+strings.Join(hardware.IDs(), ", ")+")")
 	fl.IntVar(&f.tp, "tp", 0, "tensor-parallel GPUs per instance")
 	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")
 	fl.StringVar(&f.routing, "routing", "", "routing for new requests: round-robin, least-loaded, cache-aware, session")
@@ -136,6 +142,12 @@ func (f *simFlags) config(sc *scenarios.Scenario) (sim.Config, error) {
 	cfg := sim.ConfigFromScenario(sc)
 	override(&cfg.Fleet, f.fleet)
 	override(&cfg.Model, f.model)
+	if f.modelConfig != "" {
+		cfg.ModelConfig = f.modelConfig
+		if f.model == "" {
+			cfg.Model = "" // the config names the model, not the scenario's catalog id
+		}
+	}
 	override(&cfg.GPU, f.gpu)
 	override(&cfg.DType, f.dtype)
 	override(&cfg.Routing, f.routing)

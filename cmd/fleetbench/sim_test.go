@@ -29,6 +29,10 @@ func TestSimBadInputExits2(t *testing.T) {
 		{"unknown routing", []string{"sim", "chat", "--routing", "random"}, "routing"},
 		{"unknown scenario", []string{"sim", "no-such-scenario"}, "no-such-scenario"},
 		{"bad format", []string{"sim", "chat", "--format", "xml"}, "format"},
+		{"impossible layout", []string{"sim", "chat", "--fleet", "1P:h800x32/ep32/dp5 1D:h800x144/ep144/dp144", "--model", "deepseek-v3"}, "DP 5 does not divide the instance's 32 GPUs"},
+		{"unknown layout suffix", []string{"sim", "chat", "--fleet", "1P:h800x32/pp4 1D"}, "unknown layout suffix /pp4"},
+		{"missing model config", []string{"sim", "chat", "--model-config", "no/such/config.json"}, "no/such/config.json"},
+		{"int4 model config", []string{"sim", "chat", "--fleet", "1C:h200x8", "--model-config", "testdata/int4-config.json"}, "4-bit weights are not modelled"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -147,6 +147,7 @@ var catalog = map[string]Model{
 		Layers: 92, DenseLayers: 3, Hidden: 5120, Heads: 96, KVHeads: 8, HeadDim: 128,
 		FFN: 12288, MoEFFN: 1536, RoutedExperts: 160, SharedExperts: 1, TopK: 8,
 		Vocab: 151552, KVBytesPerTokenBF16: kvGQA(92, 8, 128),
+		ExpertGroups: 1, GroupTopK: 1, MTPLayers: 1,
 		Source: "zai-org/GLM-4.5 config.json",
 	},
 	// Calibration only: the architectures of the Vidur H100 operator

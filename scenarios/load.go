@@ -203,6 +203,9 @@ func (s *Scenario) Normalized() ([]byte, error) {
 // only in spelling (defaults written out, a bare number vs {dist: fixed})
 // hash the same.
 func (s *Scenario) Hash() string {
+	if s.hash != "" {
+		return s.hash
+	}
 	b, err := s.Normalized()
 	if err != nil {
 		return "unhashable"

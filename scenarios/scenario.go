@@ -33,6 +33,10 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	// baseDir resolves relative file references (traces, empirical tables).
 	baseDir string
+	// hash, when set, is the scenario's identity before a run option
+	// (WithWarmup) changed it: like --requests or --seed, a warm-up chosen
+	// for one run does not make it another scenario.
+	hash string
 }
 
 // Class is one workload class of a scenario. Kind decides which of the

@@ -27,8 +27,9 @@ type Warmup struct {
 // runner's --concurrency).
 // When o.Requests or o.Duration shortens the run and the user gave no
 // warm-up, the scenario's warm-up shrinks to at most ShortRunWarmupShare of
-// the run's arrival span, so that `--requests 60` measures most of its 60
-// requests instead of none. An explicit warm-up that covers every arrival
+// the run (of --duration when only a duration bounds it, the same for every
+// seed; else of the arrival span), so that `--requests 60` measures most of
+// its 60 requests instead of none. An explicit warm-up that covers every arrival
 // is an error (the window would be empty).
 func (s *Scenario) WarmupFor(o WorkloadOptions, explicit time.Duration, closed bool) (Warmup, error) {
 	w := Warmup{D: s.Warmup, Scenario: s.Warmup}
@@ -51,7 +52,11 @@ func (s *Scenario) WarmupFor(o WorkloadOptions, explicit time.Duration, closed b
 		return w, nil // the scenario as written
 	}
 	limit := time.Duration(0) // closed loop: the run's length is unknown
-	if known {
+	switch {
+	case o.Duration > 0 && o.Requests <= 0 && s.Requests <= 0:
+		// Bounded by the duration: 10% of it, the same for every seed.
+		limit = time.Duration(float64(o.Duration) * ShortRunWarmupShare).Round(time.Millisecond)
+	case known:
 		limit = time.Duration(float64(span) * ShortRunWarmupShare).Round(time.Millisecond)
 	}
 	if s.Warmup > limit {
@@ -60,9 +65,11 @@ func (s *Scenario) WarmupFor(o WorkloadOptions, explicit time.Duration, closed b
 	return w, nil
 }
 
-// WithWarmup returns a copy of s with warm-up d.
+// WithWarmup returns a copy of s with warm-up d. The copy keeps s's Hash:
+// the warm-up is a run option (the result's window says which was used).
 func (s *Scenario) WithWarmup(d time.Duration) *Scenario {
 	c := *s
+	c.hash = s.Hash()
 	c.Warmup = d
 	return &c
 }

@@ -31,7 +31,7 @@ func TestWarmupFor(t *testing.T) {
 	}{
 		{"chat as written", chat, WorkloadOptions{}, unset, false, 30 * time.Second, false, ""},
 		{"chat --requests 60", chat, WorkloadOptions{Requests: 60}, unset, false, 946 * time.Millisecond, true, ""},
-		{"chat --duration 10s", chat, WorkloadOptions{Duration: 10 * time.Second}, unset, false, 946 * time.Millisecond, true, ""},
+		{"chat --duration 10s", chat, WorkloadOptions{Duration: 10 * time.Second}, unset, false, time.Second, true, ""},
 		{"chat --duration 2h keeps 30s", chat, WorkloadOptions{Duration: 2 * time.Hour}, unset, false, 30 * time.Second, false, ""},
 		{"platform-hour --duration 2m", ph, WorkloadOptions{Duration: 2 * time.Minute}, unset, false, 12 * time.Second, true, ""},
 		{"--warmup wins", chat, WorkloadOptions{Requests: 60}, 2 * time.Second, false, 2 * time.Second, false, ""},

@@ -114,7 +114,7 @@ func TestSimWindowsAndVerdicts(t *testing.T) {
 	}{
 		{name: "chat --requests 60", args: []string{"chat", "--requests", "60"}, requests: 53, warmup: 0.946,
 			stdout: "warm-up 0.946 s; scenario's 30 s shortened to at most 10% of the run: set --warmup to choose"},
-		{name: "chat --duration 10s", args: []string{"chat", "--duration", "10s"}, requests: 53, warmup: 0.946},
+		{name: "chat --duration 10s", args: []string{"chat", "--duration", "10s"}, requests: 53, warmup: 1},
 		{name: "chat --requests 60 --warmup 0", args: []string{"chat", "--requests", "60", "--warmup", "0"}, requests: 60},
 		{name: "--warmup past the run", args: []string{"chat", "--requests", "60", "--warmup", "30s"}, code: 2,
 			stderr: "--warmup 30s covers every arrival of the run (the last one is at 9.457s)"},

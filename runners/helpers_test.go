@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"sync"
@@ -99,8 +100,15 @@ func p99abs(v []int64) time.Duration {
 // descheduled for milliseconds shows up as latency that is not the
 // client's. A real timing bug fails every attempt; functional assertions
 // inside f still fail at once.
+//
+// The wall-clock bounds f returns are gated always under `make
+// test-realtime` (FLEETBENCH_REALTIME set), and otherwise only while the
+// host is quiet (probeNoise finds no noise). On a busy host — `make test`
+// on a loaded two-core machine — a missed bound is logged, not failed: a
+// client descheduled for 3 ms misses a 1 ms bound whatever the code does.
 func timingAttempts(t *testing.T, f func() error) {
 	t.Helper()
+	strict := os.Getenv("FLEETBENCH_REALTIME") != ""
 	var err error
 	for i := range 3 {
 		probeNoise(t)
@@ -108,6 +116,10 @@ func timingAttempts(t *testing.T, f func() error) {
 			return
 		}
 		t.Logf("attempt %d: %v", i+1, err)
+		if !strict && hostNoise > 0 {
+			t.Logf("busy host: wall-clock bounds are not gated here; make test-realtime gates them")
+			return
+		}
 	}
 	t.Fatal(err)
 }
@@ -115,10 +127,15 @@ func timingAttempts(t *testing.T, f func() error) {
 // under returns an error naming what is not below its bound plus the
 // host's scheduling noise.
 func under(what string, got, bound time.Duration) error {
-	if got < bound+hostNoise {
+	return underNoise(what, got, bound, hostNoise)
+}
+
+// underNoise is under with the noise measured for this attempt.
+func underNoise(what string, got, bound, noise time.Duration) error {
+	if got < bound+noise {
 		return nil
 	}
-	return fmt.Errorf("%s: p99 %v, want < %v + host noise %v", what, got, bound, hostNoise)
+	return fmt.Errorf("%s: p99 %v, want < %v + host noise %v", what, got, bound, noise)
 }
 
 // hostNoise is the host's scheduling noise, measured by probeNoise before a

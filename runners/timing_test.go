@@ -88,15 +88,32 @@ func timingRun(t *testing.T, srv *openaitest.Server, sc *scenarios.Scenario) err
 	require.Positive(t, cl.ITL.P50)
 	// (the result's percentiles come from the same records, checked above)
 	require.Equal(t, "endpoint", c.res.Backend)
+	// The wall-clock checks (TTFT against the nominal script, schedule
+	// delay) also measure how late this process's goroutines ran. The
+	// server's own lateness in this attempt (each chunk's flush past its
+	// scheduled time) is that, measured in-band: on a loaded machine it
+	// widens those two bounds, as the probed host noise does. The client's
+	// accuracy against what the server did (1 ms) is not widened by it.
+	var late []int64
+	for _, r := range c.recs {
+		q := tr["fleetbench-"+itoa(int(r.ID))]
+		for i, w := range q.Writes {
+			late = append(late, int64(w.Sub(q.Received.Add(q.Reply.Chunks[i].At))))
+		}
+	}
+	noise := max(hostNoise, p99abs(late))
+	if noise < 500*time.Microsecond {
+		noise = 0
+	}
 	var sat error
-	if len(c.res.Warnings) > 0 && hostNoise == 0 {
+	if len(c.res.Warnings) > 0 && noise == 0 {
 		sat = errors.New(strings.Join(c.res.Warnings, "; "))
 	}
 	return errors.Join(sat, under("TTFT error", p99abs(dTTFT), time.Millisecond),
 		under("ITL error", p99abs(dITL), time.Millisecond),
 		under("E2E error", p99abs(dE2E), time.Millisecond),
-		under("TTFT vs the nominal script", p99abs(dNominal), 10*time.Millisecond),
-		under("schedule delay", p99abs(dSched), 10*time.Millisecond))
+		underNoise("TTFT vs the nominal script", p99abs(dNominal), 10*time.Millisecond, noise),
+		underNoise("schedule delay", p99abs(dSched), 10*time.Millisecond, noise))
 }
 
 // TestMultiTokenChunks: a chunk carrying k tokens gives k gaps of gap/k,

@@ -161,9 +161,13 @@ func (c *Config) Validate() error {
 	}
 	u, err := url.Parse(c.Target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return configErr("--target %q is not an http(s) URL: give the API base URL, e.g. http://127.0.0.1:8000/v1", c.Target)
+		return configErr("--target %q is not an http(s) URL: give the API base URL, e.g. http://127.0.0.1:8000/v1", RedactURL(c.Target))
 	}
-	c.Target = strings.TrimRight(c.Target, "/")
+	if c.APIKey != "" && c.Header.Get("Authorization") != "" {
+		return configErr("both --api-key-env and an Authorization header (--header) give credentials: keep one")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	c.Target = u.String()
 	switch c.API {
 	case "":
 		c.API = APIChat
@@ -241,12 +245,19 @@ func (c *Config) connections() int {
 	return c.Senders
 }
 
-// endpoint is the full URL requests are posted to.
+// endpoint is the full URL requests are posted to: the API path appended
+// to the target's path, its query (e.g. Azure's api-version) kept.
 func (c *Config) endpoint() string {
+	path := "/chat/completions"
 	if c.API == APICompletions {
-		return c.Target + "/completions"
+		path = "/completions"
 	}
-	return c.Target + "/chat/completions"
+	u, err := url.Parse(c.Target)
+	if err != nil { // Validate parsed it already
+		return c.Target + path
+	}
+	u.Path += path
+	return u.String()
 }
 
 // ParseHeader parses "Key: Value" or "Key:Value" (--header) into h.

@@ -91,6 +91,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
 		tasks: map[uint64]*transcript{}}
 	x.sink.warn, x.sink.tkName = cfg.Warnings, cfg.Tokenizer.Name()
+	x.sink.redact = redactor(secretsOf(cfg.Target, cfg.APIKey, cfg.Header.Values("Authorization")))
 	sched := newSchedule(wl, sc, wo.RateScale, cfg.Shard, cfg.Shards)
 	client := cfg.Client
 	if client == nil {
@@ -305,7 +306,7 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	}
 	c := x.cfg
 	extra := map[string]any{
-		"target": c.Target, "model": c.Model, "api": string(c.API), "stream": !c.NoStream,
+		"target": RedactURL(c.Target), "model": c.Model, "api": string(c.API), "stream": !c.NoStream,
 		"mode": "open_loop",
 	}
 	if c.Concurrency > 0 {

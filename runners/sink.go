@@ -20,6 +20,7 @@ type sink struct {
 	tok     tokenTally
 	warn    io.Writer // first token-count mismatch
 	tkName  string
+	redact  redactor // secrets of the target and credentials, cut from error messages
 
 	done, errors, dropped, cancelled int64
 	inflight                         int64
@@ -35,6 +36,9 @@ func newSink(s *results.Summary, write func(*results.Record) error) *sink {
 
 // add records one finished request.
 func (k *sink) add(r *results.Record) {
+	if r.Error != "" {
+		r.Error = k.redact.apply(r.Error)
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.summary.Add(r)

@@ -111,6 +111,8 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "chat", "--target", "http://x/v1", "--scrape", "nope"}, "--scrape"},
 		{[]string{"run", "no-such-scenario", "--target", "http://x/v1"}, "neither a built-in"},
 		{[]string{"run", "chat", "--target", "http://x/v1", "--tokenizer", "no-such-encoding"}, "--tokenizer no-such-encoding: not a built-in encoding"},
+		{[]string{"run", "chat", "--target", "http://x/v1", "--api-key-env", "PATH", "--header", "Authorization: Bearer x"}, "both --api-key-env and an Authorization header"},
+		{[]string{"run", "chat", "--target", "ftp://u:hunter2@x/v1"}, "ftp://REDACTED@x/v1"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runCLI(tc.args...)

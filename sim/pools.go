@@ -27,6 +27,12 @@ type pool struct {
 	// maxSeqs and maxBatchTokens bound one instance step: the per-rank
 	// limits times the attention DP ranks.
 	maxSeqs, maxBatchTokens int
+	// capDecode makes a decode pool admit transfers only while its batch
+	// (running + landing) is under maxSeqs: wide decode pools cap the
+	// batch per rank (DeepEP's low-latency buffers are sized for it), as
+	// do pools that set max_seqs themselves. Classic decode instances
+	// admit by KV space alone.
+	capDecode bool
 
 	busyNs int64 // instance time spent in steps, summed over instances
 	// steps, prefillTokens and decodeTokens count the pool's forward steps
@@ -204,7 +210,8 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	}
 	o := f.cfg.options(ps.Role)
 	p := &pool{spec: ps, gpu: g, model: pm,
-		maxSeqs: pick(o.MaxSeqs, f.cfg.MaxSeqs) * dp, maxBatchTokens: pick(o.MaxBatchTokens, f.cfg.MaxBatchTokens) * dp}
+		maxSeqs: pick(o.MaxSeqs, f.cfg.MaxSeqs) * dp, maxBatchTokens: pick(o.MaxBatchTokens, f.cfg.MaxBatchTokens) * dp,
+		capDecode: ps.Role == RoleDecode && (dp > 1 || o.MaxSeqs > 0)}
 	p.spec.GPU, p.spec.TP = g.ID, tp
 	if f.cfg.TierBlocks > 0 {
 		p.tier = kvcache.NewTier(f.cfg.TierBlocks)
@@ -363,6 +370,9 @@ func (f *fleet) startTransfer(e *engine, d *instance, s *seqState) bool {
 	hashes := s.hashes
 	if e.cfg.NoDecodePrefixCache {
 		hashes = nil // Mooncake-style decode: every transfer moves the whole prompt
+	}
+	if d.pool.capDecode && d.active()+len(d.link.active) >= d.pool.maxSeqs {
+		return false // the batch is full: wait for a sequence to finish
 	}
 	adm, ok := d.cache.Admit(hashes, s.prefillTarget)
 	if !ok {

@@ -89,3 +89,28 @@ func TestMoEPlatformScaledDown(t *testing.T) {
 		require.True(t, c.SLO.Met, "%s: %+v", name, c.SLO.Targets)
 	}
 }
+
+// A wide decode pool never runs more sequences than max_seqs per rank:
+// transfers wait until the batch has room.
+func TestWideDecodeBatchCapped(t *testing.T) {
+	sc, err := scenarios.Parse("cap.yaml", []byte(`name: cap
+seed: 1
+requests: 400
+classes:
+  - name: c
+    kind: chat
+    arrival: {process: constant, rate: 200}
+    input: 500
+    output: 60
+`), "")
+	require.NoError(t, err)
+	cfg := Config{Fleet: "1P:h800x16/ep16/dp16 1D:h800x16/ep16/dp16", Model: "deepseek-v3", DType: "fp8",
+		Pools: []PoolOptions{{Role: "decode", MaxSeqs: 2}}}
+	res, _, err := Run(sc, cfg, scenarios.WorkloadOptions{})
+	require.NoError(t, err)
+	require.EqualValues(t, 400, res.Totals.Completed)
+	d := res.Fleet.Pools[1]
+	require.Equal(t, 2, d.RankBatchLimit)
+	require.LessOrEqual(t, d.RankBatch, 2.0)
+	require.Greater(t, d.RankBatch, 1.5, "the cap is what binds")
+}

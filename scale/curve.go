@@ -234,7 +234,7 @@ func explain(a, b *Level, o *Change, flat bool) string {
 		{"cache reuse", fmt.Sprintf("tokens computed per request %.4g -> %.4g, hit rate %.1f%% -> %.1f%%", a.Factors.TokensPerRequest, b.Factors.TokensPerRequest, a.Factors.HitRate*100, b.Factors.HitRate*100),
 			"more requests find their prefix cached: more users share the same prompts and the larger fleet keeps more of them", o.CacheReuse},
 		{"batching", fmt.Sprintf("busy GPU-ms per computed token %.4g -> %.4g", a.Factors.BusyGPUSecondsPerToken*1e3, b.Factors.BusyGPUSecondsPerToken*1e3),
-			"each instance carries more concurrent requests within the SLO, and a larger batch costs little more per step than a small one", o.Batching},
+			"each instance carries more concurrent requests within the SLO (traffic is smoother relative to its mean, so less headroom is kept) and a larger batch costs little more per step than a small one; with continuous batching an instance is busy whenever it holds a request, so burst smoothing shows here rather than in utilization", o.Batching},
 		{"utilization", fmt.Sprintf("binding pool's utilization %.1f%% -> %.1f%%", a.Factors.BindingUtilization*100, b.Factors.BindingUtilization*100),
 			"bursts shrink relative to the mean as independent users add up (Poisson: sd/mean = 1/sqrt(rate)), so less headroom is needed", o.Utilization},
 		{"P:D balance", fmt.Sprintf("pool utilization balance %.2f -> %.2f", a.Factors.Balance, b.Factors.Balance),

@@ -126,3 +126,38 @@ func TestChatCurve(t *testing.T) {
 func fmtSscan(fleet string, n *int) (int, error) {
 	return fmt.Sscanf(fleet, "%dC", n)
 }
+
+// Shards search their levels cold, and merged they give the same fleets
+// and decomposition as one run.
+func TestShardsMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates")
+	}
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	s := &Searcher{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 2, Cost: &results.CostInputs{},
+		Workload: scenarios.WorkloadOptions{Duration: 90 * time.Second}}
+	spec := Spec{Levels: []float64{1, 4}, Kinds: []string{KindColocated}}
+	whole, err := s.Run(spec)
+	require.NoError(t, err)
+	var parts []*Curve
+	for i := range 2 {
+		spec.ShardI, spec.ShardN = i, 2
+		c, err := s.Run(spec)
+		require.NoError(t, err)
+		require.Len(t, c.Levels, 1)
+		parts = append(parts, c)
+	}
+	m, err := Merge(parts[1], parts[0])
+	require.NoError(t, err)
+	require.Len(t, m.Levels, 2)
+	for i := range m.Levels {
+		require.Equal(t, whole.Levels[i].Fleet, m.Levels[i].Fleet)
+		require.Equal(t, whole.Levels[i].GPUsPer1kRPS, m.Levels[i].GPUsPer1kRPS)
+	}
+	require.Equal(t, whole.Levels[1].Change, m.Levels[1].Change)
+	_, err = Merge(parts[0], parts[0])
+	require.Error(t, err, "a shard twice")
+	_, err = Merge(whole)
+	require.Error(t, err, "not a shard")
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scale"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -118,6 +119,8 @@ func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) 
 	if len(paths) > 0 {
 		if schema, err := results.FileSchema(paths[0]); err == nil && schema == sweepfile.Schema {
 			return runMergeSweeps(stdout, paths, outPath, showTable)
+		} else if err == nil && schema == scale.Schema {
+			return runMergeScale(stdout, paths, outPath, showTable)
 		}
 	}
 	rs := make([]*results.Result, 0, len(paths))

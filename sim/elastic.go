@@ -159,7 +159,8 @@ func (in *instance) maybeOff(e *engine) {
 func (in *instance) resetDecoders() {
 	d := &in.dec
 	for _, s := range d.h {
-		d.flushITL(s) // the steps it decoded here are gaps its client saw
+		d.flushITL(s)          // the steps it decoded here are gaps its client saw
+		s.generated = d.gen(s) // and the tokens it received: a failed record counts them
 	}
 	clear(d.h)
 	d.h = d.h[:0]

@@ -143,6 +143,28 @@ func TestFailureLosesExactlyInFlight(t *testing.T) {
 				}
 			}
 			require.Equal(t, want, got)
+			if policy == "fail" {
+				// A failed record keeps what its client received before the
+				// failure: the baseline's tokens and gaps up to 120 s.
+				for id := range want {
+					b, r := base[id], recs[id]
+					n, itl := 0, []int64{}
+					if b.FirstToken > 0 && b.FirstToken <= at {
+						n, tok := 1, b.FirstToken
+						for _, g := range b.ITL {
+							if tok += g; tok > at {
+								break
+							}
+							n++
+							itl = append(itl, g)
+						}
+						require.Equal(t, n, r.OutputTokens, "request %d: tokens received before the failure", id)
+					} else {
+						require.Equal(t, n, r.OutputTokens, "request %d: no token before the failure", id)
+					}
+					require.Equal(t, itl, append([]int64{}, r.ITL...), "request %d: gaps received before the failure", id)
+				}
+			}
 			inc := res.Extra["incidents"].([]map[string]any)
 			require.Len(t, inc, 1)
 			key := map[string]string{"retry": "requests_retried", "fail": "requests_lost"}[policy]

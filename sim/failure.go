@@ -55,6 +55,7 @@ func (f *fleet) fail(e *engine, in *instance, random bool) {
 		}
 		return
 	}
+	in.settlePartialSpan(e)
 	inc := &incident{inst: in, at: e.now, cachedBlocksLost: in.cache.Cached()}
 	inc.during = results.NewSummary(e.classInfos, 0)
 	in.pool.setState(e, in, stDown)

@@ -266,6 +266,26 @@ func (in *instance) planSpan(e *engine) {
 	e.stats.Steps += uint64(kmax) - 1 // stepDone counts one
 }
 
+// settlePartialSpan accounts the steps of a running decode span that ended
+// before now, for an instance failing mid-span: their tokens reached the
+// clients, so the records of the requests it loses count them (tokens,
+// ITL gaps, busy time). The span's last step is left to its event, so no
+// sequence completes here (a span never outlasts its first completion).
+func (in *instance) settlePartialSpan(e *engine) {
+	if !in.busy || in.mixed || in.span <= 1 {
+		return
+	}
+	i, found := slices.BinarySearch(in.spanEnds[:in.span-1], e.now)
+	if found {
+		i++ // the step ending exactly now has delivered its token
+	}
+	if i == 0 {
+		return
+	}
+	in.span = i
+	in.settleDecoders(e)
+}
+
 // stepDone applies the finished step or span.
 func (in *instance) stepDone(e *engine) {
 	in.busy = false

@@ -207,11 +207,8 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	override(&base.DType, f.dtype)
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
 		Workload: f.workload.options(), Cost: &costIn}
-	if w := f.workload.warm; w.set {
-		if w.d < 0 {
-			return usageErr(fmt.Errorf("--warmup %s: want a duration of 0 or more", w.d))
-		}
-		r.Warmup = &w.d
+	if r.Warmup, err = f.workload.warm.value(); err != nil {
+		return usageErr(err)
 	}
 	// Workload options every shard must share go into the grid description.
 	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s warmup=%s gpu-price=%s price-file=%s",

@@ -27,11 +27,10 @@ func addWarmupFlag(fl *pflag.FlagSet, w *warmupFlag) {
 // closed: the run is a closed loop (run --concurrency).
 func (w warmupFlag) resolve(sc *scenarios.Scenario, wo scenarios.WorkloadOptions, closed bool) (*scenarios.Scenario, scenarios.Warmup, error) {
 	explicit := time.Duration(-1)
-	if w.set {
-		if w.d < 0 {
-			return nil, scenarios.Warmup{}, fmt.Errorf("--warmup %s: want a duration of 0 or more", w.d)
-		}
-		explicit = w.d
+	if v, err := w.value(); err != nil {
+		return nil, scenarios.Warmup{}, err
+	} else if v != nil {
+		explicit = *v
 	}
 	warm, err := sc.WarmupFor(wo, explicit, closed)
 	if err != nil {
@@ -47,6 +46,18 @@ func warmupDesc(w warmupFlag) string {
 		return "auto"
 	}
 	return w.d.String()
+}
+
+// value is the warm-up the user gave (nil: none), refusing a negative one.
+func (w warmupFlag) value() (*time.Duration, error) {
+	if !w.set {
+		return nil, nil
+	}
+	if w.d < 0 {
+		return nil, fmt.Errorf("--warmup %s: want a duration of 0 or more", w.d)
+	}
+	d := w.d
+	return &d, nil
 }
 
 // noteWarmup records in the result that a shortened run cut the scenario's
@@ -101,8 +112,8 @@ func (g gateFlags) judge(res *results.Result) error {
 // exitCodesHelp is the exit-code section of run's and sim's --help.
 const exitCodesHelp = `
 Exit status: 0 the run passed every limit; 1 it did not (nothing measured,
-failed share over --max-error-rate, drops over --max-drop-rate, a missed SLO
-with --slo-gate, a saturated client with --fail-on-saturation) or an I/O
-error; 2 bad input (flags, scenario, fleet); 130 interrupted (Ctrl-C) after
-writing the partial result. The result file (-o) is written in every case
-but 2.`
+failed share over --max-error-rate, a missed SLO with --slo-gate; run only:
+drops over --max-drop-rate, a saturated client with --fail-on-saturation)
+or an I/O error; 2 bad input (flags, scenario, fleet); 130 run interrupted
+(Ctrl-C) after writing the partial result. The result file (-o) is written
+in every case but 2.`

@@ -100,8 +100,8 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			if !ok {
 				continue
 			}
-			if withTest && ref.latency >= 0 {
-				metric := Metrics[ref.latency].Name
+			if withTest && ref.lat != nil {
+				metric := ref.lat.Name
 				xa, xb := opt.BaseSamples.Values(n, metric), opt.NewSamples.Values(n, metric)
 				if len(xa) > 0 && len(xb) > 0 {
 					_, p := MannWhitney(xa, xb)

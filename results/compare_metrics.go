@@ -88,10 +88,10 @@ var defaultRows = func() []string {
 
 // metricRef is a resolved metric name.
 type metricRef struct {
-	name     string // canonical, e.g. "ttft.p99" or "cache_hit_rate"
-	latency  int    // index into Metrics, or -1
-	stat     string // for latency metrics
-	scalar   int    // index into scalarMetrics, or -1
+	name     string  // canonical, e.g. "ttft.p99" or "cache_hit_rate"
+	lat      *Metric // a latency metric, or nil
+	stat     string  // for latency metrics
+	scalar   int     // index into scalarMetrics, or -1
 	fraction bool
 }
 
@@ -101,22 +101,18 @@ func resolveMetric(s string) (metricRef, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for i, m := range scalarMetrics {
 		if s == m.name {
-			return metricRef{name: m.name, latency: -1, scalar: i, fraction: m.fraction}, nil
+			return metricRef{name: m.name, scalar: i, fraction: m.fraction}, nil
 		}
 	}
 	base, stat, hasStat := strings.Cut(s, ".")
-	base = strings.TrimSuffix(base, "_ms")
 	if !hasStat {
 		stat = "p50"
 	}
-	for i, m := range Metrics {
-		if base != m.Name {
-			continue
-		}
+	if m, ok := MetricByName(base); ok {
 		if !slices.Contains(latencyStats, stat) {
 			return metricRef{}, fmt.Errorf("metric %q: unknown statistic %q (want one of %s)", s, stat, strings.Join(latencyStats, ", "))
 		}
-		return metricRef{name: m.Name + "." + stat, latency: i, stat: stat, scalar: -1}, nil
+		return metricRef{name: m.Name + "." + stat, lat: m, stat: stat, scalar: -1}, nil
 	}
 	return metricRef{}, fmt.Errorf("unknown metric %q: want a latency metric (%s) with an optional .p50/.p90/.p99/.mean/... or one of %s",
 		s, MetricNames(), scalarNames())
@@ -148,13 +144,13 @@ func (m metricRef) value(c *ClassResult) (float64, bool) {
 	if m.scalar >= 0 {
 		return scalarMetrics[m.scalar].get(c)
 	}
-	return Metrics[m.latency].Stat(c, m.stat)
+	return m.lat.Stat(c, m.stat)
 }
 
 // unit is shown after latency metric names.
 func (m metricRef) unit() string {
-	if m.latency >= 0 {
-		return " " + Metrics[m.latency].Unit
+	if m.lat != nil {
+		return " " + m.lat.Unit
 	}
 	return ""
 }

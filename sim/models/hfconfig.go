@@ -198,26 +198,14 @@ func FromHFConfig(data []byte, id string) (Model, string, error) {
 // paramsOf counts weights from the shapes: attention, dense FFNs, experts
 // (routed + shared; active: top-k + shared), router, embeddings and LM head.
 func paramsOf(m Model, tied bool) (total, active float64) {
-	h, nh, hd := float64(m.Hidden), float64(m.Heads), float64(m.HeadDim)
-	var attn float64
-	if m.MLA {
-		rope, lora := float64(m.RoPEDim), float64(m.KVLoRA)
-		q := h * nh * (hd + rope)
-		if m.QLoRA > 0 {
-			ql := float64(m.QLoRA)
-			q = h*ql + ql*nh*(hd+rope)
-		}
-		attn = q + h*(lora+rope) + lora*nh*2*hd + nh*hd*h
-	} else {
-		attn = 2*h*nh*hd + 2*h*float64(m.KVHeads)*hd
-	}
+	attn, ffn, expert := m.LayerParams()
+	h := float64(m.Hidden)
 	L, Ld, Lm := float64(m.Layers), float64(m.DenseLayers), float64(m.MoELayers())
-	expert := 3 * h * float64(m.MoEFFN)
 	emb := 2 * float64(m.Vocab) * h
 	if tied {
 		emb /= 2
 	}
-	base := L*attn + Ld*3*h*float64(m.FFN) + emb + Lm*h*float64(m.RoutedExperts)
+	base := L*attn + Ld*ffn + emb + Lm*h*float64(m.RoutedExperts)
 	total = base + Lm*float64(m.RoutedExperts+m.SharedExperts)*expert
 	active = base + Lm*float64(m.TopK+m.SharedExperts)*expert
 	return total, active

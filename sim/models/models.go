@@ -79,6 +79,26 @@ func (m Model) IsMoE() bool { return m.RoutedExperts > 0 }
 // MoELayers is the number of MoE blocks.
 func (m Model) MoELayers() int { return m.Layers - m.DenseLayers }
 
+// LayerParams returns the per-layer parameter counts of the attention
+// projections (MLA: query down/up, KV down/up, output; GQA: Q, K, V, O), a
+// dense gated FFN, and one routed expert.
+func (m Model) LayerParams() (attn, ffn, expert float64) {
+	h, nh, hd := float64(m.Hidden), float64(m.Heads), float64(m.HeadDim)
+	if m.MLA {
+		rope, lora := float64(m.RoPEDim), float64(m.KVLoRA)
+		q := h * nh * (hd + rope)
+		if m.QLoRA > 0 {
+			ql := float64(m.QLoRA)
+			q = h*ql + ql*nh*(hd+rope)
+		}
+		kv := h*(lora+rope) + lora*nh*2*hd
+		attn = q + kv + nh*hd*h
+	} else {
+		attn = 2*h*nh*hd + 2*h*float64(m.KVHeads)*hd
+	}
+	return attn, 3 * h * float64(m.FFN), 3 * h * float64(m.MoEFFN)
+}
+
 // kvGQA is the BF16 KV size per token of a GQA model: K and V, every layer.
 func kvGQA(layers, kvHeads, headDim int) int64 {
 	return int64(2 * layers * kvHeads * headDim * 2)

@@ -166,22 +166,7 @@ func normalise(m models.Model, g hardware.Spec, cfg Config) (Config, error) {
 
 // layerParams returns per-layer parameter counts derived from the
 // architecture: attention projections, dense FFN, one routed expert.
-func layerParams(m models.Model) (attn, ffn, expert float64) {
-	h, nh, hd := float64(m.Hidden), float64(m.Heads), float64(m.HeadDim)
-	if m.MLA {
-		rope, lora := float64(m.RoPEDim), float64(m.KVLoRA)
-		q := h * nh * (hd + rope)
-		if m.QLoRA > 0 {
-			ql := float64(m.QLoRA)
-			q = h*ql + ql*nh*(hd+rope)
-		}
-		kv := h*(lora+rope) + lora*nh*2*hd
-		attn = q + kv + nh*hd*h
-	} else {
-		attn = 2*h*nh*hd + 2*h*float64(m.KVHeads)*hd
-	}
-	return attn, 3 * h * float64(m.FFN), 3 * h * float64(m.MoEFFN)
-}
+func layerParams(m models.Model) (attn, ffn, expert float64) { return m.LayerParams() }
 
 // gemmKFactors returns, for FP8, the FLOP-weighted mean of 1+fp8HalfK/K over
 // the attention projections, a dense FFN and an expert FFN: the factor by

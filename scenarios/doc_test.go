@@ -34,7 +34,7 @@ func TestDocExamples(t *testing.T) {
 		require.NoError(t, err, src)
 		checked++
 	}
-	require.Equal(t, 7, checked)
+	require.Equal(t, 8, checked)
 }
 
 func indent(s, pre string) string {

@@ -57,6 +57,11 @@ type Options struct {
 	// request (virtual times: ns since the server started), from the
 	// engine goroutine: it must be quick and must not call the Server.
 	Records func(*results.Record)
+	// APIKey, when set, is required as "Authorization: Bearer APIKey" on
+	// every endpoint but /health and /metrics (401 otherwise).
+	APIKey string
+	// BodyTimeout bounds reading one request body (0 = DefaultBodyTimeout).
+	BodyTimeout time.Duration
 }
 
 // DefaultSpin is the default Options.Spin.
@@ -78,6 +83,8 @@ type Server struct {
 	stats   counters
 	// videoOverride is the fleet's forced video model ("" = per request).
 	videoOverride string
+	apiKey        string
+	bodyTimeout   time.Duration
 }
 
 // counters are the request counters /metrics exports.
@@ -100,7 +107,11 @@ func New(opts Options) (*Server, error) {
 	if cfg.Fleet == "" {
 		return nil, fmt.Errorf("no fleet: pass --fleet (e.g. 1C) or a scenario with a default fleet")
 	}
-	s := &Server{sc: sc, model: cfg.Model, created: time.Now().Unix(), mux: http.NewServeMux(), videoOverride: cfg.VideoModel}
+	s := &Server{sc: sc, model: cfg.Model, created: time.Now().Unix(), mux: http.NewServeMux(), videoOverride: cfg.VideoModel,
+		apiKey: opts.APIKey, bodyTimeout: opts.BodyTimeout}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
 	for _, c := range sc.Classes {
 		switch {
 		case c.Kind == scenarios.KindVideo && s.vidCls == "":
@@ -146,8 +157,9 @@ func (s *Server) routes() {
 	})
 }
 
-// Handler is the HTTP handler of every endpoint.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler is the HTTP handler of every endpoint, behind the API-key check
+// and the bounded body read (guard).
+func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
 
 // Model is the served model id.
 func (s *Server) Model() string { return s.model }
@@ -171,7 +183,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (is another server using the port? pick one with --addr)", addr, err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -1,8 +1,10 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -77,6 +79,8 @@ func (s *Server) videoSpec(p videoParams) (scenarios.VideoSpec, *apiError) {
 		if _, err := models.LookupVideo(v.Model); err != nil {
 			return v, badRequest("model", "%v (or start serve with a fleet whose video pool names its model)", err)
 		}
+	} else if p.Model != "" && p.Model != s.videoOverride {
+		return v, badRequest("model", "model %q: this server's video pool runs %s (--video-model); ask for it or omit model", p.Model, s.videoOverride)
 	}
 	if p.Size != "" {
 		w, h, ok := strings.Cut(strings.ReplaceAll(p.Size, "*", "x"), "x")
@@ -206,29 +210,10 @@ func (s *Server) lookupVideo(w http.ResponseWriter, r *http.Request) *videoJob {
 // handleVideoCreate is OpenAI's POST /v1/videos (JSON or multipart form:
 // model, prompt, seconds, size; fleetbench extensions fps and steps).
 func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) {
-	var p videoParams
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "multipart/form-data" || ct == "application/x-www-form-urlencoded" {
-		if err := r.ParseMultipartForm(maxBodyBytes); err != nil && ct == "multipart/form-data" {
-			writeAPIError(w, badRequest("", "reading the form: %v", err))
-			return
-		}
-		p.Model, p.Size, p.Seconds = r.FormValue("model"), r.FormValue("size"), r.FormValue("seconds")
-		p.FPS, _ = strconv.Atoi(r.FormValue("fps"))
-		p.Steps, _ = strconv.Atoi(r.FormValue("steps"))
-	} else {
-		var body struct {
-			Model   string          `json:"model"`
-			Size    string          `json:"size"`
-			Seconds json.RawMessage `json:"seconds"` // "4" (OpenAI) or 4
-			FPS     int             `json:"fps"`
-			Steps   int             `json:"steps"`
-		}
-		if e := decodeBody(r, &body); e != nil {
-			writeAPIError(w, e)
-			return
-		}
-		p = videoParams{Model: body.Model, Size: body.Size, Seconds: strings.Trim(string(body.Seconds), `"`), FPS: body.FPS, Steps: body.Steps}
+	p, e := videoCreateParams(r)
+	if e != nil {
+		writeAPIError(w, e)
+		return
 	}
 	vj, e := s.createVideo(r, p, "video_fb")
 	if e != nil {
@@ -402,4 +387,106 @@ func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// videoFields are the fields /v1/videos accepts (OpenAI's create-video
+// parameters plus fps and steps); any other is a 400, not ignored.
+var videoFields = map[string]bool{"model": true, "prompt": true, "size": true, "seconds": true,
+	"fps": true, "steps": true, "input_reference": true, "user": true}
+
+// videoCreateParams reads a /v1/videos body: JSON, multipart/form-data
+// (what OpenAI's SDKs send) or url-encoded form. Unknown fields and values
+// that do not parse are 400s naming the field.
+func videoCreateParams(r *http.Request) (videoParams, *apiError) {
+	var p videoParams
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" || ct == "application/x-www-form-urlencoded" {
+		var err error
+		if ct == "multipart/form-data" {
+			err = r.ParseMultipartForm(maxBodyBytes)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
+			return p, badRequest("", "reading the form: %v", err)
+		}
+		form := r.PostForm
+		if r.MultipartForm != nil {
+			form = r.MultipartForm.Value
+			for k := range r.MultipartForm.File {
+				if !videoFields[k] {
+					return p, badRequest(k, "unknown field %q (fields: model, prompt, size, seconds, fps, steps, input_reference)", k)
+				}
+			}
+		}
+		for k, vs := range form {
+			if !videoFields[k] {
+				return p, badRequest(k, "unknown field %q (fields: model, prompt, size, seconds, fps, steps, input_reference)", k)
+			}
+			if len(vs) > 1 {
+				return p, badRequest(k, "field %q given %d times", k, len(vs))
+			}
+		}
+		p.Model, p.Size, p.Seconds = form.Get("model"), form.Get("size"), form.Get("seconds")
+		for _, f := range []struct {
+			key string
+			dst *int
+		}{{"fps", &p.FPS}, {"steps", &p.Steps}} {
+			if v := form.Get(f.key); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n == 0 {
+					return p, badRequest(f.key, "%s %q: want a positive whole number", f.key, v)
+				}
+				*f.dst = n
+			}
+		}
+		return p, nil
+	}
+	var body struct {
+		Model          string          `json:"model"`
+		Prompt         string          `json:"prompt"`
+		Size           string          `json:"size"`
+		Seconds        json.RawMessage `json:"seconds"` // "4" (OpenAI) or 4
+		FPS            *int            `json:"fps"`
+		Steps          *int            `json:"steps"`
+		InputReference json.RawMessage `json:"input_reference"`
+		User           string          `json:"user"`
+	}
+	if e := decodeStrict(r, &body); e != nil {
+		return p, e
+	}
+	p = videoParams{Model: body.Model, Size: body.Size, Seconds: strings.Trim(string(body.Seconds), `"`)}
+	if p.Seconds == "null" {
+		p.Seconds = ""
+	}
+	for _, f := range []struct {
+		key string
+		src *int
+		dst *int
+	}{{"fps", body.FPS, &p.FPS}, {"steps", body.Steps, &p.Steps}} {
+		if f.src != nil {
+			if *f.src == 0 {
+				return p, badRequest(f.key, "%s 0: want a positive whole number", f.key)
+			}
+			*f.dst = *f.src
+		}
+	}
+	return p, nil
+}
+
+// decodeStrict is decodeBody refusing fields the endpoint does not know.
+func decodeStrict(r *http.Request, v any) *apiError {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return badRequest("", "reading the request body: %v", err)
+	}
+	if len(body) > maxBodyBytes {
+		return badRequest("", "request body exceeds %d MiB", maxBodyBytes>>20)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("", "request body is not valid JSON for this endpoint: %v", err)
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type serveFlags struct {
 	routing, decodeRouting   string
 	videoModel, videoGPU     string
 	kvTokens                 int64
+	apiKeyEnv                string
 }
 
 func newServeCmd() *cobra.Command {
@@ -66,7 +67,7 @@ GET /fleetbench/result returns the engine's own summary of the load so far.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runServe(ctx, cmd.OutOrStdout(), args, f, nil)
+			return runServe(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f, nil)
 		},
 	}
 	fl := cmd.Flags()
@@ -83,6 +84,7 @@ GET /fleetbench/result returns the engine's own summary of the load so far.`,
 	fl.Int64Var(&f.kvTokens, "kv-tokens", 0, "override per-instance KV capacity in tokens (default: from HBM)")
 	fl.StringVar(&f.videoModel, "video-model", "", "force the video pool's model (default: each request's own)")
 	fl.StringVar(&f.videoGPU, "video-gpu", "", "GPU type of the video pool (default --gpu)")
+	fl.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment variable holding an API key every request must send as Bearer token (/health and /metrics stay open)")
 	return cmd
 }
 
@@ -118,12 +120,18 @@ func serveConfig(args []string, f serveFlags) (serve.Options, error) {
 	if f.kvTokens > 0 {
 		cfg.KVTokens = f.kvTokens
 	}
+	if f.apiKeyEnv != "" {
+		opts.APIKey = os.Getenv(f.apiKeyEnv)
+		if opts.APIKey == "" {
+			return opts, fmt.Errorf("--api-key-env %s: the variable is empty or unset; export it or drop the flag", f.apiKeyEnv)
+		}
+	}
 	return opts, nil
 }
 
 // runServe serves until ctx is cancelled. ready, when set, receives the
 // bound address (tests listen on port 0).
-func runServe(ctx context.Context, out io.Writer, args []string, f serveFlags, ready func(net.Addr)) error {
+func runServe(ctx context.Context, out, stderr io.Writer, args []string, f serveFlags, ready func(net.Addr)) error {
 	opts, err := serveConfig(args, f)
 	if err != nil {
 		return usageErr(err)
@@ -133,6 +141,13 @@ func runServe(ctx context.Context, out io.Writer, args []string, f serveFlags, r
 		return usageErr(err) // an unknown model, GPU or fleet: bad input
 	}
 	defer s.Close()
+	if !serve.IsLoopback(f.addr) {
+		auth := "and no API key: anyone who can reach it can use it (--api-key-env)"
+		if opts.APIKey != "" {
+			auth = "with an API key but no TLS: the key travels in clear text"
+		}
+		fmt.Fprintf(stderr, "fleetbench: warning: serve listens on %s, reachable from other machines, %s\n", f.addr, auth)
+	}
 	err = s.ListenAndServe(ctx, f.addr, func(a net.Addr) {
 		fmt.Fprintf(out, "fleetbench serve: model %s on fleet %q, listening on http://%s/v1 (metrics at /metrics; Ctrl-C stops)\n",
 			s.Model(), opts.Config.Fleet, a)

@@ -43,7 +43,7 @@ func TestServeCommandServesAndStops(t *testing.T) {
 		var out bytes.Buffer
 		done := make(chan error, 1)
 		go func() {
-			done <- runServe(ctx, &out, args, serveFlags{addr: "127.0.0.1:0"}, func(a net.Addr) { addrc <- a })
+			done <- runServe(ctx, &out, io.Discard, args, serveFlags{addr: "127.0.0.1:0"}, func(a net.Addr) { addrc <- a })
 		}()
 		var addr net.Addr
 		select {
@@ -66,4 +66,49 @@ func TestServeCommandServesAndStops(t *testing.T) {
 		require.NoError(t, <-done)
 		require.True(t, strings.HasPrefix(out.String(), "fleetbench serve: model "+want), out.String())
 	}
+}
+
+// serve --api-key-env requires the bearer key; binding a non-loopback
+// address warns.
+func TestServeAPIKeyAndBindWarning(t *testing.T) {
+	t.Setenv("FLEETBENCH_TEST_SERVE_KEY", "sekrit-key")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan net.Addr, 1)
+	var out, errb bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, &out, &errb, nil, serveFlags{addr: "0.0.0.0:0", apiKeyEnv: "FLEETBENCH_TEST_SERVE_KEY"}, func(a net.Addr) { addrc <- a })
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve exited early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	require.Contains(t, errb.String(), "warning: serve listens on 0.0.0.0:0, reachable from other machines, with an API key but no TLS")
+	_, port, _ := net.SplitHostPort(addr.String())
+	base := "http://127.0.0.1:" + port
+	get := func(path, key string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusUnauthorized, get("/v1/models", ""))
+	require.Equal(t, http.StatusUnauthorized, get("/v1/models", "wrong"))
+	require.Equal(t, http.StatusOK, get("/v1/models", "sekrit-key"))
+	require.Equal(t, http.StatusOK, get("/health", ""), "health stays open")
+	cancel()
+	require.NoError(t, <-done)
+
+	code, _, stderr := runCLI("serve", "--api-key-env", "FLEETBENCH_TEST_UNSET_VAR")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "FLEETBENCH_TEST_UNSET_VAR")
 }

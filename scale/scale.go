@@ -177,6 +177,9 @@ type found struct {
 	p, d int // colocated: p instances; pd: p prefill, d decode
 	pt   sweepfile.Point
 	f    Factors
+	// ep, ed are how the pools grew with traffic up to this level
+	// (log growth / log traffic ratio; 1 = linear), for the next guess.
+	ep, ed float64
 }
 
 func (a *found) better(b *found) bool {
@@ -269,12 +272,25 @@ func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevL
 	if prev != nil && prevLevel > 0 {
 		ratio = lv / prevLevel
 	}
-	grow := func(n int) int { return max(1, int(math.Ceil(float64(n)*ratio-1e-9))) }
+	// The first guess scales the previous answer as the fleet grew from
+	// the level before (linearly at the second level): economies of
+	// scale make the linear guess a loose upper bound.
+	grow := func(n int, e float64) int { return max(1, int(math.Ceil(float64(n)*math.Pow(ratio, e)-1e-9))) }
+	elastic := func(n, prevN int) float64 {
+		if prev == nil || ratio <= 1 || prevN <= 0 {
+			return 1
+		}
+		return math.Max(0.3, math.Log(float64(n)/float64(prevN))/math.Log(ratio))
+	}
+	ep, ed := 1.0, 1.0
+	if prev != nil {
+		ep, ed = prev.ep, prev.ed
+	}
 	maxN := spec.MaxInstances
 	if kind == KindColocated {
 		lo, guess := 1, 1
 		if prev != nil {
-			lo, guess = prev.p, grow(prev.p)
+			lo, guess = prev.p, grow(prev.p, ep)
 		}
 		n, ok := minimize(lo, guess, maxN, func(ns []int) []bool {
 			fl := make([]string, len(ns))
@@ -287,14 +303,18 @@ func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevL
 			return nil
 		}
 		o := ps.seen[fleetOf(kind, n, 0)]
-		return &found{kind: kind, p: n, pt: o.pt, f: o.f}
+		f := &found{kind: kind, p: n, pt: o.pt, f: o.f, ep: 1, ed: 1}
+		if prev != nil {
+			f.ep = elastic(n, prev.p)
+		}
+		return f
 	}
 	// PD: an upper bound for both pools, then the fewest decode instances
 	// with prefill at that bound, then the fewest prefill instances with
 	// that decode count.
 	plo, dlo, pg, dg := 1, 1, 1, 1
 	if prev != nil {
-		plo, dlo, pg, dg = prev.p, prev.d, grow(prev.p), grow(prev.d)
+		plo, dlo, pg, dg = prev.p, prev.d, grow(prev.p, ep), grow(prev.d, ed)
 	}
 	k, ok := minimize(1, 1, maxN, func(ks []int) []bool {
 		fl := make([]string, len(ks))
@@ -327,7 +347,11 @@ func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevL
 	if o == nil || !o.pass {
 		return nil
 	}
-	return &found{kind: kind, p: p, d: d, pt: o.pt, f: o.f}
+	f := &found{kind: kind, p: p, d: d, pt: o.pt, f: o.f, ep: 1, ed: 1}
+	if prev != nil {
+		f.ep, f.ed = elastic(p, prev.p), elastic(d, prev.d)
+	}
+	return f
 }
 
 func passes(outs []*probeOut) []bool {
@@ -346,6 +370,23 @@ func passes(outs []*probeOut) []bool {
 func minimize(lo, guess, maxN int, pass func([]int) []bool) (int, bool) {
 	guess = min(max(guess, lo, 1), maxN)
 	hi := guess
+	// The first round also probes 70% of the guess: a guess from the
+	// previous level is usually close, so this brackets it at once.
+	if low := max(lo, int(float64(guess)*0.7)); low < guess {
+		ok := pass([]int{low, guess})
+		switch {
+		case ok[0]:
+			hi = low
+		case ok[1]:
+			lo = low + 1
+		default:
+			lo = guess + 1
+			if guess >= maxN {
+				return 0, false
+			}
+			hi = min(guess*2, maxN)
+		}
+	}
 	for {
 		if pass([]int{hi})[0] {
 			break

@@ -114,8 +114,8 @@ func loadPriceList(path, class string) (*pricing.List, error) {
 }
 
 func runCostTotals(w io.Writer, f costTotalsFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	if err := checkFormat(f.format, resultFormats); err != nil {
+		return err
 	}
 	if f.gpuHours == "" {
 		return usageErr(errors.New("--gpu-hours is required (e.g. --gpu-hours 1000 --gpu-price h100=2.5)"))

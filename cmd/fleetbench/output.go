@@ -32,11 +32,16 @@ type workloadFlags struct {
 }
 
 // addWorkloadFlags registers --requests, --duration and --seed, with help
-// ending in per (e.g. " per point"), and --rate-scale when rateScaleHelp is
-// not empty (sweep's --rate-scale is a grid axis instead).
-func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, per, rateScaleHelp string) {
+// ending in per (e.g. " per point"; a virtual duration says so), and
+// --rate-scale when rateScaleHelp is not empty (sweep's --rate-scale is a
+// grid axis instead).
+func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, virtual bool, per, rateScaleHelp string) {
+	dur := "override the scenario duration"
+	if virtual {
+		dur += " (virtual time)"
+	}
 	fl.IntVar(&w.requests, "requests", 0, "override the number of top-level requests/tasks"+per)
-	fl.DurationVar(&w.duration, "duration", 0, "override the scenario duration"+per)
+	fl.DurationVar(&w.duration, "duration", 0, dur+per)
 	fl.Uint64Var(&w.seed, "seed", 0, "override the scenario seed")
 	addWarmupFlag(fl, &w.warm)
 	if rateScaleHelp != "" {

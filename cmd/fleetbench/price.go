@@ -132,8 +132,8 @@ func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 // list the result was priced with is not stored, so a result without
 // --price-file prices nothing.
 func runPrice(w io.Writer, arg string, f priceFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr(fmt.Errorf("--format %q: use table or json", f.format))
+	if err := checkFormat(f.format, resultFormats); err != nil {
+		return err
 	}
 	var cuts []econ.Cut
 	for _, s := range f.cuts {

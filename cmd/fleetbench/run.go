@@ -85,7 +85,7 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.IntVar(&c.Concurrency, "concurrency", 0, "closed loop: this many tasks in flight, each sent when the previous ended")
 	fl.IntVar(&c.MaxInflight, "max-inflight", 0, "open loop: cap on requests in flight; arrivals at the cap are dropped and counted")
 	fl.IntVar(&c.Senders, "senders", 0, fmt.Sprintf("open loop: cap on requests in flight and connections (default %d); an arrival due when all are busy is sent late, its delay recorded", runners.DefaultSenders))
-	addWorkloadFlags(fl, &f.workload, "", "multiply every arrival rate (trace classes: replay speed-up)")
+	addWorkloadFlags(fl, &f.workload, false, "", "multiply every arrival rate (trace classes: replay speed-up)")
 	fl.StringVar(&f.shard, "shard", "", "send shard i/n of the schedule (n load machines; merge the files)")
 	fl.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "per-request connect timeout")
 	fl.DurationVar(&c.FirstTokenTimeout, "first-token-timeout", 5*time.Minute, "per-request send-to-first-token timeout")

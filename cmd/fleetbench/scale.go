@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,11 +23,11 @@ type scaleFlags struct {
 	traffic, rates, tokens, kinds string
 	model, dtype, gpu, routing    string
 	tp, tierPerInst, jobs         int
-	requests, maxInstances        int
-	duration                      time.Duration
-	seed                          uint64
-	seedSet, progress             bool
-	shard, format, out, csv, html string
+	maxInstances                  int
+	progress                      bool
+	shard, csv, html              string
+	workload                      workloadFlags
+	output                        outputFlags
 	cost                          costFlags
 }
 
@@ -67,7 +65,7 @@ multiplied together).`,
   fleetbench scale chat --rate 10,100,1000 --kinds colocated -o curve.json --csv curve.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.seedSet = cmd.Flags().Changed("seed")
+			f.workload.parsed(cmd)
 			return runScale(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}
@@ -84,13 +82,10 @@ multiplied together).`,
 	fl.StringVar(&f.routing, "routing", "cache-aware", "routing policy")
 	fl.IntVar(&f.maxInstances, "max-instances", 4096, "largest pool tried")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
-	fl.IntVar(&f.requests, "requests", 0, "override the number of top-level requests/tasks per probe")
-	fl.DurationVar(&f.duration, "duration", 0, "override the scenario duration (virtual time) per probe")
-	fl.Uint64Var(&f.seed, "seed", 0, "override the scenario seed")
+	addWorkloadFlags(fl, &f.workload, true, " per probe", "")
 	fl.BoolVar(&f.progress, "progress", false, "print one line per probe on stderr")
 	fl.StringVar(&f.shard, "shard", "", "run only levels with index % n == i (i/n)")
-	fl.StringVar(&f.format, "format", "table", "stdout format: table, json or csv")
-	fl.StringVarP(&f.out, "output", "o", "", "write the curve JSON to this file")
+	addOutputFlags(fl, &f.output, "curve", scale.Formats, false)
 	fl.StringVar(&f.csv, "csv", "", "write the curve as CSV to this file")
 	fl.StringVar(&f.html, "html", "", "write an HTML report of the curve to this file")
 	addCostFlags(fl, &f.cost)
@@ -98,8 +93,8 @@ multiplied together).`,
 }
 
 func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
-	if !slices.Contains(scale.Formats, f.format) {
-		return usageErr(fmt.Errorf("--format %q: use %s", f.format, strings.Join(scale.Formats, ", ")))
+	if err := checkFormat(f.output.format, scale.Formats); err != nil {
+		return err
 	}
 	given := 0
 	for _, v := range []string{f.traffic, f.rates, f.tokens} {
@@ -136,10 +131,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	overrideInt(&base.TP, f.tp)
 	override(&base.Routing, f.routing)
 	s := &scale.Searcher{Scenario: sc, Base: base, Jobs: f.jobs, Cost: &costIn,
-		Workload: scenarios.WorkloadOptions{Requests: f.requests, Duration: f.duration}}
-	if f.seedSet {
-		s.Workload.Seed = &f.seed
-	}
+		Workload: f.workload.options()}
 	if f.progress {
 		spec.Progress = func(level float64, p *sweepfile.Point) {
 			v := "MISSED"
@@ -184,11 +176,6 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if calib != "" {
 		c.Notes = append([]string{calib}, c.Notes...)
 	}
-	if f.out != "" {
-		if err := writeFileAtomic(f.out, func(w io.Writer) error { return scale.WriteJSON(w, c) }); err != nil {
-			return failErr(err)
-		}
-	}
 	if f.csv != "" {
 		if err := writeFileAtomic(f.csv, func(w io.Writer) error { return scale.Render(w, c, "csv") }); err != nil {
 			return failErr(err)
@@ -200,7 +187,8 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 			return failErr(err)
 		}
 	}
-	return scale.Render(stdout, c, f.format)
+	return emit(stdout, f.output.out, func(w io.Writer) error { return scale.WriteJSON(w, c) },
+		func(w io.Writer) error { return scale.Render(w, c, f.output.format) })
 }
 
 // parseLevels parses ascending positive levels.

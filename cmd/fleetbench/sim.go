@@ -74,7 +74,7 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
 	fl.IntVar(&f.maxBatchTokens, "max-batch-tokens", 0, "per-step token budget (default 8192)")
 	fl.IntVar(&f.maxSeqs, "max-seqs", 0, "max running sequences per instance (default 256)")
 	fl.IntVar(&f.tierBlocks, "tier-blocks", 0, "second-tier (pooled DRAM/SSD) KV cache capacity per pool, in blocks")
-	addWorkloadFlags(fl, &f.workload, " (virtual time)", "multiply every arrival rate")
+	addWorkloadFlags(fl, &f.workload, true, "", "multiply every arrival rate")
 	addOutputFlags(fl, &f.output, "result", resultFormats, true)
 	fl.BoolVar(&f.progress, "progress", false, "print the virtual time reached and requests finished every few seconds (stderr)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")

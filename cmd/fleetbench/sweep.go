@@ -92,7 +92,7 @@ any -j.`,
 	fl.BoolVar(&f.exhaustive, "exhaustive", false, "min-fleet: evaluate every grid point, not only up to the first passing GPU count")
 	fl.StringVar(&f.shard, "shard", "", "run only grid points with index % n == i (i/n, e.g. 0/4)")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
-	addWorkloadFlags(fl, &f.workload, " (virtual time) per point", "")
+	addWorkloadFlags(fl, &f.workload, true, " per point", "")
 	fl.BoolVar(&f.keep, "keep-results", false, "store every point's full result in the sweep file")
 	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
 	addOutputFlags(fl, &f.output, "sweep", sweep.Formats, false)

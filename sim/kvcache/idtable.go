@@ -1,100 +1,154 @@
 package kvcache
 
-// idTable maps a block hash to the Cache block holding it in 4 bytes a slot:
-// a slot stores the block's index plus as many of the hash's bits as the
-// index leaves free (a tag), never the hash itself, which the block already
-// holds (Cache.blk[id].hash) and which is read only when the tag matches.
-// With an instance's few tens of thousands of blocks the tag has ~16 bits,
-// so a miss almost never touches a block. Linear probing over any table
-// size (no power of two), growing by a quarter up to the size its cache's
-// capacity can need, keeps it at 5.7-7.2 bytes per cached block; deletes
-// shift backward, so a table at its working size never allocates again.
+// idTable maps a block hash to the Cache block holding it in 4 bytes a slot.
+// A slot never stores the hash, which the block already holds
+// (Cache.blk[id].hash); it packs the block's index (id+1, idBits), the
+// entry's distance from its home slot (distBits) and as many of the hash's
+// bits as remain (a tag).
+//
+// It is Robin Hood linear probing: along a probe run, entries are ordered by
+// distance, so a lookup compares a key only with entries of its own home
+// (same distance) whose tag matches, and stops at the first entry closer to
+// its home than the lookup is; a miss almost never reads a block. Deletion
+// shifts the rest of the run back one slot, decrementing distances, with no
+// block read at all. The size is any integer (no power of two), grown by a
+// quarter up to what its cache's capacity can need at load 0.7, so the
+// table costs 5.7-7.1 bytes per cached block. (At load 0.8 it would cost a
+// byte less, but inserts and deletes walk twice as far.)
 type idTable struct {
-	slots  []uint32 // 0: empty; else tag<<idBits | (id+1)
-	n      int      // live entries
-	idBits uint8    // bits holding id+1
-	limit  int      // largest size ever needed: capacity entries at maxLoad
+	slots    []uint32 // 0: empty; else tag | dist<<idBits | (id+1)
+	n        int      // live entries
+	idBits   uint8    // bits holding id+1
+	distBits uint8    // bits holding the distance from home (a longer one grows the table)
+	limit    int      // size at which capacity entries sit at the highest load
 }
+
+// The id table's highest load.
+const (
+	idLoadNum = 7
+	idLoadDen = 10
+)
 
 func newIDTable(capacity int) idTable {
-	return idTable{idBits: uint8(max(bitsLen(capacity), 1)), limit: capacity*maxLoadDen/maxLoadNum + 1}
+	idBits := max(bitsLen(capacity), 1)
+	return idTable{idBits: uint8(idBits), distBits: uint8(min(5, 32-idBits)), limit: capacity*idLoadDen/idLoadNum + 1}
 }
 
-func (t *idTable) mask() uint32 { return 1<<t.idBits - 1 }
+func (t *idTable) idMask() uint32       { return 1<<t.idBits - 1 }
+func (t *idTable) maxDist() uint32      { return 1<<t.distBits - 1 }
+func (t *idTable) shift() uint8         { return t.idBits + t.distBits }
+func (t *idTable) dist(s uint32) uint32 { return s >> t.idBits & t.maxDist() }
 
-// tag is k's tag already shifted into place: bits of a second mix of k, so
-// that keys sharing a probe run (similar homes) still differ in their tags.
+// tag is k's tag, in place: high bits of a second mix of k (the home comes
+// from the first), so that keys with one home still differ in their tags.
 func (t *idTable) tag(k uint64) uint32 {
+	sh := t.shift()
+	if sh >= 32 {
+		return 0
+	}
 	m := (k ^ k>>31) * 0xbf58476d1ce4e5b9
-	return uint32(m>>(32+t.idBits)) << t.idBits
+	return uint32(m>>(32+sh)) << sh
+}
+
+// find returns the slot holding k, or -1.
+func (t *idTable) find(blk []block, k uint64) int {
+	if t.n == 0 {
+		return -1
+	}
+	size, want, idMask, sh := len(t.slots), t.tag(k), t.idMask(), t.shift()
+	i := homeOf(k, size)
+	for d := uint32(0); ; d++ {
+		s := t.slots[i]
+		if s == 0 {
+			return -1
+		}
+		sd := t.dist(s)
+		if sd < d {
+			return -1 // Robin Hood: k would have been placed before this entry
+		}
+		if sd == d && (sh >= 32 || s>>sh<<sh == want) && blk[int32(s&idMask)-1].hash == k {
+			return i
+		}
+		i = next(i, size)
+	}
 }
 
 // get returns the block holding hash k.
 func (t *idTable) get(blk []block, k uint64) (int32, bool) {
-	if t.n == 0 {
+	i := t.find(blk, k)
+	if i < 0 {
 		return -1, false
 	}
-	want, mask := t.tag(k), t.mask()
-	for i := homeOf(k, len(t.slots)); ; i = next(i, len(t.slots)) {
-		s := t.slots[i]
-		if s == 0 {
-			return -1, false
-		}
-		if s&^mask == want {
-			if id := int32(s&mask) - 1; blk[id].hash == k {
-				return id, true
-			}
-		}
-	}
+	return int32(t.slots[i]&t.idMask()) - 1, true
 }
 
 // swap makes block id (whose hash, k, is already in blk[id]) the holder of
 // k and returns the block it replaced.
 func (t *idTable) swap(blk []block, k uint64, id int32) (old int32, existed bool) {
-	if (t.n+1)*maxLoadDen > len(t.slots)*maxLoadNum {
-		t.grow(blk)
+	if i := t.find(blk, k); i >= 0 {
+		s := t.slots[i]
+		t.slots[i] = s&^t.idMask() | uint32(id+1)
+		return int32(s&t.idMask()) - 1, true
 	}
-	want, mask := t.tag(k), t.mask()
-	for i := homeOf(k, len(t.slots)); ; i = next(i, len(t.slots)) {
+	if (t.n+1)*idLoadDen > len(t.slots)*idLoadNum {
+		t.resize(blk, t.bigger(), 0)
+	}
+	if out, ok := t.insert(t.tag(k)|uint32(id+1), homeOf(k, len(t.slots))); !ok {
+		t.resize(blk, t.bigger(), out) // a run grew longer than distBits can say
+	}
+	t.n++
+	return -1, false
+}
+
+// insert places entry e (tag and id; its distance is ignored) by Robin Hood
+// from slot home. If some entry would end farther than maxDist from its
+// home, it returns that entry, which is then in no slot (the table is
+// otherwise consistent), and false.
+func (t *idTable) insert(e uint32, home int) (uint32, bool) {
+	size, md := len(t.slots), t.maxDist()
+	cur, d := t.withDist(e, 0), uint32(0)
+	for i := home; ; i = next(i, size) {
 		s := t.slots[i]
 		if s == 0 {
-			t.slots[i] = want | uint32(id+1)
-			t.n++
-			return -1, false
+			t.slots[i] = t.withDist(cur, d)
+			return 0, true
 		}
-		if s&^mask == want {
-			if o := int32(s&mask) - 1; blk[o].hash == k {
-				t.slots[i] = want | uint32(id+1)
-				return o, true
-			}
+		if sd := t.dist(s); sd < d {
+			t.slots[i] = t.withDist(cur, d)
+			cur, d = s, sd
+		}
+		if d++; d > md {
+			return cur, false
 		}
 	}
 }
 
-// del removes block id, which holds hash k; false if it is not there.
+func (t *idTable) withDist(e, d uint32) uint32 {
+	return e&^(t.maxDist()<<t.idBits) | d<<t.idBits
+}
+
+// del removes block id, which holds hash k; false if it is not there. It
+// looks for id among the entries of k's home, reading no block.
 func (t *idTable) del(blk []block, k uint64, id int32) bool {
-	if t.n == 0 {
+	if t.n == 0 || blk[id].hash != k {
 		return false
 	}
-	size, mask := len(t.slots), t.mask()
+	size, idMask, want := len(t.slots), t.idMask(), uint32(id+1)
 	i := homeOf(k, size)
-	for ; ; i = next(i, size) {
+	for d := uint32(0); ; d++ {
 		s := t.slots[i]
-		if s == 0 {
+		if s == 0 || t.dist(s) < d {
 			return false
 		}
-		if s&mask == uint32(id+1) {
-			if blk[id].hash != k {
-				return false // id holds another hash
-			}
+		if s&idMask == want {
 			break
 		}
+		i = next(i, size)
 	}
-	for j := next(i, size); t.slots[j] != 0; j = next(j, size) {
-		if movable(homeOf(blk[int32(t.slots[j]&mask)-1].hash, size), i, j, size) {
-			t.slots[i] = t.slots[j]
-			i = j
-		}
+	for j := next(i, size); t.slots[j] != 0 && t.dist(t.slots[j]) > 0; j = next(j, size) {
+		s := t.slots[j]
+		t.slots[i] = t.withDist(s, t.dist(s)-1)
+		i = j
 	}
 	t.slots[i] = 0
 	t.n--
@@ -106,19 +160,37 @@ func (t *idTable) clear() {
 	t.n = 0
 }
 
-func (t *idTable) grow(blk []block) {
-	size := min(max(16, len(t.slots)+len(t.slots)/4), max(t.limit, t.n+1))
+// bigger is the next size: a quarter more, up to the limit, beyond it only
+// when distances overflow.
+func (t *idTable) bigger() int {
+	size := max(16, len(t.slots)+len(t.slots)/4)
+	if len(t.slots) < t.limit {
+		size = min(size, t.limit)
+	}
+	return size
+}
+
+// resize rehashes every entry, and extra (an entry in no slot, 0 if none),
+// into at least size slots (keys read from the blocks), growing further
+// while some distance overflows.
+func (t *idTable) resize(blk []block, size int, extra uint32) {
 	old := t.slots
-	t.slots = make([]uint32, size)
-	mask := t.mask()
-	for _, s := range old {
-		if s == 0 {
-			continue
+	for {
+		t.slots = make([]uint32, size)
+		ok, idMask := true, t.idMask()
+		for _, s := range old {
+			if s != 0 {
+				if _, ok = t.insert(s, homeOf(blk[int32(s&idMask)-1].hash, size)); !ok {
+					break
+				}
+			}
 		}
-		i := homeOf(blk[int32(s&mask)-1].hash, size)
-		for t.slots[i] != 0 {
-			i = next(i, size)
+		if ok && extra != 0 {
+			_, ok = t.insert(extra, homeOf(blk[int32(extra&idMask)-1].hash, size))
 		}
-		t.slots[i] = s
+		if ok {
+			return
+		}
+		size += size / 4
 	}
 }

@@ -14,7 +14,7 @@ type table struct {
 	n    int     // live entries
 }
 
-// maxLoad bounds live entries per slot (tables and idTables): linear
+// maxLoad bounds live entries per slot in a table: linear
 // probing stays short (~2 probes for a hit, ~6 for a miss).
 const (
 	maxLoadNum = 7

@@ -154,7 +154,7 @@ func ParseFleet(s string) (FleetSpec, error) {
 		if i < len(in) && in[i] == ':' {
 			i++
 			st := i
-			for i < len(in) && (unicode.IsLetter(rune(in[i])) || unicode.IsDigit(rune(in[i])) || in[i] == '-' || in[i] == '.') {
+			for i < len(in) && (asciiAlnum(in[i]) || in[i] == '-' || in[i] == '.') {
 				i++
 			}
 			opt := strings.ToLower(in[st:i])
@@ -172,7 +172,7 @@ func ParseFleet(s string) (FleetSpec, error) {
 			for i < len(in) && in[i] == '/' {
 				i++
 				st := i
-				for i < len(in) && (unicode.IsLetter(rune(in[i])) || unicode.IsDigit(rune(in[i]))) {
+				for i < len(in) && asciiAlnum(in[i]) {
 					i++
 				}
 				if err := p.setSuffix(strings.ToLower(in[st:i])); err != nil {
@@ -241,6 +241,13 @@ func (p *PoolSpec) setSuffix(x string) error {
 // MaxInstances bounds the instances of one fleet (platform-hour, the
 // largest built-in, runs 10,256).
 const MaxInstances = 1_000_000
+
+// asciiAlnum reports an ASCII letter or digit: GPU names and layout
+// suffixes are ASCII, and a byte of a multi-byte character must not pass
+// for a letter (it would not survive lower-casing).
+func asciiAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 func allDigits(s string) bool {
 	for _, c := range s {

@@ -134,14 +134,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		Workload: f.workload.options()}
 	if f.progress {
 		spec.Progress = func(level float64, p *sweepfile.Point) {
-			v := "MISSED"
-			switch {
-			case p.Error != "":
-				v = "error: " + p.Error
-			case p.MeetsSLO:
-				v = "met"
-			}
-			fmt.Fprintf(stderr, "%gx %s (%d GPUs): %s\n", level, p.Fleet, p.GPUs, v)
+			fmt.Fprintf(stderr, "%gx %s (%d GPUs): %s\n", level, p.Fleet, p.GPUs, pointVerdict(p))
 		}
 	}
 	var calib string

@@ -173,26 +173,9 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	spec := sweep.Spec{Search: f.search, Objective: f.objective, Grid: grid, Budget: f.budget,
-		Tolerance: f.tolerance, MaxRateScale: f.maxRate, Exhaustive: f.exhaustive}
-	if len(grid.Scales) > 0 {
-		if f.search != "" && f.search != sweepfile.SearchScale {
-			return usageErr(fmt.Errorf("--scale makes a scale curve; it does not combine with --search %s", f.search))
-		}
-		spec.Search = sweepfile.SearchScale
-	}
-	if f.objective != "" && spec.Search != sweepfile.SearchBestSplit {
-		return usageErr(errors.New("--objective applies to --search best-split only"))
-	}
-	if f.budget != 0 && spec.Search != sweepfile.SearchBestSplit {
-		return usageErr(errors.New("--gpus (a GPU budget) applies to --search best-split only"))
-	}
-	if f.shard != "" {
-		set, n, err := shard.Parse(f.shard, false)
-		if err != nil {
-			return usageErr(fmt.Errorf("--%w", err))
-		}
-		spec.ShardI, spec.ShardN = set[0], n
+	spec, err := f.spec(grid)
+	if err != nil {
+		return usageErr(err)
 	}
 	sc, err := resolveScenario(name)
 	if err != nil {
@@ -215,14 +198,7 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 		base.Model, base.DType, f.workload.requests, f.workload.duration, warmupDesc(f.workload.warm), f.cost.gpuPrice, f.cost.priceFile))
 	if f.progress {
 		r.Progress = func(done int, p *sweepfile.Point) {
-			verdict := "MISSED"
-			switch {
-			case p.Error != "":
-				verdict = "error: " + p.Error
-			case p.MeetsSLO:
-				verdict = "met"
-			}
-			fmt.Fprintf(stderr, "[%d] point %d %s %s tp%d %s %gx: %s\n", done, p.Index, p.Fleet, p.GPU, p.TP, p.Routing, p.RateScale, verdict)
+			fmt.Fprintf(stderr, "[%d] point %d %s %s tp%d %s %gx: %s\n", done, p.Index, p.Fleet, p.GPU, p.TP, p.Routing, p.RateScale, pointVerdict(p))
 		}
 	}
 	sw, err := sweep.Run(r, spec)
@@ -239,6 +215,44 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	}
 	return emit(stdout, f.output.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) },
 		func(w io.Writer) error { return sweep.Render(w, sw, f.output.format) })
+}
+
+// spec is the search the flags ask for; errors are bad flags.
+func (f *sweepFlags) spec(grid sweep.Grid) (sweep.Spec, error) {
+	spec := sweep.Spec{Search: f.search, Objective: f.objective, Grid: grid, Budget: f.budget,
+		Tolerance: f.tolerance, MaxRateScale: f.maxRate, Exhaustive: f.exhaustive}
+	if len(grid.Scales) > 0 {
+		if f.search != "" && f.search != sweepfile.SearchScale {
+			return spec, fmt.Errorf("--scale makes a scale curve; it does not combine with --search %s", f.search)
+		}
+		spec.Search = sweepfile.SearchScale
+	}
+	if f.objective != "" && spec.Search != sweepfile.SearchBestSplit {
+		return spec, errors.New("--objective applies to --search best-split only")
+	}
+	if f.budget != 0 && spec.Search != sweepfile.SearchBestSplit {
+		return spec, errors.New("--gpus (a GPU budget) applies to --search best-split only")
+	}
+	if f.shard != "" {
+		set, n, err := shard.Parse(f.shard, false)
+		if err != nil {
+			return spec, fmt.Errorf("--%w", err)
+		}
+		spec.ShardI, spec.ShardN = set[0], n
+	}
+	return spec, nil
+}
+
+// pointVerdict is a finished point in a progress line: met, MISSED or
+// why it did not run (sweep and scale --progress).
+func pointVerdict(p *sweepfile.Point) string {
+	switch {
+	case p.Error != "":
+		return "error: " + p.Error
+	case p.MeetsSLO:
+		return "met"
+	}
+	return "MISSED"
 }
 
 // allFailed turns a sweep in which every point failed to configure into an

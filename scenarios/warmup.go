@@ -27,9 +27,10 @@ type Warmup struct {
 // runner's --concurrency).
 // When o.Requests or o.Duration shortens the run and the user gave no
 // warm-up, the scenario's warm-up shrinks to at most ShortRunWarmupShare of
-// the run (of --duration when only a duration bounds it, the same for every
-// seed; else of the arrival span), so that `--requests 60` measures most of
-// its 60 requests instead of none. An explicit warm-up that covers every arrival
+// the run (of --duration when only a duration bounds it; else of the
+// expected time of the capped arrivals, both the same for every seed, so
+// shards and seeds of one run share a warm-up), so that `--requests 60`
+// measures most of its 60 requests instead of none. An explicit warm-up that covers every arrival
 // is an error (the window would be empty).
 func (s *Scenario) WarmupFor(o WorkloadOptions, explicit time.Duration, closed bool) (Warmup, error) {
 	w := Warmup{D: s.Warmup, Scenario: s.Warmup}
@@ -51,14 +52,17 @@ func (s *Scenario) WarmupFor(o WorkloadOptions, explicit time.Duration, closed b
 	if o.Requests <= 0 && o.Duration <= 0 {
 		return w, nil // the scenario as written
 	}
-	limit := time.Duration(0) // closed loop: the run's length is unknown
-	switch {
-	case o.Duration > 0 && o.Requests <= 0 && s.Requests <= 0:
-		// Bounded by the duration: 10% of it, the same for every seed.
-		limit = time.Duration(float64(o.Duration) * ShortRunWarmupShare).Round(time.Millisecond)
-	case known:
-		limit = time.Duration(float64(span) * ShortRunWarmupShare).Round(time.Millisecond)
+	// The run's length, the same for every seed where it can be: the
+	// duration when only a duration bounds the run, else the expected time
+	// of the capped arrivals at the classes' mean rates, else (trace
+	// classes) the drawn span; a closed loop bounded by requests has none.
+	length := time.Duration(0)
+	if exp, ok := s.expectedSpan(o, closed); ok {
+		length = exp
+	} else if known {
+		length = span
 	}
+	limit := time.Duration(float64(length) * ShortRunWarmupShare).Round(time.Millisecond)
 	if s.Warmup > limit {
 		w.D, w.Shortened = limit, true
 	}
@@ -109,4 +113,56 @@ func (s *Scenario) arrivalSpan(o WorkloadOptions, closed bool) (time.Duration, b
 		return 0, false, err
 	}
 	return time.Duration(last), true, nil
+}
+
+// expectedSpan is the run's expected arrival span, the same for every seed:
+// the duration when no request cap applies, else the time at which the
+// classes' expected arrivals (arrival.Spec.Cumulative, at o's rate scale)
+// reach the cap, bounded by the duration. False for closed loops and trace
+// classes (no expected arrival curve).
+func (s *Scenario) expectedSpan(o WorkloadOptions, closed bool) (time.Duration, bool) {
+	dur, n := s.Duration, s.Requests
+	if o.Duration > 0 {
+		dur = o.Duration
+	}
+	if o.Requests > 0 {
+		n = o.Requests
+	}
+	if n <= 0 {
+		return dur, dur > 0
+	}
+	scale := o.RateScale
+	if scale == 0 {
+		scale = 1
+	}
+	for _, c := range s.Classes {
+		if closed || c.Arrival.IsClosed() || !(c.Arrival.MeanRate() > 0) {
+			return 0, false
+		}
+	}
+	expected := func(t float64) float64 {
+		sum := 0.0
+		for _, c := range s.Classes {
+			sum += c.Arrival.Cumulative(t) * scale
+		}
+		return sum
+	}
+	hi := 1.0
+	for expected(hi) < float64(n) && hi < 3e6 {
+		hi *= 2
+	}
+	lo := 0.0
+	for range 60 {
+		mid := (lo + hi) / 2
+		if expected(mid) < float64(n) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	t := time.Duration(hi * 1e9)
+	if dur > 0 && dur < t {
+		t = dur
+	}
+	return t, true
 }

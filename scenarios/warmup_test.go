@@ -30,7 +30,8 @@ func TestWarmupFor(t *testing.T) {
 		err       string
 	}{
 		{"chat as written", chat, WorkloadOptions{}, unset, false, 30 * time.Second, false, ""},
-		{"chat --requests 60", chat, WorkloadOptions{Requests: 60}, unset, false, 946 * time.Millisecond, true, ""},
+		{"chat --requests 60 (60 / 5.5 req/s = 10.9 s)", chat, WorkloadOptions{Requests: 60}, unset, false, 1091 * time.Millisecond, true, ""},
+		{"chat --requests 60 --rate-scale 2", chat, WorkloadOptions{Requests: 60, RateScale: 2}, unset, false, 545 * time.Millisecond, true, ""},
 		{"chat --duration 10s", chat, WorkloadOptions{Duration: 10 * time.Second}, unset, false, time.Second, true, ""},
 		{"chat --duration 2h keeps 30s", chat, WorkloadOptions{Duration: 2 * time.Hour}, unset, false, 30 * time.Second, false, ""},
 		{"platform-hour --duration 2m", ph, WorkloadOptions{Duration: 2 * time.Minute}, unset, false, 12 * time.Second, true, ""},
@@ -52,5 +53,28 @@ func TestWarmupFor(t *testing.T) {
 			require.Equal(t, tc.sc.Warmup, w.Scenario)
 			require.Equal(t, tc.want, tc.sc.WithWarmup(w.D).Warmup)
 		})
+	}
+}
+
+// TestWarmupSameForEverySeed: shards and seeds of one shortened run get one
+// warm-up (the expected span, not each seed's drawn one), so their results
+// merge.
+func TestWarmupSameForEverySeed(t *testing.T) {
+	chat, err := Builtin("chat")
+	require.NoError(t, err)
+	var first time.Duration
+	for seed := uint64(1); seed <= 5; seed++ {
+		for _, o := range []WorkloadOptions{{Requests: 60, Seed: &seed}, {Duration: 90 * time.Second, Seed: &seed}} {
+			w, err := chat.WarmupFor(o, -1, false)
+			require.NoError(t, err)
+			if o.Requests > 0 && seed == 1 {
+				first = w.D
+			}
+			if o.Requests > 0 {
+				require.Equal(t, first, w.D)
+			} else {
+				require.Equal(t, 9*time.Second, w.D)
+			}
+		}
 	}
 }

@@ -112,8 +112,8 @@ func TestSimWindowsAndVerdicts(t *testing.T) {
 		stdout   string
 		stderr   string
 	}{
-		{name: "chat --requests 60", args: []string{"chat", "--requests", "60"}, requests: 53, warmup: 0.946,
-			stdout: "warm-up 0.946 s; scenario's 30 s shortened to at most 10% of the run: set --warmup to choose"},
+		{name: "chat --requests 60", args: []string{"chat", "--requests", "60"}, requests: 52, warmup: 1.091,
+			stdout: "warm-up 1.091 s; scenario's 30 s shortened to at most 10% of the run: set --warmup to choose"},
 		{name: "chat --duration 10s", args: []string{"chat", "--duration", "10s"}, requests: 53, warmup: 1},
 		{name: "chat --requests 60 --warmup 0", args: []string{"chat", "--requests", "60", "--warmup", "0"}, requests: 60},
 		{name: "--warmup past the run", args: []string{"chat", "--requests", "60", "--warmup", "30s"}, code: 2,
@@ -247,8 +247,8 @@ func TestRunExitCodes(t *testing.T) {
 
 // TestRunShortenedWarmup is the issue's `run chat --rate 10 --requests 60`:
 // the scenario's 30 s warm-up swallowed the whole 6 s run (a table of
-// zeros, SLO MISSED, exit 0). Now 10% of the run is warm-up and 53
-// requests are measured.
+// zeros, SLO MISSED, exit 0). Now 10% of the run (60 / 10 req/s) is
+// warm-up and 52 requests are measured.
 func TestRunShortenedWarmup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 5 s run")
@@ -260,11 +260,11 @@ func TestRunShortenedWarmup(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.json")
 	code, stdout, stderr := runCLI("run", "chat", "--target", srv.BaseURL(), "--model", "m", "--rate", "10", "--requests", "60", "-q", "-o", out)
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "warm-up 0.520 s; scenario's 30 s shortened")
+	require.Contains(t, stdout, "warm-up 0.600 s; scenario's 30 s shortened")
 	res, err := results.ReadFile(out)
 	require.NoError(t, err)
-	require.Equal(t, int64(53), res.Totals.Requests)
-	require.InDelta(t, 0.52, res.Window.WarmupS, 1e-9)
+	require.Equal(t, int64(52), res.Totals.Requests)
+	require.InDelta(t, 0.6, res.Window.WarmupS, 1e-9)
 	require.Equal(t, 30.0, res.Window.WarmupScenarioS)
 	require.NotNil(t, res.Totals.TTFT)
 	require.InDelta(t, 20, res.Totals.TTFT.P50, 15, "the server's 20 ms TTFT, not 0")

@@ -245,8 +245,13 @@ func ddRecords(b *strings.Builder, recs map[uint64]results.Record) {
 	slices.Sort(ids)
 	for _, id := range ids {
 		r := recs[id]
-		fmt.Fprintf(b, "req %d: sent=%s ttft=%s e2e=%s in=%d cached=%d out=%d", id, ms(r.Sent), ms(r.FirstToken-r.Sent), ms(r.LastToken-r.Sent),
-			r.InputTokens, r.CachedTokens, r.OutputTokens)
+		if r.Kind == "video" {
+			// A clip: its wait in the pool's queue, then its generation.
+			fmt.Fprintf(b, "clip %d: sent=%s queue=%s gen=%s video=%gs", id, ms(r.Sent), ms(r.QueueNs), ms(r.LastToken-r.FirstToken), r.VideoSeconds)
+		} else {
+			fmt.Fprintf(b, "req %d: sent=%s ttft=%s e2e=%s in=%d cached=%d out=%d", id, ms(r.Sent), ms(r.FirstToken-r.Sent), ms(r.LastToken-r.Sent),
+				r.InputTokens, r.CachedTokens, r.OutputTokens)
+		}
 		if r.Preemptions > 0 {
 			fmt.Fprintf(b, " preempted=%d", r.Preemptions)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/results/htmlreport"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 )
@@ -121,6 +122,9 @@ func TestChatCurve(t *testing.T) {
 	sw := AsSweep(c)
 	require.Len(t, sw.Points, 2)
 	require.NoError(t, sw.Validate())
+	var page bytes.Buffer
+	require.NoError(t, htmlreport.Render(&page, htmlreport.Input{Sweeps: []htmlreport.SweepRun{{Label: "scale", Sweep: sw}}}))
+	require.Contains(t, page.String(), "GPUs per unit of traffic", "the HTML report draws the curve")
 }
 
 func fmtSscan(fleet string, n *int) (int, error) {

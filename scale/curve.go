@@ -201,6 +201,11 @@ func Decompose(c *Curve) {
 		}
 		return
 	}
+	for _, L := range c.Levels {
+		if L.Fleet == "1C" || L.Fleet == "1P1D" {
+			c.Notes = append(c.Notes, fmt.Sprintf("at %gx the answer %s is the smallest fleet there is: it has headroom this traffic does not use (granularity), so part of the saving to the next level is filling it; the split shows it as batching (its batches are small)", L.Traffic, L.Fleet))
+		}
+	}
 	c.Overall = between(first, prev)
 	o := c.Overall
 	if o == nil {

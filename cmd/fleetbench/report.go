@@ -13,6 +13,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scale"
+	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -118,28 +119,56 @@ func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) 
 	// Sweep files (fleetbench.sweep/v1) merge shard by shard instead.
 	if len(paths) > 0 {
 		if schema, err := results.FileSchema(paths[0]); err == nil && schema == sweepfile.Schema {
-			return runMergeSweeps(stdout, paths, outPath, showTable)
+			return mergeFiles(stdout, paths, outPath, showTable, mergeKind[*sweepfile.Sweep]{read: sweepfile.Read, merge: sweepfile.Merge,
+				writeJSON: sweepfile.WriteJSON, table: func(w io.Writer, m *sweepfile.Sweep) error { return sweep.Render(w, m, "table") }})
 		} else if err == nil && schema == scale.Schema {
-			return runMergeScale(stdout, paths, outPath, showTable)
+			return mergeFiles(stdout, paths, outPath, showTable, mergeKind[*scale.Curve]{read: scale.ReadFile, merge: scale.Merge,
+				writeJSON: scale.WriteJSON, table: func(w io.Writer, m *scale.Curve) error { return scale.Render(w, m, "table") }})
 		}
 	}
-	rs := make([]*results.Result, 0, len(paths))
+	return mergeFiles(stdout, paths, outPath, showTable, mergeKind[*results.Result]{
+		read: results.ReadFile,
+		merge: func(rs ...*results.Result) (*results.Result, error) {
+			m, err := results.Merge(rs...)
+			if err != nil {
+				return nil, fmt.Errorf("%w (results numbered as given: %s)", err, strings.Join(paths, " "))
+			}
+			return m, nil
+		},
+		writeJSON: results.WriteJSON, table: results.RenderTable,
+	})
+}
+
+// mergeKind is how merge reads, merges, writes and tabulates one kind of
+// file (results, sweeps, scale curves).
+type mergeKind[T any] struct {
+	read      func(path string) (T, error)
+	merge     func(...T) (T, error)
+	writeJSON func(io.Writer, T) error
+	table     func(io.Writer, T) error
+}
+
+// mergeFiles merges the files in paths into outPath ("-" = stdout), then
+// prints the merged table with showTable. A file that does not read or
+// merge is bad input.
+func mergeFiles[T any](stdout io.Writer, paths []string, outPath string, showTable bool, k mergeKind[T]) error {
+	xs := make([]T, 0, len(paths))
 	for _, p := range paths {
-		r, err := readResult(p)
+		x, err := k.read(p)
 		if err != nil {
-			return err
+			return usageErr(err)
 		}
-		rs = append(rs, r)
+		xs = append(xs, x)
 	}
-	m, err := results.Merge(rs...)
+	m, err := k.merge(xs...)
 	if err != nil {
-		return usageErr(fmt.Errorf("%w (results numbered as given: %s)", err, strings.Join(paths, " ")))
+		return usageErr(err)
 	}
 	var table func(io.Writer) error
 	if showTable {
-		table = func(w io.Writer) error { return results.RenderTable(w, m) }
+		table = func(w io.Writer) error { return k.table(w, m) }
 	}
-	return emitMerged(stdout, outPath, resultJSON(m), table)
+	return emitMerged(stdout, outPath, func(w io.Writer) error { return k.writeJSON(w, m) }, table)
 }
 
 // emitMerged writes a merged file: to stdout for "-", else through emit,

@@ -197,29 +197,3 @@ func parseLevels(flag, s string) ([]float64, error) {
 	}
 	return v, nil
 }
-
-// runMergeScale merges scale-curve shards into outPath ("-" = stdout).
-func runMergeScale(stdout io.Writer, paths []string, outPath string, table bool) error {
-	cs := make([]*scale.Curve, 0, len(paths))
-	for _, p := range paths {
-		c, err := scale.ReadFile(p)
-		if err != nil {
-			return usageErr(err)
-		}
-		cs = append(cs, c)
-	}
-	m, err := scale.Merge(cs...)
-	if err != nil {
-		return usageErr(err)
-	}
-	if outPath == "-" {
-		return scale.WriteJSON(stdout, m)
-	}
-	if err := writeFileAtomic(outPath, func(w io.Writer) error { return scale.WriteJSON(w, m) }); err != nil {
-		return failErr(err)
-	}
-	if table {
-		return scale.Render(stdout, m, "table")
-	}
-	return nil
-}

@@ -269,24 +269,3 @@ func allFailed(sw *sweepfile.Sweep) error {
 	}
 	return fmt.Errorf("every point of the sweep failed; the first (point %d, fleet %s): %s", sw.Points[0].Index, sw.Points[0].Fleet, sw.Points[0].Error)
 }
-
-// runMergeSweeps merges sweep shard files into outPath ("-" = stdout).
-func runMergeSweeps(stdout io.Writer, paths []string, outPath string, table bool) error {
-	ss := make([]*sweepfile.Sweep, 0, len(paths))
-	for _, p := range paths {
-		s, err := sweepfile.Read(p)
-		if err != nil {
-			return usageErr(err)
-		}
-		ss = append(ss, s)
-	}
-	m, err := sweepfile.Merge(ss...)
-	if err != nil {
-		return usageErr(err)
-	}
-	var render func(io.Writer) error
-	if table {
-		render = func(w io.Writer) error { return sweep.Render(w, m, "table") }
-	}
-	return emitMerged(stdout, outPath, func(w io.Writer) error { return sweepfile.WriteJSON(w, m) }, render)
-}

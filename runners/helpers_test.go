@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/internal/hostnoise"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners/openaitest"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -108,7 +108,7 @@ func p99abs(v []int64) time.Duration {
 // client descheduled for 3 ms misses a 1 ms bound whatever the code does.
 func timingAttempts(t *testing.T, f func() error) {
 	t.Helper()
-	strict := os.Getenv("FLEETBENCH_REALTIME") != ""
+	strict := hostnoise.Strict()
 	var err error
 	for i := range 3 {
 		probeNoise(t)
@@ -147,16 +147,8 @@ func underNoise(what string, got, bound, noise time.Duration) error {
 var hostNoise time.Duration
 
 func probeNoise(t *testing.T) {
-	var over []int64
-	for range 100 {
-		t0 := time.Now()
-		time.Sleep(200 * time.Microsecond)
-		over = append(over, int64(time.Since(t0)-200*time.Microsecond))
+	hostNoise = hostnoise.Probe()
+	if hostNoise > 0 {
+		t.Logf("busy host: timer overshoot p99 %v; timing bounds widened by it", hostNoise)
 	}
-	hostNoise = p99abs(over)
-	if hostNoise < 500*time.Microsecond {
-		hostNoise = 0
-		return
-	}
-	t.Logf("busy host: timer overshoot p99 %v; timing bounds widened by it", hostNoise)
 }

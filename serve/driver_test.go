@@ -3,12 +3,12 @@ package serve
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/internal/hostnoise"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -24,7 +24,7 @@ import (
 // (sim.TestLiveMatchesBatch) and serve's functional tests still do.
 func realtimeOnly(t *testing.T, what string) {
 	t.Helper()
-	if os.Getenv("FLEETBENCH_REALTIME") == "" {
+	if !hostnoise.Strict() {
 		t.Skipf("%s in real time: wall-clock agreement runs in `make test-realtime` (FLEETBENCH_REALTIME=1)", what)
 	}
 	if testing.Short() {

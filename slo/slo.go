@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
 )
@@ -36,25 +39,27 @@ type Targets struct {
 // Keys are the percentile keys a Targets holds, ascending.
 var Keys = []string{"p50", "p90", "p95", "p99", "p999"}
 
-// Metrics are the keys of Spec's fields, in declaration order.
-var Metrics = []string{"ttft_ms", "tpot_ms", "e2e_ms", "queue_s", "completion_s"}
+// Metrics are the keys of Spec's fields (their yaml names), in
+// declaration order. Adding a bounded metric is one Spec field; results
+// checks that its metric registry names the same keys.
+var Metrics = func() []string {
+	var keys []string
+	t := reflect.TypeFor[Spec]()
+	for i := range t.NumField() {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		keys = append(keys, key)
+	}
+	return keys
+}()
 
 // Field returns the address of the Spec field that metric key names
 // ("queue_s"), or nil for an unknown key.
 func (s *Spec) Field(key string) **Targets {
-	switch key {
-	case "ttft_ms":
-		return &s.TTFTms
-	case "tpot_ms":
-		return &s.TPOTms
-	case "e2e_ms":
-		return &s.E2Ems
-	case "queue_s":
-		return &s.QueueS
-	case "completion_s":
-		return &s.CompletionS
+	i := slices.Index(Metrics, key)
+	if i < 0 {
+		return nil
 	}
-	return nil
+	return reflect.ValueOf(s).Elem().Field(i).Addr().Interface().(**Targets)
 }
 
 func (t *Targets) ptr(key string) *float64 {

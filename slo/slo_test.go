@@ -44,3 +44,17 @@ func TestFieldSetMap(t *testing.T) {
 	require.Nil(t, (*Targets)(nil).Map())
 	require.Nil(t, (&Targets{}).Map())
 }
+
+// TestMetricsFromSpec: the metric keys are Spec's yaml names, and every
+// field is a *Targets (Field relies on it).
+func TestMetricsFromSpec(t *testing.T) {
+	require.Equal(t, []string{"ttft_ms", "tpot_ms", "e2e_ms", "queue_s", "completion_s"}, Metrics)
+	s := Spec{QueueS: &Targets{P99: 1}}
+	require.Same(t, s.QueueS, *s.Field("queue_s"))
+	for _, k := range Metrics {
+		f := s.Field(k)
+		require.NotNil(t, f, k)
+		*f = &Targets{P50: 1}
+	}
+	require.Equal(t, 1.0, s.CompletionS.P50)
+}

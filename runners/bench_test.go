@@ -199,7 +199,7 @@ func BenchmarkRunOverload(b *testing.B) {
 	calib := base
 	calib.Concurrency = 64
 	sc := chatScenario(b, 1000000, 1, 16, 8) // arrival times are ignored; enough arrivals for 3 s
-	_, st, err := Run(context.Background(), sc, calib, scenarios.WorkloadOptions{Requests: 1 << 30, Duration: 3 * time.Second})
+	_, st, err := Run(context.Background(), sc, calib, scenarios.WorkloadOptions{Requests: 100_000_000, Duration: 3 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -243,8 +243,8 @@ func BenchmarkRunOverload(b *testing.B) {
 				}
 			}
 		}()
-		sc := chatScenario(b, math.Round(offered), 1<<30, 16, 8)
-		res, st, err := Run(context.Background(), sc, cfg, scenarios.WorkloadOptions{Requests: 1 << 30, Duration: 10 * time.Second})
+		sc := chatScenario(b, math.Round(offered), 100_000_000, 16, 8)
+		res, st, err := Run(context.Background(), sc, cfg, scenarios.WorkloadOptions{Requests: 100_000_000, Duration: 10 * time.Second})
 		close(stop)
 		heapPeak := <-peak
 		if err != nil {

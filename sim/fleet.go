@@ -257,3 +257,43 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// InheritLayout fills the pools of fleet that name neither a GPU nor a GPU
+// count from the pool of the same role in base when that one has a wide
+// layout, so that "2P1D" on a scenario whose default fleet is
+// "4P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144" means two and one of those
+// units. Other pools, and fleets when base has no wide pool, are returned
+// unchanged (in canonical notation when anything was filled).
+func InheritLayout(fleet, base string) (string, error) {
+	spec, err := ParseFleet(fleet)
+	if err != nil {
+		return "", err
+	}
+	if base == "" {
+		return fleet, nil
+	}
+	b, err := ParseFleet(base)
+	if err != nil {
+		// A broken default fleet is reported where it is used; here it
+		// just has nothing to inherit.
+		return fleet, nil
+	}
+	changed := false
+	for i, p := range spec.Pools {
+		if p.GPU != "" || p.TP > 0 || p.Role == RoleVideo {
+			continue
+		}
+		for _, q := range b.Pools {
+			if q.Role == p.Role && q.Parallel() {
+				q.Count = p.Count
+				spec.Pools[i] = q
+				changed = true
+				break
+			}
+		}
+	}
+	if !changed {
+		return fleet, nil
+	}
+	return spec.String(), nil
+}

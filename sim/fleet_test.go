@@ -69,3 +69,20 @@ func TestParseFleetRefuses(t *testing.T) {
 		require.Error(t, err, s)
 	}
 }
+
+func TestInheritLayout(t *testing.T) {
+	base := "4P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144"
+	for _, c := range []struct{ in, base, want string }{
+		{"2P1D", base, "2P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144"},
+		{"2P:h200x8 3D", base, "2P:h200x8 3D:h800x144/ep144/dp144"},
+		{"2P4D", "4P8D", "2P4D"},
+		{"2P4D", "", "2P4D"},
+		{"6C", base, "6C"},
+	} {
+		got, err := InheritLayout(c.in, c.base)
+		require.NoError(t, err, c.in)
+		require.Equal(t, c.want, got, c.in)
+	}
+	_, err := InheritLayout("4P", base)
+	require.Error(t, err)
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 )
 
@@ -174,4 +175,17 @@ func TestCompactFleet(t *testing.T) {
 func TestDescribe(t *testing.T) {
 	pts := []Point{{Fleet: "1P1D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1}, {Index: 1, Fleet: "4P:h200 8D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 2}}
 	require.Equal(t, "points=2 fleet=1P1D fleet=4P:h200_8D gpu=h100 tp=4 routing=cache-aware rate=1 rate=2 requests=9", Describe(pts, "requests=9"))
+}
+
+// Bare P/D counts swept over a scenario with wide-EP units mean that many
+// units: the points inherit the default fleet's layout, and their GPU
+// counts follow.
+func TestFleetForInheritsWideLayout(t *testing.T) {
+	sc, err := scenarios.Resolve("moe-platform")
+	require.NoError(t, err)
+	r := &Runner{Scenario: sc, Base: sim.ConfigFromScenario(sc)}
+	got, err := r.fleetFor(Point{Fleet: "2P1D"})
+	require.NoError(t, err)
+	require.Equal(t, "2P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144", got)
+	require.Equal(t, 2*32+144, EstimateGPUs(got, 1))
 }

@@ -67,7 +67,12 @@ func (r *Runner) fleetFor(p Point) (string, error) {
 	if r.Scenario.Fleet != nil {
 		sc := *r.Scenario // shallow copy: only the fleet defaults change
 		fd := *r.Scenario.Fleet
-		fd.Spec = p.Fleet
+		// Bare pools ("2P1D") take the scenario fleet's wide layout.
+		spec, err := sim.InheritLayout(p.Fleet, fd.Spec)
+		if err != nil {
+			return "", err
+		}
+		fd.Spec = spec
 		sc.Fleet = &fd
 		fleet = sim.ConfigFromScenario(&sc).Fleet
 	}

@@ -140,7 +140,14 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 // config is the scenario's default fleet with the flags' overrides.
 func (f *simFlags) config(sc *scenarios.Scenario) (sim.Config, error) {
 	cfg := sim.ConfigFromScenario(sc)
-	override(&cfg.Fleet, f.fleet)
+	if f.fleet != "" {
+		// Bare pools ("2P1D") take the scenario fleet's wide layout.
+		base := cfg.Fleet
+		cfg.Fleet = f.fleet
+		if fleet, err := sim.InheritLayout(f.fleet, base); err == nil {
+			cfg.Fleet = fleet
+		} // else the simulator reports the bad notation as before
+	}
 	override(&cfg.Model, f.model)
 	if f.modelConfig != "" {
 		cfg.ModelConfig = f.modelConfig

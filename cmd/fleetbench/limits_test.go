@@ -41,6 +41,7 @@ func TestLimitsExit2(t *testing.T) {
 		{[]string{"sim", trace(garbage), "--fleet", "1C", "--model", "llama-3.1-8b"}, "g.jsonl:1: invalid JSON"},
 		{[]string{"sim", trace("e.jsonl"), "--fleet", "1C", "--model", "llama-3.1-8b"}, "e.jsonl holds no requests"},
 		{[]string{"sweep", "chat", "--fleet", "2P4D,+", "--requests", "20"}, `fleet spec "+" names no pool`},
+		{[]string{"sweep", "chat", "--fleet", "2P4D", "--scale", "1,1e12", "--requests", "20"}, `rate scale 1e+12 takes class "chat"`},
 	}
 	if _, err := os.Stat("/dev/zero"); err == nil {
 		cases = append(cases, struct {

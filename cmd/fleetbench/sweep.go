@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -180,6 +181,13 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 	sc, err := resolveScenario(name)
 	if err != nil {
 		return err
+	}
+	// Every traffic multiplier is held to the scenario limits up front
+	// (exit 2), not discovered as failed points.
+	for _, v := range append(slices.Clone(grid.RateScales), grid.Scales...) {
+		if err := sc.CheckRateScale(v); err != nil {
+			return usageErr(err)
+		}
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {

@@ -81,7 +81,11 @@ func nullIfEmpty(s string) any {
 }
 
 // decodeBody reads a JSON request body into v with a size bound.
-func decodeBody(r *http.Request, v any) *apiError {
+func decodeBody(r *http.Request, v any) *apiError { return decodeJSON(r, v, false) }
+
+// decodeJSON reads a JSON request body into v with a size bound; strict
+// refuses fields v does not have.
+func decodeJSON(r *http.Request, v any, strict bool) *apiError {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		return badRequest("", "reading the request body: %v", err)
@@ -89,8 +93,15 @@ func decodeBody(r *http.Request, v any) *apiError {
 	if len(body) > maxBodyBytes {
 		return badRequest("", "request body exceeds %d MiB", maxBodyBytes>>20)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
 		return badRequest("", "request body is not valid JSON for this endpoint: %v", err)
+	}
+	if dec.More() {
+		return badRequest("", "request body holds more than one JSON value")
 	}
 	return nil
 }

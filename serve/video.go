@@ -1,10 +1,8 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -452,7 +450,7 @@ func videoCreateParams(r *http.Request) (videoParams, *apiError) {
 		InputReference json.RawMessage `json:"input_reference"`
 		User           string          `json:"user"`
 	}
-	if e := decodeStrict(r, &body); e != nil {
+	if e := decodeJSON(r, &body, true); e != nil {
 		return p, e
 	}
 	p = videoParams{Model: body.Model, Size: body.Size, Seconds: strings.Trim(string(body.Seconds), `"`)}
@@ -472,21 +470,4 @@ func videoCreateParams(r *http.Request) (videoParams, *apiError) {
 		}
 	}
 	return p, nil
-}
-
-// decodeStrict is decodeBody refusing fields the endpoint does not know.
-func decodeStrict(r *http.Request, v any) *apiError {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
-		return badRequest("", "reading the request body: %v", err)
-	}
-	if len(body) > maxBodyBytes {
-		return badRequest("", "request body exceeds %d MiB", maxBodyBytes>>20)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("", "request body is not valid JSON for this endpoint: %v", err)
-	}
-	return nil
 }

@@ -92,10 +92,6 @@ type Spec struct {
 	Source string
 }
 
-// IsUnverified reports whether the named field (as spelled in Spec) is a
-// best guess rather than a sourced figure.
-func (s Spec) IsUnverified(field string) bool { return slices.Contains(s.Unverified, field) }
-
 // catalog is the hardware table. Every figure comes from docs/catalog.md
 // (shared team catalog) unless its comment says otherwise.
 var catalog = map[string]Spec{

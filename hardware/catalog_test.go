@@ -52,8 +52,8 @@ func TestCatalogFacts(t *testing.T) {
 		require.InDelta(t, c.price, s.USDPerHour, 1e-9, c.id)
 	}
 	h20, _ := Lookup("H20 ")
-	require.True(t, h20.IsUnverified("FP8FLOPS"))
-	require.False(t, h20.IsUnverified("HBMBytes"))
+	require.Contains(t, h20.Unverified, "FP8FLOPS")
+	require.NotContains(t, h20.Unverified, "HBMBytes")
 }
 
 func TestSystemFacts(t *testing.T) {

@@ -142,6 +142,9 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	}
 	req.Header = c.header.Clone()
 	req.Header["X-Request-Id"] = []string{"fleetbench-" + strconv.FormatUint(r.ID, 10)}
+	if r.Class != "" {
+		req.Header[scenarios.ClassHeader] = []string{r.Class}
+	}
 
 	rec.Sent = c.now()
 	resp, err := c.client.Do(req)

@@ -37,6 +37,11 @@ type Block struct {
 	Role   Role
 }
 
+// ClassHeader is the HTTP header in which the runner names each request's
+// scenario class; fleetbench serve credits the request to that class
+// (other servers ignore it).
+const ClassHeader = "X-Fleetbench-Class"
+
 // VideoSpec describes one video-generation clip request.
 type VideoSpec struct {
 	Model   string  // diffusion model id, e.g. "wan2.1-14b"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -29,6 +28,11 @@ type job struct {
 	lastAt  int64 // virtual time of the newest token, ns
 	rec     *results.Record
 	notify  chan struct{} // capacity 1: "something new"
+
+	// Owned by the loop goroutine: tokens seen and the newest one's time,
+	// for the per-token TTFT and ITL histograms.
+	got    int
+	prevAt int64
 }
 
 func newJob() *job {
@@ -68,7 +72,7 @@ type loop struct {
 	stopped chan struct{}
 	once    sync.Once
 
-	videosDone atomic.Uint64 // clips finished, for /metrics
+	m *metrics // /metrics, observed from the engine's hooks
 
 	// spin is how long before a due event the loop stops sleeping and
 	// yields in a loop instead, for sub-millisecond token timing.
@@ -80,8 +84,9 @@ type loop struct {
 	err  error           // the engine's first error; fails everything after
 }
 
-func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record)) (*loop, error) {
+func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record), m *metrics) (*loop, error) {
 	l := &loop{
+		m:       m,
 		spin:    spin,
 		records: records,
 		subs:    make(chan *job, 4096),
@@ -108,6 +113,15 @@ func (l *loop) onToken(id uint64, at int64) {
 	if j == nil {
 		return
 	}
+	if j.got == 0 {
+		l.m.ttft.Observe(float64(at-j.req.Arrival) / 1e9)
+		l.m.promptTok.Add(float64(j.req.InputTokens))
+	} else {
+		l.m.itl.Observe(float64(at-j.prevAt) / 1e9)
+	}
+	l.m.genTok.Inc()
+	j.got++
+	j.prevAt = at
 	j.mu.Lock()
 	j.pending++
 	j.lastAt = at
@@ -124,8 +138,12 @@ func (l *loop) onDone(rec *results.Record) {
 		return
 	}
 	delete(l.jobs, rec.ID)
-	if rec.Kind == string(scenarios.KindVideo) && rec.ErrorClass == "" {
-		l.videosDone.Add(1)
+	switch {
+	case rec.ErrorClass != "":
+	case rec.Kind == string(scenarios.KindVideo):
+		l.m.videosDone.Inc()
+	default:
+		l.m.observeDone(rec, j.req.Arrival)
 	}
 	r := *rec
 	r.ITL = nil

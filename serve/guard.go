@@ -25,8 +25,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.apiKey != "" && !openPath(r.URL.Path) && !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fleetbench"`)
-			writeError(w, http.StatusUnauthorized, "invalid_request_error", "",
-				"missing or wrong API key: send Authorization: Bearer <key> (the key serve was started with, --api-key-env)")
+			writeAPIError(w, &apiError{status: http.StatusUnauthorized, typ: errInvalidRequest, code: "invalid_api_key",
+				msg: "missing or wrong API key: send Authorization: Bearer <key> (the key serve was started with, --api-key-env)"})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -40,13 +40,13 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			switch {
 			case err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)):
 				w.Header().Set("Connection", "close")
-				writeError(w, http.StatusRequestTimeout, "invalid_request_error", "", "the request body did not arrive within "+s.bodyTimeout.String())
+				writeError(w, http.StatusRequestTimeout, errInvalidRequest, "", "the request body did not arrive within "+s.bodyTimeout.String())
 				return
 			case err != nil:
 				writeAPIError(w, badRequest("", "reading the request body: %v", err))
 				return
 			case len(body) > maxBodyBytes:
-				writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "", "request body exceeds the limit")
+				writeError(w, http.StatusRequestEntityTooLarge, errInvalidRequest, "", "request body exceeds the limit")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))

@@ -185,7 +185,7 @@ func TestMetrics(t *testing.T) {
 	require.True(t, containsGauge(body, "vllm:prefix_cache_queries_total", 642))
 	require.True(t, containsGauge(body, "vllm:prefix_cache_hits_total", 320), body)
 	require.True(t, containsGauge(body, "vllm:generation_tokens_total", 6))
-	require.Contains(t, body, `vllm:request_success_total{engine="0",model_name="llama-3.1-8b",finished_reason="length"} 2`)
+	require.Contains(t, body, `vllm:request_success_total{engine="0",finished_reason="length",model_name="llama-3.1-8b"} 2`)
 }
 
 // The video job APIs work with fleetbench's own video client, both the

@@ -48,29 +48,45 @@ type contentPart struct {
 	Text string `json:"text"`
 }
 
-// apiError is an error answered in OpenAI's error shape.
+// apiError is an error answered in OpenAI's error shape. typ is one of
+// OpenAI's error types (errInvalidRequest, errServer); code is OpenAI's
+// machine-readable code where OpenAI has one (model_not_found,
+// invalid_api_key), else null.
 type apiError struct {
 	status int
 	typ    string
 	param  string
 	msg    string
+	code   string
 }
+
+// OpenAI's error types: every 4xx serve answers is an invalid request
+// (OpenAI answers an unknown model or URL with invalid_request_error, not
+// a "not found" type), every 5xx a server error.
+const (
+	errInvalidRequest = "invalid_request_error"
+	errServer         = "server_error"
+)
 
 func (e *apiError) Error() string { return e.msg }
 
 func badRequest(param, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", param: param, msg: fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, typ: errInvalidRequest, param: param, msg: fmt.Sprintf(format, args...)}
 }
 
 func writeError(w http.ResponseWriter, status int, typ, param, msg string) {
-	body := map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nullIfEmpty(param), "code": status}}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	writeAPIError(w, &apiError{status: status, typ: typ, param: param, msg: msg})
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError) {
-	writeError(w, e.status, e.typ, e.param, e.msg)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(errorBody(e))
+}
+
+// errorBody is OpenAI's error object for e.
+func errorBody(e *apiError) map[string]any {
+	return map[string]any{"error": map[string]any{"message": e.msg, "type": e.typ, "param": nullIfEmpty(e.param), "code": nullIfEmpty(e.code)}}
 }
 
 func nullIfEmpty(s string) any {
@@ -180,9 +196,11 @@ type plannedRequest struct {
 }
 
 // plan validates the sampling fields shared by both endpoints.
-func (s *Server) plan(cr *chatRequest, texts []string, defMax int) (*plannedRequest, *apiError) {
-	if cr.Model != "" && cr.Model != s.model {
-		return nil, &apiError{status: http.StatusNotFound, typ: "NotFoundError", param: "model",
+// class is the request's class: a model field naming it is accepted as
+// an alias of the served model.
+func (s *Server) plan(cr *chatRequest, texts []string, defMax int, class string) (*plannedRequest, *apiError) {
+	if cr.Model != "" && cr.Model != s.model && cr.Model != class {
+		return nil, &apiError{status: http.StatusNotFound, typ: errInvalidRequest, param: "model", code: "model_not_found",
 			msg: fmt.Sprintf("The model `%s` does not exist: this server serves %q (see GET /v1/models)", cr.Model, s.model)}
 	}
 	if cr.N != nil && *cr.N != 1 {
@@ -219,9 +237,18 @@ func (s *Server) plan(cr *chatRequest, texts []string, defMax int) (*plannedRequ
 	return pr, nil
 }
 
-// class picks the class a request is attributed to.
-func (s *Server) class(r *http.Request, video bool) (string, *apiError) {
+// class picks the class a request is attributed to: the one ClassHeader
+// names, else (text requests) the one the model field names, else the
+// scenario's first class of the request's kind.
+func (s *Server) class(r *http.Request, video bool, model string) (string, *apiError) {
 	name := r.Header.Get(ClassHeader)
+	if name == "" && !video && model != "" && model != s.model {
+		for _, c := range s.sc.Classes {
+			if c.Name == model && c.Kind != scenarios.KindVideo {
+				return model, nil
+			}
+		}
+	}
 	if name == "" {
 		if video {
 			name = s.vidCls
@@ -276,10 +303,23 @@ func (s *Server) handleCompletion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, _ *http.Request) {
-	body := map[string]any{"object": "list", "data": []any{map[string]any{
-		"id": s.model, "object": "model", "created": s.created, "owned_by": "fleetbench",
-		"root": s.model, "parent": nil,
-	}}}
+	body := map[string]any{"object": "list", "data": []any{s.modelObject()}}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// handleModel is GET /v1/models/{id} (the SDKs' models.retrieve).
+func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
+	if id := r.PathValue("id"); id != s.model {
+		writeAPIError(w, &apiError{status: http.StatusNotFound, typ: errInvalidRequest, param: "model", code: "model_not_found",
+			msg: fmt.Sprintf("The model `%s` does not exist: this server serves %q", id, s.model)})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.modelObject())
+}
+
+func (s *Server) modelObject() map[string]any {
+	return map[string]any{"id": s.model, "object": "model", "created": s.created, "owned_by": "fleetbench",
+		"root": s.model, "parent": nil}
 }

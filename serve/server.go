@@ -37,9 +37,10 @@ const DefaultClass = "serve"
 const DefaultVideoClass = "serve-video"
 
 // ClassHeader lets a client attribute a request to a scenario class by
-// name; without it requests go to the scenario's first class of the
-// request's kind.
-const ClassHeader = "X-Fleetbench-Class"
+// name (fleetbench run sends it on every request); without it a text
+// request whose model field names a class goes to that class, and any
+// other to the scenario's first class of the request's kind.
+const ClassHeader = scenarios.ClassHeader
 
 // Options configure a Server.
 type Options struct {
@@ -80,17 +81,11 @@ type Server struct {
 	vidCls  string
 	mux     *http.ServeMux
 	videos  *videoStore
-	stats   counters
+	metrics *metrics
 	// videoOverride is the fleet's forced video model ("" = per request).
 	videoOverride string
 	apiKey        string
 	bodyTimeout   time.Duration
-}
-
-// counters are the request counters /metrics exports.
-type counters struct {
-	stop, length, failed atomic.Uint64
-	promptTok, genTok    atomic.Uint64
 }
 
 // New builds the engine for opts and starts its clock. The caller must
@@ -124,7 +119,8 @@ func New(opts Options) (*Server, error) {
 	if spin == 0 {
 		spin = DefaultSpin
 	}
-	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records)
+	s.metrics = newMetrics(s.model, maxTokensLimit, s.liveGauges)
+	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records, s.metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +141,7 @@ func defaultScenario() *scenarios.Scenario {
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/models", s.handleModels)
+	s.mux.HandleFunc("GET /v1/models/{id...}", s.handleModel)
 	s.mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
 	s.mux.HandleFunc("POST /v1/completions", s.handleCompletion)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
@@ -152,7 +149,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /fleetbench/result", s.handleResult)
 	s.videoRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found_error", "",
+		writeError(w, http.StatusNotFound, errInvalidRequest, "",
 			fmt.Sprintf("no route %s %s: fleetbench serve offers /v1/models, /v1/chat/completions, /v1/completions, /v1/videos, /metrics", r.Method, r.URL.Path))
 	})
 }

@@ -29,12 +29,12 @@ const fingerprint = "fleetbench-serve"
 // complete runs one validated text request through the engine and
 // answers it, streaming or not.
 func (s *Server) complete(w http.ResponseWriter, r *http.Request, received int64, cr *chatRequest, texts []string, defMax int, sh shape) {
-	pr, e := s.plan(cr, texts, defMax)
+	class, e := s.class(r, false, cr.Model)
 	if e != nil {
 		writeAPIError(w, e)
 		return
 	}
-	class, e := s.class(r, false)
+	pr, e := s.plan(cr, texts, defMax, class)
 	if e != nil {
 		writeAPIError(w, e)
 		return
@@ -44,7 +44,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, received int64
 	j.req = scenarios.Request{ID: id, Class: class, Kind: s.kindOf(class), TaskID: id, Arrival: received,
 		Prompt: pr.prompt.blocks, InputTokens: pr.prompt.tokens, OutputTokens: pr.out.tokens}
 	if err := s.lp.submit(j); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		writeError(w, http.StatusServiceUnavailable, errServer, "", err.Error())
 		return
 	}
 	m := chunkMeta{id: sh.idPrefix + "fb" + strconv.FormatUint(id, 16), created: time.Now().Unix(), model: s.model,
@@ -83,7 +83,7 @@ func (s *Server) failure(rec *results.Record) *apiError {
 	if msg == "" {
 		msg = "the simulated engine failed the request (" + rec.ErrorClass + ")"
 	}
-	return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", msg: msg}
+	return &apiError{status: http.StatusServiceUnavailable, typ: errServer, msg: msg}
 }
 
 // whole waits for the request to finish and answers in one body.
@@ -99,11 +99,11 @@ func (s *Server) whole(w http.ResponseWriter, r *http.Request, j *job, pr *plann
 	}
 	if rec.ErrorClass != "" {
 		writeAPIError(w, s.failure(rec))
-		s.stats.failed.Add(1)
+		s.metrics.failed.Inc()
 		return
 	}
 	s.sleepUntil(rec.LastToken)
-	s.count(rec, pr.out.finish)
+	s.count(pr.out.finish)
 	content := string(appendFiller(nil, pr.prompt.seed, 0, rec.OutputTokens))
 	choice := map[string]any{"index": 0, "logprobs": nil, "finish_reason": pr.out.finish}
 	if sh.chat {
@@ -117,14 +117,13 @@ func (s *Server) whole(w http.ResponseWriter, r *http.Request, j *job, pr *plann
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (s *Server) count(rec *results.Record, finish string) {
+// count credits a successful request to vllm:request_success_total.
+func (s *Server) count(finish string) {
 	if finish == "stop" {
-		s.stats.stop.Add(1)
+		s.metrics.stop.Inc()
 	} else {
-		s.stats.length.Add(1)
+		s.metrics.length.Inc()
 	}
-	s.stats.promptTok.Add(uint64(rec.InputTokens))
-	s.stats.genTok.Add(uint64(rec.OutputTokens))
 }
 
 func usageOf(rec *results.Record) map[string]any {
@@ -153,7 +152,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, j *job, pr *plan
 		if !started {
 			if rec != nil && rec.ErrorClass != "" && n == 0 {
 				writeAPIError(w, s.failure(rec))
-				s.stats.failed.Add(1)
+				s.metrics.failed.Inc()
 				return
 			}
 			h := w.Header()
@@ -173,15 +172,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, j *job, pr *plan
 		if rec != nil {
 			if rec.ErrorClass != "" {
 				e := s.failure(rec)
-				b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": e.msg, "type": e.typ, "code": e.status}})
+				b, _ := json.Marshal(errorBody(e))
 				buf = append(append(append(buf, "data: "...), b...), "\n\n"...)
-				s.stats.failed.Add(1)
+				s.metrics.failed.Inc()
 			} else {
 				buf = m.appendFinish(buf, sh, pr.out.finish, sent)
 				if m.usage {
 					buf = m.appendUsage(buf, sh, rec)
 				}
-				s.count(rec, pr.out.finish)
+				s.count(pr.out.finish)
 			}
 			buf = append(buf, "data: [DONE]\n\n"...)
 		}

@@ -117,7 +117,7 @@ func (s *Server) createVideo(r *http.Request, p videoParams, prefix string) (*vi
 	if e != nil {
 		return nil, e
 	}
-	class, e := s.class(r, true)
+	class, e := s.class(r, true, "")
 	if e != nil {
 		return nil, e
 	}
@@ -126,7 +126,7 @@ func (s *Server) createVideo(r *http.Request, p videoParams, prefix string) (*vi
 	sp := spec
 	j.req = scenarios.Request{ID: id, Class: class, Kind: scenarios.KindVideo, TaskID: id, Video: &sp, Arrival: s.lp.now()}
 	if err := s.lp.submit(j); err != nil {
-		return nil, &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", msg: err.Error()}
+		return nil, &apiError{status: http.StatusBadRequest, typ: errInvalidRequest, msg: err.Error()}
 	}
 	vj := &videoJob{id: prefix + strconv.FormatUint(id, 16), model: p.Model, spec: spec, created: time.Now(), j: j}
 	if vj.model == "" {
@@ -200,7 +200,7 @@ func (s *Server) lookupVideo(w http.ResponseWriter, r *http.Request) *videoJob {
 	vj := s.videos.byID[id]
 	s.videos.mu.Unlock()
 	if vj == nil {
-		writeError(w, http.StatusNotFound, "invalid_request_error", "id", fmt.Sprintf("no video job %q on this server (ids are forgotten after %d newer jobs)", id, maxVideoJobs))
+		writeError(w, http.StatusNotFound, errInvalidRequest, "id", fmt.Sprintf("no video job %q on this server (ids are forgotten after %d newer jobs)", id, maxVideoJobs))
 	}
 	return vj
 }
@@ -228,7 +228,7 @@ func (s *Server) handleVideoGet(w http.ResponseWriter, r *http.Request) {
 	}
 	vs, err := s.state(vj)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		writeError(w, http.StatusServiceUnavailable, errServer, "", err.Error())
 		return
 	}
 	s.writeVideo(w, vj, vs)
@@ -259,11 +259,11 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 	}
 	vs, err := s.state(vj)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		writeError(w, http.StatusServiceUnavailable, errServer, "", err.Error())
 		return
 	}
 	if vs.status != "completed" {
-		writeError(w, http.StatusConflict, "invalid_request_error", "id", fmt.Sprintf("video %s is %s, not completed: poll GET /v1/videos/%s until its status is completed", vj.id, vs.status, vj.id))
+		writeError(w, http.StatusConflict, errInvalidRequest, "id", fmt.Sprintf("video %s is %s, not completed: poll GET /v1/videos/%s until its status is completed", vj.id, vs.status, vj.id))
 		return
 	}
 	w.Header().Set("Content-Type", "video/mp4")
@@ -371,7 +371,7 @@ func (s *Server) handleTaskGet(w http.ResponseWriter, r *http.Request) {
 	}
 	vs, err := s.state(vj)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "server_error", "", err.Error())
+		writeError(w, http.StatusServiceUnavailable, errServer, "", err.Error())
 		return
 	}
 	body := map[string]any{"id": vj.id, "model": vj.model, "status": taskStatus[vs.status],

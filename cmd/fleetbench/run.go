@@ -37,6 +37,7 @@ type runFlags struct {
 	gpuTelemetry            string
 	videoAPI, videoTarget   string
 	videoModel              string
+	videoNoClipParams       bool
 	videoPoll, videoTimeout time.Duration
 	videoDownload           bool
 	cost                    costFlags
@@ -104,6 +105,7 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.StringVar(&f.videoAPI, "video-api", "openai", "video-job protocol for video classes: openai (/videos) or task")
 	fl.StringVar(&f.videoTarget, "video-target", "", "video API base URL (default --target)")
 	fl.StringVar(&f.videoModel, "video-model", "", "model id sent for video jobs (default: the scenario's)")
+	fl.BoolVar(&f.videoNoClipParams, "video-no-clip-params", false, "leave fps and steps out of OpenAI video create requests (for servers that refuse unknown fields; fleetbench serve then uses its defaults)")
 	fl.DurationVar(&f.videoPoll, "video-poll", time.Second, "video job status poll interval")
 	fl.DurationVar(&f.videoTimeout, "video-timeout", 30*time.Minute, "per-clip timeout")
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
@@ -260,7 +262,7 @@ func (f *runFlags) videoRunner(sc *scenarios.Scenario, cfg *runners.Config) erro
 		base = cfg.Target
 	}
 	vc, err := video.New(video.Config{API: video.API(f.videoAPI), BaseURL: base, APIKey: cfg.APIKey, Header: cfg.Header,
-		Model: f.videoModel, PollInterval: f.videoPoll, Timeout: f.videoTimeout, Download: f.videoDownload})
+		Model: f.videoModel, PollInterval: f.videoPoll, Timeout: f.videoTimeout, Download: f.videoDownload, NoClipParams: f.videoNoClipParams})
 	if err != nil {
 		return err
 	}

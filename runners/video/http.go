@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
 )
 
 // httpError is a non-2xx response.
@@ -29,8 +30,10 @@ func (e *decodeError) Error() string { return e.err.Error() }
 func (e *decodeError) Unwrap() error { return e.err }
 
 // call does one create or poll request and decodes the job status. It
-// returns the HTTP status code (0 when there was no response).
-func (c *Client) call(ctx context.Context, method, u string, body []byte, ctype string) (status, int, error) {
+// returns the HTTP status code (0 when there was no response). class,
+// when set, names the scenario class in scenarios.ClassHeader (fleetbench
+// serve credits the job to it; other servers ignore the header).
+func (c *Client) call(ctx context.Context, method, u string, body []byte, ctype, class string) (status, int, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -40,6 +43,9 @@ func (c *Client) call(ctx context.Context, method, u string, body []byte, ctype 
 		return status{}, 0, err
 	}
 	c.headers(req)
+	if class != "" {
+		req.Header.Set(scenarios.ClassHeader, class)
+	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -98,6 +98,10 @@ type Config struct {
 	// deterministic text derived from the request id.
 	Prompt      string
 	PromptWords int // default 24
+	// NoClipParams leaves fps and steps (fleetbench serve's extensions)
+	// out of the OpenAI create request, for servers that refuse unknown
+	// fields.
+	NoClipParams bool
 	// Multipart sends the OpenAI create request as multipart/form-data
 	// (as OpenAI's own curl example does) instead of JSON.
 	Multipart bool
@@ -215,7 +219,7 @@ func (c *Client) Generate(ctx context.Context, r *scenarios.Request, spec scenar
 		return fail(rec, ClassUnsupported, err)
 	}
 	rec.Sent = now()
-	st, code, err := c.call(ctx, http.MethodPost, c.resolve(c.paths.Create, ""), body, ctype)
+	st, code, err := c.call(ctx, http.MethodPost, c.resolve(c.paths.Create, ""), body, ctype, r.Class)
 	rec.Status = code
 	if err != nil {
 		return c.failErr(ctx, rec, "create", err)
@@ -252,7 +256,7 @@ func (c *Client) Generate(ctx context.Context, r *scenarios.Request, spec scenar
 			return c.failErr(ctx, rec, waitWhat(id, last, polls), err)
 		}
 		polls++
-		st, code, err = c.call(ctx, http.MethodGet, statusURL, nil, "")
+		st, code, err = c.call(ctx, http.MethodGet, statusURL, nil, "", "")
 		rec.Status = code
 		if err != nil {
 			return c.failErr(ctx, rec, fmt.Sprintf("poll %d of job %s (%s)", polls, id, lastSeen(last)), err)
@@ -362,10 +366,24 @@ func (c *Client) createBody(r *scenarios.Request, spec scenarios.VideoSpec) ([]b
 		{"size", fmt.Sprintf("%dx%d", spec.Width, spec.Height)},
 		{"seconds", strconv.FormatFloat(spec.Seconds, 'f', -1, 64)},
 	}
+	// fps and steps decide a clip's cost as much as its size and length;
+	// without them a server falls back to its own defaults (fleetbench
+	// serve: 16 fps, 50 steps) and times a different clip than the
+	// scenario's. NoClipParams leaves them out for APIs that refuse
+	// unknown fields.
+	var ints [][2]string
+	if !c.cfg.NoClipParams {
+		if spec.FPS > 0 {
+			ints = append(ints, [2]string{"fps", strconv.Itoa(spec.FPS)})
+		}
+		if spec.Steps > 0 {
+			ints = append(ints, [2]string{"steps", strconv.Itoa(spec.Steps)})
+		}
+	}
 	if c.cfg.Multipart {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
-		for _, f := range fields {
+		for _, f := range append(fields, ints...) {
 			if err := w.WriteField(f[0], f[1]); err != nil {
 				return nil, "", err
 			}
@@ -375,9 +393,12 @@ func (c *Client) createBody(r *scenarios.Request, spec scenarios.VideoSpec) ([]b
 		}
 		return buf.Bytes(), w.FormDataContentType(), nil
 	}
-	m := make(map[string]string, len(fields))
+	m := make(map[string]any, len(fields)+len(ints))
 	for _, f := range fields {
 		m[f[0]] = f[1]
+	}
+	for _, f := range ints {
+		m[f[0]], _ = strconv.Atoi(f[1]) // JSON numbers, as the fields are integers
 	}
 	b, err := json.Marshal(m)
 	return b, "application/json", err

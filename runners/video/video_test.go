@@ -146,12 +146,17 @@ func TestCreateRequestShape(t *testing.T) {
 	}{{
 		name:  "openai json",
 		cfg:   Config{Model: "sora-2", APIKey: "k1"},
-		want:  map[string]string{"model": "sora-2", "size": "1280x720", "seconds": "5"},
+		want:  map[string]string{"model": "sora-2", "size": "1280x720", "seconds": "5", "fps": "16", "steps": "50"},
+		ctype: "application/json",
+	}, {
+		name:  "openai json without clip parameters",
+		cfg:   Config{Model: "sora-2", NoClipParams: true},
+		want:  map[string]string{"model": "sora-2", "size": "1280x720", "seconds": "5", "fps": "", "steps": ""},
 		ctype: "application/json",
 	}, {
 		name:  "openai multipart",
 		cfg:   Config{Multipart: true, Prompt: "a calico cat"},
-		want:  map[string]string{"model": "wan2.1-14b", "size": "1280x720", "seconds": "5", "prompt": "a calico cat"},
+		want:  map[string]string{"model": "wan2.1-14b", "size": "1280x720", "seconds": "5", "prompt": "a calico cat", "fps": "16", "steps": "50"},
 		ctype: "multipart/form-data",
 	}, {
 		name:   "task api",

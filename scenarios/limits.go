@@ -55,6 +55,12 @@ const (
 	MaxTraceScale = 1000
 	// MaxTraceTimeScale bounds a trace's time_scale (speed-up).
 	MaxTraceTimeScale = 1e6
+	// Video clips: length, frame rate, denoising steps and the longer side
+	// in pixels (serve's /v1/videos applies the same bounds).
+	MaxVideoSeconds = 600
+	MaxVideoFPS     = 240
+	MaxVideoSteps   = 1000
+	MaxVideoSide    = 16384
 )
 
 // largest is the biggest value a distribution can yield when it is

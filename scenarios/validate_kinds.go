@@ -63,7 +63,7 @@ func parseResolution(s string) (w, h int, err error) {
 	if ok {
 		w, err1 := strconv.Atoi(ws)
 		h, err2 := strconv.Atoi(hs)
-		if err1 == nil && err2 == nil && w > 0 && h > 0 && w <= 16384 && h <= 16384 {
+		if err1 == nil && err2 == nil && w > 0 && h > 0 && w <= MaxVideoSide && h <= MaxVideoSide {
 			return w, h, nil
 		}
 	}
@@ -118,20 +118,20 @@ func (v *validator) clip(c *VideoClip, p string) {
 	if c.Seconds == 0 && !v.has(p+".seconds") {
 		c.Seconds = 5
 	}
-	if c.Seconds <= 0 || c.Seconds > 600 {
-		v.errf(p+".seconds", "%s.seconds: clip length must be in (0, 600] seconds, got %v", p, c.Seconds)
+	if c.Seconds <= 0 || c.Seconds > MaxVideoSeconds {
+		v.errf(p+".seconds", "%s.seconds: clip length must be in (0, %d] seconds, got %v", p, MaxVideoSeconds, c.Seconds)
 	}
 	if c.FPS == 0 && !v.has(p+".fps") {
 		c.FPS = 16
 	}
-	if c.FPS <= 0 || c.FPS > 240 {
-		v.errf(p+".fps", "%s.fps: must be in [1, 240], got %d", p, c.FPS)
+	if c.FPS <= 0 || c.FPS > MaxVideoFPS {
+		v.errf(p+".fps", "%s.fps: must be in [1, %d], got %d", p, MaxVideoFPS, c.FPS)
 	}
 	if c.Steps == 0 && !v.has(p+".steps") {
 		c.Steps = 50
 	}
-	if c.Steps <= 0 || c.Steps > 1000 {
-		v.errf(p+".steps", "%s.steps: must be in [1, 1000], got %d", p, c.Steps)
+	if c.Steps <= 0 || c.Steps > MaxVideoSteps {
+		v.errf(p+".steps", "%s.steps: must be in [1, %d], got %d", p, MaxVideoSteps, c.Steps)
 	}
 }
 

@@ -84,27 +84,27 @@ func (s *Server) videoSpec(p videoParams) (scenarios.VideoSpec, *apiError) {
 		w, h, ok := strings.Cut(strings.ReplaceAll(p.Size, "*", "x"), "x")
 		wi, err1 := strconv.Atoi(w)
 		hi, err2 := strconv.Atoi(h)
-		if !ok || err1 != nil || err2 != nil || wi < 16 || hi < 16 || wi > 8192 || hi > 8192 {
+		if !ok || err1 != nil || err2 != nil || wi < 1 || hi < 1 || wi > scenarios.MaxVideoSide || hi > scenarios.MaxVideoSide {
 			return v, badRequest("size", "size %q: want WIDTHxHEIGHT in pixels, e.g. 1280x720", p.Size)
 		}
 		v.Width, v.Height = wi, hi
 	}
 	if p.Seconds != "" {
 		sec, err := strconv.ParseFloat(p.Seconds, 64)
-		if err != nil || sec <= 0 || sec > 600 {
-			return v, badRequest("seconds", "seconds %q: want a clip length between 0 and 600", p.Seconds)
+		if err != nil || !(sec > 0) || sec > scenarios.MaxVideoSeconds {
+			return v, badRequest("seconds", "seconds %q: want a clip length in (0, %d]", p.Seconds, scenarios.MaxVideoSeconds)
 		}
 		v.Seconds = sec
 	}
 	if p.FPS != 0 {
-		if p.FPS < 1 || p.FPS > 120 {
-			return v, badRequest("fps", "fps %d: want 1 to 120", p.FPS)
+		if p.FPS < 1 || p.FPS > scenarios.MaxVideoFPS {
+			return v, badRequest("fps", "fps %d: want 1 to %d", p.FPS, scenarios.MaxVideoFPS)
 		}
 		v.FPS = p.FPS
 	}
 	if p.Steps != 0 {
-		if p.Steps < 1 || p.Steps > 1000 {
-			return v, badRequest("steps", "steps %d: want 1 to 1000", p.Steps)
+		if p.Steps < 1 || p.Steps > scenarios.MaxVideoSteps {
+			return v, badRequest("steps", "steps %d: want 1 to %d", p.Steps, scenarios.MaxVideoSteps)
 		}
 		v.Steps = p.Steps
 	}
@@ -325,7 +325,7 @@ func taskParams(txt string) (videoParams, *apiError) {
 		switch k {
 		case "--resolution", "--rs":
 			short, err = strconv.Atoi(strings.TrimSuffix(strings.ToLower(v), "p"))
-			if err == nil && (short < 16 || short > 8192) {
+			if err == nil && (short < 1 || short > scenarios.MaxVideoSide) {
 				err = fmt.Errorf("out of range")
 			}
 		case "--ratio", "--rt":

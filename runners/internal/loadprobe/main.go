@@ -7,8 +7,8 @@
 //	loadprobe vegeta URL RATE DUR      vegeta Attacker, open loop, constant RATE for DUR
 //	loadprobe judge RESULT.json RATE DUR   verdict on a fleetbench run result
 //
-// A run is clean when every one of RATE×DUR requests was sent and answered
-// 200, and the schedule delay (actual minus intended send time) has p99 at
+// A run is clean when at least 99.9% of the RATE×DUR requests were sent,
+// every one sent was answered 200, and the schedule delay (actual minus intended send time) has p99 at
 // most results.ClientSaturatedP99Ms. Each verdict is one line:
 // "tool rate sent ok errors delay_p99_ms latency_p99_ms clean".
 package main
@@ -170,7 +170,9 @@ func p99(v []int64) float64 {
 // verdict prints the one-line judgement (delays and latencies in ms).
 func verdict(tool string, rate float64, dur time.Duration, sent, ok, errs int, delayMs, latMs float64) error {
 	want := int(math.Round(rate * dur.Seconds()))
-	clean := sent >= want && errs == 0 && delayMs <= results.ClientSaturatedP99Ms
+	// 99.9% of the schedule: vegeta's attack ends when the duration has
+	// elapsed, which can cut the last hit or two of an on-time run.
+	clean := sent*1000 >= want*999 && errs == 0 && delayMs <= results.ClientSaturatedP99Ms
 	fmt.Printf("%s rate=%g sent=%d/%d ok=%d errors=%d delay_p99_ms=%.2f latency_p99_ms=%.2f clean=%v\n",
 		tool, rate, sent, want, ok, errs, delayMs, latMs, clean)
 	return nil

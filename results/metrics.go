@@ -27,7 +27,7 @@ var Metrics = [...]Metric{
 	},
 	{
 		Name: "ttft_intended", Key: "ttft_intended_ms", Label: "TTFT from intended send", Title: "TTFT from the intended send time",
-		Unit: "ms", LowerIsBetter: true,
+		Unit: "ms", LowerIsBetter: true, ClientTable: true,
 		Value: (*Record).TTFTIntended,
 		field: func(c *ClassResult) **Percentiles { return &c.TTFTIntended },
 	},
@@ -58,7 +58,7 @@ var Metrics = [...]Metric{
 	},
 	{
 		Name: "e2e_intended", Key: "e2e_intended_ms", Label: "E2E from intended send", Title: "E2E from the intended send time",
-		Unit: "ms", LowerIsBetter: true,
+		Unit: "ms", LowerIsBetter: true, ClientTable: true,
 		Value: (*Record).E2EIntended,
 		field: func(c *ClassResult) **Percentiles { return &c.E2EIntended },
 	},
@@ -73,7 +73,7 @@ var Metrics = [...]Metric{
 	},
 	{
 		Name: "schedule_delay", Key: "schedule_delay_ms", Label: "schedule delay", Title: "Schedule delay (actual minus intended send time)",
-		Unit: "ms", LowerIsBetter: true,
+		Unit: "ms", LowerIsBetter: true, ClientTable: true,
 		Value: (*Record).ScheduleDelay,
 		field: func(c *ClassResult) **Percentiles { return &c.ScheduleDelay },
 	},
@@ -124,6 +124,11 @@ type Metric struct {
 	// the others (intended-time variants, schedule delay) are diagnostics
 	// read from the JSON and compare.
 	Shown bool
+	// ClientTable puts the metric in the terminal table too when a client
+	// measured the result (backend other than "sim"): there the send can
+	// lag the schedule, and the intended-time figures and the schedule
+	// delay say by how much (in the simulator they equal the plain ones).
+	ClientTable bool
 	// TokenOnly metrics need generated tokens: video classes (whose first
 	// "token" is the clip start) get no chart of them.
 	TokenOnly bool

@@ -46,6 +46,10 @@ type Record struct {
 	// produced the tokens; the summary's and compare's ITL read only this.
 	ITL []int64 `json:"itl_ns,omitempty"`
 
+	// ResponseID is the server's id of the response (the body's "id",
+	// else the X-Request-Id response header; real runs only), to find the
+	// request in the server's logs.
+	ResponseID string `json:"response_id,omitempty"`
 	Status     int    `json:"status,omitempty"`      // HTTP status for real runs
 	ErrorClass string `json:"error_class,omitempty"` // "" = success
 	Error      string `json:"error,omitempty"`

@@ -153,6 +153,7 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	}
 	defer resp.Body.Close()
 	rec.Status = resp.StatusCode
+	rec.ResponseID = clipID(resp.Header.Get("X-Request-Id"))
 	if resp.StatusCode != http.StatusOK {
 		n, _ := io.ReadFull(resp.Body, st.errBuf[:])
 		ftt.Stop()
@@ -187,6 +188,7 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 	defer sse.reset(nil) // do not keep the body reachable from the pool
 	var final *usage
 	done := false
+	seenID := false // the response id is read from the first event only
 	for {
 		data, err := sse.Next()
 		t := c.now()
@@ -202,6 +204,12 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
 			done = true
 			break
+		}
+		if !seenID {
+			seenID = true
+			if id := responseID(data); id != "" {
+				rec.ResponseID = id
+			}
 		}
 		n := len(st.text)
 		st.text, err = parseChunk(data, &st.ch, st.text)
@@ -247,6 +255,9 @@ func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Rec
 	st.text, err = parseChunk(data, &st.ch, st.text[:0])
 	if err != nil {
 		return fail(rec, ClassMalformedSSE, err), nil
+	}
+	if id := responseID(data); id != "" {
+		rec.ResponseID = id
 	}
 	if len(st.ch.Error) > 0 && string(st.ch.Error) != "null" {
 		return fail(rec, ClassStreamError, fmt.Errorf("server error: %s", clip(st.ch.Error, 300))), nil

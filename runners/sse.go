@@ -175,3 +175,26 @@ func clip(b []byte, n int) string {
 	}
 	return string(b[:n]) + "…"
 }
+
+// maxResponseID bounds the response id kept in a record.
+const maxResponseID = 128
+
+// responseID is the "id" of a response body or its first chunk ("" when
+// absent or not JSON), read once per request rather than on every chunk.
+func responseID(data []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	return clipID(v.ID)
+}
+
+// clipID bounds an id a server sent, so a hostile one cannot bloat records.
+func clipID(id string) string {
+	if len(id) > maxResponseID {
+		return id[:maxResponseID]
+	}
+	return id
+}

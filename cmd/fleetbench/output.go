@@ -187,6 +187,9 @@ func renderResult(res *results.Result, format string) func(io.Writer) error {
 		if err := results.RenderCost(w, res); err != nil {
 			return err
 		}
-		return results.RenderPools(w, res)
+		if err := results.RenderPools(w, res); err != nil {
+			return err
+		}
+		return results.RenderEvents(w, res)
 	}
 }

@@ -23,7 +23,7 @@ func init() {
 }
 
 func newReportCmd() *cobra.Command {
-	var format, html string
+	var format, html, percentiles string
 	var cost costFlags
 	cmd := &cobra.Command{
 		Use:   "report FILE...",
@@ -48,19 +48,24 @@ and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
 			if html != "" {
 				return runReportHTML(cmd.OutOrStdout(), args, html)
 			}
-			return runReport(cmd.OutOrStdout(), args[0], format, cost)
+			return runReport(cmd.OutOrStdout(), args[0], format, percentiles, cost)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: "+orList(reportFormats)+" (csv and markdown: one row per class and latency metric with count, mean, std and --percentiles)")
+	cmd.Flags().StringVar(&percentiles, "percentiles", "50,90,95,99", "percentiles of --format csv|markdown, comma-separated, each in (0,100] (beyond p50/p90/p95/p99/p99.9 they need the result's histograms)")
 	addCostFlags(cmd.Flags(), &cost)
 	cmd.Flags().StringVar(&html, "html", "", "write a self-contained HTML report with charts of every FILE (result and sweep files, side by side) to this path (\"-\" for stdout)")
 	return cmd
 }
 
 // runReport prints the result file at path in format.
-func runReport(out io.Writer, path, format string, cost costFlags) error {
-	if err := checkFormat(format, resultFormats); err != nil {
+func runReport(out io.Writer, path, format, percentiles string, cost costFlags) error {
+	if err := checkFormat(format, reportFormats); err != nil {
 		return err
+	}
+	qs, err := results.ParsePercentiles(percentiles)
+	if err != nil {
+		return usageErr(fmt.Errorf("--percentiles: %w", err))
 	}
 	r, err := readResult(path)
 	if err != nil {
@@ -75,8 +80,17 @@ func runReport(out io.Writer, path, format string, cost costFlags) error {
 			return usageErr(fmt.Errorf("%s: %w", path, err))
 		}
 	}
+	switch format {
+	case "csv":
+		return emit(out, "", nil, func(w io.Writer) error { return results.RenderCSV(w, r, qs) })
+	case "markdown":
+		return emit(out, "", nil, func(w io.Writer) error { return results.RenderMarkdown(w, r, qs) })
+	}
 	return emit(out, "", nil, renderResult(r, format))
 }
+
+// reportFormats are report's stdout formats for a single result.
+var reportFormats = append(append([]string(nil), resultFormats...), "csv", "markdown")
 
 // readResult reads a result file; a missing or invalid file is bad input.
 func readResult(path string) (*results.Result, error) {

@@ -79,6 +79,16 @@ func TestReportTableGolden(t *testing.T) {
 	goldenFile(t, "report_table.golden.txt", out.Bytes())
 }
 
+// report --format csv|markdown with --percentiles: golden exports.
+func TestReportCSVAndMarkdownGolden(t *testing.T) {
+	path := writeShard(t, t.TempDir(), "r.json", 0, 200, "demo")
+	for _, f := range []string{"csv", "markdown"} {
+		var out, errb bytes.Buffer
+		require.Equal(t, 0, execute([]string{"report", path, "--format", f, "--percentiles", "50,90,99,99.9"}, &out, &errb), errb.String())
+		goldenFile(t, "report_"+f+".golden.txt", out.Bytes())
+	}
+}
+
 func TestReportJSONIsNormalized(t *testing.T) {
 	path := writeShard(t, t.TempDir(), "r.json", 0, 50, "demo")
 	var out, errb bytes.Buffer
@@ -100,7 +110,8 @@ func TestReportBadInput(t *testing.T) {
 	}{
 		{"missing file", []string{"report", filepath.Join(dir, "nope.json")}, "nope.json"},
 		{"not a result", []string{"report", junk}, "junk.json"},
-		{"bad format", []string{"report", good, "--format", "html"}, `--format "html": use table or json`},
+		{"bad format", []string{"report", good, "--format", "html"}, `--format "html": use table, json, csv or markdown`},
+		{"bad percentiles", []string{"report", good, "--format", "csv", "--percentiles", "50,0"}, `--percentiles: percentile "0"`},
 		{"no args", []string{"report"}, "accepts 1 arg"},
 	}
 	for _, tc := range tests {

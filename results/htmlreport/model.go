@@ -43,6 +43,7 @@ type runView struct {
 	Verdict      verdict
 	KPIs         []kpi
 	Warnings     []string
+	Events       []string // autoscaler and failure events (results.EventLines)
 }
 
 // verdict is the answer a planner reads first.
@@ -155,7 +156,7 @@ func classNames(runs []Run) []string {
 // runHeader builds a run's verdict card.
 func runHeader(i int, run Run) runView {
 	r := run.Result
-	v := runView{Label: run.Label, Color: color(i), Warnings: r.Warnings}
+	v := runView{Label: run.Label, Color: color(i), Warnings: r.Warnings, Events: results.EventLines(r)}
 	v.Meta = fmt.Sprintf("scenario %s · %s · seed %d · window %s", orDash(r.Scenario.Name), orDash(r.Backend), r.Scenario.Seed, seconds(r.Window.DurationS))
 	v.Fleet = fleetLine(r.Fleet)
 	v.Verdict = runVerdict(r)
@@ -167,6 +168,15 @@ func runHeader(i int, run Run) runView {
 		worstTTFT(r),
 		kpi{"cache hit rate", pctText(t.CacheHitRate, t.InputTokens > 0), "of prompt tokens"},
 	)
+	if sm := r.ServerMetrics; sm != nil {
+		s := sm.Summary
+		if s.PrefixCacheHitRateSource != "" {
+			v.KPIs = append(v.KPIs, kpi{"server prefix-cache hit rate", pctText(s.PrefixCacheHitRate, true), "scraped (" + s.PrefixCacheHitRateSource + ")"})
+		}
+		if s.KVUsage.N > 0 {
+			v.KPIs = append(v.KPIs, kpi{"server KV-cache usage", pctText(s.KVUsage.Mean, true), "mean; max " + pctText(s.KVUsage.Max, true)})
+		}
+	}
 	errNote := "none failed"
 	if t.Errors > 0 {
 		errNote = pctText(float64(t.Errors)/float64(max(t.Requests, 1)), true) + " failed"

@@ -1,0 +1,48 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Autoscaler and failure events and the scraped server metrics reach the
+// table, both from an in-process result and from its JSON.
+func TestRenderEvents(t *testing.T) {
+	r := synthSummary(synthRecords(50, 1)).Result(testMeta)
+	r.Extra = map[string]any{
+		"scale_events": []map[string]any{{"t_s": 12.5, "pool": "decode", "from": 2, "to": 3, "metric": 0.91}},
+		"incidents":    []map[string]any{{"at_s": 30.0, "pool": "decode", "instance": 1, "requests_lost": 4}},
+	}
+	r.ServerMetrics = &ServerMetrics{Summary: ServerMetricsSummary{PrefixCacheHitRate: 0.4, PrefixCacheHitRateSource: "counters",
+		KVUsage: GaugeStat{Mean: 0.25, Max: 0.5, N: 10}}}
+	want := "\nserver metrics (scraped)\n  prefix-cache hit rate 40.0% (counters)\n  KV-cache usage mean 25.0%, max 50.0%\n" +
+		"\nevents\n  autoscaler t=12.5s from=2 metric=0.91 pool=decode to=3\n  failure t=30s instance=1 pool=decode requests_lost=4\n"
+	var b bytes.Buffer
+	require.NoError(t, RenderEvents(&b, r))
+	require.Equal(t, want, b.String())
+
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	var back Result
+	require.NoError(t, json.Unmarshal(raw, &back))
+	b.Reset()
+	require.NoError(t, RenderEvents(&b, &back))
+	require.Equal(t, want, b.String())
+}
+
+// The intended-time rows join the table for client-measured results only.
+func TestTableIntendedRowsForEndpoints(t *testing.T) {
+	r := synthSummary(synthRecords(50, 1)).Result(testMeta)
+	var b bytes.Buffer
+	r.Backend = "sim"
+	require.NoError(t, RenderTable(&b, r))
+	require.NotContains(t, b.String(), "schedule delay")
+	b.Reset()
+	r.Backend = "endpoint"
+	require.NoError(t, RenderTable(&b, r))
+	require.Contains(t, b.String(), "schedule delay")
+	require.Contains(t, b.String(), "TTFT from intended send")
+}

@@ -68,6 +68,13 @@ type Config struct {
 	// for targets that accept bare tool messages.
 	ToolRole string
 
+	// PromptSalt is mixed into every prompt block's id before it becomes
+	// text (0: none). A live sweep gives each step its own salt so that no
+	// step resends an earlier step's prompts: the server's prefix cache
+	// would serve them, and each step must see the cold cache a fresh
+	// simulation starts with. Sharing within a step is unchanged.
+	PromptSalt uint64
+
 	// Concurrency > 0 runs a closed loop: that many workers, each sending
 	// its next task as soon as the previous one finished; arrival times of
 	// the scenario are ignored. 0 = open loop on the scenario's schedule.

@@ -80,14 +80,14 @@ func (c *Config) wireRole(r scenarios.Role) string {
 
 // appendBlockText appends block i of p: the actual assistant text when the
 // transcript knows it, else the block's deterministic words.
-func appendBlockText(dst []byte, p []scenarios.Block, i int, tr *transcript) []byte {
+func appendBlockText(dst []byte, p []scenarios.Block, i int, tr *transcript, salt uint64) []byte {
 	b := p[i]
 	if tr != nil && b.Role == scenarios.RoleAssistant {
 		if s, ok := tr.resolve(p, i); ok {
 			return append(dst, s...)
 		}
 	}
-	return text.AppendBlock(dst, b.ID, int(b.Tokens))
+	return text.AppendBlock(dst, b.ID^salt, int(b.Tokens))
 }
 
 // appendBody appends the JSON request body for r to dst. Chat: consecutive
@@ -100,7 +100,7 @@ func (c *Config) appendBody(dst []byte, r *scenarios.Request, tr *transcript) []
 	var scratch []byte
 	if c.API == APICompletions {
 		for i := range r.Prompt {
-			scratch = appendBlockText(scratch, r.Prompt, i, tr)
+			scratch = appendBlockText(scratch, r.Prompt, i, tr, c.PromptSalt)
 		}
 		dst = append(dst, `,"prompt":`...)
 		dst = appendJSONBytes(dst, scratch)
@@ -111,7 +111,7 @@ func (c *Config) appendBody(dst []byte, r *scenarios.Request, tr *transcript) []
 			scratch = scratch[:0]
 			j := i
 			for ; j < len(r.Prompt) && c.wireRole(r.Prompt[j].Role) == role; j++ {
-				scratch = appendBlockText(scratch, r.Prompt, j, tr)
+				scratch = appendBlockText(scratch, r.Prompt, j, tr, c.PromptSalt)
 			}
 			if i > 0 {
 				dst = append(dst, ',')

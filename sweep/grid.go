@@ -42,6 +42,9 @@ type Point struct {
 	Routing   string
 	RateScale float64
 	Scale     float64 // 0 outside a scale curve
+	// Concurrency is a live closed-loop step's tasks in flight (package
+	// livesweep); the simulator ignores it.
+	Concurrency int
 }
 
 // MaxPoints bounds a grid so that a typo in a range cannot queue millions

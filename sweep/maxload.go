@@ -24,6 +24,20 @@ type bisection struct {
 // its SLOs. Configurations run in parallel; each one's probes are
 // sequential, so the probes, and therefore the sweep, do not depend on -j.
 func runMaxLoad(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
+	cfgs, err := spec.Grid.Points(r.Base)
+	if err != nil {
+		return err
+	}
+	return MaxLoad(spec, cfgs, r.jobs(), r.One, sw)
+}
+
+// MaxLoad runs the max-load search of spec over the configurations cfgs
+// with probe evaluating one point (a simulation, or a live load step of
+// package livesweep), jobs configurations at a time, and appends every
+// probe to sw.Points (by configuration, then rate scale) and one note per
+// configuration with its bracket. One bisection for the simulator and for
+// live endpoints, so both sides of a prediction search alike.
+func MaxLoad(spec Spec, cfgs []Point, jobs int, probe func(Point) sweepfile.Point, sw *sweepfile.Sweep) error {
 	if spec.ShardN > 0 {
 		return errors.New("max-load is a bisection whose probes depend on each other: it cannot be sharded; shard a grid (--rate-scale list) instead")
 	}
@@ -33,18 +47,7 @@ func runMaxLoad(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	if len(spec.Grid.Scales) > 0 {
 		return errors.New("max-load and --scale do not combine")
 	}
-	tol := spec.Tolerance
-	if tol == 0 {
-		tol = 0.02
-	}
-	if !(tol > 0 && tol < 1) {
-		return fmt.Errorf("--tolerance %v: want a fraction between 0 and 1, e.g. 0.02", spec.Tolerance)
-	}
-	maxRS := spec.MaxRateScale
-	if maxRS == 0 {
-		maxRS = 1024
-	}
-	cfgs, err := spec.Grid.Points(r.Base)
+	tol, maxRS, err := spec.maxLoadBounds()
 	if err != nil {
 		return err
 	}
@@ -52,14 +55,14 @@ func runMaxLoad(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	bs := make([]*bisection, len(cfgs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(r.jobs(), len(cfgs)) {
+	for range min(max(jobs, 1), len(cfgs)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(cfgs) {
 					return
 				}
-				bs[i] = bisect(r, cfgs[i], tol, maxRS)
+				bs[i] = bisect(probe, cfgs[i], tol, maxRS)
 			}
 		})
 	}
@@ -77,6 +80,23 @@ func runMaxLoad(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	return nil
 }
 
+// maxLoadBounds are max-load's tolerance and highest multiplier, defaults
+// applied.
+func (spec Spec) maxLoadBounds() (tol, maxRS float64, err error) {
+	tol = spec.Tolerance
+	if tol == 0 {
+		tol = 0.02
+	}
+	if !(tol > 0 && tol < 1) {
+		return 0, 0, fmt.Errorf("--tolerance %v: want a fraction between 0 and 1, e.g. 0.02", spec.Tolerance)
+	}
+	maxRS = spec.MaxRateScale
+	if maxRS == 0 {
+		maxRS = 1024
+	}
+	return tol, maxRS, nil
+}
+
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:
@@ -90,13 +110,13 @@ func cmpFloat(a, b float64) int {
 // bisect brackets the sustained multiplier by doubling (or halving) from
 // the configuration's rate scale, then halves the bracket until it is
 // within tol of its lower end.
-func bisect(r *Runner, cfg Point, tol, maxRS float64) *bisection {
+func bisect(one func(Point) sweepfile.Point, cfg Point, tol, maxRS float64) *bisection {
 	b := &bisection{cfg: cfg}
 	minRS := 1 / maxRS
 	probe := func(rs float64) (bool, bool) {
 		p := cfg
 		p.RateScale = rs
-		sp := r.One(p)
+		sp := one(p)
 		b.probes = append(b.probes, sp)
 		if sp.Error != "" {
 			b.note = fmt.Sprintf("%s: %s", fmtFleetCfg(sp), sp.Error)

@@ -122,6 +122,9 @@ func Render(w io.Writer, s *sweepfile.Sweep, format string) error {
 	case "csv":
 		return renderCSV(w, s)
 	case "table", "markdown":
+		if s.Target != "" {
+			return renderLive(w, s, format == "markdown")
+		}
 		return renderText(w, s, format == "markdown")
 	}
 	return fmt.Errorf("unknown format %q (use %s)", format, strings.Join(Formats, ", "))

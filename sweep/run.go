@@ -199,16 +199,16 @@ func (r *Runner) One(p Point) (sp sweepfile.Point) {
 		sp.Error = "cost model: " + err.Error()
 		return sp
 	}
-	fillPoint(&sp, res)
+	FillPoint(&sp, res)
 	if r.KeepResults {
 		sp.Result = res
 	}
 	return sp
 }
 
-// fillPoint sets the verdict and metrics of sp from its result, priced by
+// FillPoint sets the verdict and metrics of sp from its result, priced by
 // results.ApplyCost (cost, cost rate and utilization all come from it).
-func fillPoint(sp *sweepfile.Point, res *results.Result) {
+func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	t := res.Totals
 	if res.Fleet != nil {
 		sp.GPUs = res.Fleet.GPUs

@@ -245,5 +245,8 @@ func allMeet(pts []sweepfile.Point) bool {
 
 // fmtFleetCfg names a configuration in notes.
 func fmtFleetCfg(p sweepfile.Point) string {
+	if p.GPU == "" { // a live endpoint (package livesweep): nothing more is known
+		return p.Fleet
+	}
 	return strings.Join([]string{p.Fleet, p.GPU, fmt.Sprintf("tp%d", p.TP), p.Routing}, " ")
 }

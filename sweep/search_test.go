@@ -299,7 +299,7 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 	}
 	require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
 	var sp sweepfile.Point
-	fillPoint(&sp, res)
+	FillPoint(&sp, res)
 	require.Equal(t, 2.0, res.Cost.USD, "200 GPU-seconds at $36/h")
 	require.Equal(t, 2.0, sp.Metrics["usd"], "not 4 GPUs x 100 s = $4")
 	require.Equal(t, 144.0, sp.Metrics["usd_per_hour"], "4 GPUs provisioned at $36/h")

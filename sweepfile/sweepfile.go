@@ -46,6 +46,22 @@ type Sweep struct {
 	Answer *Point `json:"answer,omitempty"`
 	// Notes are human-readable remarks (why no answer, bisection bounds…).
 	Notes []string `json:"notes,omitempty"`
+
+	// Target is the endpoint a live sweep (sweep --target) measured; empty
+	// for simulated sweeps. Its points are load steps against it.
+	Target string `json:"target,omitempty"`
+	// Predicted are the simulator's runs of the same steps for the fleet
+	// declared with --predict (same Index as the measured step), absent
+	// without --predict.
+	Predicted []Point `json:"predicted,omitempty"`
+	// PredictedFleet is the fleet --predict declared.
+	PredictedFleet string `json:"predicted_fleet,omitempty"`
+	// PredictedAnswer is the simulator's own max-load answer for that fleet
+	// (its bisection, to the same tolerance).
+	PredictedAnswer *Point `json:"predicted_answer,omitempty"`
+	// Saturation is where throughput stopped growing with offered load
+	// while queueing grew, measured and (with --predict) predicted.
+	Saturation []Saturation `json:"saturation,omitempty"`
 }
 
 // Point is one simulation of a sweep.
@@ -79,6 +95,18 @@ type Point struct {
 	// Error says why the point did not run (bad configuration); the other
 	// fields except the grid coordinates are then zero.
 	Error string `json:"error,omitempty"`
+
+	// Concurrency is a live closed-loop step's number of tasks in flight
+	// (sweep --target --concurrency); 0 for open-loop steps.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Repeats is how many times a live step ran (--repeat); Metrics are
+	// then the means over the repeats and CI95 the half-widths of their
+	// 95% confidence intervals (Student t), by the same keys.
+	Repeats int                `json:"repeats,omitempty"`
+	CI95    map[string]float64 `json:"ci95,omitempty"`
+	// Stopped says why a live step ended before its bound (clearly over
+	// its SLO, client saturated, the sweep's time or request cap).
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Searches and objectives a Sweep may name.
@@ -269,6 +297,7 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 			set = append(set, v)
 		}
 		out.Points = append(out.Points, s.Points...)
+		out.Predicted = append(out.Predicted, s.Predicted...)
 		for _, note := range s.Notes {
 			if !slices.Contains(out.Notes, note) {
 				out.Notes = append(out.Notes, note)
@@ -278,6 +307,8 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 	slices.Sort(set)
 	out.Shard = shard.Format(set, n)
 	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
+	slices.SortFunc(out.Predicted, func(a, b Point) int { return a.Index - b.Index })
+	out.Target, out.PredictedFleet = first.Target, first.PredictedFleet
 	out.Answer = PickAnswer(out.Search, out.Objective, out.Points)
 	return out, nil
 }

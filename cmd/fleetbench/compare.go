@@ -43,6 +43,10 @@ Other metrics: requests, errors, error_rate, tasks,
 preemptions, clips, video_seconds, cost.per_task_usd, cost.usd_per_mtok_*,
 cost.margin_pct, ...
 
+Two sweep files (fleetbench sweep --search max-load, simulated or live with
+--target) compare on their max load; the gate is max_load:
+  max_load<-10%          fail if the max load fell by more than 10%
+
 Exit status: 0 when every gate passes, 1 when a gate fails, 2 on bad input.`,
 		Example: `  fleetbench compare base.json new.json
   fleetbench compare base.json new.json --fail-on 'ttft.p99>+10%,cache_hit_rate<-0.02' --format markdown
@@ -71,6 +75,9 @@ func runCompare(out io.Writer, base, nw string, f compareFlags) error {
 	}
 	if (f.recordsBase == "") != (f.recordsNew == "") {
 		return usageErr(errors.New("--records-base and --records-new go together: give the records of both runs, or neither"))
+	}
+	if isSweepFile(base) || isSweepFile(nw) {
+		return runCompareSweeps(out, base, nw, f)
 	}
 	if !(f.alpha > 0 && f.alpha < 1) {
 		return usageErr(fmt.Errorf("--alpha %v: want a significance level between 0 and 1, e.g. 0.05", f.alpha))

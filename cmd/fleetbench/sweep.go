@@ -30,6 +30,7 @@ type sweepFlags struct {
 	workload                           workloadFlags
 	output                             outputFlags
 	cost                               costFlags
+	live                               liveFlags
 }
 
 func newSweepCmd() *cobra.Command {
@@ -42,6 +43,15 @@ func newSweepCmd() *cobra.Command {
 --rate-scale — running independent simulations in parallel (-j), and reports
 one row per point: SLO verdict, latency percentiles, cache hit rate,
 goodput, utilization and cost. Axes left out take the scenario's fleet.
+
+Live endpoints: --target URL measures a real OpenAI-compatible server
+instead: each step (a --rate-scale grid, a --concurrency grid, or the probes
+of --search max-load, bisected exactly as in the simulator) is a bounded
+"run" of --requests or --duration with its own warm-up, stopped early once
+it is clearly over an SLO, capped in total by --max-time and
+--max-requests. --predict FLEET simulates the same steps for the fleet the
+server is declared to be and prints measured beside predicted, and both
+saturation points (docs/live-search.md).
 
 Searches:
   --search min-fleet   smallest fleet (GPU count, then cost) meeting every SLO
@@ -66,11 +76,15 @@ any -j.`,
   fleetbench sweep chat --search max-load --fleet 2P4D
   fleetbench sweep chat --search best-split --gpus 32 --tp 4 --rate-scale 4
   fleetbench sweep chat --scale 1,10,100 --duration 2m
-  fleetbench sweep chat --prefill 1..8 --decode 2..16 --shard 0/4 -o shard0.json`,
+  fleetbench sweep chat --prefill 1..8 --decode 2..16 --shard 0/4 -o shard0.json
+  fleetbench sweep chat --target http://127.0.0.1:8000/v1 --search max-load --requests 300 --predict 1C --gpu h100 -o live.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.workload.parsed(cmd)
-			return runSweep(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
+			if err := checkLiveFlags(cmd, &f.live); err != nil {
+				return err
+			}
+			return runSweep(cmd, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
@@ -99,6 +113,7 @@ any -j.`,
 	addOutputFlags(fl, &f.output, "sweep", sweep.Formats, false)
 	fl.StringVar(&f.csvOut, "csv", "", "also write the points as CSV to this file (every metric, revenue and margin with --price-file)")
 	addCostFlags(fl, &f.cost)
+	addLiveFlags(fl, &f.live)
 	return cmd
 }
 
@@ -163,7 +178,8 @@ func sweepGrid(f sweepFlags) (sweep.Grid, error) {
 	return g, nil
 }
 
-func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
+func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if err := checkFormat(f.output.format, sweep.Formats); err != nil {
 		return err
 	}
@@ -188,6 +204,9 @@ func runSweep(stdout, stderr io.Writer, name string, f sweepFlags) error {
 		if err := sc.CheckRateScale(v); err != nil {
 			return usageErr(err)
 		}
+	}
+	if f.live.target != "" {
+		return runLiveSweep(cmd, sc, f, spec, grid)
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {

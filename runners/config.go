@@ -118,6 +118,12 @@ type Config struct {
 	// Records, when set, receives every record (already fed to the
 	// summary), from one goroutine at a time; e.g. a RecordWriter's Write.
 	Records func(*results.Record) error
+	// StopEarly, when set, ends the run (stops sending, finishes what is in
+	// flight within Grace, writes the partial result) as soon as, after at
+	// least StopEarlyMin measured requests, the result so far breaks one of
+	// these limits' rates: error rate, drop rate, or (FailOnSaturation) a
+	// saturated client. results.Check judges, as at the end of a run.
+	StopEarly *results.Limits
 	// Progress, when set, receives a live progress display.
 	Progress io.Writer
 	// ProgressTTY redraws one line in place (a terminal); otherwise a plain

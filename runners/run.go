@@ -24,6 +24,8 @@ type Stats struct {
 	Unsent      int64         // follow-up turns never sent because the run was interrupted
 	Senders     int           // open loop: senders started (at most Config.Senders or MaxInflight)
 	Interrupted bool          // the context was cancelled before the workload ended
+	// StoppedEarly is why Config.StopEarly ended the run ("" = it did not).
+	StoppedEarly string
 }
 
 // run is one endpoint run's shared state.
@@ -40,6 +42,7 @@ type run struct {
 	senders int          // open loop: senders started
 	active  atomic.Int64 // open loop: requests dispatched and not finished
 	unsent  atomic.Int64
+	early   string // why Config.StopEarly ended the run, set after the wait
 
 	tmu   sync.Mutex
 	tasks map[uint64]*transcript // agent tasks in progress, by TaskID
@@ -87,7 +90,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	}
 	hard, hardCancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer hardCancel(nil)
-	x := &run{cfg: &cfg, sc: sc, soft: ctx, hard: hard,
+	soft, stopSoft := ctx, context.CancelCauseFunc(func(error) {})
+	if cfg.StopEarly != nil {
+		soft, stopSoft = context.WithCancelCause(ctx)
+	}
+	defer stopSoft(nil)
+	x := &run{cfg: &cfg, sc: sc, soft: soft, hard: hard,
 		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
 		tasks: map[uint64]*transcript{}}
 	x.sink.warn, x.sink.tkName = cfg.Warnings, cfg.Tokenizer.Name()
@@ -111,6 +119,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		}
 	}
 	stopProgress := x.startProgress()
+	endWatch := x.watchEarly(stopSoft)
 
 	if cfg.Concurrency > 0 {
 		x.closedLoop(sched, wl, sc, wo)
@@ -118,6 +127,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		x.openLoop(sched)
 	}
 	interrupted := x.wait(hardCancel)
+	x.early = endWatch()
+	if x.early != "" && ctx.Err() == nil {
+		interrupted = false // stopped by --stop-early, not by the user
+	}
 	stopProgress()
 	elapsed := time.Since(start)
 
@@ -129,7 +142,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	}
 	snap := x.sink.snapshot()
 	st := Stats{Start: start, Elapsed: elapsed, Records: snap.done, Errors: snap.errors, Dropped: snap.dropped,
-		Cancelled: snap.cancelled, Unsent: x.unsent.Load(), Senders: x.senders, Interrupted: interrupted}
+		Cancelled: snap.cancelled, Unsent: x.unsent.Load(), Senders: x.senders, Interrupted: interrupted, StoppedEarly: x.early}
 	errs := append(hookErrs, wl.Err())
 	if x.sink.werr != nil {
 		errs = append(errs, fmt.Errorf("write records: %w", x.sink.werr))
@@ -335,6 +348,10 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	}
 	if interrupted {
 		res.Warnings = append(res.Warnings, "run interrupted: the result holds the requests sent before the interruption")
+	}
+	if x.early != "" {
+		res.Extra["stopped_early"] = x.early
+		res.Warnings = append(res.Warnings, "stopped early (--stop-early): "+x.early+"; the result holds the requests sent before the stop")
 	}
 	return res
 }

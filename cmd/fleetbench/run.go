@@ -30,6 +30,7 @@ type runFlags struct {
 	rate                    float64
 	workload                workloadFlags
 	gate                    gateFlags
+	stopEarly               bool
 	output                  outputFlags
 	quiet                   bool
 	scrape                  string
@@ -91,7 +92,7 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.DurationVar(&c.ConnectTimeout, "connect-timeout", 10*time.Second, "per-request connect timeout")
 	fl.DurationVar(&c.FirstTokenTimeout, "first-token-timeout", 5*time.Minute, "per-request send-to-first-token timeout")
 	fl.DurationVar(&c.Timeout, "timeout", 30*time.Minute, "per-request total timeout")
-	fl.DurationVar(&c.Grace, "grace", 10*time.Second, "after Ctrl-C, how long requests in flight may finish")
+	fl.DurationVar(&c.Grace, "grace", 10*time.Second, "after Ctrl-C (or --stop-early), how long requests in flight may finish")
 	fl.BoolVar(&c.NoStream, "no-stream", false, "send stream:false (no TTFT/ITL)")
 	fl.BoolVar(&c.IgnoreEOS, "ignore-eos", true, `send "ignore_eos": true so outputs have the scenario's length (vLLM/SGLang/TRT-LLM; turn off for cloud APIs)`)
 	fl.BoolVar(&c.MinTokens, "min-tokens", false, `send "min_tokens" = max_tokens (vLLM)`)
@@ -111,6 +112,7 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
 	fl.StringVar(&f.tokenizer, "tokenizer", tokens.Default, "count sent and received tokens with: "+tokens.Describe()+"; the server's usage is used when it agrees within 25%")
 	addGateFlags(fl, &f.gate, true)
+	fl.BoolVar(&f.stopEarly, "stop-early", false, fmt.Sprintf("end the run as soon as, after at least %d measured requests, it breaks --max-error-rate, --max-drop-rate or (with --fail-on-saturation) saturates the client; the partial result is written and the exit status is 1", runners.StopEarlyMin))
 	addCostFlags(fl, &f.cost)
 	addFleetDeclFlags(fl, &f.decl)
 	return cmd
@@ -170,6 +172,9 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
 		return err
 	}
+	if st.StoppedEarly != "" {
+		return failErr(fmt.Errorf("stopped early after %s (--stop-early): %s", st.Elapsed.Round(time.Millisecond), st.StoppedEarly))
+	}
 	if st.Interrupted {
 		return &exitCode{code: 130, err: fmt.Errorf("interrupted after %s: %d requests recorded, %d cancelled after the grace period", st.Elapsed.Round(time.Millisecond), st.Records, st.Cancelled)}
 	}
@@ -197,6 +202,10 @@ func (f *runFlags) workloadOptions(sc *scenarios.Scenario) (scenarios.WorkloadOp
 func (f *runFlags) config(sc *scenarios.Scenario, stderr io.Writer) (runners.Config, error) {
 	cfg := f.cfg
 	cfg.API = runners.API(f.api)
+	if f.stopEarly {
+		l := f.gate.limits
+		cfg.StopEarly = &l
+	}
 	if f.apiKeyEnv != "" {
 		cfg.APIKey = os.Getenv(f.apiKeyEnv)
 		if cfg.APIKey == "" {

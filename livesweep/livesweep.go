@@ -68,6 +68,7 @@ type Runner struct {
 	start time.Time
 	sent  int
 	steps uint64 // runs started, for each one's prompt salt
+	short int    // runs whose arrival span was under 10 E2E p50s
 }
 
 // saltFor is run n's prompt salt (runners.Config.PromptSalt): splitmix64
@@ -90,7 +91,7 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 	if err := r.validate(spec, concurrency); err != nil {
 		return nil, err
 	}
-	r.ctx, r.start, r.sent, r.steps = ctx, time.Now(), 0, 0
+	r.ctx, r.start, r.sent, r.steps, r.short = ctx, time.Now(), 0, 0, 0
 	sc := r.Scenario
 	sw := &sweepfile.Sweep{Schema: sweepfile.Schema, Search: spec.Search, Target: redactURL(r.Client.Target),
 		Scenario: results.ScenarioInfo{Name: sc.Name, Seed: sc.Seed, Hash: sc.Hash()}}
@@ -126,6 +127,9 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 		sw.Points = r.grid(pts)
 	}
 	sw.Answer = sweepfile.PickAnswer(sw.Search, "", sw.Points)
+	if r.short > 0 {
+		sw.Notes = append(sw.Notes, fmt.Sprintf("%d step run(s) sent their requests in less than 10 median E2E latencies: delivered throughput (output tokens to the last completion) is biased low there, so saturation evidence is indicative; lengthen the steps (--requests, --duration)", r.short))
+	}
 	if s := Saturation("measured", sw.Points); s != nil {
 		sw.Saturation = append(sw.Saturation, *s)
 	}
@@ -280,6 +284,9 @@ func (r *Runner) once(p sweep.Point) sweepfile.Point {
 	}
 	sweep.FillPoint(&sp, res)
 	addStats(&sp, res)
+	if e2e, ok := sp.Metrics["e2e_p50_ms"]; ok && res.Window.DurationS < 10*e2e/1000 {
+		r.short++
+	}
 	switch {
 	case st != nil && st.reason() != "":
 		sp.Stopped, sp.MeetsSLO = st.reason(), false
@@ -312,7 +319,7 @@ func addStats(sp *sweepfile.Point, res *results.Result) {
 	if sp.Metrics == nil {
 		sp.Metrics = map[string]float64{}
 	}
-	for _, name := range []string{"ttft", "tpot"} {
+	for _, name := range []string{"ttft", "tpot", "e2e"} {
 		m, ok := results.MetricByName(name)
 		if !ok {
 			continue

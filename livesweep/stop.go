@@ -106,7 +106,7 @@ func (s *stopper) see(r *results.Record) {
 		s.over[b]++
 		if n := s.over[b]; float64(n) > (1-b.q)*s.budget {
 			s.stopped = true
-			s.why = fmt.Sprintf("stopped early: %d requests of class %s over its %s %s bound of %g ms, more than %.0f%% of the step's %d requests: the %s is over the bound whatever the rest do",
+			s.why = fmt.Sprintf("stopped early: %d request(s) of class %s over its %s %s bound of %g ms, more than %.0f%% of the step's %d requests: the %s is over the bound whatever the rest do",
 				n, r.Class, b.metric.Label, b.stat, float64(b.limit)/1e6, (1-b.q)*100, int(s.budget), b.stat)
 			s.cancel()
 			return

@@ -285,9 +285,12 @@ func sweepCharts(b *builder, s *sweepfile.Sweep, pts []*sweepfile.Point) []chart
 	if len(pts) == 0 {
 		return nil
 	}
+	var refs []chartRef
+	if s.Target != "" {
+		refs = liveChart(b, s)
+	}
 	x := chooseX(s, pts)
 	order, groups := seriesGroups(s, pts, x)
-	var refs []chartRef
 	costKey := mCost
 	if !has(pts, mCost) {
 		costKey = mCostHour

@@ -79,7 +79,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 	cmp := &Comparison{Base: runInfo(base), New: runInfo(nw)}
 	withTest := opt.BaseSamples != nil && opt.NewSamples != nil
 	if withTest {
-		cmp.Test, cmp.Alpha = SignificanceTest, alpha
+		cmp.Test, cmp.Alpha = SignificanceTest+"; gates: "+BootstrapTest, alpha
 	}
 	names := classNames(base, nw)
 	rows := slices.Clone(defaultRows)
@@ -127,6 +127,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			gr, ok := g.judge(n, classOf(base, n), classOf(nw, n))
 			if !ok {
 				continue
+			}
+			if withTest && g.ref.lat != nil {
+				g.significance(&gr, opt.BaseSamples.Values(n, g.ref.lat.Name), opt.NewSamples.Values(n, g.ref.lat.Name), alpha)
 			}
 			applied = true
 			cmp.Gates = append(cmp.Gates, gr)

@@ -103,14 +103,23 @@ func (g Gate) String() string {
 
 // GateResult is one gate judged on one class.
 type GateResult struct {
-	Gate     string   `json:"gate"`
-	Class    string   `json:"class"`
-	Base     *float64 `json:"base"`
-	New      *float64 `json:"new"`
-	Change   *float64 `json:"change"` // percent when the gate is relative, else absolute
-	Failed   bool     `json:"failed"`
-	Note     string   `json:"note,omitempty"`
-	Relative bool     `json:"relative"`
+	Gate   string   `json:"gate"`
+	Class  string   `json:"class"`
+	Base   *float64 `json:"base"`
+	New    *float64 `json:"new"`
+	Change *float64 `json:"change"` // percent when the gate is relative, else absolute
+	Failed bool     `json:"failed"`
+	// Interval is the (1-alpha) bootstrap interval of Change when records
+	// were given (BootstrapTest); P is the Mann-Whitney p-value for
+	// statistics the bootstrap does not estimate (min, max).
+	Interval *[2]float64 `json:"interval,omitempty"`
+	P        *float64    `json:"p,omitempty"`
+	// Significant says whether the change is significant at alpha; a gate
+	// whose threshold was crossed by a change that is not significant
+	// passes (Note says so).
+	Significant *bool  `json:"significant,omitempty"`
+	Note        string `json:"note,omitempty"`
+	Relative    bool   `json:"relative"`
 }
 
 // judge evaluates g on one class. ok is false when neither side has the
@@ -161,4 +170,42 @@ func relChange(b, n float64) float64 {
 		return 0
 	}
 	return (n - b) / math.Abs(b) * 100
+}
+
+// significance judges, with per-request samples of both sides, whether
+// a crossed gate's change is significant at alpha, and lets the gate pass
+// when it is not: seed-to-seed noise (TTFT p99 moves ~9% between two
+// seeds of one configuration) must not fail a gate. Quantiles and the
+// mean use a bootstrap interval of the change (BootstrapChange): the
+// change is significant when the interval lies wholly on the gate's side
+// of zero. Other statistics use the Mann-Whitney test of the whole
+// distribution.
+func (g Gate) significance(gr *GateResult, xa, xb []float64, alpha float64) {
+	if len(xa) == 0 || len(xb) == 0 || gr.Change == nil {
+		return
+	}
+	var sig bool
+	if lo, hi, ok := BootstrapChange(xa, xb, g.ref.stat, g.Relative, alpha); ok {
+		lo, hi = roundSig(lo), roundSig(hi)
+		gr.Interval = &[2]float64{lo, hi}
+		sig = (g.Op == ">" && lo > 0) || (g.Op == "<" && hi < 0)
+	} else {
+		_, p := MannWhitney(xa, xb)
+		p = roundSig(p)
+		gr.P = &p
+		sig = p < alpha
+	}
+	gr.Significant = &sig
+	if gr.Failed && !sig {
+		gr.Failed = false
+		unit := ""
+		if g.Relative {
+			unit = "%"
+		}
+		if gr.Interval != nil {
+			gr.Note = fmt.Sprintf("crossed but not significant: the %g%% interval of the change, %+.4g%s..%+.4g%s, includes 0", 100*(1-alpha), gr.Interval[0], unit, gr.Interval[1], unit)
+		} else {
+			gr.Note = fmt.Sprintf("crossed but not significant (Mann-Whitney p=%.3g >= %g)", *gr.P, alpha)
+		}
+	}
 }

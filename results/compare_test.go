@@ -288,3 +288,26 @@ func BenchmarkMannWhitney10k(b *testing.B) {
 		MannWhitney(x, y)
 	}
 }
+
+// The bootstrap interval is deterministic, centred on the true change,
+// and wide for small samples.
+func TestBootstrapChange(t *testing.T) {
+	a, b := make([]float64, 2000), make([]float64, 2000)
+	for i := range a {
+		a[i] = float64(i%500) + 1
+		b[i] = 1.3 * a[i]
+	}
+	lo, hi, ok := BootstrapChange(a, b, "p99", true, 0.05)
+	require.True(t, ok)
+	lo2, hi2, _ := BootstrapChange(a, b, "p99", true, 0.05)
+	require.Equal(t, [2]float64{lo, hi}, [2]float64{lo2, hi2}, "seeded")
+	require.Less(t, lo, 30.0)
+	require.Greater(t, hi, 30.0)
+	require.Greater(t, lo, 0.0, "x1.3 is significant")
+	lo, hi, ok = BootstrapChange(a, a, "mean", false, 0.05)
+	require.True(t, ok)
+	require.Less(t, lo, 0.0)
+	require.Greater(t, hi, 0.0)
+	_, _, ok = BootstrapChange(a, b, "max", true, 0.05)
+	require.False(t, ok, "max: Mann-Whitney instead")
+}

@@ -35,7 +35,11 @@ correction) and, like benchstat, prints "~" instead of a delta when p >= alpha.
   ttft.p99>+10%          fail if p99 TTFT rose by more than 10% (relative)
   cache_hit_rate<-0.02   fail if the hit rate fell by more than 0.02 (absolute)
   chat:slo_attainment<-0.01   only for class chat ("total" = the totals)
-Without a class a gate applies to every class and the totals. Latency
+Without a class a gate applies to every class and the totals. With records,
+a latency gate fails only on a significant change: quantiles and the mean by a
+seeded bootstrap interval (1000 resamples) of the change, which must lie wholly
+on the gate's side of zero at --alpha; min and max by Mann-Whitney p < --alpha.
+A crossed threshold that is not significant passes, with a note. Latency
 metrics, with .mean/.min/.p50/.p90/.p95/.p99/.p999/.max (default p50):
   ` + results.MetricNames() + `
 Other metrics: requests, errors, error_rate, tasks,

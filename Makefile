@@ -82,9 +82,10 @@ test-realtime:
 bench:
 	$(GO) test -run '^$$' -bench . -skip 'SimChat1M|MoEPlatform' -benchmem $(PKGS)
 
-# The whole product on a laptop: serve (the simulated fleet in real time),
-# run a built-in scenario against it, sim the same scenario, both reports
-# side by side, and demo.html.
+# The central claim in about a minute (scripts/demo.sh): sim and
+# run->serve agree on serve/testdata/demo.yaml (verdict line), then 3x the
+# traffic misses the SLO and sweep --search min-fleet finds the fleet that
+# meets it; writes demo.html.
 demo:
 	bash scripts/demo.sh
 

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# demo.sh: the whole product on a laptop, no GPU. Starts the emulated
-# endpoint (`fleetbench serve`), drives it with a built-in scenario for
-# ~20 s (`fleetbench run`), simulates the same scenario and fleet
-# (`fleetbench sim`), prints both reports side by side and writes
-# demo.html. Finishes in well under two minutes.
+# demo.sh (make demo): the product's central claim in about a minute, no GPU.
 #
-#   scripts/demo.sh [SCENARIO] [DURATION]   (default: mooncake-conversation 20s)
+#  1. Agreement: one scenario (serve/testdata/demo.yaml: chat on one H100
+#     with headroom, ~157 requests) through the simulator (`fleetbench sim`)
+#     and through a real HTTP endpoint (`fleetbench run` against
+#     `fleetbench serve` on loopback, 40 s of wall clock). Same numbers:
+#     TTFT/TPOT p50 within 5%, p99 within 10%.
+#  2. Overload: the same workload at 3x traffic misses its SLO on its fleet,
+#     and `fleetbench sweep --search min-fleet` finds the smallest fleet that
+#     meets it, with its cost per task.
+#
+# The last two lines are the agreement verdict and the min-fleet answer.
+# Exit status 1 when sim and run->serve disagree.
+#
+#   scripts/demo.sh [SCENARIO_FILE]   (default: serve/testdata/demo.yaml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 . scripts/cgo-flags.sh
-scenario=${1:-mooncake-conversation}
-duration=${2:-20s}
+scenario=${1:-serve/testdata/demo.yaml}
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -21,34 +28,88 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building fleetbench"
-$GO build -o "$work/fleetbench" ./cmd/fleetbench
+$GO build -o "$work/" ./cmd/fleetbench ./internal/cmd/agreement
 fb=$work/fleetbench
+fleet=$(sed -n 's/^fleet: {spec: \([^,]*\), model: [^,]*, gpu: \([^,]*\), tp: \([0-9]*\)}.*/\1 \2 \3/p' "$scenario")
+read -r spec gpu tp <<<"${fleet:-1C h100 1}"
 
 port=$((20000 + RANDOM % 20000))
-echo "== starting fleetbench serve $scenario on 127.0.0.1:$port (the simulated fleet, in real time)"
+echo "== step 1: the same scenario through the simulator and through a real endpoint"
+echo "   fleetbench serve $scenario on 127.0.0.1:$port (the simulated $spec fleet behind an OpenAI API, in real time)"
 "$fb" serve "$scenario" --addr "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 200); do
 	grep -q listening "$work/serve.log" 2>/dev/null && break
 	kill -0 "$pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
 	sleep 0.1
 done
-cat "$work/serve.log"
 model=$(sed -n 's/^fleetbench serve: model \([^ ]*\) .*/\1/p' "$work/serve.log")
-
-echo "== fleetbench run $scenario against it for $duration"
-"$fb" run "$scenario" --target "http://127.0.0.1:$port/v1" --model "$model" --duration "$duration" \
+echo "   fleetbench run: driving it over HTTP for the scenario's duration (about 40 s)..."
+"$fb" run "$scenario" --target "http://127.0.0.1:$port/v1" --model "$model" \
+	--fleet "$spec" --gpu "$gpu" --tp "$tp" \
 	--scrape "http://127.0.0.1:$port/metrics" -q -o "$work/run.json" >/dev/null
-echo "== fleetbench sim $scenario for $duration of arrivals"
-"$fb" sim "$scenario" --duration "$duration" -o "$work/sim.json" >/dev/null
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=""
+echo "   fleetbench sim: the same arrivals in virtual time"
+"$fb" sim "$scenario" -o "$work/sim.json" >/dev/null
 
-"$fb" report "$work/sim.json" >"$work/sim.txt"
-"$fb" report "$work/run.json" >"$work/run.txt"
+# The metric tables only (the first block of each report); cost is shown
+# once, as cost per task, in the agreement table below.
+"$fb" report "$work/sim.json" | sed '/^$/q' | grep -v '^  queue ms' >"$work/sim.txt"
+# Rows only one side has (the server-side queue; the client's intended-send
+# times and schedule delay) would shift the tables against each other:
+# `fleetbench report` and demo.html keep them.
+"$fb" report "$work/run.json" | sed '/^$/q' | grep -Ev 'from intended send|schedule delay' >"$work/run.txt"
 width=$(awk '{ if (length > w) w = length } END { print w + 4 }' "$work/sim.txt")
 echo
 printf "%-${width}s%s\n" "SIMULATOR (fleetbench sim)" "ENDPOINT (fleetbench run -> serve)"
 paste -d '\0' <(awk -v w="$width" '{ printf "%-" w "s\n", $0 }' "$work/sim.txt") "$work/run.txt"
+echo "AGREEMENT (sim vs run->serve; diff = run relative to sim)"
+status=0
+"$work/agreement" -p50 0.05 -p99 0.10 -cost "$work/sim.json" "$work/run.json" >"$work/agree.txt" || status=$?
+[[ $status -le 1 ]] || exit "$status"
+cat "$work/agree.txt"
+
 echo
-if "$fb" report --help 2>/dev/null | grep -q -- '--html'; then
-	"$fb" report "$work/sim.json" "$work/run.json" --html demo.html >/dev/null && echo "== wrote demo.html (open it in a browser)"
-fi
+echo "== step 2: 3x the traffic on the same fleet, then the smallest fleet that meets the SLO"
+"$fb" sim "$scenario" --rate-scale 3 -o "$work/sim3x.json" >/dev/null
+# The first class's column of the 3x report (values are right-aligned to
+# the end of the class name in the header row).
+"$fb" report "$work/sim3x.json" | awk -v s="$spec" '
+	/^  metric / { split($0, h, " "); end = index($0, " " h[2]) + length(h[2]) }
+	end && /^  (requests|TTFT ms|TPOT ms|SLO verdict) / { line = substr($0, 3, end - 2); gsub(/  +/, "  ", line); print "  " s " at 3x: " line }'
+"$fb" sweep "$scenario" --rate-scale 3 --colocated 1..4 --gpu "$gpu" --tp "$tp" --search min-fleet -o "$work/sweep.json" >"$work/sweep.txt"
+cat "$work/sweep.txt"
+
+"$fb" report "$work/sim.json" "$work/run.json" "$work/sweep.json" --html demo.html >/dev/null
+
+cat <<'GUIDE'
+
+== how to read this
+  Step 1's two tables are one scenario measured twice: left by the simulator
+  (virtual time), right by a real HTTP client against the emulated endpoint.
+  Rows: latency percentiles (TTFT = time to first token, TPOT = time per
+  output token, E2E = whole request; p50/p90/p99), token counts, prefix-cache
+  hit rate, SLO attainment and verdict. The three numbers to look at:
+    1. TTFT p50/p99 and TPOT p50/p99 side by side: the agreement table checks
+       them (p50 within 5%, p99 within 10%) - the simulator predicts what a
+       real endpoint measures.
+    2. SLO verdict: "met" at 1x; at 3x the same fleet MISSES.
+    3. The min-fleet answer's $/task: the cheapest fleet that meets the SLO at
+       3x, and what a task costs on it.
+  Cost per task = GPUs x the measured window x $/GPU-hour (catalog price,
+  docs/catalog.md) / tasks completed; the endpoint side gets it from the
+  declared fleet (run --fleet). The full cost block (per Mtok, energy, and
+  with a price list revenue, markup and margin) is in `fleetbench report
+  FILE`; docs/economics.md explains it.
+  demo.html (in this directory; open it in a browser) opens on the Verdict
+  tab: one card per step-1 run (SLOs met, attainment, TTFT p50/p99, cache
+  hit rate, cost per task), then both runs' totals side by side with the
+  run's change against the sim; the other tabs hold per-class latency
+  charts, the run over time, and the step-2 sweep.
+GUIDE
+echo
+tail -n1 "$work/agree.txt"
+sed -n 's/^ *answer: /min-fleet at 3x traffic: /p' "$work/sweep.txt"
+exit "$status"

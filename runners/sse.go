@@ -27,12 +27,6 @@ type sseReader struct {
 	line []byte
 }
 
-func newSSEReader(r io.Reader) *sseReader {
-	s := &sseReader{}
-	s.reset(r)
-	return s
-}
-
 // reset makes s read r, keeping its buffers (pooled per request). 4 KB
 // holds any ordinary chunk line; longer lines are joined in s.line.
 func (s *sseReader) reset(r io.Reader) {

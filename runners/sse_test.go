@@ -198,3 +198,9 @@ func FuzzSSE(f *testing.F) {
 		require.GreaterOrEqual(t, got.OutputTokens, 0)
 	})
 }
+
+func newSSEReader(r io.Reader) *sseReader {
+	s := &sseReader{}
+	s.reset(r)
+	return s
+}

@@ -463,14 +463,6 @@ func (c *Cache) fresh() int32 {
 	return int32(n)
 }
 
-// ref is b's refcount.
-func (c *Cache) ref(b int32) int32 {
-	if bk := &c.blk[b]; bk.next == offLRU {
-		return bk.prev
-	}
-	return 0
-}
-
 func bit(bits []uint64, b int32) bool { return bits[b>>6]&(1<<(b&63)) != 0 }
 
 func set(bits []uint64, b int32, v bool) {

@@ -46,7 +46,7 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	used, hashed := 0, 0
 	for i := range c.blk {
 		b := int32(i)
-		ref, isHashed := c.ref(b), bit(c.hashed, b)
+		ref, isHashed := refOf(c, b), bit(c.hashed, b)
 		if bit(c.marks, b) {
 			return fmt.Errorf("block %d left marked", i)
 		}
@@ -89,4 +89,12 @@ func checkInvariants(c *Cache, live []*Seq) error {
 		return fmt.Errorf("Free %d + Used %d != Capacity %d", c.Free(), c.Used(), c.Capacity())
 	}
 	return nil
+}
+
+// refOf is block b's refcount (0 while it is in the LRU list).
+func refOf(c *Cache, b int32) int32 {
+	if bk := &c.blk[b]; bk.next == offLRU {
+		return bk.prev
+	}
+	return 0
 }

@@ -130,6 +130,8 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			}
 			if withTest && g.ref.lat != nil {
 				g.significance(&gr, opt.BaseSamples.Values(n, g.ref.lat.Name), opt.NewSamples.Values(n, g.ref.lat.Name), alpha)
+			} else if !withTest {
+				g.bandCheck(&gr, base, n)
 			}
 			applied = true
 			cmp.Gates = append(cmp.Gates, gr)

@@ -311,3 +311,12 @@ func TestBootstrapChange(t *testing.T) {
 	_, _, ok = BootstrapChange(a, b, "max", true, 0.05)
 	require.False(t, ok, "max: Mann-Whitney instead")
 }
+
+// The repeat band: the prediction interval widens with few repeats.
+func TestRepeatBandPredictionInterval(t *testing.T) {
+	b := bandOf([]float64{187.007, 194.559, 190.463})
+	lo, hi := b.PredictionInterval(3)
+	require.InDelta(t, 171.9, lo, 0.1)
+	require.InDelta(t, 209.5, hi, 0.1)
+	require.InDelta(t, 1.96, tQuantile975(1000), 0.05)
+}

@@ -39,7 +39,10 @@ Without a class a gate applies to every class and the totals. With records,
 a latency gate fails only on a significant change: quantiles and the mean by a
 seeded bootstrap interval (1000 resamples) of the change, which must lie wholly
 on the gate's side of zero at --alpha; min and max by Mann-Whitney p < --alpha.
-A crossed threshold that is not significant passes, with a note. Latency
+A crossed threshold that is not significant passes, with a note. Without
+records, when BASE was written by sim --repeat N, a crossed gate passes if NEW's
+value lies in the 95% prediction interval of BASE's repeats (mean ± t·std·
+sqrt(1+1/N)). Latency
 metrics, with .mean/.min/.p50/.p90/.p95/.p99/.p999/.max (default p50):
   ` + results.MetricNames() + `
 Other metrics: requests, errors, error_rate, tasks,

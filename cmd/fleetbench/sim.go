@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/hardware"
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sim/models"
@@ -32,6 +33,7 @@ type simFlags struct {
 	cpuProfile               string
 	progress                 bool
 	gate                     gateFlags
+	repeat                   int
 }
 
 func newSimCmd() *cobra.Command {
@@ -80,6 +82,7 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
 	_ = fl.MarkHidden("cpuprofile")
 	addGateFlags(fl, &f.gate, false)
+	fl.IntVar(&f.repeat, "repeat", 1, fmt.Sprintf("run N times with seeds SEED, SEED+1, ... (at most %d) and write the first one's result with extra.repeats holding each metric's spread across all of them (compare uses it as BASE's noise band when no records are given); --records gets the first repeat's records", results.MaxRepeats))
 	addCostFlags(fl, &f.cost)
 	return cmd
 }
@@ -103,6 +106,9 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err := f.gate.validate(); err != nil {
 		return usageErr(err)
 	}
+	if f.repeat < 1 || f.repeat > results.MaxRepeats {
+		return usageErr(fmt.Errorf("--repeat %d: want 1 to %d", f.repeat, results.MaxRepeats))
+	}
 	wo := f.workload.options()
 	sc, warm, err := f.workload.warm.resolve(sc, wo, false)
 	if err != nil {
@@ -124,7 +130,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.progress {
 		cfg.Progress = simProgress(cmd.ErrOrStderr())
 	}
-	res, _, err := sim.Run(sc, cfg, wo)
+	res, err := simRepeats(sc, cfg, wo, f.repeat)
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
@@ -208,4 +214,32 @@ func overrideInt(dst *int, v int) {
 	if v > 0 {
 		*dst = v
 	}
+}
+
+// simRepeats runs the simulation n times with consecutive seeds (from the
+// workload's seed, else the scenario's) and returns the first run's result
+// with the spread of all (results.Repeats); n = 1 is one plain run.
+func simRepeats(sc *scenarios.Scenario, cfg sim.Config, wo scenarios.WorkloadOptions, n int) (*results.Result, error) {
+	if n == 1 {
+		res, _, err := sim.Run(sc, cfg, wo)
+		return res, err
+	}
+	seed := sc.Seed
+	if wo.Seed != nil {
+		seed = *wo.Seed
+	}
+	rs := make([]*results.Result, 0, n)
+	for i := range n {
+		s := seed + uint64(i)
+		wo.Seed = &s
+		if i == 1 {
+			cfg.Records = nil // --records holds the first repeat's, the result's body
+		}
+		res, _, err := sim.Run(sc, cfg, wo)
+		if err != nil {
+			return nil, fmt.Errorf("repeat %d (seed %d): %w", i+1, s, err)
+		}
+		rs = append(rs, res)
+	}
+	return results.Repeats(rs)
 }

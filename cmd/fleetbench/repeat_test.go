@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/results"
+)
+
+// sim --repeat 3 writes one result with the spread of the three seeds;
+// compare without records uses it as BASE's noise band: another seed
+// passes a crossed 5% gate, every latency x1.3 fails it.
+func TestSimRepeatBand(t *testing.T) {
+	dir := t.TempDir()
+	f := func(n string) string { return filepath.Join(dir, n) }
+	code, _, stderr := runCLI("sim", "chat", "--requests", "2000", "--seed", "4", "--repeat", "3", "-o", f("base.json"), "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runCLI("sim", "chat", "--requests", "2000", "--seed", "1", "-o", f("new.json"), "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	base, err := results.ReadFile(f("base.json"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), base.Scenario.Seed, "the body is the first repeat")
+	sp, ok := base.Extra[results.ExtraRepeats].(map[string]any)
+	require.True(t, ok)
+	require.EqualValues(t, 3, sp["n"])
+
+	code, out, stderr := runCLI("compare", f("base.json"), f("new.json"), "--fail-on", "ttft.p99>+5%")
+	require.Equal(t, 0, code, stderr+out)
+	t.Log(out[len(out)-300:])
+
+	res, err := results.ReadFile(f("new.json"))
+	require.NoError(t, err)
+	for _, c := range append(mapValues(res.Classes), res.Totals) {
+		if p := c.TTFT; p != nil {
+			p.P99 *= 1.3
+		}
+	}
+	w, err := os.Create(f("slow.json"))
+	require.NoError(t, err)
+	require.NoError(t, results.WriteJSON(w, res))
+	require.NoError(t, w.Close())
+	code, out, stderr = runCLI("compare", f("base.json"), f("slow.json"), "--fail-on", "ttft.p99>+5%")
+	require.Equal(t, 1, code, stderr+out)
+
+	code, _, stderr = runCLI("sim", "chat", "--repeat", "0")
+	require.Equal(t, 2, code, stderr)
+}

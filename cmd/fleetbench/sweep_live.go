@@ -81,8 +81,10 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 			return usageErr(fmt.Errorf("--api-key-env %s: the variable is empty or unset", lf.apiKeyEnv))
 		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return usageErr(err)
+	// Validate fills defaults: check a copy, so each step's runner (open
+	// or closed loop) fills its own.
+	if check := cfg; check.Validate() != nil {
+		return usageErr(check.Validate())
 	}
 	r := &livesweep.Runner{Scenario: sc, Client: cfg, Workload: f.workload.options(), Repeat: lf.repeat,
 		MaxTime: lf.maxTime, MaxRequests: lf.maxRequests, NoEarlyStop: lf.noEarlyStop}

@@ -129,6 +129,26 @@ func Merge(rs ...*Result) (*Result, error) {
 	out := build(first.Backend, first.Scenario, mergeFleet(rs), extra, win, classes, tl)
 	out.Cost = cost
 	out.Attribution = mergeAttribution(rs)
+	if cost != nil && out.Fleet != nil && len(out.Fleet.Pools) > 0 {
+		// The sums above know no window, price, utilization or class
+		// share: the cost model recomputes them over the merged window
+		// and fleet (GPU time by mergeFleet's rule), with the GPU prices
+		// and split of the first priced input (the fleets are equal).
+		// Price lists are not stored in results: no revenue.
+		var in CostInputs
+		for _, r := range rs {
+			if r.Cost != nil {
+				out.Cost = r.Cost
+				if r.Cost.Split != nil {
+					in.Split = *r.Cost.Split
+				}
+				break
+			}
+		}
+		if err := ApplyCost(out, in); err != nil {
+			return nil, fmt.Errorf("results: merge: cost: %w", err)
+		}
+	}
 	telemetry := 0
 	for _, r := range rs {
 		out.ServerMetrics = MergeServerMetrics(out.ServerMetrics, r.ServerMetrics)

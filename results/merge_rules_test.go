@@ -121,3 +121,30 @@ func TestMergeWarningsAttributionTelemetry(t *testing.T) {
 	require.InDelta(t, (1*10+0.5*30)/40.0, m.Attribution["chat"]["prefill"], 1e-9)
 	require.InDelta(t, (0*10+0.5*30)/40.0, m.Attribution["agent"]["prefill"], 1e-9)
 }
+
+// A merged result used to carry only the summed GPU-hours and USD: its cost
+// said "cost over 0 s", every pool's price was 0 and no class had a cost.
+// The cost model recomputes it over the merged window and fleet, keeping
+// the prices the inputs were priced with.
+func TestMergeRecomputesCost(t *testing.T) {
+	a, b := seedResult(t, 1, 300, 100), seedResult(t, 2, 300, 150)
+	for _, r := range []*Result{a, b} {
+		require.NoError(t, ApplyCost(r, CostInputs{GPUHourUSD: map[string]float64{"h100": 3}}))
+	}
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	require.NotNil(t, m.Cost)
+	require.Equal(t, m.Window.DurationS, m.Cost.WindowS)
+	require.InEpsilon(t, a.Cost.GPUHours+b.Cost.GPUHours, m.Cost.GPUHours, 1e-5, "separate simulated fleets: GPU time adds")
+	require.InEpsilon(t, a.Cost.USD+b.Cost.USD, m.Cost.USD, 1e-5)
+	for _, k := range []string{"prefill", "decode"} {
+		pc := m.Cost.ByPool[k]
+		require.NotNil(t, pc, k)
+		require.Equal(t, 3.0, pc.USDPerGPUHour, k)
+		require.Equal(t, PriceOverride, pc.PriceSource, k)
+		require.Equal(t, "h100", pc.GPU, k)
+	}
+	for n, c := range m.Classes {
+		require.NotNil(t, c.Cost, n)
+	}
+}

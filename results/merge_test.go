@@ -68,7 +68,7 @@ func TestMergeIsIdempotentOnOne(t *testing.T) {
 
 func TestMergeDoublesCounts(t *testing.T) {
 	r := synthSummary(synthRecords(200, 23)).Result(testMeta)
-	r.Cost = &Cost{GPUHours: 2, USD: 5, ByPool: map[string]*PoolCost{"prefill": {GPUHours: 1, USD: 2.5}}}
+	require.NoError(t, ApplyCost(r, CostInputs{GPUHourUSD: map[string]float64{"h100": 2.5}}))
 	r2 := *r
 	r2.Scenario.Seed++ // another seed that happened to measure the same
 	m, err := Merge(r, &r2)
@@ -77,8 +77,8 @@ func TestMergeDoublesCounts(t *testing.T) {
 	require.Equal(t, 2*r.Classes["chat"].TTFT.Count, m.Classes["chat"].TTFT.Count)
 	require.Equal(t, r.Classes["chat"].TTFT.P99, m.Classes["chat"].TTFT.P99)
 	require.InEpsilon(t, 2*r.Totals.GoodputRPS, m.Totals.GoodputRPS, 1e-5)
-	require.Equal(t, 4.0, m.Cost.GPUHours)
-	require.Equal(t, 5.0, m.Cost.ByPool["prefill"].USD)
+	require.InEpsilon(t, 2*r.Cost.GPUHours, m.Cost.GPUHours, 1e-5, "separate simulated fleets: GPU time adds")
+	require.InEpsilon(t, 2*r.Cost.ByPool["prefill"].USD, m.Cost.ByPool["prefill"].USD, 1e-5)
 }
 
 func TestMergeRejectsIncompatible(t *testing.T) {

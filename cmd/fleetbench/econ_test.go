@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -133,4 +134,17 @@ func TestPriceCutAndPlan(t *testing.T) {
 	require.Greater(t, p.LossShare, 0.0)
 	code, _, _ = runCLI("price", "chat", "--cut", "gpu=-5%")
 	require.Equal(t, 2, code)
+}
+
+// price SCENARIO --duration used to keep the scenario's whole warm-up (chat:
+// 30 s of a 1 m run) while sim cut it to 10%: the same point priced over
+// two different windows. price now takes sim's warm-up rule.
+func TestPriceWindowMatchesSim(t *testing.T) {
+	code, simOut, stderr := runCLI("sim", "chat", "--duration", "1m", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var r results.Result
+	require.NoError(t, json.Unmarshal([]byte(simOut), &r))
+	code, priceOut, stderr := runCLI("price", "chat", "--duration", "1m")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, priceOut, fmt.Sprintf("cost over %s s: %s GPU-hours", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours)))
 }

@@ -38,7 +38,8 @@ func newPriceCmd() *cobra.Command {
 		Long: `price answers a vendor's questions about a price list at a measured point: a
 result file (or a scenario, simulated on its fleet or --fleet). For each class
 with a price list (the scenario's, or --price-file, which may mix lists per
-class) it prints revenue, cost, the margin on cost (markup_pct) and on revenue
+class; a result file keeps no price lists, so price one with --price-file
+or --plan) it prints revenue, cost, the margin on cost (markup_pct) and on revenue
 (margin_pct), and the break-even of each variable with the others held:
 every price the list sets, the cache hit rate, the fleet utilization, the
 traffic multiple on the same fleet and the $/GPU-hour (docs/economics.md).
@@ -118,7 +119,14 @@ func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	r, _, err := sim.Run(sc, cfg, scenarios.WorkloadOptions{Duration: f.duration, RateScale: f.rateScale})
+	// The warm-up follows sim's rule (cut to 10% of a shortened run), so
+	// that price and sim of one point price the same window.
+	wo := scenarios.WorkloadOptions{Duration: f.duration, RateScale: f.rateScale}
+	warm, err := sc.WarmupFor(wo, -1, false)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	r, _, err := sim.Run(sc.WithWarmup(warm.D), cfg, wo)
 	if err != nil {
 		return nil, usageErr(err)
 	}

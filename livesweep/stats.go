@@ -1,6 +1,7 @@
 package livesweep
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -108,7 +109,7 @@ func Saturation(side string, steps []sweepfile.Point) *sweepfile.Saturation {
 		return p.RateScale
 	}
 	slices.SortStableFunc(pts, func(a, b sweepfile.Point) int {
-		return cmp(load(a), load(b))
+		return cmp.Compare(load(a), load(b))
 	})
 	if len(pts) < 2 {
 		return nil
@@ -173,14 +174,4 @@ func stepName(p sweepfile.Point) string {
 		return fmt.Sprintf("concurrency %d", p.Concurrency)
 	}
 	return fmt.Sprintf("%.4g×", p.RateScale)
-}
-
-func cmp(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -87,6 +87,9 @@ func Check(r *Result, l Limits) []Failure {
 	rt := RatesOf(t)
 	w := r.Window
 	switch {
+	case t.Requests == 0 && w.WarmupS == 0:
+		out = append(out, Failure{CheckNothingMeasured,
+			"nothing measured: no task arrived in the run (there was no warm-up to exclude any): lengthen the run or raise --rate-scale"})
 	case t.Requests == 0:
 		out = append(out, Failure{CheckNothingMeasured, fmt.Sprintf(
 			"nothing measured: no task arrived in the measurement window %.3f-%.3f s (warm-up %s s); shorten the warm-up with --warmup or lengthen the run",

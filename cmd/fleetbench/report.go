@@ -33,7 +33,8 @@ func newReportCmd() *cobra.Command {
 plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
 counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict,
 then the cost section. --gpu-price and --price-file re-price the result
-(GPU prices the scenario set are kept unless overridden).
+(GPU prices the scenario set are kept unless overridden). A result with no
+request in its window exits 1 with no table (--format json still prints it).
 With --html it writes one self-contained page (works offline) for any number
 of result and sweep files side by side: SLO verdict, key numbers, latency CDFs
 and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,
@@ -78,6 +79,15 @@ func runReport(out io.Writer, path, format, percentiles string, cost costFlags) 
 		}
 		if err := results.ApplyCost(r, in); err != nil {
 			return usageErr(fmt.Errorf("%s: %w", path, err))
+		}
+	}
+	// A result whose window holds no request is no table of zeros (sim
+	// and run print none either); its JSON stays readable.
+	if format != "json" && (r.Totals == nil || r.Totals.Requests == 0) {
+		for _, f := range results.Check(r, results.Limits{MaxErrorRate: 1, MaxDropRate: 1}) {
+			if f.Check == results.CheckNothingMeasured {
+				return failErr(fmt.Errorf("%s: %s", path, f.Message))
+			}
 		}
 	}
 	switch format {

@@ -159,3 +159,21 @@ func TestMergeCommand(t *testing.T) {
 	}
 	require.Equal(t, 1, execute([]string{"merge", a, "-o", filepath.Join(dir, "no", "such", "dir.json")}, &out, &errb))
 }
+
+// report of a result that measured nothing (sim exits 1 with no table but
+// writes the file) used to print a table of zeros ("cost over 0 s",
+// "requests/s 0.00") and exit 0.
+func TestReportNothingMeasured(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.json")
+	code, _, stderr := runCLI("sim", "video-burst", "--duration", "1m", "-o", out)
+	require.Equal(t, 1, code, stderr)
+	for _, format := range []string{"table", "csv", "markdown"} {
+		code, stdout, stderr := runCLI("report", out, "--format", format)
+		require.Equal(t, 1, code, format)
+		require.Empty(t, stdout, "never a table of zeros")
+		require.Contains(t, stderr, "nothing measured", format)
+	}
+	code, stdout, _ := runCLI("report", out, "--format", "json")
+	require.Equal(t, 0, code, "the file itself is still readable as JSON")
+	require.Contains(t, stdout, `"schema"`)
+}

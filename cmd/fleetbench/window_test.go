@@ -121,6 +121,10 @@ func TestSimWindowsAndVerdicts(t *testing.T) {
 		{name: "negative --warmup", args: []string{"chat", "--warmup", "-1s"}, code: 2, stderr: "want a duration of 0 or more"},
 		{name: "empty window", args: []string{writeScenario(t, sparseScenario)}, code: 1, warmup: 30,
 			stderr: "nothing measured: no task arrived in the measurement window 30.000-30.000 s (warm-up 30 s)"},
+		// video-burst's first burst comes at 5 min: nothing arrives in 1 min
+		// and no warm-up is to blame (the hint used to say shorten it).
+		{name: "nothing arrived", args: []string{"video-burst", "--duration", "1m"}, code: 1,
+			stderr: "nothing measured: no task arrived in the run (there was no warm-up to exclude any): lengthen the run or raise --rate-scale"},
 		{name: "all too long", args: []string{writeScenario(t, tooLongScenario)}, code: 1, requests: 3,
 			stderr: "3 of 3 requests failed (100.00%), more than --max-error-rate 0.01 (3 too_long)"},
 		{name: "all too long, errors allowed", args: []string{writeScenario(t, tooLongScenario), "--max-error-rate", "1"}, code: 1, requests: 3,

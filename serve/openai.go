@@ -68,8 +68,6 @@ const (
 	errServer         = "server_error"
 )
 
-func (e *apiError) Error() string { return e.msg }
-
 func badRequest(param, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: errInvalidRequest, param: param, msg: fmt.Sprintf(format, args...)}
 }

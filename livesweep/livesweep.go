@@ -68,11 +68,16 @@ type Runner struct {
 	start time.Time
 	sent  int
 	steps uint64 // runs started, for each one's prompt salt
+	// nonce makes the salts of this sweep differ from an earlier sweep's
+	// against the same server (which would otherwise replay its prompts
+	// into a warm prefix cache).
+	nonce uint64
 	short int    // runs whose arrival span was under 10 E2E p50s
 }
 
-// saltFor is run n's prompt salt (runners.Config.PromptSalt): splitmix64
-// of n, so salts of different runs differ in many bits.
+// saltFor is the prompt salt (runners.Config.PromptSalt) of run n of a
+// sweep (n offset by the sweep's nonce): splitmix64 of n, so salts of
+// different runs differ in many bits.
 func saltFor(n uint64) uint64 {
 	z := n*0x9e3779b97f4a7c15 + 0x9e3779b97f4a7c15
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
@@ -92,6 +97,7 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 		return nil, err
 	}
 	r.ctx, r.start, r.sent, r.steps, r.short = ctx, time.Now(), 0, 0, 0
+	r.nonce = uint64(r.start.UnixNano())
 	sc := r.Scenario
 	sw := &sweepfile.Sweep{Schema: sweepfile.Schema, Search: spec.Search, Target: redactURL(r.Client.Target),
 		Scenario: results.ScenarioInfo{Name: sc.Name, Seed: sc.Seed, Hash: sc.Hash()}}
@@ -113,18 +119,14 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 			pts = append(pts, sweep.Point{Index: len(pts), Fleet: endpointFleet, RateScale: 1, Concurrency: c})
 		}
 		sw.Grid = sweep.Describe(pts, "concurrency "+spec.Describe)
-		sw.Points = r.grid(pts)
+		sw.Points = r.grid(shardOf(spec, pts, sw))
 	default:
 		var pts []sweep.Point
 		for _, rs := range spec.Grid.RateScales {
 			pts = append(pts, sweep.Point{Index: len(pts), Fleet: endpointFleet, RateScale: rs})
 		}
 		sw.Grid = sweep.Describe(pts, spec.Describe)
-		if spec.ShardN > 0 {
-			sw.Shard = fmt.Sprintf("%d/%d", spec.ShardI, spec.ShardN)
-			pts = sweep.Shard(pts, spec.ShardI, spec.ShardN)
-		}
-		sw.Points = r.grid(pts)
+		sw.Points = r.grid(shardOf(spec, pts, sw))
 	}
 	sw.Answer = sweepfile.PickAnswer(sw.Search, "", sw.Points)
 	if r.short > 0 {
@@ -139,6 +141,16 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 		}
 	}
 	return sw, nil
+}
+
+// shardOf keeps the grid steps of spec's shard (--shard i/n) and names
+// the shard in sw, so that "fleetbench merge" joins the shards.
+func shardOf(spec sweep.Spec, pts []sweep.Point, sw *sweepfile.Sweep) []sweep.Point {
+	if spec.ShardN == 0 {
+		return pts
+	}
+	sw.Shard = fmt.Sprintf("%d/%d", spec.ShardI, spec.ShardN)
+	return sweep.Shard(pts, spec.ShardI, spec.ShardN)
 }
 
 // endpointFleet names the fleet of measured steps: whatever serves the
@@ -261,7 +273,7 @@ func (r *Runner) once(p sweep.Point) sweepfile.Point {
 	cfg := r.Client
 	cfg.Concurrency = p.Concurrency
 	r.steps++
-	cfg.PromptSalt = saltFor(r.steps)
+	cfg.PromptSalt = saltFor(r.nonce + r.steps)
 	// The step stops at the sweep's time cap, or early (stopper) when it
 	// is already clearly over an SLO.
 	ctx, cancel := context.WithTimeout(r.ctx, max(r.maxTime()-time.Since(r.start), time.Millisecond))

@@ -34,3 +34,20 @@ func TestLoadGates(t *testing.T) {
 	_, _, err = gs[0].Judge(sw(4), &Sweep{Search: SearchMaxLoad})
 	require.Error(t, err)
 }
+
+// Shards of a live rate grid merge with their predictions.
+func TestMergeLiveShards(t *testing.T) {
+	shard := func(i int, sh string) *Sweep {
+		p := Point{Index: i, Fleet: "endpoint", RateScale: float64(i + 1), MeetsSLO: true}
+		q := Point{Index: i, Fleet: "1C", GPU: "h100", TP: 1, RateScale: float64(i + 1), MeetsSLO: true}
+		return &Sweep{Schema: Schema, Grid: "g", Shard: sh, Target: "http://127.0.0.1:1/v1", PredictedFleet: "1C",
+			Points: []Point{p}, Predicted: []Point{q}}
+	}
+	m, err := Merge(shard(1, "1/2"), shard(0, "0/2"))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:1/v1", m.Target)
+	require.Equal(t, "1C", m.PredictedFleet)
+	require.Len(t, m.Predicted, 2)
+	require.Equal(t, 0, m.Predicted[0].Index)
+	require.Equal(t, 0, m.Points[0].Index)
+}

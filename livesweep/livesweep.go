@@ -72,7 +72,7 @@ type Runner struct {
 	// against the same server (which would otherwise replay its prompts
 	// into a warm prefix cache).
 	nonce uint64
-	short int    // runs whose arrival span was under 10 E2E p50s
+	short int // runs whose arrival span was under 10 E2E p50s
 }
 
 // saltFor is the prompt salt (runners.Config.PromptSalt) of run n of a

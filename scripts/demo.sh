@@ -56,11 +56,12 @@ echo "   fleetbench sim: the same arrivals in virtual time"
 
 # The metric tables only (the first block of each report); cost is shown
 # once, as cost per task, in the agreement table below.
-"$fb" report "$work/sim.json" | sed '/^$/q' | grep -v '^  queue ms' >"$work/sim.txt"
+# (awk reads to the end: quitting early would SIGPIPE report under pipefail)
+"$fb" report "$work/sim.json" | awk 'done { next } /^$/ { done = 1 } { print }' | grep -v '^  queue ms' >"$work/sim.txt"
 # Rows only one side has (the server-side queue; the client's intended-send
 # times and schedule delay) would shift the tables against each other:
 # `fleetbench report` and demo.html keep them.
-"$fb" report "$work/run.json" | sed '/^$/q' | grep -Ev 'from intended send|schedule delay' >"$work/run.txt"
+"$fb" report "$work/run.json" | awk 'done { next } /^$/ { done = 1 } { print }' | grep -Ev 'from intended send|schedule delay' >"$work/run.txt"
 width=$(awk '{ if (length > w) w = length } END { print w + 4 }' "$work/sim.txt")
 echo
 printf "%-${width}s%s\n" "SIMULATOR (fleetbench sim)" "ENDPOINT (fleetbench run -> serve)"

@@ -114,7 +114,7 @@ func BenchmarkRunConcurrentStreams(b *testing.B) {
 	// A fixed 8,000 requests per iteration: the load's shape (streams
 	// open at once) is the point, not b.N.
 	for range b.N {
-		benchRunN(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m"}, true, 8000)
+		benchRunN(b, srv, sc, Config{Target: srv.BaseURL(), Model: "m", Senders: 8192}, true, 8000)
 	}
 }
 

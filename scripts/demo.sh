@@ -98,7 +98,8 @@ cat <<'GUIDE'
        real endpoint measures.
     2. SLO verdict: "met" at 1x; at 3x the same fleet MISSES.
     3. The min-fleet answer's $/task: the cheapest fleet that meets the SLO at
-       3x, and what a task costs on it.
+       3x, and what a task costs on it (1C's lower $/task at 3x is the price
+       of overload: the GPU never idles while users wait 15 s for a token).
   Cost per task = GPUs x the measured window x $/GPU-hour (catalog price,
   docs/catalog.md) / tasks completed; the endpoint side gets it from the
   declared fleet (run --fleet). The full cost block (per Mtok, energy, and

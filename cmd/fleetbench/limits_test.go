@@ -55,3 +55,25 @@ func TestLimitsExit2(t *testing.T) {
 		require.Contains(t, stderr, tc.want, tc.args)
 	}
 }
+
+// An explicit --rate-scale 0, --duration 0 or --requests 0 was read as
+// "not given": 'sim chat --rate-scale 0' simulated chat at full rate and
+// exited 0. Each is refused (exit 2) on every command that takes them.
+func TestExplicitZeroWorkloadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"sim", "chat", "--duration", "10s", "--rate-scale", "0"},
+		{"sim", "chat", "--duration", "0s"},
+		{"sim", "chat", "--requests", "0"},
+		{"scale", "chat", "--traffic", "1", "--duration", "0s"},
+		{"sweep", "chat", "--fleet", "2P4D", "--requests", "0"},
+		{"run", "chat", "--target", "http://127.0.0.1:1/v1", "--rate-scale", "0"},
+	} {
+		code, stdout, stderr := runCLI(args...)
+		require.Equal(t, 2, code, "%v: %s", args, stderr)
+		require.Empty(t, stdout, "%v", args)
+		require.Contains(t, stderr, "must be more than 0", "%v", args)
+	}
+	// sweep's --rate-scale is a grid axis, not the workload flag.
+	code, _, stderr := runCLI("sweep", "chat", "--fleet", "2P4D", "--rate-scale", "1,2", "--duration", "20s")
+	require.Equal(t, 0, code, stderr)
+}

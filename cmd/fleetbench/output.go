@@ -29,6 +29,7 @@ type workloadFlags struct {
 	seed      uint64
 	seedSet   bool
 	warm      warmupFlag // --warmup (window.go)
+	ownScale  bool       // --rate-scale is this flag (sweep's is a grid axis)
 }
 
 // addWorkloadFlags registers --requests, --duration and --seed, with help
@@ -46,13 +47,24 @@ func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, virtual bool, per, ra
 	addWarmupFlag(fl, &w.warm)
 	if rateScaleHelp != "" {
 		fl.Float64Var(&w.rateScale, "rate-scale", 0, rateScaleHelp)
+		w.ownScale = true
 	}
 }
 
-// parsed records which flags were given; call it first in RunE.
-func (w *workloadFlags) parsed(cmd *cobra.Command) {
+// parsed records which flags were given; call it first in RunE. An
+// explicit 0 for --requests, --duration or --rate-scale is refused (exit
+// 2): 0 is how the options say "not given", so it would silently run the
+// scenario's own workload.
+func (w *workloadFlags) parsed(cmd *cobra.Command) error {
 	w.seedSet = cmd.Flags().Changed("seed")
 	w.warm.set = cmd.Flags().Changed("warmup")
+	fl := cmd.Flags()
+	for name, zero := range map[string]bool{"requests": w.requests == 0, "duration": w.duration == 0, "rate-scale": w.ownScale && w.rateScale == 0} {
+		if zero && fl.Lookup(name) != nil && fl.Changed(name) {
+			return usageErr(fmt.Errorf("--%s 0: must be more than 0 (leave it out for the scenario's own)", name))
+		}
+	}
+	return nil
 }
 
 // options are the scenario.WorkloadOptions the flags ask for (the seed

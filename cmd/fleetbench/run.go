@@ -72,7 +72,9 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
   fleetbench run chat --target http://h:8000/v1 --model m --shard 0/4 -o shard0.json   # on 4 load machines, then fleetbench merge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.workload.parsed(cmd)
+			if err := f.workload.parsed(cmd); err != nil {
+				return err
+			}
 			return runRun(cmd, args[0], &f)
 		},
 	}

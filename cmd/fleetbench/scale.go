@@ -65,7 +65,9 @@ multiplied together).`,
   fleetbench scale chat --rate 10,100,1000 --kinds colocated -o curve.json --csv curve.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.workload.parsed(cmd)
+			if err := f.workload.parsed(cmd); err != nil {
+				return err
+			}
 			return runScale(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}

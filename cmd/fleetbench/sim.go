@@ -56,7 +56,9 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
   fleetbench sim chat --model-config ./my-model/config.json --fleet "2P:h200x8 4D:h200x8"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.workload.parsed(cmd)
+			if err := f.workload.parsed(cmd); err != nil {
+				return err
+			}
 			if err := checkIntFlags(cmd); err != nil {
 				return err
 			}

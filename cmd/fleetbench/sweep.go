@@ -80,7 +80,9 @@ any -j.`,
   fleetbench sweep chat --target http://127.0.0.1:8000/v1 --search max-load --requests 300 --predict 1C --gpu h100 -o live.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.workload.parsed(cmd)
+			if err := f.workload.parsed(cmd); err != nil {
+				return err
+			}
 			if err := checkLiveFlags(cmd, &f.live); err != nil {
 				return err
 			}

@@ -64,7 +64,7 @@ staticcheck:
 deadcode:
 	bash scripts/deadcode-check.sh
 
-test: vet fmt-check tidy-check staticcheck
+test: vet fmt-check tidy-check staticcheck deadcode
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
 

@@ -6,8 +6,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
 )
+
+// listRevenue is class c's revenue under pl in pl's currency, unrounded,
+// and whether the tiers had to be approximated.
+func listRevenue(c *ClassResult, pl *pricing.List) (float64, bool) {
+	lines, approx := billLines(c, pl)
+	return econ.Book{Components: lines}.Revenue(), approx
+}
 
 // tieredList: <= 32k input: 1.0 / 0.25 cached / 4.0; above: 2.0 / (list
 // cached 0.5) / 8.0, per Mtok USD.

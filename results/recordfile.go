@@ -80,13 +80,6 @@ func (rf *RecordFile) Write(r *Record) error {
 	return rf.err
 }
 
-// Count is the number of records written.
-func (rf *RecordFile) Count() int64 {
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	return rf.rw.Count()
-}
-
 // Close stops the flusher, flushes, syncs and closes the file, and returns
 // the first error of the file's life. Calling it again returns the same.
 func (rf *RecordFile) Close() error {

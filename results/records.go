@@ -15,7 +15,6 @@ import (
 type RecordWriter struct {
 	bw  *bufio.Writer
 	enc *json.Encoder
-	n   int64
 }
 
 // NewRecordWriter returns a RecordWriter on w.
@@ -34,12 +33,8 @@ func (w *RecordWriter) Write(r *Record) error {
 	if err := w.enc.Encode(r); err != nil {
 		return fmt.Errorf("results: write record %d: %w", r.ID, err)
 	}
-	w.n++
 	return nil
 }
-
-// Count is the number of records written so far.
-func (w *RecordWriter) Count() int64 { return w.n }
 
 // Flush writes buffered records to the underlying writer.
 func (w *RecordWriter) Flush() error {

@@ -19,7 +19,6 @@ func TestRecordWriterRoundTrip(t *testing.T) {
 		require.NoError(t, w.Write(&recs[i]))
 	}
 	require.NoError(t, w.Flush())
-	require.EqualValues(t, 50, w.Count())
 	require.Equal(t, 50, strings.Count(buf.String(), "\n"))
 
 	var got []Record

@@ -91,19 +91,6 @@ func tasksOf(c *ClassResult) int64 {
 	return c.Clips
 }
 
-// listRevenue is class c's revenue under pl in pl's currency, unrounded,
-// and whether the tiers had to be approximated.
-func listRevenue(c *ClassResult, pl *pricing.List) (float64, bool) {
-	lines, approx := billLines(c, pl)
-	return econ.Book{Components: lines}.Revenue(), approx
-}
-
-// BillLines is what pl bills for class c, line by line (uncached input,
-// cached input, output per Mtok, per task, per video second) in pl's
-// currency, and whether tiers were approximated (see
-// Revenue.TiersApproximated). Every line is present, billed or not.
-func BillLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) { return billLines(c, pl) }
-
 func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 	in0, cached0, out0 := pl.TierPrices(-1)
 	lines := []econ.Component{

@@ -7,7 +7,6 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/scenarios/arrival"
 )
 
 // TimesPacer is a vegeta.Pacer over a precomputed, nondecreasing sequence
@@ -34,15 +33,6 @@ var _ vegeta.Pacer = (*TimesPacer)(nil)
 // vegeta's reporting.
 func NewTimesPacer(next func() (int64, bool), rate func(time.Duration) float64) *TimesPacer {
 	return &TimesPacer{next: next, rate: rate}
-}
-
-// NewProcessPacer adapts an arrival process to a vegeta Pacer; spec gives
-// Rate (its intensity × scale).
-func NewProcessPacer(p arrival.Process, spec arrival.Spec, scale float64) *TimesPacer {
-	if scale <= 0 {
-		scale = 1
-	}
-	return NewTimesPacer(p.Next, func(el time.Duration) float64 { return spec.Intensity(el.Seconds()) * scale })
 }
 
 // Pace implements vegeta.Pacer: the wait until hit number hits is due, or

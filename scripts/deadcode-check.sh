@@ -16,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 mod=$($GO list -m)
+# The programs: fleetbench and make overload's load probe.
+mains="./cmd/fleetbench ./runners/internal/loadprobe"
 fmt='{{range .Funcs}}{{$.Path}}.{{.Name}}{{"\t"}}{{.Position}}{{"\n"}}{{end}}'
 strip() { sed "s|^$mod/||; s|^$mod\.|.|"; }
 
@@ -29,7 +31,7 @@ fi
 
 allow=scripts/deadcode-allow.txt
 allowed=$(sed 's/#.*//' "$allow" | awk 'NF {print $1}' | sort -u)
-testonly=$($GO tool deadcode -f "$fmt" ./cmd/fleetbench | strip | sort)
+testonly=$($GO tool deadcode -f "$fmt" $mains | strip | sort)
 extra=$(join -t $'\t' -v 1 <(echo "$testonly") <(echo "$allowed") || true)
 if [[ -n "$extra" ]]; then
 	echo "deadcode: reached only from tests and not in $allow (remove them with their tests, or list them there with the reason):"

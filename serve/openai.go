@@ -48,7 +48,7 @@ type contentPart struct {
 	Text string `json:"text"`
 }
 
-// apiError is an error answered in OpenAI's error shape. typ is one of
+// apiError is an error to answer in OpenAI's error shape. typ is one of
 // OpenAI's error types (errInvalidRequest, errServer); code is OpenAI's
 // machine-readable code where OpenAI has one (model_not_found,
 // invalid_api_key), else null.

@@ -12,7 +12,7 @@ import (
 	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/scenarios/text"
-	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sim/kvcache"
 )
 
 // The tokenizer counts words as scenarios/text does, and its KV blocks
@@ -32,8 +32,17 @@ func TestTokenizerMatchesScenarioBlocks(t *testing.T) {
 	a, b := tk.build(render(sysA)), tk.build(render(sysB))
 	require.Equal(t, 577, a.tokens)
 	require.Equal(t, 590, b.tokens)
-	ha, hb := sim.HashPrompt(a.blocks, 16), sim.HashPrompt(b.blocks, 16)
-	sa, sb := sim.HashPrompt(sysA, 16), sim.HashPrompt(sysB, 16)
+	// The engine's KV-block hash chain (what sim hashes prompts with).
+	hash := func(p []scenarios.Block) []uint64 {
+		hs := kvcache.NewHasher(16)
+		var h []uint64
+		for _, b := range p {
+			h = hs.Add(h, b.ID, int(b.Tokens))
+		}
+		return h
+	}
+	ha, hb := hash(a.blocks), hash(b.blocks)
+	sa, sb := hash(sysA), hash(sysB)
 	shared := func(x, y []uint64) int {
 		n := 0
 		for n < len(x) && n < len(y) && x[n] == y[n] {

@@ -206,10 +206,12 @@ func TestFailureDropsCachedBlocks(t *testing.T) {
 			in = x
 		}
 	}
-	hashes := HashPrompt(p, 16)
-	require.NotEmpty(t, l.e.fleet.entry.prefix.Longest(hashes, 4, nil))
+	hashes := hashPrompt(p, 16, nil)
+	n, _ := l.e.fleet.entry.prefix.Deepest(hashes)
+	require.Positive(t, n)
 	l.e.fleet.fail(l.e, in, false)
-	require.Empty(t, l.e.fleet.entry.prefix.Longest(hashes, 4, nil), "index forgets the failed instance")
+	n, _ = l.e.fleet.entry.prefix.Deepest(hashes)
+	require.Zero(t, n, "index forgets the failed instance")
 	require.Zero(t, in.cache.Cached())
 	drain() // repair
 	require.NoError(t, l.Submit(req(3, l.Now()+1, 4, p...)))

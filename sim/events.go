@@ -34,8 +34,6 @@ type eventQueue struct {
 	seq uint64
 }
 
-func (q *eventQueue) Len() int { return len(q.h) }
-
 func less(a, b *event) bool {
 	if a.at != b.at {
 		return a.at < b.at

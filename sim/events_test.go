@@ -26,7 +26,7 @@ func TestEventQueueOrder(t *testing.T) {
 		e := q.pop()
 		require.Equal(t, want[i], key{e.at, e.idx})
 	}
-	require.Equal(t, 0, q.Len())
+	require.Empty(t, q.h)
 }
 
 func BenchmarkEventQueue(b *testing.B) {

@@ -116,11 +116,6 @@ func (l *Live) BlockTokens() int { return l.e.cfg.BlockTokens }
 // Result summarises everything completed so far.
 func (l *Live) Result() *results.Result { return l.e.result() }
 
-// HashPrompt exposes the engine's block hashing for shells and tests.
-func HashPrompt(p []scenarios.Block, blockTokens int) []uint64 {
-	return hashPrompt(p, blockTokens, nil)
-}
-
 // hashPrompt appends the KV block hashes of a workload prompt to dst,
 // passing the cache plain (id, tokens) pairs.
 func hashPrompt(p []scenarios.Block, blockTokens int, dst []uint64) []uint64 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/gpu"
 	"github.com/fleetbench/fleetbench/runners"
+	"github.com/fleetbench/fleetbench/runners/scrape"
 	"github.com/fleetbench/fleetbench/runners/tokens"
 	"github.com/fleetbench/fleetbench/runners/video"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -235,7 +236,12 @@ func (f *runFlags) config(sc *scenarios.Scenario, stderr io.Writer) (runners.Con
 		return cfg, err
 	}
 	if f.scrape != "" {
-		cfg.Hooks = append(cfg.Hooks, runners.ScrapeHook(f.scrape, f.scrapeInterval, nil))
+		// Validated here, so a bad URL or interval exits 2 before anything is sent.
+		h, err := scrape.NewHook([]string{f.scrape}, f.scrapeInterval, nil, nil)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Hooks = append(cfg.Hooks, h)
 	}
 	cfg.Warnings = stderr
 	// GPU telemetry: "auto" samples NVML when present and says in one line

@@ -35,9 +35,6 @@ type Seq struct {
 // Blocks returns how many KV blocks the sequence holds.
 func (s *Seq) Blocks() int { return len(s.blocks) }
 
-// Tokens returns the token count the sequence's blocks were last sized for.
-func (s *Seq) Tokens() int { return s.tokens }
-
 // Admission is the result of a successful Admit.
 type Admission struct {
 	Seq        *Seq // the admitted sequence; pass it to Grow, Publish and Release
@@ -115,9 +112,6 @@ func (c *Cache) BlocksFor(tokens int) int {
 	return (tokens + c.blockTokens - 1) / c.blockTokens
 }
 
-// BlockTokens returns the tokens per KV block.
-func (c *Cache) BlockTokens() int { return c.blockTokens }
-
 // Capacity returns the total number of KV blocks.
 func (c *Cache) Capacity() int { return c.capacity }
 
@@ -129,33 +123,6 @@ func (c *Cache) Used() int { return c.used }
 
 // Cached returns the hashed blocks resident (pinned or evictable).
 func (c *Cache) Cached() int { return c.tab.n }
-
-// Evictable returns the hashed blocks no sequence pins (the LRU list).
-func (c *Cache) Evictable() int { return c.nLRU }
-
-// Evictions returns how many cached blocks have been evicted since New.
-func (c *Cache) Evictions() uint64 { return c.evictions }
-
-// Contains reports whether hash is resident in this cache.
-func (c *Cache) Contains(hash uint64) bool {
-	_, ok := c.tab.get(c.blk, hash)
-	return ok
-}
-
-// Match returns how many leading hashes are cached here (hit) and how many
-// further ones follow in the second tier (tier). It changes no state.
-func (c *Cache) Match(hashes []uint64) (hit, tier int) {
-	for hit < len(hashes) {
-		if _, ok := c.tab.get(c.blk, hashes[hit]); !ok {
-			break
-		}
-		hit++
-	}
-	if c.tier != nil {
-		tier = c.tier.prefix(hashes[hit:])
-	}
-	return hit, tier
-}
 
 // Admit starts a sequence whose prompt has the given block hashes and which
 // needs blocks for tokens tokens: it pins the longest cached prefix of hashes

@@ -30,10 +30,11 @@ func Example() {
 	c.Release(a.Seq)          // finished
 
 	h2 := hash([2]int{1, 100}, [2]int{3, 60}) // same system prompt
-	fmt.Println("routing:", x.Longest(h2, 1, nil))
+	n, who := x.Deepest(h2)
+	fmt.Println("routing:", n, "blocks on instances", who)
 	b, _ := c.Admit(h2, 160)
 	fmt.Println("hit blocks:", b.HitBlocks, "of", len(h2))
 	// Output:
-	// routing: [{0 6}]
+	// routing: 6 blocks on instances [0]
 	// hit blocks: 6 of 10
 }

@@ -24,8 +24,6 @@ type Index struct {
 	freeMulti []int32
 	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
 	single    [1]int32 // scratch for holders() of a single-holder hash
-	act       []int32  // Longest: instances still matching
-	drops     []Match  // Longest: instances that stopped, in order
 }
 
 type holderList struct {
@@ -46,17 +44,8 @@ func pairKey(hash uint64, inst int32) uint64 {
 	return mum(hash^0x9e3779b97f4a7c15, uint64(inst)+0x632be59bd9b4e019)
 }
 
-// Match is one instance's prefix match length, in blocks.
-type Match struct {
-	Instance int32
-	Blocks   int
-}
-
 // NewIndex returns an empty index.
 func NewIndex() *Index { return &Index{} }
-
-// Len returns the number of distinct hashes held anywhere.
-func (x *Index) Len() int { return x.one.n }
 
 // Replicas returns how many instances hold hash.
 func (x *Index) Replicas(hash uint64) int {
@@ -153,82 +142,6 @@ func (x *Index) Remove(hash uint64, inst int32) {
 		x.freeMulti = append(x.freeMulti, k)
 	}
 }
-
-// Longest returns, for the instances holding hashes[0], how many leading
-// blocks each holds, appended to out best first (most blocks, then lowest
-// instance id) and at most max entries. The cost is proportional to the
-// blocks matched times the replicas involved, never to the fleet size.
-func (x *Index) Longest(hashes []uint64, max int, out []Match) []Match {
-	if len(hashes) == 0 || max <= 0 {
-		return out
-	}
-	first := x.holders(hashes[0])
-	if len(first) == 0 {
-		return out
-	}
-	act := append(x.act[:0], first...)
-	drops := x.drops[:0]
-	depth := 1 // every instance in act holds hashes[:depth]
-	for ; depth < len(hashes) && len(act) > 0; depth++ {
-		holders := x.holders(hashes[depth])
-		w := 0
-		if len(holders) > 8*len(act) {
-			// A hash held fleet-wide (a common system prompt): probe it by
-			// binary search instead of walking every holder.
-			for _, inst := range act {
-				if _, ok := slices.BinarySearch(holders, inst); ok {
-					act[w] = inst
-					w++
-				} else {
-					drops = append(drops, Match{inst, depth})
-				}
-			}
-		} else {
-			k := 0
-			for _, inst := range act {
-				for k < len(holders) && holders[k] < inst {
-					k++
-				}
-				if k < len(holders) && holders[k] == inst {
-					act[w] = inst
-					w++
-				} else {
-					drops = append(drops, Match{inst, depth})
-				}
-			}
-		}
-		act = act[:w]
-	}
-	// Survivors matched everything up to depth; then the dropped ones, latest
-	// (longest) group first, each group in instance order.
-	for _, inst := range act {
-		if max == 0 {
-			break
-		}
-		out = append(out, Match{inst, depth})
-		max--
-	}
-	for end := len(drops); end > 0 && max > 0; {
-		start := end - 1
-		for start > 0 && drops[start-1].Blocks == drops[end-1].Blocks {
-			start--
-		}
-		for _, m := range drops[start:end] {
-			if max == 0 {
-				break
-			}
-			out = append(out, m)
-			max--
-		}
-		end = start
-	}
-	x.act, x.drops = act, drops
-	return out
-}
-
-// Holders returns the instances holding hash, sorted; the slice is only
-// valid until the index next changes or Holders is called again.
-func (x *Index) Holders(hash uint64) []int32 { return x.holders(hash) }
 
 // Has reports whether inst holds hash: one or two table probes.
 func (x *Index) Has(hash uint64, inst int32) bool {

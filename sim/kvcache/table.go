@@ -123,14 +123,6 @@ func movable(h, i, j, size int) bool {
 	return (j-h+size)%size >= (j-i+size)%size
 }
 
-// clear empties the table, keeping its storage.
-func (t *table) clear() {
-	for i := range t.vals {
-		t.vals[i] = -1
-	}
-	t.n = 0
-}
-
 func (t *table) grow() {
 	size := max(16, len(t.keys)+len(t.keys)/4)
 	oldK, oldV := t.keys, t.vals

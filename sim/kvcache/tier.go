@@ -28,24 +28,6 @@ func NewTier(capacityBlocks int) *Tier {
 	return &Tier{capacity: capacityBlocks, head: nilBlock, tail: nilBlock}
 }
 
-// Capacity returns the tier's size in blocks.
-func (t *Tier) Capacity() int { return t.capacity }
-
-// Len returns the number of blocks held.
-func (t *Tier) Len() int { return t.tab.n }
-
-// Writes returns how many Put calls stored or refreshed a block.
-func (t *Tier) Writes() uint64 { return t.writes }
-
-// Drops returns how many blocks were replaced to make room.
-func (t *Tier) Drops() uint64 { return t.drops }
-
-// Contains reports whether hash is held. It changes no LRU state.
-func (t *Tier) Contains(hash uint64) bool {
-	_, ok := t.tab.get(hash)
-	return ok
-}
-
 // Put stores hash as the most recently used block, replacing the least
 // recently used one when full. A zero-capacity tier ignores it.
 func (t *Tier) Put(hash uint64) {
@@ -72,13 +54,6 @@ func (t *Tier) Put(hash uint64) {
 	}
 	t.tab.set(hash, s)
 	t.link(s)
-}
-
-// Reset empties the tier (its pool lost its store).
-func (t *Tier) Reset() {
-	t.tab.clear()
-	t.hash, t.prev, t.next = t.hash[:0], t.prev[:0], t.next[:0]
-	t.head, t.tail = nilBlock, nilBlock
 }
 
 // prefix returns how many leading hashes the tier holds, changing nothing.

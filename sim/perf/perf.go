@@ -513,11 +513,5 @@ func (p *Model) GPUs() int { return p.cfg.GPUs }
 // GPU is the instance's GPU spec.
 func (p *Model) GPU() hardware.Spec { return p.g }
 
-// Arch is the model architecture being served.
-func (p *Model) Arch() models.Model { return p.m }
-
 // Config is the normalised deployment configuration (defaults filled in).
 func (p *Model) Config() Config { return p.cfg }
-
-// WeightBytesPerGPU is the weight memory each GPU holds.
-func (p *Model) WeightBytesPerGPU() float64 { return p.weightBytesGPU }

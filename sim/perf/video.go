@@ -87,12 +87,3 @@ func (x *Video) ClipTime(width, height, frames, steps int) int64 {
 	pixels := float64(width) * float64(height) * float64(frames)
 	return toNs(passes*pass + pixels*x.decodePx)
 }
-
-// GPUs is the number of GPUs serving one clip (sp).
-func (x *Video) GPUs() int { return x.sp }
-
-// GPU is the GPU spec.
-func (x *Video) GPU() hardware.Spec { return x.g }
-
-// Arch is the video model being served.
-func (x *Video) Arch() models.VideoModel { return x.v }

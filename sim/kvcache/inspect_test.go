@@ -1,0 +1,71 @@
+package kvcache
+
+// Accessors that only tests use: they inspect a cache, an index or a tier
+// without changing it (or empty a tier). Kept here, beside the tests, so
+// the package's product code holds only what the simulator calls.
+
+// Tokens returns the token count the sequence's blocks were last sized for.
+func (s *Seq) Tokens() int { return s.tokens }
+
+// BlockTokens returns the tokens per KV block.
+func (c *Cache) BlockTokens() int { return c.blockTokens }
+
+// Evictable returns the hashed blocks no sequence pins (the LRU list).
+func (c *Cache) Evictable() int { return c.nLRU }
+
+// Evictions returns how many cached blocks have been evicted since New.
+func (c *Cache) Evictions() uint64 { return c.evictions }
+
+// Contains reports whether hash is resident in this cache.
+func (c *Cache) Contains(hash uint64) bool {
+	_, ok := c.tab.get(c.blk, hash)
+	return ok
+}
+
+// Match returns how many leading hashes are cached here (hit) and how many
+// further ones follow in the second tier (tier). It changes no state.
+func (c *Cache) Match(hashes []uint64) (hit, tier int) {
+	for hit < len(hashes) {
+		if _, ok := c.tab.get(c.blk, hashes[hit]); !ok {
+			break
+		}
+		hit++
+	}
+	if c.tier != nil {
+		tier = c.tier.prefix(hashes[hit:])
+	}
+	return hit, tier
+}
+
+// Len returns the number of distinct hashes held anywhere.
+func (x *Index) Len() int { return x.one.n }
+
+// Len returns the number of blocks held.
+func (t *Tier) Len() int { return t.tab.n }
+
+// Writes returns how many Put calls stored or refreshed a block.
+func (t *Tier) Writes() uint64 { return t.writes }
+
+// Drops returns how many blocks were replaced to make room.
+func (t *Tier) Drops() uint64 { return t.drops }
+
+// Contains reports whether hash is held. It changes no LRU state.
+func (t *Tier) Contains(hash uint64) bool {
+	_, ok := t.tab.get(hash)
+	return ok
+}
+
+// Reset empties the tier (its pool lost its store).
+func (t *Tier) Reset() {
+	t.tab.clear()
+	t.hash, t.prev, t.next = t.hash[:0], t.prev[:0], t.next[:0]
+	t.head, t.tail = nilBlock, nilBlock
+}
+
+// clear empties the table, keeping its storage.
+func (t *table) clear() {
+	for i := range t.vals {
+		t.vals[i] = -1
+	}
+	t.n = 0
+}

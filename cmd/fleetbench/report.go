@@ -104,6 +104,14 @@ var reportFormats = append(append([]string(nil), resultFormats...), "csv", "mark
 
 // readResult reads a result file; a missing or invalid file is bad input.
 func readResult(path string) (*results.Result, error) {
+	// A sweep or scale file is not an old result: say what it is rather
+	// than "use a matching fleetbench version".
+	switch schema, _ := results.FileSchema(path); schema {
+	case sweepfile.Schema:
+		return nil, usageErr(fmt.Errorf("%s is a sweep file (%s), not one result: chart it with --html (fleetbench report %s --html report.html) or compare two sweeps with fleetbench compare", path, schema, path))
+	case scale.Schema:
+		return nil, usageErr(fmt.Errorf("%s is a scale curve (%s), not one result: fleetbench scale prints it; merge combines shards of one", path, schema))
+	}
 	r, err := results.ReadFile(path)
 	if err != nil {
 		return nil, usageErr(err)

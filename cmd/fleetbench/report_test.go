@@ -177,3 +177,16 @@ func TestReportNothingMeasured(t *testing.T) {
 	require.Equal(t, 0, code, "the file itself is still readable as JSON")
 	require.Contains(t, stdout, `"schema"`)
 }
+
+// report of a sweep file said "schema is fleetbench.sweep/v1 ... use a
+// matching fleetbench version", as if the file were from another release.
+func TestReportSweepFileSaysWhatItIs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "s.json")
+	code, _, stderr := runCLI("sweep", "chat", "--fleet", "2P4D", "--scale", "1", "--duration", "20s", "-o", out)
+	require.Equal(t, 0, code, stderr)
+	code, stdout, stderr := runCLI("report", out)
+	require.Equal(t, 2, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "is a sweep file (fleetbench.sweep/v1), not one result")
+	require.NotContains(t, stderr, "matching fleetbench version")
+}

@@ -163,15 +163,15 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 			hours += h
 		}
 	}
+	if hours == 0 {
+		return usageErr(errors.New("--gpu-hours adds up to 0: with no GPU time there is no cost (nor mean $/GPU-hour) to set against the revenue; give the GPU-hours that served the tokens"))
+	}
 	pl, err := loadPriceList(f.priceFile, f.class)
 	if err != nil {
 		return usageErr(err)
 	}
 	b := results.TotalsBook(int64(f.input), int64(f.cached), int64(f.output), int64(f.tasks), f.videoSeconds, costUSD, pl, results.CostSplit{})
-	mean := 0.0
-	if hours > 0 {
-		mean = costUSD / hours
-	}
+	mean := costUSD / hours
 	a := econ.Analyze("totals", pl.Currency, b, mean)
 	if f.format == "json" {
 		enc := json.NewEncoder(w)

@@ -100,6 +100,13 @@ func TestCostFromTotals(t *testing.T) {
 	require.Contains(t, stderr, "include the cached")
 	code, _, _ = runCLI("cost", "--gpu-hours", "10", "--input-tokens", "5", "--price-file", pf)
 	require.Equal(t, 2, code)
+	// 0 GPU-hours printed "cost 0 USD, margin 100%" and "mean $0/GPU-hour".
+	for _, h := range []string{"0", "h100=0,h20=0"} {
+		code, stdout, stderr := runCLI("cost", "--gpu-hours", h, "--gpu-price", "h100=2", "--input-tokens", "5", "--price-file", pf)
+		require.Equal(t, 2, code, h)
+		require.Empty(t, stdout, h)
+		require.Contains(t, stderr, "--gpu-hours adds up to 0", h)
+	}
 }
 
 // TestPriceCutAndPlan: price on a simulated chat prints both margins, the

@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/openaitest"
 )
 
 // sim --repeat 3 writes one result with the spread of the three seeds;
@@ -47,4 +49,25 @@ func TestSimRepeatBand(t *testing.T) {
 
 	code, _, stderr = runCLI("sim", "chat", "--repeat", "0")
 	require.Equal(t, 2, code, stderr)
+}
+
+// run --repeat 2 against a server writes one result with the spread.
+func TestRunRepeat(t *testing.T) {
+	srv := openaitest.New(func(*openaitest.Request) openaitest.Reply {
+		return openaitest.Steady(2, time.Millisecond, time.Millisecond)
+	})
+	defer srv.Close()
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(scen, []byte(runScenario), 0o644))
+	out := filepath.Join(dir, "r.json")
+	code, _, stderr := runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-o", out, "--quiet", "--repeat", "2", "--seed", "3")
+	require.Equal(t, 0, code, stderr)
+	res, err := results.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), res.Scenario.Seed)
+	sp, ok := res.Extra[results.ExtraRepeats].(map[string]any)
+	require.True(t, ok)
+	require.EqualValues(t, 2, sp["n"])
+	require.Equal(t, []any{3.0, 4.0}, sp["seeds"])
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/gpu"
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/runners"
 	"github.com/fleetbench/fleetbench/runners/scrape"
 	"github.com/fleetbench/fleetbench/runners/tokens"
@@ -32,6 +33,7 @@ type runFlags struct {
 	workload                workloadFlags
 	gate                    gateFlags
 	stopEarly               bool
+	repeat                  int
 	output                  outputFlags
 	quiet                   bool
 	scrape                  string
@@ -115,6 +117,7 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.BoolVar(&f.videoDownload, "video-download", false, "download each finished clip")
 	fl.StringVar(&f.tokenizer, "tokenizer", tokens.Default, "count sent and received tokens with: "+tokens.Describe()+"; the server's usage is used when it agrees within 25%")
 	addGateFlags(fl, &f.gate, true)
+	fl.IntVar(&f.repeat, "repeat", 1, fmt.Sprintf("run N times with seeds SEED, SEED+1, ... (at most %d) and write the first run's result with extra.repeats holding each metric's spread across all of them (compare's noise band for BASE without records); --records gets the first run's records; an interrupted or failed repeat ends the series with its own partial result", results.MaxRepeats))
 	fl.BoolVar(&f.stopEarly, "stop-early", false, fmt.Sprintf("end the run as soon as, after at least %d measured requests, it breaks --max-error-rate, --max-drop-rate or (with --fail-on-saturation) saturates the client; the partial result is written and the exit status is 1", runners.StopEarlyMin))
 	addCostFlags(fl, &f.cost)
 	addFleetDeclFlags(fl, &f.decl)
@@ -162,7 +165,10 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 
 	ctx, stop := runSignals(cmd.Context())
 	defer stop()
-	res, st, err := runners.Run(ctx, sc, cfg, wo)
+	if f.repeat < 1 || f.repeat > results.MaxRepeats {
+		return usageErr(fmt.Errorf("--repeat %d: want 1 to %d", f.repeat, results.MaxRepeats))
+	}
+	res, st, err := runRepeats(ctx, sc, cfg, wo, f.repeat)
 	var ce *runners.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
@@ -295,4 +301,40 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// runRepeats runs the endpoint benchmark n times with consecutive seeds
+// and returns the first run's result with the spread of all
+// (results.Repeats). A repeat that fails, is interrupted or stops early
+// ends the series: its own result and stats are returned.
+func runRepeats(ctx context.Context, sc *scenarios.Scenario, cfg runners.Config, wo scenarios.WorkloadOptions, n int) (*results.Result, runners.Stats, error) {
+	if n == 1 {
+		return runners.Run(ctx, sc, cfg, wo)
+	}
+	seed := sc.Seed
+	if wo.Seed != nil {
+		seed = *wo.Seed
+	}
+	var rs []*results.Result
+	var first runners.Stats
+	for i := range n {
+		s := seed + uint64(i)
+		wo.Seed = &s
+		if i == 1 {
+			cfg.Records = nil // --records holds the first repeat's, the result's body
+		}
+		res, st, err := runners.Run(ctx, sc, cfg, wo)
+		if err != nil || st.Interrupted || st.StoppedEarly != "" || res == nil {
+			if res != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("repeat %d of %d (seed %d) did not complete; this is its partial result", i+1, n, s))
+			}
+			return res, st, err
+		}
+		if i == 0 {
+			first = st
+		}
+		rs = append(rs, res)
+	}
+	res, err := results.Repeats(rs)
+	return res, first, err
 }

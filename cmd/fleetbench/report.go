@@ -215,6 +215,13 @@ func emitMerged(stdout io.Writer, outPath string, writeJSON, table func(io.Write
 // writeFileAtomic writes path through a temporary file in the same folder
 // and a rename, so that a failed write never leaves half a result behind.
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	// A path that exists and is not a regular file (/dev/null, /dev/stdout,
+	// a named pipe) is written in place: renaming a temporary file over it
+	// would replace the device or pipe itself (as root, `-o /dev/null`
+	// turned /dev/null into a regular file).
+	if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+		return writeInPlace(path, write)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -235,6 +242,23 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeInPlace writes to an existing non-regular file (a device or a pipe)
+// without truncating or replacing it.
+func writeInPlace(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -75,6 +75,8 @@ type Cache struct {
 	onInsert, onEvict func(hash uint64)
 
 	evictions uint64
+	sink      uint32 // folds the touch passes' loads, so that they are kept
+	touchKeys []uint64
 }
 
 // New returns an empty cache of capacityBlocks KV blocks of blockTokens tokens
@@ -146,6 +148,9 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	hits := c.scratch[:0]
 	idle := 0
 	for len(hits) < limit {
+		if len(hits)%touchBatch == 0 {
+			c.sink ^= c.tab.touch(c.blk, hashes[len(hits):min(limit, len(hits)+touchBatch)])
+		}
 		b, ok := c.tab.get(c.blk, hashes[len(hits)])
 		if !ok {
 			break
@@ -176,6 +181,7 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 		c.pin(b)
 		s.blocks = append(s.blocks, b)
 	}
+	c.touchVictims(need - hit)
 	for range need - hit {
 		b := c.alloc()
 		c.blk[b].prev = 1
@@ -198,6 +204,7 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	if add > c.Free() {
 		return false
 	}
+	c.touchVictims(add)
 	for range add {
 		b := c.alloc()
 		c.blk[b].prev = 1
@@ -219,6 +226,9 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	}
 	n := min(len(hashes), len(s.blocks))
 	for i := range n {
+		if i%touchBatch == 0 {
+			c.touchPublish(s.blocks[i:n], hashes[i:n])
+		}
 		b, h := s.blocks[i], hashes[i]
 		if bit(c.hashed, b) {
 			if c.blk[b].hash == h {
@@ -376,6 +386,38 @@ func (c *Cache) lruRemove(b int32) {
 	c.nLRU--
 }
 
+// touchVictims loads the table slots of the hashes that the next n allocs
+// will evict (after the free stack and the never-used blocks), so that
+// their cache misses overlap; it changes nothing.
+func (c *Cache) touchVictims(n int) {
+	n -= len(c.free) + c.capacity - len(c.blk)
+	keys := c.touchKeys[:0]
+	for b := c.lruHead; n > 0 && b != nilBlock; n-- {
+		bk := &c.blk[b]
+		keys = append(keys, bk.hash)
+		b = bk.next
+		if len(keys) == touchBatch*4 {
+			c.sink ^= c.tab.touchSlots(keys)
+			keys = keys[:0]
+		}
+	}
+	c.sink ^= c.tab.touchSlots(keys)
+	c.touchKeys = keys
+}
+
+// touchPublish loads the table slots of the next touchBatch hashes that
+// Publish will insert (those whose block is not hashed yet).
+func (c *Cache) touchPublish(blocks []int32, hashes []uint64) {
+	keys := c.touchKeys[:0]
+	for i := range min(len(blocks), touchBatch) {
+		if !bit(c.hashed, blocks[i]) {
+			keys = append(keys, hashes[i])
+		}
+	}
+	c.sink ^= c.tab.touchSlots(keys)
+	c.touchKeys = keys
+}
+
 // Reserve takes n anonymous blocks (free ones first, then evicting LRU
 // cached blocks) for KV whose identity nobody will look up: the tokens a
 // decoding batch generates. It returns false and changes nothing if they
@@ -387,6 +429,7 @@ func (c *Cache) Reserve(n int) bool {
 	if n > c.Free() {
 		return false
 	}
+	c.touchVictims(n)
 	for range n {
 		b := c.alloc()
 		c.blk[b].prev = 1

@@ -194,3 +194,44 @@ func (t *idTable) resize(blk []block, size int, extra uint32) {
 		size += size / 4
 	}
 }
+
+// touchBatch is how many keys a touch pass loads ahead: enough misses in
+// flight to fill a core's miss buffers, few enough that a prefix match
+// ending early wastes little.
+const touchBatch = 16
+
+// touch loads the home slot of each key, and the block of a home slot's
+// entry, and returns them folded together (the caller stores the result so
+// the compiler keeps the loads). It changes nothing: it exists so that the
+// cache misses of a request's independent probes overlap, instead of each
+// probe waiting out its own miss (the tables of a fleet's instances are far
+// bigger than the CPU caches, so nearly every probe misses).
+func (t *idTable) touch(blk []block, keys []uint64) uint32 {
+	size := len(t.slots)
+	if t.n == 0 {
+		return 0
+	}
+	idMask := t.idMask()
+	var acc uint32
+	for _, k := range keys {
+		s := t.slots[homeOf(k, size)]
+		if id := s & idMask; id != 0 {
+			acc ^= uint32(blk[id-1].hash)
+		}
+		acc ^= s
+	}
+	return acc
+}
+
+// touchSlots loads the home slot of each key (touch without the blocks).
+func (t *idTable) touchSlots(keys []uint64) uint32 {
+	size := len(t.slots)
+	if t.n == 0 {
+		return 0
+	}
+	var acc uint32
+	for _, k := range keys {
+		acc ^= t.slots[homeOf(k, size)]
+	}
+	return acc
+}

@@ -27,6 +27,10 @@ type Cost struct {
 	// Split records the weights used to split a class's cost between
 	// input, cached input and output tokens (see CostInputs).
 	Split *CostSplit `json:"split,omitempty"`
+	// LowerBound is set when the fleet fell behind the offered load
+	// (FellBehind): the window's cost leaves out the backlog served after
+	// it, so every cost figure is a lower bound and margin an upper bound.
+	LowerBound bool `json:"lower_bound,omitempty"`
 }
 
 // PoolCost is one pool's share of the fleet cost.
@@ -99,6 +103,9 @@ type CostInputs struct {
 	// without their own. Nil: no revenue.
 	Prices map[string]*pricing.List
 	Split  CostSplit // zero: DefaultCostSplit
+	// MaxLag is Limits.MaxLag, to judge whether the fleet kept up (the
+	// cost is then a lower bound). 0: DefaultMaxLag.
+	MaxLag float64
 }
 
 // ErrNoFleet is returned by ApplyCost for a result without a fleet section
@@ -234,6 +241,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		cost.MarginUSD = roundDec(cost.RevenueUSD-cost.USD, 6)
 		cost.RevenueUSD = roundDec(cost.RevenueUSD, 6)
 	}
+	cost.LowerBound, _ = FellBehind(r, in.MaxLag)
 	r.Cost = cost
 	return nil
 }

@@ -25,6 +25,9 @@ func RenderCost(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, " (%s on idle pools, charged to no class)", fmtUSD(c.UnattributedUSD))
 	}
 	b.WriteString("\n")
+	if c.LowerBound {
+		b.WriteString("LOWER BOUND: the fleet fell behind the offered load; the backlog it served after the window is not charged, so every cost below is a lower bound and every margin an upper bound\n")
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "pool\tgpu\t$/GPU-h\tsource\tGPU-h\tUSD\tutil\t")
 	for _, k := range sortedKeys(c.ByPool) {
@@ -104,7 +107,11 @@ func RenderCost(w io.Writer, r *Result) error {
 		row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
 	}
 	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
-	row("margin USD", rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
+	mlabel := "margin USD"
+	if c.LowerBound {
+		mlabel = "margin USD (upper bound)"
+	}
+	row(mlabel, rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
 	row("markup % on cost", func(cc *ClassCost) (float64, bool) {
 		if cc.Revenue == nil || cc.Revenue.MarkupPct == nil {
 			return 0, false
@@ -143,7 +150,11 @@ func RenderCost(w io.Writer, r *Result) error {
 		}
 	}
 	if c.RevenueUSD > 0 {
-		fmt.Fprintf(&b, "revenue %s, margin %s\n", fmtUSD(c.RevenueUSD), fmtUSD(c.MarginUSD))
+		bound := ""
+		if c.LowerBound {
+			bound = " (upper bound: the fleet fell behind)"
+		}
+		fmt.Fprintf(&b, "revenue %s, margin %s%s\n", fmtUSD(c.RevenueUSD), fmtUSD(c.MarginUSD), bound)
 	}
 	lines := strings.Split(b.String(), "\n")
 	for i, l := range lines {

@@ -45,6 +45,12 @@ type Window struct {
 	// WarmupScenarioS is the scenario's warm-up when a shortened run
 	// (--requests, --duration) cut it down to WarmupS.
 	WarmupScenarioS float64 `json:"warmup_scenario_s,omitempty"`
+	// LagS is the longest time a measured request waited for the fleet
+	// (see Lag), and LagOf what it waited for: queue, ttft or itl. Absent
+	// when not measured. Over DurationS it says whether the fleet kept up
+	// (FellBehind, docs/metrics.md#keeping-up).
+	LagS  *float64 `json:"lag_s,omitempty"`
+	LagOf string   `json:"lag_of,omitempty"`
 }
 
 func makeWindow(start, end, warmup int64) Window {
@@ -204,6 +210,10 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 			sd.P99, ClientSaturatedP99Ms))
 	}
 	r.Timeline = tl.export()
+	if lag, of, ok := Lag(r); ok {
+		v := roundDec(lag, 6)
+		r.Window.LagS, r.Window.LagOf = &v, of
+	}
 	return r
 }
 

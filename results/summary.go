@@ -119,6 +119,7 @@ func (s *Summary) Add(r *Record) {
 		return
 	}
 	c.completed++
+	s.observeWait(r)
 	c.input += int64(r.InputTokens)
 	c.cached += int64(r.CachedTokens)
 	c.output += int64(r.OutputTokens)
@@ -134,6 +135,27 @@ func (s *Summary) Add(r *Record) {
 		} else if v, ok := m.Value(r); ok {
 			c.record(metric(i), v, 1)
 		}
+	}
+}
+
+// observeWait records in the timeline, by intended send time, how long a
+// completed measured request waited for the fleet: to be admitted, for its
+// first token, and the longest gap between two tokens. Lag reads the
+// requests sent at the end of the window from them.
+func (s *Summary) observeWait(r *Record) {
+	ms := func(ns int64) float64 { return float64(ns/1e3) / 1e3 } // whole microseconds: merges exactly
+	if r.QueueNs > 0 {
+		s.timeline.wait(r.Intended, waitQueue, ms(r.QueueNs))
+	}
+	if v, ok := r.TTFT(); ok && v > 0 {
+		s.timeline.wait(r.Intended, waitTTFT, ms(v))
+	}
+	var gap int64
+	for _, g := range r.ITL {
+		gap = max(gap, g)
+	}
+	if gap > 0 {
+		s.timeline.wait(r.Intended, waitITL, ms(gap))
 	}
 }
 

@@ -20,7 +20,27 @@ type Timeline struct {
 	Errors       []int64                 `json:"errors"`        // failed requests ending in the bucket
 	OutputTokens []int64                 `json:"output_tokens"` // output tokens of requests completing in the bucket
 	Gauges       map[string]*GaugeSeries `json:"gauges,omitempty"`
+	// WaitMaxMs is, per bucket of intended send time, the longest wait for
+	// service of the completed measured requests sent in it (see Lag).
+	WaitMaxMs *WaitSeries `json:"wait_max_ms,omitempty"`
 }
+
+// WaitSeries is the longest wait per bucket, in milliseconds, by what was
+// waited for; a series nothing measured is absent, a bucket with no
+// request is 0.
+type WaitSeries struct {
+	Queue []float64 `json:"queue,omitempty"` // to be admitted (simulator)
+	TTFT  []float64 `json:"ttft,omitempty"`  // for the first token
+	ITL   []float64 `json:"itl,omitempty"`   // between two tokens
+}
+
+// Indexes of countBucket.wait.
+const (
+	waitQueue = iota
+	waitTTFT
+	waitITL
+	numWaits
+)
 
 // GaugeSeries holds one sampled gauge (queue length, KV usage, ...) per
 // bucket: the last sample, the mean and max of the samples, and how many
@@ -58,7 +78,20 @@ func (a *gaugeBucket) merge(b gaugeBucket) {
 }
 
 // countBucket accumulates request counts in one bucket.
-type countBucket struct{ completions, errors, tokens int64 }
+type countBucket struct {
+	completions, errors, tokens int64
+	wait                        [numWaits]float64 // longest waits (ms) of requests sent in the bucket
+}
+
+// mergeCounts adds b's counts into a and keeps the longer waits.
+func (a *countBucket) mergeCounts(b countBucket) {
+	a.completions += b.completions
+	a.errors += b.errors
+	a.tokens += b.tokens
+	for k := range a.wait {
+		a.wait[k] = max(a.wait[k], b.wait[k])
+	}
+}
 
 // timelineAcc is the streaming form of a Timeline.
 type timelineAcc struct {
@@ -89,10 +122,7 @@ func (tl *timelineAcc) widen() {
 		if i%2 == 0 {
 			tl.counts[i/2] = tl.counts[i]
 		} else {
-			c := &tl.counts[i/2]
-			c.completions += tl.counts[i].completions
-			c.errors += tl.counts[i].errors
-			c.tokens += tl.counts[i].tokens
+			tl.counts[i/2].mergeCounts(tl.counts[i])
 		}
 	}
 	tl.counts = tl.counts[:(len(tl.counts)+1)/2]
@@ -150,6 +180,7 @@ func (tl *timelineAcc) export() *Timeline {
 	for i, c := range tl.counts {
 		out.Completions[i], out.Errors[i], out.OutputTokens[i] = c.completions, c.errors, c.tokens
 	}
+	out.WaitMaxMs = tl.exportWaits(n)
 	if len(tl.gauges) > 0 {
 		out.Gauges = make(map[string]*GaugeSeries, len(tl.gauges))
 	}
@@ -166,6 +197,31 @@ func (tl *timelineAcc) export() *Timeline {
 	return out
 }
 
+// wait notes a request sent at t that waited v ms for service of kind k.
+func (tl *timelineAcc) wait(t int64, k int, v float64) {
+	b := tl.countAt(t)
+	b.wait[k] = max(b.wait[k], v)
+}
+
+// exportWaits is the WaitMaxMs of n buckets (nil when nothing waited).
+func (tl *timelineAcc) exportWaits(n int) *WaitSeries {
+	var series [numWaits][]float64
+	for k := range series {
+		for i, c := range tl.counts {
+			if c.wait[k] > 0 {
+				if series[k] == nil {
+					series[k] = make([]float64, n)
+				}
+				series[k][i] = c.wait[k]
+			}
+		}
+	}
+	if series[waitQueue] == nil && series[waitTTFT] == nil && series[waitITL] == nil {
+		return nil
+	}
+	return &WaitSeries{Queue: series[waitQueue], TTFT: series[waitTTFT], ITL: series[waitITL]}
+}
+
 // importTimeline turns an exported timeline back into an accumulator (for
 // Merge). Gauge sums are rebuilt from mean*n, so merged gauge means carry
 // the 6-significant-digit rounding of the files.
@@ -178,7 +234,17 @@ func importTimeline(t *Timeline) *timelineAcc {
 	n := max(len(t.Completions), len(t.Errors), len(t.OutputTokens))
 	tl.counts = make([]countBucket, n)
 	for i := range tl.counts {
-		tl.counts[i] = countBucket{at(t.Completions, i), at(t.Errors, i), at(t.OutputTokens, i)}
+		tl.counts[i] = countBucket{completions: at(t.Completions, i), errors: at(t.Errors, i), tokens: at(t.OutputTokens, i)}
+	}
+	if w := t.WaitMaxMs; w != nil {
+		for k, s := range [numWaits][]float64{w.Queue, w.TTFT, w.ITL} {
+			for len(tl.counts) < len(s) {
+				tl.counts = append(tl.counts, countBucket{})
+			}
+			for i, v := range s {
+				tl.counts[i].wait[k] = v
+			}
+		}
 	}
 	names := make([]string, 0, len(t.Gauges))
 	for name := range t.Gauges {
@@ -216,10 +282,7 @@ func (tl *timelineAcc) mergeFrom(o *timelineAcc) {
 		for len(tl.counts) <= i {
 			tl.counts = append(tl.counts, countBucket{})
 		}
-		d := &tl.counts[i]
-		d.completions += c.completions
-		d.errors += c.errors
-		d.tokens += c.tokens
+		tl.counts[i].mergeCounts(c)
 	}
 	for name, g := range o.gauges {
 		dst := tl.gauges[name]

@@ -29,6 +29,10 @@ type Limits struct {
 	// FailOnSaturation makes a saturated client (schedule delay p99 over
 	// ClientSaturatedP99Ms) a failure; otherwise it is only a warning.
 	FailOnSaturation bool
+	// MaxLag is the longest wait for service a measured request may have,
+	// as a share of the window, before the fleet is said to have fallen
+	// behind the offered load (see FellBehind). 0: DefaultMaxLag.
+	MaxLag float64
 }
 
 // DefaultLimits are the limits of a run without flags.
@@ -41,6 +45,7 @@ const (
 	CheckDropRate        = "drop_rate"
 	CheckSLO             = "slo"
 	CheckSaturation      = "client_saturated"
+	CheckFellBehind      = "fell_behind"
 )
 
 // Failure is one limit a result broke.
@@ -108,6 +113,9 @@ func Check(r *Result, l Limits) []Failure {
 		out = append(out, Failure{CheckDropRate, fmt.Sprintf(
 			"%d of %d arrivals dropped at --max-inflight (%.2f%%), more than --max-drop-rate %g: the client refused load it was asked to send",
 			rt.Dropped, t.Requests, 100*rt.DropRate, l.MaxDropRate)})
+	}
+	if behind, why := FellBehind(r, l.MaxLag); behind {
+		out = append(out, Failure{CheckFellBehind, why})
 	}
 	if l.SLOGate {
 		for _, n := range sortedKeys(r.Classes) {

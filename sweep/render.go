@@ -72,6 +72,8 @@ func columns(s *sweepfile.Sweep) []column {
 			switch {
 			case p.Error != "":
 				return "error"
+			case p.FellBehind:
+				return "BEHIND"
 			case p.MeetsSLO:
 				return "met"
 			}

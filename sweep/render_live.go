@@ -128,6 +128,8 @@ func verdict(p *sweepfile.Point) string {
 	switch {
 	case p.Error != "":
 		return "error"
+	case p.FellBehind:
+		return "BEHIND"
 	case p.MeetsSLO:
 		return "met"
 	}

@@ -257,13 +257,17 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	if u, ok := results.FleetUtilization(res); ok {
 		m["utilization"] = u
 	}
+	if lag, _, ok := results.Lag(res); ok && res.Window.DurationS > 0 {
+		m["lag_share"] = lag / res.Window.DurationS
+	}
 	for k, v := range m {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			delete(m, k) // JSON cannot hold them; absent means "does not apply"
 		}
 	}
 	sp.Metrics = m
-	sp.MeetsSLO = meetsSLO(res)
+	sp.FellBehind, _ = results.FellBehind(res, 0)
+	sp.MeetsSLO = meetsSLO(res) && !sp.FellBehind
 }
 
 // meetsSLO: something completed and every class with objectives met all of

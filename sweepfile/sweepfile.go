@@ -83,8 +83,13 @@ type Point struct {
 	Scale float64 `json:"scale,omitempty"`
 	// GPUs is the total GPU count of the fleet.
 	GPUs int `json:"gpus"`
-	// MeetsSLO is true when every class met every SLO.
+	// MeetsSLO is true when every class met every SLO and the fleet kept
+	// up with the offered load (a fleet that fell behind is never an
+	// answer: its window cost leaves out its backlog).
 	MeetsSLO bool `json:"meets_slo"`
+	// FellBehind is set when the fleet did not keep up with the offered
+	// load (results.FellBehind; docs/metrics.md#keeping-up).
+	FellBehind bool `json:"fell_behind,omitempty"`
 	// Metrics are totals of the run: each latency metric's SweepStats
 	// (results.Metric.SweepKey, e.g. "e2e_p99_ms"), cache_hit_rate,
 	// slo_attainment, goodput_rps, usd_per_task, usd_per_hour, utilization,

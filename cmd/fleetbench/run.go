@@ -147,6 +147,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	costIn.MaxLag = f.gate.limits.MaxLag
 	declared, err := f.decl.info()
 	if err != nil {
 		return usageErr(err)

@@ -105,6 +105,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	costIn.MaxLag = f.gate.limits.MaxLag
 	if err := f.gate.validate(); err != nil {
 		return usageErr(err)
 	}

@@ -278,6 +278,8 @@ func pointVerdict(p *sweepfile.Point) string {
 	switch {
 	case p.Error != "":
 		return "error: " + p.Error
+	case p.FellBehind:
+		return "BEHIND"
 	case p.MeetsSLO:
 		return "met"
 	}

@@ -76,6 +76,7 @@ type gateFlags struct{ limits results.Limits }
 func addGateFlags(fl *pflag.FlagSet, g *gateFlags, endpoint bool) {
 	fl.Float64Var(&g.limits.MaxErrorRate, "max-error-rate", results.DefaultLimits.MaxErrorRate, "exit 1 when a larger share of the measured requests failed")
 	fl.BoolVar(&g.limits.SLOGate, "slo-gate", false, "exit 1 when a class misses its SLO (or a target was not measured)")
+	fl.Float64Var(&g.limits.MaxLag, "max-lag", results.DefaultMaxLag, "exit 1 (and mark the cost a lower bound) when the fleet fell behind: a request sent in the window's last 10% waited for service longer than this share of the window (and over 2 s)")
 	if endpoint {
 		fl.Float64Var(&g.limits.MaxDropRate, "max-drop-rate", results.DefaultLimits.MaxDropRate, "exit 1 when a larger share of arrivals was dropped at --max-inflight")
 		fl.BoolVar(&g.limits.FailOnSaturation, "fail-on-saturation", false, "exit 1 when the client saturated (schedule delay p99 over 50 ms), not only warn")
@@ -91,6 +92,9 @@ func (g gateFlags) validate() error {
 		if !(v.v >= 0 && v.v <= 1) {
 			return fmt.Errorf("%s %v: want a share between 0 and 1 (0.01 = 1%%)", v.name, v.v)
 		}
+	}
+	if !(g.limits.MaxLag > 0 && g.limits.MaxLag <= 1e6) {
+		return fmt.Errorf("--max-lag %v: want a share of the window above 0 (0.1 = 10%%)", g.limits.MaxLag)
 	}
 	return nil
 }
@@ -112,7 +116,8 @@ func (g gateFlags) judge(res *results.Result) error {
 // exitCodesHelp is the exit-code section of run's and sim's --help.
 const exitCodesHelp = `
 Exit status: 0 the run passed every limit; 1 it did not (nothing measured,
-failed share over --max-error-rate, a missed SLO with --slo-gate; run only:
+failed share over --max-error-rate, the fleet fell behind the offered load
+(--max-lag), a missed SLO with --slo-gate; run only:
 drops over --max-drop-rate, a saturated client with --fail-on-saturation)
 or an I/O error; 2 bad input (flags, scenario, fleet); 130 run interrupted
 (Ctrl-C) after writing the partial result. The result file (-o) is written

@@ -74,7 +74,10 @@ cat "$work/agree.txt"
 
 echo
 echo "== step 2: 3x the traffic on the same fleet, then the smallest fleet that meets the SLO"
-"$fb" sim "$scenario" --rate-scale 3 -o "$work/sim3x.json" >/dev/null
+# Exit 1 is the point here: the fleet falls behind 3x the load (fell_behind).
+rc=0
+"$fb" sim "$scenario" --rate-scale 3 -o "$work/sim3x.json" >/dev/null 2>"$work/sim3x.err" || rc=$?
+[[ $rc -le 1 ]] || { cat "$work/sim3x.err"; exit "$rc"; }
 # The first class's column of the 3x report (values are right-aligned to
 # the end of the class name in the header row).
 "$fb" report "$work/sim3x.json" | awk -v s="$spec" '
@@ -98,8 +101,9 @@ cat <<'GUIDE'
        real endpoint measures.
     2. SLO verdict: "met" at 1x; at 3x the same fleet MISSES.
     3. The min-fleet answer's $/task: the cheapest fleet that meets the SLO at
-       3x, and what a task costs on it (1C's lower $/task at 3x is the price
-       of overload: the GPU never idles while users wait 15 s for a token).
+       3x, and what a task costs on it (1C at 3x reads BEHIND: it fell behind
+       the offered load, so its lower $/task leaves out the backlog it served
+       after the window - a lower bound, never an answer).
   Cost per task = GPUs x the measured window x $/GPU-hour (catalog price,
   docs/catalog.md) / tasks completed; the endpoint side gets it from the
   declared fleet (run --fleet). The full cost block (per Mtok, energy, and

@@ -41,9 +41,11 @@ type PoolCost struct {
 	GPU           string  `json:"gpu,omitempty"`
 	USDPerGPUHour float64 `json:"usd_per_gpu_hour,omitempty"`
 	PriceSource   string  `json:"price_source,omitempty"` // catalog | scenario | override
-	// Utilization is busy instance time / provisioned instance time.
-	Utilization float64 `json:"utilization,omitempty"`
-	EnergyKWh   float64 `json:"energy_kwh,omitempty"`
+	// Utilization is busy instance time / provisioned instance time: 0 for
+	// a pool measured idle, absent when busy time is unknown (endpoint runs
+	// cannot see it). Read it with Util.
+	Utilization *float64 `json:"utilization,omitempty"`
+	EnergyKWh   float64  `json:"energy_kwh,omitempty"`
 }
 
 // ClassCost is a class's share of the fleet cost (filled by ApplyCost).
@@ -166,8 +168,9 @@ func ApplyCost(r *Result, in CostInputs) error {
 		}
 		pc := &PoolCost{GPUHours: roundSig(gpuS / 3600), USD: roundDec(gpuS/3600*price, 6), Role: p.Role, GPU: p.GPU,
 			USDPerGPUHour: price, PriceSource: src}
-		if instS := instanceSeconds(p, r.Window); instS > 0 && p.BusySeconds > 0 {
-			pc.Utilization = roundSig(min(p.BusySeconds/instS, 1))
+		if instS := instanceSeconds(p, r.Window); instS > 0 && busyKnown(r, p) {
+			u := roundSig(min(p.BusySeconds/instS, 1))
+			pc.Utilization = &u
 		}
 		var joules float64
 		if p.TDPWatts > 0 {
@@ -260,6 +263,19 @@ func poolKeys(pools []PoolInfo) []string {
 	return keys
 }
 
+// Util is the pool's utilization and whether it was measured.
+func (p *PoolCost) Util() (float64, bool) {
+	if p == nil || p.Utilization == nil {
+		return 0, false
+	}
+	return *p.Utilization, true
+}
+
+// busyKnown reports whether p's BusySeconds were measured: the simulator
+// measures every pool's busy time (0 is an idle pool); an endpoint run
+// cannot see it, so its 0 means unknown.
+func busyKnown(r *Result, p PoolInfo) bool { return r.Backend == "sim" || p.BusySeconds > 0 }
+
 // instanceSeconds is a pool's provisioned instance time in the measurement
 // window, the time its BusySeconds are measured over: utilization's
 // denominator. Elastic pools integrate their GPUs over the window
@@ -274,17 +290,19 @@ func instanceSeconds(p PoolInfo, w Window) float64 {
 // FleetUtilization is the fleet's busy instance time over its provisioned
 // instance time, over the measurement window: the pools' Utilization
 // (ApplyCost) weighted by their instance time. False without a fleet or
-// window.
+// window, or when no pool's busy time is known (an endpoint run).
 func FleetUtilization(r *Result) (float64, bool) {
 	if r == nil || r.Fleet == nil {
 		return 0, false
 	}
 	var busy, prov float64
+	known := false
 	for _, p := range r.Fleet.Pools {
 		busy += p.BusySeconds
 		prov += instanceSeconds(p, r.Window)
+		known = known || busyKnown(r, p)
 	}
-	if prov <= 0 {
+	if prov <= 0 || !known {
 		return 0, false
 	}
 	return busy / prov, true

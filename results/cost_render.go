@@ -33,8 +33,8 @@ func RenderCost(w io.Writer, r *Result) error {
 	for _, k := range sortedKeys(c.ByPool) {
 		p := c.ByPool[k]
 		util := "-"
-		if p.Utilization > 0 {
-			util = fmt.Sprintf("%.1f%%", p.Utilization*100)
+		if u, ok := p.Util(); ok {
+			util = fmt.Sprintf("%.1f%%", u*100)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k, orDash(p.GPU), fmtNum(p.USDPerGPUHour), orDash(p.PriceSource), fmtNum(p.GPUHours), fmtMoney(p.USD), util)
 	}

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -49,9 +50,9 @@ func TestApplyCostHandComputed(t *testing.T) {
 	require.Equal(t, 32.0, c.USD)
 	require.Equal(t, 1800.0, c.WindowS)
 	require.Equal(t, &PoolCost{GPUHours: 4, USD: 12, Role: "prefill", GPU: "h200", USDPerGPUHour: 3, PriceSource: PriceScenario,
-		Utilization: 0.25, EnergyKWh: 0.7}, c.ByPool["prefill"])
+		Utilization: ptrF(0.25), EnergyKWh: 0.7}, c.ByPool["prefill"])
 	require.Equal(t, &PoolCost{GPUHours: 8, USD: 20, Role: "decode", GPU: "h100", USDPerGPUHour: 2.5, PriceSource: PriceOverride,
-		Utilization: 0.5, EnergyKWh: 2.8}, c.ByPool["decode"])
+		Utilization: ptrF(0.5), EnergyKWh: 2.8}, c.ByPool["decode"])
 	require.Equal(t, 3.5, c.EnergyKWh)
 	require.Zero(t, c.UnattributedUSD)
 
@@ -135,7 +136,7 @@ func TestApplyCostElasticAndVideo(t *testing.T) {
 		Totals: &ClassResult{Tasks: 14, Clips: 4, VideoSeconds: 20}}
 	require.NoError(t, ApplyCost(r, CostInputs{}))
 	require.Equal(t, 1.0, r.Cost.ByPool["colocated"].GPUHours)
-	require.Equal(t, 0.5, r.Cost.ByPool["colocated"].Utilization)
+	require.Equal(t, ptrF(0.5), r.Cost.ByPool["colocated"].Utilization)
 	require.Equal(t, 4.0, r.Cost.ByPool["video"].GPUHours)
 	clip := r.Classes["clip"].Cost
 	require.Equal(t, 8.0, clip.USD)
@@ -191,4 +192,50 @@ func TestRenderCostGolden(t *testing.T) {
 	b.Reset()
 	require.NoError(t, RenderCost(&b, &Result{}))
 	require.Empty(t, b.String(), "no cost: nothing to render")
+}
+
+func ptrF(v float64) *float64 { return &v }
+
+// TestIdlePoolUtilizationIsZeroNotUnknown: a simulated pool that did nothing
+// in the window was measured idle: 0% in JSON and tables. An endpoint run
+// cannot see busy time: utilization is absent and "-". Before, both were
+// one float64 with omitempty, and an idle pool printed "-".
+func TestIdlePoolUtilizationIsZeroNotUnknown(t *testing.T) {
+	mk := func(backend string) *Result {
+		return &Result{Schema: Schema, Backend: backend, Window: Window{StartS: 0, EndS: 100, DurationS: 100},
+			Fleet: &FleetInfo{Pools: []PoolInfo{
+				{Role: "colocated", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1, USDPerGPUHour: 2, BusySeconds: 50},
+				{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
+			}},
+			Classes: map[string]*ClassResult{"chat": {Kind: "chat", Tasks: 10, OutputTokens: 1000}},
+			Totals:  &ClassResult{Tasks: 10, OutputTokens: 1000}}
+	}
+	sim := mk("sim")
+	require.NoError(t, ApplyCost(sim, CostInputs{}))
+	u, ok := sim.Cost.ByPool["video"].Util()
+	require.True(t, ok)
+	require.Zero(t, u)
+	b, err := json.Marshal(sim.Cost.ByPool["video"])
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"utilization":0`)
+	var txt strings.Builder
+	require.NoError(t, RenderCost(&txt, sim))
+	require.Regexp(t, `(?m)^video .* 0\.0%$`, txt.String())
+	fu, ok := FleetUtilization(sim)
+	require.True(t, ok)
+	require.InDelta(t, 50.0/200, fu, 1e-9, "busy instance time / instance time of both pools")
+
+	ep := mk("endpoint")
+	ep.Fleet.Pools[0].BusySeconds = 0
+	require.NoError(t, ApplyCost(ep, CostInputs{}))
+	_, ok = ep.Cost.ByPool["colocated"].Util()
+	require.False(t, ok)
+	b, err = json.Marshal(ep.Cost.ByPool["colocated"])
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "utilization")
+	txt.Reset()
+	require.NoError(t, RenderCost(&txt, ep))
+	require.Regexp(t, `(?m)^colocated .* -$`, txt.String())
+	_, ok = FleetUtilization(ep)
+	require.False(t, ok, "an endpoint run's utilization is unknown, not 0")
 }

@@ -46,8 +46,8 @@ func RenderPools(w io.Writer, r *Result) error {
 		if r.Cost != nil {
 			if pc := r.Cost.ByPool[p.Role]; pc != nil {
 				gpuh = fmtNum(pc.GPUHours)
-				if pc.Utilization > 0 {
-					util = fmt.Sprintf("%.1f%%", pc.Utilization*100)
+				if u, ok := pc.Util(); ok {
+					util = fmt.Sprintf("%.1f%%", u*100)
 				}
 			}
 		}

@@ -101,8 +101,9 @@ func FactorsOf(r *results.Result) Factors {
 			continue
 		}
 		gpuS += pc.GPUHours * 3600
-		busyGPUS += pc.GPUHours * 3600 * pc.Utilization
-		bind = math.Max(bind, pc.Utilization)
+		u, _ := pc.Util()
+		busyGPUS += pc.GPUHours * 3600 * u
+		bind = math.Max(bind, u)
 	}
 	if gpuS <= 0 || tokens <= 0 || busyGPUS <= 0 {
 		return f

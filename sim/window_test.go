@@ -40,7 +40,8 @@ func TestWindowBusyTime(t *testing.T) {
 			require.Equal(t, int64(1), res.Totals.Requests, "the warm-up request is not measured")
 			require.Equal(t, tc.busy, res.Fleet.Pools[0].BusySeconds)
 			require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
-			require.InDelta(t, tc.busy/4, res.Cost.ByPool["colocated"].Utilization, 1e-9)
+			u, _ := res.Cost.ByPool["colocated"].Util()
+			require.InDelta(t, tc.busy/4, u, 1e-9)
 			require.InDelta(t, 4.0/3600*2.69, res.Cost.USD, 1e-6, "1 GPU over the 4 s window")
 			// All of the window's cost goes to the measured request's class.
 			require.Equal(t, 1.0, res.Attribution["c"]["colocated"])

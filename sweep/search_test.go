@@ -307,5 +307,5 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 	require.InDelta(t, 2000.0, sp.Metrics["usd_per_mtok_output"], 1e-9)
 	// Busy time and GPU time are both within the window: 100 / 200 instance-s.
 	require.InDelta(t, 0.5, sp.Metrics["utilization"], 1e-9)
-	require.Equal(t, res.Cost.ByPool["colocated"].Utilization, sp.Metrics["utilization"])
+	require.Equal(t, *res.Cost.ByPool["colocated"].Utilization, sp.Metrics["utilization"])
 }

@@ -183,7 +183,14 @@ func runHeader(i int, run Run) runView {
 	}
 	v.KPIs = append(v.KPIs, kpi{"errors", fmt.Sprint(t.Errors), errNote})
 	if c := r.Cost; c != nil {
-		v.KPIs = append(v.KPIs, kpi{"fleet cost", usd(c.USD), fmt.Sprintf("%s GPU-hours", num(c.GPUHours))})
+		note := fmt.Sprintf("%s GPU-hours", num(c.GPUHours))
+		if u, ok := results.FleetUtilization(r); ok {
+			note += ", utilization " + pctText(u, true) // 0% is an idle fleet; unknown (endpoint) is left out
+		}
+		if c.LowerBound {
+			note = "LOWER BOUND: the fleet fell behind the offered load; " + note
+		}
+		v.KPIs = append(v.KPIs, kpi{"fleet cost", usd(c.USD), note})
 	}
 	if t.Cost != nil && t.Cost.PerTaskUSD > 0 {
 		v.KPIs = append(v.KPIs, kpi{"cost per task", usd(t.Cost.PerTaskUSD), fmt.Sprintf("%s per Mtok output", usd(t.Cost.USDPerMTokOutput))})

@@ -240,3 +240,25 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.SetBytes(int64(buf.Len()))
 }
+
+// TestFleetCostKPI: the fleet cost card says a measured idle fleet's
+// utilization (0%), leaves out an endpoint run's (unknown), and says when
+// the cost is a lower bound because the fleet fell behind.
+func TestFleetCostKPI(t *testing.T) {
+	note := func(backend string, lower bool) string {
+		r := &results.Result{Backend: backend, Window: results.Window{DurationS: 100},
+			Fleet:   &results.FleetInfo{Pools: []results.PoolInfo{{Role: "colocated", Instances: 1, GPUs: 1, GPUsPerInstance: 1}}},
+			Cost:    &results.Cost{USD: 1, GPUHours: 0.0278, LowerBound: lower},
+			Classes: map[string]*results.ClassResult{}, Totals: &results.ClassResult{}}
+		for _, k := range runHeader(0, Run{Result: r}).KPIs {
+			if k.Label == "fleet cost" {
+				return k.Note
+			}
+		}
+		t.Fatal("no fleet cost KPI")
+		return ""
+	}
+	require.Contains(t, note("sim", false), "utilization 0.0%")
+	require.NotContains(t, note("endpoint", false), "utilization")
+	require.Contains(t, note("sim", true), "LOWER BOUND")
+}

@@ -15,7 +15,7 @@ CGO_CFLAGS += -Wno-deprecated-declarations
 endif
 export CGO_CFLAGS
 
-.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check staticcheck deadcode bench bench-sim bench-scale bench-moe sweep-bench platform-hour demo agreement validate overload clean
+.PHONY: build image ci-recipe test test-realtime vet fmt-check tidy-check staticcheck deadcode bench bench-sim bench-scale bench-moe sweep-bench platform-hour demo agreement validate overload overload-search clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/fleetbench
@@ -98,7 +98,13 @@ agreement:
 # open loop on one loopback server; verdict and whole-process figures per
 # run. RATES="8000 12000" make overload picks the rates.
 overload:
-	bash scripts/overload.sh $(RATES)
+	bash scripts/overload.sh pairs $(RATES)
+
+# Each tool's max clean open-loop rate (bisection on rate, 3 alternated runs
+# per rate, 3 searches) and the ratio fleetbench / vegeta per search;
+# SEARCH="-searches 1 -dur 5s" changes the defaults (docs/load-generator.md).
+overload-search:
+	bash scripts/overload.sh search $(SEARCH)
 
 # Performance model against published measurements (docs/calibration.md), every row.
 validate:

@@ -1,30 +1,22 @@
 #!/usr/bin/env bash
-# Open-loop overload comparison (make overload): fleetbench run against
-# vegeta's Attacker, alternated, on one trivial loopback server (a separate
-# process: loadprobe serve), non-streaming, 10 s per run, at each rate given
-# (default 4000 8000 12000 16000 req/s). Each run prints one verdict line
-# (clean = every request sent and answered, schedule delay p99 <= 50 ms)
-# and its whole-process wall time, CPU and peak RSS.
-#   FLEETBENCH=/path/to/other/fleetbench scripts/overload.sh 10000 15000
+# Open-loop comparison with vegeta's Attacker on one trivial loopback server
+# (loadprobe serve, a separate process), non-streaming, whole processes,
+# alternated (fleetbench, vegeta, fleetbench, vegeta, ...).
+#
+#   scripts/overload.sh pairs [-runs N] [-dur 10s] RATE...   (make overload)
+#   scripts/overload.sh search [-runs 3] [-searches 3] [-lo 1000] [-hi 32000]
+#                                                             (make overload-search)
+#
+# pairs prints one verdict per run; search bisects on rate for each tool's
+# max clean rate and prints the ratio fleetbench / vegeta per search. A run
+# is clean when every scheduled request was sent, none failed, the schedule
+# delay p99 is at most 50 ms and the achieved rate is at least 99% of the
+# offered one (runners/internal/loadprobe, docs/load-generator.md).
+#   FLEETBENCH=/path/to/other/fleetbench scripts/overload.sh pairs 10000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go build -o bin/fleetbench ./cmd/fleetbench
 go build -o bin/loadprobe ./runners/internal/loadprobe
-fb=${FLEETBENCH:-bin/fleetbench}
-dur=${DURATION:-10s}
-tmp=$(mktemp -d)
-bin/loadprobe serve "$tmp/url" &
-srv=$!
-trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do [ -s "$tmp/url" ] && break; sleep 0.1; done
-url=$(cat "$tmp/url")
-for rate in "${@:-4000 8000 12000 16000}"; do
-	for rate1 in $rate; do
-		/usr/bin/time -f "  fleetbench whole process: wall %e s, cpu %U+%S s, peak RSS %M KB" \
-			"$fb" run runners/internal/loadprobe/const-chat.yaml --target "$url" --model m \
-			--rate "$rate1" --duration "$dur" --no-stream --gpu-telemetry off -q -o "$tmp/r.json" --format json >/dev/null || true
-		bin/loadprobe judge "$tmp/r.json" "$rate1" "$dur"
-		/usr/bin/time -f "  vegeta whole process: wall %e s, cpu %U+%S s, peak RSS %M KB" \
-			bin/loadprobe vegeta "$url" "$rate1" "$dur"
-	done
-done
+mode=${1:-pairs}
+shift || true
+exec bin/loadprobe "$mode" -fleetbench "${FLEETBENCH:-bin/fleetbench}" "$@"

@@ -47,6 +47,7 @@ type runFlags struct {
 	cost                    costFlags
 	decl                    fleetDecl
 	tokenizer               string
+	cpuProfile              string
 }
 
 // runSignals is the context a run stops on: Ctrl-C or SIGTERM. Tests
@@ -121,10 +122,19 @@ collected. Tasks arriving in the warm-up are not measured (docs/metrics.md).
 	fl.BoolVar(&f.stopEarly, "stop-early", false, fmt.Sprintf("end the run as soon as, after at least %d measured requests, it breaks --max-error-rate, --max-drop-rate or (with --fail-on-saturation) saturates the client; the partial result is written and the exit status is 1", runners.StopEarlyMin))
 	addCostFlags(fl, &f.cost)
 	addFleetDeclFlags(fl, &f.decl)
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run (set-up included) to this file")
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
 func runRun(cmd *cobra.Command, name string, f *runFlags) error {
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return failErr(err)
+		}
+		defer stop()
+	}
 	if err := checkFormat(f.output.format, resultFormats); err != nil {
 		return err
 	}

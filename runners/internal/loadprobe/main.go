@@ -1,16 +1,31 @@
-// Command loadprobe is the yardstick for the runner's overload behaviour
-// (scripts/overload.sh, make overload): it serves a trivial
-// OpenAI-compatible endpoint on loopback, drives it with vegeta's own
-// Attacker for comparison, and judges both tools' runs by one rule.
+// Command loadprobe is the yardstick for the runner's open loop under load
+// (scripts/overload.sh, make overload, make overload-search): it serves a
+// trivial OpenAI-compatible endpoint on loopback, drives it with vegeta's
+// own Attacker for comparison, and judges both tools' runs by one rule.
 //
-//	loadprobe serve URLFILE            serve until SIGTERM; the base URL goes to URLFILE
-//	loadprobe vegeta URL RATE DUR      vegeta Attacker, open loop, constant RATE for DUR
-//	loadprobe judge RESULT.json RATE DUR   verdict on a fleetbench run result
+//	loadprobe serve URLFILE              serve until SIGTERM; the base URL goes to URLFILE
+//	loadprobe vegeta URL RATE DUR [OUT]  vegeta Attacker, open loop, constant RATE, RATE×DUR hits
+//	loadprobe judge RESULT.json RATE DUR verdict on a fleetbench run result
+//	loadprobe pairs [flags] RATE...      alternated runs of both tools at each rate
+//	loadprobe search [flags]             each tool's max clean rate, by bisection (search.go)
 //
-// A run is clean when at least 99.9% of the RATE×DUR requests were sent,
-// every one sent was answered 200, and the schedule delay (actual minus intended send time) has p99 at
-// most results.ClientSaturatedP99Ms. Each verdict is one line:
-// "tool rate sent ok errors delay_p99_ms latency_p99_ms clean".
+// # Clean
+//
+// A run of N = RATE×DUR scheduled requests is clean when all four hold:
+//
+//  1. every scheduled request was sent: N of N (a late request still
+//     counts as sent; vegeta's attack is given no duration cut-off, its
+//     pacer stops after hit N, so it too sends every hit, late if need be);
+//  2. no errors: every request sent was answered 200 with a response;
+//  3. the schedule delay (actual minus intended send time) has p99 at most
+//     results.ClientSaturatedP99Ms (50 ms), the bound above which fleetbench
+//     itself flags a run as client-saturated;
+//  4. the achieved rate, answers per second from the first intended send to
+//     the last answer, is at least 99% of RATE: a backlog in the last 1% of
+//     the run, which p99 cannot see, still fails it.
+//
+// Each verdict is one line:
+// "tool rate sent ok errors delay_p99_ms latency_p99_ms achieved clean".
 package main
 
 import (
@@ -41,35 +56,52 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: loadprobe serve URLFILE | vegeta URL RATE DUR | judge RESULT RATE DUR")
+		return fmt.Errorf("usage: loadprobe serve URLFILE | vegeta URL RATE DUR | judge RESULT RATE DUR | pairs [flags] RATE... | search [flags]")
 	}
 	switch {
 	case args[0] == "serve" && len(args) == 2:
 		return serve(args[1])
-	case args[0] == "vegeta" && len(args) == 4:
+	case args[0] == "vegeta" && (len(args) == 4 || len(args) == 5):
 		rate, dur, err := rateDur(args[2], args[3])
 		if err != nil {
 			return err
 		}
-		return attack(args[1], rate, dur)
+		o, err := attack(args[1], rate, dur)
+		if err != nil {
+			return err
+		}
+		fmt.Println(o)
+		if len(args) == 5 { // search and pairs read the outcome back (gob keeps NaN)
+			return writeOutcome(args[4], o)
+		}
+		return nil
 	case args[0] == "judge" && len(args) == 4:
 		rate, dur, err := rateDur(args[2], args[3])
 		if err != nil {
 			return err
 		}
-		return judge(args[1], rate, dur)
+		o, err := judge(args[1], rate, dur)
+		if err != nil {
+			return err
+		}
+		fmt.Println(o)
+		return nil
+	case args[0] == "pairs":
+		return pairs(args[1:])
+	case args[0] == "search":
+		return search(args[1:])
 	}
 	return fmt.Errorf("unknown command or wrong arguments: %q", args)
 }
 
 func rateDur(r, d string) (float64, time.Duration, error) {
 	rate, err := strconv.ParseFloat(r, 64)
-	if err != nil || !(rate > 0) {
-		return 0, 0, fmt.Errorf("rate %q: want a positive number", r)
+	if err != nil || !(rate > 0) || rate > 1e6 {
+		return 0, 0, fmt.Errorf("rate %q: want a number of requests per second, 0 to 1,000,000", r)
 	}
 	dur, err := time.ParseDuration(d)
-	if err != nil || dur <= 0 {
-		return 0, 0, fmt.Errorf("duration %q: want e.g. 10s", d)
+	if err != nil || dur <= 0 || dur > time.Hour {
+		return 0, 0, fmt.Errorf("duration %q: want e.g. 10s, at most 1h", d)
 	}
 	return rate, dur, nil
 }
@@ -89,16 +121,31 @@ func serve(urlFile string) error {
 	return nil
 }
 
+// firstN is a pacer that stops after n hits: vegeta then sends every one
+// of them, late if it must, as fleetbench does, instead of having the
+// attack's duration cut off the hits it is behind on.
+type firstN struct {
+	vegeta.Pacer
+	n uint64
+}
+
+func (p firstN) Pace(el time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= p.n {
+		return 0, true
+	}
+	return p.Pacer.Pace(el, hits)
+}
+
 // attack runs vegeta's Attacker (default workers, as the vegeta CLI) with
 // the body fleetbench sends for const-chat.yaml, non-streaming.
-func attack(url string, rate float64, dur time.Duration) error {
+func attack(url string, rate float64, dur time.Duration) (outcome, error) {
 	sc, err := scenarios.Load("runners/internal/loadprobe/const-chat.yaml")
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	wl, err := sc.NewWorkload(scenarios.WorkloadOptions{})
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	r, _ := wl.Next()
 	wl.Close()
@@ -106,57 +153,80 @@ func attack(url string, rate float64, dur time.Duration) error {
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	tgt := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: url + "/chat/completions", Body: body, Header: hdr})
 	atk := vegeta.NewAttacker()
-	pacer := vegeta.ConstantPacer{Freq: int(math.Round(rate)), Per: time.Second}
-	var sent, lat []int64
-	var origin time.Time
-	ok, errs := 0, 0
+	want := scheduled(rate, dur)
+	// The constant pacer's hit h is due h/rate after the attack began.
+	pacer := firstN{vegeta.ConstantPacer{Freq: int(math.Round(rate)), Per: time.Second}, uint64(want)}
+	o := outcome{Tool: "vegeta", Rate: rate, Want: want}
+	var delay, lat []int64
 	type hit struct {
-		seq uint64
-		at  time.Time
+		seq  uint64
+		at   time.Time
+		done time.Time
 	}
 	var hits []hit
-	for res := range atk.Attack(tgt, pacer, dur, "probe") {
+	var origin time.Time
+	for res := range atk.Attack(tgt, pacer, 0, "probe") {
+		o.Sent++
 		if res.Code == 200 && res.Error == "" {
-			ok++
+			o.OK++
 		} else {
-			errs++
+			o.Errs++
 		}
 		lat = append(lat, int64(res.Latency))
-		hits = append(hits, hit{res.Seq, res.Timestamp})
+		hits = append(hits, hit{res.Seq, res.Timestamp, res.Timestamp.Add(res.Latency)})
 		if res.Seq == 0 {
 			origin = res.Timestamp
 		}
 	}
 	// vegeta stamps each result with its send time; hit Seq was due at
 	// hit 0's send time + Seq intervals.
-	iv := float64(time.Second) / float64(pacer.Freq)
+	iv := float64(time.Second) / float64(pacer.Pacer.(vegeta.ConstantPacer).Freq)
+	var last time.Time
 	for _, h := range hits {
-		sent = append(sent, int64(h.at.Sub(origin))-int64(float64(h.seq)*iv))
+		delay = append(delay, int64(h.at.Sub(origin))-int64(float64(h.seq)*iv))
+		if h.done.After(last) {
+			last = h.done
+		}
 	}
-	return verdict("vegeta", rate, dur, ok+errs, ok, errs, p99(sent), p99(lat))
+	o.DelayP99, o.LatP99 = p99(delay), p99(lat)
+	if span := last.Sub(origin).Seconds(); span > 0 {
+		o.Achieved = float64(o.OK) / span
+	}
+	return o.judged(), nil
 }
 
 // judge reads a fleetbench run result and gives the same verdict.
-func judge(path string, rate float64, dur time.Duration) error {
+func judge(path string, rate float64, dur time.Duration) (outcome, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	defer f.Close()
 	res, err := results.Decode(f, path)
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	t := res.Totals
-	ok := t.Completed
-	delay, lat := math.NaN(), math.NaN()
+	o := outcome{Tool: "fleetbench", Rate: rate, Want: scheduled(rate, dur),
+		Sent: int(t.Requests), OK: int(t.Completed), Errs: int(t.Requests - t.Completed),
+		DelayP99: math.NaN(), LatP99: math.NaN()}
 	if t.ScheduleDelay != nil {
-		delay = t.ScheduleDelay.P99
+		o.DelayP99 = t.ScheduleDelay.P99
 	}
 	if t.E2E != nil {
-		lat = t.E2E.P99
+		o.LatP99 = t.E2E.P99
 	}
-	return verdict("fleetbench", rate, dur, int(t.Requests), int(ok), int(t.Requests-ok), delay, lat)
+	// Record times are ns since the first intended send; the drain ends
+	// with the last answer.
+	if d := res.Window.DrainEndS; d > 0 {
+		o.Achieved = float64(o.OK) / d
+	}
+	return o.judged(), nil
+}
+
+// scheduled is how many requests RATE for DUR schedules.
+func scheduled(rate float64, dur time.Duration) int {
+	return int(math.Round(rate * dur.Seconds()))
 }
 
 func p99(v []int64) float64 {
@@ -167,13 +237,40 @@ func p99(v []int64) float64 {
 	return float64(v[(len(v)*99+99)/100-1]) / 1e6
 }
 
-// verdict prints the one-line judgement (delays and latencies in ms).
-func verdict(tool string, rate float64, dur time.Duration, sent, ok, errs int, delayMs, latMs float64) error {
-	want := int(math.Round(rate * dur.Seconds()))
-	// 99.9% of the schedule: vegeta's attack ends when the duration has
-	// elapsed, which can cut the last hit or two of an on-time run.
-	clean := sent*1000 >= want*999 && errs == 0 && delayMs <= results.ClientSaturatedP99Ms
-	fmt.Printf("%s rate=%g sent=%d/%d ok=%d errors=%d delay_p99_ms=%.2f latency_p99_ms=%.2f clean=%v\n",
-		tool, rate, sent, want, ok, errs, delayMs, latMs, clean)
-	return nil
+// outcome is one run's verdict (delays and latencies in ms). Exported
+// fields: the vegeta command hands it to search as JSON.
+type outcome struct {
+	Tool                 string
+	Rate                 float64
+	Want, Sent, OK, Errs int
+	DelayP99, LatP99     float64 // ms; NaN when not measured
+	Achieved             float64 // answers per second, first intended send to last answer
+	Clean                bool
+	WallS, CPUS, RSSMiB  float64 // whole process (pairs and search only)
+	Load1                float64 // 1-minute load average at the run's start
+	Failed               string  // the run could not be judged (process failed)
+}
+
+// Clean-run bounds (see the package comment).
+const (
+	maxDelayP99Ms    = results.ClientSaturatedP99Ms
+	minAchievedShare = 0.99
+)
+
+func (o outcome) judged() outcome {
+	o.Clean = o.Failed == "" && o.Sent == o.Want && o.Errs == 0 && o.OK == o.Sent &&
+		o.DelayP99 <= maxDelayP99Ms && o.Achieved >= minAchievedShare*o.Rate
+	return o
+}
+
+func (o outcome) String() string {
+	s := fmt.Sprintf("%s rate=%g sent=%d/%d ok=%d errors=%d delay_p99_ms=%.2f latency_p99_ms=%.2f achieved=%.0f clean=%v",
+		o.Tool, o.Rate, o.Sent, o.Want, o.OK, o.Errs, o.DelayP99, o.LatP99, o.Achieved, o.Clean)
+	if o.WallS > 0 {
+		s += fmt.Sprintf(" wall_s=%.2f cpu_s=%.2f peak_rss_mib=%.0f load1=%.2f", o.WallS, o.CPUS, o.RSSMiB, o.Load1)
+	}
+	if o.Failed != "" {
+		s += " failed=" + strconv.Quote(o.Failed)
+	}
+	return s
 }

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,14 +99,17 @@ func writeBufferFor(cfg *Config, s *schedule) int {
 
 // reqState is one request's reusable scratch (pooled: body, chunk times).
 type reqState struct {
-	body   []byte
-	text   []byte
-	times  []int64 // per content chunk: receive time, ns since start
-	sizes  []int32 // per content chunk: bytes of generated text
-	cum    []int32 // per content chunk: cumulative completion tokens (continuous usage), -1 unknown
-	ch     chunk
-	sse    sseReader
-	errBuf [512]byte
+	body    []byte
+	scratch []byte // appendBody's message text
+	raw     []byte // a non-streaming response body
+	k       []int  // tokensPerChunk's result
+	text    []byte
+	times   []int64 // per content chunk: receive time, ns since start
+	sizes   []int32 // per content chunk: bytes of generated text
+	cum     []int32 // per content chunk: cumulative completion tokens (continuous usage), -1 unknown
+	ch      chunk
+	sse     sseReader
+	errBuf  [512]byte
 }
 
 var statePool = sync.Pool{New: func() any { return &reqState{} }}
@@ -111,9 +118,39 @@ var statePool = sync.Pool{New: func() any { return &reqState{} }}
 type caller struct {
 	cfg    *Config
 	client *http.Client
+	// rt, when set, is client's transport, called directly: a client of
+	// our own follows no redirects and has no jar or timeout, so
+	// Client.Do's per-request work (copying headers and URL for
+	// redirects) is all overhead. Its errors are wrapped as Client.Do's.
+	rt     http.RoundTripper
+	errURL string // the URL as Client.Do's errors name it (password hidden)
 	url    string
 	header http.Header
 	start  time.Time
+}
+
+// newCaller is the run's caller; client is own when Run built it.
+func newCaller(cfg *Config, client *http.Client, own bool, header http.Header) *caller {
+	c := &caller{cfg: cfg, client: client, url: cfg.endpoint(), header: header}
+	if u, err := url.Parse(c.url); own && err == nil {
+		c.rt, c.errURL = client.Transport, u.String()
+		if _, set := u.User.Password(); set {
+			c.errURL = strings.Replace(c.errURL, u.User.String()+"@", u.User.Username()+":***@", 1)
+		}
+	}
+	return c
+}
+
+// roundTrip sends req as client.Do would.
+func (c *caller) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.rt == nil {
+		return c.client.Do(req)
+	}
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: c.errURL, Err: err}
+	}
+	return resp, nil
 }
 
 // now is the run's monotonic time in ns since start.
@@ -126,7 +163,7 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	rec := results.NewRecord(r, intended)
 	st := statePool.Get().(*reqState)
 	defer statePool.Put(st)
-	st.body = c.cfg.appendBody(st.body[:0], r, tr)
+	st.body, st.scratch = c.cfg.appendBodyScratch(st.body[:0], st.scratch, r, tr)
 	rec.InputTokens, rec.InputTokensFrom = c.cfg.countInput(r, tr), FromCounted
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -140,14 +177,18 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	if err != nil {
 		return fail(rec, ClassConnect, fmt.Errorf("build request: %w", err)), nil
 	}
-	req.Header = c.header.Clone()
-	req.Header["X-Request-Id"] = []string{"fleetbench-" + strconv.FormatUint(r.ID, 10)}
+	// The run's headers are shared, not copied: nothing writes to a
+	// request's header values once it is built.
+	h := make(http.Header, len(c.header)+2)
+	maps.Copy(h, c.header)
+	h["X-Request-Id"] = []string{"fleetbench-" + strconv.FormatUint(r.ID, 10)}
 	if r.Class != "" {
-		req.Header[scenarios.ClassHeader] = []string{r.Class}
+		h[scenarios.ClassHeader] = []string{r.Class}
 	}
+	req.Header = h
 
 	rec.Sent = c.now()
-	resp, err := c.client.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return fail(rec, classify(ctx, err, true), err), nil
 	}
@@ -205,14 +246,14 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 			done = true
 			break
 		}
+		n := len(st.text)
+		st.text, err = parseChunk(data, &st.ch, st.text)
 		if !seenID {
 			seenID = true
-			if id := responseID(data); id != "" {
+			if id := st.ch.responseID(data); id != "" {
 				rec.ResponseID = id
 			}
 		}
-		n := len(st.text)
-		st.text, err = parseChunk(data, &st.ch, st.text)
 		if err != nil {
 			return fail(rec, ClassMalformedSSE, err), nil
 		}
@@ -246,7 +287,8 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 
 // readWhole reads a non-streaming JSON response.
 func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
-	data, err := io.ReadAll(io.LimitReader(body, maxEvent))
+	data, err := readAll(st.raw[:0], body, maxEvent)
+	st.raw = data
 	t := c.now()
 	ftt.Stop()
 	if err != nil {
@@ -256,7 +298,7 @@ func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Rec
 	if err != nil {
 		return fail(rec, ClassMalformedSSE, err), nil
 	}
-	if id := responseID(data); id != "" {
+	if id := st.ch.responseID(data); id != "" {
 		rec.ResponseID = id
 	}
 	if len(st.ch.Error) > 0 && string(st.ch.Error) != "null" {
@@ -274,6 +316,25 @@ func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Rec
 	// are unmeasured (absent), not E2E and 0.
 	rec.FirstToken = 0
 	return rec, keep(st.text, keepText)
+}
+
+// readAll appends what r holds, up to limit bytes, to buf (io.ReadAll
+// with a reused buffer).
+func readAll(buf []byte, r io.Reader, limit int) ([]byte, error) {
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(512, len(buf)))
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 func keep(b []byte, ok bool) []byte {
@@ -295,7 +356,8 @@ func finishTokens(rec *results.Record, st *reqState, u *usage, tk interface{ Cou
 	if rec.OutputTokensFrom != FromUsage {
 		cum = nil // per-chunk usage from a server whose total was not believed
 	}
-	k := tokensPerChunk(st.sizes, cum, rec.OutputTokens)
+	k := tokensPerChunkInto(st.k, st.sizes, cum, rec.OutputTokens)
+	st.k = k
 	first, last := -1, -1
 	for i, n := range k {
 		if n <= 0 {
@@ -326,7 +388,13 @@ func finishTokens(rec *results.Record, st *reqState, u *usage, tk interface{ Cou
 // speculative decoding): then the total is apportioned by each chunk's text
 // length (largest remainder, at least one per chunk).
 func tokensPerChunk(sizes, cum []int32, total int) []int {
-	k := make([]int, len(sizes))
+	return tokensPerChunkInto(nil, sizes, cum, total)
+}
+
+// tokensPerChunkInto is tokensPerChunk reusing k's storage.
+func tokensPerChunkInto(k []int, sizes, cum []int32, total int) []int {
+	k = slices.Grow(k[:0], len(sizes))[:len(sizes)]
+	clear(k)
 	exact := len(cum) > 0
 	for _, c := range cum {
 		exact = exact && c >= 0

@@ -95,9 +95,16 @@ func appendBlockText(dst []byte, p []scenarios.Block, i int, tr *transcript, sal
 // text concatenated. The body is built by hand (no reflection) because it
 // is on the hot path and prompts can be hundreds of kilobytes.
 func (c *Config) appendBody(dst []byte, r *scenarios.Request, tr *transcript) []byte {
+	dst, _ = c.appendBodyScratch(dst, nil, r, tr)
+	return dst
+}
+
+// appendBodyScratch is appendBody with a scratch buffer for the messages'
+// text (returned for reuse: the hot path keeps it per request state).
+func (c *Config) appendBodyScratch(dst, scratch []byte, r *scenarios.Request, tr *transcript) ([]byte, []byte) {
 	dst = append(dst, `{"model":`...)
 	dst = appendJSONString(dst, c.Model)
-	var scratch []byte
+	scratch = scratch[:0]
 	if c.API == APICompletions {
 		for i := range r.Prompt {
 			scratch = appendBlockText(scratch, r.Prompt, i, tr, c.PromptSalt)
@@ -137,13 +144,13 @@ func (c *Config) appendBody(dst []byte, r *scenarios.Request, tr *transcript) []
 	}
 	if c.NoStream {
 		dst = append(dst, `,"stream":false}`...)
-		return dst
+		return dst, scratch
 	}
 	dst = append(dst, `,"stream":true,"stream_options":{"include_usage":true`...)
 	if c.ContinuousUsage {
 		dst = append(dst, `,"continuous_usage_stats":true`...)
 	}
-	return append(dst, `}}`...)
+	return append(dst, `}}`...), scratch
 }
 
 const hexDigits = "0123456789abcdef"

@@ -105,7 +105,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 	if client == nil {
 		client = newHTTPClient(cfg.ConnectTimeout, cfg.connections(), writeBufferFor(&cfg, sched))
 	}
-	x.caller = &caller{cfg: &cfg, client: client, url: cfg.endpoint(), header: header}
+	x.caller = newCaller(&cfg, client, cfg.Client == nil, header)
 
 	start := time.Now()
 	x.caller.start = start

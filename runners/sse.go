@@ -119,15 +119,27 @@ type chunk struct {
 	} `json:"choices"`
 	Usage *usage          `json:"usage"`
 	Error json.RawMessage `json:"error"`
+
+	// The fast path's state and buffers (chunkjson.go), kept across chunks.
+	fast   bool   // the last payload was decoded by the fast path
+	id     []byte // its "id" string (idOK), valid until the next read
+	idOK   bool
+	fc     []fastChoice
+	sbuf   []byte // decoded escapes
+	errBuf []byte
+	ub     usage
+	db     tokenDetails
 }
 
 // usage is the token accounting OpenAI-compatible servers report.
 type usage struct {
-	PromptTokens        int `json:"prompt_tokens"`
-	CompletionTokens    int `json:"completion_tokens"`
-	PromptTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
-	} `json:"prompt_tokens_details"`
+	PromptTokens        int           `json:"prompt_tokens"`
+	CompletionTokens    int           `json:"completion_tokens"`
+	PromptTokensDetails *tokenDetails `json:"prompt_tokens_details"`
+}
+
+type tokenDetails struct {
+	CachedTokens int `json:"cached_tokens"`
 }
 
 func (u *usage) cached() int {
@@ -141,12 +153,15 @@ func (u *usage) cached() int {
 // generated text it carries (content, reasoning or completion text,
 // appended to dst).
 func parseChunk(data []byte, c *chunk, dst []byte) ([]byte, error) {
+	if out, ok := fastChunk(data, c, dst); ok {
+		return out, nil
+	}
 	// encoding/json decodes array elements into the existing backing array
 	// without zeroing them, so clear it: a field absent from this chunk must
 	// not keep the previous chunk's text.
 	ch := c.Choices[:cap(c.Choices)]
 	clear(ch)
-	*c = chunk{Choices: ch[:0]}
+	*c = chunk{Choices: ch[:0], fc: c.fc[:0], sbuf: c.sbuf[:0], errBuf: c.errBuf[:0]}
 	if err := json.Unmarshal(data, c); err != nil {
 		return dst, fmt.Errorf("%w: chunk is not JSON: %v (data %q)", errMalformed, err, clip(data, 120))
 	}
@@ -183,6 +198,18 @@ func responseID(data []byte) string {
 		return ""
 	}
 	return clipID(v.ID)
+}
+
+// responseID is the id of the payload parseChunk last decoded (data):
+// the fast path read it already; otherwise it is decoded from data.
+func (c *chunk) responseID(data []byte) string {
+	if c.fast {
+		if !c.idOK {
+			return ""
+		}
+		return clipID(string(c.id))
+	}
+	return responseID(data)
 }
 
 // clipID bounds an id a server sent, so a hostile one cannot bloat records.

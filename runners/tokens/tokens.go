@@ -37,6 +37,8 @@ func init() {
 // Counter counts tokens. It is safe for concurrent use.
 type Counter struct {
 	name string
+	once sync.Once
+	load func() (*tiktoken.Tiktoken, error) // set when tk is loaded on first use (enc)
 	tk   *tiktoken.Tiktoken
 	// fast: the pre-tokenizer splits lowercase ASCII words with one
 	// leading space into separate pieces (true of cl100k/o200k and of
@@ -61,8 +63,8 @@ var (
 	builtins  = map[string]*Counter{}
 )
 
-// Get returns the built-in encoding name (loaded once per process, about
-// 0.1 s for cl100k_base), or loads a tokenizer file (see Load) when name is
+// Get returns the built-in encoding name (made once per process; its ranks
+// load on first need, about 0.1 s for cl100k_base), or loads a tokenizer file (see Load) when name is
 // not a built-in.
 func Get(name string) (*Counter, error) {
 	if name == "" {
@@ -80,22 +82,56 @@ func Get(name string) (*Counter, error) {
 	if !known {
 		return Load(name)
 	}
-	tk, err := tiktoken.GetEncoding(name)
-	if err != nil {
-		return nil, fmt.Errorf("tokenizer %s: %v", name, err)
-	}
-	c := newCounter(name, tk, true)
+	c := lazyBuiltin(name)
 	builtins[name] = c
 	return c, nil
 }
 
+// lazyBuiltin is an embedded encoding whose ranks are loaded on the first
+// text that needs them (~0.1 s of CPU and ~30 MB). Both embedded encodings
+// count every scenario-vocabulary word, after a space, as one token
+// (TestBuiltinWordExact checks it against the loaded encoder), so text made
+// of those words, which scenario prompts and loopback test servers send,
+// is counted from the seeded cache and never loads them.
+func lazyBuiltin(name string) *Counter {
+	c := &Counter{name: name, fast: true, wordExact: true, cache: map[string]int32{}}
+	for _, w := range text.Vocabulary() {
+		c.cache[" "+w] = 1
+	}
+	c.load = func() (*tiktoken.Tiktoken, error) { return tiktoken.GetEncoding(name) }
+	return c
+}
+
 func newCounter(name string, tk *tiktoken.Tiktoken, fast bool) *Counter {
 	c := &Counter{name: name, tk: tk, fast: fast, cache: map[string]int32{}}
-	c.wordExact = true
-	for _, w := range text.Vocabulary() {
-		c.wordExact = c.wordExact && len(tk.EncodeOrdinary(" "+w)) == 1
-	}
+	c.wordExact = vocabularyExact(tk)
 	return c
+}
+
+// vocabularyExact reports whether every vocabulary word after a space is
+// one token.
+func vocabularyExact(tk *tiktoken.Tiktoken) bool {
+	for _, w := range text.Vocabulary() {
+		if len(tk.EncodeOrdinary(" "+w)) != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// enc is the encoder, loaded on first use for the embedded encodings.
+func (c *Counter) enc() *tiktoken.Tiktoken {
+	c.once.Do(func() {
+		if c.tk != nil {
+			return
+		}
+		tk, err := c.load()
+		if err != nil { // embedded ranks: cannot fail short of a broken build
+			panic(fmt.Sprintf("tokenizer %s: embedded ranks do not load: %v", c.name, err))
+		}
+		c.tk = tk
+	})
+	return c.tk
 }
 
 // Name is the encoding's name (or the file it was loaded from).
@@ -116,7 +152,7 @@ func (c *Counter) Count(s []byte) int {
 			return n
 		}
 	}
-	return len(c.tk.EncodeOrdinary(string(s)))
+	return len(c.enc().EncodeOrdinary(string(s)))
 }
 
 // countFast counts text that is only lowercase ASCII words separated by
@@ -151,7 +187,7 @@ func (c *Counter) piece(p []byte) int {
 	if ok {
 		return int(v)
 	}
-	n := len(c.tk.EncodeOrdinary(string(p)))
+	n := len(c.enc().EncodeOrdinary(string(p)))
 	c.mu.Lock()
 	if len(c.cache) < maxCache && len(p) <= 64 {
 		c.cache[string(p)] = int32(n)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pkoukk/tiktoken-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/scenarios/text"
@@ -69,7 +70,7 @@ func TestFastPathMatchesEncoder(t *testing.T) {
 		s := b.String()
 		n, ok := c.countFast([]byte(s))
 		require.True(t, ok, s)
-		require.Equal(t, len(c.tk.EncodeOrdinary(s)), n, s)
+		require.Equal(t, len(c.enc().EncodeOrdinary(s)), n, s)
 	}
 	for _, s := range []string{"Hello world", "a  b", "x\n", "don't", " 123", "é"} {
 		_, ok := c.countFast([]byte(s))
@@ -84,7 +85,7 @@ func FuzzCount(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		require.Equal(t, len(c.tk.EncodeOrdinary(s)), c.Count([]byte(s)))
+		require.Equal(t, len(c.enc().EncodeOrdinary(s)), c.Count([]byte(s)))
 	})
 }
 
@@ -186,5 +187,24 @@ func BenchmarkCountProse(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		c.Count(s)
+	}
+}
+
+// The embedded encodings are made word-exact with a seeded cache before
+// their ranks load; the loaded encoder must agree, and vocabulary text
+// must not load the ranks at all.
+func TestBuiltinWordExact(t *testing.T) {
+	for _, name := range Builtin {
+		lazy := lazyBuiltin(name)
+		require.Equal(t, 12, lazy.Count([]byte(text.Block(3, 12))))
+		require.Nil(t, lazy.tk, "%s: vocabulary text loaded the ranks", name)
+		tk, err := tiktoken.GetEncoding(name)
+		require.NoError(t, err)
+		require.True(t, vocabularyExact(tk), "%s: a vocabulary word is not one token; lazyBuiltin must not assume it", name)
+		for piece, n := range lazy.cache {
+			require.Equal(t, len(tk.EncodeOrdinary(piece)), int(n), "%s %q", name, piece)
+		}
+		require.Equal(t, len(tk.EncodeOrdinary("tiktoken is great!")), lazy.Count([]byte("tiktoken is great!")))
+		require.NotNil(t, lazy.tk, "other text loads them")
 	}
 }

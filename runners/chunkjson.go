@@ -108,7 +108,14 @@ func once(seen *uint8, bit uint8) bool {
 // folds reports whether key matches one of names case-insensitively:
 // encoding/json would decode it into that field, so the fast path gives up.
 func folds(key []byte, names ...string) bool {
+	ascii := true
+	for _, b := range key {
+		ascii = ascii && b < utf8.RuneSelf
+	}
 	for _, n := range names {
+		if ascii && len(key) != len(n) {
+			continue // ASCII folds only to ASCII of the same length (K and ſ are not ASCII)
+		}
 		if bytes.EqualFold(key, []byte(n)) {
 			return true
 		}

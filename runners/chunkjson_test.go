@@ -63,6 +63,8 @@ var chunkSeeds = []string{
 	`{"x":1.}`,
 	`{"x":-}`,
 	`{"choices":[{"delta":{"content":"` + "\x01" + `"}}]}`,
+	`{"uſage":{"completion_tokens":3}}`,
+	`{"choices":[{"delta":{"ContenT":"x"}}],"ID":"y"}`,
 }
 
 // FuzzChunkFastPath: wherever the fast path answers, it answers exactly

@@ -381,17 +381,13 @@ func finishTokens(rec *results.Record, st *reqState, u *usage, tk interface{ Cou
 	rec.LastToken = st.times[last]
 }
 
-// tokensPerChunk decides how many tokens each content chunk carried.
+// tokensPerChunkInto decides how many tokens each content chunk carried.
 // With continuous usage (vLLM continuous_usage_stats) the cumulative count
 // says it exactly. Otherwise each chunk is one token, unless the total is
 // more than the chunks (servers that batch several tokens per chunk,
 // speculative decoding): then the total is apportioned by each chunk's text
 // length (largest remainder, at least one per chunk).
-func tokensPerChunk(sizes, cum []int32, total int) []int {
-	return tokensPerChunkInto(nil, sizes, cum, total)
-}
-
-// tokensPerChunkInto is tokensPerChunk reusing k's storage.
+// k's storage is reused.
 func tokensPerChunkInto(k []int, sizes, cum []int32, total int) []int {
 	k = slices.Grow(k[:0], len(sizes))[:len(sizes)]
 	clear(k)

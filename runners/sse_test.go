@@ -86,7 +86,7 @@ func TestTokensPerChunk(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tokensPerChunk(tc.sizes, tc.cum, tc.total)
+			got := tokensPerChunkInto(nil, tc.sizes, tc.cum, tc.total)
 			require.Equal(t, tc.want, got)
 			if tc.total >= len(tc.sizes) {
 				sum := 0

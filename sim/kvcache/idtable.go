@@ -1,5 +1,7 @@
 package kvcache
 
+import "math/bits"
+
 // idTable maps a block hash to the Cache block holding it in 4 bytes a slot.
 // A slot never stores the hash, which the block already holds
 // (Cache.blk[id].hash); it packs the block's index (id+1, idBits), the
@@ -82,21 +84,22 @@ func (t *idTable) get(blk []block, k uint64) (int32, bool) {
 	return int32(t.slots[i]&t.idMask()) - 1, true
 }
 
-// swap makes block id (whose hash, k, is already in blk[id]) the holder of
-// k and returns the block it replaced.
-func (t *idTable) swap(blk []block, k uint64, id int32) (old int32, existed bool) {
+// swap makes block id (whose hash, k, is already in blk[id], and which is
+// already set in hashed) the holder of k and returns the block it replaced.
+// hashed marks the blocks that hold their hash in the table (and id): a
+// growing table is rebuilt from them.
+func (t *idTable) swap(blk []block, hashed []uint64, k uint64, id int32) (old int32, existed bool) {
 	if i := t.find(blk, k); i >= 0 {
 		s := t.slots[i]
 		t.slots[i] = s&^t.idMask() | uint32(id+1)
 		return int32(s&t.idMask()) - 1, true
 	}
-	if (t.n+1)*idLoadDen > len(t.slots)*idLoadNum {
-		t.resize(blk, t.bigger(), 0)
-	}
-	if out, ok := t.insert(t.tag(k)|uint32(id+1), homeOf(k, len(t.slots))); !ok {
-		t.resize(blk, t.bigger(), out) // a run grew longer than distBits can say
-	}
 	t.n++
+	if t.n*idLoadDen > len(t.slots)*idLoadNum {
+		t.rebuild(blk, hashed, t.bigger()) // places id too
+	} else if _, ok := t.insert(t.tag(k)|uint32(id+1), homeOf(k, len(t.slots))); !ok {
+		t.rebuild(blk, hashed, t.bigger()) // a run grew longer than distBits can say
+	}
 	return -1, false
 }
 
@@ -170,29 +173,33 @@ func (t *idTable) bigger() int {
 	return size
 }
 
-// resize rehashes every entry, and extra (an entry in no slot, 0 if none),
-// into at least size slots (keys read from the blocks), growing further
-// while some distance overflows.
-func (t *idTable) resize(blk []block, size int, extra uint32) {
-	old := t.slots
+// rebuild places every block set in hashed (n of them) into at least size
+// fresh slots, growing further while some distance overflows. It walks the
+// blocks in order rather than the old slots: the block reads are then
+// sequential, where following the old slots would read them at random.
+func (t *idTable) rebuild(blk []block, hashed []uint64, size int) {
 	for {
 		t.slots = make([]uint32, size)
-		ok, idMask := true, t.idMask()
-		for _, s := range old {
-			if s != 0 {
-				if _, ok = t.insert(s, homeOf(blk[int32(s&idMask)-1].hash, size)); !ok {
-					break
-				}
-			}
-		}
-		if ok && extra != 0 {
-			_, ok = t.insert(extra, homeOf(blk[int32(extra&idMask)-1].hash, size))
-		}
-		if ok {
+		if t.placeAll(blk, hashed) {
 			return
 		}
 		size += size / 4
 	}
+}
+
+func (t *idTable) placeAll(blk []block, hashed []uint64) bool {
+	size := len(t.slots)
+	for w, word := range hashed {
+		for word != 0 {
+			b := w*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			k := blk[b].hash
+			if _, ok := t.insert(t.tag(k)|uint32(b+1), homeOf(k, size)); !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // touchBatch is how many keys a touch pass loads ahead: enough misses in

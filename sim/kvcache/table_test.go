@@ -63,6 +63,7 @@ func TestIDTableMatchesMap(t *testing.T) {
 		}
 		ref := map[uint64]int32{} // hash -> block
 		owner := map[int32]uint64{}
+		hashed := make([]uint64, (capacity+63)/64)
 		for step := range 20000 {
 			k := rng.Uint64N(uint64(2*capacity)) << 40
 			b := int32(rng.IntN(capacity))
@@ -72,14 +73,17 @@ func TestIDTableMatchesMap(t *testing.T) {
 					require.True(t, tab.del(blk, old, b))
 					delete(ref, old)
 					delete(owner, b)
+					set(hashed, b, false)
 				}
 				blk[b].hash = k
-				prev, existed := tab.swap(blk, k, b)
+				set(hashed, b, true)
+				prev, existed := tab.swap(blk, hashed, k, b)
 				want, had := ref[k]
 				require.Equal(t, had, existed, "step %d", step)
 				if had {
 					require.Equal(t, want, prev)
 					delete(owner, want)
+					set(hashed, want, false)
 				}
 				ref[k], owner[b] = b, k
 			case 2:
@@ -87,6 +91,7 @@ func TestIDTableMatchesMap(t *testing.T) {
 					require.True(t, tab.del(blk, k, o))
 					delete(ref, k)
 					delete(owner, o)
+					set(hashed, o, false)
 				} else {
 					require.False(t, tab.del(blk, k, b))
 				}

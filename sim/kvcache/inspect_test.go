@@ -64,8 +64,8 @@ func (t *Tier) Reset() {
 
 // clear empties the table, keeping its storage.
 func (t *table) clear() {
-	for i := range t.vals {
-		t.vals[i] = -1
+	for i := range t.slots {
+		t.slots[i].val = -1
 	}
 	t.n = 0
 }

@@ -260,6 +260,7 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 						x.Remove(h, idx)
 					}
 				})
+			in.cache.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
 		}
 		p.insts = append(p.insts, in)
 		f.instances = append(f.instances, in)

@@ -73,6 +73,7 @@ type Cache struct {
 
 	tier              *Tier
 	onInsert, onEvict func(hash uint64)
+	onTouch           func(hashes []uint64)
 
 	evictions uint64
 	sink      uint32 // folds the touch passes' loads, so that they are kept
@@ -104,6 +105,12 @@ func (c *Cache) SetTier(t *Tier) { c.tier = t }
 func (c *Cache) SetHooks(onInsert, onEvict func(hash uint64)) {
 	c.onInsert, c.onEvict = onInsert, onEvict
 }
+
+// SetTouchHook installs a callback that receives, ahead of a batch of
+// onInsert or onEvict calls, the hashes they may concern (possibly more), so
+// that a fleet-wide index can load their table slots at once (Index.Touch)
+// instead of missing the CPU caches once per call. It must change nothing.
+func (c *Cache) SetTouchHook(touch func(hashes []uint64)) { c.onTouch = touch }
 
 // BlocksFor returns the number of blocks that hold tokens tokens (0 for
 // tokens <= 0).
@@ -238,7 +245,7 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 		}
 		c.blk[b].hash = h
 		set(c.hashed, b, true)
-		if other, ok := c.tab.swap(c.blk, h, b); ok {
+		if other, ok := c.tab.swap(c.blk, c.hashed, h, b); ok {
 			set(c.hashed, other, false)
 			if c.blk[other].next != offLRU { // evictable: unpinned
 				c.lruRemove(other)
@@ -398,10 +405,16 @@ func (c *Cache) touchVictims(n int) {
 		b = bk.next
 		if len(keys) == touchBatch*4 {
 			c.sink ^= c.tab.touchSlots(keys)
+			if c.onTouch != nil {
+				c.onTouch(keys)
+			}
 			keys = keys[:0]
 		}
 	}
 	c.sink ^= c.tab.touchSlots(keys)
+	if c.onTouch != nil && len(keys) > 0 {
+		c.onTouch(keys)
+	}
 	c.touchKeys = keys
 }
 
@@ -415,6 +428,9 @@ func (c *Cache) touchPublish(blocks []int32, hashes []uint64) {
 		}
 	}
 	c.sink ^= c.tab.touchSlots(keys)
+	if c.onTouch != nil && len(keys) > 0 {
+		c.onTouch(keys)
+	}
 	c.touchKeys = keys
 }
 

@@ -24,6 +24,7 @@ type Index struct {
 	freeMulti []int32
 	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
 	single    [1]int32 // scratch for holders() of a single-holder hash
+	sink      int32    // folds the touch passes' loads, so that they are kept
 }
 
 type holderList struct {
@@ -161,6 +162,7 @@ func (x *Index) Has(hash uint64, inst int32) bool {
 // holding a block holds the blocks before it: a binary search, O(log n ·
 // log replicas), never touching other instances.
 func (x *Index) Depth(hashes []uint64, inst int32) int {
+	x.touchSearch(hashes, 0, len(hashes), touchLevels, inst)
 	lo, hi := 0, len(hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -177,6 +179,7 @@ func (x *Index) Depth(hashes []uint64, inst int32) int {
 // (0 if none), by binary search under the same prefix assumption, and the
 // holders of that block.
 func (x *Index) Deepest(hashes []uint64) (int, []int32) {
+	x.touchSearch(hashes, 0, len(hashes), touchLevels, -1)
 	lo, hi := 0, len(hashes)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -190,4 +193,43 @@ func (x *Index) Deepest(hashes []uint64) (int, []int32) {
 		return 0, nil
 	}
 	return lo, x.holders(hashes[lo-1])
+}
+
+// Touch loads the table slots of those hashes that are multiples of every
+// (the sampled ones, when the index records one hash in every), so that
+// the cache misses of the Add or Remove calls that follow overlap. It
+// changes nothing. Wire it to a Cache with SetTouchHook.
+func (x *Index) Touch(hashes []uint64, every uint64) {
+	if x.one.n == 0 {
+		return
+	}
+	for _, h := range hashes {
+		if h%every == 0 {
+			x.sink ^= x.one.slots[x.one.home(h)].val
+		}
+	}
+}
+
+// touchLevels is how many levels of Depth's and Deepest's binary search
+// touchSearch loads ahead: 31 probes, all of a search over up to 32 hashes.
+const touchLevels = 5
+
+// touchSearch loads the table slots that the first levels of a binary
+// search over hashes[lo:hi] may probe (the positions Depth and Deepest
+// compute), so that their cache misses overlap instead of following one
+// another; with inst >= 0 also the pair slots of shared hashes. It changes
+// nothing: a fleet's index is far bigger than the CPU caches.
+func (x *Index) touchSearch(hashes []uint64, lo, hi, levels int, inst int32) {
+	if lo >= hi || levels == 0 || x.one.n == 0 {
+		return
+	}
+	mid := (lo + hi + 1) / 2
+	h := hashes[mid-1]
+	s := &x.one.slots[x.one.home(h)]
+	x.sink ^= s.val
+	if inst >= 0 && x.pairs.n > 0 && s.val >= multiBase && s.key() == h {
+		x.sink ^= x.pairs.slots[x.pairs.home(pairKey(h, inst))].val
+	}
+	x.touchSearch(hashes, mid, hi, levels-1, inst)
+	x.touchSearch(hashes, lo, mid-1, levels-1, inst)
 }

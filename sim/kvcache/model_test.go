@@ -269,9 +269,13 @@ func modelOps(t *testing.T, data []byte) {
 		ct, m.tier = NewTier(int(data[0]%9)), NewTier(int(data[0]%9))
 		c.SetTier(ct)
 	}
+	// The hooks also keep an index, wired as the simulator wires it (with
+	// the touch hook, which must change nothing).
 	var log []string
-	c.SetHooks(func(h uint64) { log = append(log, fmt.Sprintf("insert %x", h)) },
-		func(h uint64) { log = append(log, fmt.Sprintf("evict %x", h)) })
+	x := NewIndex()
+	c.SetHooks(func(h uint64) { log = append(log, fmt.Sprintf("insert %x", h)); x.Add(h, 3) },
+		func(h uint64) { log = append(log, fmt.Sprintf("evict %x", h)); x.Remove(h, 3) })
+	c.SetTouchHook(func(hs []uint64) { x.Touch(hs, 1) })
 	type running struct {
 		s *Seq
 		r *refSeq
@@ -346,6 +350,7 @@ func modelOps(t *testing.T, data []byte) {
 		require.Equal(t, m.freeBlocks(), c.Free())
 		require.Equal(t, m.used, c.Used())
 		require.Equal(t, len(m.tab), c.Cached())
+		require.Equal(t, len(m.tab), x.Len())
 		require.Equal(t, len(m.reserved), c.Reserved())
 		require.Equal(t, m.evictions, c.Evictions())
 		lru := []int32{}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,6 +219,21 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	return err
 }
 
+// csvNum is a CSV cell: integers (up to 2^53) exactly, other values to 6
+// significant digits, the precision of the result file's rates and shares,
+// never in exponent form (0.1+0.2 is "0.3", 3e-7 is "0.0000003"). The
+// sweep's JSON keeps full precision.
+func csvNum(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	if err != nil { // NaN and infinities never reach a sweep file (JSON cannot hold them)
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
 // renderCSV writes one row per point with every metric any point has, in
 // sorted column order; absent metrics are empty cells.
 func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
@@ -237,11 +253,11 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 	}
 	for _, p := range s.Points {
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, strconv.Itoa(p.TP), p.Routing,
-			strconv.FormatFloat(p.RateScale, 'g', -1, 64), strconv.FormatFloat(p.Scale, 'g', -1, 64),
+			csvNum(p.RateScale), csvNum(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		for _, k := range keys {
 			if v, ok := p.Metrics[k]; ok {
-				row = append(row, strconv.FormatFloat(v, 'g', -1, 64))
+				row = append(row, csvNum(v))
 			} else {
 				row = append(row, "")
 			}

@@ -67,3 +67,23 @@ func TestRenderGolden(t *testing.T) {
 	}
 	require.ErrorContains(t, Render(&bytes.Buffer{}, fixtureSweep(), "xml"), "unknown format")
 }
+
+// TestCSVRounding: CSV cells carry 6 significant digits, as the result
+// file's rates and shares do (integers up to 2^53 exactly), so 0.1+0.2 is
+// 0.3 and not 0.30000000000000004; the JSON keeps full precision. Before,
+// `sweep --csv` wrote e.g. lag_share 0.001526796634636894 and
+// usd_per_mtok_all 8.602679180421793.
+func TestCSVRounding(t *testing.T) {
+	tenth, fifth := 0.1, 0.2 // variables: constant arithmetic would be exact
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Points: []sweepfile.Point{{
+		Fleet: "2C", RateScale: tenth * 3, GPUs: 8,
+		Metrics: map[string]float64{"a": tenth + fifth, "b": 8.602679180421793, "c": 1234567, "d": -2528.0546757792963, "e": 3e-7, "f": 0.4915318206926657},
+	}}}
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, s, "csv"))
+	require.Equal(t, "index,fleet,gpu,tp,routing,rate_scale,scale,gpus,meets_slo,answer,a,b,c,d,e,f,error\n"+
+		"0,2C,,0,,0.3,0,8,false,false,0.3,8.60268,1234567,-2528.05,0.0000003,0.491532,\n", b.String())
+	b.Reset()
+	require.NoError(t, Render(&b, s, "json"))
+	require.Contains(t, b.String(), "8.602679180421793")
+}

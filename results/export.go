@@ -53,7 +53,8 @@ func ParsePercentiles(s string) ([]float64, error) {
 }
 
 // ExportRows lists every latency metric with data of every class (sorted
-// by name) and then the totals ("total"). Mean, standard deviation and
+// by name) and then the totals ("total"), but for client-side metrics of a
+// sim result (Metric.ClientOnly). Mean, standard deviation and
 // any percentile come from the result's histograms when it has them (the
 // totals' from the classes' histograms merged); without histograms the
 // summary's own percentiles (p50, p90, p95, p99, p99.9) are used and the
@@ -69,6 +70,9 @@ func ExportRows(r *Result, qs []float64) ([]ExportRow, error) {
 	var rows []ExportRow
 	for i := range Metrics {
 		m := &Metrics[i]
+		if m.ClientOnly(r) {
+			continue
+		}
 		var merged *hdr.Histogram
 		complete := true // every class with this metric has its histogram
 		for _, n := range names {

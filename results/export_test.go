@@ -11,7 +11,9 @@ import (
 // metric of every class and the totals, with mean, std and the chosen
 // percentiles from the histograms.
 func TestExportGolden(t *testing.T) {
-	r := synthSummary(synthRecords(600, 1)).Result(testMeta)
+	meta := testMeta
+	meta.Backend = "endpoint" // the synthetic records have client-side delays
+	r := synthSummary(synthRecords(600, 1)).Result(meta)
 	qs := []float64{50, 75, 90, 95, 99}
 	var c, m bytes.Buffer
 	require.NoError(t, RenderCSV(&c, r, qs))
@@ -38,5 +40,33 @@ func TestParsePercentiles(t *testing.T) {
 	for _, bad := range []string{"", "0", "101", "50,50", "x"} {
 		_, err := ParsePercentiles(bad)
 		require.Error(t, err, bad)
+	}
+}
+
+// TestExportLeavesClientMetricsOutOfSimResults: TTFT and E2E from the
+// intended send time and the schedule delay are client-side metrics; the
+// simulator has no client (they equal TTFT, E2E and 0), so a sim result's
+// CSV and markdown leave them out, as its table does. Before, `report
+// --format csv` of `sim chat --duration 30s` listed ttft_intended,
+// e2e_intended and schedule_delay rows.
+func TestExportLeavesClientMetricsOutOfSimResults(t *testing.T) {
+	client := map[string]bool{"ttft_intended": true, "e2e_intended": true, "schedule_delay": true}
+	for _, backend := range []string{"sim", "endpoint"} {
+		m := testMeta
+		m.Backend = backend
+		r := synthSummary(synthRecords(600, 1)).Result(m)
+		rows, err := ExportRows(r, DefaultExportPercentiles)
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for _, row := range rows {
+			seen[row.Metric] = true
+		}
+		for name := range client {
+			require.Equal(t, backend != "sim", seen[name], "%s result, %s", backend, name)
+		}
+		require.True(t, seen["ttft"])
+		var c bytes.Buffer
+		require.NoError(t, RenderCSV(&c, r, DefaultExportPercentiles))
+		require.Equal(t, backend != "sim", bytes.Contains(c.Bytes(), []byte("ttft_intended")))
 	}
 }

@@ -76,7 +76,7 @@ func RenderTable(w io.Writer, r *Result) error {
 		return itoa(c.TasksFailed)
 	})
 	for i := range Metrics {
-		if m := &Metrics[i]; m.Shown || (m.ClientTable && r.Backend != "sim") {
+		if m := &Metrics[i]; (m.Shown || m.ClientTable) && !m.ClientOnly(r) {
 			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string { return pcts(m.Of(c)) })
 		}
 	}

@@ -34,3 +34,21 @@ func TestMergeSeedsAndDuplicates(t *testing.T) {
 	require.Contains(t, stderr, "result 2 is identical to result 1")
 	require.Contains(t, stderr, "results numbered as given")
 }
+
+// TestMergeTableIsTheReport: merge --table prints what report prints for
+// the merged file, cost section included (before: the metric table only,
+// no "cost over ..." block).
+func TestMergeTableIsTheReport(t *testing.T) {
+	dir := t.TempDir()
+	a, b, m := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "m.json")
+	for seed, out := range map[string]string{"1": a, "2": b} {
+		code, _, stderr := runCLI("sim", "chat", "--duration", "40s", "--warmup", "5s", "--seed", seed, "-o", out, "--format", "json")
+		require.Equal(t, 0, code, stderr)
+	}
+	code, merged, stderr := runCLI("merge", a, b, "-o", m, "--table")
+	require.Equal(t, 0, code, stderr)
+	code, report, stderr := runCLI("report", m)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, report, "cost over ")
+	require.Equal(t, report, merged)
+}

@@ -167,7 +167,9 @@ func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) 
 			}
 			return m, nil
 		},
-		writeJSON: results.WriteJSON, table: results.RenderTable,
+		writeJSON: results.WriteJSON,
+		// What report prints for the merged file: table, cost, pools, events.
+		table: func(w io.Writer, r *results.Result) error { return renderResult(r, "table")(w) },
 	})
 }
 

@@ -10,13 +10,15 @@ import (
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
+// TestQuantile: the SLO keys as quantiles, through results.ParsePercentile.
+// Before, "p100" read as 0.100 ("0." + digits) and "p5" as 0.5.
 func TestQuantile(t *testing.T) {
-	for stat, want := range map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999} {
+	for stat, want := range map[string]float64{"p50": 0.5, "p90": 0.9, "p99": 0.99, "p999": 0.999, "p9999": 0.9999, "p100": 1, "p5": 0.05, "p99.5": 0.995} {
 		q, ok := quantile(stat)
 		require.True(t, ok, stat)
 		require.InDelta(t, want, q, 1e-12, stat)
 	}
-	for _, bad := range []string{"mean", "p", "max", "p100x"} {
+	for _, bad := range []string{"mean", "p", "max", "p100x", "p0", "p101", "p1000", "p-5"} {
 		_, ok := quantile(bad)
 		require.False(t, ok, bad)
 	}

@@ -2,8 +2,6 @@ package livesweep
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -61,17 +59,14 @@ func newStopper(sc *scenarios.Scenario, requests int, warmup int64, cancel func(
 	return s
 }
 
-// quantile reads "p99" as 0.99, "p999" as 0.999.
+// quantile is an SLO key ("p99", "p999", "p100") as a quantile in (0, 1],
+// read by the product's one percentile parser.
 func quantile(stat string) (float64, bool) {
-	d, ok := strings.CutPrefix(stat, "p")
-	if !ok || d == "" {
+	v, err := results.ParsePercentile(stat)
+	if err != nil {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat("0."+d, 64)
-	if err != nil || v <= 0 || v >= 1 {
-		return 0, false
-	}
-	return v, true
+	return v / 100, true
 }
 
 // chain makes the stopper see every record the runner produces, before

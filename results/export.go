@@ -29,29 +29,6 @@ type ExportRow struct {
 	Percentiles         []*float64 // one per requested percentile
 }
 
-// ParsePercentiles parses a --percentiles list such as "50,90,95,99":
-// each value in (0, 100], at most 20, no duplicates.
-func ParsePercentiles(s string) ([]float64, error) {
-	var out []float64
-	seen := map[float64]bool{}
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f), "p"))
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil || !(v > 0 && v <= 100) {
-			return nil, fmt.Errorf("percentile %q: want a number in (0, 100], e.g. 50,90,99.9", f)
-		}
-		if seen[v] {
-			return nil, fmt.Errorf("percentile %g given twice", v)
-		}
-		seen[v] = true
-		out = append(out, v)
-	}
-	if len(out) > 20 {
-		return nil, fmt.Errorf("%d percentiles: at most 20", len(out))
-	}
-	return out, nil
-}
-
 // ExportRows lists every latency metric with data of every class (sorted
 // by name) and then the totals ("total"), but for client-side metrics of a
 // sim result (Metric.ClientOnly). Mean, standard deviation and

@@ -75,6 +75,8 @@ type Searcher struct {
 
 	sem chan struct{}
 	mu  sync.Mutex
+	// fake replaces simulate in tests of the search.
+	fake func(fleet string, level float64) probeOut
 }
 
 // Run searches every level of spec and returns the curve with its
@@ -120,23 +122,26 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		c.Shard = fmt.Sprintf("%d/%d", spec.ShardI, spec.ShardN)
 	}
 	prev := map[string]*found{}
-	var prevLevel float64
+	prevAt := map[string]float64{} // the level each kind's previous answer is from
 	for i, lv := range spec.Levels {
 		if spec.ShardN > 0 && i%spec.ShardN != spec.ShardI {
 			continue
 		}
 		if spec.ShardN > 1 {
-			prev, prevLevel = map[string]*found{}, 0 // cold: the previous level is another shard's
+			prev, prevAt = map[string]*found{}, map[string]float64{} // cold: the previous level is another shard's
 		}
 		L := Level{Index: i, Traffic: lv}
-		var wg sync.WaitGroup
+		// Kinds are searched in turn so that each answer caps the next
+		// kind's search: a fleet with more GPUs than an answer already
+		// found cannot be the level's answer, so it is never simulated.
 		got := make([]*found, len(kinds))
+		capGPUs := 0
 		for ki, k := range kinds {
-			wg.Go(func() {
-				got[ki] = s.search(spec, k, lv, prev[k], prevLevel, &L)
-			})
+			got[ki] = s.search(spec, k, lv, prev[k], prevAt[k], capGPUs, &L)
+			if f := got[ki]; f != nil && (capGPUs == 0 || f.pt.GPUs < capGPUs) {
+				capGPUs = f.pt.GPUs
+			}
 		}
-		wg.Wait()
 		// Probes finish in any order; list them by size so the file does
 		// not depend on the parallelism.
 		slices.SortFunc(L.Probes, func(a, b sweepfile.Point) int {
@@ -150,7 +155,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		}
 		for ki, k := range kinds {
 			if got[ki] != nil {
-				prev[k] = got[ki]
+				prev[k], prevAt[k] = got[ki], lv
 			}
 		}
 		var best *found
@@ -164,7 +169,6 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		} else {
 			L.fill(best)
 		}
-		prevLevel = lv
 		c.Levels = append(c.Levels, L)
 	}
 	Decompose(c)
@@ -208,6 +212,9 @@ type probeOut struct {
 	pass bool
 	pt   sweepfile.Point
 	f    Factors
+	// needP, needD, worstTTFT: which pool a failed probe lacks (misses).
+	needP, needD bool
+	worstTTFT    float64
 }
 
 // run simulates the fleets not simulated yet, in parallel (bounded by the
@@ -223,7 +230,11 @@ func (ps *probeSet) run(fleets []string) []*probeOut {
 		wg.Go(func() {
 			ps.s.sem <- struct{}{}
 			defer func() { <-ps.s.sem }()
-			*out = ps.s.simulate(ps.spec, fl, ps.level)
+			if ps.s.fake != nil {
+				*out = ps.s.fake(fl, ps.level)
+			} else {
+				*out = ps.s.simulate(ps.spec, fl, ps.level)
+			}
 			ps.s.mu.Lock()
 			ps.L.Probes = append(ps.L.Probes, out.pt)
 			if ps.spec.Progress != nil {
@@ -258,81 +269,58 @@ func (s *Searcher) simulate(spec Spec, fleet string, level float64) probeOut {
 	if pt.Result != nil {
 		out.f = FactorsOf(pt.Result)
 	}
+	if !out.pass {
+		out.needP, out.needD, out.worstTTFT = misses(pt.Result)
+	}
 	out.pt.Result = nil
 	return out
 }
 
-// search finds the smallest fleet of kind meeting every SLO at level lv.
-func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevLevel float64, L *Level) *found {
+// search finds the smallest fleet of kind meeting every SLO at level lv,
+// bracketing from prev (the kind's answer at level prevLevel); capGPUs > 0
+// is an answer already found at this level (see searchPD).
+func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevLevel float64, capGPUs int, L *Level) *found {
 	ps := &probeSet{s: s, spec: spec, level: lv, kind: kind, L: L, seen: map[string]*probeOut{}}
 	ratio := 1.0
 	if prev != nil && prevLevel > 0 {
 		ratio = lv / prevLevel
+	}
+	if kind == KindPD {
+		return s.searchPD(ps, prev, ratio, capGPUs)
 	}
 	// The first guess is the previous answer scaled with the traffic: an
 	// upper bound whenever there is an economy of scale. (Scaling by how
 	// the fleet grew at the level before undershot: the first step's
 	// saving is mostly granularity, and chat at 100x then cost 26 probes
 	// instead of 20.)
-	grow := func(n int) int { return max(1, int(math.Ceil(float64(n)*ratio-1e-9))) }
+	lo, guess := 1, 1
+	if prev != nil {
+		lo, guess = prev.p, ceilMul(prev.p, ratio)
+	}
 	maxN := spec.MaxInstances
-	if kind == KindColocated {
-		lo, guess := 1, 1
-		if prev != nil {
-			lo, guess = prev.p, grow(prev.p)
-		}
-		n, ok := minimize(lo, guess, maxN, func(ns []int) []bool {
-			fl := make([]string, len(ns))
-			for i, n := range ns {
-				fl[i] = fleetOf(kind, n, 0)
-			}
-			return passes(ps.run(fl))
-		})
-		if !ok {
+	if capGPUs > 0 {
+		maxN = min(maxN, capGPUs/max(1, sweep.EstimateGPUs(fleetOf(kind, 1, 0), s.Base.TP)))
+		if lo > maxN {
 			return nil
 		}
-		o := ps.seen[fleetOf(kind, n, 0)]
-		return &found{kind: kind, p: n, pt: o.pt, f: o.f}
 	}
-	// PD: an upper bound for both pools, then the fewest decode instances
-	// with prefill at that bound, then the fewest prefill instances with
-	// that decode count.
-	plo, dlo, pg, dg := 1, 1, 1, 1
-	if prev != nil {
-		plo, dlo, pg, dg = prev.p, prev.d, grow(prev.p), grow(prev.d)
-	}
-	k, ok := minimize(1, 1, maxN, func(ks []int) []bool {
-		fl := make([]string, len(ks))
-		for i, k := range ks {
-			fl[i] = fleetOf(kind, max(plo, pg*k), max(dlo, dg*k))
+	n, ok := minimize(lo, guess, maxN, func(ns []int) []bool {
+		fl := make([]string, len(ns))
+		for i, n := range ns {
+			fl[i] = fleetOf(kind, n, 0)
 		}
 		return passes(ps.run(fl))
 	})
 	if !ok {
 		return nil
 	}
-	// k is the smallest multiple of the guess that passes; only powers of
-	// two and a bisection between them were tried, so search each pool.
-	phi, dhi := max(plo, pg*k), max(dlo, dg*k)
-	d, _ := minimize(dlo, dhi, dhi, func(ds []int) []bool {
-		fl := make([]string, len(ds))
-		for i, d := range ds {
-			fl[i] = fleetOf(kind, phi, d)
-		}
-		return passes(ps.run(fl))
-	})
-	p, _ := minimize(plo, phi, phi, func(pp []int) []bool {
-		fl := make([]string, len(pp))
-		for i, p := range pp {
-			fl[i] = fleetOf(kind, p, d)
-		}
-		return passes(ps.run(fl))
-	})
-	o := ps.seen[fleetOf(kind, p, d)]
-	if o == nil || !o.pass {
-		return nil
-	}
-	return &found{kind: kind, p: p, d: d, pt: o.pt, f: o.f}
+	o := ps.seen[fleetOf(kind, n, 0)]
+	return &found{kind: kind, p: n, pt: o.pt, f: o.f}
+}
+
+// ceilMul is n x ratio rounded up, at least 1.
+func ceilMul(n int, ratio float64) int {
+	return max(1, int(math.Ceil(float64(n)*ratio-1e-9)))
 }
 
 func passes(outs []*probeOut) []bool {

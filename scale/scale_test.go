@@ -14,6 +14,7 @@ import (
 	"github.com/fleetbench/fleetbench/results/htmlreport"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // minimize finds the threshold of any monotone predicate, from any guess.
@@ -164,4 +165,79 @@ func TestShardsMerge(t *testing.T) {
 	require.Error(t, err, "a shard twice")
 	_, err = Merge(whole)
 	require.Error(t, err, "not a shard")
+}
+
+// A fake fleet model for the search: colocated n passes when n >= needC;
+// a split passes when p >= needP and d >= needD, and a failed split says
+// which SLO missed (TTFT for too few prefill, TPOT for too few decode).
+func fakeModel(needC, needP, needD int, count *[]string) func(string, float64) probeOut {
+	return func(fleet string, level float64) probeOut {
+		// The need grows with the traffic (given at 10x), with an economy
+		// of scale: at 1x it is a seventh of it.
+		needC, needP, needD := needC, needP, needD
+		if level < 10 {
+			needC, needP, needD = max(1, needC/7), max(1, needP/7), max(1, needD/7)
+		}
+		*count = append(*count, fleet)
+		o := probeOut{pt: sweepfile.Point{Fleet: fleet, Metrics: map[string]float64{"usd_per_task": 1}}}
+		var n, p, d int
+		if _, err := fmt.Sscanf(fleet, "%dC", &n); err == nil && !strings.Contains(fleet, "P") {
+			o.pass = n >= needC
+			o.pt.GPUs = 4 * n
+			o.needP, o.needD = !o.pass, !o.pass
+			return o
+		}
+		_, _ = fmt.Sscanf(fleet, "%dP%dD", &p, &d)
+		o.pt.GPUs = 4 * (p + d)
+		o.pass = p >= needP && d >= needD
+		o.needP, o.needD = p < needP, d < needD
+		if o.needP {
+			o.worstTTFT = 1 + float64(needP-p)/float64(needP)
+		}
+		return o
+	}
+}
+
+// The P:D search finds the smallest split from any previous answer, grows
+// only the pool that misses, never simulates a split with more GPUs than
+// the colocated answer, and gives up at once when no split can beat it.
+func TestPDSearch(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name                string
+		needC, needP, needD int
+		kinds               []string
+		wantFleet           string
+		maxProbesPD         int
+	}{
+		{"pd wins", 60, 31, 16, []string{KindColocated, KindPD}, "31P16D", 16},
+		{"colocated wins, pd capped", 20, 15, 10, []string{KindColocated, KindPD}, "20C", 8},
+		{"prefill-heavy", 100, 70, 3, []string{KindColocated, KindPD}, "70P3D", 20},
+		{"decode-heavy", 100, 2, 60, []string{KindColocated, KindPD}, "2P60D", 20},
+		{"pd only", 0, 40, 40, []string{KindPD}, "40P40D", 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var probes []string
+			s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 2, fake: fakeModel(tc.needC, tc.needP, tc.needD, &probes)}
+			if tc.needC == 0 {
+				s.fake = fakeModel(1<<20, tc.needP, tc.needD, &probes)
+			}
+			c, err := s.Run(Spec{Levels: []float64{1, 10}, Kinds: tc.kinds, MaxInstances: 4096})
+			require.NoError(t, err)
+			last := c.Levels[len(c.Levels)-1]
+			require.Equal(t, tc.wantFleet, last.Fleet)
+			pd := 0
+			for _, p := range last.Probes {
+				if strings.Contains(p.Fleet, "P") {
+					pd++
+					if tc.needC > 0 {
+						require.LessOrEqual(t, p.GPUs, 4*tc.needC, "%s has more GPUs than the colocated answer", p.Fleet)
+					}
+				}
+			}
+			t.Logf("%d P:D probes at 10x, %d in all: %v", pd, len(probes), probes)
+			require.LessOrEqual(t, pd, tc.maxProbesPD, "P:D probes at the last level: %v", probes)
+		})
+	}
 }

@@ -42,14 +42,21 @@ func (in *instance) active() int { return len(in.prefill) + in.dec.len() + len(i
 // load is the least-loaded policies' measure: queued prompt work first,
 // then sequences in flight.
 func (in *instance) load() int64 {
-	return in.pendingTokens + int64(in.active()+in.waiting.len()+in.xfers.len()+in.incoming)*16
+	return in.pendingTokens + int64(in.inflight())*16
+}
+
+// inflight is the number of sequences the instance holds or will hold
+// (cache-aware routing's bound on load).
+func (in *instance) inflight() int {
+	return in.active() + in.waiting.len() + in.xfers.len() + in.incoming
 }
 
 // enqueue adds a newly routed sequence to the waiting queue.
 func (in *instance) enqueue(e *engine, s *seqState) {
 	s.inst = in
 	s.rec.Instance = in.name
-	in.pendingTokens += int64(s.prefillTarget - s.computed)
+	s.expectHit = max(0, min(s.expectHit, s.prefillTarget-1-s.computed))
+	in.pendingTokens += int64(s.prefillTarget - s.computed - s.expectHit)
 	in.waiting.pushBack(s)
 	in.kick(e)
 }
@@ -129,7 +136,8 @@ func (in *instance) schedule(e *engine) {
 			// over max_model_len: admitted, it would stream tokens, outgrow
 			// the cache and fail, and its tokens would count for nothing.
 			in.waiting.popFront()
-			in.pendingTokens -= int64(s.prefillTarget - s.computed)
+			in.pendingTokens -= int64(s.prefillTarget - s.computed - s.expectHit)
+			s.expectHit = 0
 			e.finish(s, "too_long")
 			continue
 		}
@@ -138,7 +146,8 @@ func (in *instance) schedule(e *engine) {
 			if in.active() == 0 && in.cache.Free()+in.cache.Reserved() >= in.cache.Capacity() {
 				// Even an empty instance cannot hold this prompt.
 				in.waiting.popFront()
-				in.pendingTokens -= int64(s.prefillTarget - s.computed)
+				in.pendingTokens -= int64(s.prefillTarget - s.computed - s.expectHit)
+				s.expectHit = 0
 				e.finish(s, "too_long")
 				continue
 			}
@@ -160,7 +169,8 @@ func (in *instance) schedule(e *engine) {
 			s.started = true
 		}
 		tierBytes += float64(adm.TierBlocks*bs) * float64(in.model.KVBytesPerToken())
-		in.pendingTokens -= int64(hit - s.computed)
+		in.pendingTokens -= int64(hit - s.computed - s.expectHit)
+		s.expectHit = 0
 		s.computed = hit
 		in.prefill = append(in.prefill, s)
 		c := min(budget, s.prefillTarget-s.computed)

@@ -326,6 +326,7 @@ func roundShare(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 // route sends a new LLM request to an instance of the entry pool.
 func (f *fleet) route(e *engine, s *seqState) {
 	in := f.entry.router.pick(e, s)
+	s.expectHit = f.entry.router.hit
 	if in == nil {
 		f.entry.parked.pushBack(s) // no instance serving: wait for one
 		return

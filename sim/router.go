@@ -1,10 +1,13 @@
 package sim
 
+import "math"
+
 // router picks an instance of one pool for a sequence. Every policy costs
 // O(1) or O(k) per request, never O(pool size), except on pools no larger
 // than PowerOfK (scanned whole): round-robin; least-loaded samples k
 // instances (power-of-k choices); cache-aware asks the pool's prefix index
 // for the instances holding the longest prefix and adds k random ones for
+// load, passing over any carrying more than loadBound times their mean
 // load; session pins an agent session to its first instance.
 type router struct {
 	policy   string
@@ -15,6 +18,10 @@ type router struct {
 	cands    []*instance
 	sampled  []uint64 // the prompt's hashes the index records (IndexEvery)
 	pos      []int    // their block positions
+	// hit is the prompt tokens the last cache-aware pick found cached on
+	// the instance it chose (0 for other picks): the chosen instance does
+	// not count them as queued work (seqState.expectHit).
+	hit int
 }
 
 func newRouter(policy string, p *pool, cfg Config) *router {
@@ -27,6 +34,7 @@ func newRouter(policy string, p *pool, cfg Config) *router {
 
 func (r *router) pick(e *engine, s *seqState) *instance {
 	insts := r.pool.live
+	r.hit = 0
 	switch len(insts) {
 	case 0:
 		return nil // nothing serving (autoscaled down, failed): the caller parks the request
@@ -94,11 +102,27 @@ func (r *router) leastLoaded() *instance {
 	return best
 }
 
+// loadBound caps a cache-aware pick's load on a pool that decodes: a
+// candidate with more than loadBound times the k random candidates' mean
+// sequences in flight (plus one) is passed over, however much of the
+// prompt it holds, unless every candidate is. A prefill-only pool has no
+// decode batch; its queued prefill work is its whole load, and the cost
+// already counts it. Without it, sessions sharing a long system prompt herded
+// onto the first instances that cached it (an instance without it cost the
+// whole prefix, so it stayed idle for the rest of a run) and TPOT, which
+// the prefill-work estimate does not see, bound on the hot ones. This is
+// consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam
+// 2018), the rule SGLang's cache-aware router applies with its balance
+// thresholds and llm-d's scheduler with its queue and KV-usage scorers;
+// 1.25 is that paper's usual 1+epsilon.
+const loadBound = 1.25
+
 // cacheAware estimates, for each candidate, the prompt tokens it would
 // still have to compute before this request's first token: its queued
-// prefill work plus the part of this prompt it does not hold (Mooncake's
-// conductor and llm-d's prefix scorer trade the same two terms). On the
-// decode side the uncached part is what the link must move.
+// prefill work (the uncached part of each queued prompt) plus the part of
+// this prompt it does not hold (Mooncake's conductor and llm-d's prefix
+// scorer trade the same two terms), among candidates within loadBound. On
+// the decode side the uncached part is what the link must move.
 //
 // Candidates are bounded whatever the fleet size: up to deepK holders of
 // the longest cached prefix anywhere (found by binary search over the
@@ -128,12 +152,24 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 		}
 		return r.pos[n-1] + 1
 	}
+	inflight := 0
+	for _, in := range r.cands {
+		inflight += in.inflight()
+	}
+	bound := int(loadBound*float64(inflight)/float64(len(r.cands))) + 1
+	if r.pool.spec.Role == RolePrefill {
+		bound = math.MaxInt // no decode batch: queued prefill work is its whole load
+	}
 	var best *instance
 	var bestCost int64
 	consider := func(in *instance, hitBlocks int) {
-		cost := in.load() + int64(s.prefillTarget-min(hitBlocks*bs, s.prefillTarget))
+		if in.inflight() > bound {
+			return
+		}
+		hit := min(hitBlocks*bs, s.prefillTarget)
+		cost := in.load() + int64(s.prefillTarget-hit)
 		if best == nil || cost < bestCost || cost == bestCost && in.idx < best.idx {
-			best, bestCost = in, cost
+			best, bestCost, r.hit = in, cost, hit
 		}
 	}
 	if len(r.sampled) > 0 {
@@ -152,12 +188,19 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 			}
 		}
 	}
-	for _, in := range r.cands {
-		hit := 0
-		if len(r.sampled) > 0 {
-			hit = blocks(idx.Depth(r.sampled, in.idx))
+	random := func() {
+		for _, in := range r.cands {
+			hit := 0
+			if len(r.sampled) > 0 {
+				hit = blocks(idx.Depth(r.sampled, in.idx))
+			}
+			consider(in, hit)
 		}
-		consider(in, hit)
+	}
+	random()
+	if best == nil { // every candidate is over the bound: the cheapest
+		bound = math.MaxInt
+		random()
 	}
 	return best
 }

@@ -33,6 +33,11 @@ type seqState struct {
 	admitSeq      uint64
 	classIdx      int
 
+	// expectHit is the prompt tokens the router found cached on the
+	// instance it chose: while s waits for admission they do not count as
+	// that instance's queued prefill work (its routing load).
+	expectHit int
+
 	// Decoding-batch bookkeeping (see decoders).
 	joinClock, base, doneAt, ownBlocks int64
 	gen0                               int

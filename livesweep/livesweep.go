@@ -99,7 +99,7 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 	r.ctx, r.start, r.sent, r.steps, r.short = ctx, time.Now(), 0, 0, 0
 	r.nonce = uint64(r.start.UnixNano())
 	sc := r.Scenario
-	sw := &sweepfile.Sweep{Schema: sweepfile.Schema, Search: spec.Search, Target: redactURL(r.Client.Target),
+	sw := &sweepfile.Sweep{Schema: sweepfile.Schema, Search: spec.Search, Target: runners.RedactURL(r.Client.Target),
 		Scenario: results.ScenarioInfo{Name: sc.Name, Seed: sc.Seed, Hash: sc.Hash()}}
 	if r.Workload.Seed != nil {
 		sw.Scenario.Seed = *r.Workload.Seed

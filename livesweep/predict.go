@@ -1,8 +1,6 @@
 package livesweep
 
 import (
-	"net/url"
-
 	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
@@ -60,15 +58,4 @@ func (p *Prediction) run(spec sweep.Spec, base sweep.Point, sw *sweepfile.Sweep)
 		}
 	}
 	return nil
-}
-
-// redactURL drops credentials and the query from a target URL before it
-// is written into a sweep file.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// Target is the API base URL as OpenAI clients take it, e.g.
 	// http://127.0.0.1:8000/v1; requests go to Target + "/chat/completions".
 	Target string
+	// RedactURLs are the run's other URLs (--video-target, --scrape): their
+	// credentials are cut out of error records like Target's.
+	RedactURLs []string
 	// Model is the "model" field of every request (required by most servers).
 	Model string
 	// API is chat (default) or completions.

@@ -99,7 +99,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		sink:  newSink(results.NewSummary(infos, int64(sc.Warmup)), cfg.Records),
 		tasks: map[uint64]*transcript{}}
 	x.sink.warn, x.sink.tkName = cfg.Warnings, cfg.Tokenizer.Name()
-	x.sink.redact = redactor(secretsOf(cfg.Target, cfg.APIKey, cfg.Header.Values("Authorization")))
+	x.sink.redact = secretsOf(append([]string{cfg.Target}, cfg.RedactURLs...), cfg.APIKey, cfg.Header.Values("Authorization"))
 	sched := newSchedule(wl, sc, wo.RateScale, cfg.Shard, cfg.Shards)
 	client := cfg.Client
 	if client == nil {

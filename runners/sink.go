@@ -37,7 +37,7 @@ func newSink(s *results.Summary, write func(*results.Record) error) *sink {
 // add records one finished request.
 func (k *sink) add(r *results.Record) {
 	if r.Error != "" {
-		r.Error = k.redact.apply(r.Error)
+		r.Error = k.redact.Apply(r.Error)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

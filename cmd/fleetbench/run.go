@@ -222,6 +222,11 @@ func (f *runFlags) workloadOptions(sc *scenarios.Scenario) (scenarios.WorkloadOp
 func (f *runFlags) config(sc *scenarios.Scenario, stderr io.Writer) (runners.Config, error) {
 	cfg := f.cfg
 	cfg.API = runners.API(f.api)
+	for _, u := range []string{f.videoTarget, f.scrape} {
+		if u != "" {
+			cfg.RedactURLs = append(cfg.RedactURLs, u)
+		}
+	}
 	if f.stopEarly {
 		l := f.gate.limits
 		cfg.StopEarly = &l

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/redact"
 )
 
 // Defaults and bounds.
@@ -51,6 +52,8 @@ type Options struct {
 // Scraper polls one endpoint in a goroutine until Stop.
 type Scraper struct {
 	url      string
+	shown    string         // url with its credentials redacted, for messages and the result
+	secrets  redact.Secrets // cut out of error messages (transport errors quote the URL)
 	interval time.Duration
 	epoch    time.Time
 	client   *http.Client
@@ -75,12 +78,14 @@ func Start(ctx context.Context, rawURL string, interval time.Duration, opt Optio
 	}
 	s := &Scraper{
 		url:      rawURL,
+		shown:    redact.URL(rawURL),
+		secrets:  redact.SecretsOf([]string{rawURL}, "", opt.Header.Values("Authorization")),
 		interval: interval,
 		epoch:    opt.Epoch,
 		client:   opt.Client,
 		header:   opt.Header,
 		done:     make(chan struct{}),
-		t:        newTracker(rawURL, interval.Seconds()),
+		t:        newTracker(redact.URL(rawURL), interval.Seconds()),
 	}
 	if s.epoch.IsZero() {
 		s.epoch = time.Now()
@@ -101,7 +106,7 @@ func Start(ctx context.Context, rawURL string, interval time.Duration, opt Optio
 func validate(rawURL string, interval time.Duration) (time.Duration, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return 0, fmt.Errorf("--scrape %q: want an http(s) URL of a Prometheus endpoint, such as http://127.0.0.1:8000/metrics", rawURL)
+		return 0, fmt.Errorf("--scrape %q: want an http(s) URL of a Prometheus endpoint, such as http://127.0.0.1:8000/metrics", redact.URL(rawURL))
 	}
 	if interval == 0 {
 		interval = DefaultInterval
@@ -175,10 +180,16 @@ func readBody(rc io.ReadCloser) ([]byte, error) {
 	return b, nil
 }
 
+// errorf is a failed scrape's error, credentials cut out: Go's transport
+// errors quote the URL (user name and query included).
+func (s *Scraper) errorf(err error) error {
+	return fmt.Errorf("scrape %s: %s", s.shown, s.secrets.Apply(err.Error()))
+}
+
 func (s *Scraper) fetch(ctx context.Context) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", s.url, err)
+		return nil, s.errorf(err)
 	}
 	for k, vs := range s.header {
 		for _, v := range vs {
@@ -191,12 +202,12 @@ func (s *Scraper) fetch(ctx context.Context) (io.ReadCloser, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("scrape %s: %w", s.url, err)
+		return nil, s.errorf(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
-		return nil, fmt.Errorf("scrape %s: HTTP %d %s (is this the server's Prometheus endpoint? vLLM serves /metrics; SGLang needs --enable-metrics)", s.url, resp.StatusCode, http.StatusText(resp.StatusCode))
+		return nil, fmt.Errorf("scrape %s: HTTP %d %s (is this the server's Prometheus endpoint? vLLM serves /metrics; SGLang needs --enable-metrics)", s.shown, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return resp.Body, nil
 }

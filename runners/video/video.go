@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/runners/redact"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/scenarios/text"
 )
@@ -143,7 +144,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("video API base URL %q: want an http(s) URL such as http://127.0.0.1:8000/v1", cfg.BaseURL)
+		return nil, fmt.Errorf("video API base URL %q: want an http(s) URL such as http://127.0.0.1:8000/v1", redact.URL(cfg.BaseURL))
 	}
 	p, d := cfg.Paths, DefaultPaths(cfg.API)
 	if p.Create == "" {

@@ -102,6 +102,15 @@ func (v *validator) limit(path string, s *dist.Spec, lim float64, units string) 
 	if s == nil || s.Dist == "" {
 		return
 	}
+	if s.Dist == "empirical" && s.File != "" && s.Max <= 0 {
+		// The table is in a file: its largest entry, with the file's own
+		// line:col (an unreadable table is reported where it is built).
+		if top, ok := dist.FileLargest(*s, v.baseDir); ok && top.Value > lim {
+			v.errf(path, "%s: %s:%d:%d: value %s %s is above the limit of %s %s (docs/scenarios.md, Limits); add max: to clamp the table's draws, or fix the table",
+				path, s.File, top.Line, top.Col, fmtNum(top.Value), units, fmtNum(lim), units)
+		}
+		return
+	}
 	x, bounded := largest(s)
 	if x <= lim {
 		return

@@ -164,3 +164,21 @@ func TestLimitsDocumented(t *testing.T) {
 		require.Contains(t, d, want)
 	}
 }
+
+// TestEmpiricalFileTokenLimit: the values of an empirical table in a file
+// are held to the token limit like inline values, with the table's own
+// file:line:col (before: a file value of 2e9 passed validation, and every
+// draw of it was clamped to 10M silently).
+func TestEmpiricalFileTokenLimit(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lengths.csv"), []byte("tokens,count\n128,5\n# long tail\n  2000000000,1\n512,3\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ok.csv"), []byte("128\n10000000\n"), 0o644))
+	_, err := Parse("lim.yaml", []byte(chatWith("{process: poisson, rate: 5}", "{dist: empirical, file: lengths.csv}")), dir)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "lim.yaml:7:5: classes[0].input: lengths.csv:4:3: value 2000000000 tokens is above the limit of 10000000 tokens")
+	// A max clamp bounds the draws, so the table may hold larger values.
+	_, err = Parse("lim.yaml", []byte(chatWith("{process: poisson, rate: 5}", "{dist: empirical, file: lengths.csv, max: 8192}")), dir)
+	require.NoError(t, err)
+	_, err = Parse("lim.yaml", []byte(chatWith("{process: poisson, rate: 5}", "{dist: empirical, file: ok.csv}")), dir)
+	require.NoError(t, err)
+}

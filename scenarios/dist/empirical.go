@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
@@ -111,12 +112,49 @@ func readEmpiricalFile(path string) (values, weights []float64, err error) {
 // start with a digit (a header such as "tokens,count"). Errors read
 // "name:line: message". weights is nil when no line carries a weight.
 func ParseEmpirical(r io.Reader, name string) (values, weights []float64, err error) {
+	values, weights, _, err = parseEmpirical(r, name)
+	return values, weights, err
+}
+
+// Largest is where an empirical table's largest value is: its value and
+// the 1-based line and column of the entry in the file.
+type Largest struct {
+	Value     float64
+	Line, Col int
+}
+
+// FileLargest reads the empirical table of s (dist: empirical with file,
+// relative to baseDir) and returns its largest value and where it is, for
+// validation against the limits. ok is false when s has no file or the
+// file does not read (New reports why).
+func FileLargest(s Spec, baseDir string) (top Largest, ok bool) {
+	if s.Dist != "empirical" || s.File == "" {
+		return top, false
+	}
+	path := s.File
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(baseDir, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return top, false
+	}
+	defer f.Close()
+	if _, _, top, err = parseEmpirical(f, path); err != nil {
+		return top, false
+	}
+	return top, true
+}
+
+// parseEmpirical is ParseEmpirical that also finds the largest value.
+func parseEmpirical(r io.Reader, name string) (values, weights []float64, top Largest, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	line, anyWeight, seen, total := 0, false, false, 0.0
 	for sc.Scan() {
 		line++
-		b := bytes.TrimSpace(sc.Bytes())
+		raw := sc.Bytes()
+		b := bytes.TrimSpace(raw)
 		if len(b) == 0 || b[0] == '#' {
 			continue
 		}
@@ -131,36 +169,39 @@ func ParseEmpirical(r io.Reader, name string) (values, weights []float64, err er
 		}
 		v, perr := strconv.ParseFloat(string(vs), 64)
 		if perr != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, nil, fmt.Errorf("%s:%d: value %q is not a finite non-negative number", name, line, vs)
+			return nil, nil, top, fmt.Errorf("%s:%d: value %q is not a finite non-negative number", name, line, vs)
 		}
 		w := 1.0
 		if hasW {
 			w, perr = strconv.ParseFloat(string(ws), 64)
 			if perr != nil || math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-				return nil, nil, fmt.Errorf("%s:%d: weight %q is not a finite non-negative number", name, line, ws)
+				return nil, nil, top, fmt.Errorf("%s:%d: weight %q is not a finite non-negative number", name, line, ws)
 			}
 			anyWeight = true
 		}
 		if len(values) >= maxEmpiricalLines {
-			return nil, nil, fmt.Errorf("%s:%d: more than %d entries; is this the right file?", name, line, maxEmpiricalLines)
+			return nil, nil, top, fmt.Errorf("%s:%d: more than %d entries; is this the right file?", name, line, maxEmpiricalLines)
+		}
+		if len(values) == 0 || v > top.Value {
+			top = Largest{Value: v, Line: line, Col: len(raw) - len(bytes.TrimLeft(raw, " \t")) + 1}
 		}
 		values = append(values, v)
 		weights = append(weights, w)
 		total += w
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: %v", name, line+1, err)
+		return nil, nil, top, fmt.Errorf("%s:%d: %v", name, line+1, err)
 	}
 	if len(values) == 0 {
-		return nil, nil, fmt.Errorf("%s: no values", name)
+		return nil, nil, top, fmt.Errorf("%s: no values", name)
 	}
 	if !(total > 0) || math.IsInf(total, 0) {
-		return nil, nil, fmt.Errorf("%s: weights sum to %v; at least one must be positive and the sum finite", name, total)
+		return nil, nil, top, fmt.Errorf("%s: weights sum to %v; at least one must be positive and the sum finite", name, total)
 	}
 	if !anyWeight {
 		weights = nil
 	}
-	return values, weights, nil
+	return values, weights, top, nil
 }
 
 // startsNumeric reports whether b looks like the start of a number, which is

@@ -11,6 +11,8 @@ import (
 	"strconv"
 
 	"github.com/pkoukk/tiktoken-go"
+
+	"github.com/fleetbench/fleetbench/scenarios/dist"
 )
 
 // maxFile bounds a tokenizer file (the largest public tokenizer.json files
@@ -49,6 +51,10 @@ func Load(path string) (*Counter, error) {
 	} else {
 		ranks, err = parseTiktoken(data)
 	}
+	var pe *posError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("--tokenizer %s:%d:%d: %s", path, pe.line, pe.col, pe.msg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--tokenizer %s: %v", path, err)
 	}
@@ -60,10 +66,27 @@ func Load(path string) (*Counter, error) {
 	return newCounter(path, tiktoken.NewTiktoken(bpe, nil, map[string]any{}), fast), nil
 }
 
+// posError is a tokenizer file error at a 1-based line and column.
+type posError struct {
+	line, col int
+	msg       string
+}
+
+func (e *posError) Error() string { return fmt.Sprintf("%d:%d: %s", e.line, e.col, e.msg) }
+
+// tokenLimit is the vocabulary bound: token ids (ranks) below the 10M-token
+// limit of every token count (docs/scenarios.md#limits); real vocabularies
+// are under 300k.
+const tokenLimit = dist.MaxTokens
+
+func tooBig(what string, n int) string {
+	return fmt.Sprintf("%s %d is above the limit of %d tokens (docs/scenarios.md#limits); is this a tokenizer file?", what, n, tokenLimit)
+}
+
 func parseTiktoken(data []byte) (map[string]int, error) {
 	ranks := map[string]int{}
-	for i, line := range bytes.Split(data, []byte{'\n'}) {
-		line = bytes.TrimSpace(line)
+	for i, raw := range bytes.Split(data, []byte{'\n'}) {
+		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
 		}
@@ -72,6 +95,10 @@ func parseTiktoken(data []byte) (map[string]int, error) {
 		r, rerr := strconv.Atoi(string(rank))
 		if !ok || err != nil || rerr != nil || r < 0 {
 			return nil, fmt.Errorf("line %d: want \"<base64 token> <rank>\" (a .tiktoken file) or a tokenizer.json", i+1)
+		}
+		if r >= tokenLimit {
+			lead := len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
+			return nil, &posError{i + 1, lead + len(tok) + 2, tooBig("rank", r)}
 		}
 		ranks[string(b)] = r
 	}
@@ -143,6 +170,14 @@ func parseHF(data []byte) (map[string]int, string, error) {
 	merges, err := hfMerges(f.Model.Merges)
 	if err != nil {
 		return nil, "", err
+	}
+	if n := 256 + len(merges); n > tokenLimit {
+		line, col := 1, 1
+		if at := bytes.Index(data, []byte(`"merges"`)); at >= 0 {
+			line = 1 + bytes.Count(data[:at], []byte{'\n'})
+			col = at - bytes.LastIndexByte(data[:at], '\n')
+		}
+		return nil, "", &posError{line, col, "model.merges: " + tooBig("a vocabulary of", n)}
 	}
 	dec := byteDecoder()
 	raw := func(s string) (string, bool) {

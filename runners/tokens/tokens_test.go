@@ -208,3 +208,18 @@ func TestBuiltinWordExact(t *testing.T) {
 		require.NotNil(t, lazy.tk, "other text loads them")
 	}
 }
+
+// TestLoadTokenLimit: a tokenizer file's token ids are held to the 10M-token
+// limit (docs/scenarios.md#limits) with the file's line:col. Before, a
+// .tiktoken rank of 2^40 was accepted as a vocabulary of a trillion tokens.
+func TestLoadTokenLimit(t *testing.T) {
+	var b strings.Builder
+	for i := range 256 {
+		fmt.Fprintf(&b, "%s %d\n", base64.StdEncoding.EncodeToString([]byte{byte(i)}), i)
+	}
+	fmt.Fprintf(&b, "%s 1099511627776\n", base64.StdEncoding.EncodeToString([]byte("ab")))
+	p := filepath.Join(t.TempDir(), "x.tiktoken")
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
+	_, err := Load(p)
+	require.ErrorContains(t, err, p+":257:6: rank 1099511627776 is above the limit of 10000000 tokens")
+}

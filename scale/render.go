@@ -251,6 +251,16 @@ func AsSweep(c *Curve) *sweepfile.Sweep {
 			pt.Metrics[k] = v
 		}
 		pt.Metrics["gpus_per_1k_rps"] = l.GPUsPer1kRPS
+		if ch := l.Change; ch != nil {
+			// The change from the previous level with an answer, for the
+			// HTML report's decomposition chart.
+			pt.Metrics["change_from"] = ch.From
+			pt.Metrics["change_total_pct"] = ch.Total
+			pt.Metrics["change_cache_reuse_pct"] = ch.CacheReuse
+			pt.Metrics["change_batching_pct"] = ch.Batching
+			pt.Metrics["change_utilization_pct"] = ch.Utilization
+			pt.Metrics["change_pd_balance_pct"] = ch.PDBalance
+		}
 		s.Points = append(s.Points, pt)
 	}
 	for _, l := range c.Levels {

@@ -126,6 +126,8 @@ func TestChatCurve(t *testing.T) {
 	var page bytes.Buffer
 	require.NoError(t, htmlreport.Render(&page, htmlreport.Input{Sweeps: []htmlreport.SweepRun{{Label: "scale", Sweep: sw}}}))
 	require.Contains(t, page.String(), "GPUs per unit of traffic", "the HTML report draws the curve")
+	require.Contains(t, page.String(), "Where the change comes from", "and the decomposition")
+	require.NotContains(t, page.String(), "Pareto frontier", "levels are no Pareto candidates")
 }
 
 func fmtSscan(fleet string, n *int) (int, error) {

@@ -87,6 +87,14 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 	default:
 		v.Verdict = verdict{Status: "bad", Text: fmt.Sprintf("none of %d points meets every SLO", len(s.Points))}
 	}
+	if has(pts, mGPUsPer1k) { // a scale curve: one answer per traffic level
+		v.Verdict = verdict{Status: "ok", Text: fmt.Sprintf("%d traffic levels with an answer", len(pts))}
+		v.KPIs = curveKPIs(pts)
+		v.Charts = sweepCharts(b, s, pts)
+		v.Points, v.Omitted = pointTable(s)
+		v.HasTable = len(v.Points.Rows) > 0
+		return v
+	}
 	v.KPIs = append(v.KPIs, kpi{"points", strconv.Itoa(len(s.Points)), fmt.Sprintf("%d meet SLOs, %d failed to run", meets, failed)})
 	if c, ok := minMetric(pts, mCost, true); ok {
 		v.KPIs = append(v.KPIs, kpi{"cheapest task meeting SLOs", usd(c.Metrics[mCost]), pointName(c, s.Points)})
@@ -221,6 +229,8 @@ type xChoice struct {
 func chooseX(s *sweepfile.Sweep, pts []*sweepfile.Point) xChoice {
 	d := varying(s.Points)
 	switch {
+	case d.scale && has(pts, mGPUsPer1k):
+		return xChoice{name: "traffic (× the scenario's rates; fleet searched at each level, log scale)", unit: "x", log: true, of: func(p *sweepfile.Point) float64 { return p.Scale }}
 	case d.scale:
 		return xChoice{name: "scale (traffic and fleet ×)", unit: "x", log: true, of: func(p *sweepfile.Point) float64 { return p.Scale }}
 	case d.rate && !d.fleet:
@@ -295,6 +305,13 @@ func sweepCharts(b *builder, s *sweepfile.Sweep, pts []*sweepfile.Point) []chart
 	if !has(pts, mCost) {
 		costKey = mCostHour
 	}
+	// A scale curve (fleetbench scale) holds one answer per traffic level:
+	// every point meets the SLOs, the fleet is not multiplied with the
+	// traffic and points of different levels are no Pareto candidates.
+	curve := has(pts, mGPUsPer1k)
+	if curve {
+		return append(refs, curveCharts(b, pts, x, costKey)...)
+	}
 	if has(pts, costKey) || has(pts, mAttain) {
 		c := &chartSpec{X: xAxis(x), Categories: x.cats, Y: axis{Name: costLabel(costKey), Unit: "usd"},
 			Y2: &axis{Name: "SLO attainment", Unit: "pct", Min: ptr(0), Max: ptr(100)}, Legend: true}
@@ -343,14 +360,6 @@ func sweepCharts(b *builder, s *sweepfile.Sweep, pts []*sweepfile.Point) []chart
 			}
 		}
 		refs = append(refs, b.add(c, "Economies of scale", "traffic and fleet multiplied together: does the cache hit rate rise and the cost per task fall?", true))
-	}
-	if has(pts, mGPUsPer1k) {
-		c := &chartSpec{X: xAxis(x), Y: axis{Name: "GPUs per 1k req/s", Min: ptr(0)}, Y2: &axis{Name: costLabel(costKey), Unit: "usd"}, Legend: true}
-		c.Series = append(c.Series, metricSeries("GPUs per 1k req/s", color(0), "", 0, pts, x, mGPUsPer1k, 1))
-		if has(pts, costKey) {
-			c.Series = append(c.Series, metricSeries(costLabel(costKey), color(1), "dashed", 1, pts, x, costKey, 1))
-		}
-		refs = append(refs, b.add(c, "GPUs per unit of traffic", "the smallest fleet meeting every SLO at each traffic level (fleetbench scale): a falling line is an economy of scale; the notes split it into cache reuse, batching, utilization and P:D balance", true))
 	}
 	latKey := mTTFT99
 	if !has(pts, latKey) {
@@ -514,7 +523,10 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 	for i := range n {
 		p := &s.Points[i]
 		label := p.Fleet
-		if p.Scale > 0 {
+		switch _, curve := p.Metrics[mGPUsPer1k]; {
+		case p.Scale > 0 && curve:
+			label += " (×" + trim(p.Scale) + " traffic)"
+		case p.Scale > 0:
 			label += " (scale " + trim(p.Scale) + ")"
 		}
 		rw := row{Label: label}

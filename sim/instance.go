@@ -267,10 +267,10 @@ func (in *instance) planSpan(e *engine) {
 	}
 	in.begin(e, kmax, false)
 	in.spanEnds = in.spanEnds[:0]
-	n := int64(d.len())
+	steps := in.model.DecodeSteps(d.len())
 	t := e.now
 	for i := 0; i < kmax; i++ {
-		t += max(in.model.StepTime(perf.Step{DecodeSeqs: int(n), DecodeCtx: d.ctxAt(t0 + int64(i))}), 1)
+		t += max(steps.Time(d.ctxAt(t0+int64(i))), 1)
 		in.spanEnds = append(in.spanEnds, t)
 	}
 	e.stats.Steps += uint64(kmax) - 1 // stepDone counts one

@@ -467,17 +467,31 @@ func (p *Model) step(pre, dec, preAttn, decCtx, q float64) float64 {
 		p.elem*tok + p.commTok*tok
 	var expT float64
 	if p.experts > 0 {
-		// Expected distinct experts touched when tok tokens each pick k of E
-		// uniformly: E·(1-(1-k/E)^tok); each GPU holds nLocal of them. Each
-		// touched expert runs its own GEMM (per micro-batch), so each pays
-		// the small-batch pad; the busiest GPU gets the imbalanced share.
-		touched := p.nLocal * (1 - math.Exp(tok*p.lnMiss))
-		expT = max(p.cExp*(tok*p.epLoad+pad*touched), p.wExp*touched) + p.permTok*tok
+		expT = p.expertTime(tok, pad)
 	}
+	var a2a float64
+	if p.a2aTok != 0 {
+		a2a = p.a2aFix + p.a2aTok*tok
+	}
+	return p.finish(compute, expT, a2a)
+}
+
+// expertTime is the routed experts' time for tok instance tokens. Expected
+// distinct experts touched when tok tokens each pick k of E uniformly:
+// E·(1-(1-k/E)^tok); each GPU holds nLocal of them. Each touched expert
+// runs its own GEMM (per micro-batch), so each pays the small-batch pad;
+// the busiest GPU gets the imbalanced share.
+func (p *Model) expertTime(tok, pad float64) float64 {
+	touched := p.nLocal * (1 - math.Exp(tok*p.lnMiss))
+	return max(p.cExp*(tok*p.epLoad+pad*touched), p.wExp*touched) + p.permTok*tok
+}
+
+// finish adds the fixed cost, the experts and the expert-parallel
+// communication (a2a, used only when p.a2aTok is not 0) to compute.
+func (p *Model) finish(compute, expT, a2a float64) float64 {
 	if p.a2aTok == 0 {
 		return p.fixed + compute + expT
 	}
-	a2a := p.a2aFix + p.a2aTok*tok
 	if p.mb == 1 {
 		return p.fixed + compute + expT + a2a
 	}

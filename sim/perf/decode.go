@@ -1,0 +1,50 @@
+package perf
+
+// DecodeSteps is the step time of a decode-only batch of a fixed size as a
+// function of its total context: the parts of the step model that depend
+// on the batch size only are computed once, so a span of decode steps (the
+// engine's hottest loop: one call per simulated step) costs a few flops a
+// step. Time(ctx) equals StepTime(Step{DecodeSeqs: n, DecodeCtx: ctx})
+// bit for bit: the remaining operations run in the same order.
+type DecodeSteps struct {
+	p    *Model
+	n    int
+	dec  float64 // batch size
+	pre  float64 // the step's leading terms up to attention: GEMMs, LM head, prefill attention (0)
+	expT float64 // routed experts (0: dense)
+	a2a  float64 // dispatch + combine (unused when p.a2aTok is 0)
+}
+
+// DecodeSteps prepares the step times of a decode batch of n sequences.
+func (p *Model) DecodeSteps(n int) DecodeSteps {
+	d := DecodeSteps{p: p, n: n, dec: float64(max(n, 0))}
+	if d.dec == 0 || p.spec.on {
+		return d // Time falls back to StepTime
+	}
+	// As step(0, dec, 0, ctx, 1), whose evaluation order Time continues.
+	tok := 0 + d.dec*1
+	rank := tok / p.dp
+	logits := d.dec * 1
+	pad := gemmPadTokens * p.mb
+	d.pre = max(p.cNE*(rank+pad), p.wNE) +
+		max(p.cHead*(logits/p.dp+pad), p.wHead) +
+		p.attnPre*0
+	if p.experts > 0 {
+		d.expT = p.expertTime(tok, pad)
+	}
+	d.a2a = p.a2aFix + p.a2aTok*tok
+	return d
+}
+
+// Time is the step time in ns of the batch at total context ctx.
+func (d *DecodeSteps) Time(ctx int64) int64 {
+	p := d.p
+	if d.dec == 0 || p.spec.on {
+		return p.StepTime(Step{DecodeSeqs: d.n, DecodeCtx: ctx})
+	}
+	decCtx := float64(max(ctx, 0))
+	tok := d.dec
+	compute := d.pre + max(p.attnDecC*decCtx*1, p.attnDecM*decCtx) +
+		p.elem*tok + p.commTok*tok
+	return toNs(p.finish(compute, d.expT, d.a2a))
+}

@@ -354,7 +354,14 @@ func (in *instance) settleDecoders(e *engine) {
 		in.pool.steps += int64(k)
 		in.pool.decodeTokens += int64(k) * int64(d.len())
 	}
+	g := e.tokenGaps
+	if g != nil {
+		d.countFreshGaps(g, ends[0])
+	}
 	d.logSteps(ends, in.stepStart)
+	if g != nil {
+		d.countStepGaps(g, ends, in.stepStart)
+	}
 	if e.onToken != nil {
 		for _, s := range d.h {
 			for _, t := range ends {
@@ -378,6 +385,11 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	s.generated++
 	if s.generated == 1 {
 		s.rec.FirstToken = t
+	} else if e.tokenGaps != nil {
+		if s.included {
+			e.tokenGaps[s.classIdx].Add(t-s.lastTok, 1) // a token after a recomputed prompt
+			s.gapsCounted = true
+		}
 	} else {
 		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
 	}
@@ -400,6 +412,9 @@ func (in *instance) join(e *engine, s *seqState) {
 	s.inst = in
 	s.lastTok = max(s.lastTok, 0)
 	in.dec.join(s, e.summary.Includes(&s.rec))
+	if e.tokenGaps != nil && s.included {
+		s.gapsCounted = true // its gaps go to the summary from the next settle on
+	}
 }
 
 // complete finishes s and frees its blocks. A request that a task may

@@ -43,6 +43,7 @@ type seqState struct {
 	gen0                               int
 	hidx                               int
 	included                           bool // counts in the summary (not warm-up)
+	gapsCounted                        bool // some of its gaps went to engine.tokenGaps
 }
 
 func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }

@@ -184,12 +184,14 @@ func (d *decoders) flushITL(s *seqState) {
 	gaps := d.gaps[s.joinClock+2-d.gapsFrom : d.clock+1-d.gapsFrom]
 	last := s.lastTok + s.firstGap
 	if d.counted {
-		// The gaps went to the summary in bulk (countGaps): only the
-		// last token's time is needed.
+		// The gaps went to the summary in bulk (countStepGaps): only the
+		// last token's time and the longest gap are needed.
+		gap := max(s.maxGap, s.firstGap)
 		for _, g := range gaps {
 			last += g
+			gap = max(gap, g)
 		}
-		s.lastTok = last
+		s.lastTok, s.maxGap = last, gap
 		return
 	}
 	if s.rec.ITL == nil {

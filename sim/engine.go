@@ -362,7 +362,11 @@ func (e *engine) finish(s *seqState, errClass string) {
 	e.inflight--
 	e.inflightHs -= len(s.hashes)
 	e.stats.Requests++
-	e.summary.Add(&s.rec)
+	if e.tokenGaps != nil {
+		e.summary.AddCounted(&s.rec, s.maxGap)
+	} else {
+		e.summary.Add(&s.rec)
+	}
 	for _, inc := range e.fleet.incidents {
 		if s.rec.Intended >= inc.at && (inc.repairedAt == 0 || s.rec.Intended < inc.repairedAt) {
 			inc.during.Add(&s.rec)

@@ -386,10 +386,14 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	if s.generated == 1 {
 		s.rec.FirstToken = t
 	} else if e.tokenGaps != nil {
+		// A token after a recomputed prompt: its gap goes to the summary
+		// in bulk like the decode steps' (see engine.tokenGaps).
+		gap := t - s.lastTok
 		if s.included {
-			e.tokenGaps[s.classIdx].Add(t-s.lastTok, 1) // a token after a recomputed prompt
+			e.tokenGaps[s.classIdx].Add(gap, 1)
 			s.gapsCounted = true
 		}
+		s.maxGap = max(s.maxGap, gap)
 	} else {
 		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
 	}

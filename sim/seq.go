@@ -43,7 +43,8 @@ type seqState struct {
 	gen0                               int
 	hidx                               int
 	included                           bool // counts in the summary (not warm-up)
-	gapsCounted                        bool // some of its gaps went to engine.tokenGaps
+	gapsCounted                        bool  // some of its gaps went to engine.tokenGaps
+	maxGap                             int64 // then: the longest of them
 }
 
 func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -99,4 +100,19 @@ func TestLagLooksAtTheEndOfTheWindow(t *testing.T) {
 	require.True(t, behind)
 	require.Contains(t, why, "waited 30")
 	require.Equal(t, CheckFellBehind, Check(late, DefaultLimits)[0].Check)
+}
+
+// TestTableSeparatesDrops: arrivals dropped at --max-inflight are not
+// failures (Check judges them apart); the table's errors row counts the
+// failures only and drops get their own row. Before, "errors 5" with
+// "dropped 3" under it.
+func TestTableSeparatesDrops(t *testing.T) {
+	c := &ClassResult{Kind: "chat", Requests: 20, Completed: 15, Errors: 5, ErrorsByClass: map[string]int64{ErrorClassDropped: 3, "connect": 2}}
+	r := &Result{Backend: "endpoint", Classes: map[string]*ClassResult{"chat": c}, Totals: c}
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, r))
+	require.Regexp(t, `(?m)^  errors +2 +2$`, b.String())
+	require.Regexp(t, `(?m)^    connect +2 +2$`, b.String())
+	require.Regexp(t, `(?m)^  dropped \(--max-inflight\) +3 +3$`, b.String())
+	require.NotRegexp(t, `(?m)^    dropped`, b.String())
 }

@@ -64,10 +64,15 @@ func RenderTable(w io.Writer, r *Result) error {
 	row("kind", func(c *ClassResult) string { return orDash(c.Kind) })
 	row("requests", func(c *ClassResult) string { return itoa(c.Requests) })
 	row("completed", func(c *ClassResult) string { return itoa(c.Completed) })
-	row("errors", func(c *ClassResult) string { return itoa(c.Errors) })
+	// Drops at --max-inflight are the client refusing load, not failures:
+	// Check judges them apart (--max-drop-rate), so they get their own row.
+	row("errors", func(c *ClassResult) string { return itoa(c.Failed()) })
 	for _, ec := range errorClasses(cols) {
-		row("  "+ec, func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ec]) })
+		if ec != ErrorClassDropped {
+			row("  "+ec, func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ec]) })
+		}
 	}
+	row("dropped (--max-inflight)", func(c *ClassResult) string { return nonZero(c.ErrorsByClass[ErrorClassDropped]) })
 	row("tasks", func(c *ClassResult) string { return itoa(c.Tasks) })
 	row("tasks failed", func(c *ClassResult) string {
 		if c.TasksFailed == 0 {

@@ -63,13 +63,17 @@ type Rates struct {
 	DropRate  float64 // Dropped / (Measured + Dropped)
 }
 
+// Failed is the number of c's requests that failed, arrivals dropped at
+// --max-inflight left out (Errors counts both).
+func (c *ClassResult) Failed() int64 { return c.Errors - c.ErrorsByClass[ErrorClassDropped] }
+
 // RatesOf computes the error and drop rates of a class result (or totals).
 func RatesOf(c *ClassResult) Rates {
 	if c == nil {
 		return Rates{}
 	}
 	d := c.ErrorsByClass[ErrorClassDropped]
-	r := Rates{Measured: c.Requests - d, Failed: c.Errors - d, Dropped: d}
+	r := Rates{Measured: c.Requests - d, Failed: c.Failed(), Dropped: d}
 	if r.Measured > 0 {
 		r.ErrorRate = float64(r.Failed) / float64(r.Measured)
 	}

@@ -219,7 +219,10 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		"goodput_rps":    t.GoodputRPS,
 		"output_tok_s":   t.OutputTokensPerS,
 		"requests_per_s": t.RequestsPerS,
-		"errors":         float64(t.Errors),
+		"errors":         float64(t.Failed()), // drops at --max-inflight apart
+	}
+	if d := t.ErrorsByClass[results.ErrorClassDropped]; d > 0 {
+		m["dropped"] = float64(d)
 	}
 	for i := range results.Metrics {
 		lm := &results.Metrics[i]

@@ -177,11 +177,17 @@ func runHeader(i int, run Run) runView {
 			v.KPIs = append(v.KPIs, kpi{"server KV-cache usage", pctText(s.KVUsage.Mean, true), "mean; max " + pctText(s.KVUsage.Max, true)})
 		}
 	}
+	// Drops at --max-inflight are not failures (results.Check judges them
+	// apart): the errors card counts failures of the requests sent.
+	rt := results.RatesOf(t)
 	errNote := "none failed"
-	if t.Errors > 0 {
-		errNote = pctText(float64(t.Errors)/float64(max(t.Requests, 1)), true) + " failed"
+	if rt.Failed > 0 {
+		errNote = pctText(rt.ErrorRate, true) + " failed"
 	}
-	v.KPIs = append(v.KPIs, kpi{"errors", fmt.Sprint(t.Errors), errNote})
+	if rt.Dropped > 0 {
+		errNote += fmt.Sprintf("; %d arrivals dropped at --max-inflight", rt.Dropped)
+	}
+	v.KPIs = append(v.KPIs, kpi{"errors", fmt.Sprint(rt.Failed), errNote})
 	if c := r.Cost; c != nil {
 		note := fmt.Sprintf("%s GPU-hours", num(c.GPUHours))
 		if u, ok := results.FleetUtilization(r); ok {
@@ -332,7 +338,11 @@ func latencyRows() []metricRow {
 
 var classRows = slices.Concat([]metricRow{
 	{label: "requests", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Requests), true }},
-	{label: "errors", text: intText, lower: true, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Errors), true }},
+	{label: "errors", text: intText, lower: true, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Failed()), true }},
+	{label: "dropped (--max-inflight)", text: intText, lower: true, get: func(c *results.ClassResult) (float64, bool) {
+		d := c.ErrorsByClass[results.ErrorClassDropped]
+		return float64(d), d > 0
+	}},
 	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
 }, latencyRows(), []metricRow{
 	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},

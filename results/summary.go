@@ -58,6 +58,12 @@ func NewSummary(classes []ClassInfo, warmupNs int64) *Summary {
 	return s
 }
 
+// SetWarmup moves the end of the warm-up to warmupNs. A live engine (serve)
+// sets it at its first request: the warm-up counts from when load began,
+// not from when the server started. Records already added keep the side
+// they fell on, so call it before the first Add.
+func (s *Summary) SetWarmup(warmupNs int64) { s.warmupNs = warmupNs }
+
 // class returns the accumulator for name, creating it for unknown classes.
 func (s *Summary) class(name, kind string) *classAcc {
 	if s.last != nil && s.last.info.Name == name {

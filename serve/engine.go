@@ -81,11 +81,15 @@ type loop struct {
 	records func(*results.Record) // Options.Records
 
 	jobs map[uint64]*job // in flight; owned by the loop goroutine
-	err  error           // the engine's first error; fails everything after
+
+	warmup  time.Duration // Options.Warmup, counted from the first request
+	started bool          // the first request was accepted (warm-up set)
+	err     error         // the engine's first error; fails everything after
 }
 
-func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record), m *metrics) (*loop, error) {
+func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record), m *metrics, warmup time.Duration) (*loop, error) {
 	l := &loop{
+		warmup:  warmup,
 		m:       m,
 		spin:    spin,
 		records: records,
@@ -285,6 +289,10 @@ func (l *loop) accept(j *job) {
 		return
 	}
 	j.req.Arrival = t
+	if !l.started {
+		l.started = true
+		l.live.SetWarmupEnd(t + int64(l.warmup))
+	}
 	l.jobs[j.req.ID] = j
 	if err := l.live.Submit(&j.req); err != nil {
 		delete(l.jobs, j.req.ID)

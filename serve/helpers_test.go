@@ -27,12 +27,18 @@ func startServer(t testing.TB, sc *scenarios.Scenario, cfg sim.Config) (*Server,
 	t.Helper()
 	s, err := New(Options{Scenario: sc, Config: cfg})
 	require.NoError(t, err)
+	return s, serveHTTP(t, s)
+}
+
+// serveHTTP serves s on a loopback httptest server for the test.
+func serveHTTP(t testing.TB, s *Server) string {
+	t.Helper()
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
-		s.Close()
+		s.Close() // fail in-flight streams so hs.Close does not wait on them
 		hs.Close()
 	})
-	return s, hs.URL
+	return hs.URL
 }
 
 // post sends a JSON body and returns the status and body.

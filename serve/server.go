@@ -63,6 +63,12 @@ type Options struct {
 	APIKey string
 	// BodyTimeout bounds reading one request body (0 = DefaultBodyTimeout).
 	BodyTimeout time.Duration
+	// Warmup is the warm-up of Result, counted from the first request the
+	// server receives: requests of tasks that arrive before it are left
+	// out. Pass the run's warm-up (run prints it in its header) to compare
+	// like with like; 0 measures every request. The scenario's warm-up is
+	// not used: the server cannot know how a client shortened the run.
+	Warmup time.Duration
 }
 
 // DefaultSpin is the default Options.Spin.
@@ -120,7 +126,7 @@ func New(opts Options) (*Server, error) {
 		spin = DefaultSpin
 	}
 	s.metrics = newMetrics(s.model, maxTokensLimit, s.liveGauges)
-	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records, s.metrics)
+	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records, s.metrics, max(opts.Warmup, 0))
 	if err != nil {
 		return nil, err
 	}

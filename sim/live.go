@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -51,6 +52,15 @@ func NewLive(sc *scenarios.Scenario, cfg Config, hooks LiveHooks) (*Live, error)
 	}
 	e.onDone = hooks.Done
 	return &Live{e: e}, nil
+}
+
+// SetWarmupEnd makes tasks arriving before t (virtual ns) warm-up: serve
+// calls it at its first request with the run's warm-up added, so that its
+// result measures what the client measures, not the scenario's warm-up
+// counted from the server's start. Call it before the first Submit.
+func (l *Live) SetWarmupEnd(t int64) {
+	l.e.sc = l.e.sc.WithWarmup(time.Duration(max(t, 0)))
+	l.e.summary.SetWarmup(max(t, 0))
 }
 
 // Now is the virtual time the engine has reached, ns.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,7 @@ type serveFlags struct {
 	videoModel, videoGPU     string
 	kvTokens                 int64
 	apiKeyEnv                string
+	warmup                   time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -56,7 +58,11 @@ max_tokens and raised to min_tokens.
 SCENARIO (optional) supplies the default fleet and the class names results
 are attributed to (header X-Fleetbench-Class picks one); without it requests
 count as class "serve" on a ` + defaultServeFleet + ` fleet of ` + defaultServeModel + ` on h100.
-GET /fleetbench/result returns the engine's own summary of the load so far.`,
+GET /fleetbench/result returns the engine's own summary of the load so far,
+measured from the first request received plus --warmup (default 0: every
+request; pass the run's warm-up, printed in run's header, to compare like
+with like). The scenario's warm-up is not used: the server cannot know how
+a client shortened the run.`,
 		Example: `  fleetbench serve
   fleetbench serve chat --addr 127.0.0.1:9000
   fleetbench serve --model llama-3.1-70b --gpu h200 --tp 4 --fleet 2C`,
@@ -84,6 +90,7 @@ GET /fleetbench/result returns the engine's own summary of the load so far.`,
 	fl.Int64Var(&f.kvTokens, "kv-tokens", 0, "override per-instance KV capacity in tokens (default: from HBM)")
 	fl.StringVar(&f.videoModel, "video-model", "", "force the video pool's model (default: each request's own)")
 	fl.StringVar(&f.videoGPU, "video-gpu", "", "GPU type of the video pool (default --gpu)")
+	fl.DurationVar(&f.warmup, "warmup", 0, "warm-up of /fleetbench/result, counted from the first request received (the run's warm-up; default 0: every request)")
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment variable holding an API key every request must send as Bearer token (/health and /metrics stay open)")
 	return cmd
 }
@@ -127,6 +134,10 @@ func serveConfig(args []string, f serveFlags) (serve.Options, error) {
 	if f.kvTokens > 0 {
 		cfg.KVTokens = f.kvTokens
 	}
+	if f.warmup < 0 {
+		return opts, fmt.Errorf("--warmup %s: want a duration of 0 or more", f.warmup)
+	}
+	opts.Warmup = f.warmup
 	if f.apiKeyEnv != "" {
 		opts.APIKey = os.Getenv(f.apiKeyEnv)
 		if opts.APIKey == "" {

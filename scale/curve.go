@@ -233,18 +233,22 @@ func explain(a, b *Level, o *Change, flat bool) string {
 		}
 	}
 	type part struct {
-		name, what, saves string
-		v                 float64
+		name, what, saves, costs string
+		v                        float64
 	}
 	parts := []part{
 		{"cache reuse", fmt.Sprintf("tokens computed per request %.4g -> %.4g, hit rate %.1f%% -> %.1f%%", a.Factors.TokensPerRequest, b.Factors.TokensPerRequest, a.Factors.HitRate*100, b.Factors.HitRate*100),
-			"more requests find their prefix cached: more users share the same prompts and the larger fleet keeps more of them", o.CacheReuse},
+			"more requests find their prefix cached: more users share the same prompts and the larger fleet keeps more of them",
+			"fewer prompt tokens are found cached: a session's or a prefix's requests spread over more instances (routing trades cache locality for load balance), so more context is recomputed", o.CacheReuse},
 		{"batching", fmt.Sprintf("busy GPU-ms per computed token %.4g -> %.4g", a.Factors.BusyGPUSecondsPerToken*1e3, b.Factors.BusyGPUSecondsPerToken*1e3),
-			"each instance carries more concurrent requests within the SLO (traffic is smoother relative to its mean, so less headroom is kept) and a larger batch costs little more per step than a small one; with continuous batching an instance is busy whenever it holds a request, so burst smoothing shows here rather than in utilization", o.Batching},
+			"each instance carries more concurrent requests within the SLO (traffic is smoother relative to its mean, so less headroom is kept) and a larger batch costs little more per step than a small one; with continuous batching an instance is busy whenever it holds a request, so burst smoothing shows here rather than in utilization",
+			"each instance carries fewer concurrent requests within the SLO", o.Batching},
 		{"utilization", fmt.Sprintf("binding pool's utilization %.1f%% -> %.1f%%", a.Factors.BindingUtilization*100, b.Factors.BindingUtilization*100),
-			"bursts shrink relative to the mean as independent users add up (Poisson: sd/mean = 1/sqrt(rate)), so less headroom is needed", o.Utilization},
+			"bursts shrink relative to the mean as independent users add up (Poisson: sd/mean = 1/sqrt(rate)), so less headroom is needed",
+			"the binding pool runs with more idle headroom", o.Utilization},
 		{"P:D balance", fmt.Sprintf("pool utilization balance %.2f -> %.2f", a.Factors.Balance, b.Factors.Balance),
-			"with more instances the prefill:decode split can follow the work's ratio instead of rounding to whole instances", o.PDBalance},
+			"with more instances the prefill:decode split can follow the work's ratio instead of rounding to whole instances",
+			"the prefill:decode split fits the work less well", o.PDBalance},
 	}
 	sort.SliceStable(parts, func(i, j int) bool { return math.Abs(parts[i].v) > math.Abs(parts[j].v) })
 	s.WriteString("; measured split (percentage points): ")
@@ -254,8 +258,15 @@ func explain(a, b *Level, o *Change, flat bool) string {
 		}
 		fmt.Fprintf(&s, "%s %+.1f (%s)", p.name, p.v, p.what)
 	}
-	if top := parts[0]; !flat && top.v < 0 {
+	switch top := parts[0]; {
+	case flat:
+	case top.v < 0:
 		fmt.Fprintf(&s, ". The saving comes mostly from %s: %s", top.name, top.saves)
+	default:
+		fmt.Fprintf(&s, ". The extra GPUs come mostly from %s: %s", top.name, top.costs)
+		if next := parts[1]; next.v < 0 {
+			fmt.Fprintf(&s, "; %s offsets %.1f points of it: %s", next.name, -next.v, next.saves)
+		}
 	}
 	return s.String()
 }

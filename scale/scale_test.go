@@ -68,6 +68,18 @@ func TestDecompositionIsAnIdentity(t *testing.T) {
 	require.InDelta(t, 5000, curve.Levels[1].LinearGPUs, 1e-9)
 	require.Contains(t, curve.Notes[0], "mostly from")
 
+	// More tokens computed per request outweighing batching: a diseconomy,
+	// explained by its largest part and what offsets it.
+	c2 := b
+	c2.TokensPerRequest, c2.BusyGPUSecondsPerToken = 1600, 0.0032
+	c2.BindingUtilization, c2.Balance = 0.5, 0.8
+	c2.GPUsPerRPS = c2.TokensPerRequest * c2.BusyGPUSecondsPerToken / (c2.BindingUtilization * c2.Balance)
+	dis := &Curve{Levels: []Level{la, {Traffic: 100, Factors: &c2, GPUs: 6400, Metrics: map[string]float64{"usd_per_task": 0.0128}}}}
+	Decompose(dis)
+	require.Greater(t, dis.Overall.Total, 0.0)
+	require.Contains(t, dis.Notes[0], "extra GPUs come mostly from cache reuse")
+	require.Contains(t, dis.Notes[0], "batching offsets")
+
 	// Same factors at both levels: flat, and said so.
 	flat := &Curve{Levels: []Level{la, {Traffic: 10, Factors: &a, GPUs: 500, Metrics: map[string]float64{"usd_per_task": 0.0101}}}}
 	Decompose(flat)

@@ -89,28 +89,50 @@ func (t *idTable) get(blk []block, k uint64) (int32, bool) {
 // hashed marks the blocks that hold their hash in the table (and id): a
 // growing table is rebuilt from them.
 func (t *idTable) swap(blk []block, hashed []uint64, k uint64, id int32) (old int32, existed bool) {
-	if i := t.find(blk, k); i >= 0 {
-		s := t.slots[i]
-		t.slots[i] = s&^t.idMask() | uint32(id+1)
-		return int32(s&t.idMask()) - 1, true
-	}
-	t.n++
-	if t.n*idLoadDen > len(t.slots)*idLoadNum {
+	if (t.n+1)*idLoadDen > len(t.slots)*idLoadNum {
+		if i := t.find(blk, k); i >= 0 {
+			s := t.slots[i]
+			t.slots[i] = s&^t.idMask() | uint32(id+1)
+			return int32(s&t.idMask()) - 1, true
+		}
+		t.n++
 		t.rebuild(blk, hashed, t.bigger()) // places id too
-	} else if _, ok := t.insert(t.tag(k)|uint32(id+1), homeOf(k, len(t.slots))); !ok {
-		t.rebuild(blk, hashed, t.bigger()) // a run grew longer than distBits can say
+		return -1, false
 	}
-	return -1, false
+	// One pass, as find, that inserts where find would give up: the slot
+	// where k is missing is where Robin Hood places it.
+	size, want, idMask, sh := len(t.slots), t.tag(k), t.idMask(), t.shift()
+	i := homeOf(k, size)
+	for d := uint32(0); ; d++ {
+		s := t.slots[i]
+		if s == 0 || t.dist(s) < d {
+			t.n++
+			if d > t.maxDist() {
+				t.rebuild(blk, hashed, t.bigger()) // k would sit farther than distBits can say
+			} else if _, ok := t.insertAt(want|uint32(id+1), d, i); !ok {
+				t.rebuild(blk, hashed, t.bigger()) // a run grew longer than distBits can say
+			}
+			return -1, false
+		}
+		if t.dist(s) == d && (sh >= 32 || s>>sh<<sh == want) && blk[int32(s&idMask)-1].hash == k {
+			t.slots[i] = s&^idMask | uint32(id+1)
+			return int32(s&idMask) - 1, true
+		}
+		i = next(i, size)
+	}
 }
 
 // insert places entry e (tag and id; its distance is ignored) by Robin Hood
 // from slot home. If some entry would end farther than maxDist from its
 // home, it returns that entry, which is then in no slot (the table is
 // otherwise consistent), and false.
-func (t *idTable) insert(e uint32, home int) (uint32, bool) {
+func (t *idTable) insert(e uint32, home int) (uint32, bool) { return t.insertAt(e, 0, home) }
+
+// insertAt continues insert at slot i, where the entry being placed, cur,
+// is d slots from its home (d <= maxDist).
+func (t *idTable) insertAt(cur, d uint32, i int) (uint32, bool) {
 	size, md := len(t.slots), t.maxDist()
-	cur, d := t.withDist(e, 0), uint32(0)
-	for i := home; ; i = next(i, size) {
+	for ; ; i = next(i, size) {
 		s := t.slots[i]
 		if s == 0 {
 			t.slots[i] = t.withDist(cur, d)

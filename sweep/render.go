@@ -69,17 +69,7 @@ func columns(s *sweepfile.Sweep) []column {
 	}
 	cols = append(cols,
 		column{"gpus", func(p *sweepfile.Point) string { return strconv.Itoa(p.GPUs) }},
-		column{"slo", func(p *sweepfile.Point) string {
-			switch {
-			case p.Error != "":
-				return "error"
-			case p.FellBehind:
-				return "BEHIND"
-			case p.MeetsSLO:
-				return "met"
-			}
-			return "MISSED"
-		}},
+		column{"slo", verdict},
 	)
 	// Each latency metric's SweepStats; a ZeroUnknown one (queue) only
 	// when some point measured it.

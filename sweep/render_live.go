@@ -124,6 +124,8 @@ func stepLoad(p *sweepfile.Point) string {
 	return num(p.RateScale) + "x"
 }
 
+// verdict is a point's slo cell: error, BEHIND (the fleet fell behind the
+// offered load), met or MISSED.
 func verdict(p *sweepfile.Point) string {
 	switch {
 	case p.Error != "":

@@ -6,12 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
-	"github.com/fleetbench/fleetbench/runners/openaitest"
 )
 
 // TestRunDeclaredFleetCost: run --fleet 2C --gpu h100 --tp 4
@@ -19,15 +17,9 @@ import (
 // at $3 = $24/hour, so cost = 24 x window / 3600 by hand, all of it
 // charged to the one class.
 func TestRunDeclaredFleetCost(t *testing.T) {
-	srv := openaitest.New(func(r *openaitest.Request) openaitest.Reply {
-		rep := openaitest.Steady(4, 2*time.Millisecond, time.Millisecond)
-		rep.Usage = &openaitest.Usage{Prompt: 20, Completion: 4, Cached: 10}
-		return rep
-	})
-	defer srv.Close()
-	dir := t.TempDir()
-	scen := filepath.Join(dir, "s.yaml")
-	require.NoError(t, os.WriteFile(scen, []byte(runScenario), 0o644))
+	srv := usageServer(t)
+	scen := writeScenario(t, runScenario)
+	dir := filepath.Dir(scen)
 	out := filepath.Join(dir, "r.json")
 	code, stdout, stderr := runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-o", out, "-q",
 		"--fleet", "2C", "--gpu", "h100", "--tp", "4", "--usd-per-gpu-hour", "3")

@@ -14,8 +14,11 @@ import (
 	"github.com/fleetbench/fleetbench/runners/openaitest"
 )
 
-const runScenario = `
-name: cli-run
+// cliScenario is 20 chat requests at 200/s (20 tokens in, 4 out) under
+// name, with the SLO lines given (YAML under slo:, one per line).
+func cliScenario(name string, slo ...string) string {
+	return `
+name: ` + name + `
 seed: 2
 requests: 20
 classes:
@@ -25,21 +28,30 @@ classes:
     input: 20
     output: 4
     slo:
-      ttft_ms: {p99: 1000}
-`
+      ` + strings.Join(slo, "\n      ") + "\n"
+}
 
-// TestRunEndToEnd: fleetbench run against an in-process server writes a
-// result file and records that report, compare and merge accept.
-func TestRunEndToEnd(t *testing.T) {
+// runScenario is the CLI tests' endpoint scenario (a lax TTFT objective).
+var runScenario = cliScenario("cli-run", "ttft_ms: {p99: 1000}")
+
+// usageServer is an in-process endpoint answering 4 tokens with usage (20
+// prompt, 4 completion, 10 cached), closed when the test ends.
+func usageServer(t *testing.T) *openaitest.Server {
 	srv := openaitest.New(func(r *openaitest.Request) openaitest.Reply {
 		rep := openaitest.Steady(4, 2*time.Millisecond, time.Millisecond)
 		rep.Usage = &openaitest.Usage{Prompt: 20, Completion: 4, Cached: 10}
 		return rep
 	})
-	defer srv.Close()
-	dir := t.TempDir()
-	scen := filepath.Join(dir, "s.yaml")
-	require.NoError(t, os.WriteFile(scen, []byte(runScenario), 0o644))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestRunEndToEnd: fleetbench run against an in-process server writes a
+// result file and records that report, compare and merge accept.
+func TestRunEndToEnd(t *testing.T) {
+	srv := usageServer(t)
+	scen := writeScenario(t, runScenario)
+	dir := filepath.Dir(scen)
 	a, b, recs := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "r.jsonl")
 
 	code, stdout, stderr := runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-o", a, "--records", recs)
@@ -135,10 +147,8 @@ func TestRunInterrupted(t *testing.T) {
 		time.AfterFunc(200*time.Millisecond, cancel)
 		return ctx, cancel
 	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "r.json")
-	scen := filepath.Join(dir, "s.yaml")
-	require.NoError(t, os.WriteFile(scen, []byte(runScenario), 0o644))
+	scen := writeScenario(t, runScenario)
+	out := filepath.Join(filepath.Dir(scen), "r.json")
 	code, _, stderr := runCLI("run", scen, "--target", srv.BaseURL(), "--model", "m", "-o", out, "-q", "--grace", "100ms", "--rate", "50")
 	require.Equal(t, 130, code, stderr)
 	require.Contains(t, stderr, "interrupted")

@@ -113,14 +113,7 @@ func serveConfig(args []string, f serveFlags) (serve.Options, error) {
 	if cfg.Model == "" {
 		cfg.Model = defaultServeModel
 	}
-	if f.fleet != "" {
-		// Bare pools ("2P1D") take the scenario fleet's wide layout.
-		base := cfg.Fleet
-		cfg.Fleet = f.fleet
-		if fleet, err := sim.InheritLayout(f.fleet, base); err == nil {
-			cfg.Fleet = fleet
-		} // else the simulator reports the bad notation as before
-	}
+	overrideFleet(&cfg.Fleet, f.fleet)
 	override(&cfg.Model, f.model)
 	override(&cfg.GPU, f.gpu)
 	override(&cfg.Routing, f.routing)

@@ -149,14 +149,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 // config is the scenario's default fleet with the flags' overrides.
 func (f *simFlags) config(sc *scenarios.Scenario) (sim.Config, error) {
 	cfg := sim.ConfigFromScenario(sc)
-	if f.fleet != "" {
-		// Bare pools ("2P1D") take the scenario fleet's wide layout.
-		base := cfg.Fleet
-		cfg.Fleet = f.fleet
-		if fleet, err := sim.InheritLayout(f.fleet, base); err == nil {
-			cfg.Fleet = fleet
-		} // else the simulator reports the bad notation as before
-	}
+	overrideFleet(&cfg.Fleet, f.fleet)
 	override(&cfg.Model, f.model)
 	if f.modelConfig != "" {
 		cfg.ModelConfig = f.modelConfig
@@ -204,6 +197,20 @@ func simProgress(errw io.Writer) func(vns int64, done uint64) {
 		el := time.Since(start).Seconds()
 		fmt.Fprintf(errw, "sim: virtual %s, %d requests done, wall %.0fs (%.1fx real time)\n",
 			time.Duration(vns).Round(time.Second), done, el, float64(vns)/1e9/el)
+	}
+}
+
+// overrideFleet replaces the fleet *dst with --fleet v when given; bare
+// pools ("2P1D") take the replaced fleet's wide layout. A bad notation is
+// kept as given, for the simulator to report.
+func overrideFleet(dst *string, v string) {
+	if v == "" {
+		return
+	}
+	base := *dst
+	*dst = v
+	if fleet, err := sim.InheritLayout(v, base); err == nil {
+		*dst = fleet
 	}
 }
 

@@ -160,20 +160,7 @@ func TestSimWindowsAndVerdicts(t *testing.T) {
 }
 
 // gateScenario: 20 chat requests, TTFT and TPOT objectives.
-const gateScenario = `
-name: gate
-seed: 2
-requests: 20
-classes:
-  - name: chat
-    kind: chat
-    arrival: {process: poisson, rate: 200}
-    input: 20
-    output: 4
-    slo:
-      ttft_ms: {p99: 10}
-      tpot_ms: {p99: 1000}
-`
+var gateScenario = cliScenario("gate", "ttft_ms: {p99: 10}", "tpot_ms: {p99: 1000}")
 
 // TestRunExitCodes: a CI job can trust run's exit status. Reproduced on the
 // old code first: every case below exited 0 (100% connection refused

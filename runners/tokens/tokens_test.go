@@ -145,15 +145,21 @@ func TestLoadHuggingFace(t *testing.T) {
 	require.ErrorContains(t, err, "SentencePiece")
 }
 
-func TestLoadTiktokenFile(t *testing.T) {
+// tiktokenFile writes a .tiktoken file of the 256 bytes and "ab" at rank
+// abRank, and returns its path.
+func tiktokenFile(t *testing.T, abRank int) string {
 	var b strings.Builder
 	for i := range 256 {
 		fmt.Fprintf(&b, "%s %d\n", base64.StdEncoding.EncodeToString([]byte{byte(i)}), i)
 	}
-	fmt.Fprintf(&b, "%s 256\n", base64.StdEncoding.EncodeToString([]byte("ab")))
+	fmt.Fprintf(&b, "%s %d\n", base64.StdEncoding.EncodeToString([]byte("ab")), abRank)
 	p := filepath.Join(t.TempDir(), "x.tiktoken")
 	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
-	c, err := Load(p)
+	return p
+}
+
+func TestLoadTiktokenFile(t *testing.T) {
+	c, err := Load(tiktokenFile(t, 256))
 	require.NoError(t, err)
 	require.Equal(t, 2, c.Count([]byte("abc")))
 }
@@ -213,13 +219,7 @@ func TestBuiltinWordExact(t *testing.T) {
 // limit (docs/scenarios.md#limits) with the file's line:col. Before, a
 // .tiktoken rank of 2^40 was accepted as a vocabulary of a trillion tokens.
 func TestLoadTokenLimit(t *testing.T) {
-	var b strings.Builder
-	for i := range 256 {
-		fmt.Fprintf(&b, "%s %d\n", base64.StdEncoding.EncodeToString([]byte{byte(i)}), i)
-	}
-	fmt.Fprintf(&b, "%s 1099511627776\n", base64.StdEncoding.EncodeToString([]byte("ab")))
-	p := filepath.Join(t.TempDir(), "x.tiktoken")
-	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
+	p := tiktokenFile(t, 1<<40)
 	_, err := Load(p)
 	require.ErrorContains(t, err, p+":257:6: rank 1099511627776 is above the limit of 10000000 tokens")
 }

@@ -300,7 +300,9 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
-		s.hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, nil)
+		// Sized for the prompt's complete blocks: one allocation, not a
+		// slice grown block by block.
+		s.hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, make([]uint64, 0, r.InputTokens/e.cfg.BlockTokens))
 		e.inflightHs += len(s.hashes)
 		s.prefillTarget = r.InputTokens
 	}

@@ -29,6 +29,38 @@ func TestEventQueueOrder(t *testing.T) {
 	require.Empty(t, q.h)
 }
 
+// TestEventQueueInterleaved: pushes and pops mixed, as in a run, always
+// pop the earliest (at, insertion order) event of those queued.
+func TestEventQueueInterleaved(t *testing.T) {
+	var q eventQueue
+	r := rand.New(rand.NewPCG(3, 4))
+	type key struct {
+		at  int64
+		idx int32
+	}
+	var ref []key // queued, in insertion order
+	now := int64(0)
+	for i := 0; i < 20000; i++ {
+		if len(ref) == 0 || r.IntN(3) > 0 {
+			k := key{now + int64(r.IntN(50)), int32(i)}
+			q.push(event{at: k.at, idx: k.idx})
+			ref = append(ref, k)
+			continue
+		}
+		m := 0
+		for j := range ref {
+			if ref[j].at < ref[m].at {
+				m = j
+			}
+		}
+		e := q.pop()
+		require.Equal(t, ref[m], key{e.at, e.idx}, "pop %d", i)
+		now = e.at
+		ref = append(ref[:m], ref[m+1:]...)
+	}
+	require.Len(t, q.h, len(ref))
+}
+
 func BenchmarkEventQueue(b *testing.B) {
 	var q eventQueue
 	for i := 0; i < 1024; i++ {

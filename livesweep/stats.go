@@ -12,7 +12,8 @@ import (
 
 // combine folds the repeats of one step into its point: metrics are the
 // means, CI95 the half-widths of their 95% confidence intervals (Student
-// t on the repeats), and the step meets its SLOs only if every repeat did.
+// t on the repeats), and the step meets its SLOs only if every repeat did
+// (and fell behind the offered load if any repeat did).
 func combine(sp sweepfile.Point, reps []sweepfile.Point) sweepfile.Point {
 	if len(reps) == 1 {
 		one := reps[0]
@@ -26,6 +27,7 @@ func combine(sp sweepfile.Point, reps []sweepfile.Point) sweepfile.Point {
 	var stopped []string
 	for _, r := range reps {
 		sp.MeetsSLO = sp.MeetsSLO && r.MeetsSLO
+		sp.FellBehind = sp.FellBehind || r.FellBehind
 		if r.Stopped != "" {
 			stopped = append(stopped, r.Stopped)
 		}

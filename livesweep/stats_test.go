@@ -36,12 +36,13 @@ func TestMeanCI(t *testing.T) {
 func TestCombineRepeats(t *testing.T) {
 	reps := []sweepfile.Point{
 		{MeetsSLO: true, Metrics: map[string]float64{"ttft_p99_ms": 100, "queue_p99_ms": 1}},
-		{MeetsSLO: false, Stopped: "stopped early: x", Metrics: map[string]float64{"ttft_p99_ms": 120}},
+		{MeetsSLO: false, FellBehind: true, Stopped: "stopped early: x", Metrics: map[string]float64{"ttft_p99_ms": 120}},
 	}
 	p := combine(sweepfile.Point{Index: 3, RateScale: 2}, reps)
 	require.Equal(t, 3, p.Index)
 	require.Equal(t, 2, p.Repeats)
 	require.False(t, p.MeetsSLO, "a step meets its SLOs only when every repeat did")
+	require.True(t, p.FellBehind, "a step fell behind when any repeat did")
 	require.InDelta(t, 110, p.Metrics["ttft_p99_ms"], 1e-9)
 	require.InDelta(t, 12.706*math.Sqrt(200)/math.Sqrt(2), p.CI95["ttft_p99_ms"], 1e-6)
 	_, ok := p.Metrics["queue_p99_ms"]

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 var update = flag.Bool("update", false, "regenerate golden files")
@@ -261,4 +262,24 @@ func TestFleetCostKPI(t *testing.T) {
 	require.Contains(t, note("sim", false), "utilization 0.0%")
 	require.NotContains(t, note("endpoint", false), "utilization")
 	require.Contains(t, note("sim", true), "LOWER BOUND")
+}
+
+// TestSweepTableSaysFellBehind: a sweep point whose fleet fell behind the
+// offered load reads "fell behind" in the HTML points table, not "missed".
+func TestSweepTableSaysFellBehind(t *testing.T) {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Points: []sweepfile.Point{
+		{Index: 0, Fleet: "1C", GPUs: 1, FellBehind: true, Metrics: map[string]float64{"ttft_p99_ms": 30000}},
+		{Index: 1, Fleet: "2C", GPUs: 2, Metrics: map[string]float64{"ttft_p99_ms": 900}},
+		{Index: 2, Fleet: "3C", GPUs: 3, MeetsSLO: true, Metrics: map[string]float64{"ttft_p99_ms": 300}},
+	}}
+	tb, _ := pointTable(s)
+	var texts []string
+	for _, r := range tb.Rows {
+		for _, c := range r.Cells {
+			if c.Text == "fell behind" || c.Text == "missed" || c.Text == "met" {
+				texts = append(texts, c.Text)
+			}
+		}
+	}
+	require.Equal(t, []string{"fell behind", "missed", "met"}, texts)
 }

@@ -536,7 +536,10 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 			continue
 		}
 		slo := cell{Text: "met", Class: "ok"}
-		if !p.MeetsSLO {
+		switch {
+		case p.FellBehind:
+			slo = cell{Text: "fell behind", Class: "bad"} // its window cost is a lower bound
+		case !p.MeetsSLO:
 			slo = cell{Text: "missed", Class: "bad"}
 		}
 		if sameCoords(p, s.Answer) {

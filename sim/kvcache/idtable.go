@@ -14,26 +14,33 @@ import "math/bits"
 // its home than the lookup is; a miss almost never reads a block. Deletion
 // shifts the rest of the run back one slot, decrementing distances, with no
 // block read at all. The size is any integer (no power of two), grown by a
-// quarter up to what its cache's capacity can need at load 0.7, so the
-// table costs 5.7-7.1 bytes per cached block. (At load 0.8 it would cost a
+// quarter whenever the load would pass 0.7 (5.7-7.1 bytes per cached block
+// while the cache fills), up to a size where the cache's whole capacity
+// sits at load 0.55 (7.3 bytes a block): a full cache evicts and inserts a
+// block per miss for the rest of a run, and at 0.55 those inserts and
+// deletes walk about half as far as at 0.7. (At load 0.8 it would cost a
 // byte less, but inserts and deletes walk twice as far.)
 type idTable struct {
 	slots    []uint32 // 0: empty; else tag | dist<<idBits | (id+1)
 	n        int      // live entries
 	idBits   uint8    // bits holding id+1
 	distBits uint8    // bits holding the distance from home (a longer one grows the table)
-	limit    int      // size at which capacity entries sit at the highest load
+	limit    int      // size at which capacity entries sit at load idFull
+	capacity int      // the cache's blocks
 }
 
-// The id table's highest load.
+// The id table's highest load while it grows, and its load when its cache's
+// every block is hashed.
 const (
 	idLoadNum = 7
 	idLoadDen = 10
+	idFullNum = 11
+	idFullDen = 20
 )
 
 func newIDTable(capacity int) idTable {
 	idBits := max(bitsLen(capacity), 1)
-	return idTable{idBits: uint8(idBits), distBits: uint8(min(5, 32-idBits)), limit: capacity*idLoadDen/idLoadNum + 1}
+	return idTable{idBits: uint8(idBits), distBits: uint8(min(5, 32-idBits)), limit: capacity*idFullDen/idFullNum + 1, capacity: capacity}
 }
 
 func (t *idTable) idMask() uint32       { return 1<<t.idBits - 1 }
@@ -185,12 +192,14 @@ func (t *idTable) clear() {
 	t.n = 0
 }
 
-// bigger is the next size: a quarter more, up to the limit, beyond it only
-// when distances overflow.
+// bigger is the next size: a quarter more, or the limit once a quarter
+// more would hold the cache's whole capacity at load 0.7 (the cache is
+// then over 80% full, and soon full for good), beyond it only when
+// distances overflow.
 func (t *idTable) bigger() int {
 	size := max(16, len(t.slots)+len(t.slots)/4)
-	if len(t.slots) < t.limit {
-		size = min(size, t.limit)
+	if len(t.slots) < t.limit && size*idLoadNum >= t.capacity*idLoadDen {
+		size = t.limit
 	}
 	return size
 }

@@ -38,7 +38,11 @@ func RenderTable(w io.Writer, r *Result) error {
 	fmt.Fprintf(&b, "scenario %s  seed %d  backend %s  window %.3f-%.3f s (%.3f s, warm-up %.3f s%s)\n",
 		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS, warmupNote(r.Window))
 	if r.Cost != nil {
-		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f\n", r.Cost.GPUHours, r.Cost.USD)
+		bound := ""
+		if r.Cost.LowerBound {
+			bound = " (lower bound: the fleet fell behind)"
+		}
+		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f%s\n", r.Cost.GPUHours, r.Cost.USD, bound)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", w)

@@ -165,10 +165,16 @@ func emitResult(cmd *cobra.Command, res *results.Result, runErr error, o outputF
 		if err := results.ApplyCost(res, costIn); err != nil && !errors.Is(err, results.ErrNoFleet) {
 			return usageErr(err)
 		}
+		stderrWarnings := len(res.Warnings)
+		if behind, why := results.FellBehind(res, costIn.MaxLag); behind {
+			// In the result and atop its table; stderr gets it once, from
+			// the end-of-run check (exit 1).
+			res.Warnings = append(res.Warnings, why)
+		}
 		if err := emit(nil, o.out, resultJSON(res), nil); err != nil {
 			return err
 		}
-		for _, w := range res.Warnings {
+		for _, w := range res.Warnings[:stderrWarnings] {
 			fmt.Fprintln(cmd.ErrOrStderr(), "fleetbench: warning:", w)
 		}
 	}

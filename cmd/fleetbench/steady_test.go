@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,8 @@ func TestOverloadedFleetFellBehind(t *testing.T) {
 	require.Equal(t, 1, code, stderr)
 	require.Contains(t, stderr, "fell behind the offered load: a measured request waited 126.9")
 	require.Contains(t, stdout, "LOWER BOUND")
+	require.Contains(t, stdout, "WARNING: the fleet fell behind", "atop the table too")
+	require.Equal(t, 1, strings.Count(stderr, "fell behind"), "stderr says it once")
 	require.Contains(t, stdout, "margin USD (upper bound)")
 	var r results.Result
 	b, err := os.ReadFile(out)
@@ -31,6 +34,7 @@ func TestOverloadedFleetFellBehind(t *testing.T) {
 	require.InDelta(t, 126.9, *r.Window.LagS, 0.1)
 	require.Equal(t, "queue", r.Window.LagOf)
 	require.True(t, r.Cost.LowerBound)
+	require.Contains(t, strings.Join(r.Warnings, "\n"), "fell behind", "and in the result's warnings")
 
 	// A looser limit passes, and then the cost is not marked either.
 	code, _, stderr = runCLI("sim", "mooncake-conversation", "--fleet", "1C", "--requests", "100", "--max-lag", "5", "-o", out)

@@ -15,7 +15,7 @@ import "github.com/fleetbench/fleetbench/results"
 // the engine needs: Σ context for the step-time model, and the KV blocks
 // Σ ceil((base_r + t)/B), computed from a histogram of base_r mod B.
 type decoders struct {
-	h       []*seqState // min-heap by (doneAt, admitSeq)
+	h       []decEntry  // min-heap by (doneAt, admitSeq)
 	clock   int64       // decode steps executed by this instance
 	ctxBase int64       // Σ base_r: context of all at clock t is ctxBase + n·t
 	quot    int64       // Σ floor(base_r / B)
@@ -43,6 +43,15 @@ type decoders struct {
 
 	freshCls []int64 // scratch for countFreshGaps: fresh members per class
 	stepGaps []int64 // scratch for countStepGaps
+}
+
+// decEntry is a batch member in the heap, with its ordering keys copied
+// in: the heap's comparisons and the completion check read this array
+// only, never the members' own (scattered, cache-cold) state.
+type decEntry struct {
+	doneAt   int64
+	admitSeq uint64
+	s        *seqState
 }
 
 func (d *decoders) len() int { return len(d.h) }
@@ -76,7 +85,7 @@ func (d *decoders) ctxAt(t int64) int64 { return d.ctxBase + int64(len(d.h))*t }
 func (d *decoders) gen(s *seqState) int { return s.gen0 + int(d.clock-s.joinClock) }
 
 func (d *decoders) less(i, j int) bool {
-	a, b := d.h[i], d.h[j]
+	a, b := &d.h[i], &d.h[j]
 	if a.doneAt != b.doneAt {
 		return a.doneAt < b.doneAt
 	}
@@ -85,8 +94,6 @@ func (d *decoders) less(i, j int) bool {
 
 func (d *decoders) swap(i, j int) {
 	d.h[i], d.h[j] = d.h[j], d.h[i]
-	d.h[i].hidx = i
-	d.h[j].hidx = j
 }
 
 func (d *decoders) up(i int) {
@@ -136,9 +143,8 @@ func (d *decoders) join(s *seqState, included bool) {
 		d.cls[s.classIdx]++
 	}
 	d.fresh = append(d.fresh, s)
-	s.hidx = len(d.h)
-	d.h = append(d.h, s)
-	d.up(s.hidx)
+	d.h = append(d.h, decEntry{doneAt: s.doneAt, admitSeq: s.admitSeq, s: s})
+	d.up(len(d.h) - 1)
 }
 
 // logSteps records the gaps of the k steps just run (ends are their end
@@ -162,8 +168,8 @@ func (d *decoders) logSteps(ends []int64, start int64) {
 	}
 	// Drop the steps no member needs: before the oldest join + 2.
 	keep := d.clock + int64(len(ends)) + 1
-	for _, s := range d.h {
-		keep = min(keep, s.joinClock+2)
+	for i := range d.h {
+		keep = min(keep, d.h[i].s.joinClock+2)
 	}
 	if n := int(keep - d.gapsFrom); n > 0 {
 		d.gaps = append(d.gaps[:0], d.gaps[n:]...)
@@ -221,22 +227,33 @@ func (d *decoders) newITL(n int) []int64 {
 	return make([]int64, 0, n)
 }
 
-// remove takes s out of the batch and brings its counters up to date.
-func (d *decoders) remove(s *seqState) {
+// index is s's position in the heap, or -1 when s is not in the batch
+// (a scan: only preemption asks, never the per-step path).
+func (d *decoders) index(s *seqState) int {
+	for i := range d.h {
+		if d.h[i].s == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// remove takes the member at heap position i out of the batch and brings
+// its counters up to date.
+func (d *decoders) remove(i int) {
+	s := d.h[i].s
 	d.flushITL(s)
 	s.generated = d.gen(s)
-	i := s.hidx
 	last := len(d.h) - 1
 	if i != last {
 		d.swap(i, last)
 	}
-	d.h[last] = nil
+	d.h[last] = decEntry{}
 	d.h = d.h[:last]
 	if i != last {
 		d.down(i)
 		d.up(i)
 	}
-	s.hidx = -1
 	d.ctxBase -= s.base
 	d.quot -= floorDiv(s.base, d.bs)
 	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, -1)
@@ -254,13 +271,16 @@ func (d *decoders) remove(s *seqState) {
 
 // newest returns the most recently admitted sequence, or nil.
 func (d *decoders) newest() *seqState {
-	var v *seqState
-	for _, s := range d.h {
-		if v == nil || s.admitSeq > v.admitSeq {
-			v = s
+	var v *decEntry
+	for i := range d.h {
+		if v == nil || d.h[i].admitSeq > v.admitSeq {
+			v = &d.h[i]
 		}
 	}
-	return v
+	if v == nil {
+		return nil
+	}
+	return v.s
 }
 
 // addResid changes the count of residue rho by delta, keeping the list of

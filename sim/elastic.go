@@ -158,7 +158,8 @@ func (in *instance) maybeOff(e *engine) {
 // are gone: failed, or never there).
 func (in *instance) resetDecoders() {
 	d := &in.dec
-	for _, s := range d.h {
+	for _, x := range d.h {
+		s := x.s
 		d.flushITL(s)          // the steps it decoded here are gaps its client saw
 		s.generated = d.gen(s) // and the tokens it received: a failed record counts them
 	}

@@ -280,7 +280,7 @@ func (e *engine) pullArrival() {
 // it when the work in flight is past MaxInflight / MaxInflightTokens.
 func (e *engine) arrive(r *scenarios.Request) {
 	if e.inflight >= maxInflight || e.inflightHs+r.InputTokens/e.cfg.BlockTokens > maxInflightHashes {
-		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
+		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
 		s.rec = *results.NewRecord(r, r.Arrival)
 		s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart
 		s.included = e.summary.Includes(&s.rec)
@@ -295,7 +295,7 @@ func (e *engine) arrive(r *scenarios.Request) {
 
 func (e *engine) newSeq(r *scenarios.Request) *seqState {
 	e.inflight++
-	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, hidx: -1}
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
 	s.rec = *results.NewRecord(r, r.Arrival)
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = e.summary.Includes(&s.rec)

@@ -67,7 +67,9 @@ func (f *fleet) fail(e *engine, in *instance, random bool) {
 		victims = append(victims, in.waiting.popFront())
 	}
 	victims = append(victims, in.prefill...)
-	victims = append(victims, in.dec.h...)
+	for _, x := range in.dec.h {
+		victims = append(victims, x.s)
+	}
 	victims = append(victims, in.joining...)
 	in.joining = in.joining[:0]
 	for in.xfers.len() > 0 {
@@ -102,7 +104,7 @@ func (f *fleet) fail(e *engine, in *instance, random bool) {
 		if s.prefillInst != nil && s.prefillInst != in {
 			s.prefillInst.cache.Release(s.prefillKV)
 		}
-		s.prefillInst, s.prefillKV, s.hidx = nil, nil, -1
+		s.prefillInst, s.prefillKV = nil, nil
 		e.lost(s, inc)
 	}
 	f.incidents = append(f.incidents, inc)

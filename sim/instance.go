@@ -363,16 +363,16 @@ func (in *instance) settleDecoders(e *engine) {
 		d.countStepGaps(g, ends, in.stepStart)
 	}
 	if e.onToken != nil {
-		for _, s := range d.h {
+		for _, x := range d.h {
 			for _, t := range ends {
-				e.onToken(s, t)
+				e.onToken(x.s, t)
 			}
 		}
 	}
 	d.clock += int64(k)
 	for d.len() > 0 && d.h[0].doneAt <= d.clock {
-		s := d.h[0]
-		d.remove(s)
+		s := d.h[0].s
+		d.remove(0)
 		s.lastTok = end
 		in.complete(e, s)
 	}
@@ -462,8 +462,8 @@ func (in *instance) victim() *seqState {
 func (in *instance) preempt(e *engine, s *seqState) {
 	e.stats.Preemptions++
 	s.rec.Preemptions++
-	if s.hidx >= 0 && s.decoding() && in.dec.len() > 0 && in.dec.h[s.hidx] == s {
-		in.dec.remove(s)
+	if i := in.dec.index(s); i >= 0 && s.decoding() {
+		in.dec.remove(i)
 	} else {
 		for i := len(in.prefill) - 1; i >= 0; i-- {
 			if in.prefill[i] == s {

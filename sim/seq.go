@@ -41,7 +41,6 @@ type seqState struct {
 	// Decoding-batch bookkeeping (see decoders).
 	joinClock, base, doneAt, ownBlocks int64
 	gen0                               int
-	hidx                               int
 	included                           bool  // counts in the summary (not warm-up)
 	gapsCounted                        bool  // some of its gaps went to engine.tokenGaps
 	maxGap                             int64 // then: the longest of them

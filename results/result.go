@@ -45,9 +45,9 @@ type Window struct {
 	// WarmupScenarioS is the scenario's warm-up when a shortened run
 	// (--requests, --duration) cut it down to WarmupS.
 	WarmupScenarioS float64 `json:"warmup_scenario_s,omitempty"`
-	// LagS is the longest time a measured request waited for the fleet
-	// (see Lag), and LagOf what it waited for: queue, ttft or itl. Absent
-	// when not measured. Over DurationS it says whether the fleet kept up
+	// LagS is the longest time a measured request sent in the last 10% of
+	// the window waited for the fleet (see Lag), and LagOf what it waited
+	// for: queue, ttft or itl. Absent when not measured. Over DurationS it says whether the fleet kept up
 	// (FellBehind, docs/metrics.md#keeping-up).
 	LagS  *float64 `json:"lag_s,omitempty"`
 	LagOf string   `json:"lag_of,omitempty"`

@@ -117,7 +117,7 @@ func FellBehind(r *Result, maxLag float64) (behind bool, why string) {
 		drain = fmt.Sprintf("; it finished the measured requests %s s after the last arrival", fmtSeconds(r.Window.DrainEndS-r.Window.EndS))
 	}
 	return true, fmt.Sprintf(
-		"the fleet fell behind the offered load: a measured request "+what+", %.0f%% of the %s s window (more than --max-lag %g)%s; "+
+		"the fleet fell behind the offered load: a request sent in the last 10%% of the window "+what+", %.0f%% of the %s s window (more than --max-lag %g)%s; "+
 			"cost over the window leaves out the backlog served after it, so cost per task is a lower bound and margin an upper bound: add capacity or lower the load",
 		fmtSeconds(lag), 100*lag/win, fmtSeconds(win), maxLag, drain)
 }

@@ -21,7 +21,7 @@ func TestOverloadedFleetFellBehind(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.json")
 	code, stdout, stderr := runCLI("sim", "mooncake-conversation", "--fleet", "1C", "--requests", "100", "-o", out)
 	require.Equal(t, 1, code, stderr)
-	require.Contains(t, stderr, "fell behind the offered load: a measured request waited 126.9")
+	require.Contains(t, stderr, "fell behind the offered load: a request sent in the last 10% of the window waited 126.9")
 	require.Contains(t, stdout, "LOWER BOUND")
 	require.Contains(t, stdout, "WARNING: the fleet fell behind", "atop the table too")
 	require.Equal(t, 1, strings.Count(stderr, "fell behind"), "stderr says it once")

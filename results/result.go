@@ -103,7 +103,7 @@ type ClassResult struct {
 	Errors        int64            `json:"errors"`
 	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
 	Tasks         int64            `json:"tasks"`                  // tasks completed (last request succeeded)
-	TasksFailed   int64            `json:"tasks_failed,omitempty"` // tasks whose last request failed
+	TasksFailed   int64            `json:"tasks_failed,omitempty"` // tasks whose last request failed (not dropped at --max-inflight)
 
 	TTFT          *Percentiles `json:"ttft_ms,omitempty"`
 	TTFTIntended  *Percentiles `json:"ttft_intended_ms,omitempty"`

@@ -116,3 +116,27 @@ func TestTableSeparatesDrops(t *testing.T) {
 	require.Regexp(t, `(?m)^  dropped \(--max-inflight\) +3 +3$`, b.String())
 	require.NotRegexp(t, `(?m)^    dropped`, b.String())
 }
+
+// TestDroppedTaskIsNotAFailedTask: an open-loop arrival dropped at
+// --max-inflight was never sent, so its task neither completed nor failed
+// (before, tasks_failed counted it: "tasks failed 35" for a run in which
+// nothing failed).
+func TestDroppedTaskIsNotAFailedTask(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "c", Kind: "chat"}}, 0)
+	for i := range 4 {
+		r := &Record{ID: uint64(i), Class: "c", Kind: "chat", Intended: int64(i) * 1e9, Sent: int64(i) * 1e9, TaskDone: true}
+		switch i {
+		case 0:
+			r.FirstToken, r.LastToken, r.OutputTokens = r.Sent+1e6, r.Sent+2e6, 2
+		case 1:
+			r.ErrorClass = "http_5xx"
+		default:
+			r.ErrorClass = ErrorClassDropped
+		}
+		s.Add(r)
+	}
+	c := s.Result(Meta{Backend: "endpoint"}).Classes["c"]
+	require.Equal(t, int64(1), c.Tasks)
+	require.Equal(t, int64(1), c.TasksFailed, "the 5xx, not the two drops")
+	require.Equal(t, int64(1), c.Failed())
+}

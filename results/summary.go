@@ -123,9 +123,10 @@ func (s *Summary) add(r *Record, maxGap int64) {
 	c.requests++
 	c.preemptions += int64(r.Preemptions)
 	if r.TaskDone {
-		if r.OK() {
+		switch {
+		case r.OK():
 			c.tasks++
-		} else {
+		case r.ErrorClass != ErrorClassDropped: // a dropped arrival was never sent: not a failure
 			c.tasksFailed++
 		}
 	}

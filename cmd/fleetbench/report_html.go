@@ -24,7 +24,7 @@ func runReportHTML(stdout io.Writer, paths []string, outPath string) error {
 			if err != nil {
 				return usageErr(err)
 			}
-			curves = append(curves, htmlreport.SweepRun{Label: "scale curve " + strings.TrimSuffix(filepath.Base(p), ".json"), Sweep: scale.AsSweep(c)})
+			curves = append(curves, htmlreport.SweepRun{Label: strings.TrimSuffix(filepath.Base(p), ".json"), Sweep: scale.AsSweep(c)})
 			continue
 		}
 		others = append(others, p)

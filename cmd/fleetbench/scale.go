@@ -177,7 +177,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		}
 	}
 	if f.html != "" {
-		in := htmlreport.Input{Title: "fleetbench scale: " + sc.Name, Sweeps: []htmlreport.SweepRun{{Label: "scale curve of " + sc.Name, Sweep: scale.AsSweep(c)}}}
+		in := htmlreport.Input{Title: "fleetbench scale: " + sc.Name, Sweeps: []htmlreport.SweepRun{{Label: "of " + sc.Name, Sweep: scale.AsSweep(c)}}}
 		if err := writeFileAtomic(f.html, func(w io.Writer) error { return htmlreport.Render(w, in) }); err != nil {
 			return failErr(err)
 		}

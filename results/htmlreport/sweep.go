@@ -14,6 +14,7 @@ import (
 
 // sweepView is one sweep's section.
 type sweepView struct {
+	Kind     string // "Sweep", or "Scale curve" (fleetbench scale)
 	Label    string
 	Meta     string
 	Verdict  verdict
@@ -54,7 +55,7 @@ var searchTitles = map[string]string{
 
 func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 	s := sr.Sweep
-	v := sweepView{Label: sr.Label, Notes: s.Notes}
+	v := sweepView{Kind: "Sweep", Label: sr.Label, Notes: s.Notes}
 	search := searchTitles[s.Search]
 	if search == "" {
 		search = s.Search
@@ -88,6 +89,7 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 		v.Verdict = verdict{Status: "bad", Text: fmt.Sprintf("none of %d points meets every SLO", len(s.Points))}
 	}
 	if has(pts, mGPUsPer1k) { // a scale curve: one answer per traffic level
+		v.Kind = "Scale curve"
 		v.Verdict = verdict{Status: "ok", Text: fmt.Sprintf("%d traffic levels with an answer", len(pts))}
 		v.KPIs = curveKPIs(pts)
 		v.Charts = sweepCharts(b, s, pts)

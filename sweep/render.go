@@ -237,14 +237,14 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 	}
 	slices.Sort(keys)
 	cw := csv.NewWriter(w)
-	head := append([]string{"index", "fleet", "gpu", "tp", "routing", "rate_scale", "scale", "gpus", "meets_slo", "answer"}, keys...)
+	head := append([]string{"index", "fleet", "gpu", "tp", "routing", "rate_scale", "scale", "gpus", "meets_slo", "fell_behind", "answer"}, keys...)
 	if err := cw.Write(append(head, "error")); err != nil {
 		return err
 	}
 	for _, p := range s.Points {
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, strconv.Itoa(p.TP), p.Routing,
 			csvNum(p.RateScale), csvNum(p.Scale),
-			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
+			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		for _, k := range keys {
 			if v, ok := p.Metrics[k]; ok {
 				row = append(row, csvNum(v))

@@ -11,7 +11,10 @@
 #     meets it, with its cost per task.
 #
 # The last two lines are the agreement verdict and the min-fleet answer.
-# Exit status 1 when sim and run->serve disagree.
+# Exit status 1 when sim and run->serve disagree. On a host too busy to
+# judge (the client sent requests late, or the host's timers overshoot)
+# a miss reads "agreement: INCONCLUSIVE (host too busy: ...)" and the demo
+# still exits 0; FLEETBENCH_REALTIME=1 makes it a failure.
 #
 #   scripts/demo.sh [SCENARIO_FILE]   (default: serve/testdata/demo.yaml)
 set -euo pipefail
@@ -69,7 +72,7 @@ paste -d '\0' <(awk -v w="$width" '{ printf "%-" w "s\n", $0 }' "$work/sim.txt")
 echo "AGREEMENT (sim vs run->serve; diff = run relative to sim)"
 status=0
 "$work/agreement" -p50 0.05 -p99 0.10 -cost "$work/sim.json" "$work/run.json" >"$work/agree.txt" || status=$?
-[[ $status -le 1 ]] || exit "$status"
+[[ $status -le 1 || $status -eq 3 ]] || exit "$status"
 cat "$work/agree.txt"
 
 echo
@@ -118,4 +121,6 @@ GUIDE
 echo
 tail -n1 "$work/agree.txt"
 sed -n 's/^ *answer: /min-fleet at 3x traffic: /p' "$work/sweep.txt"
+# 3: inconclusive on a busy host (said in the verdict line), not a failure.
+[[ $status -eq 3 ]] && status=0
 exit "$status"

@@ -5,7 +5,8 @@
 // a bound measure the host with Probe and widen the bound by what it
 // demonstrably adds, or, on a busy host, log a miss instead of failing;
 // `make test-realtime` (FLEETBENCH_REALTIME set, Strict) gates them
-// always. Only tests import this package.
+// always. Tests import this package, and internal/cmd/agreement (make
+// demo, make agreement) to call a miss on a busy host inconclusive.
 package hostnoise
 
 import (

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // refuseDuplicates refuses two inputs with identical content: the same
@@ -146,6 +147,11 @@ func mergeWarnings(own []string, rs []*Result) []string {
 	out := slices.Clone(own)
 	for _, r := range rs {
 		for _, w := range r.Warnings {
+			// build judges the merged window afresh: a part's short
+			// window says nothing about the whole.
+			if strings.HasPrefix(w, shortWindow) {
+				continue
+			}
 			if !slices.Contains(out, w) {
 				out = append(out, w)
 			}

@@ -159,6 +159,10 @@ func (s *Summary) Result(m Meta) *Result {
 	return build(m.Backend, m.Scenario, m.Fleet, m.Extra, win, s.classes, s.timeline)
 }
 
+// shortWindow starts the warning on a window shorter than the median
+// request (build; Merge recomputes it rather than carry a part's).
+const shortWindow = "short window:"
+
 // build is the single path from accumulators to a Result, shared by
 // Summary.Result and Merge so that merged and unsplit results agree.
 func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]any, win Window, classes map[string]*classAcc, tl *timelineAcc) *Result {
@@ -208,6 +212,13 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			"client saturated: schedule delay p99 %.1f ms > %d ms; the load generator fell behind, so latencies understate the offered load (see the *_intended_ms metrics)",
 			sd.P99, ClientSaturatedP99Ms))
+	}
+	if e2e := r.Totals.E2E; e2e != nil && win.DurationS > 0 && e2e.P50/1e3 > win.DurationS {
+		// Most of the measured requests' work falls after the window, so
+		// busy time (utilization, energy, J per token) covers its start only.
+		r.Warnings = append(r.Warnings, fmt.Sprintf(
+			shortWindow+" the measured window (%.3g s) is shorter than the median request (E2E p50 %.2f s), so most of their work falls after it: utilization, energy and J per output token count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
+			win.DurationS, e2e.P50/1e3))
 	}
 	r.Timeline = tl.export()
 	if lag, of, ok := Lag(r); ok {

@@ -1,0 +1,42 @@
+package results
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// `sim platform-hour --requests 200` measured a 0.025 s window of requests
+// that each took seconds: decode utilization 0.0% and 0.19 J per output
+// token (chat's steady state: 8.2), figures of the window's first
+// milliseconds of work read as the fleet's. Such a window is said loudly.
+func TestShortWindowWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		spacing int64 // ns between arrivals
+		warn    bool
+	}{
+		{"window 0.099 s, requests 2 s", 1e6, true},
+		{"window 19.8 s, requests 2 s", 2e8, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSummary(nil, 0)
+			for i := range int64(100) {
+				at := i * tc.spacing
+				s.Add(&Record{Class: "c", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 100e6, LastToken: at + 2e9, OutputTokens: 20, TaskDone: true})
+			}
+			res := s.Result(Meta{Backend: "sim"})
+			var b strings.Builder
+			require.NoError(t, RenderTable(&b, res))
+			if !tc.warn {
+				require.Empty(t, res.Warnings)
+				require.NotContains(t, b.String(), "short window")
+				return
+			}
+			require.Len(t, res.Warnings, 1)
+			require.Contains(t, res.Warnings[0], "short window: the measured window (0.099 s) is shorter than the median request (E2E p50 2.00 s)")
+			require.Contains(t, b.String(), "WARNING: short window")
+		})
+	}
+}

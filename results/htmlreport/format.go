@@ -105,6 +105,9 @@ func seconds(s float64) string {
 		return fmt.Sprintf("%.1f h", s/3600)
 	case s >= 120:
 		return fmt.Sprintf("%.1f min", s/60)
+	case s < 10:
+		// Three significant digits: a 25 ms window is not "0.0 s".
+		return strconv.FormatFloat(s, 'g', 3, 64) + " s"
 	}
 	return fmt.Sprintf("%.1f s", s)
 }

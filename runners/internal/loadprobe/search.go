@@ -20,6 +20,7 @@ import (
 // fleetbench binary under test, and this command's own vegeta mode.
 type probe struct {
 	fleetbench string
+	before     string   // optional second fleetbench binary, run as tool "before"
 	fbArgs     []string // extra arguments for fleetbench run
 	dur        time.Duration
 	url        string
@@ -29,6 +30,7 @@ type probe struct {
 
 func (p *probe) flags(fs *flag.FlagSet) (fbArgs *string) {
 	fs.StringVar(&p.fleetbench, "fleetbench", "bin/fleetbench", "fleetbench binary to measure")
+	fs.StringVar(&p.before, "before", "", "another fleetbench binary (e.g. main before a change), run as a third tool \"before\", alternated with the others")
 	fs.DurationVar(&p.dur, "dur", 10*time.Second, "length of each run's schedule")
 	fs.StringVar(&p.url, "target", "", "base URL of a running loadprobe serve (default: start one)")
 	return fs.String("fb-args", "", "extra arguments for fleetbench run, space-separated (e.g. \"--senders 512\")")
@@ -70,7 +72,15 @@ func (p *probe) start(fbArgs string) (stop func(), err error) {
 	return nil, errors.New("loadprobe serve did not start within 5 s")
 }
 
-// run runs tool ("fleetbench" or "vegeta") once at rate and judges it,
+// tools are the tools compared: fleetbench, before (with -before), vegeta.
+func (p *probe) tools() []string {
+	if p.before != "" {
+		return []string{"fleetbench", "before", "vegeta"}
+	}
+	return []string{"fleetbench", "vegeta"}
+}
+
+// run runs tool ("fleetbench", "before" or "vegeta") once at rate and judges it,
 // with its whole-process wall time, CPU and peak RSS.
 func (p *probe) run(tool string, rate float64) outcome {
 	load := load1()
@@ -78,11 +88,15 @@ func (p *probe) run(tool string, rate float64) outcome {
 	_ = os.Remove(out)
 	r := strconv.FormatFloat(rate, 'f', -1, 64)
 	var cmd *exec.Cmd
-	if tool == "fleetbench" {
+	if tool != "vegeta" {
+		bin := p.fleetbench
+		if tool == "before" {
+			bin = p.before
+		}
 		args := append([]string{"run", "runners/internal/loadprobe/const-chat.yaml", "--target", p.url, "--model", "m",
 			"--rate", r, "--duration", p.dur.String(), "--no-stream", "--gpu-telemetry", "off", "-q",
 			"-o", out, "--format", "json"}, p.fbArgs...)
-		cmd = exec.Command(p.fleetbench, args...)
+		cmd = exec.Command(bin, args...)
 	} else {
 		cmd = exec.Command(p.self, "vegeta", p.url, r, p.dur.String(), out)
 	}
@@ -94,9 +108,10 @@ func (p *probe) run(tool string, rate float64) outcome {
 	var o outcome
 	var jerr error
 	switch {
-	case tool == "fleetbench" && cmd.ProcessState != nil:
+	case tool != "vegeta" && cmd.ProcessState != nil:
 		// Exit 1 is a run that failed a limit (client saturated): still judged.
 		o, jerr = judge(out, rate, p.dur)
+		o.Tool = tool
 	case err == nil:
 		o, jerr = readOutcome(out)
 	default:
@@ -193,8 +208,9 @@ func pairs(args []string) error {
 	defer stop()
 	for _, r := range rs {
 		for range *runs {
-			fmt.Println(p.run("fleetbench", r))
-			fmt.Println(p.run("vegeta", r))
+			for _, t := range p.tools() {
+				fmt.Println(p.run(t, r))
+			}
 		}
 	}
 	return nil
@@ -270,9 +286,12 @@ func search(args []string) error {
 	defer stop()
 	fmt.Printf("# clean: all %s of RATE×DUR sent, 0 errors, schedule delay p99 <= %g ms, achieved >= %g%% of RATE; a rate is clean for a tool when most of its %d runs there are\n",
 		"requests", float64(maxDelayP99Ms), minAchievedShare*100, *runs)
-	var ratios []float64
+	ratios := make([][]float64, len(p.tools())-1)
 	for k := 1; k <= *searches; k++ {
-		tools := []*bisection{{tool: "fleetbench", lo: *lo, hi: *hi}, {tool: "vegeta", lo: *lo, hi: *hi}}
+		var tools []*bisection
+		for _, t := range p.tools() {
+			tools = append(tools, &bisection{tool: t, lo: *lo, hi: *hi})
+		}
 		loads := []float64{}
 		for {
 			rates := make([]float64, len(tools))
@@ -321,19 +340,23 @@ func search(args []string) error {
 				}
 			}
 		}
-		fb, vg := tools[0], tools[1]
-		ratio := math.NaN()
-		if fb.lo > 0 && vg.lo > 0 {
-			ratio = fb.lo / vg.lo
-			ratios = append(ratios, ratio)
+		vg := tools[len(tools)-1]
+		var line []string
+		for i, b := range tools[:len(tools)-1] {
+			ratio := math.NaN()
+			if b.lo > 0 && vg.lo > 0 {
+				ratio = b.lo / vg.lo
+			}
+			ratios[i] = append(ratios[i], ratio)
+			line = append(line, fmt.Sprintf("%s %s, ratio to vegeta %.3f", b.tool, describe(b, *hi), ratio))
 		}
-		fmt.Printf("search %d: max clean rate fleetbench %s, vegeta %s, ratio %.3f, load average %.2f-%.2f\n",
-			k, describe(fb, *hi), describe(vg, *hi), ratio, slices.Min(loads), slices.Max(loads))
+		fmt.Printf("search %d: max clean rate %s; vegeta %s; load average %.2f-%.2f\n",
+			k, strings.Join(line, "; "), describe(vg, *hi), slices.Min(loads), slices.Max(loads))
 	}
-	if len(ratios) > 0 {
-		s := slices.Clone(ratios)
+	for i, t := range p.tools()[:len(p.tools())-1] {
+		s := slices.Clone(ratios[i])
 		slices.Sort(s)
-		fmt.Printf("ratios (fleetbench / vegeta) per search: %s; median %.3f\n", fmtRatios(ratios), s[len(s)/2])
+		fmt.Printf("ratios (%s / vegeta) per search: %s; median %.3f\n", t, fmtRatios(ratios[i]), s[len(s)/2])
 	}
 	return nil
 }

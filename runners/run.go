@@ -118,6 +118,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 			return nil, Stats{}, configErr("%v", err)
 		}
 	}
+	x.sink.start()
 	stopProgress := x.startProgress()
 	endWatch := x.watchEarly(stopSoft)
 
@@ -127,6 +128,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		x.openLoop(sched)
 	}
 	interrupted := x.wait(hardCancel)
+	x.sink.stop() // every record aggregated before anything reads the summary
 	x.early = endWatch()
 	if x.early != "" && ctx.Err() == nil {
 		interrupted = false // stopped by --stop-early, not by the user
@@ -324,6 +326,8 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	}
 	if c.Concurrency > 0 {
 		extra["mode"], extra["concurrency"] = "closed_loop", c.Concurrency
+	} else {
+		extra["senders"] = x.senders // how many the pool grew to: requests on the wire at once, at most
 	}
 	if c.MaxInflight > 0 {
 		extra["max_inflight"] = c.MaxInflight

@@ -216,6 +216,9 @@ func judge(path string, rate float64, dur time.Duration) (outcome, error) {
 	if t.E2E != nil {
 		o.LatP99 = t.E2E.P99
 	}
+	if n, ok := res.Extra["senders"].(float64); ok {
+		o.Senders = int(n)
+	}
 	// Record times are ns since the first intended send; the drain ends
 	// with the last answer.
 	if d := res.Window.DrainEndS; d > 0 {
@@ -243,6 +246,7 @@ type outcome struct {
 	Tool                 string
 	Rate                 float64
 	Want, Sent, OK, Errs int
+	Senders              int     // fleetbench: senders the pool grew to
 	DelayP99, LatP99     float64 // ms; NaN when not measured
 	Achieved             float64 // answers per second, first intended send to last answer
 	Clean                bool
@@ -266,6 +270,9 @@ func (o outcome) judged() outcome {
 func (o outcome) String() string {
 	s := fmt.Sprintf("%s rate=%g sent=%d/%d ok=%d errors=%d delay_p99_ms=%.2f latency_p99_ms=%.2f achieved=%.0f clean=%v",
 		o.Tool, o.Rate, o.Sent, o.Want, o.OK, o.Errs, o.DelayP99, o.LatP99, o.Achieved, o.Clean)
+	if o.Senders > 0 {
+		s += fmt.Sprintf(" senders=%d", o.Senders)
+	}
 	if o.WallS > 0 {
 		s += fmt.Sprintf(" wall_s=%.2f cpu_s=%.2f peak_rss_mib=%.0f load1=%.2f", o.WallS, o.CPUS, o.RSSMiB, o.Load1)
 	}

@@ -20,7 +20,7 @@ import (
 // fleetbench binary under test, and this command's own vegeta mode.
 type probe struct {
 	fleetbench string
-	before     string   // optional second fleetbench binary, run as tool "before"
+	also       []string // more fleetbench binaries, "name=path", run as tools of those names
 	fbArgs     []string // extra arguments for fleetbench run
 	dur        time.Duration
 	url        string
@@ -30,7 +30,14 @@ type probe struct {
 
 func (p *probe) flags(fs *flag.FlagSet) (fbArgs *string) {
 	fs.StringVar(&p.fleetbench, "fleetbench", "bin/fleetbench", "fleetbench binary to measure")
-	fs.StringVar(&p.before, "before", "", "another fleetbench binary (e.g. main before a change), run as a third tool \"before\", alternated with the others")
+	fs.Func("also", "another fleetbench binary to compare, NAME=PATH (e.g. before=bin/fleetbench-main), alternated with the others; repeatable", func(v string) error {
+		name, path, ok := strings.Cut(v, "=")
+		if !ok || name == "" || path == "" || name == "fleetbench" || name == "vegeta" || strings.ContainsAny(name, " \t") {
+			return fmt.Errorf("%q: want NAME=PATH, NAME not fleetbench or vegeta", v)
+		}
+		p.also = append(p.also, v)
+		return nil
+	})
 	fs.DurationVar(&p.dur, "dur", 10*time.Second, "length of each run's schedule")
 	fs.StringVar(&p.url, "target", "", "base URL of a running loadprobe serve (default: start one)")
 	return fs.String("fb-args", "", "extra arguments for fleetbench run, space-separated (e.g. \"--senders 512\")")
@@ -72,15 +79,27 @@ func (p *probe) start(fbArgs string) (stop func(), err error) {
 	return nil, errors.New("loadprobe serve did not start within 5 s")
 }
 
-// tools are the tools compared: fleetbench, before (with -before), vegeta.
+// tools are the tools compared: fleetbench, those of -also, vegeta.
 func (p *probe) tools() []string {
-	if p.before != "" {
-		return []string{"fleetbench", "before", "vegeta"}
+	t := []string{"fleetbench"}
+	for _, a := range p.also {
+		name, _, _ := strings.Cut(a, "=")
+		t = append(t, name)
 	}
-	return []string{"fleetbench", "vegeta"}
+	return append(t, "vegeta")
 }
 
-// run runs tool ("fleetbench", "before" or "vegeta") once at rate and judges it,
+// binary is the fleetbench binary of tool.
+func (p *probe) binary(tool string) string {
+	for _, a := range p.also {
+		if name, path, _ := strings.Cut(a, "="); name == tool {
+			return path
+		}
+	}
+	return p.fleetbench
+}
+
+// run runs tool (a fleetbench binary's name, or "vegeta") once at rate and judges it,
 // with its whole-process wall time, CPU and peak RSS.
 func (p *probe) run(tool string, rate float64) outcome {
 	load := load1()
@@ -89,10 +108,7 @@ func (p *probe) run(tool string, rate float64) outcome {
 	r := strconv.FormatFloat(rate, 'f', -1, 64)
 	var cmd *exec.Cmd
 	if tool != "vegeta" {
-		bin := p.fleetbench
-		if tool == "before" {
-			bin = p.before
-		}
+		bin := p.binary(tool)
 		args := append([]string{"run", "runners/internal/loadprobe/const-chat.yaml", "--target", p.url, "--model", "m",
 			"--rate", r, "--duration", p.dur.String(), "--no-stream", "--gpu-telemetry", "off", "-q",
 			"-o", out, "--format", "json"}, p.fbArgs...)

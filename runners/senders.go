@@ -3,7 +3,7 @@ package runners
 import (
 	"container/heap"
 	"fmt"
-	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +36,7 @@ type job struct {
 //
 // Senders are a bounded pool, as vegeta's workers: one is started when a
 // request is due and none is idle, up to the cap (Config.Senders, or
-// Config.MaxInflight when set), past minSenders only while the process is
-// not using all its CPU (cpuGauge); they never exit before the run ends. When
+// Config.MaxInflight when set); they never exit before the run ends. When
 // all are busy, the request waits for the next free sender and goes out
 // late, its delay recorded as the schedule delay (Sent - Intended), so
 // latencies from the intended time stay honest (no coordinated omission);
@@ -47,7 +46,6 @@ type job struct {
 // kernel refuses them.
 func (x *run) openLoop(s *schedule) {
 	p := &pool{x: x, work: make(chan job), max: x.cfg.Senders, drop: x.cfg.MaxInflight > 0}
-	p.cpu.reset()
 	if p.drop {
 		p.max = x.cfg.MaxInflight
 	}
@@ -173,56 +171,56 @@ func (p *pool) dispatch(j job) {
 // minSenders are always allowed, however busy the CPU.
 const minSenders = 64
 
-// cpuSample is how often the process's CPU use is looked at.
+// cpuSample is how often the scheduler latency is looked at.
 const cpuSample = 100 * time.Millisecond
 
-// cpuGauge tells whether this process is short of CPU because it uses all
-// it may: over the last sample period it ran for at least cpuBusyShare of
-// GOMAXPROCS cores' time (the kernel's count, getrusage). A client in that
-// state that starts more senders only spreads the same CPU over more
-// requests: more memory, lower throughput, later sends. CPU the machine
-// gives to other processes does not count: on a shared machine a server
-// stalled by the others needs more requests on the wire to keep the
-// schedule (vegeta grows its workers for the same reason), and the Go
-// scheduler's own latency, which rises with every other process's load,
-// would hold the pool back exactly then. Senders waiting on a slow server
-// use no CPU, so the pool still grows for many long streams.
+// cpuGauge tells whether this process is short of CPU: goroutines wait to
+// run (the Go scheduler's own runnable-to-running latency, p99 over the last
+// sample period, above cpuBusyLatency). A client in that state that starts
+// more senders only spreads the same CPU over more requests: more memory,
+// lower throughput, later sends. Senders waiting on a slow server leave
+// the scheduler idle, so the pool still grows for many long streams.
 type cpuGauge struct {
-	at   time.Time
-	cpu  time.Duration
-	busy bool
+	at     time.Time
+	busy   bool
+	sample []metrics.Sample
+	prev   []uint64
 }
 
-// cpuBusyShare is the share of GOMAXPROCS cores above which the process
+// cpuBusyLatency is the runnable-to-running p99 above which the process
 // counts as short of CPU.
-const cpuBusyShare = 0.9
-
-// reset starts the first sample period.
-func (g *cpuGauge) reset() {
-	g.at, g.busy = time.Now(), false
-	g.cpu, _ = processCPU()
-}
+const cpuBusyLatency = 2 * time.Millisecond
 
 func (g *cpuGauge) bound() bool {
 	now := time.Now()
-	if el := now.Sub(g.at); el < cpuSample {
+	if now.Sub(g.at) < cpuSample {
 		return g.busy
 	}
-	used, ok := processCPU()
-	if !ok {
+	g.at = now
+	if g.sample == nil {
+		g.sample = []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	}
+	metrics.Read(g.sample)
+	if g.sample[0].Value.Kind() != metrics.KindFloat64Histogram {
 		return false // not available: never hold the pool back
 	}
-	g.busy = usedShare(used-g.cpu, now.Sub(g.at), runtime.GOMAXPROCS(0)) >= cpuBusyShare
-	g.at, g.cpu = now, used
-	return g.busy
-}
-
-// usedShare is the share of procs cores' time over wall that cpu is.
-func usedShare(cpu, wall time.Duration, procs int) float64 {
-	if wall <= 0 || procs <= 0 {
-		return 0
+	h := g.sample[0].Value.Float64Histogram()
+	if len(g.prev) != len(h.Counts) {
+		g.prev = make([]uint64, len(h.Counts))
 	}
-	return float64(cpu) / (float64(wall) * float64(procs))
+	var total uint64
+	for i, c := range h.Counts {
+		total += c - g.prev[i]
+	}
+	var above uint64
+	for i, c := range h.Counts {
+		if h.Buckets[i] >= cpuBusyLatency.Seconds() {
+			above += c - g.prev[i]
+		}
+	}
+	copy(g.prev, h.Counts)
+	g.busy = total > 0 && above*100 > total
+	return g.busy
 }
 
 // sender sends jobs until the work channel closes.

@@ -2,8 +2,6 @@ package runners
 
 import (
 	"context"
-	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,51 +102,4 @@ func TestInterruptWithBacklog(t *testing.T) {
 	for _, r := range c.recs {
 		require.True(t, r.OK() || r.ErrorClass == ClassCancelled, "%s: %s", r.ErrorClass, r.Error)
 	}
-}
-
-func TestUsedShare(t *testing.T) {
-	for _, c := range []struct {
-		cpu, wall time.Duration
-		procs     int
-		want      float64
-	}{
-		{180 * time.Millisecond, 100 * time.Millisecond, 2, 0.9},
-		{50 * time.Millisecond, 100 * time.Millisecond, 2, 0.25},
-		{time.Second, 0, 2, 0},
-		{time.Second, time.Second, 0, 0},
-	} {
-		require.InDelta(t, c.want, usedShare(c.cpu, c.wall, c.procs), 1e-9)
-	}
-}
-
-// The gauge counts this process's CPU, not the machine's: idle it is not
-// bound, burning every core it is.
-func TestCPUGaugeSeesOwnCPU(t *testing.T) {
-	if _, ok := processCPU(); !ok {
-		t.Skip("no process CPU time on this platform")
-	}
-	timingAttempts(t, func() error {
-		var g cpuGauge
-		g.reset()
-		time.Sleep(cpuSample + 20*time.Millisecond)
-		if g.bound() {
-			return errors.New("an idle process counted as short of CPU")
-		}
-		g.reset()
-		stop := time.Now().Add(cpuSample + 50*time.Millisecond)
-		var wg sync.WaitGroup
-		for range runtime.GOMAXPROCS(0) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for time.Now().Before(stop) {
-				}
-			}()
-		}
-		wg.Wait()
-		if !g.bound() {
-			return errors.New("a process using every core did not count as short of CPU")
-		}
-		return nil
-	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/gob"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,6 +21,7 @@ import (
 // probe runs whole processes, one run at a time, against one server: the
 // fleetbench binary under test, and this command's own vegeta mode.
 type probe struct {
+	ctx        context.Context // cancelled by SIGINT/SIGTERM: the run in progress is killed
 	fleetbench string
 	also       []string // more fleetbench binaries, "name=path", run as tools of those names
 	fbArgs     []string // extra arguments for fleetbench run
@@ -47,6 +50,16 @@ func (p *probe) flags(fs *flag.FlagSet) (fbArgs *string) {
 // loadprobe serve as a child process; stop ends both.
 func (p *probe) start(fbArgs string) (stop func(), err error) {
 	p.fbArgs = strings.Fields(fbArgs)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	p.ctx = ctx
+	defer func() {
+		if err != nil {
+			cancel()
+			return
+		}
+		inner := stop
+		stop = func() { inner(); cancel() }
+	}()
 	if p.self, err = os.Executable(); err != nil {
 		return nil, err
 	}
@@ -112,9 +125,9 @@ func (p *probe) run(tool string, rate float64) outcome {
 		args := append([]string{"run", "runners/internal/loadprobe/const-chat.yaml", "--target", p.url, "--model", "m",
 			"--rate", r, "--duration", p.dur.String(), "--no-stream", "--gpu-telemetry", "off", "-q",
 			"-o", out, "--format", "json"}, p.fbArgs...)
-		cmd = exec.Command(bin, args...)
+		cmd = exec.CommandContext(p.ctx, bin, args...)
 	} else {
-		cmd = exec.Command(p.self, "vegeta", p.url, r, p.dur.String(), out)
+		cmd = exec.CommandContext(p.ctx, p.self, "vegeta", p.url, r, p.dur.String(), out)
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -226,6 +239,9 @@ func pairs(args []string) error {
 		for range *runs {
 			for _, t := range p.tools() {
 				fmt.Println(p.run(t, r))
+				if p.ctx.Err() != nil {
+					return errors.New("interrupted")
+				}
 			}
 		}
 	}
@@ -334,6 +350,9 @@ func search(args []string) error {
 					}
 					o := p.run(b.tool, rates[i])
 					fmt.Printf("search %d: %v\n", k, o)
+					if p.ctx.Err() != nil {
+						return errors.New("interrupted")
+					}
 					got[i] = append(got[i], o)
 					loads = append(loads, o.Load1)
 				}
@@ -370,9 +389,7 @@ func search(args []string) error {
 			k, strings.Join(line, "; "), describe(vg, *hi), slices.Min(loads), slices.Max(loads))
 	}
 	for i, t := range p.tools()[:len(p.tools())-1] {
-		s := slices.Clone(ratios[i])
-		slices.Sort(s)
-		fmt.Printf("ratios (%s / vegeta) per search: %s; median %.3f\n", t, fmtRatios(ratios[i]), s[len(s)/2])
+		fmt.Printf("ratios (%s / vegeta) per search: %s; median %.3f\n", t, fmtRatios(ratios[i]), median(ratios[i]))
 	}
 	return nil
 }
@@ -403,6 +420,21 @@ func describe(b *bisection, hi float64) string {
 		return fmt.Sprintf("%g req/s (or more: %g not tested)", b.lo, hi)
 	}
 	return fmt.Sprintf("%g req/s (%g not clean)", b.lo, b.hi)
+}
+
+// median of v (NaN, a search where a tool was not clean at the low end,
+// sorts first).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func fmtRatios(rs []float64) string {

@@ -58,3 +58,15 @@ func TestMajority(t *testing.T) {
 		}
 	}
 }
+
+func TestMedian(t *testing.T) {
+	if got := median([]float64{1.2, 0.8}); got != 1.0 {
+		t.Errorf("median of two = %g, want their mean 1", got)
+	}
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median = %g, want 2", got)
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing must be NaN")
+	}
+}

@@ -24,6 +24,28 @@ func chatRunner(t testing.TB, jobs int) *Runner {
 		Workload: scenarios.WorkloadOptions{Duration: 2 * time.Minute}}
 }
 
+// equivalenceRunner is chatRunner for the tests that compare two ways of
+// running one sweep (jobs, shards): the property holds at any duration, so
+// under -short (make test's race pass, where the simulator runs ~10x
+// slower and only the concurrency is new) 20 virtual seconds do.
+func equivalenceRunner(t testing.TB, jobs int) *Runner {
+	r := chatRunner(t, jobs)
+	if testing.Short() {
+		r.Workload.Duration = 20 * time.Second
+	}
+	return r
+}
+
+// plainPassOnly skips a test whose checks are about the answer, not the
+// concurrency, under -short: make test runs it in the plain pass, and its
+// race pass (-race -short, ~10x slower) keeps every search's concurrent
+// path through TestDeterministicAcrossJobs and TestShardsMergedEqualUnsharded.
+func plainPassOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("answer checks run without -short (make test's plain pass); the race pass keeps the concurrent paths")
+	}
+}
+
 func sweepJSON(t *testing.T, s *sweepfile.Sweep) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -36,6 +58,7 @@ func sweepJSON(t *testing.T, s *sweepfile.Sweep) string {
 var minFleetGrid = Grid{Fleets: PDFleets(seq(1, 3), seq(1, 3)), RateScales: []float64{4}}
 
 func TestMinFleetSmallestPassingFleet(t *testing.T) {
+	plainPassOnly(t)
 	r := chatRunner(t, 2)
 	sw, err := Run(r, Spec{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid})
 	require.NoError(t, err)
@@ -74,7 +97,7 @@ func TestMinFleetNoneQualifies(t *testing.T) {
 }
 
 func TestShardsMergedEqualUnsharded(t *testing.T) {
-	r := chatRunner(t, 2)
+	r := equivalenceRunner(t, 2)
 	for _, spec := range []Spec{
 		{Grid: Grid{Fleets: []string{"1P1D", "2P2D"}, RateScales: []float64{1, 3, 5}}},
 		{Search: sweepfile.SearchMinFleet, Grid: minFleetGrid, Exhaustive: true},
@@ -107,9 +130,9 @@ func TestDeterministicAcrossJobs(t *testing.T) {
 		{Search: sweepfile.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D", "2P1D"}}},
 	} {
 		t.Run(spec.Search, func(t *testing.T) {
-			one, err := Run(chatRunner(t, 1), spec)
+			one, err := Run(equivalenceRunner(t, 1), spec)
 			require.NoError(t, err)
-			four, err := Run(chatRunner(t, 4), spec)
+			four, err := Run(equivalenceRunner(t, 4), spec)
 			require.NoError(t, err)
 			require.Equal(t, sweepJSON(t, one), sweepJSON(t, four))
 		})
@@ -117,6 +140,7 @@ func TestDeterministicAcrossJobs(t *testing.T) {
 }
 
 func TestMaxLoadFindsTheBoundary(t *testing.T) {
+	plainPassOnly(t)
 	r := chatRunner(t, 2)
 	const tol = 0.05
 	sw, err := Run(r, Spec{Search: sweepfile.SearchMaxLoad, Tolerance: tol, Grid: Grid{Fleets: []string{"1P1D"}}})
@@ -154,6 +178,7 @@ func TestMaxLoadFindsTheBoundary(t *testing.T) {
 }
 
 func TestMaxLoadBracketsDownward(t *testing.T) {
+	plainPassOnly(t)
 	// Starting at 8x (far past 1P1D's capacity) the search halves first.
 	sw, err := Run(chatRunner(t, 2), Spec{Search: sweepfile.SearchMaxLoad, Tolerance: 0.1, Grid: Grid{Fleets: []string{"1P1D"}, RateScales: []float64{8}}})
 	require.NoError(t, err)
@@ -163,6 +188,7 @@ func TestMaxLoadBracketsDownward(t *testing.T) {
 }
 
 func TestBestSplit(t *testing.T) {
+	plainPassOnly(t)
 	r := chatRunner(t, 2)
 	sw, err := Run(r, Spec{Search: sweepfile.SearchBestSplit, Budget: 16, Grid: Grid{RateScales: []float64{5}}})
 	require.NoError(t, err)

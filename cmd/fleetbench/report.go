@@ -28,8 +28,9 @@ func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report FILE...",
 		Short: "Print a result file as a table (or normalized JSON)",
-		Long: `report reads a result file written by "fleetbench sim", "run", "sweep" or
-"merge" (schema fleetbench.result/v1) and prints one column per workload class
+		Long: `report reads a result file written by "fleetbench sim", "run" or "merge"
+(schema fleetbench.result/v1; a sweep file (fleetbench.sweep/v1) only with --html)
+and prints one column per workload class
 plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
 counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict,
 then the cost section. --gpu-price and --price-file re-price the result

@@ -16,6 +16,11 @@ import (
 // 5% TTFT p99 gate (seed noise is not significant); the same run with
 // every latency x1.3 fails it.
 func TestCompareGateNeedsSignificance(t *testing.T) {
+	if testing.Short() {
+		// Two 3000-request sims and bootstrap intervals, all on one
+		// goroutine: the race pass (-short) would only slow it ~10x.
+		t.Skip("single-threaded sim and compare; run by the plain (non -short) pass")
+	}
 	dir := t.TempDir()
 	f := func(n string) string { return filepath.Join(dir, n) }
 	for _, seed := range []string{"1", "2"} {

@@ -88,19 +88,6 @@ func (s *Summary) Includes(r *Record) bool { return r.ArrivalNs() >= s.warmupNs 
 // (by ErrorClass), and never meet the SLO. Token totals count successful
 // requests only, as vLLM's bench serve does.
 func (s *Summary) Add(r *Record) {
-	var gap int64
-	for _, g := range r.ITL {
-		gap = max(gap, g)
-	}
-	s.add(r, gap)
-}
-
-// AddCounted is Add for a record whose inter-token gaps went to the
-// summary through TokenGaps (its ITL is empty): maxGap is the longest of
-// them (0: none), for the timeline's wait series.
-func (s *Summary) AddCounted(r *Record, maxGap int64) { s.add(r, maxGap) }
-
-func (s *Summary) add(r *Record, maxGap int64) {
 	end := r.endNs()
 	if r.OK() {
 		b := s.timeline.countAt(end)
@@ -139,7 +126,7 @@ func (s *Summary) add(r *Record, maxGap int64) {
 		return
 	}
 	c.completed++
-	s.observeWait(r, maxGap)
+	s.observeWait(r)
 	c.input += int64(r.InputTokens)
 	c.cached += int64(r.CachedTokens)
 	c.output += int64(r.OutputTokens)
@@ -160,15 +147,19 @@ func (s *Summary) add(r *Record, maxGap int64) {
 
 // observeWait records in the timeline, by intended send time, how long a
 // completed measured request waited for the fleet: to be admitted, for its
-// first token, and the longest gap between two tokens (gap). Lag reads
-// the requests sent at the end of the window from them.
-func (s *Summary) observeWait(r *Record, gap int64) {
+// first token, and the longest gap between two tokens. Lag reads the
+// requests sent at the end of the window from them.
+func (s *Summary) observeWait(r *Record) {
 	ms := func(ns int64) float64 { return float64(ns/1e3) / 1e3 } // whole microseconds: merges exactly
 	if r.QueueNs > 0 {
 		s.timeline.wait(r.Intended, waitQueue, ms(r.QueueNs))
 	}
 	if v, ok := r.TTFT(); ok && v > 0 {
 		s.timeline.wait(r.Intended, waitTTFT, ms(v))
+	}
+	var gap int64
+	for _, g := range r.ITL {
+		gap = max(gap, g)
 	}
 	if gap > 0 {
 		s.timeline.wait(r.Intended, waitITL, ms(gap))

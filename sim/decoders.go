@@ -1,7 +1,5 @@
 package sim
 
-import "github.com/fleetbench/fleetbench/results"
-
 // decoders is an instance's decoding batch, kept so that advancing it by
 // k steps costs O(log n) per finishing sequence and O(classes + block
 // size) per span, never O(batch size): every sequence in the batch gains
@@ -39,10 +37,6 @@ type decoders struct {
 	gapsFrom int64
 	trimAt   int
 	free     *[][]int64 // the engine's recycled ITL slices (nil: none)
-	counted  bool       // the engine counts the gaps in bulk: records get none
-
-	freshCls []int64 // scratch for countFreshGaps: fresh members per class
-	stepGaps []int64 // scratch for countStepGaps
 }
 
 // decEntry is a batch member in the heap, with its ordering keys copied
@@ -187,24 +181,12 @@ func (d *decoders) flushITL(s *seqState) {
 	if n <= 0 {
 		return
 	}
-	gaps := d.gaps[s.joinClock+2-d.gapsFrom : d.clock+1-d.gapsFrom]
-	last := s.lastTok + s.firstGap
-	if d.counted {
-		// The gaps went to the summary in bulk (countStepGaps): only the
-		// last token's time and the longest gap are needed.
-		gap := max(s.maxGap, s.firstGap)
-		for _, g := range gaps {
-			last += g
-			gap = max(gap, g)
-		}
-		s.lastTok, s.maxGap = last, gap
-		return
-	}
 	if s.rec.ITL == nil {
 		s.rec.ITL = d.newITL(max(n, s.target-1))
 	}
+	last := s.lastTok + s.firstGap
 	s.rec.ITL = append(s.rec.ITL, s.firstGap)
-	for _, g := range gaps {
+	for _, g := range d.gaps[s.joinClock+2-d.gapsFrom : d.clock+1-d.gapsFrom] {
 		s.rec.ITL = append(s.rec.ITL, g)
 		last += g
 	}
@@ -305,44 +287,5 @@ func (d *decoders) addResid(rho int64, delta int64) {
 		d.nzPos[last] = i
 		d.nz = d.nz[:len(d.nz)-1]
 		d.nzPos[rho] = -1
-	}
-}
-
-// countFreshGaps gives the summary the first gaps of the members that
-// joined since the last settle (their previous token came before they
-// joined; first is the end of the first step just run). Call before
-// logSteps settles them, then countStepGaps.
-func (d *decoders) countFreshGaps(g []*results.TokenGaps, first int64) {
-	if cap(d.freshCls) < len(d.cls) {
-		d.freshCls = make([]int64, len(d.cls))
-	}
-	fc := d.freshCls[:len(d.cls)]
-	for _, s := range d.fresh {
-		if s.included {
-			g[s.classIdx].Add(first-s.lastTok, 1)
-			fc[s.classIdx]++
-		}
-	}
-}
-
-// countStepGaps gives the summary the gaps of the steps just run (ends
-// are their end times, the first began at start) for every included
-// member at once: per class, the first step's gap for the members that
-// decoded before it (the fresh ones had theirs in countFreshGaps) and
-// every later step's gap for all.
-func (d *decoders) countStepGaps(g []*results.TokenGaps, ends []int64, start int64) {
-	gaps := d.stepGaps[:0]
-	prev := start
-	for _, t := range ends {
-		gaps = append(gaps, t-prev)
-		prev = t
-	}
-	d.stepGaps = gaps
-	fc := d.freshCls[:len(d.cls)]
-	for c, n := range d.cls {
-		if n > 0 {
-			g[c].AddRun(gaps, n-fc[c], n)
-		}
-		fc[c] = 0
 	}
 }

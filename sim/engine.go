@@ -81,13 +81,6 @@ type engine struct {
 	// simulation of millions of requests then allocates ITL space for the
 	// requests in flight only.
 	itlFree [][]int64
-
-	// tokenGaps, per class, takes the decode batches' inter-token gaps in
-	// bulk (one histogram update per step and class, not one per token and
-	// request) when nothing outside the engine sees the records and no
-	// request can fail after its second token (no injected failures); the
-	// records' ITL then stays empty. Nil: the records carry their gaps.
-	tokenGaps []*results.TokenGaps
 }
 
 // Source is a stream of top-level requests in nondecreasing arrival
@@ -182,15 +175,6 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 // loop runs events and workload arrivals in time order until both are
 // exhausted. Events at the same instant as an arrival run first.
 func (e *engine) loop() {
-	if e.cfg.Records == nil && e.onDone == nil && e.onToken == nil && !e.cfg.Failures.Active() {
-		e.tokenGaps = make([]*results.TokenGaps, len(e.sc.Classes))
-		for i, c := range e.sc.Classes {
-			e.tokenGaps[i] = e.summary.TokenGaps(c.Name, string(c.Kind))
-		}
-		for _, in := range e.fleet.instances {
-			in.dec.counted = true
-		}
-	}
 	e.pullArrival()
 	e.q.push(event{at: 0, kind: evSample})
 	e.sampling = true
@@ -326,12 +310,6 @@ func (e *engine) finish(s *seqState, errClass string) {
 	s.rec.OutputTokens = s.generated
 	if errClass != "" {
 		s.rec.ErrorClass = errClass
-		if e.tokenGaps != nil && s.gapsCounted && s.included && e.err == nil {
-			// Never expected: without injected failures no request fails
-			// once decoding. Its gaps are already in the ITL histogram, so
-			// refuse the result rather than report a wrong ITL.
-			e.err = fmt.Errorf("internal error: request %d failed (%s) after its inter-token gaps were counted; rerun with --records to get exact ITL", r.ID, errClass)
-		}
 	}
 	if r.Task != nil {
 		out := s.generated
@@ -364,11 +342,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 	e.inflight--
 	e.inflightHs -= len(s.hashes)
 	e.stats.Requests++
-	if e.tokenGaps != nil {
-		e.summary.AddCounted(&s.rec, s.maxGap)
-	} else {
-		e.summary.Add(&s.rec)
-	}
+	e.summary.Add(&s.rec)
 	for _, inc := range e.fleet.incidents {
 		if s.rec.Intended >= inc.at && (inc.repairedAt == 0 || s.rec.Intended < inc.repairedAt) {
 			inc.during.Add(&s.rec)

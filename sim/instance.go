@@ -354,14 +354,7 @@ func (in *instance) settleDecoders(e *engine) {
 		in.pool.steps += int64(k)
 		in.pool.decodeTokens += int64(k) * int64(d.len())
 	}
-	g := e.tokenGaps
-	if g != nil {
-		d.countFreshGaps(g, ends[0])
-	}
 	d.logSteps(ends, in.stepStart)
-	if g != nil {
-		d.countStepGaps(g, ends, in.stepStart)
-	}
 	if e.onToken != nil {
 		for _, x := range d.h {
 			for _, t := range ends {
@@ -385,15 +378,6 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	s.generated++
 	if s.generated == 1 {
 		s.rec.FirstToken = t
-	} else if e.tokenGaps != nil {
-		// A token after a recomputed prompt: its gap goes to the summary
-		// in bulk like the decode steps' (see engine.tokenGaps).
-		gap := t - s.lastTok
-		if s.included {
-			e.tokenGaps[s.classIdx].Add(gap, 1)
-			s.gapsCounted = true
-		}
-		s.maxGap = max(s.maxGap, gap)
 	} else {
 		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
 	}
@@ -416,9 +400,6 @@ func (in *instance) join(e *engine, s *seqState) {
 	s.inst = in
 	s.lastTok = max(s.lastTok, 0)
 	in.dec.join(s, e.summary.Includes(&s.rec))
-	if e.tokenGaps != nil && s.included {
-		s.gapsCounted = true // its gaps go to the summary from the next settle on
-	}
 }
 
 // complete finishes s and frees its blocks. A request that a task may

@@ -10,12 +10,10 @@ import (
 	"github.com/fleetbench/fleetbench/scenarios"
 )
 
-// With a records sink the simulator's ITL reaches the summary through
-// Record.ITL, as the runner's does: every record carries one gap per token
-// after the first, the gaps add up to its decode time, and a summary (or
-// compare's samples) rebuilt from the records has the simulator's ITL
-// exactly. Without one, the engine counts the gaps in bulk per decode step
-// (engine.tokenGaps) and the result is byte-identical.
+// The simulator's ITL reaches the summary only through Record.ITL, as the
+// runner's does: every record carries one gap per token after the first,
+// the gaps add up to its decode time, and a summary (or compare's samples)
+// rebuilt from the records has the simulator's ITL exactly.
 func TestRecordsCarryITL(t *testing.T) {
 	sc := mustBuiltin(t, "chat")
 	for _, tc := range []struct {
@@ -72,7 +70,7 @@ func TestRecordsCarryITL(t *testing.T) {
 			require.Positive(t, want.Count)
 			require.Equal(t, want, got)
 			require.Len(t, samples.Values("chat", "itl"), min(int(want.Count), results.MaxSamplesPerSeries))
-			// Without a records sink the engine counts the gaps in bulk: same result.
+			// Without a records sink the engine recycles ITL slices: same result.
 			cfg.Records = nil
 			res2, _, err := Run(sc, cfg, wo)
 			require.NoError(t, err)

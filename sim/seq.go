@@ -41,9 +41,7 @@ type seqState struct {
 	// Decoding-batch bookkeeping (see decoders).
 	joinClock, base, doneAt, ownBlocks int64
 	gen0                               int
-	included                           bool  // counts in the summary (not warm-up)
-	gapsCounted                        bool  // some of its gaps went to engine.tokenGaps
-	maxGap                             int64 // then: the longest of them
+	included                           bool // counts in the summary (not warm-up)
 }
 
 func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }

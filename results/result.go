@@ -182,9 +182,11 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 	}
 	sort.Strings(names) // totals merge in a fixed order: deterministic means
 	total := newClassAcc(ClassInfo{})
+	total.seesAll = backend == "sim"
 	kinds := map[string]bool{}
 	for _, n := range names {
 		c := classes[n]
+		c.seesAll = total.seesAll
 		r.Classes[n] = c.result(win, true)
 		total.mergeKnown(c)
 		kinds[c.info.Kind] = true

@@ -26,9 +26,12 @@ type Summary struct {
 // classAcc is one class's streaming state. Result() and Merge() both go
 // through it, so a merged result is computed exactly like an unsplit one.
 type classAcc struct {
-	info  ClassInfo
-	th    thresholds
-	hists [numMetrics]*hdr.Histogram // allocated on first value
+	info ClassInfo
+	// seesAll: the backend measures every ZeroUnknown metric (the
+	// simulator sees each queue), so zeros there are "no wait" (build).
+	seesAll bool
+	th      thresholds
+	hists   [numMetrics]*hdr.Histogram // allocated on first value
 
 	requests, completed, errors, tasks int64
 	tasksFailed                        int64
@@ -208,7 +211,7 @@ func (c *classAcc) recordAll(m metric, vs []int64) {
 // an all-zero distribution outside the kinds that always measure it says
 // "unknown", not "no wait".
 func (c *classAcc) known(m metric) bool {
-	if !Metrics[m].ZeroUnknown || Metrics[m].requiredFor(c.info.Kind) {
+	if !Metrics[m].ZeroUnknown || c.seesAll || Metrics[m].requiredFor(c.info.Kind) {
 		return true
 	}
 	h := c.hists[m]

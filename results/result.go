@@ -215,9 +215,11 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 			"client saturated: schedule delay p99 %.1f ms > %d ms; the load generator fell behind, so latencies understate the offered load (see the *_intended_ms metrics)",
 			sd.P99, ClientSaturatedP99Ms))
 	}
-	if e2e := r.Totals.E2E; e2e != nil && win.DurationS > 0 && e2e.P50/1e3 > win.DurationS {
+	if e2e := r.Totals.E2E; backend == "sim" && e2e != nil && win.DurationS > 0 && e2e.P50/1e3 > win.DurationS {
 		// Most of the measured requests' work falls after the window, so
-		// busy time (utilization, energy, J per token) covers its start only.
+		// busy time (utilization, energy, J per token) covers its start
+		// only. Only the simulator measures busy time: an endpoint's
+		// result has none of these figures to warn about.
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			shortWindow+" the measured window (%.3g s) is shorter than the median request (E2E p50 %.2f s), so most of their work falls after it: utilization, energy and J per output token count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
 			win.DurationS, e2e.P50/1e3))

@@ -14,11 +14,15 @@ import (
 func TestShortWindowWarning(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		backend string
 		spacing int64 // ns between arrivals
 		warn    bool
 	}{
-		{"window 0.099 s, requests 2 s", 1e6, true},
-		{"window 19.8 s, requests 2 s", 2e8, false},
+		{"window 0.099 s, requests 2 s", "sim", 1e6, true},
+		{"window 19.8 s, requests 2 s", "sim", 2e8, false},
+		// A client measures no busy time: nothing to warn about (and
+		// run --quiet's stderr stays empty: TestRunEndToEnd).
+		{"endpoint", "endpoint", 1e6, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSummary(nil, 0)
@@ -26,7 +30,7 @@ func TestShortWindowWarning(t *testing.T) {
 				at := i * tc.spacing
 				s.Add(&Record{Class: "c", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 100e6, LastToken: at + 2e9, OutputTokens: 20, TaskDone: true})
 			}
-			res := s.Result(Meta{Backend: "sim"})
+			res := s.Result(Meta{Backend: tc.backend})
 			var b strings.Builder
 			require.NoError(t, RenderTable(&b, res))
 			if !tc.warn {

@@ -175,13 +175,13 @@ func notVideo(kind string) bool  { return kind != "video" }
 func videoOnly(kind string) bool { return kind == "video" }
 func everyKind(string) bool      { return true }
 
-// Of returns the metric's percentiles in c (nil when absent or c is nil).
 // ClientOnly reports whether m is a client-side metric that r cannot have
 // measured: the simulator has no client, so its intended-send latencies
 // equal TTFT and E2E and its schedule delay is 0. Tables and exports leave
 // these out of sim results.
 func (m *Metric) ClientOnly(r *Result) bool { return m.ClientTable && r != nil && r.Backend == "sim" }
 
+// Of returns the metric's percentiles in c (nil when absent or c is nil).
 func (m *Metric) Of(c *ClassResult) *Percentiles {
 	if c == nil {
 		return nil

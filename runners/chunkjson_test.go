@@ -18,17 +18,7 @@ func refChunk(data []byte) (text string, u *usage, errRaw string, id string, err
 	if err := json.Unmarshal(data, &c); err != nil {
 		return "", nil, "", "", err
 	}
-	var dst []byte
-	for i := range c.Choices {
-		ch := &c.Choices[i]
-		dst = append(dst, ch.Delta.ReasoningContent...)
-		dst = append(dst, ch.Delta.Reasoning...)
-		dst = append(dst, ch.Delta.Content...)
-		dst = append(dst, ch.Message.ReasoningContent...)
-		dst = append(dst, ch.Message.Content...)
-		dst = append(dst, ch.Text...)
-	}
-	return string(dst), c.Usage, string(c.Error), responseID(data), nil
+	return string(c.appendText(nil)), c.Usage, string(c.Error), responseID(data), nil
 }
 
 var chunkSeeds = []string{

@@ -165,6 +165,14 @@ func parseChunk(data []byte, c *chunk, dst []byte) ([]byte, error) {
 	if err := json.Unmarshal(data, c); err != nil {
 		return dst, fmt.Errorf("%w: chunk is not JSON: %v (data %q)", errMalformed, err, clip(data, 120))
 	}
+	return c.appendText(dst), nil
+}
+
+// appendText appends the chunk's generated text to dst: per choice,
+// reasoning, then content, then the legacy completions text (the order of
+// the fast path's fc* slots). The reference decoder in the fast path's
+// tests uses it too, so the order is written once.
+func (c *chunk) appendText(dst []byte) []byte {
 	for i := range c.Choices {
 		ch := &c.Choices[i]
 		dst = append(dst, ch.Delta.ReasoningContent...)
@@ -174,7 +182,7 @@ func parseChunk(data []byte, c *chunk, dst []byte) ([]byte, error) {
 		dst = append(dst, ch.Message.Content...)
 		dst = append(dst, ch.Text...)
 	}
-	return dst, nil
+	return dst
 }
 
 // clip shortens b for an error message.

@@ -35,14 +35,16 @@ func TestRenderEvents(t *testing.T) {
 
 // The intended-time rows join the table for client-measured results only.
 func TestTableIntendedRowsForEndpoints(t *testing.T) {
-	r := synthSummary(synthRecords(50, 1)).Result(testMeta)
+	s := synthSummary(synthRecords(50, 1))
+	meta := testMeta
 	var b bytes.Buffer
-	r.Backend = "sim"
-	require.NoError(t, RenderTable(&b, r))
+	meta.Backend = "sim"
+	require.NoError(t, RenderTable(&b, s.Result(meta)))
 	require.NotContains(t, b.String(), "schedule delay")
+	require.NotContains(t, b.String(), "intended")
 	b.Reset()
-	r.Backend = "endpoint"
-	require.NoError(t, RenderTable(&b, r))
+	meta.Backend = "endpoint"
+	require.NoError(t, RenderTable(&b, s.Result(meta)))
 	require.Contains(t, b.String(), "schedule delay")
 	require.Contains(t, b.String(), "TTFT from intended send")
 }

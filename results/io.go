@@ -54,7 +54,31 @@ func Decode(r io.Reader, name string) (*Result, error) {
 	if err := res.validate(); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", name, err)
 	}
+	res.dropClientOnly()
 	return &res, nil
+}
+
+// dropClientOnly removes the client-only metrics (Metric.ClientOnly) that
+// sim results written before they were left out still carry: copies of
+// TTFT and E2E and a schedule delay of 0, not measurements. Readers then see
+// them absent, as in a sim result written now.
+func (r *Result) dropClientOnly() {
+	for i := range Metrics {
+		m := &Metrics[i]
+		if !m.ClientOnly(r) {
+			continue
+		}
+		for _, c := range r.Classes {
+			*m.field(c) = nil
+		}
+		*m.field(r.Totals) = nil
+		for cn, hs := range r.Histograms {
+			delete(hs, m.Key)
+			if len(hs) == 0 {
+				delete(r.Histograms, cn)
+			}
+		}
+	}
 }
 
 // UnmarshalFile decodes the JSON file data (named name) into v; errors

@@ -177,9 +177,17 @@ func everyKind(string) bool      { return true }
 
 // ClientOnly reports whether m is a client-side metric that r cannot have
 // measured: the simulator has no client, so its intended-send latencies
-// equal TTFT and E2E and its schedule delay is 0. Tables and exports leave
-// these out of sim results.
-func (m *Metric) ClientOnly(r *Result) bool { return m.ClientTable && r != nil && r.Backend == "sim" }
+// would equal TTFT and E2E and its schedule delay would be 0. Sim results
+// leave these out (absent, never a copy or 0: build, and Decode for files
+// written before), and tables and exports skip them.
+func (m *Metric) ClientOnly(r *Result) bool {
+	return m.ClientTable && r != nil && !clientMeasured(r.Backend)
+}
+
+// clientMeasured reports whether a result of this backend was measured by
+// a client (a load generator with a send schedule): every backend but the
+// simulator.
+func clientMeasured(backend string) bool { return backend != "sim" }
 
 // Of returns the metric's percentiles in c (nil when absent or c is nil).
 func (m *Metric) Of(c *ClassResult) *Percentiles {

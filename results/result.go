@@ -183,16 +183,17 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 	sort.Strings(names) // totals merge in a fixed order: deterministic means
 	total := newClassAcc(ClassInfo{})
 	total.seesAll = backend == "sim"
+	total.noClient = !clientMeasured(backend)
 	kinds := map[string]bool{}
 	for _, n := range names {
 		c := classes[n]
-		c.seesAll = total.seesAll
+		c.seesAll, c.noClient = total.seesAll, total.noClient
 		r.Classes[n] = c.result(win, true)
 		total.mergeKnown(c)
 		kinds[c.info.Kind] = true
 		enc := map[string]string{}
 		for m, h := range c.hists {
-			if h == nil || h.TotalCount() == 0 {
+			if h == nil || h.TotalCount() == 0 || !c.measures(metric(m)) {
 				continue
 			}
 			if s, err := encodeHist(h); err == nil {
@@ -261,6 +262,9 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	var pcts [numMetrics]*Percentiles
 	for i := range Metrics {
 		m := metric(i)
+		if !c.measures(m) {
+			continue // absent from the result and its SLO verdict alike
+		}
 		pcts[m] = summarize(c.hists[m])
 		// A metric is present only when measured (a non-streaming run has
 		// no TTFT, TPOT or ITL: absent, never 0), and never when unknown;

@@ -30,8 +30,13 @@ type classAcc struct {
 	// seesAll: the backend measures every ZeroUnknown metric (the
 	// simulator sees each queue), so zeros there are "no wait" (build).
 	seesAll bool
-	th      thresholds
-	hists   [numMetrics]*hdr.Histogram // allocated on first value
+	// noClient: the backend has no client (the simulator), so the
+	// client-only metrics (Metric.ClientTable) were not measured: their
+	// values would be copies of TTFT and E2E and a schedule delay of 0, and
+	// the result leaves them out (build).
+	noClient bool
+	th       thresholds
+	hists    [numMetrics]*hdr.Histogram // allocated on first value
 
 	requests, completed, errors, tasks int64
 	tasksFailed                        int64
@@ -217,6 +222,10 @@ func (c *classAcc) known(m metric) bool {
 	h := c.hists[m]
 	return h != nil && h.TotalCount() > 0 && h.Max() > 0
 }
+
+// measures reports whether the class's result carries metric m at all:
+// a backend without a client did not measure the client-only metrics.
+func (c *classAcc) measures(m metric) bool { return !c.noClient || !Metrics[m].ClientTable }
 
 // mergeFrom adds o's counters and histograms into c.
 func (c *classAcc) mergeFrom(o *classAcc) { c.merge(o, false) }

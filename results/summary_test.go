@@ -77,7 +77,8 @@ func TestWarmupExclusionAndIntended(t *testing.T) {
 	s.Add(&Record{Class: "c", Kind: "chat", Intended: 999_999_999, Sent: 999_999_999, FirstToken: 2e9, LastToken: 3e9, OutputTokens: 2, InputTokens: 10})
 	// Sent 100 ms late: TTFT 50 ms from sent, 150 ms from intended.
 	s.Add(&Record{Class: "c", Kind: "chat", Intended: 1e9, Sent: 1.1e9, FirstToken: 1.15e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, CachedTokens: 25})
-	res := s.Result(Meta{Backend: "sim"})
+	// A client (endpoint backend) measured the late send.
+	res := s.Result(Meta{Backend: "endpoint"})
 	c := res.Classes["c"]
 	require.EqualValues(t, 1, c.Requests)
 	require.EqualValues(t, 100, c.InputTokens)
@@ -90,6 +91,58 @@ func TestWarmupExclusionAndIntended(t *testing.T) {
 	require.EqualValues(t, 1e9, res.Window.StartNs)
 	require.EqualValues(t, 1.25e9, res.Window.EndNs)
 	require.Equal(t, []int64{0, 1, 0, 1}, res.Timeline.Completions)
+}
+
+// The simulator has no client: its intended-send latencies would be copies
+// of TTFT and E2E and its schedule delay 0. Unmeasured is absent (classes,
+// totals, histograms, JSON), never a copy or 0; an endpoint result of the
+// same records keeps them.
+func TestSimResultHasNoClientMetrics(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "c", Kind: "chat"}}, 0)
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100})
+	for _, backend := range []string{"sim", "endpoint"} {
+		res := s.Result(Meta{Backend: backend})
+		var buf strings.Builder
+		require.NoError(t, WriteJSON(&buf, res))
+		for i := range Metrics {
+			m := &Metrics[i]
+			if !m.ClientTable {
+				continue
+			}
+			want := backend != "sim"
+			for _, c := range []*ClassResult{res.Classes["c"], res.Totals} {
+				require.Equal(t, want, m.Of(c) != nil, "%s %s", backend, m.Key)
+			}
+			_, inHists := res.Histograms["c"][m.Key]
+			require.Equal(t, want, inHists, "%s histograms %s", backend, m.Key)
+			require.Equal(t, want, strings.Contains(buf.String(), m.Key), "%s JSON %s", backend, m.Key)
+		}
+		require.NotNil(t, res.Classes["c"].TTFT, backend)
+	}
+}
+
+// A sim result file written before the client-only metrics were left out
+// carries them (copies and zeros): reading it drops them.
+func TestDecodeDropsSimClientMetrics(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "c", Kind: "chat"}}, 0)
+	s.Add(&Record{Class: "c", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100})
+	old := s.Result(Meta{Backend: "endpoint"}) // as an old sim result: every metric present
+	old.Backend = "sim"
+	var buf strings.Builder
+	require.NoError(t, WriteJSON(&buf, old))
+	for _, backend := range []string{"sim", "endpoint"} {
+		text := strings.Replace(buf.String(), `"backend": "sim"`, `"backend": "`+backend+`"`, 1)
+		res, err := Decode(strings.NewReader(text), "old.json")
+		require.NoError(t, err)
+		for _, key := range []string{"ttft_intended", "e2e_intended", "schedule_delay"} {
+			m, _ := MetricByName(key)
+			want := backend != "sim"
+			require.Equal(t, want, m.Of(res.Classes["c"]) != nil, "%s %s", backend, key)
+			require.Equal(t, want, m.Of(res.Totals) != nil, "%s totals %s", backend, key)
+			_, inHists := res.Histograms["c"][m.Key]
+			require.Equal(t, want, inHists, "%s histograms %s", backend, key)
+		}
+	}
 }
 
 func TestITLPerToken(t *testing.T) {

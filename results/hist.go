@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -27,6 +28,32 @@ func nsToUs(ns int64) int64 {
 	}
 	return min(us, histHighestUs)
 }
+
+// bucketNs is the range [lo, hi] of nanosecond values that nsToUs maps
+// into the same histogram bucket as ns, so recording any of them counts
+// in the same place. The geometry is newHist's: lowest value 1 µs and 3
+// significant digits give buckets one microsecond wide below 2,048 µs
+// (2^histSubBucketBits) that double in width with every further power of
+// two (TestBucketNs checks it against the histogram's own equivalence).
+func bucketNs(ns int64) (lo, hi int64) {
+	us := nsToUs(ns)
+	shift := max(bits.Len64(uint64(us))-histSubBucketBits, 0)
+	loUs := us >> shift << shift
+	hiUs := loUs + 1<<shift - 1
+	lo, hi = loUs*1000-500, hiUs*1000+499
+	if loUs == 0 {
+		lo = math.MinInt64 // every ns below 500 rounds (or clamps) to 0 µs
+	}
+	if hiUs >= histHighestUs {
+		// Clamped into this bucket, up to where nsToUs's ns+500 wraps.
+		hi = math.MaxInt64 - 500
+	}
+	return lo, hi
+}
+
+// histSubBucketBits is log2 of the histogram's sub-bucket count for
+// histSigDigits: the smallest power of two >= 2·10^histSigDigits (2,048).
+const histSubBucketBits = 11
 
 // Percentiles summarises one latency distribution in milliseconds. Values
 // come from an HDR histogram (3 significant digits); Count is exact.

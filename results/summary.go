@@ -134,7 +134,6 @@ func (s *Summary) Add(r *Record) {
 		return
 	}
 	c.completed++
-	s.observeWait(r)
 	c.input += int64(r.InputTokens)
 	c.cached += int64(r.CachedTokens)
 	c.output += int64(r.OutputTokens)
@@ -143,31 +142,30 @@ func (s *Summary) Add(r *Record) {
 		c.clips++
 		c.videoSeconds += r.VideoSeconds
 	}
+	var gap int64 // the longest inter-token gap (one pass with the ITL metric)
 	for i := range Metrics {
 		m := &Metrics[i]
 		if m.PerToken {
-			c.recordAll(metric(i), r.ITL)
+			gap = c.recordAll(metric(i), r.ITL)
 		} else if v, ok := m.Value(r); ok {
 			c.record(metric(i), v, 1)
 		}
 	}
+	s.observeWait(r, gap)
 }
 
 // observeWait records in the timeline, by intended send time, how long a
 // completed measured request waited for the fleet: to be admitted, for its
 // first token, and the longest gap between two tokens. Lag reads the
-// requests sent at the end of the window from them.
-func (s *Summary) observeWait(r *Record) {
+// requests sent at the end of the window from them. gap is the longest of
+// r.ITL (recordAll finds it while it records them).
+func (s *Summary) observeWait(r *Record, gap int64) {
 	ms := func(ns int64) float64 { return float64(ns/1e3) / 1e3 } // whole microseconds: merges exactly
 	if r.QueueNs > 0 {
 		s.timeline.wait(r.Intended, waitQueue, ms(r.QueueNs))
 	}
 	if v, ok := r.TTFT(); ok && v > 0 {
 		s.timeline.wait(r.Intended, waitTTFT, ms(v))
-	}
-	var gap int64
-	for _, g := range r.ITL {
-		gap = max(gap, g)
 	}
 	if gap > 0 {
 		s.timeline.wait(r.Intended, waitITL, ms(gap))
@@ -195,20 +193,32 @@ func (c *classAcc) record(m metric, ns, count int64) {
 	_ = h.RecordValues(nsToUs(ns), count)
 }
 
-// recordAll adds every value of vs to metric m's histogram, one histogram
-// update per run of values that fall on the same microsecond (a decode
-// batch gives its members runs of near-equal gaps): the histogram is the
-// same as value by value.
-func (c *classAcc) recordAll(m metric, vs []int64) {
+// recordAll adds every value of vs to metric m's histogram and returns
+// the largest (0 for none). It makes one histogram update per run of
+// values that fall in the same bucket (a decode batch gives its members
+// runs of near-equal gaps): the histogram holds only a count per bucket,
+// so it is the same as value by value. A run is found by comparing the
+// nanosecond values against the bucket's nanosecond bounds (bucketNs),
+// without converting each value.
+func (c *classAcc) recordAll(m metric, vs []int64) int64 {
+	var top int64
 	for i := 0; i < len(vs); {
-		us := nsToUs(vs[i])
+		v := vs[i]
+		lo, hi := bucketNs(v)
+		runTop := v
 		j := i + 1
-		for j < len(vs) && nsToUs(vs[j]) == us {
-			j++
+		for ; j < len(vs); j++ {
+			w := vs[j]
+			if w < lo || w > hi {
+				break
+			}
+			runTop = max(runTop, w)
 		}
-		c.record(m, vs[i], int64(j-i))
+		c.record(m, v, int64(j-i))
+		top = max(top, runTop)
 		i = j
 	}
+	return top
 }
 
 // known reports whether the class's histogram of m means anything: for a

@@ -1,0 +1,92 @@
+package results
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBucketNs checks bucketNs against the histogram's own notion of
+// equivalent values: every nanosecond value inside [lo, hi] lands in ns's
+// bucket, the values just outside do not.
+func TestBucketNs(t *testing.T) {
+	h := newHist()
+	check := func(ns int64) {
+		t.Helper()
+		lo, hi := bucketNs(ns)
+		us := nsToUs(ns)
+		require.LessOrEqual(t, lo, ns)
+		require.GreaterOrEqual(t, hi, ns)
+		require.True(t, h.ValuesAreEquivalent(us, nsToUs(lo)), "ns %d: lo %d", ns, lo)
+		require.True(t, h.ValuesAreEquivalent(us, nsToUs(hi)), "ns %d: hi %d", ns, hi)
+		if lo != math.MinInt64 {
+			require.False(t, h.ValuesAreEquivalent(us, nsToUs(lo-1)), "ns %d: below lo %d", ns, lo)
+		}
+		if hi != math.MaxInt64-500 {
+			require.False(t, h.ValuesAreEquivalent(us, nsToUs(hi+1)), "ns %d: above hi %d", ns, hi)
+		}
+	}
+	for _, ns := range []int64{math.MinInt64, -1e12, -1500, -501, -500, -1, 0, 499, 500, 1499, 1500,
+		histHighestUs * 1000, histHighestUs*1000 + 499, histHighestUs*1000 + 500, math.MaxInt64 - 500} {
+		check(ns)
+	}
+	// Every power of two of microseconds and its neighbours: the bucket
+	// width changes there.
+	for k := 0; k < 37; k++ {
+		for _, us := range []int64{1<<k - 1, 1 << k, 1<<k + 1} {
+			if us > histHighestUs {
+				continue
+			}
+			for _, d := range []int64{-500, -1, 0, 1, 499} {
+				check(us*1000 + d)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		check(rng.Int64N(int64(histHighestUs) * 1000))
+		check(rng.Int64N(200_000_000)) // up to 200 ms: where gaps are
+	}
+}
+
+// TestRecordAllMatchesOneByOne: recording a slice of gaps run by run gives
+// the histogram of recording them one at a time, and the largest value.
+func TestRecordAllMatchesOneByOne(t *testing.T) {
+	itl, ok := metricByKey("itl_ms")
+	require.True(t, ok)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 300 {
+		n := rng.IntN(400)
+		vs := make([]int64, n)
+		base := rng.Int64N(100_000_000)
+		for i := range vs {
+			switch rng.IntN(4) {
+			case 0: // a decode span: slowly growing gaps
+				base += rng.Int64N(3000)
+				vs[i] = base
+			case 1:
+				vs[i] = rng.Int64N(5_000_000)
+			case 2:
+				vs[i] = rng.Int64N(2000) - 1000 // around zero
+			default:
+				vs[i] = base
+			}
+		}
+		bulk, one := newClassAcc(ClassInfo{Name: "x"}), newClassAcc(ClassInfo{Name: "x"})
+		top := bulk.recordAll(itl, vs)
+		var want int64
+		for _, v := range vs {
+			one.record(itl, v, 1)
+			want = max(want, v)
+		}
+		require.Equal(t, want, top, "trial %d", trial)
+		if n == 0 {
+			require.Nil(t, bulk.hists[itl])
+			continue
+		}
+		require.True(t, one.hists[itl].Equals(bulk.hists[itl]), "trial %d", trial)
+		require.Equal(t, one.hists[itl].Export().Counts, bulk.hists[itl].Export().Counts, "trial %d", trial)
+	}
+}

@@ -36,6 +36,7 @@ type decoders struct {
 	gaps     []int64
 	gapsFrom int64
 	trimAt   int
+	lastEnd  int64      // end time of step clock (the newest logged)
 	free     *[][]int64 // the engine's recycled ITL slices (nil: none)
 }
 
@@ -157,6 +158,7 @@ func (d *decoders) logSteps(ends []int64, start int64) {
 		d.gaps = append(d.gaps, t-prev)
 		prev = t
 	}
+	d.lastEnd = prev
 	if len(d.gaps) < d.trimAt {
 		return
 	}
@@ -184,13 +186,11 @@ func (d *decoders) flushITL(s *seqState) {
 	if s.rec.ITL == nil {
 		s.rec.ITL = d.newITL(max(n, s.target-1))
 	}
-	last := s.lastTok + s.firstGap
 	s.rec.ITL = append(s.rec.ITL, s.firstGap)
-	for _, g := range d.gaps[s.joinClock+2-d.gapsFrom : d.clock+1-d.gapsFrom] {
-		s.rec.ITL = append(s.rec.ITL, g)
-		last += g
-	}
-	s.lastTok = last
+	s.rec.ITL = append(s.rec.ITL, d.gaps[s.joinClock+2-d.gapsFrom:d.clock+1-d.gapsFrom]...)
+	// s's last token came with step clock: lastTok + firstGap + the gaps
+	// after it telescope to that step's end.
+	s.lastTok = d.lastEnd
 }
 
 // newITL returns an empty slice with room for n gaps, recycled when the

@@ -251,12 +251,12 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 			idx, x, every := in.idx, p.prefix, uint64(f.cfg.IndexEvery)
 			in.cache.SetHooks(
 				func(h uint64) {
-					if h%every == 0 {
+					if indexed(h, every) {
 						x.Add(h, idx)
 					}
 				},
 				func(h uint64) {
-					if h%every == 0 {
+					if indexed(h, every) {
 						x.Remove(h, idx)
 					}
 				})
@@ -268,6 +268,17 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	p.index = int32(len(f.pools))
 	f.pools = append(f.pools, p)
 	return p, nil
+}
+
+// indexed reports whether the prefix index records block hash h: one
+// hash in every, chosen by value (Config.IndexEvery). every is a power of
+// two by default (4), and a mask then replaces a 64-bit division, which
+// these per-block hooks would otherwise pay on every cached block.
+func indexed(h, every uint64) bool {
+	if every&(every-1) == 0 {
+		return h&(every-1) == 0
+	}
+	return h%every == 0
 }
 
 // attach lets pools size per-class scratch space once the engine exists.

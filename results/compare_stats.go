@@ -34,20 +34,27 @@ type reservoir struct {
 	rng  *rand.Rand
 }
 
-// NewSamples starts an empty set; records intended before warmupNs are
-// ignored (pass the result's Window.WarmupS in ns).
+// NewSamples starts an empty set; records of tasks that arrived before
+// warmupNs are ignored (pass the result's Window.WarmupS in ns).
 func NewSamples(warmupNs int64) *Samples {
 	return &Samples{warmupNs: warmupNs, series: map[string]map[string]*reservoir{}}
 }
 
-// Add takes one record's latencies.
+// Add takes one record's latencies. It keeps what the summary measures:
+// a request counts when its task arrived after the warm-up
+// (Summary.Includes: a task is in or out whole), and a video request has
+// no token metric (its clip start is no first token).
 func (s *Samples) Add(r *Record) {
-	if !r.OK() || r.Intended < s.warmupNs {
+	if !r.OK() || r.ArrivalNs() < s.warmupNs {
 		return
 	}
+	video := r.Kind == "video"
 	for _, class := range [2]string{r.Class, TotalClass} {
 		for i := range Metrics {
 			m := &Metrics[i]
+			if m.TokenOnly && video {
+				continue
+			}
 			if m.PerToken {
 				for _, g := range r.ITL {
 					s.push(class, m.Name, float64(g)/1e6)

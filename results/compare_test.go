@@ -320,3 +320,40 @@ func TestRepeatBandPredictionInterval(t *testing.T) {
 	require.InDelta(t, 209.5, hi, 0.1)
 	require.InDelta(t, 1.96, tQuantile975(1000), 0.05)
 }
+
+// The significance test must read the population the percentiles it
+// qualifies were computed from: the requests of tasks that arrived after
+// the warm-up (an agent task that began in the warm-up is left out whole,
+// even its later requests), and no token metric for video (a clip start is
+// no first token).
+func TestSamplesMatchSummaryPopulation(t *testing.T) {
+	recs := synthRecords(600, 1)
+	s := NewSummary(testClasses, 2e9)
+	for i := range recs {
+		s.Add(&recs[i])
+	}
+	res := s.Result(Meta{Backend: "endpoint"})
+	samples := samplesOf(recs, 2e9)
+	for name, c := range res.Classes {
+		for _, col := range []struct {
+			class string
+			c     *ClassResult
+		}{{name, c}, {TotalClass, res.Totals}} {
+			for i := range Metrics {
+				m := &Metrics[i]
+				var n int64
+				if p := m.Of(col.c); p != nil {
+					n = p.Count
+				} else if !m.TokenOnly {
+					continue // unknown to the result (a queue the endpoint does not report): no row reads samples
+				}
+				if m.ZeroUnknown && col.class == TotalClass {
+					// Known gap: the totals' samples keep the zeros of
+					// classes whose queue is unknown (an endpoint's chat).
+					continue
+				}
+				require.EqualValues(t, n, len(samples.Values(col.class, m.Name)), "%s %s", col.class, m.Name)
+			}
+		}
+	}
+}

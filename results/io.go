@@ -54,30 +54,36 @@ func Decode(r io.Reader, name string) (*Result, error) {
 	if err := res.validate(); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", name, err)
 	}
-	res.dropClientOnly()
+	res.dropUnmeasured()
 	return &res, nil
 }
 
-// dropClientOnly removes the client-only metrics (Metric.ClientOnly) that
-// sim results written before they were left out still carry: copies of
-// TTFT and E2E and a schedule delay of 0, not measurements. Readers then see
-// them absent, as in a sim result written now.
-func (r *Result) dropClientOnly() {
+// dropUnmeasured removes what files written before such figures were left
+// out still carry: in sim results the client-only metrics
+// (Metric.ClientOnly: copies of TTFT and E2E and a schedule delay of 0),
+// and in video classes the token metrics (a clip start read as a first
+// token: a copy of the queue wait). Readers then see them absent, as in a
+// result written now. (The totals of an older mixed result keep the TTFT
+// they were built with.)
+func (r *Result) dropUnmeasured() {
 	for i := range Metrics {
 		m := &Metrics[i]
-		if !m.ClientOnly(r) {
-			continue
-		}
-		for _, c := range r.Classes {
+		drop := func(name string, c *ClassResult) {
+			if c == nil || !(m.ClientOnly(r) || (m.TokenOnly && !c.HasTokens())) {
+				return
+			}
 			*m.field(c) = nil
-		}
-		*m.field(r.Totals) = nil
-		for cn, hs := range r.Histograms {
-			delete(hs, m.Key)
-			if len(hs) == 0 {
-				delete(r.Histograms, cn)
+			if hs := r.Histograms[name]; hs != nil {
+				delete(hs, m.Key)
+				if len(hs) == 0 {
+					delete(r.Histograms, name)
+				}
 			}
 		}
+		for name, c := range r.Classes {
+			drop(name, c)
+		}
+		drop("", r.Totals) // the totals have no histograms
 	}
 }
 

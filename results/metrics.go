@@ -27,7 +27,7 @@ var Metrics = [...]Metric{
 	},
 	{
 		Name: "ttft_intended", Key: "ttft_intended_ms", Label: "TTFT from intended send", Title: "TTFT from the intended send time",
-		Unit: "ms", LowerIsBetter: true, ClientTable: true,
+		Unit: "ms", LowerIsBetter: true, ClientTable: true, TokenOnly: true,
 		Value: (*Record).TTFTIntended,
 		field: func(c *ClassResult) **Percentiles { return &c.TTFTIntended },
 	},
@@ -130,7 +130,8 @@ type Metric struct {
 	// delay say by how much (in the simulator they equal the plain ones).
 	ClientTable bool
 	// TokenOnly metrics need generated tokens: video classes (whose first
-	// "token" is the clip start) get no chart of them.
+	// "token" is the clip start, a copy of the queue wait) leave them out
+	// of their results and get no chart of them.
 	TokenOnly bool
 	// TaskOnly metrics repeat E2E unless a task has several requests: the
 	// report charts them for agent classes only.

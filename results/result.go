@@ -140,6 +140,11 @@ type ClassResult struct {
 	Cost *ClassCost `json:"cost,omitempty"` // filled by the cost model
 }
 
+// HasTokens reports whether the class's requests generate tokens: every
+// kind but video (a video job's work is clips and video seconds, so its
+// token counts and rates are not figures of it; tables show them absent).
+func (c *ClassResult) HasTokens() bool { return c.Kind != "video" }
+
 // Result renders the summary as a result. It can be called more than once
 // (e.g. for progress reports); the summary is not changed.
 func (s *Summary) Result(m Meta) *Result {

@@ -234,14 +234,21 @@ func (c *classAcc) known(m metric) bool {
 }
 
 // measures reports whether the class's result carries metric m at all:
-// a backend without a client did not measure the client-only metrics.
-func (c *classAcc) measures(m metric) bool { return !c.noClient || !Metrics[m].ClientTable }
+// a backend without a client did not measure the client-only metrics, and a
+// video class generates no tokens, so it has no first token (the clip start
+// its records carry as FirstToken is its queue wait, queue_ms) and no
+// TokenOnly metric.
+func (c *classAcc) measures(m metric) bool {
+	mm := &Metrics[m]
+	return !(mm.ClientTable && c.noClient) && !(mm.TokenOnly && c.info.Kind == "video")
+}
 
 // mergeFrom adds o's counters and histograms into c.
 func (c *classAcc) mergeFrom(o *classAcc) { c.merge(o, false) }
 
 // mergeKnown is mergeFrom leaving out the histograms o does not know (see
-// known): the totals must not mix "unknown" zeros into a measured queue.
+// known) or does not measure (see measures): the totals must not mix
+// "unknown" zeros into a measured queue, nor video clip starts into TTFT.
 func (c *classAcc) mergeKnown(o *classAcc) { c.merge(o, true) }
 
 func (c *classAcc) merge(o *classAcc, knownOnly bool) {
@@ -262,7 +269,7 @@ func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 	c.preemptions += o.preemptions
 	c.tiers = c.tiers.mergeFrom(o.tiers)
 	for m, h := range o.hists {
-		if h == nil || h.TotalCount() == 0 || (knownOnly && !o.known(metric(m))) {
+		if h == nil || h.TotalCount() == 0 || (knownOnly && (!o.known(metric(m)) || !o.measures(metric(m)))) {
 			continue
 		}
 		if c.hists[m] == nil {

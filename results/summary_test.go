@@ -3,6 +3,7 @@ package results
 import (
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -143,6 +144,54 @@ func TestDecodeDropsSimClientMetrics(t *testing.T) {
 			require.Equal(t, want, inHists, "%s histograms %s", backend, key)
 		}
 	}
+}
+
+// A video job generates no tokens: its records' FirstToken is the clip
+// start, so "TTFT" would be a copy of its queue wait. Video classes carry
+// no TTFT (nor any token metric), the totals do not mix clip starts into the
+// chat TTFT, and the table shows '-' for a video column's token figures,
+// never 0.00, while its real figures (E2E, queue, clips) stay.
+func TestVideoHasNoTokenMetrics(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e9, Sent: 2e9, QueueNs: 40e9, FirstToken: 42e9, LastToken: 300e9, VideoSeconds: 5, TaskDone: true})
+	for _, backend := range []string{"sim", "endpoint"} {
+		res := s.Result(Meta{Backend: backend})
+		v := res.Classes["t2v"]
+		for i := range Metrics {
+			if Metrics[i].TokenOnly {
+				require.Nil(t, Metrics[i].Of(v), "%s video %s", backend, Metrics[i].Name)
+				require.NotContains(t, res.Histograms["t2v"], Metrics[i].Key, backend)
+			}
+		}
+		require.InEpsilon(t, 40e3, v.Queue.P50, 1e-3)
+		require.InEpsilon(t, 298e3, v.E2E.P50, 1e-3)
+		// The totals' TTFT is the chat request's alone.
+		require.EqualValues(t, 1, res.Totals.TTFT.Count, backend)
+		require.Equal(t, res.Classes["chat"].TTFT, res.Totals.TTFT, backend)
+
+		var b strings.Builder
+		require.NoError(t, RenderTable(&b, res))
+		for _, label := range []string{"TTFT ms p50/p90/p99", "input tokens", "output tokens", "output tok/s"} {
+			line := tableLine(t, b.String(), label)
+			cells := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.TrimPrefix(line, label)), -1) // chat, t2v, total
+			require.NotEqual(t, "-", cells[0], "%s: chat column of %q", backend, line)
+			require.Equal(t, "-", cells[len(cells)-2], "%s: video column of %q", backend, line)
+		}
+		require.NotContains(t, tableLine(t, b.String(), "E2E ms p50/p90/p99"), " - ")
+	}
+}
+
+// tableLine returns the line of a rendered table that starts with label.
+func tableLine(t *testing.T, table, label string) string {
+	t.Helper()
+	for _, l := range strings.Split(table, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), label) {
+			return strings.TrimSpace(l)
+		}
+	}
+	t.Fatalf("no %q row in\n%s", label, table)
+	return ""
 }
 
 func TestITLPerToken(t *testing.T) {

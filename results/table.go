@@ -89,11 +89,21 @@ func RenderTable(w io.Writer, r *Result) error {
 			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string { return pcts(m.Of(c)) })
 		}
 	}
-	row("input tokens", func(c *ClassResult) string { return itoa(c.InputTokens) })
-	row("cached tokens", func(c *ClassResult) string { return itoa(c.CachedTokens) })
-	row("output tokens", func(c *ClassResult) string { return itoa(c.OutputTokens) })
+	// A video job has no tokens: its token figures are absent ("-"), not
+	// 0; its work is in the clips and video seconds rows.
+	tokens := func(f func(c *ClassResult) string) func(c *ClassResult) string {
+		return func(c *ClassResult) string {
+			if !c.HasTokens() {
+				return "-"
+			}
+			return f(c)
+		}
+	}
+	row("input tokens", tokens(func(c *ClassResult) string { return itoa(c.InputTokens) }))
+	row("cached tokens", tokens(func(c *ClassResult) string { return itoa(c.CachedTokens) }))
+	row("output tokens", tokens(func(c *ClassResult) string { return itoa(c.OutputTokens) }))
 	row("cache hit rate", func(c *ClassResult) string { return pct(c.CacheHitRate, c.InputTokens > 0) })
-	row("output tok/s", func(c *ClassResult) string { return num(c.OutputTokensPerS) })
+	row("output tok/s", tokens(func(c *ClassResult) string { return num(c.OutputTokensPerS) }))
 	row("requests/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
 	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
 	row("video s", func(c *ClassResult) string {

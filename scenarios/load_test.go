@@ -94,6 +94,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration", "duration: 60", "duration: soon", []string{`t.yaml:2:11: duration: "soon" is not a duration`}},
 		{"no end", "duration: 60", "seed: 3", []string{"set duration"}},
 		{"wrong section for kind", "    output: 20\n", "    output: 20\n    video: {fps: 16}\n", []string{`t.yaml:8:5: classes[0].video: chat classes do not use "video"`}},
+		{"token SLO on video", "  - kind: chat\n    arrival: {process: poisson, rate: 2}\n    input: 100\n    output: 20\n",
+			"  - kind: video\n    arrival: {process: poisson, rate: 2}\n    slo: {ttft_ms: {p99: 100}, queue_s: {p99: 60}}\n",
+			[]string{"t.yaml:6:11: classes[0].slo.ttft_ms: video classes generate no tokens, so ttft_ms is not measured: bound queue_s"}},
 		{"duplicate key", "duration: 60", "duration: 60\nduration: 70", []string{"t.yaml:3:1:", `"duration" already defined`}},
 		{"syntax", "duration: 60", "duration: [60", []string{"t.yaml:", "syntax error"}},
 	} {

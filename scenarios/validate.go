@@ -176,6 +176,13 @@ func (v *validator) class(c *Class, p string) {
 			c.Video = &VideoMix{}
 		}
 		v.video(c.Video, p+".video")
+		// A clip has no tokens: no first token, no time per token. Its
+		// wait and its duration are what a video SLO bounds.
+		for _, key := range []string{"ttft_ms", "tpot_ms"} {
+			if *c.SLO.Field(key) != nil {
+				v.errf(p+".slo."+key, "%s.slo.%s: video classes generate no tokens, so %s is not measured: bound queue_s (wait before generation), e2e_ms or completion_s instead", p, key, key)
+			}
+		}
 	case KindTrace:
 		if c.Trace == nil {
 			v.errf(p, "%s: trace class needs a \"trace\" section ({file: ..., format: mooncake|azure})", p)

@@ -43,10 +43,20 @@ func roundTo(v float64, n int) float64 {
 
 func intText(v float64) string { return strconv.FormatInt(int64(v), 10) }
 
+// msNum writes a latency for text that prints its unit after it (with
+// unitMs): seconds from 10 s. Cells under a label that names the unit
+// ("E2E p99 ms") use msPlain instead.
 func msNum(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 10000:
+	if math.Abs(v) >= 10000 {
 		return strconv.FormatFloat(v/1000, 'f', 1, 64) + " s"
+	}
+	return msPlain(v)
+}
+
+// msPlain writes a latency in milliseconds, whatever its size, for table
+// cells whose row or column label says "ms".
+func msPlain(v float64) string {
+	switch a := math.Abs(v); {
 	case a >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case a >= 10:

@@ -329,7 +329,7 @@ func latencyRows() []metricRow {
 	for i := range results.Metrics {
 		m := &results.Metrics[i]
 		for _, st := range m.ReportStats {
-			rows = append(rows, metricRow{latency: true, label: m.Label + " " + st + " " + m.Unit, lower: m.LowerIsBetter, text: msNum,
+			rows = append(rows, metricRow{latency: true, label: m.Label + " " + st + " " + m.Unit, lower: m.LowerIsBetter, text: msPlain,
 				get: func(c *results.ClassResult) (float64, bool) { return m.Stat(c, st) }})
 		}
 	}

@@ -283,3 +283,44 @@ func TestSweepTableSaysFellBehind(t *testing.T) {
 	}
 	require.Equal(t, []string{"fell behind", "missed", "met"}, texts)
 }
+
+// A cell under a label (row or column) that names a unit is a number in
+// that unit: an "E2E p99 ms" row printed "11.4 s" before.
+func TestTableUnitsAgreeWithLabels(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, render(&buf, fixtureInput(), libStub))
+	page := buf.String()
+	tag := regexp.MustCompile(`<[^>]*>`)
+	text := func(s string) string { return strings.TrimSpace(tag.ReplaceAllString(s, "")) }
+	plainMs := regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	checked := 0
+	for _, tbl := range regexp.MustCompile(`(?s)<table>(.*?)</table>`).FindAllStringSubmatch(page, -1) {
+		var head []string
+		if h := regexp.MustCompile(`(?s)<thead>(.*?)</thead>`).FindStringSubmatch(tbl[1]); h != nil {
+			for _, c := range regexp.MustCompile(`(?s)<th>(.*?)</th>`).FindAllStringSubmatch(h[1], -1) {
+				head = append(head, text(c[1]))
+			}
+		}
+		body := regexp.MustCompile(`(?s)<tbody>(.*?)</tbody>`).FindStringSubmatch(tbl[1])
+		if body == nil {
+			continue
+		}
+		for _, tr := range regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(body[1], -1) {
+			label := regexp.MustCompile(`(?s)<th>(.*?)</th>`).FindStringSubmatch(tr[1])
+			cells := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1)
+			for j, c := range cells {
+				v := text(regexp.MustCompile(`(?s)<span class="delta.*?</span>`).ReplaceAllString(c[1], ""))
+				col := ""
+				if j+1 < len(head) {
+					col = head[j+1]
+				}
+				if v == "–" || (!strings.HasSuffix(col, " ms") && (label == nil || !strings.HasSuffix(text(label[1]), " ms"))) {
+					continue
+				}
+				checked++
+				require.Regexp(t, plainMs, v, "row %q, column %q: a cell under an \"ms\" label must be a number of ms", text(label[1]), col)
+			}
+		}
+	}
+	require.Greater(t, checked, 20)
+}

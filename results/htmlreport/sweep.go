@@ -551,7 +551,7 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		rw.Cells = []cell{{Text: p.GPU + " tp" + strconv.Itoa(p.TP)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
 			metricCell(p, mAttain, pctNum)}
 		for _, m := range lat {
-			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msNum))
+			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msPlain))
 		}
 		rw.Cells = append(rw.Cells, metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd))
 		if priced {

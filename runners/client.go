@@ -100,6 +100,7 @@ func writeBufferFor(cfg *Config, s *schedule) int {
 // reqState is one request's reusable scratch (pooled: body, chunk times).
 type reqState struct {
 	body    []byte
+	req     []byte // the whole request, on a direct connection (h1Pool)
 	scratch []byte // appendBody's message text
 	raw     []byte // a non-streaming response body
 	k       []int  // tokensPerChunk's result
@@ -127,6 +128,9 @@ type caller struct {
 	url    string
 	header http.Header
 	start  time.Time
+	// h1, when set, sends plain-HTTP requests on connections of its own
+	// instead of through rt (see h1Pool).
+	h1 *h1Pool
 }
 
 // newCaller is the run's caller; client is own when Run built it.
@@ -136,6 +140,9 @@ func newCaller(cfg *Config, client *http.Client, own bool, header http.Header) *
 		c.rt, c.errURL = client.Transport, u.String()
 		if _, set := u.User.Password(); set {
 			c.errURL = strings.Replace(c.errURL, u.User.String()+"@", u.User.Username()+":***@", 1)
+		}
+		if t, ok := client.Transport.(*http.Transport); ok {
+			c.h1 = newH1Pool(u, header, t.Proxy, cfg.ConnectTimeout, cfg.connections())
 		}
 	}
 	return c
@@ -166,12 +173,13 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	st.body, st.scratch = c.cfg.appendBodyScratch(st.body[:0], st.scratch, r, tr)
 	rec.InputTokens, rec.InputTokensFrom = c.cfg.countInput(r, tr), FromCounted
 
+	if c.h1 != nil && c.h1.sends(r) {
+		return c.doH1(ctx, r, rec, st, keepText)
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	total := time.AfterFunc(c.cfg.Timeout, func() { cancel(errTotalTimeout) })
-	defer total.Stop()
-	ftt := time.AfterFunc(c.cfg.FirstTokenTimeout, func() { cancel(errFirstTokenTimeout) })
-	defer ftt.Stop()
+	clk := newCtxClock(ctx, cancel, c.cfg.FirstTokenTimeout, c.cfg.Timeout)
+	defer clk.stop()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(st.body))
 	if err != nil {
@@ -190,39 +198,118 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 	rec.Sent = c.now()
 	resp, err := c.roundTrip(req)
 	if err != nil {
-		return fail(rec, classify(ctx, err, true), err), nil
+		return failed(rec, clk, err, true), nil
 	}
 	defer resp.Body.Close()
 	rec.Status = resp.StatusCode
 	rec.ResponseID = clipID(resp.Header.Get("X-Request-Id"))
 	if resp.StatusCode != http.StatusOK {
 		n, _ := io.ReadFull(resp.Body, st.errBuf[:])
-		ftt.Stop()
 		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
 	}
 	if c.cfg.NoStream {
-		return c.readWhole(ctx, resp.Body, rec, st, ftt, keepText)
+		return c.readWhole(resp.Body, rec, st, clk, keepText)
 	}
-	rec, out := c.readStream(ctx, resp.Body, rec, st, ftt, keepText)
+	rec, out := c.readStream(resp.Body, rec, st, clk, keepText)
 	if rec.ErrorClass == "" {
-		drain(resp.Body, cancel)
+		// Read what follows [DONE] (the chunked body's end, normally
+		// already arrived) so the connection goes back to the pool:
+		// closing a body before its end closes the connection, and the
+		// next request would have to dial. A server that keeps the
+		// stream open gets drainWait; then the connection is closed.
+		clk.drain(drainWait)
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	}
 	return rec, out
 }
 
-// drain reads what follows [DONE] (the chunked body's end, normally already
-// arrived) so the connection goes back to the pool: closing a body before
-// its end closes the connection, and the next request would have to dial.
-// A server that keeps the stream open gets 50 ms; then the connection is
-// closed instead.
-func drain(body io.Reader, cancel context.CancelCauseFunc) {
-	t := time.AfterFunc(50*time.Millisecond, func() { cancel(errDrain) })
-	_, _ = io.CopyN(io.Discard, body, 64<<10)
-	t.Stop()
+// drainWait is how long a stream may stay open after [DONE] before its
+// connection is closed rather than reused.
+const drainWait = 50 * time.Millisecond
+
+// clock is one request's timeouts as the readers see them: the first
+// token's arrival leaves only the total timeout, and a failure's error
+// class depends on which bound (if any) cut the request off.
+type clock interface {
+	firstToken()
+	class(err error, connecting bool) (string, error)
+}
+
+// failed records err with the class clk gives it.
+func failed(rec *results.Record, clk clock, err error, connecting bool) *results.Record {
+	class, err := clk.class(err, connecting)
+	return fail(rec, class, err)
+}
+
+// ctxClock bounds a request sent through an http.RoundTripper by
+// cancelling its context, with one timer for both timeouts (and the drain
+// after [DONE]): it fires at the earliest bound still pending and re-arms
+// itself for the next, so a request costs one timer, not one per bound.
+type ctxClock struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	mu     sync.Mutex
+	t      *time.Timer
+	ftt    time.Time // first-token deadline, until the first token
+	total  time.Time
+	drainT time.Time // zero until the drain starts
+	first  bool
+}
+
+func newCtxClock(ctx context.Context, cancel context.CancelCauseFunc, ftt, total time.Duration) *ctxClock {
+	now := time.Now()
+	k := &ctxClock{ctx: ctx, cancel: cancel, ftt: now.Add(ftt), total: now.Add(total)}
+	k.mu.Lock() // fire must not see k.t unset
+	k.t = time.AfterFunc(min(ftt, total), k.fire)
+	k.mu.Unlock()
+	return k
+}
+
+// next is the earliest bound still pending and the cause it cancels with.
+func (k *ctxClock) next() (time.Time, error) {
+	at, cause := k.total, errTotalTimeout
+	if !k.first && k.ftt.Before(at) {
+		at, cause = k.ftt, errFirstTokenTimeout
+	}
+	if !k.drainT.IsZero() && k.drainT.Before(at) {
+		at, cause = k.drainT, errDrain
+	}
+	return at, cause
+}
+
+func (k *ctxClock) fire() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	at, cause := k.next()
+	if d := time.Until(at); d > 0 {
+		k.t.Reset(d) // the first token came, or the drain started: wait for the next bound
+		return
+	}
+	k.cancel(cause)
+}
+
+func (k *ctxClock) firstToken() {
+	k.mu.Lock()
+	k.first = true
+	k.mu.Unlock()
+}
+
+// drain bounds what is left of the request to d from now.
+func (k *ctxClock) drain(d time.Duration) {
+	k.mu.Lock()
+	k.drainT = time.Now().Add(d)
+	k.t.Reset(d)
+	k.mu.Unlock()
+}
+
+func (k *ctxClock) stop() { k.t.Stop() }
+
+func (k *ctxClock) class(err error, connecting bool) (string, error) {
+	return classify(k.ctx, err, connecting), err
 }
 
 // readStream times every chunk of an SSE response.
-func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
+func (c *caller) readStream(body io.Reader, rec *results.Record, st *reqState, clk clock, keepText bool) (*results.Record, []byte) {
 	st.text, st.times, st.sizes, st.cum = st.text[:0], st.times[:0], st.sizes[:0], st.cum[:0]
 	sse := &st.sse
 	sse.reset(body)
@@ -240,7 +327,7 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 			if errors.Is(err, errMalformed) {
 				return fail(rec, ClassMalformedSSE, err), nil
 			}
-			return fail(rec, classify(ctx, err, false), err), nil
+			return failed(rec, clk, err, false), nil
 		}
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
 			done = true
@@ -268,7 +355,7 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 		}
 		if len(st.text) > n {
 			if len(st.times) == 0 {
-				ftt.Stop()
+				clk.firstToken()
 			}
 			st.times = append(st.times, t)
 			st.sizes = append(st.sizes, int32(len(st.text)-n))
@@ -286,13 +373,12 @@ func (c *caller) readStream(ctx context.Context, body io.Reader, rec *results.Re
 }
 
 // readWhole reads a non-streaming JSON response.
-func (c *caller) readWhole(ctx context.Context, body io.Reader, rec *results.Record, st *reqState, ftt *time.Timer, keepText bool) (*results.Record, []byte) {
+func (c *caller) readWhole(body io.Reader, rec *results.Record, st *reqState, clk clock, keepText bool) (*results.Record, []byte) {
 	data, err := readAll(st.raw[:0], body, maxEvent)
 	st.raw = data
 	t := c.now()
-	ftt.Stop()
 	if err != nil {
-		return fail(rec, classify(ctx, err, false), err), nil
+		return failed(rec, clk, err, false), nil
 	}
 	st.text, err = parseChunk(data, &st.ch, st.text[:0])
 	if err != nil {

@@ -106,6 +106,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, cfg Config, wo scenarios.W
 		client = newHTTPClient(cfg.ConnectTimeout, cfg.connections(), writeBufferFor(&cfg, sched))
 	}
 	x.caller = newCaller(&cfg, client, cfg.Client == nil, header)
+	if h1 := x.caller.h1; h1 != nil {
+		defer h1.close()
+		defer context.AfterFunc(hard, h1.cancel)()
+	}
 
 	start := time.Now()
 	x.caller.start = start

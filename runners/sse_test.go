@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"strings"
@@ -182,9 +183,10 @@ func FuzzSSE(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		st := &reqState{}
 		rec := &results.Record{Sent: 1, InputTokens: 10}
-		ftt := time.NewTimer(time.Hour)
-		defer ftt.Stop()
-		got, _ := c.readStream(t.Context(), strings.NewReader(string(body)), rec, st, ftt, true)
+		ctx, cancel := context.WithCancelCause(t.Context())
+		clk := newCtxClock(ctx, cancel, time.Hour, time.Hour)
+		defer clk.stop()
+		got, _ := c.readStream(strings.NewReader(string(body)), rec, st, clk, true)
 		if !got.OK() {
 			require.True(t, known[got.ErrorClass], "unexpected class %q (%s)", got.ErrorClass, got.Error)
 			require.NotEmpty(t, got.Error)

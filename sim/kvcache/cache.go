@@ -2,38 +2,26 @@ package kvcache
 
 import "fmt"
 
-// nilBlock terminates the intrusive LRU list.
-const nilBlock int32 = -1
+// nilSeg terminates the LRU list of segments.
+const nilSeg int32 = -1
 
-// offLRU in block.next marks a block that is not in the LRU list.
-const offLRU int32 = -2
+// span is a range of slots [lo, lo+n).
+type span struct{ lo, n int32 }
 
-// block is one KV block's bookkeeping in 16 bytes. Blocks are int32 indices
-// into Cache.blk. An evictable block (hashed, unpinned) is in the LRU list,
-// threaded through prev/next, so that moving it in or out costs O(1) and
-// allocates nothing. Any other block (pinned, free, reserved) has next ==
-// offLRU and its refcount (pins by running sequences; a sequence may pin a
-// block twice) in prev: a block needs its links or its refcount, never both.
-// Whether it is hashed is a bit in Cache.hashed.
-type block struct {
-	hash uint64 // chain hash; meaningful only when hashed
-	prev int32
-	next int32
-}
-
-// Seq is a running sequence's block table: the blocks it pins, in prompt
-// order. It is opaque; Cache methods operate on it. A Seq must not be used
-// after Release (its storage is recycled for the next Admit) and is inert
-// after Reset.
+// Seq is a running sequence's block table: the slots it pins, in prompt
+// order, as ranges of consecutive slots. It is opaque; Cache methods operate
+// on it. A Seq must not be used after Release (its storage is recycled for
+// the next Admit) and is inert after Reset.
 type Seq struct {
-	blocks []int32
+	spans  []span
+	n      int    // blocks held: the spans' total length
 	tokens int    // largest token count it was sized for
 	epoch  uint32 // Cache.epoch at Admit; a Reset invalidates the Seq
 	live   bool   // false once released
 }
 
 // Blocks returns how many KV blocks the sequence holds.
-func (s *Seq) Blocks() int { return len(s.blocks) }
+func (s *Seq) Blocks() int { return s.n }
 
 // Admission is the result of a successful Admit.
 type Admission struct {
@@ -45,40 +33,82 @@ type Admission struct {
 // Cache is one instance's KV blocks with vLLM-style prefix caching.
 //
 // Every block is in exactly one state: free (no KV worth keeping), pinned
-// (ref > 0, used by running sequences, maybe hashed) or evictable (ref == 0,
-// hashed, in the LRU list). Free()+Used() == Capacity() always.
+// (used by running sequences or reserved, maybe hashed) or evictable
+// (unpinned, hashed, in the LRU order). Free()+Used() == Capacity() always.
 //
 // LRU order on Release: a sequence's blocks are appended to the MRU end tail
 // first, head last, exactly as vLLM does, so among one sequence's blocks the
 // tail is evicted before the head: heads (system prompts, earlier turns) are
 // the parts other requests share, tails are usually unique to the request.
+//
+// Hashes must be chain hashes (Hasher, HashPrompt): a block's hash
+// determines the hashes of every block before it. The cache relies on it
+// to index runs instead of blocks, so that a request costs a few table
+// operations and sequential work over its blocks, not a random table probe
+// per block:
+//
+//   - Blocks live in slots; a sequence's new blocks get consecutive slots
+//     where the free space allows (slots are interchangeable: which slot a
+//     block occupies is never observable).
+//   - A hashed slot is linked when the slot before it held its chain
+//     predecessor when it was published (the same sequence published both).
+//     Only unlinked hashed slots (run heads) are in the table. A lookup of a
+//     prompt's block i+1 first compares the slot after block i's (linked,
+//     same hash) and asks the table only at a run's end: a linked slot's
+//     predecessor slot holds its chain predecessor, which is cached at most
+//     once, so a hash that is cached but not a head is always found there.
+//     A slot losing its hash turns its linked successor into a head.
+//   - Evictable blocks are kept in LRU order as segments: ranges of
+//     consecutive slots released together, evicted from the highest slot
+//     down (Release walks a sequence tail first). Evicting shrinks the LRU
+//     segment from its top, pinning a block or moving its hash away splits
+//     its segment, both in O(1) (plus relabelling the smaller half of a
+//     split).
+//   - Free and reserved blocks are counts and ranges of slots: they have no
+//     identity worth keeping.
+//
+// With hashes that break the chain property (hand-made ones) the cache stays
+// consistent but may miss hits or keep a second copy of a hash.
 type Cache struct {
 	capacity    int
 	blockTokens int
 
-	blk      []block  // grows lazily up to capacity: an idle instance costs nothing
-	hashed   []uint64 // bit per block: holds published KV under its hash and is in tab
-	marks    []uint64 // bit per block: Admit's scratch
-	free     []int32  // stack of free blocks below len(blk)
-	reserved []int32  // anonymous blocks held by Reserve
-	tab      idTable  // hash -> hashed block
-	lruHead  int32    // least recently released evictable block (evicted first)
-	lruTail  int32    // most recently released
-	nLRU     int      // evictable blocks
-	used     int      // pinned blocks
+	// Per slot; they grow lazily up to capacity: an idle instance costs nothing.
+	hash   []uint64 // chain hash; meaningful only when hashed
+	st     []int32  // > 0: refcount (pinned); 0: free; < 0: evictable, in segment -st-1
+	hashed []uint64 // bit per slot: holds published KV under its hash
+	linked []uint64 // bit per slot: hashed, not in tab: the slot before holds its chain predecessor
+	marks  []uint64 // bit per slot: Admit's scratch
+
+	pool     []span // stack of free slot ranges below len(hash)
+	nPool    int    // slots in pool
+	reserved int    // anonymous blocks held by Reserve (counted in used, not given slots)
+	tab      idTable
+	nHashed  int
+	used     int // pinned slots + reserved
+
+	segs     []segment // LRU segments; free ones chained through next from freeSeg
+	freeSeg  int32
+	lruHead  int32 // least recently released segment (evicted first)
+	lruTail  int32
+	nLRU     int // evictable blocks
+	segCount int // live segments
 
 	epoch   uint32
 	seqPool []*Seq
-	scratch []int32 // Admit's hit blocks, reused
+	scratch []span // Admit's hit spans, reused
 
 	tier              *Tier
 	onInsert, onEvict func(hash uint64)
 	onTouch           func(hashes []uint64)
 
 	evictions uint64
-	sink      uint32 // folds the touch passes' loads, so that they are kept
 	touchKeys []uint64
 }
+
+// touchBatch is how many hashes the touch hook gets at a time: enough
+// cache misses in flight to fill a core's miss buffers.
+const touchBatch = 64
 
 // New returns an empty cache of capacityBlocks KV blocks of blockTokens tokens
 // each. Both come from the engine's validated fleet configuration, so
@@ -90,7 +120,7 @@ func New(capacityBlocks, blockTokens int) *Cache {
 	if blockTokens < 1 {
 		panic(fmt.Sprintf("kvcache.New: blockTokens %d must be >= 1; validate the fleet's block size first", blockTokens))
 	}
-	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilBlock, lruTail: nilBlock,
+	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilSeg, lruTail: nilSeg, freeSeg: nilSeg,
 		tab: newIDTable(capacityBlocks)}
 }
 
@@ -131,7 +161,20 @@ func (c *Cache) Free() int { return c.capacity - c.used }
 func (c *Cache) Used() int { return c.used }
 
 // Cached returns the hashed blocks resident (pinned or evictable).
-func (c *Cache) Cached() int { return c.tab.n }
+func (c *Cache) Cached() int { return c.nHashed }
+
+// avail is the number of free blocks (free slots not backing a reservation).
+func (c *Cache) avail() int { return c.nPool + c.capacity - len(c.hash) - c.reserved }
+
+// lookup returns the slot holding h, the hash following the one in slot
+// prev (-1 at a prompt's first block): the slot after prev if it continues
+// prev's run with h, else a run head found in the table.
+func (c *Cache) lookup(prev int32, h uint64) (int32, bool) {
+	if nx := prev + 1; prev >= 0 && int(nx) < len(c.hash) && bit(c.linked, nx) && c.hash[nx] == h {
+		return nx, true
+	}
+	return c.tab.get(c.hash, h)
+}
 
 // Admit starts a sequence whose prompt has the given block hashes and which
 // needs blocks for tokens tokens: it pins the longest cached prefix of hashes
@@ -153,26 +196,29 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	// so that one met twice (only with hand-made, non-chained hashes) is
 	// counted once; the marks are cleared right below.
 	hits := c.scratch[:0]
-	idle := 0
-	for len(hits) < limit {
-		if len(hits)%touchBatch == 0 {
-			c.sink ^= c.tab.touch(c.blk, hashes[len(hits):min(limit, len(hits)+touchBatch)])
-		}
-		b, ok := c.tab.get(c.blk, hashes[len(hits)])
+	hit, idle := 0, 0
+	prev := int32(-1)
+	for hit < limit {
+		b, ok := c.lookup(prev, hashes[hit])
 		if !ok {
 			break
 		}
-		if c.blk[b].next != offLRU && !bit(c.marks, b) {
+		if c.st[b] < 0 && !bit(c.marks, b) {
 			set(c.marks, b, true)
 			idle++
 		}
-		hits = append(hits, b)
+		hits = appendSpan(hits, span{b, 1})
+		prev = b
+		hit++
 	}
-	for _, b := range hits {
-		set(c.marks, b, false)
+	if idle > 0 {
+		for _, sp := range hits {
+			for b := sp.lo; b < sp.lo+sp.n; b++ {
+				set(c.marks, b, false)
+			}
+		}
 	}
 	c.scratch = hits
-	hit := len(hits)
 	if need-hit > c.Free()-idle {
 		return Admission{}, false
 	}
@@ -184,17 +230,19 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 
 	s := c.newSeq()
 	s.tokens = max(tokens, 0)
-	for _, b := range hits {
-		c.pin(b)
-		s.blocks = append(s.blocks, b)
+	for _, sp := range hits {
+		for b := sp.lo; b < sp.lo+sp.n; b++ {
+			if c.st[b] < 0 {
+				c.segRemove(b)
+				c.st[b] = 0
+				c.used++
+			}
+			c.st[b]++
+		}
+		s.spans = appendSpan(s.spans, sp)
 	}
-	c.touchVictims(need - hit)
-	for range need - hit {
-		b := c.alloc()
-		c.blk[b].prev = 1
-		c.used++
-		s.blocks = append(s.blocks, b)
-	}
+	s.n = hit
+	c.alloc(s, need-hit)
 	return Admission{Seq: s, HitBlocks: hit, TierBlocks: tier}, true
 }
 
@@ -206,20 +254,46 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	if !c.valid(s) {
 		return false
 	}
-	need := c.BlocksFor(tokens)
-	add := need - len(s.blocks)
+	add := c.BlocksFor(tokens) - s.n
 	if add > c.Free() {
 		return false
 	}
-	c.touchVictims(add)
-	for range add {
-		b := c.alloc()
-		c.blk[b].prev = 1
-		c.used++
-		s.blocks = append(s.blocks, b)
-	}
+	c.alloc(s, add)
 	s.tokens = max(s.tokens, tokens)
 	return true
+}
+
+// alloc appends n new pinned, unhashed blocks to s, evicting LRU blocks
+// first if the free ones do not suffice (callers checked Free()). They come
+// from the free ranges, most recently freed first, then from never-used
+// slots, in runs of consecutive slots as far as the free space allows.
+func (c *Cache) alloc(s *Seq, n int) {
+	if n <= 0 {
+		return
+	}
+	c.evict(n - c.avail())
+	c.used += n
+	s.n += n
+	for n > 0 {
+		var sp span
+		if k := len(c.pool); k > 0 {
+			top := &c.pool[k-1]
+			sp = span{top.lo, min(int32(n), top.n)}
+			top.lo += sp.n
+			top.n -= sp.n
+			if top.n == 0 {
+				c.pool = c.pool[:k-1]
+			}
+			c.nPool -= int(sp.n)
+		} else {
+			sp = c.fresh(n)
+		}
+		for b := sp.lo; b < sp.lo+sp.n; b++ {
+			c.st[b] = 1
+		}
+		s.spans = appendSpan(s.spans, sp)
+		n -= int(sp.n)
+	}
 }
 
 // Publish records that s's first len(hashes) blocks now hold computed KV with
@@ -231,28 +305,44 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	if !c.valid(s) {
 		return
 	}
-	n := min(len(hashes), len(s.blocks))
-	for i := range n {
-		if i%touchBatch == 0 {
-			c.touchPublish(s.blocks[i:n], hashes[i:n])
-		}
-		b, h := s.blocks[i], hashes[i]
-		if bit(c.hashed, b) {
-			if c.blk[b].hash == h {
-				continue
+	n := min(len(hashes), s.n)
+	c.touchPublish(s, hashes[:n])
+	i, prev := 0, int32(-1)
+	for _, sp := range s.spans {
+		for b := sp.lo; b < sp.lo+sp.n && i < n; b++ {
+			h := hashes[i]
+			i++
+			if bit(c.hashed, b) {
+				if c.hash[b] == h {
+					prev = b
+					continue
+				}
+				c.unhash(b) // re-published with other content
 			}
-			c.unhash(b) // re-published with other content
-		}
-		c.blk[b].hash = h
-		set(c.hashed, b, true)
-		if other, ok := c.tab.swap(c.blk, c.hashed, h, b); ok {
-			set(c.hashed, other, false)
-			if c.blk[other].next != offLRU { // evictable: unpinned
-				c.lruRemove(other)
-				c.free = append(c.free, other)
+			// A copy of h elsewhere is the slot after prev's (if linked:
+			// prev holds h's chain predecessor) or a head.
+			if other, ok := c.lookup(prev, h); ok {
+				c.dropHash(other)
+				if c.st[other] < 0 { // evictable: unpinned
+					c.segRemove(other)
+					c.st[other] = 0
+					c.poolPush(span{other, 1})
+				}
+			} else if c.onInsert != nil {
+				c.onInsert(h)
 			}
-		} else if c.onInsert != nil {
-			c.onInsert(h)
+			c.hash[b] = h
+			set(c.hashed, b, true)
+			c.nHashed++
+			if prev >= 0 && prev == b-1 && bit(c.hashed, prev) {
+				set(c.linked, b, true)
+			} else {
+				c.tab.swap(c.hash, c.hashed, c.linked, h, b)
+			}
+			prev = b
+		}
+		if i == n {
+			break
 		}
 	}
 }
@@ -265,43 +355,46 @@ func (c *Cache) Release(s *Seq) {
 	if !c.valid(s) {
 		return
 	}
-	for i := len(s.blocks) - 1; i >= 0; i-- {
-		b := s.blocks[i]
-		bk := &c.blk[b]
-		bk.prev-- // pinned: prev is the refcount
-		if bk.prev > 0 {
-			continue
-		}
-		c.used--
-		if bit(c.hashed, b) {
-			c.lruPush(b)
-		} else {
-			c.free = append(c.free, b)
+	for i := len(s.spans) - 1; i >= 0; i-- {
+		sp := s.spans[i]
+		for b := sp.lo + sp.n - 1; b >= sp.lo; b-- {
+			if c.st[b]--; c.st[b] > 0 {
+				continue
+			}
+			c.used--
+			if bit(c.hashed, b) {
+				c.lruPush(b)
+			} else {
+				c.poolPush(span{b, 1})
+			}
 		}
 	}
-	s.blocks = s.blocks[:0]
+	s.spans = s.spans[:0]
+	s.n = 0
 	s.live = false
 	c.seqPool = append(c.seqPool, s)
 }
 
 // Reset loses every block (instance failure): onEvict fires for each resident
-// hash (in block order, deterministically), nothing is written to the tier,
+// hash (in slot order, deterministically), nothing is written to the tier,
 // and every running Seq becomes inert.
 func (c *Cache) Reset() {
 	if c.onEvict != nil {
-		for i := range c.blk {
+		for i := range c.hash {
 			if bit(c.hashed, int32(i)) {
-				c.onEvict(c.blk[i].hash)
+				c.onEvict(c.hash[i])
 			}
 		}
 	}
-	c.blk = c.blk[:0]
+	c.hash, c.st = c.hash[:0], c.st[:0]
 	clear(c.hashed)
-	c.hashed, c.marks = c.hashed[:0], c.marks[:0]
-	c.free = c.free[:0]
-	c.reserved = c.reserved[:0]
+	clear(c.linked)
+	clear(c.marks)
+	c.hashed, c.linked, c.marks = c.hashed[:0], c.linked[:0], c.marks[:0]
+	c.pool, c.nPool, c.reserved = c.pool[:0], 0, 0
 	c.tab.clear()
-	c.lruHead, c.lruTail, c.nLRU, c.used = nilBlock, nilBlock, 0, 0
+	c.nHashed, c.used = 0, 0
+	c.segs, c.freeSeg, c.lruHead, c.lruTail, c.nLRU, c.segCount = c.segs[:0], nilSeg, nilSeg, nilSeg, 0, 0
 	c.epoch++
 }
 
@@ -315,120 +408,89 @@ func (c *Cache) newSeq() *Seq {
 	} else {
 		s = new(Seq)
 	}
-	s.blocks = s.blocks[:0]
+	s.spans, s.n = s.spans[:0], 0
 	s.epoch, s.live = c.epoch, true
 	return s
 }
 
-// pin adds a reference to a resident block, taking it off the LRU list.
-func (c *Cache) pin(b int32) {
-	if c.blk[b].next != offLRU {
-		c.lruRemove(b)
-		c.used++
+// dropHash takes slot b's hash out of the index (b stays where it is, now
+// unhashed); a linked successor becomes a run head.
+func (c *Cache) dropHash(b int32) {
+	if bit(c.linked, b) {
+		set(c.linked, b, false)
+	} else {
+		c.tab.del(c.hash, c.hash[b], b)
 	}
-	c.blk[b].prev++
-}
-
-// alloc returns an unhashed, unreferenced block that is in no list. Callers
-// have checked Free() first: free stack, then never-used blocks, then the
-// least recently used evictable block.
-func (c *Cache) alloc() int32 {
-	if n := len(c.free); n > 0 {
-		b := c.free[n-1]
-		c.free = c.free[:n-1]
-		return b
+	set(c.hashed, b, false)
+	c.nHashed--
+	if nx := b + 1; int(nx) < len(c.hash) && bit(c.linked, nx) {
+		set(c.linked, nx, false)
+		c.tab.swap(c.hash, c.hashed, c.linked, c.hash[nx], nx)
 	}
-	if len(c.blk) < c.capacity {
-		return c.fresh()
-	}
-	b := c.lruHead
-	if b == nilBlock {
-		panic("kvcache: alloc with no free block; callers must check Free()") // internal invariant
-	}
-	c.lruRemove(b)
-	c.evictions++
-	c.unhash(b)
-	return b
 }
 
 // unhash drops b's hash from the index, firing onEvict and writing it back to
 // the tier (its KV leaves HBM but survives in the second tier).
 func (c *Cache) unhash(b int32) {
-	bk := &c.blk[b]
-	c.tab.del(c.blk, bk.hash, b)
-	set(c.hashed, b, false)
+	c.dropHash(b)
 	if c.onEvict != nil {
-		c.onEvict(bk.hash)
+		c.onEvict(c.hash[b])
 	}
 	if c.tier != nil {
-		c.tier.Put(bk.hash)
+		c.tier.Put(c.hash[b])
 	}
 }
 
-func (c *Cache) lruPush(b int32) {
-	bk := &c.blk[b]
-	bk.prev, bk.next = c.lruTail, nilBlock
-	if c.lruTail == nilBlock {
-		c.lruHead = b
-	} else {
-		c.blk[c.lruTail].next = b
-	}
-	c.lruTail = b
-	c.nLRU++
-}
-
-func (c *Cache) lruRemove(b int32) {
-	bk := &c.blk[b]
-	if bk.prev == nilBlock {
-		c.lruHead = bk.next
-	} else {
-		c.blk[bk.prev].next = bk.next
-	}
-	if bk.next == nilBlock {
-		c.lruTail = bk.prev
-	} else {
-		c.blk[bk.next].prev = bk.prev
-	}
-	bk.prev, bk.next = 0, offLRU // unpinned, off the list
-	c.nLRU--
-}
-
-// touchVictims loads the table slots of the hashes that the next n allocs
-// will evict (after the free stack and the never-used blocks), so that
-// their cache misses overlap; it changes nothing.
-func (c *Cache) touchVictims(n int) {
-	n -= len(c.free) + c.capacity - len(c.blk)
-	keys := c.touchKeys[:0]
-	for b := c.lruHead; n > 0 && b != nilBlock; n-- {
-		bk := &c.blk[b]
-		keys = append(keys, bk.hash)
-		b = bk.next
-		if len(keys) == touchBatch*4 {
-			c.sink ^= c.tab.touchSlots(keys)
-			if c.onTouch != nil {
-				c.onTouch(keys)
+// evict evicts the n least recently used evictable blocks (n <= nLRU; none
+// if n <= 0), in LRU order, and frees their slots.
+func (c *Cache) evict(n int) {
+	for n > 0 {
+		g := &c.segs[c.lruHead]
+		m := min(int32(n), g.hi-g.lo, touchBatch)
+		lo := g.hi - m
+		if c.onTouch != nil {
+			keys := c.touchKeys[:0]
+			for b := g.hi - 1; b >= lo; b-- {
+				keys = append(keys, c.hash[b])
 			}
-			keys = keys[:0]
+			c.onTouch(keys)
+			c.touchKeys = keys
 		}
+		for b := g.hi - 1; b >= lo; b-- {
+			c.st[b] = 0
+			c.unhash(b)
+		}
+		c.evictions += uint64(m)
+		c.nLRU -= int(m)
+		if g.hi = lo; g.hi == g.lo {
+			c.segUnlink(c.lruHead)
+		}
+		c.poolPush(span{lo, m})
+		n -= int(m)
 	}
-	c.sink ^= c.tab.touchSlots(keys)
-	if c.onTouch != nil && len(keys) > 0 {
-		c.onTouch(keys)
-	}
-	c.touchKeys = keys
 }
 
-// touchPublish loads the table slots of the next touchBatch hashes that
-// Publish will insert (those whose block is not hashed yet).
-func (c *Cache) touchPublish(blocks []int32, hashes []uint64) {
+// touchPublish hands the hook the hashes Publish may insert (those of
+// unhashed blocks), so that the index loads their slots at once.
+func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
+	if c.onTouch == nil {
+		return
+	}
 	keys := c.touchKeys[:0]
-	for i := range min(len(blocks), touchBatch) {
-		if !bit(c.hashed, blocks[i]) {
-			keys = append(keys, hashes[i])
+	i := 0
+	for _, sp := range s.spans {
+		for b := sp.lo; b < sp.lo+sp.n && i < len(hashes); b++ {
+			if !bit(c.hashed, b) {
+				keys = append(keys, hashes[i])
+				if len(keys) == touchBatch {
+					c.onTouch(keys)
+					keys = keys[:0]
+				}
+			}
+			i++
 		}
 	}
-	c.sink ^= c.tab.touchSlots(keys)
-	if c.onTouch != nil && len(keys) > 0 {
+	if len(keys) > 0 {
 		c.onTouch(keys)
 	}
 	c.touchKeys = keys
@@ -445,48 +507,53 @@ func (c *Cache) Reserve(n int) bool {
 	if n > c.Free() {
 		return false
 	}
-	c.touchVictims(n)
-	for range n {
-		b := c.alloc()
-		c.blk[b].prev = 1
-		c.reserved = append(c.reserved, b)
-	}
+	c.evict(n - c.avail())
+	c.reserved += n
 	c.used += n
 	return true
 }
 
 // Unreserve returns n reserved blocks to the free pool.
 func (c *Cache) Unreserve(n int) {
-	n = min(n, len(c.reserved))
-	for range n {
-		b := c.reserved[len(c.reserved)-1]
-		c.reserved = c.reserved[:len(c.reserved)-1]
-		c.blk[b].prev = 0
-		c.free = append(c.free, b)
-	}
+	n = min(n, c.reserved)
+	c.reserved -= n
 	c.used -= n
 }
 
 // Reserved is the number of blocks held by Reserve.
-func (c *Cache) Reserved() int { return len(c.reserved) }
+func (c *Cache) Reserved() int { return c.reserved }
 
-// fresh materialises the next never-used block (len(blk) < capacity). The
+// fresh materialises up to n never-used slots (len(hash) < capacity). The
 // arrays grow by an eighth at a time, not double, so that a cache's slack
 // stays small: memory per cached block is what a fleet of thousands of
 // instances multiplies.
-func (c *Cache) fresh() int32 {
-	n := len(c.blk)
-	if n == cap(c.blk) {
-		grown := make([]block, n, min(c.capacity, n+max(n/8, 256)))
-		copy(grown, c.blk)
-		c.blk = grown
+func (c *Cache) fresh(n int) span {
+	lo := len(c.hash)
+	n = min(n, c.capacity-lo)
+	if hi := lo + n; hi > cap(c.hash) {
+		size := min(c.capacity, max(hi, lo+max(lo/8, 256)))
+		h := make([]uint64, lo, size)
+		copy(h, c.hash)
+		st := make([]int32, lo, size)
+		copy(st, c.st)
+		c.hash, c.st = h, st
 	}
-	c.blk = append(c.blk, block{prev: 0, next: offLRU})
-	if w := n / 64; w >= len(c.hashed) {
+	c.hash, c.st = c.hash[:lo+n], c.st[:lo+n]
+	for w := (lo + n + 63) / 64; len(c.hashed) < w; {
 		c.hashed = append(c.hashed, 0)
+		c.linked = append(c.linked, 0)
 		c.marks = append(c.marks, 0)
 	}
-	return int32(n)
+	return span{int32(lo), int32(n)}
+}
+
+// appendSpan appends sp to spans, extending the last span when sp continues it.
+func appendSpan(spans []span, sp span) []span {
+	if k := len(spans); k > 0 && spans[k-1].lo+spans[k-1].n == sp.lo {
+		spans[k-1].n += sp.n
+		return spans
+	}
+	return append(spans, sp)
 }
 
 func bit(bits []uint64, b int32) bool { return bits[b>>6]&(1<<(b&63)) != 0 }

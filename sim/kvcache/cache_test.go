@@ -162,15 +162,20 @@ func TestAdmitFailsWithoutSideEffects(t *testing.T) {
 	c.Release(a.Seq)
 	b, _ := run(t, c, prompt(2, 48))
 	before := *c
-	beforeBlk := append([]block(nil), c.blk...)
+	beforeHash, beforeSt := append([]uint64(nil), c.hash...), append([]int32(nil), c.st...)
+	beforeSegs, beforeLRU := append([]segment(nil), c.segs...), lruHashes(c)
 	// Needs 4 hits (evictable, so they stop counting as free) + 6 new = 10 > 8-3.
 	_, ok := c.Admit(ha, 16*10)
 	require.False(t, ok)
 	_, ok = c.Admit(nil, 16*9)
 	require.False(t, ok, "more than capacity")
-	require.Equal(t, beforeBlk, c.blk)
+	require.Equal(t, beforeHash, c.hash)
+	require.Equal(t, beforeSt, c.st)
+	require.Equal(t, beforeSegs, c.segs)
+	require.Equal(t, beforeLRU, lruHashes(c))
 	require.Equal(t, before.lruHead, c.lruHead)
 	require.Equal(t, before.lruTail, c.lruTail)
+	require.Equal(t, before.nPool, c.nPool)
 	require.Equal(t, before.used, c.used)
 	require.Equal(t, before.evictions, c.evictions)
 	// Exactly fitting works: 4 hits + 1 new.
@@ -218,8 +223,7 @@ func TestPublishDedupe(t *testing.T) {
 	require.Zero(t, inserts, "hashes were resident already")
 	require.Equal(t, 4, c.Cached())
 	for i, x := range h {
-		got, _ := c.tab.get(c.blk, x)
-		require.Equal(t, b.Seq.blocks[i], got, "newest copy owns the hash")
+		require.Equal(t, b.Seq.slots()[i], c.slotOf(x), "newest copy owns the hash")
 	}
 	require.NoError(t, checkInvariants(c, []*Seq{a.Seq, b.Seq}))
 	c.Release(a.Seq) // a's blocks lost their hashes: freed, not evictable

@@ -78,8 +78,8 @@ func cacheOps(t *testing.T, data []byte) {
 			require.Equal(t, min(wantHit, c.BlocksFor(tokens)), a.HitBlocks)
 			require.Equal(t, c.BlocksFor(tokens), a.Seq.Blocks())
 			live = append(live, running{a.Seq, h})
-		case 2: // admit raw, possibly repeating hashes
-			h := []uint64{uint64(arg % 4), uint64(arg / 4 % 4), uint64(arg / 16 % 4)}
+		case 2: // admit a prompt of one block per content id over two ids
+			h := blockChain(arg&1, arg>>1&1, arg>>2&1)
 			if a, ok := c.Admit(h, int(arg%16)); ok {
 				live = append(live, running{a.Seq, h})
 			}

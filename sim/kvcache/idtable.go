@@ -2,24 +2,24 @@ package kvcache
 
 import "math/bits"
 
-// idTable maps a block hash to the Cache block holding it in 4 bytes a slot.
-// A slot never stores the hash, which the block already holds
-// (Cache.blk[id].hash); it packs the block's index (id+1, idBits), the
+// idTable maps a block hash to the Cache slot holding it in 4 bytes a slot.
+// The Cache indexes only run heads here (see Cache). A slot never stores
+// the hash, which the Cache already holds (keys[id], Cache.hash); it packs
+// the slot's index (id+1, idBits), the
 // entry's distance from its home slot (distBits) and as many of the hash's
 // bits as remain (a tag).
 //
 // It is Robin Hood linear probing: along a probe run, entries are ordered by
 // distance, so a lookup compares a key only with entries of its own home
 // (same distance) whose tag matches, and stops at the first entry closer to
-// its home than the lookup is; a miss almost never reads a block. Deletion
+// its home than the lookup is; a miss almost never reads a key. Deletion
 // shifts the rest of the run back one slot, decrementing distances, with no
-// block read at all. The size is any integer (no power of two), grown by a
-// quarter whenever the load would pass 0.7 (5.7-7.1 bytes per cached block
-// while the cache fills), up to a size where the cache's whole capacity
-// sits at load 0.55 (7.3 bytes a block): a full cache evicts and inserts a
-// block per miss for the rest of a run, and at 0.55 those inserts and
-// deletes walk about half as far as at 0.7. (At load 0.8 it would cost a
-// byte less, but inserts and deletes walk twice as far.)
+// key read at all. The size is any integer (no power of two), grown by a
+// quarter whenever the load would pass 0.7. The Cache keeps only run heads
+// here (a few per request), so the table holds a small fraction of the
+// cached blocks; its limit is sized for the worst case, every block a head,
+// at load 0.55, where a full cache's inserts and deletes walk about half as
+// far as at 0.7.
 type idTable struct {
 	slots    []uint32 // 0: empty; else tag | dist<<idBits | (id+1)
 	n        int      // live entries
@@ -60,7 +60,7 @@ func (t *idTable) tag(k uint64) uint32 {
 }
 
 // find returns the slot holding k, or -1.
-func (t *idTable) find(blk []block, k uint64) int {
+func (t *idTable) find(keys []uint64, k uint64) int {
 	if t.n == 0 {
 		return -1
 	}
@@ -75,7 +75,7 @@ func (t *idTable) find(blk []block, k uint64) int {
 		if sd < d {
 			return -1 // Robin Hood: k would have been placed before this entry
 		}
-		if sd == d && (sh >= 32 || s>>sh<<sh == want) && blk[int32(s&idMask)-1].hash == k {
+		if sd == d && (sh >= 32 || s>>sh<<sh == want) && keys[int32(s&idMask)-1] == k {
 			return i
 		}
 		i = next(i, size)
@@ -83,27 +83,28 @@ func (t *idTable) find(blk []block, k uint64) int {
 }
 
 // get returns the block holding hash k.
-func (t *idTable) get(blk []block, k uint64) (int32, bool) {
-	i := t.find(blk, k)
+func (t *idTable) get(keys []uint64, k uint64) (int32, bool) {
+	i := t.find(keys, k)
 	if i < 0 {
 		return -1, false
 	}
 	return int32(t.slots[i]&t.idMask()) - 1, true
 }
 
-// swap makes block id (whose hash, k, is already in blk[id], and which is
-// already set in hashed) the holder of k and returns the block it replaced.
-// hashed marks the blocks that hold their hash in the table (and id): a
-// growing table is rebuilt from them.
-func (t *idTable) swap(blk []block, hashed []uint64, k uint64, id int32) (old int32, existed bool) {
+// swap makes slot id (whose hash, k, is already in keys[id], and which is
+// already a head: set in hashed, clear in linked) the holder of k and
+// returns the slot it replaced. The heads (hashed and not linked) are the
+// slots that hold their hash in the table, id included: a growing table is
+// rebuilt from them.
+func (t *idTable) swap(keys []uint64, hashed, linked []uint64, k uint64, id int32) (old int32, existed bool) {
 	if (t.n+1)*idLoadDen > len(t.slots)*idLoadNum {
-		if i := t.find(blk, k); i >= 0 {
+		if i := t.find(keys, k); i >= 0 {
 			s := t.slots[i]
 			t.slots[i] = s&^t.idMask() | uint32(id+1)
 			return int32(s&t.idMask()) - 1, true
 		}
 		t.n++
-		t.rebuild(blk, hashed, t.bigger()) // places id too
+		t.rebuild(keys, hashed, linked, t.bigger()) // places id too
 		return -1, false
 	}
 	// One pass, as find, that inserts where find would give up: the slot
@@ -115,13 +116,13 @@ func (t *idTable) swap(blk []block, hashed []uint64, k uint64, id int32) (old in
 		if s == 0 || t.dist(s) < d {
 			t.n++
 			if d > t.maxDist() {
-				t.rebuild(blk, hashed, t.bigger()) // k would sit farther than distBits can say
+				t.rebuild(keys, hashed, linked, t.bigger()) // k would sit farther than distBits can say
 			} else if _, ok := t.insertAt(want|uint32(id+1), d, i); !ok {
-				t.rebuild(blk, hashed, t.bigger()) // a run grew longer than distBits can say
+				t.rebuild(keys, hashed, linked, t.bigger()) // a run grew longer than distBits can say
 			}
 			return -1, false
 		}
-		if t.dist(s) == d && (sh >= 32 || s>>sh<<sh == want) && blk[int32(s&idMask)-1].hash == k {
+		if t.dist(s) == d && (sh >= 32 || s>>sh<<sh == want) && keys[int32(s&idMask)-1] == k {
 			t.slots[i] = s&^idMask | uint32(id+1)
 			return int32(s&idMask) - 1, true
 		}
@@ -161,8 +162,8 @@ func (t *idTable) withDist(e, d uint32) uint32 {
 
 // del removes block id, which holds hash k; false if it is not there. It
 // looks for id among the entries of k's home, reading no block.
-func (t *idTable) del(blk []block, k uint64, id int32) bool {
-	if t.n == 0 || blk[id].hash != k {
+func (t *idTable) del(keys []uint64, k uint64, id int32) bool {
+	if t.n == 0 || keys[id] != k {
 		return false
 	}
 	size, idMask, want := len(t.slots), t.idMask(), uint32(id+1)
@@ -204,72 +205,32 @@ func (t *idTable) bigger() int {
 	return size
 }
 
-// rebuild places every block set in hashed (n of them) into at least size
+// rebuild places every head (set in hashed, clear in linked; n of them) into at least size
 // fresh slots, growing further while some distance overflows. It walks the
 // blocks in order rather than the old slots: the block reads are then
 // sequential, where following the old slots would read them at random.
-func (t *idTable) rebuild(blk []block, hashed []uint64, size int) {
+func (t *idTable) rebuild(keys []uint64, hashed, linked []uint64, size int) {
 	for {
 		t.slots = make([]uint32, size)
-		if t.placeAll(blk, hashed) {
+		if t.placeAll(keys, hashed, linked) {
 			return
 		}
 		size += size / 4
 	}
 }
 
-func (t *idTable) placeAll(blk []block, hashed []uint64) bool {
+func (t *idTable) placeAll(keys []uint64, hashed, linked []uint64) bool {
 	size := len(t.slots)
 	for w, word := range hashed {
+		word &^= linked[w]
 		for word != 0 {
 			b := w*64 + bits.TrailingZeros64(word)
 			word &= word - 1
-			k := blk[b].hash
+			k := keys[b]
 			if _, ok := t.insert(t.tag(k)|uint32(b+1), homeOf(k, size)); !ok {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-// touchBatch is how many keys a touch pass loads ahead: enough misses in
-// flight to fill a core's miss buffers, few enough that a prefix match
-// ending early wastes little.
-const touchBatch = 16
-
-// touch loads the home slot of each key, and the block of a home slot's
-// entry, and returns them folded together (the caller stores the result so
-// the compiler keeps the loads). It changes nothing: it exists so that the
-// cache misses of a request's independent probes overlap, instead of each
-// probe waiting out its own miss (the tables of a fleet's instances are far
-// bigger than the CPU caches, so nearly every probe misses).
-func (t *idTable) touch(blk []block, keys []uint64) uint32 {
-	size := len(t.slots)
-	if t.n == 0 {
-		return 0
-	}
-	idMask := t.idMask()
-	var acc uint32
-	for _, k := range keys {
-		s := t.slots[homeOf(k, size)]
-		if id := s & idMask; id != 0 {
-			acc ^= uint32(blk[id-1].hash)
-		}
-		acc ^= s
-	}
-	return acc
-}
-
-// touchSlots loads the home slot of each key (touch without the blocks).
-func (t *idTable) touchSlots(keys []uint64) uint32 {
-	size := len(t.slots)
-	if t.n == 0 {
-		return 0
-	}
-	var acc uint32
-	for _, k := range keys {
-		acc ^= t.slots[homeOf(k, size)]
-	}
-	return acc
 }

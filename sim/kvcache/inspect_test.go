@@ -16,20 +16,42 @@ func (c *Cache) Evictable() int { return c.nLRU }
 // Evictions returns how many cached blocks have been evicted since New.
 func (c *Cache) Evictions() uint64 { return c.evictions }
 
-// Contains reports whether hash is resident in this cache.
+// Contains reports whether hash is resident in this cache. It scans every
+// slot, so that it holds whatever the hashes (chained or not).
 func (c *Cache) Contains(hash uint64) bool {
-	_, ok := c.tab.get(c.blk, hash)
-	return ok
+	return c.slotOf(hash) >= 0
+}
+
+// slotOf returns the slot holding hash, or -1, by a scan.
+func (c *Cache) slotOf(hash uint64) int32 {
+	for i, h := range c.hash {
+		if h == hash && bit(c.hashed, int32(i)) {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// slots lists the slots s holds, in order.
+func (s *Seq) slots() []int32 {
+	var out []int32
+	for _, sp := range s.spans {
+		for b := sp.lo; b < sp.lo+sp.n; b++ {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Match returns how many leading hashes are cached here (hit) and how many
 // further ones follow in the second tier (tier). It changes no state.
 func (c *Cache) Match(hashes []uint64) (hit, tier int) {
-	for hit < len(hashes) {
-		if _, ok := c.tab.get(c.blk, hashes[hit]); !ok {
+	for prev := int32(-1); hit < len(hashes); hit++ {
+		b, ok := c.lookup(prev, hashes[hit])
+		if !ok {
 			break
 		}
-		hit++
+		prev = b
 	}
 	if c.tier != nil {
 		tier = c.tier.prefix(hashes[hit:])

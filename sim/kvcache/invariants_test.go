@@ -5,85 +5,141 @@ import "fmt"
 // checkInvariants walks the whole cache and returns the first broken
 // invariant, or nil. live are the sequences the caller still holds.
 func checkInvariants(c *Cache, live []*Seq) error {
-	if len(c.blk) > c.capacity {
-		return fmt.Errorf("%d blocks materialised, capacity %d", len(c.blk), c.capacity)
+	n := int32(len(c.hash))
+	if len(c.hash) > c.capacity || len(c.st) != len(c.hash) {
+		return fmt.Errorf("%d slots materialised (%d states), capacity %d", len(c.hash), len(c.st), c.capacity)
 	}
-	refs := make([]int32, len(c.blk))
+	refs := make([]int32, n)
 	for _, s := range live {
 		if !c.valid(s) {
 			continue
 		}
-		if c.BlocksFor(s.tokens) > len(s.blocks) {
-			return fmt.Errorf("seq sized for %d tokens holds only %d blocks", s.tokens, len(s.blocks))
+		if c.BlocksFor(s.tokens) > s.n {
+			return fmt.Errorf("seq sized for %d tokens holds only %d blocks", s.tokens, s.n)
 		}
-		for _, b := range s.blocks {
-			refs[b]++
+		total := 0
+		for i, sp := range s.spans {
+			if sp.n <= 0 || sp.lo < 0 || sp.lo+sp.n > n {
+				return fmt.Errorf("seq span %d %+v out of range", i, sp)
+			}
+			if i > 0 && s.spans[i-1].lo+s.spans[i-1].n == sp.lo {
+				return fmt.Errorf("seq spans %d and %d not merged", i-1, i)
+			}
+			for b := sp.lo; b < sp.lo+sp.n; b++ {
+				refs[b]++
+			}
+			total += int(sp.n)
+		}
+		if total != s.n {
+			return fmt.Errorf("seq spans hold %d blocks, n says %d", total, s.n)
 		}
 	}
-	inFree := make([]bool, len(c.blk))
-	for _, b := range c.free {
-		if inFree[b] {
-			return fmt.Errorf("block %d twice on the free stack", b)
+	inPool := make([]bool, n)
+	pooled := 0
+	for _, sp := range c.pool {
+		if sp.n <= 0 || sp.lo < 0 || sp.lo+sp.n > n {
+			return fmt.Errorf("pool span %+v out of range", sp)
 		}
-		inFree[b] = true
-	}
-	inLRU := make([]bool, len(c.blk))
-	n, prev := 0, nilBlock
-	for b := c.lruHead; b != nilBlock; b = c.blk[b].next {
-		if inLRU[b] {
-			return fmt.Errorf("LRU cycle at block %d", b)
+		for b := sp.lo; b < sp.lo+sp.n; b++ {
+			if inPool[b] {
+				return fmt.Errorf("slot %d twice in the pool", b)
+			}
+			inPool[b] = true
 		}
-		if c.blk[b].prev != prev {
-			return fmt.Errorf("LRU back link of %d is %d, want %d", b, c.blk[b].prev, prev)
+		pooled += int(sp.n)
+	}
+	if pooled != c.nPool {
+		return fmt.Errorf("pool holds %d slots, nPool says %d", pooled, c.nPool)
+	}
+	// Segments: the list is consistent, covers exactly the slots labelled
+	// with it, and its lengths add up to nLRU.
+	inSeg := make([]int32, n)
+	for i := range inSeg {
+		inSeg[i] = nilSeg
+	}
+	evictable, segs, prev := 0, 0, nilSeg
+	seen := map[int32]bool{}
+	for g := c.lruHead; g != nilSeg; g = c.segs[g].next {
+		if seen[g] {
+			return fmt.Errorf("LRU cycle at segment %d", g)
 		}
-		inLRU[b] = true
-		prev = b
-		n++
+		seen[g] = true
+		s := c.segs[g]
+		if s.prev != prev {
+			return fmt.Errorf("segment %d back link %d, want %d", g, s.prev, prev)
+		}
+		if s.lo >= s.hi || s.lo < 0 || s.hi > n {
+			return fmt.Errorf("segment %d [%d,%d) empty or out of range", g, s.lo, s.hi)
+		}
+		for b := s.lo; b < s.hi; b++ {
+			if inSeg[b] != nilSeg {
+				return fmt.Errorf("slot %d in segments %d and %d", b, inSeg[b], g)
+			}
+			inSeg[b] = g
+		}
+		evictable += int(s.hi - s.lo)
+		segs++
+		prev = g
 	}
-	if prev != c.lruTail || n != c.nLRU {
-		return fmt.Errorf("LRU tail %d/%d, length %d/%d", prev, c.lruTail, n, c.nLRU)
+	if prev != c.lruTail || evictable != c.nLRU || segs != c.segCount {
+		return fmt.Errorf("LRU tail %d/%d, blocks %d/%d, segments %d/%d", prev, c.lruTail, evictable, c.nLRU, segs, c.segCount)
 	}
-	used, hashed := 0, 0
-	for i := range c.blk {
-		b := int32(i)
-		ref, isHashed := refOf(c, b), bit(c.hashed, b)
+	used, hashed, heads := 0, 0, 0
+	for b := range n {
+		st, isHashed := c.st[b], bit(c.hashed, b)
 		if bit(c.marks, b) {
-			return fmt.Errorf("block %d left marked", i)
+			return fmt.Errorf("slot %d left marked", b)
 		}
-		if ref < 0 {
-			return fmt.Errorf("block %d has negative refcount %d", i, ref)
-		}
-		if ref != refs[i] {
-			return fmt.Errorf("block %d refcount %d, live sequences hold it %d times", i, ref, refs[i])
-		}
-		if ref > 0 {
+		switch {
+		case st > 0:
+			if st != refs[b] {
+				return fmt.Errorf("slot %d refcount %d, live sequences hold it %d times", b, st, refs[b])
+			}
 			used++
+		case refs[b] > 0:
+			return fmt.Errorf("slot %d held %d times but its state is %d", b, refs[b], st)
+		case st < 0:
+			if !isHashed || inSeg[b] != -st-1 {
+				return fmt.Errorf("slot %d labelled segment %d, in segment %d, hashed %v", b, -st-1, inSeg[b], isHashed)
+			}
+		}
+		if (st == 0) != inPool[b] || (st == 0 && isHashed) {
+			return fmt.Errorf("slot %d state %d hashed %v in pool %v", b, st, isHashed, inPool[b])
+		}
+		if st >= 0 && inSeg[b] != nilSeg {
+			return fmt.Errorf("slot %d state %d but in segment %d", b, st, inSeg[b])
+		}
+		if bit(c.linked, b) {
+			if !isHashed || b == 0 || !bit(c.hashed, b-1) {
+				return fmt.Errorf("slot %d linked but it or its predecessor is unhashed", b)
+			}
 		}
 		if isHashed {
 			hashed++
-			if got, ok := c.tab.get(c.blk, c.blk[i].hash); !ok || got != b {
-				return fmt.Errorf("block %d hashed %x but table maps it to %d,%v", i, c.blk[i].hash, got, ok)
+			got, ok := c.tab.get(c.hash, c.hash[b])
+			if !bit(c.linked, b) {
+				heads++
+				if !ok || got != b {
+					return fmt.Errorf("head slot %d hash %x but table maps it to %d,%v", b, c.hash[b], got, ok)
+				}
+			} else if ok {
+				return fmt.Errorf("linked slot %d hash %x is in the table too (slot %d)", b, c.hash[b], got)
 			}
 		}
-		wantLRU := ref == 0 && isHashed
-		wantFree := ref == 0 && !isHashed
-		if inLRU[i] != wantLRU || inFree[i] != wantFree {
-			return fmt.Errorf("block %d ref %d hashed %v: inLRU %v inFree %v", i, ref, isHashed, inLRU[i], inFree[i])
-		}
-		if inLRU[i] == (c.blk[i].next == offLRU) {
-			return fmt.Errorf("block %d: in the LRU list %v, next %d", i, inLRU[i], c.blk[i].next)
-		}
 	}
-	if hashed != c.tab.n {
-		return fmt.Errorf("%d hashed blocks, table holds %d", hashed, c.tab.n)
+	if heads != c.tab.n || hashed != c.nHashed {
+		return fmt.Errorf("%d heads, table holds %d; %d hashed, counter says %d", heads, c.tab.n, hashed, c.nHashed)
 	}
-	if used != c.used {
-		return fmt.Errorf("%d pinned blocks, counter says %d", used, c.used)
+	if used+c.reserved != c.used {
+		return fmt.Errorf("%d pinned slots + %d reserved, counter says %d used", used, c.reserved, c.used)
 	}
-	fresh := c.capacity - len(c.blk)
-	if len(c.free)+fresh+c.nLRU+c.used != c.capacity {
-		return fmt.Errorf("free %d + fresh %d + evictable %d + used %d != capacity %d",
-			len(c.free), fresh, c.nLRU, c.used, c.capacity)
+	fresh := c.capacity - len(c.hash)
+	if c.nPool+fresh+c.nLRU+used != c.capacity {
+		return fmt.Errorf("pooled %d + fresh %d + evictable %d + pinned %d != capacity %d",
+			c.nPool, fresh, c.nLRU, used, c.capacity)
+	}
+	if c.avail() < 0 {
+		return fmt.Errorf("free slots %d back %d reservations", c.nPool+fresh, c.reserved)
 	}
 	if c.Free()+c.Used() != c.Capacity() {
 		return fmt.Errorf("Free %d + Used %d != Capacity %d", c.Free(), c.Used(), c.Capacity())
@@ -91,10 +147,13 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	return nil
 }
 
-// refOf is block b's refcount (0 while it is in the LRU list).
-func refOf(c *Cache, b int32) int32 {
-	if bk := &c.blk[b]; bk.next == offLRU {
-		return bk.prev
+// lruHashes lists the evictable hashes in eviction order.
+func lruHashes(c *Cache) []uint64 {
+	out := []uint64{}
+	for g := c.lruHead; g != nilSeg; g = c.segs[g].next {
+		for b := c.segs[g].hi - 1; b >= c.segs[g].lo; b-- {
+			out = append(out, c.hash[b])
+		}
 	}
-	return 0
+	return out
 }

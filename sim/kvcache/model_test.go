@@ -10,11 +10,13 @@ import (
 )
 
 // refCache is a deliberately naive model of Cache: maps and slices, linear
-// searches, no intrusive lists, bit sets or tables. It follows the same
-// documented policy (free stack first, then never-used blocks in order, then
-// the LRU head; release pushes a sequence's blocks tail first; Publish
-// moves a hash to the newest block), so block ids, hits, the LRU order and
-// the hook and tier calls must come out exactly as Cache's.
+// searches, a hash table over every block, one LRU entry per block. It
+// follows the same documented policy (free blocks first, then the LRU head;
+// release pushes a sequence's blocks tail first; Publish moves a hash to the
+// newest block), so hits, the LRU order of the hashes, each sequence's
+// hashes, the counts and the hook and tier calls must come out exactly as
+// Cache's. Which slot holds a block is not observable and not compared, nor
+// the order of Reset's onEvict calls (a set, compared sorted).
 type refCache struct {
 	capacity, bt int
 	nblk         int // blocks materialised
@@ -276,17 +278,12 @@ func modelOps(t *testing.T, data []byte) {
 	c.SetHooks(func(h uint64) { log = append(log, fmt.Sprintf("insert %x", h)); x.Add(h, 3) },
 		func(h uint64) { log = append(log, fmt.Sprintf("evict %x", h)); x.Remove(h, 3) })
 	c.SetTouchHook(func(hs []uint64) { x.Touch(hs, 1) })
-	type running struct {
-		s *Seq
-		r *refSeq
-		h []uint64
-	}
 	var live []running
 	for i := 1; i+1 < len(data); i += 2 {
 		op, arg := data[i]%10, data[i+1]
 		pick := func() int { return int(arg) % len(live) }
 		switch op {
-		case 0, 1, 2: // admit: chained prompts over a few content ids (shared prefixes), or raw repeating hashes
+		case 0, 1, 2: // admit: chained prompts over a few content ids (shared prefixes), or one block per content id over two ids (a prefix tree branching at every block)
 			var h []uint64
 			tokens := 0
 			if op < 2 {
@@ -294,7 +291,7 @@ func modelOps(t *testing.T, data []byte) {
 				h = HashPrompt(p, bt, nil)
 				tokens = int(p[0].Tokens+p[1].Tokens) + int(op)*int(arg%9)
 			} else {
-				h = []uint64{uint64(arg % 4), uint64(arg / 4 % 4), uint64(arg / 16 % 4), uint64(arg % 3)}
+				h = blockChain(arg&1, arg>>1&1, arg>>2&1, arg>>3&1)
 				tokens = int(arg % 20)
 			}
 			a, ok := c.Admit(h, tokens)
@@ -309,8 +306,8 @@ func modelOps(t *testing.T, data []byte) {
 			if len(live) > 0 {
 				x := live[pick()]
 				h := x.h[:min(len(x.h), int(arg%5))]
-				if op == 4 && arg&1 == 1 {
-					h = []uint64{uint64(arg % 6), uint64(arg % 5)}
+				if op == 4 && arg&1 == 1 { // other content over the first blocks
+					h = blockChain(10+uint8(arg%6), uint8(arg%5))
 				}
 				c.Publish(x.s, h)
 				m.publish(x.r, h)
@@ -337,6 +334,7 @@ func modelOps(t *testing.T, data []byte) {
 			}
 		case 9:
 			if arg%16 == 0 {
+				n := len(log)
 				c.Reset()
 				var rs []*refSeq
 				for _, x := range live {
@@ -344,6 +342,8 @@ func modelOps(t *testing.T, data []byte) {
 				}
 				m.reset(rs)
 				live = live[:0]
+				slices.Sort(log[n:])
+				slices.Sort(m.log[n:])
 			}
 		}
 		require.Equal(t, m.log, log, "hook calls after op %d at byte %d", op, i)
@@ -353,17 +353,67 @@ func modelOps(t *testing.T, data []byte) {
 		require.Equal(t, len(m.tab), x.Len())
 		require.Equal(t, len(m.reserved), c.Reserved())
 		require.Equal(t, m.evictions, c.Evictions())
-		lru := []int32{}
-		for b := c.lruHead; b != nilBlock; b = c.blk[b].next {
-			lru = append(lru, b)
+		lru := []uint64{}
+		for _, b := range m.lru {
+			lru = append(lru, m.hash[b])
 		}
-		require.Equal(t, append([]int32{}, m.lru...), lru, "LRU order after op %d at byte %d", op, i)
+		require.Equal(t, lru, lruHashes(c), "LRU order after op %d at byte %d", op, i)
 		for _, x := range live {
-			require.Equal(t, append([]int32{}, x.r.blocks...), append([]int32{}, x.s.blocks...), "a sequence's blocks after op %d at byte %d", op, i)
+			require.Equal(t, m.seqHashes(x.r), c.seqHashes(x.s), "a sequence's blocks after op %d at byte %d", op, i)
 		}
+		require.NoError(t, checkInvariants(c, seqsOf(live)), "after op %d at byte %d", op, i)
 		if ct != nil {
 			require.Equal(t, m.tier.Len(), ct.Len())
 			require.Equal(t, m.tier.Writes(), ct.Writes())
 		}
 	}
+}
+
+type running struct {
+	s *Seq
+	r *refSeq
+	h []uint64
+}
+
+func seqsOf(live []running) []*Seq {
+	out := make([]*Seq, len(live))
+	for i, x := range live {
+		out[i] = x.s
+	}
+	return out
+}
+
+// blockChain is the hash chain of a prompt of one block per content id.
+func blockChain(ids ...uint8) []uint64 {
+	var p []Span
+	for _, id := range ids {
+		p = append(p, Span{ID: uint64(id), Tokens: 4})
+	}
+	return HashPrompt(p, 4, nil)
+}
+
+// seqHashes lists a sequence's blocks as their hashes, 0 for an unhashed
+// block, with its pin count: what a sequence holds, whatever the slots.
+func (m *refCache) seqHashes(s *refSeq) []string {
+	out := []string{}
+	for _, b := range s.blocks {
+		h := uint64(0)
+		if m.hashed[b] {
+			h = m.hash[b]
+		}
+		out = append(out, fmt.Sprintf("%x/%d", h, m.ref[b]))
+	}
+	return out
+}
+
+func (c *Cache) seqHashes(s *Seq) []string {
+	out := []string{}
+	for _, b := range s.slots() {
+		h := uint64(0)
+		if bit(c.hashed, b) {
+			h = c.hash[b]
+		}
+		out = append(out, fmt.Sprintf("%x/%d", h, c.st[b]))
+	}
+	return out
 }

@@ -50,34 +50,34 @@ func TestTableMatchesMap(t *testing.T) {
 }
 
 // TestIDTableMatchesMap does the same for the Cache's id table, whose keys
-// live in the blocks: small capacities (few tag bits, long probe runs) and
+// live in the Cache's slots: small capacities (few tag bits, long probe runs) and
 // structured keys, with hashes moving between blocks as Publish moves them.
 func TestIDTableMatchesMap(t *testing.T) {
 	for _, tc := range []struct{ capacity, distBits int }{{3, 0}, {64, 0}, {5000, 0}, {64, 1}, {500, 2}} {
 		capacity := tc.capacity
 		rng := rand.New(rand.NewPCG(uint64(capacity), 9))
-		blk := make([]block, capacity)
+		keys := make([]uint64, capacity)
 		tab := newIDTable(capacity)
 		if tc.distBits > 0 { // distances overflow often: the table must grow past its limit, never lose an entry
 			tab.distBits = uint8(tc.distBits)
 		}
 		ref := map[uint64]int32{} // hash -> block
 		owner := map[int32]uint64{}
-		hashed := make([]uint64, (capacity+63)/64)
+		hashed, linked := make([]uint64, (capacity+63)/64), make([]uint64, (capacity+63)/64)
 		for step := range 20000 {
 			k := rng.Uint64N(uint64(2*capacity)) << 40
 			b := int32(rng.IntN(capacity))
 			switch rng.IntN(3) {
 			case 0, 1: // publish k in block b (b drops its own hash first)
 				if old, ok := owner[b]; ok {
-					require.True(t, tab.del(blk, old, b))
+					require.True(t, tab.del(keys, old, b))
 					delete(ref, old)
 					delete(owner, b)
 					set(hashed, b, false)
 				}
-				blk[b].hash = k
+				keys[b] = k
 				set(hashed, b, true)
-				prev, existed := tab.swap(blk, hashed, k, b)
+				prev, existed := tab.swap(keys, hashed, linked, k, b)
 				want, had := ref[k]
 				require.Equal(t, had, existed, "step %d", step)
 				if had {
@@ -88,12 +88,12 @@ func TestIDTableMatchesMap(t *testing.T) {
 				ref[k], owner[b] = b, k
 			case 2:
 				if o, ok := ref[k]; ok {
-					require.True(t, tab.del(blk, k, o))
+					require.True(t, tab.del(keys, k, o))
 					delete(ref, k)
 					delete(owner, o)
 					set(hashed, o, false)
 				} else {
-					require.False(t, tab.del(blk, k, b))
+					require.False(t, tab.del(keys, k, b))
 				}
 			}
 			require.Equal(t, len(ref), tab.n)
@@ -102,7 +102,7 @@ func TestIDTableMatchesMap(t *testing.T) {
 			}
 			if step%97 == 0 {
 				for x := range uint64(2 * capacity) {
-					got, ok := tab.get(blk, x<<40)
+					got, ok := tab.get(keys, x<<40)
 					want, had := ref[x<<40]
 					require.Equal(t, had, ok)
 					if had {
@@ -112,7 +112,7 @@ func TestIDTableMatchesMap(t *testing.T) {
 			}
 		}
 		tab.clear()
-		_, ok := tab.get(blk, 0)
+		_, ok := tab.get(keys, 0)
 		require.False(t, ok)
 	}
 }

@@ -2,6 +2,9 @@ package kvcache
 
 import "fmt"
 
+// nilBlock terminates the tier's LRU list.
+const nilBlock int32 = -1
+
 // Tier is a pool-shared second KV tier (Mooncake-style DRAM/SSD store): a set
 // of block hashes with LRU replacement. Caches attached with SetTier write the
 // blocks they evict here, and prefix matches continue here after the HBM hit.

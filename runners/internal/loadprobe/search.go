@@ -319,6 +319,8 @@ func search(args []string) error {
 	fmt.Printf("# clean: all %s of RATE×DUR sent, 0 errors, schedule delay p99 <= %g ms, achieved >= %g%% of RATE; a rate is clean for a tool when most of its %d runs there are\n",
 		"requests", float64(maxDelayP99Ms), minAchievedShare*100, *runs)
 	ratios := make([][]float64, len(p.tools())-1)
+	maxRates := make([][]float64, len(p.tools())) // per tool, per search (0: not clean at -lo)
+	var allLoads []float64
 	for k := 1; k <= *searches; k++ {
 		var tools []*bisection
 		for _, t := range p.tools() {
@@ -376,6 +378,10 @@ func search(args []string) error {
 			}
 		}
 		vg := tools[len(tools)-1]
+		for i, b := range tools {
+			maxRates[i] = append(maxRates[i], b.lo)
+		}
+		allLoads = append(allLoads, loads...)
 		var line []string
 		for i, b := range tools[:len(tools)-1] {
 			ratio := math.NaN()
@@ -388,10 +394,56 @@ func search(args []string) error {
 		fmt.Printf("search %d: max clean rate %s; vegeta %s; load average %.2f-%.2f\n",
 			k, strings.Join(line, "; "), describe(vg, *hi), slices.Min(loads), slices.Max(loads))
 	}
+	cfg := fmt.Sprintf("%d runs per rate of %s each, bracket %g-%g req/s to %gx", *runs, p.dur, *lo, *hi, *step)
 	for i, t := range p.tools()[:len(p.tools())-1] {
-		fmt.Printf("ratios (%s / vegeta) per search: %s; median %.3f\n", t, fmtRatios(ratios[i]), median(ratios[i]))
+		fmt.Println(summary(t, ratios[i], maxRates[i], maxRates[len(maxRates)-1], cfg, allLoads, time.Now()))
 	}
 	return nil
+}
+
+// summary is the line a report can quote whole: per search, the ratio of
+// max clean rates and both rates, with the search's settings, the load
+// average range and the date.
+func summary(tool string, ratios, rates, vegeta []float64, cfg string, loads []float64, at time.Time) string {
+	above := 0
+	for _, r := range ratios {
+		if r >= 1 {
+			above++
+		}
+	}
+	lr := "load average unknown"
+	if len(loads) > 0 {
+		lr = fmt.Sprintf("load average %.2f-%.2f", slices.Min(loads), slices.Max(loads))
+	}
+	return fmt.Sprintf("summary %s/vegeta max clean open-loop rate ratio per search: %s (median %.3f, min %.3f, >= 1.0 in %d of %d); %s %s req/s; vegeta %s req/s; %s; %s; %s",
+		tool, fmtRatios(ratios), median(ratios), minRatio(ratios), above, len(ratios),
+		tool, fmtRates(rates), fmtRates(vegeta), cfg, lr, at.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// minRatio is the smallest ratio, NaN (a tool not clean at the bracket's
+// low end) counting as the smallest.
+func minRatio(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	m := v[0]
+	for _, r := range v {
+		if math.IsNaN(r) || r < m {
+			m = r
+		}
+	}
+	return m
+}
+
+func fmtRates(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = strconv.FormatFloat(r, 'f', -1, 64)
+		if r == 0 {
+			s[i] = "none" // not clean even at the bracket's low end
+		}
+	}
+	return strings.Join(s, " ")
 }
 
 func verdictWord(clean bool) string {

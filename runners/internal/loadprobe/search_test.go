@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func TestJudged(t *testing.T) {
@@ -68,5 +69,15 @@ func TestMedian(t *testing.T) {
 	}
 	if !math.IsNaN(median(nil)) {
 		t.Error("median of nothing must be NaN")
+	}
+}
+
+func TestSummary(t *testing.T) {
+	got := summary("fleetbench", []float64{1.2, math.NaN(), 0.9}, []float64{3600, 1000, 2700}, []float64{3000, 0, 3000},
+		"3 runs per rate of 10s each", []float64{7.5, 12.25}, time.Date(2026, 11, 29, 14, 50, 0, 0, time.UTC))
+	want := "summary fleetbench/vegeta max clean open-loop rate ratio per search: 1.200 NaN 0.900 (median 0.900, min NaN, >= 1.0 in 1 of 3); " +
+		"fleetbench 3600 1000 2700 req/s; vegeta 3000 none 3000 req/s; 3 runs per rate of 10s each; load average 7.50-12.25; 2026-11-29 14:50 UTC"
+	if got != want {
+		t.Errorf("summary:\n got %s\nwant %s", got, want)
 	}
 }

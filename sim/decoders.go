@@ -59,13 +59,23 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// blocksAt is Σ ceil((base_r + t)/B) over the batch.
+// blocksAt is Σ ceil((base_r + t)/B) over the batch: with u = t + B − 1
+// = q·B + r (0 ≤ r < B), a member of residue ρ needs floor((ρ + u)/B) =
+// q + [ρ + r ≥ B] blocks beyond floor(base_r/B), so one division serves
+// every residue (the planner asks this for each candidate span length).
 func (d *decoders) blocksAt(t int64) int64 {
-	total := d.quot
+	u := t + d.bs - 1
+	q := floorDiv(u, d.bs)
+	edge := d.bs - (u - q*d.bs) // residues at or above it take one more block
+	var n, more int64
 	for _, rho := range d.nz {
-		total += d.resid[rho] * floorDiv(int64(rho)+t+d.bs-1, d.bs)
+		k := d.resid[rho]
+		n += k
+		if int64(rho) >= edge {
+			more += k
+		}
 	}
-	return total
+	return d.quot + q*n + more
 }
 
 // growthAt is how many anonymous blocks the batch needs for a step at

@@ -30,13 +30,12 @@ func nsToUs(ns int64) int64 {
 }
 
 // bucketNs is the range [lo, hi] of nanosecond values that nsToUs maps
-// into the same histogram bucket as ns, so recording any of them counts
-// in the same place. The geometry is newHist's: lowest value 1 µs and 3
+// into the histogram bucket of us (a value nsToUs returned), so recording
+// any of them counts in the same place. The geometry is newHist's: lowest value 1 µs and 3
 // significant digits give buckets one microsecond wide below 2,048 µs
 // (2^histSubBucketBits) that double in width with every further power of
 // two (TestBucketNs checks it against the histogram's own equivalence).
-func bucketNs(ns int64) (lo, hi int64) {
-	us := nsToUs(ns)
+func bucketNs(us int64) (lo, hi int64) {
 	shift := max(bits.Len64(uint64(us))-histSubBucketBits, 0)
 	loUs := us >> shift << shift
 	hiUs := loUs + 1<<shift - 1

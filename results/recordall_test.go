@@ -15,8 +15,8 @@ func TestBucketNs(t *testing.T) {
 	h := newHist()
 	check := func(ns int64) {
 		t.Helper()
-		lo, hi := bucketNs(ns)
 		us := nsToUs(ns)
+		lo, hi := bucketNs(us)
 		require.LessOrEqual(t, lo, ns)
 		require.GreaterOrEqual(t, hi, ns)
 		require.True(t, h.ValuesAreEquivalent(us, nsToUs(lo)), "ns %d: lo %d", ns, lo)
@@ -88,5 +88,26 @@ func TestRecordAllMatchesOneByOne(t *testing.T) {
 		}
 		require.True(t, one.hists[itl].Equals(bulk.hists[itl]), "trial %d", trial)
 		require.Equal(t, one.hists[itl].Export().Counts, bulk.hists[itl].Export().Counts, "trial %d", trial)
+	}
+}
+
+// BenchmarkRecordAll records decode-like gaps: runs of a few near-equal
+// values (a batch's steps between membership changes), then a jump.
+func BenchmarkRecordAll(b *testing.B) {
+	itl, _ := metricByKey("itl_ms")
+	rng := rand.New(rand.NewPCG(5, 6))
+	vs := make([]int64, 211)
+	g := int64(25_000_000)
+	for i := range vs {
+		if rng.IntN(4) == 0 {
+			g = 20_000_000 + rng.Int64N(10_000_000)
+		}
+		g += rng.Int64N(4000)
+		vs[i] = g
+	}
+	c := newClassAcc(ClassInfo{Name: "x"})
+	b.ReportAllocs()
+	for b.Loop() {
+		c.recordAll(itl, vs)
 	}
 }

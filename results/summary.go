@@ -183,14 +183,19 @@ func (s *Summary) Observe(tNs int64, name string, v float64) {
 
 // record adds count values of ns to metric m's histogram.
 func (c *classAcc) record(m metric, ns, count int64) {
+	// nsToUs clamps into range and count is positive, so this cannot fail
+	// short of total-count overflow, which would take centuries of records.
+	_ = c.hist(m).RecordValues(nsToUs(ns), count)
+}
+
+// hist is metric m's histogram, allocated on first use.
+func (c *classAcc) hist(m metric) *hdr.Histogram {
 	h := c.hists[m]
 	if h == nil {
 		h = newHist()
 		c.hists[m] = h
 	}
-	// nsToUs clamps into range and count is positive, so this cannot fail
-	// short of total-count overflow, which would take centuries of records.
-	_ = h.RecordValues(nsToUs(ns), count)
+	return h
 }
 
 // recordAll adds every value of vs to metric m's histogram and returns
@@ -201,21 +206,23 @@ func (c *classAcc) record(m metric, ns, count int64) {
 // nanosecond values against the bucket's nanosecond bounds (bucketNs),
 // without converting each value.
 func (c *classAcc) recordAll(m metric, vs []int64) int64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	h := c.hist(m)
 	var top int64
 	for i := 0; i < len(vs); {
 		v := vs[i]
-		lo, hi := bucketNs(v)
-		runTop := v
+		us := nsToUs(v)
+		lo, hi := bucketNs(us)
+		width := uint64(hi - lo) // w is in [lo, hi] iff uint64(w-lo) <= width
+		top = max(top, v)
 		j := i + 1
-		for ; j < len(vs); j++ {
-			w := vs[j]
-			if w < lo || w > hi {
-				break
-			}
-			runTop = max(runTop, w)
+		for ; j < len(vs) && uint64(vs[j]-lo) <= width; j++ {
+			top = max(top, vs[j])
 		}
-		c.record(m, v, int64(j-i))
-		top = max(top, runTop)
+		// In range and a positive count: this cannot fail (see record).
+		_ = h.RecordValues(us, int64(j-i))
 		i = j
 	}
 	return top

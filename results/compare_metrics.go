@@ -26,11 +26,12 @@ var scalarMetrics = []struct {
 		return roundSig(float64(c.Errors) / float64(c.Requests)), true
 	}},
 	{"tasks", false, func(c *ClassResult) (float64, bool) { return float64(c.Tasks), true }},
-	{"input_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.InputTokens), true }},
-	{"cached_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.CachedTokens), true }},
-	{"output_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.OutputTokens), true }},
+	// A video class has no tokens: its token figures are absent.
+	{"input_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.InputTokens), c.HasTokens() }},
+	{"cached_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.CachedTokens), c.HasTokens() }},
+	{"output_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.OutputTokens), c.HasTokens() }},
 	{"cache_hit_rate", true, func(c *ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},
-	{"output_tokens_per_s", false, func(c *ClassResult) (float64, bool) { return c.OutputTokensPerS, true }},
+	{"output_tokens_per_s", false, func(c *ClassResult) (float64, bool) { return c.OutputTokensPerS, c.HasTokens() }},
 	{"requests_per_s", false, func(c *ClassResult) (float64, bool) { return c.RequestsPerS, true }},
 	{"tasks_per_s", false, func(c *ClassResult) (float64, bool) { return c.TasksPerS, true }},
 	{"slo_attainment", true, func(c *ClassResult) (float64, bool) { return c.SLOAttainment, c.Requests > 0 }},
@@ -47,10 +48,10 @@ var scalarMetrics = []struct {
 	{"cost.usd_per_video_second", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond })},
 	{"cost.j_per_output_token", false, costGet(func(cc *ClassCost) float64 { return cc.JPerOutTok })},
 	{"cost.margin_pct", false, func(c *ClassResult) (float64, bool) {
-		if c.Cost == nil || c.Cost.Revenue == nil {
+		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarginPct == nil {
 			return 0, false
 		}
-		return c.Cost.Revenue.MarginPct, true
+		return *c.Cost.Revenue.MarginPct, true
 	}},
 	{"cost.markup_pct", false, func(c *ClassResult) (float64, bool) {
 		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarkupPct == nil {

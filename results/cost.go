@@ -51,10 +51,12 @@ type PoolCost struct {
 // ClassCost is a class's share of the fleet cost (filled by ApplyCost).
 // "Input" is uncached input: cached input has its own rate.
 type ClassCost struct {
-	PerTaskUSD        float64 `json:"per_task_usd"`
-	USDPerMTokInput   float64 `json:"usd_per_mtok_input"`
+	// Per-unit figures are absent (omitted) without such units: a class
+	// with no tasks has no cost per task, a video class no $/Mtok.
+	PerTaskUSD        float64 `json:"per_task_usd,omitempty"`
+	USDPerMTokInput   float64 `json:"usd_per_mtok_input,omitempty"`
 	USDPerMTokCached  float64 `json:"usd_per_mtok_cached_input,omitempty"`
-	USDPerMTokOutput  float64 `json:"usd_per_mtok_output"`
+	USDPerMTokOutput  float64 `json:"usd_per_mtok_output,omitempty"`
 	USDPerClip        float64 `json:"usd_per_clip,omitempty"`
 	USDPerVideoSecond float64 `json:"usd_per_video_second,omitempty"`
 

@@ -112,16 +112,9 @@ func RenderCost(w io.Writer, r *Result) error {
 		mlabel = "margin USD (upper bound)"
 	}
 	row(mlabel, rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
-	row("markup % on cost", func(cc *ClassCost) (float64, bool) {
-		if cc.Revenue == nil || cc.Revenue.MarkupPct == nil {
-			return 0, false
-		}
-		return *cc.Revenue.MarkupPct, true
-	})
-	row("margin % on revenue", revNZ(func(rv *Revenue) float64 { return rv.MarginPct }))
-	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
-	// Break-even prices: absent when the list has no such price; 0 when
-	// the other prices alone cover the cost.
+	// Optional figures: the margin on revenue is absent without revenue;
+	// break-even prices are absent when the list has no such price, and 0
+	// when the other prices alone cover the cost.
 	opt := func(g func(rv *Revenue) *float64) func(cc *ClassCost) (float64, bool) {
 		return func(cc *ClassCost) (float64, bool) {
 			if cc.Revenue == nil || g(cc.Revenue) == nil {
@@ -130,6 +123,9 @@ func RenderCost(w io.Writer, r *Result) error {
 			return *g(cc.Revenue), true
 		}
 	}
+	row("markup % on cost", opt(func(rv *Revenue) *float64 { return rv.MarkupPct }))
+	row("margin % on revenue", opt(func(rv *Revenue) *float64 { return rv.MarginPct }))
+	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
 	row("break-even /Mtok output ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerMTokOutput }))
 	row("break-even /task ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerTask }))
 	row("break-even /video s ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerVideoSecond }))

@@ -29,7 +29,7 @@ func TestMixedListsPerClass(t *testing.T) {
 	rv := ag.Cost.Revenue
 	require.InDelta(t, 20, rv.Amount, 1e-9)
 	require.InDelta(t, 1.23/18.77*100, *rv.MarkupPct, 1e-3)
-	require.InDelta(t, 6.15, rv.MarginPct, 1e-9)
+	require.InDelta(t, 6.15, *rv.MarginPct, 1e-9)
 	require.InDelta(t, 1.877, *rv.BreakEvenPerTask, 1e-9)
 	require.Nil(t, rv.BreakEvenPerMTokOutput, "a per-task-only list has no token break-even")
 

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestRevenueTieredByHand(t *testing.T) {
 	require.Equal(t, 2.6, rv.Amount)
 	require.Equal(t, 2.6, rv.USD)
 	require.Equal(t, 0.6, rv.MarginUSD)
-	require.InDelta(t, 0.6/2.6*100, rv.MarginPct, 1e-4)
+	require.InDelta(t, 0.6/2.6*100, *rv.MarginPct, 1e-4)
 	require.InDelta(t, 2/2.6, rv.BreakEvenScale, 1e-6)
 	require.InDelta(t, 0.6/2*100, *rv.MarkupPct, 1e-4)
 	// Break-even output price with input and cached prices held: output
@@ -90,7 +91,7 @@ func TestRevenueFlatCNY(t *testing.T) {
 	require.Equal(t, 10.0, rv.USD)
 	require.Equal(t, 87.5, rv.Cost)
 	require.Equal(t, -2.5, rv.MarginUSD)
-	require.Equal(t, -25.0, rv.MarginPct)
+	require.Equal(t, -25.0, *rv.MarginPct)
 	require.Equal(t, 0.875, *rv.BreakEvenPerTask)
 	require.Equal(t, 87.5*100/70*0.7/100, *rv.BreakEvenPerTask)
 	require.Equal(t, -20.0, *rv.MarkupPct) // on cost: (70 - 87.5) / 87.5
@@ -156,4 +157,37 @@ func FuzzParseGPUPrices(f *testing.F) {
 			require.GreaterOrEqual(t, v, 0.0)
 		}
 	})
+}
+
+// TestUndefinedFiguresAbsent: a video class priced by the token earns
+// nothing, so its margin on revenue is undefined (was margin_pct: 0 in
+// the JSON and in compare while the table showed '-'); a class with no
+// tokens has no $/Mtok (was usd_per_mtok_input/output: 0); compare reads
+// no token figure of a video class (was output_tokens_per_s 0).
+func TestUndefinedFiguresAbsent(t *testing.T) {
+	pl := &pricing.List{InputPerMTok: 1, OutputPerMTok: 2}
+	require.NoError(t, pl.Validate())
+	c := &ClassResult{Kind: "video", Requests: 4, Completed: 4, Tasks: 4, Clips: 4, VideoSeconds: 20}
+	rv := revenue(c, 1, pl)
+	require.Zero(t, rv.Amount)
+	require.Nil(t, rv.MarginPct)
+	require.Equal(t, -100.0, *rv.MarkupPct) // on cost: defined, all of it lost
+	c.Cost = &ClassCost{USD: 1, PerTaskUSD: 0.25, USDPerClip: 0.25, USDPerVideoSecond: 0.05, VideoUSD: 1, Revenue: rv}
+	js, err := json.Marshal(c)
+	require.NoError(t, err)
+	for _, key := range []string{"margin_pct", "usd_per_mtok_input", "usd_per_mtok_output", "break_even_scale"} {
+		require.NotContains(t, string(js), `"`+key+`"`)
+	}
+	require.Contains(t, string(js), `"per_task_usd":0.25`)
+	for _, name := range []string{"cost.margin_pct", "cost.usd_per_mtok_output", "output_tokens_per_s", "output_tokens", "input_tokens", "cached_tokens"} {
+		ref, err := resolveMetric(name)
+		require.NoError(t, err)
+		_, ok := ref.value(c)
+		require.False(t, ok, name)
+	}
+	ref, err := resolveMetric("cost.markup_pct")
+	require.NoError(t, err)
+	v, ok := ref.value(c)
+	require.True(t, ok)
+	require.Equal(t, -100.0, v)
 }

@@ -15,8 +15,8 @@ type Revenue struct {
 	Cost      float64 `json:"cost"`                  // the class's cost, in Currency
 	MarginUSD float64 `json:"margin_usd"`            // revenue - cost
 	// MarginPct is the margin on revenue: (revenue - cost) / revenue x 100;
-	// 0 without revenue.
-	MarginPct float64 `json:"margin_pct"`
+	// absent without revenue (undefined: the list earned nothing).
+	MarginPct *float64 `json:"margin_pct,omitempty"`
 	// MarkupPct is the margin on cost, as providers publish it:
 	// (revenue - cost) / cost x 100; absent without cost.
 	MarkupPct *float64 `json:"markup_pct,omitempty"`
@@ -56,7 +56,8 @@ func revenue(c *ClassResult, costUSD float64, pl *pricing.List) *Revenue {
 	}
 	rv.MarginUSD = roundDec(pl.ToUSD(amount)-costUSD, 6)
 	if m, ok := econ.MarginPct(amount, costCur); ok {
-		rv.MarginPct = roundSig(m)
+		m = roundSig(m)
+		rv.MarginPct = &m
 		rv.BreakEvenScale = roundSig(costCur / amount)
 	}
 	if m, ok := econ.MarkupPct(amount, costCur); ok {

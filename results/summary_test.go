@@ -380,3 +380,9 @@ func TestITLWarmupAndFailuresExcluded(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+func TestSmallNum(t *testing.T) {
+	for v, want := range map[float64]string{0: "0.00", 0.0143: "0.014", 0.00537: "0.0054", 0.1: "0.10", 0.099: "0.099", 5.5: "5.50", 0.00001234: "0.000012", -0.05: "-0.050"} {
+		require.Equal(t, want, SmallNum(v), "%v", v)
+	}
+}

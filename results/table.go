@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,7 +162,7 @@ func ms(v float64) string {
 	case v >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	default:
-		return strconv.FormatFloat(v, 'f', 2, 64)
+		return SmallNum(v)
 	}
 }
 
@@ -182,6 +183,16 @@ func pct(v float64, ok bool) string {
 func num(v float64) string {
 	if v >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return SmallNum(v)
+}
+
+// SmallNum formats a number under 10 with 2 decimals, and a non-zero one
+// under 0.1 with 2 significant digits: a goodput of 0.0054 req/s next to
+// 0.014 requests/s must not print "0.01" for both (nor a rate "0.00").
+func SmallNum(v float64) string {
+	if a := math.Abs(v); a > 0 && a < 0.1 {
+		return strconv.FormatFloat(v, 'f', 1-int(math.Floor(math.Log10(a))), 64)
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }

@@ -214,12 +214,21 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		sp.GPUs = res.Fleet.GPUs
 	}
 	m := map[string]float64{
-		"cache_hit_rate": t.CacheHitRate,
-		"slo_attainment": t.SLOAttainment,
 		"goodput_rps":    t.GoodputRPS,
-		"output_tok_s":   t.OutputTokensPerS,
 		"requests_per_s": t.RequestsPerS,
 		"errors":         float64(t.Failed()), // drops at --max-inflight apart
+	}
+	// Ratios over nothing are absent, not 0: the hit rate without prompt
+	// tokens (video), the attainment without requests, the token rate of
+	// work that makes no tokens.
+	if t.InputTokens > 0 {
+		m["cache_hit_rate"] = t.CacheHitRate
+	}
+	if t.Requests > 0 {
+		m["slo_attainment"] = t.SLOAttainment
+	}
+	if t.HasTokens() {
+		m["output_tok_s"] = t.OutputTokensPerS
 	}
 	if d := t.ErrorsByClass[results.ErrorClassDropped]; d > 0 {
 		m["dropped"] = float64(d)

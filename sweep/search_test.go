@@ -335,3 +335,28 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 	require.InDelta(t, 0.5, sp.Metrics["utilization"], 1e-9)
 	require.Equal(t, *res.Cost.ByPool["colocated"].Utilization, sp.Metrics["utilization"])
 }
+
+// TestFillPointLeavesUndefinedOut: a video-only point has no prompt tokens,
+// so no cache hit rate (was 0, shown as "0.0%" hit), and no token
+// throughput (was 0); a point where nothing was measured has no SLO
+// attainment (was 0).
+func TestFillPointLeavesUndefinedOut(t *testing.T) {
+	video := &results.ClassResult{Kind: "video", Requests: 4, Completed: 4, Tasks: 4, Clips: 4, VideoSeconds: 20, SLOMet: 4, SLOAttainment: 1, RequestsPerS: 0.04, GoodputRPS: 0.04}
+	res := &results.Result{Window: results.Window{DurationS: 100}, Classes: map[string]*results.ClassResult{"t2v": video}, Totals: video}
+	var sp sweepfile.Point
+	FillPoint(&sp, res)
+	for _, key := range []string{"cache_hit_rate", "output_tok_s"} {
+		_, ok := sp.Metrics[key]
+		require.False(t, ok, key)
+	}
+	require.Equal(t, 1.0, sp.Metrics["slo_attainment"])
+	require.Equal(t, 0.04, sp.Metrics["requests_per_s"])
+
+	empty := &results.ClassResult{Kind: "chat"}
+	res = &results.Result{Window: results.Window{DurationS: 100}, Classes: map[string]*results.ClassResult{"chat": empty}, Totals: empty}
+	FillPoint(&sp, res)
+	for _, key := range []string{"cache_hit_rate", "slo_attainment"} {
+		_, ok := sp.Metrics[key]
+		require.False(t, ok, key)
+	}
+}

@@ -30,7 +30,7 @@ func num(v float64) string {
 	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
+	return results.SmallNum(v)
 }
 
 // trim prints v with up to 3 decimals and no trailing zeros.

@@ -161,10 +161,15 @@ func runHeader(i int, run Run) runView {
 	v.Fleet = fleetLine(r.Fleet)
 	v.Verdict = runVerdict(r)
 	t := r.Totals
+	// Video work makes no tokens: its throughput is requests (clips).
+	through := kpi{"throughput", rate(t.OutputTokensPerS, "tok/s"), rate(t.RequestsPerS, "req/s")}
+	if !t.HasTokens() {
+		through = kpi{"throughput", rate(t.RequestsPerS, "req/s"), num(t.VideoSeconds) + " s of video"}
+	}
 	v.KPIs = append(v.KPIs,
 		kpi{"SLO attainment", pctText(t.SLOAttainment, t.Requests > 0), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
 		kpi{"goodput", rate(t.GoodputRPS, "req/s"), "requests/s meeting every SLO"},
-		kpi{"throughput", rate(t.OutputTokensPerS, "tok/s"), rate(t.RequestsPerS, "req/s")},
+		through,
 		worstTTFT(r),
 		kpi{"cache hit rate", pctText(t.CacheHitRate, t.InputTokens > 0), "of prompt tokens"},
 	)
@@ -199,7 +204,11 @@ func runHeader(i int, run Run) runView {
 		v.KPIs = append(v.KPIs, kpi{"fleet cost", usd(c.USD), note})
 	}
 	if t.Cost != nil && t.Cost.PerTaskUSD > 0 {
-		v.KPIs = append(v.KPIs, kpi{"cost per task", usd(t.Cost.PerTaskUSD), fmt.Sprintf("%s per Mtok output", usd(t.Cost.USDPerMTokOutput))})
+		note := "" // no output tokens (video): no $/Mtok
+		if t.Cost.USDPerMTokOutput > 0 {
+			note = usd(t.Cost.USDPerMTokOutput) + " per Mtok output"
+		}
+		v.KPIs = append(v.KPIs, kpi{"cost per task", usd(t.Cost.PerTaskUSD), note})
 	}
 	return v
 }

@@ -324,3 +324,22 @@ func TestTableUnitsAgreeWithLabels(t *testing.T) {
 	}
 	require.Greater(t, checked, 20)
 }
+
+// TestVideoKPIs: a video-only run has no token throughput (was "0.00
+// tok/s") and no $/Mtok (was "$0 per Mtok output"); small rates keep two
+// significant digits, so a goodput of 0.0054 req/s does not read as the
+// 0.014 req/s of requests ("0.01" both before) next to 37.5% attainment.
+func TestVideoKPIs(t *testing.T) {
+	v := &results.ClassResult{Kind: "video", Requests: 8, Completed: 8, Tasks: 8, Clips: 8, VideoSeconds: 40.5, SLOMet: 3, SLOAttainment: 0.375,
+		RequestsPerS: 0.0143, GoodputRPS: 0.00537, Cost: &results.ClassCost{USD: 3.3, PerTaskUSD: 0.4125, USDPerClip: 0.4125}}
+	r := &results.Result{Backend: "sim", Window: results.Window{DurationS: 558},
+		Classes: map[string]*results.ClassResult{"t2v": v}, Totals: v}
+	kpis := map[string]kpi{}
+	for _, k := range runHeader(0, Run{Result: r}).KPIs {
+		kpis[k.Label] = k
+	}
+	require.NotContains(t, kpis["throughput"].Value+kpis["throughput"].Note, "tok/s")
+	require.NotContains(t, kpis["cost per task"].Note, "Mtok")
+	require.Equal(t, "0.0054 req/s", kpis["goodput"].Value)
+	require.Contains(t, kpis["throughput"].Value+" "+kpis["throughput"].Note, "0.014 req/s")
+}

@@ -100,10 +100,11 @@ func writeBufferFor(cfg *Config, s *schedule) int {
 // reqState is one request's reusable scratch (pooled: body, chunk times).
 type reqState struct {
 	body    []byte
-	req     []byte // the whole request, on a direct connection (h1Pool)
-	scratch []byte // appendBody's message text
-	raw     []byte // a non-streaming response body
-	k       []int  // tokensPerChunk's result
+	req     []byte    // the whole request, on a direct connection (h1Pool)
+	conn    connClock // its timeouts there
+	scratch []byte    // appendBody's message text
+	raw     []byte    // a non-streaming response body
+	k       []int     // tokensPerChunk's result
 	text    []byte
 	times   []int64 // per content chunk: receive time, ns since start
 	sizes   []int32 // per content chunk: bytes of generated text

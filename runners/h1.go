@@ -324,7 +324,9 @@ func (c *caller) doH1(ctx context.Context, r *scenarios.Request, rec *results.Re
 	p := c.h1
 	rec.Sent = c.now()
 	now := time.Now()
-	k := &connClock{ctx: ctx, p: p, connect: now.Add(p.dialer.Timeout), ftt: now.Add(c.cfg.FirstTokenTimeout), total: now.Add(c.cfg.Timeout)}
+	k := &st.conn // pooled with st: no allocation per request
+	*k = connClock{ctx: ctx, p: p, connect: now.Add(p.dialer.Timeout), ftt: now.Add(c.cfg.FirstTokenTimeout), total: now.Add(c.cfg.Timeout)}
+	defer func() { *k = connClock{} }() // nothing of the run stays reachable from the pool
 	st.req = p.appendRequest(st.req[:0], r, st.body)
 	var resp *http.Response
 	for retry := true; ; retry = false {
@@ -359,16 +361,19 @@ func (c *caller) doH1(ctx context.Context, r *scenarios.Request, rec *results.Re
 		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
 	}
 	var out []byte
+	reuse := false // the body was read to its end: conn can carry the next request
 	if c.cfg.NoStream {
 		rec, out = c.readWhole(resp.Body, rec, st, k, keepText)
+		reuse = len(st.raw) < maxEvent // readAll stops at the body's end or at the limit
 	} else {
 		rec, out = c.readStream(resp.Body, rec, st, k, keepText)
 		if rec.ErrorClass == "" { // what follows [DONE]: see do
 			conn.setDeadline(time.Now().Add(drainWait))
-			_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+			_, err := io.CopyN(io.Discard, resp.Body, 64<<10)
+			reuse = err == io.EOF
 		}
 	}
-	if rec.ErrorClass == "" && !resp.Close && atEOF(conn, resp.Body) {
+	if reuse && rec.ErrorClass == "" && !resp.Close {
 		p.put(conn)
 	} else {
 		p.discard(conn)
@@ -386,13 +391,4 @@ func readResponse(br *bufio.Reader) (*http.Response, error) {
 		}
 	}
 	return nil, errors.New("too many 1xx informational responses")
-}
-
-// atEOF says whether body was read to its end (so c can carry the next
-// request); it never waits.
-func atEOF(c *h1Conn, body io.Reader) bool {
-	c.setDeadline(time.Unix(1, 0))
-	var b [1]byte
-	n, err := body.Read(b[:])
-	return n == 0 && err == io.EOF
 }

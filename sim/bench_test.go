@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -66,15 +68,26 @@ func BenchmarkSimChat1M(b *testing.B) {
 // (it adds fixed costs, such as the result histograms' ~2 MB).
 //
 // The 10,000-instance size simulates 2,000,000 requests and holds ~125M
-// cached blocks (several GB); it runs only with FLEETBENCH_SIMSCALE_10K=1:
+// cached blocks (several GB); it runs only with FLEETBENCH_SIMSCALE_10K=1.
+// FLEETBENCH_SIMSCALE_SIZES=64,2048 runs other sizes instead (up to 4,096
+// without the 10K switch):
 //
 //	FLEETBENCH_SIMSCALE_10K=1 GOMAXPROCS=1 go test ./sim -run '^$' -bench SimScale -benchtime 1x -timeout 30m
 func BenchmarkSimScale(b *testing.B) {
 	sc, err := scenarios.Builtin("chat")
 	require.NoError(b, err)
-	for _, n := range []int{8, 512, 10000} {
+	sizes := []int{8, 512, 10000}
+	if v := os.Getenv("FLEETBENCH_SIMSCALE_SIZES"); v != "" {
+		sizes = sizes[:0]
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			require.NoError(b, err, "FLEETBENCH_SIMSCALE_SIZES: a comma-separated list of instance counts")
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
-			if n > 512 && os.Getenv("FLEETBENCH_SIMSCALE_10K") == "" {
+			if n > 4096 && os.Getenv("FLEETBENCH_SIMSCALE_10K") == "" {
 				b.Skip("set FLEETBENCH_SIMSCALE_10K=1 to run the 10,000-instance size (2M requests, several GB)")
 			}
 			cfg := ConfigFromScenario(sc)

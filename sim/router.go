@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/fleetbench/fleetbench/sim/kvcache"
+)
 
 // router picks an instance of one pool for a sequence. Every policy costs
 // O(1) or O(k) per request, never O(pool size), except on pools no larger
@@ -18,6 +22,8 @@ type router struct {
 	cands    []*instance
 	sampled  []uint64 // the prompt's hashes the index records (IndexEvery)
 	pos      []int    // their block positions
+	look     kvcache.Lookup
+	depth    []int // the candidates' sampled depths (-1: not computed)
 	// hit is the prompt tokens the last cache-aware pick found cached on
 	// the instance it chose (0 for other picks): the chosen instance does
 	// not count them as queued work (seqState.expectHit).
@@ -138,10 +144,19 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 	r.sampled, r.pos = r.sampled[:0], r.pos[:0]
 	if idx != nil {
 		every := uint64(e.cfg.IndexEvery)
-		for i, h := range s.hashes {
-			if h%every == 0 {
-				r.sampled = append(r.sampled, h)
-				r.pos = append(r.pos, i)
+		if mask := every - 1; every&mask == 0 { // a mask, not a 64-bit division per hash
+			for i, h := range s.hashes {
+				if h&mask == 0 {
+					r.sampled = append(r.sampled, h)
+					r.pos = append(r.pos, i)
+				}
+			}
+		} else {
+			for i, h := range s.hashes {
+				if h%every == 0 {
+					r.sampled = append(r.sampled, h)
+					r.pos = append(r.pos, i)
+				}
 			}
 		}
 	}
@@ -173,7 +188,10 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 		}
 	}
 	if len(r.sampled) > 0 {
-		if n, holders := idx.Deepest(r.sampled); n > 0 {
+		// One read of the fleet-wide table per sampled hash, shared by
+		// the search for the deepest holders and every candidate's depth.
+		idx.Load(&r.look, r.sampled)
+		if n, holders := idx.DeepestIn(&r.look); n > 0 {
 			// Up to deepK holders, from a random offset so that a prefix
 			// held everywhere does not always favour the lowest ids.
 			start := 0
@@ -188,11 +206,21 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 			}
 		}
 	}
+	r.depth = r.depth[:0]
+	for _, in := range r.cands {
+		r.depth = append(r.depth, -1)
+		if len(r.sampled) > 0 {
+			idx.TouchPairs(&r.look, in.idx) // all candidates' misses at once
+		}
+	}
 	random := func() {
-		for _, in := range r.cands {
+		for i, in := range r.cands {
 			hit := 0
 			if len(r.sampled) > 0 {
-				hit = blocks(idx.Depth(r.sampled, in.idx))
+				if r.depth[i] < 0 {
+					r.depth[i] = blocks(idx.DepthIn(&r.look, in.idx))
+				}
+				hit = r.depth[i]
 			}
 			consider(in, hit)
 		}

@@ -162,28 +162,79 @@ func (x *Index) Has(hash uint64, inst int32) bool {
 // holding a block holds the blocks before it: a binary search, O(log n ·
 // log replicas), never touching other instances.
 func (x *Index) Depth(hashes []uint64, inst int32) int {
-	x.touchSearch(hashes, 0, len(hashes), touchLevels, inst)
-	lo, hi := 0, len(hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if x.Has(hashes[mid-1], inst) {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
+	var l Lookup
+	x.Load(&l, hashes)
+	return x.DepthIn(&l, inst)
 }
 
 // Deepest returns the largest n such that some instance holds hashes[n-1]
 // (0 if none), by binary search under the same prefix assumption, and the
 // holders of that block.
 func (x *Index) Deepest(hashes []uint64) (int, []int32) {
-	x.touchSearch(hashes, 0, len(hashes), touchLevels, -1)
-	lo, hi := 0, len(hashes)
+	var l Lookup
+	x.Load(&l, hashes)
+	return x.DeepestIn(&l)
+}
+
+// Lookup holds one prompt's hashes and the table entries read for them, so
+// that Deepest and the Depth of each routing candidate, binary searches
+// over the same positions, read each entry of the fleet-wide table (at
+// 10,000 instances hundreds of MB: every probe a cache miss) once per
+// request instead of once per search. Fill it with Load; it is valid until
+// the index changes. The zero value is ready to use.
+type Lookup struct {
+	hashes []uint64
+	vals   []int32 // the table's value for hashes[i]; absent or unread below
+	tree   []int32 // positions the first touchLevels levels of a search probe
+}
+
+const (
+	lookAbsent = -1 // hashes[i] is not in the index
+	lookUnread = -2 // not read yet
+)
+
+// Load prepares l for hashes (kept, not copied) and loads the table slots
+// that the first levels of a binary search over them probe, so that their
+// cache misses overlap instead of following one another. Entries are read
+// when a search first needs them.
+func (x *Index) Load(l *Lookup, hashes []uint64) {
+	l.hashes = hashes
+	l.vals = slices.Grow(l.vals[:0], len(hashes))[:len(hashes)]
+	fill := int32(lookUnread)
+	if x.one.n == 0 {
+		fill = lookAbsent
+	}
+	for i := range l.vals {
+		l.vals[i] = fill
+	}
+	l.tree = searchTree(l.tree[:0], len(hashes))
+	if x.one.n > 0 {
+		for _, i := range l.tree {
+			x.sink ^= x.one.slots[x.one.home(hashes[i])].val
+		}
+	}
+}
+
+// val returns the table value of l.hashes[i] (lookAbsent when absent),
+// reading it on first use.
+func (x *Index) val(l *Lookup, i int) int32 {
+	v := l.vals[i]
+	if v == lookUnread {
+		var ok bool
+		if v, ok = x.one.get(l.hashes[i]); !ok {
+			v = lookAbsent
+		}
+		l.vals[i] = v
+	}
+	return v
+}
+
+// DeepestIn is Deepest over a loaded Lookup.
+func (x *Index) DeepestIn(l *Lookup) (int, []int32) {
+	lo, hi := 0, len(l.hashes)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
-		if x.Replicas(hashes[mid-1]) > 0 {
+		if x.val(l, mid-1) >= 0 {
 			lo = mid
 		} else {
 			hi = mid - 1
@@ -192,7 +243,55 @@ func (x *Index) Deepest(hashes []uint64) (int, []int32) {
 	if lo == 0 {
 		return 0, nil
 	}
-	return lo, x.holders(hashes[lo-1])
+	v := x.val(l, lo-1)
+	if v >= multiBase {
+		return lo, x.multi[v-multiBase].list
+	}
+	x.single[0] = v
+	return lo, x.single[:]
+}
+
+// TouchPairs loads the membership slots of inst for the shared hashes that
+// the first levels of DepthIn's search may probe. Calling it for every
+// candidate before the first DepthIn overlaps all their cache misses. It
+// changes nothing.
+func (x *Index) TouchPairs(l *Lookup, inst int32) {
+	if x.pairs.n == 0 {
+		return
+	}
+	for _, i := range l.tree {
+		if x.val(l, int(i)) >= multiBase {
+			x.sink ^= x.pairs.slots[x.pairs.home(pairKey(l.hashes[i], inst))].val
+		}
+	}
+}
+
+// DepthIn is Depth over a loaded Lookup: the table entries are l's, only
+// the membership of shared hashes is probed.
+func (x *Index) DepthIn(l *Lookup, inst int32) int {
+	lo, hi := 0, len(l.hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if x.holds(l, mid-1, inst) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// holds is Has(l.hashes[i], inst) with the table entry read through l.
+func (x *Index) holds(l *Lookup, i int, inst int32) bool {
+	v := x.val(l, i)
+	switch {
+	case v < 0:
+		return false
+	case v < multiBase:
+		return v == inst
+	}
+	_, ok := x.pairs.get(pairKey(l.hashes[i], inst))
+	return ok
 }
 
 // Touch loads the table slots of those hashes that are multiples of every
@@ -203,6 +302,14 @@ func (x *Index) Touch(hashes []uint64, every uint64) {
 	if x.one.n == 0 {
 		return
 	}
+	if every&(every-1) == 0 { // a power of two: a mask, not a 64-bit division per hash
+		for _, h := range hashes {
+			if h&(every-1) == 0 {
+				x.sink ^= x.one.slots[x.one.home(h)].val
+			}
+		}
+		return
+	}
 	for _, h := range hashes {
 		if h%every == 0 {
 			x.sink ^= x.one.slots[x.one.home(h)].val
@@ -211,25 +318,33 @@ func (x *Index) Touch(hashes []uint64, every uint64) {
 }
 
 // touchLevels is how many levels of Depth's and Deepest's binary search
-// touchSearch loads ahead: 31 probes, all of a search over up to 32 hashes.
+// are loaded ahead: 31 probes, all of a search over up to 31 hashes.
 const touchLevels = 5
 
-// touchSearch loads the table slots that the first levels of a binary
-// search over hashes[lo:hi] may probe (the positions Depth and Deepest
-// compute), so that their cache misses overlap instead of following one
-// another; with inst >= 0 also the pair slots of shared hashes. It changes
-// nothing: a fleet's index is far bigger than the CPU caches.
-func (x *Index) touchSearch(hashes []uint64, lo, hi, levels int, inst int32) {
-	if lo >= hi || levels == 0 || x.one.n == 0 {
-		return
+// searchTree appends to dst the positions that the first touchLevels
+// levels of a binary search over n hashes (DeepestIn's and DepthIn's
+// midpoints) may probe: all of them when n < 1<<touchLevels.
+func searchTree(dst []int32, n int) []int32 {
+	if n < 1<<touchLevels {
+		for i := range n {
+			dst = append(dst, int32(i))
+		}
+		return dst
 	}
-	mid := (lo + hi + 1) / 2
-	h := hashes[mid-1]
-	s := &x.one.slots[x.one.home(h)]
-	x.sink ^= s.val
-	if inst >= 0 && x.pairs.n > 0 && s.val >= multiBase && s.key() == h {
-		x.sink ^= x.pairs.slots[x.pairs.home(pairKey(h, inst))].val
+	type span struct{ lo, hi, levels int }
+	var stack [touchLevels + 1]span
+	stack[0] = span{0, n, touchLevels}
+	for top := 1; top > 0; {
+		top--
+		sp := stack[top]
+		if sp.lo >= sp.hi || sp.levels == 0 {
+			continue
+		}
+		mid := (sp.lo + sp.hi + 1) / 2
+		dst = append(dst, int32(mid-1))
+		stack[top] = span{sp.lo, mid - 1, sp.levels - 1}
+		stack[top+1] = span{mid, sp.hi, sp.levels - 1}
+		top += 2
 	}
-	x.touchSearch(hashes, mid, hi, levels-1, inst)
-	x.touchSearch(hashes, lo, mid-1, levels-1, inst)
+	return dst
 }

@@ -1,6 +1,8 @@
 package kvcache
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,4 +73,82 @@ func TestIndexDepthAndDeepest(t *testing.T) {
 	require.Empty(t, who)
 	require.True(t, x.Has(12, 2))
 	require.False(t, x.Has(13, 2))
+}
+
+// TestLookupMatchesProbes checks the Lookup path that routing uses (one
+// table read per hash, shared by every search) against independent
+// binary searches over Has and Replicas, on prefixes of random depth held
+// by single instances and shared by many, and non-prefix holdings.
+func TestLookupMatchesProbes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := NewIndex()
+	const insts = 40
+	prompts := make([][]uint64, 30)
+	for p := range prompts {
+		prompts[p] = make([]uint64, 1+rng.IntN(80))
+		for i := range prompts[p] {
+			prompts[p][i] = rng.Uint64()
+		}
+		for inst := range insts {
+			if rng.IntN(3) == 0 {
+				n := rng.IntN(len(prompts[p]) + 1)
+				for _, h := range prompts[p][:n] {
+					x.Add(h, int32(inst))
+				}
+				if rng.IntN(5) == 0 && n > 0 { // a hole: not a prefix any more
+					x.Remove(prompts[p][rng.IntN(n)], int32(inst))
+				}
+			}
+		}
+	}
+	search := func(n int, ok func(i int) bool) int {
+		lo, hi := 0, n
+		for lo < hi {
+			mid := (lo + hi + 1) / 2
+			if ok(mid - 1) {
+				lo = mid
+			} else {
+				hi = mid - 1
+			}
+		}
+		return lo
+	}
+	var l Lookup
+	for _, hs := range prompts {
+		x.Load(&l, hs)
+		for inst := range int32(insts) {
+			x.TouchPairs(&l, inst)
+		}
+		n, who := x.DeepestIn(&l)
+		want := search(len(hs), func(i int) bool { return x.Replicas(hs[i]) > 0 })
+		require.Equal(t, want, n)
+		if n > 0 {
+			require.Equal(t, x.holders(hs[n-1]), who)
+		}
+		for inst := range int32(insts) {
+			require.Equal(t, search(len(hs), func(i int) bool { return x.Has(hs[i], inst) }), x.DepthIn(&l, inst), "inst %d", inst)
+		}
+	}
+}
+
+// TestSearchTree checks the positions loaded ahead against a recursive
+// walk of the binary search's first touchLevels levels.
+func TestSearchTree(t *testing.T) {
+	var walk func(dst []int32, lo, hi, levels int) []int32
+	walk = func(dst []int32, lo, hi, levels int) []int32 {
+		if lo >= hi || levels == 0 {
+			return dst
+		}
+		mid := (lo + hi + 1) / 2
+		dst = append(dst, int32(mid-1))
+		dst = walk(dst, mid, hi, levels-1)
+		return walk(dst, lo, mid-1, levels-1)
+	}
+	for n := range 300 {
+		got := searchTree(nil, n)
+		want := walk(nil, 0, n, touchLevels)
+		slices.Sort(got)
+		slices.Sort(want)
+		require.Equal(t, want, got, "n=%d", n)
+	}
 }

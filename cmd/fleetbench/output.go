@@ -128,6 +128,21 @@ func (o *outputFlags) openRecords() (write func(*results.Record) error, closeFn 
 	return rf.Write, rf.Close, nil
 }
 
+// recordRun runs a run (sim or run) with --records open: run gets the
+// file's writer (nil without the flag), and the file is closed after it on
+// every path, records that did not reach the disk joining the run's error
+// (exit 1). A file that cannot be created is the run's error, with no
+// result. Open it last, after every flag is checked: creating it truncates
+// an earlier run's records.
+func (o *outputFlags) recordRun(run func(write func(*results.Record) error) (*results.Result, error)) (*results.Result, error) {
+	write, closeRecords, err := o.openRecords()
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(write)
+	return res, withCloseErr(err, closeRecords())
+}
+
 // withCloseErr adds a close error to a run's error, once (a write error
 // the run already reported comes back from Close too).
 func withCloseErr(runErr, closeErr error) error {

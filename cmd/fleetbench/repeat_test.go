@@ -70,3 +70,22 @@ func TestRunRepeat(t *testing.T) {
 	require.EqualValues(t, 2, sp["n"])
 	require.Equal(t, []any{3.0, 4.0}, sp["seeds"])
 }
+
+// A bad --repeat is refused (exit 2) before --records is opened: run used
+// to create (truncate) the records file first, losing an earlier run's
+// records to a typo.
+func TestBadRepeatLeavesRecordsAlone(t *testing.T) {
+	scen := writeScenario(t, runScenario)
+	recs := filepath.Join(filepath.Dir(scen), "keep.jsonl")
+	require.NoError(t, os.WriteFile(recs, []byte("precious\n"), 0o644))
+	for _, args := range [][]string{
+		{"run", scen, "--target", "http://127.0.0.1:1/v1", "--model", "m", "--quiet"},
+		{"sim", "chat"},
+	} {
+		code, _, stderr := runCLI(append(args, "--records", recs, "--repeat", "0")...)
+		require.Equal(t, 2, code, stderr)
+		got, err := os.ReadFile(recs)
+		require.NoError(t, err)
+		require.Equal(t, "precious\n", string(got), args[0])
+	}
+}

@@ -167,24 +167,21 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	write, closeRecords, err := f.output.openRecords()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = closeRecords() }() // early returns; the result path checks the error below
-	cfg.Records = write
-
-	ctx, stop := runSignals(cmd.Context())
-	defer stop()
 	if f.repeat < 1 || f.repeat > results.MaxRepeats {
 		return usageErr(fmt.Errorf("--repeat %d: want 1 to %d", f.repeat, results.MaxRepeats))
 	}
-	res, st, err := runRepeats(ctx, sc, cfg, wo, f.repeat)
+	ctx, stop := runSignals(cmd.Context())
+	defer stop()
+	var st runners.Stats
+	res, err := f.output.recordRun(func(write func(*results.Record) error) (res *results.Result, err error) {
+		cfg.Records = write
+		res, st, err = runRepeats(ctx, sc, cfg, wo, f.repeat)
+		return res, err
+	})
 	var ce *runners.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
 	}
-	err = withCloseErr(err, closeRecords()) // records that did not reach the disk fail the run (exit 1)
 	if res != nil && declared != nil {
 		res.Fleet = declared
 	}

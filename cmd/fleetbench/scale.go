@@ -11,8 +11,6 @@ import (
 	"github.com/fleetbench/fleetbench/results/htmlreport"
 	"github.com/fleetbench/fleetbench/scale"
 	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/shard"
-	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
@@ -20,15 +18,12 @@ import (
 func init() { register(newScaleCmd) }
 
 type scaleFlags struct {
+	searchFlags
 	traffic, rates, tokens, kinds string
-	model, dtype, gpu, routing    string
-	tp, tierPerInst, jobs         int
+	gpu, routing                  string
+	tp, tierPerInst               int
 	maxInstances                  int
-	progress                      bool
-	shard, csv, html              string
-	workload                      workloadFlags
-	output                        outputFlags
-	cost                          costFlags
+	html                          string
 }
 
 func newScaleCmd() *cobra.Command {
@@ -77,25 +72,19 @@ multiplied together).`,
 	fl.StringVar(&f.tokens, "tokens-per-s", "", "traffic levels as tokens (input + output) per second, e.g. 1e5,1e6")
 	fl.StringVar(&f.kinds, "kinds", "colocated,pd", "fleet shapes searched: colocated, pd or both")
 	fl.IntVar(&f.tierPerInst, "tier-blocks-per-instance", 0, "pooled second-tier KV cache per pool, in blocks per instance (grows with the fleet)")
-	fl.StringVar(&f.model, "model", "", "model id (default: the scenario's)")
-	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")
 	fl.StringVar(&f.gpu, "gpu", "", "GPU type (default: the scenario's)")
 	fl.IntVar(&f.tp, "tp", 0, "tensor-parallel GPUs per instance (default: the scenario's)")
 	fl.StringVar(&f.routing, "routing", "cache-aware", "routing policy")
 	fl.IntVar(&f.maxInstances, "max-instances", 4096, "largest pool tried")
-	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
-	addWorkloadFlags(fl, &f.workload, true, " per probe", "")
-	fl.BoolVar(&f.progress, "progress", false, "print one line per probe on stderr")
-	fl.StringVar(&f.shard, "shard", "", "run only levels with index % n == i (i/n)")
-	addOutputFlags(fl, &f.output, "curve", scale.Formats, false)
-	fl.StringVar(&f.csv, "csv", "", "write the curve as CSV to this file")
+	addSearchFlags(fl, &f.searchFlags, searchHelp{what: "curve", unit: "probe", formats: scale.Formats,
+		progress: "print one line per probe on stderr", shard: "run only levels with index % n == i (i/n)",
+		csv: "write the curve as CSV to this file"})
 	fl.StringVar(&f.html, "html", "", "write an HTML report of the curve to this file")
-	addCostFlags(fl, &f.cost)
 	return cmd
 }
 
 func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
-	if err := checkFormat(f.output.format, scale.Formats); err != nil {
+	if err := f.check(scale.Formats); err != nil {
 		return err
 	}
 	given := 0
@@ -107,16 +96,13 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if given != 1 {
 		return usageErr(errors.New("give exactly one of --traffic (multipliers), --rate (requests/s) or --tokens-per-s"))
 	}
-	if f.jobs < 0 || f.tierPerInst < 0 || f.maxInstances < 1 {
-		return usageErr(errors.New("-j, --tier-blocks-per-instance must be >= 0 and --max-instances >= 1"))
+	if f.tierPerInst < 0 || f.maxInstances < 1 {
+		return usageErr(errors.New("--tier-blocks-per-instance must be >= 0 and --max-instances >= 1"))
 	}
 	spec := scale.Spec{Kinds: splitList(f.kinds), TierBlocksPerInstance: f.tierPerInst, MaxInstances: f.maxInstances}
-	if f.shard != "" {
-		set, n, err := shard.Parse(f.shard, false)
-		if err != nil {
-			return usageErr(fmt.Errorf("--%w", err))
-		}
-		spec.ShardI, spec.ShardN = set[0], n
+	var err error
+	if spec.ShardI, spec.ShardN, err = f.shardOf(); err != nil {
+		return usageErr(err)
 	}
 	sc, err := scenarios.Resolve(name)
 	if err != nil {
@@ -126,9 +112,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	base := sim.ConfigFromScenario(sc)
-	override(&base.Model, f.model)
-	override(&base.DType, f.dtype)
+	base := f.base(sc)
 	override(&base.GPU, strings.ToLower(f.gpu))
 	overrideInt(&base.TP, f.tp)
 	override(&base.Routing, f.routing)
@@ -171,19 +155,14 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if calib != "" {
 		c.Notes = append([]string{calib}, c.Notes...)
 	}
-	if f.csv != "" {
-		if err := writeFileAtomic(f.csv, func(w io.Writer) error { return scale.Render(w, c, "csv") }); err != nil {
-			return failErr(err)
-		}
-	}
 	if f.html != "" {
 		in := htmlreport.Input{Title: "fleetbench scale: " + sc.Name, Sweeps: []htmlreport.SweepRun{{Label: "of " + sc.Name, Sweep: scale.AsSweep(c)}}}
 		if err := writeFileAtomic(f.html, func(w io.Writer) error { return htmlreport.Render(w, in) }); err != nil {
 			return failErr(err)
 		}
 	}
-	return emit(stdout, f.output.out, func(w io.Writer) error { return scale.WriteJSON(w, c) },
-		func(w io.Writer) error { return scale.Render(w, c, f.output.format) })
+	return f.emit(stdout, func(w io.Writer) error { return scale.WriteJSON(w, c) },
+		func(w io.Writer, format string) error { return scale.Render(w, c, format) })
 }
 
 // parseLevels parses ascending positive levels.

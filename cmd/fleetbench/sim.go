@@ -117,12 +117,6 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	write, closeRecords, err := f.output.openRecords()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = closeRecords() }() // early returns; the result path checks the error below
-	cfg.Records = write
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {
@@ -133,12 +127,14 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.progress {
 		cfg.Progress = simProgress(cmd.ErrOrStderr())
 	}
-	res, err := simRepeats(sc, cfg, wo, f.repeat)
+	res, err := f.output.recordRun(func(write func(*results.Record) error) (*results.Result, error) {
+		cfg.Records = write
+		return simRepeats(sc, cfg, wo, f.repeat)
+	})
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
 		return usageErr(err)
 	}
-	err = withCloseErr(err, closeRecords()) // records that did not reach the disk fail the run (exit 1)
 	noteWarmup(res, warm)
 	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
 		return err

@@ -10,8 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fleetbench/fleetbench/shard"
-	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
@@ -19,17 +17,13 @@ import (
 func init() { register(newSweepCmd) }
 
 type sweepFlags struct {
+	searchFlags
 	fleets, prefill, decode, colocated string
 	gpus, tps, routings, rates, scales string
-	model, dtype                       string
-	search, objective, shard           string
-	budget, jobs                       int
+	search, objective                  string
+	budget                             int
 	tolerance, maxRate                 float64
-	exhaustive, keep, progress         bool
-	csvOut                             string
-	workload                           workloadFlags
-	output                             outputFlags
-	cost                               costFlags
+	exhaustive, keep                   bool
 	live                               liveFlags
 }
 
@@ -99,22 +93,16 @@ any -j.`,
 	fl.StringVar(&f.routings, "routing", "", "comma-separated routing policies (round-robin, least-loaded, cache-aware, session)")
 	fl.StringVar(&f.rates, "rate-scale", "", "comma-separated traffic multipliers, e.g. 0.5,1,2,4")
 	fl.StringVar(&f.scales, "scale", "", "scale curve: multipliers of traffic and fleet together, e.g. 1,10,100,1000")
-	fl.StringVar(&f.model, "model", "", "model id (default: the scenario's)")
-	fl.StringVar(&f.dtype, "dtype", "", "weights/compute precision: bf16 or fp8")
 	fl.StringVar(&f.search, "search", "", "min-fleet, max-load or best-split")
 	fl.StringVar(&f.objective, "objective", "", "best-split objective: goodput (default) or cost")
 	fl.IntVar(&f.budget, "gpus", 0, "GPU budget for best-split")
 	fl.Float64Var(&f.tolerance, "tolerance", 0, "max-load relative bisection tolerance (default 0.02)")
 	fl.Float64Var(&f.maxRate, "max-rate-scale", 0, "max-load: highest multiplier tried (default 1024)")
 	fl.BoolVar(&f.exhaustive, "exhaustive", false, "min-fleet: evaluate every grid point, not only up to the first passing GPU count")
-	fl.StringVar(&f.shard, "shard", "", "run only grid points with index % n == i (i/n, e.g. 0/4)")
-	fl.IntVarP(&f.jobs, "jobs", "j", 0, "simulations run in parallel (default GOMAXPROCS)")
-	addWorkloadFlags(fl, &f.workload, true, " per point", "")
 	fl.BoolVar(&f.keep, "keep-results", false, "store every point's full result in the sweep file")
-	fl.BoolVar(&f.progress, "progress", false, "print one line per finished point on stderr")
-	addOutputFlags(fl, &f.output, "sweep", sweep.Formats, false)
-	fl.StringVar(&f.csvOut, "csv", "", "also write the points as CSV to this file (every metric, revenue and margin with --price-file)")
-	addCostFlags(fl, &f.cost)
+	addSearchFlags(fl, &f.searchFlags, searchHelp{what: "sweep", unit: "point", formats: sweep.Formats,
+		progress: "print one line per finished point on stderr", shard: "run only grid points with index % n == i (i/n, e.g. 0/4)",
+		csv: "also write the points as CSV to this file (every metric, revenue and margin with --price-file)"})
 	addLiveFlags(fl, &f.live)
 	return cmd
 }
@@ -182,11 +170,8 @@ func sweepGrid(f sweepFlags) (sweep.Grid, error) {
 
 func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if err := checkFormat(f.output.format, sweep.Formats); err != nil {
+	if err := f.check(sweep.Formats); err != nil {
 		return err
-	}
-	if f.jobs < 0 {
-		return usageErr(fmt.Errorf("-j %d: want a positive number of parallel simulations", f.jobs))
 	}
 	grid, err := sweepGrid(f)
 	if err != nil {
@@ -214,9 +199,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	base := sim.ConfigFromScenario(sc)
-	override(&base.Model, f.model)
-	override(&base.DType, f.dtype)
+	base := f.base(sc)
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
 		Workload: f.workload.options(), Cost: &costIn}
 	if r.Warmup, err = f.workload.warm.value(); err != nil {
@@ -237,13 +220,13 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := allFailed(sw); err != nil {
 		return usageErr(err)
 	}
-	if f.csvOut != "" {
-		if err := writeFileAtomic(f.csvOut, func(w io.Writer) error { return sweep.Render(w, sw, "csv") }); err != nil {
-			return failErr(err)
-		}
-	}
-	return emit(stdout, f.output.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) },
-		func(w io.Writer) error { return sweep.Render(w, sw, f.output.format) })
+	return f.emitSweep(stdout, sw)
+}
+
+// emitSweep writes a sweep: --csv, -o and stdout.
+func (f *sweepFlags) emitSweep(stdout io.Writer, sw *sweepfile.Sweep) error {
+	return f.emit(stdout, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) },
+		func(w io.Writer, format string) error { return sweep.Render(w, sw, format) })
 }
 
 // spec is the search the flags ask for; errors are bad flags.
@@ -262,14 +245,9 @@ func (f *sweepFlags) spec(grid sweep.Grid) (sweep.Spec, error) {
 	if f.budget != 0 && spec.Search != sweepfile.SearchBestSplit {
 		return spec, errors.New("--gpus (a GPU budget) applies to --search best-split only")
 	}
-	if f.shard != "" {
-		set, n, err := shard.Parse(f.shard, false)
-		if err != nil {
-			return spec, fmt.Errorf("--%w", err)
-		}
-		spec.ShardI, spec.ShardN = set[0], n
-	}
-	return spec, nil
+	var err error
+	spec.ShardI, spec.ShardN, err = f.shardOf()
+	return spec, err
 }
 
 // pointVerdict is a finished point in a progress line: met, MISSED or

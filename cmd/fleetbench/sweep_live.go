@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"time"
@@ -69,9 +68,7 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 		}
 		conc = append(conc, c)
 	}
-	base := sim.ConfigFromScenario(sc)
-	override(&base.Model, f.model)
-	override(&base.DType, f.dtype)
+	base := f.base(sc)
 	cfg := runners.Config{Target: lf.target, Model: lf.servedModel, API: runners.APIChat, IgnoreEOS: true, Senders: lf.senders, Warnings: stderr}
 	if cfg.Model == "" {
 		cfg.Model = base.Model
@@ -128,11 +125,5 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 	if len(sw.Points) == 0 {
 		return failErr(errors.New("no step ran"))
 	}
-	if f.csvOut != "" {
-		if err := writeFileAtomic(f.csvOut, func(w io.Writer) error { return sweep.Render(w, sw, "csv") }); err != nil {
-			return failErr(err)
-		}
-	}
-	return emit(stdout, f.output.out, func(w io.Writer) error { return sweepfile.WriteJSON(w, sw) },
-		func(w io.Writer) error { return sweep.Render(w, sw, f.output.format) })
+	return f.emitSweep(stdout, sw)
 }

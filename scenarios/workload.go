@@ -130,6 +130,22 @@ func (w *Workload) Next() (*Request, bool) {
 	return h.r, true
 }
 
+// Prefetchable reports whether Next may run ahead of the requests'
+// completions, on another goroutine than Task.Complete: true when no
+// class is a closed loop. A closed loop's tasks start from Complete and
+// claim their place under the request cap there, so the order of those
+// claims and Next's depends on the consumer; open-loop and trace classes
+// never touch state that Complete writes (sessions draw from their own
+// streams, samplers are read-only).
+func (w *Workload) Prefetchable() bool {
+	for i := range w.s.Classes {
+		if c := &w.s.Classes[i]; c.Kind != KindTrace && c.Arrival.IsClosed() {
+			return false
+		}
+	}
+	return true
+}
+
 // claim reserves one top-level arrival at time at under the duration and
 // request cap; closed-loop users call it for each new task.
 func (w *Workload) claim(at int64) bool {

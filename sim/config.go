@@ -111,6 +111,14 @@ type Config struct {
 
 	// Records, when set, receives every finished request's record.
 	Records func(*results.Record) error
+
+	// Serial keeps workload generation and result accumulation on the
+	// event loop's goroutine. By default a batch run gives each a
+	// goroutine of its own, fed in order through bounded channels
+	// (pipeline.go): the result is the same either way, Serial only stops
+	// the run from using a second core. Records is then called from that
+	// other goroutine, one record at a time, in completion order.
+	Serial bool
 }
 
 func (c *Config) applyDefaults() {

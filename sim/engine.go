@@ -57,6 +57,12 @@ type engine struct {
 
 	wl      Source
 	nextArr *scenarios.Request
+	// nextHashes are nextArr's prompt block hashes when the producer
+	// computed them (nextHashed), see pipeline.go.
+	nextHashes []uint64
+	nextHashed bool
+	pre        *prefetcher  // batch runs: arrivals generated ahead, or nil
+	acc        *accumulator // batch runs: summary fed on its own goroutine, or nil
 
 	admitCounter uint64
 	classIndex   map[string]int
@@ -126,7 +132,11 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 	if err != nil {
 		return nil, Stats{}, &ConfigError{Err: err}
 	}
+	if !cfg.Serial {
+		e.startPipeline()
+	}
 	e.loop()
+	e.stopPipeline()
 	if e.err == nil {
 		e.err = e.wl.Err()
 	}
@@ -195,13 +205,13 @@ func (e *engine) runUntil(limit int64) {
 			if e.nextArr.Arrival > limit {
 				return
 			}
-			r := e.nextArr
+			r, hs, hashed := e.nextArr, e.nextHashes, e.nextHashed
 			e.pullArrival()
 			e.advance(r.Arrival)
 			if e.batch {
 				e.markArrival(e.nextArr == nil)
 			}
-			e.arrive(r)
+			e.arrive(r, hs, hashed)
 			continue
 		}
 		if !ok || t > limit {
@@ -252,6 +262,11 @@ func (e *engine) advance(t int64) {
 }
 
 func (e *engine) pullArrival() {
+	if e.pre != nil {
+		a, _ := e.pre.next() // the zero arrival at the end: nextArr nil
+		e.nextArr, e.nextHashes, e.nextHashed = a.r, a.hashes, a.hashed
+		return
+	}
 	r, ok := e.wl.Next()
 	if !ok {
 		e.nextArr = nil
@@ -260,9 +275,37 @@ func (e *engine) pullArrival() {
 	e.nextArr = r
 }
 
+// startPipeline moves workload generation (when the source allows it)
+// and result accumulation to goroutines of their own (pipeline.go).
+func (e *engine) startPipeline() {
+	if prefetchable(e.wl) {
+		e.pre = newPrefetcher(e.wl, e.cfg.BlockTokens)
+	}
+	var free *[][]int64
+	if e.cfg.Records == nil {
+		free = &e.itlFree
+	}
+	e.acc = newAccumulator(e.summary, e.cfg.Records, free)
+}
+
+// stopPipeline waits for both goroutines: afterwards the source and the
+// summary are the engine's alone again.
+func (e *engine) stopPipeline() {
+	if e.pre != nil {
+		e.pre.close()
+		e.pre = nil
+	}
+	if e.acc != nil {
+		if err := e.acc.close(); err != nil && e.err == nil {
+			e.err = fmt.Errorf("writing records: %w", err)
+		}
+		e.acc = nil
+	}
+}
+
 // arrive turns a workload request into an in-flight sequence, or refuses
 // it when the work in flight is past MaxInflight / MaxInflightTokens.
-func (e *engine) arrive(r *scenarios.Request) {
+func (e *engine) arrive(r *scenarios.Request, hashes []uint64, hashed bool) {
 	if e.inflight >= maxInflight || e.inflightHs+r.InputTokens/e.cfg.BlockTokens > maxInflightHashes {
 		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
 		s.rec = *results.NewRecord(r, r.Arrival)
@@ -274,19 +317,26 @@ func (e *engine) arrive(r *scenarios.Request) {
 		e.finish(s, "overloaded")
 		return
 	}
-	e.arriveSeq(e.newSeq(r))
+	e.arriveSeq(e.newSeqHashed(r, hashes, hashed))
 }
 
-func (e *engine) newSeq(r *scenarios.Request) *seqState {
+func (e *engine) newSeq(r *scenarios.Request) *seqState { return e.newSeqHashed(r, nil, false) }
+
+// newSeqHashed is newSeq with r's prompt hashes already computed when
+// hashed is set.
+func (e *engine) newSeqHashed(r *scenarios.Request, hashes []uint64, hashed bool) *seqState {
 	e.inflight++
 	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
 	s.rec = *results.NewRecord(r, r.Arrival)
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
-		// Sized for the prompt's complete blocks: one allocation, not a
-		// slice grown block by block.
-		s.hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, make([]uint64, 0, r.InputTokens/e.cfg.BlockTokens))
+		if !hashed {
+			// Sized for the prompt's complete blocks: one allocation, not a
+			// slice grown block by block.
+			hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, make([]uint64, 0, r.InputTokens/e.cfg.BlockTokens))
+		}
+		s.hashes = hashes
 		e.inflightHs += len(s.hashes)
 		s.prefillTarget = r.InputTokens
 	}
@@ -342,7 +392,9 @@ func (e *engine) finish(s *seqState, errClass string) {
 	e.inflight--
 	e.inflightHs -= len(s.hashes)
 	e.stats.Requests++
-	e.summary.Add(&s.rec)
+	if e.acc == nil {
+		e.summary.Add(&s.rec)
+	}
 	for _, inc := range e.fleet.incidents {
 		if s.rec.Intended >= inc.at && (inc.repairedAt == 0 || s.rec.Intended < inc.repairedAt) {
 			inc.during.Add(&s.rec)
@@ -350,6 +402,17 @@ func (e *engine) finish(s *seqState, errClass string) {
 	}
 	if e.onDone != nil {
 		e.onDone(&s.rec)
+	}
+	if e.acc != nil {
+		// The summary and the sink get the record on the consumer's
+		// goroutine, in this order; its ITL slice goes with it.
+		if e.acc.add(&s.rec) && e.err == nil {
+			if err := e.acc.sinkErr(); err != nil {
+				e.err = fmt.Errorf("writing records: %w", err)
+			}
+		}
+		s.rec.ITL = nil
+		return
 	}
 	if e.cfg.Records != nil && e.err == nil {
 		if err := e.cfg.Records(&s.rec); err != nil {
@@ -372,18 +435,18 @@ func (e *engine) sample() {
 		used += in.cache.Used()
 		capacity += in.cache.Capacity()
 	}
-	e.summary.Observe(e.now, "waiting", float64(waiting))
-	e.summary.Observe(e.now, "running", float64(running))
+	e.observe("waiting", float64(waiting))
+	e.observe("running", float64(running))
 	if capacity > 0 {
-		e.summary.Observe(e.now, "kv_usage", float64(used)/float64(capacity))
+		e.observe("kv_usage", float64(used)/float64(capacity))
 	}
 	if v := e.fleet.video; v != nil {
-		e.summary.Observe(e.now, "video_queue", float64(v.queue.len()))
+		e.observe("video_queue", float64(v.queue.len()))
 	}
 	for _, p := range e.fleet.pools {
 		if p.scaler != nil || e.fleet.cfg.Failures.Active() {
-			e.summary.Observe(e.now, "instances_"+p.spec.Role.String(), float64(p.provisioned))
-			e.summary.Observe(e.now, "serving_"+p.spec.Role.String(), float64(len(p.live)))
+			e.observe("instances_"+p.spec.Role.String(), float64(p.provisioned))
+			e.observe("serving_"+p.spec.Role.String(), float64(len(p.live)))
 		}
 	}
 	if e.cfg.Progress != nil {
@@ -392,6 +455,15 @@ func (e *engine) sample() {
 	if e.inflight > 0 || e.nextArr != nil {
 		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})
 	}
+}
+
+// observe samples a timeline gauge at the current virtual time.
+func (e *engine) observe(name string, v float64) {
+	if e.acc != nil {
+		e.acc.observe(e.now, name, v)
+		return
+	}
+	e.summary.Observe(e.now, name, v)
 }
 
 func (e *engine) result() *results.Result {

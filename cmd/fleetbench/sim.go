@@ -31,6 +31,7 @@ type simFlags struct {
 	output                   outputFlags
 	cost                     costFlags
 	cpuProfile               string
+	serial                   bool
 	progress                 bool
 	gate                     gateFlags
 	repeat                   int
@@ -83,6 +84,8 @@ cover the window from the warm-up's end to the last arrival (docs/metrics.md).
 	fl.BoolVar(&f.progress, "progress", false, "print the virtual time reached and requests finished every few seconds (stderr)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the simulation to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	fl.BoolVar(&f.serial, "serial", false, "generate the workload and accumulate results on the simulation's goroutine (one core; same result)")
+	_ = fl.MarkHidden("serial")
 	addGateFlags(fl, &f.gate, false)
 	fl.IntVar(&f.repeat, "repeat", 1, fmt.Sprintf("run N times with seeds SEED, SEED+1, ... (at most %d) and write the first one's result with extra.repeats holding each metric's spread across all of them (compare uses it as BASE's noise band when no records are given); --records gets the first repeat's records", results.MaxRepeats))
 	addCostFlags(fl, &f.cost)
@@ -117,6 +120,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	cfg.Serial = f.serial
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)
 		if err != nil {

@@ -1,0 +1,252 @@
+package sim
+
+import (
+	"sync"
+
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+)
+
+// A batch run takes two jobs off the event loop's goroutine, each joined
+// to it by a bounded channel of batches consumed in order:
+//
+//   - a producer generates the open-loop arrivals ahead (sampling, agent
+//     sessions' first turns, prompt block hashes);
+//   - a consumer folds the finished records and the timeline samples into
+//     the summary and hands the records to the sink.
+//
+// Neither reads state the loop writes, and each sees its items in the
+// loop's order, so the result is the same whatever the scheduling, on one
+// core or many (Config.Serial runs both jobs inline, for comparison). The
+// simulator is otherwise single-threaded: this is the only concurrency
+// in it.
+
+// pipeBatch is how many items travel together: one channel operation per
+// batch, not per request.
+const pipeBatch = 512
+
+// pipeDepth is how many batches each channel buffers: enough to ride out
+// one side being descheduled, little enough to bound memory (a few
+// thousand requests or records in flight between goroutines).
+const pipeDepth = 4
+
+// arrival is a workload request with its prompt's block hashes, computed
+// by the producer (nil for a request without a prompt, e.g. video).
+type arrival struct {
+	r      *scenarios.Request
+	hashes []uint64
+	hashed bool
+}
+
+// prefetcher runs Source.Next on its own goroutine.
+type prefetcher struct {
+	src  Source
+	bs   int
+	out  chan []arrival
+	back chan []arrival // consumed batches, for reuse
+	stop chan struct{}
+	done chan struct{}
+
+	cur []arrival
+	pos int
+	end bool
+}
+
+// prefetchable reports whether src's arrivals may be generated ahead of
+// the simulation: a scenario workload whose classes are all open-loop or
+// traces (a closed loop's next task depends on completions, and claims its
+// place under the request cap from Complete, on the loop's goroutine).
+func prefetchable(src Source) bool {
+	w, ok := src.(*scenarios.Workload)
+	return ok && w.Prefetchable()
+}
+
+func newPrefetcher(src Source, blockTokens int) *prefetcher {
+	p := &prefetcher{src: src, bs: blockTokens,
+		out: make(chan []arrival, pipeDepth), back: make(chan []arrival, pipeDepth+2),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+func (p *prefetcher) run() {
+	defer close(p.done)
+	defer close(p.out)
+	for {
+		var b []arrival
+		select {
+		case b = <-p.back:
+			b = b[:0]
+		default:
+			b = make([]arrival, 0, pipeBatch)
+		}
+		last := false
+		for len(b) < pipeBatch {
+			r, ok := p.src.Next()
+			if !ok {
+				last = true
+				break
+			}
+			a := arrival{r: r}
+			if r.Video == nil {
+				a.hashes = hashPrompt(r.Prompt, p.bs, make([]uint64, 0, r.InputTokens/p.bs))
+				a.hashed = true
+			}
+			b = append(b, a)
+		}
+		if len(b) > 0 {
+			select {
+			case p.out <- b:
+			case <-p.stop:
+				return
+			}
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// next returns the next arrival in the source's order.
+func (p *prefetcher) next() (arrival, bool) {
+	for p.pos == len(p.cur) {
+		if p.end {
+			return arrival{}, false
+		}
+		if p.cur != nil {
+			clear(p.cur)
+			select {
+			case p.back <- p.cur:
+			default:
+			}
+		}
+		b, ok := <-p.out
+		if !ok {
+			p.cur, p.end = nil, true
+			return arrival{}, false
+		}
+		p.cur, p.pos = b, 0
+	}
+	a := p.cur[p.pos]
+	p.pos++
+	return a, true
+}
+
+// close stops the producer and waits for it: after close the source is
+// the caller's again (Err, Close).
+func (p *prefetcher) close() {
+	close(p.stop)
+	<-p.done
+}
+
+// accItem is one thing for the summary: a finished request's record, or a
+// timeline sample when name is set.
+type accItem struct {
+	rec  results.Record
+	name string
+	t    int64
+	v    float64
+}
+
+// accumulator runs Summary.Add, Summary.Observe and the records sink on
+// its own goroutine.
+type accumulator struct {
+	sum     *results.Summary
+	records func(*results.Record) error
+	in      chan []accItem
+	back    chan []accItem // processed batches, for reuse (and their ITL slices)
+	done    chan struct{}
+	cur     []accItem
+	free    *[][]int64 // where processed records' ITL slices go back (nil: kept)
+
+	mu     sync.Mutex
+	err    error // the sink's first error
+	failed bool  // err is set (read by the loop without waiting)
+}
+
+func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64) *accumulator {
+	a := &accumulator{sum: sum, records: records, free: free,
+		in: make(chan []accItem, pipeDepth), back: make(chan []accItem, pipeDepth+2), done: make(chan struct{}),
+		cur: make([]accItem, 0, pipeBatch)}
+	go a.run()
+	return a
+}
+
+func (a *accumulator) run() {
+	defer close(a.done)
+	for b := range a.in {
+		for i := range b {
+			it := &b[i]
+			if it.name != "" {
+				a.sum.Observe(it.t, it.name, it.v)
+				continue
+			}
+			a.sum.Add(&it.rec)
+			if a.records != nil && !a.failed {
+				if err := a.records(&it.rec); err != nil {
+					a.mu.Lock()
+					a.err, a.failed = err, true
+					a.mu.Unlock()
+				}
+			}
+		}
+		select {
+		case a.back <- b:
+		default:
+		}
+	}
+}
+
+// add queues a copy of rec; ownership of rec.ITL passes with it. It
+// reports whether a batch was handed over (a moment to check sinkErr).
+func (a *accumulator) add(rec *results.Record) bool {
+	a.cur = append(a.cur, accItem{rec: *rec})
+	if len(a.cur) == cap(a.cur) {
+		a.flush()
+		return true
+	}
+	return false
+}
+
+func (a *accumulator) observe(t int64, name string, v float64) {
+	a.cur = append(a.cur, accItem{name: name, t: t, v: v})
+	if len(a.cur) == cap(a.cur) {
+		a.flush()
+	}
+}
+
+func (a *accumulator) flush() {
+	if len(a.cur) == 0 {
+		return
+	}
+	a.in <- a.cur
+	select {
+	case b := <-a.back:
+		if a.free != nil {
+			for i := range b {
+				if itl := b[i].rec.ITL; cap(itl) > 0 {
+					*a.free = append(*a.free, itl[:0])
+				}
+			}
+		}
+		a.cur = b[:0]
+	default:
+		a.cur = make([]accItem, 0, pipeBatch)
+	}
+}
+
+// sinkErr reports the sink's first error without waiting for the queue.
+func (a *accumulator) sinkErr() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// close processes everything queued and waits: after close the summary is
+// the caller's again.
+func (a *accumulator) close() error {
+	a.flush()
+	close(a.in)
+	<-a.done
+	return a.sinkErr()
+}

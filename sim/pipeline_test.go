@@ -1,0 +1,130 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/fleetbench/fleetbench/elastic"
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/stretchr/testify/require"
+)
+
+const closedYAML = `
+name: closed-unit
+seed: 5
+duration: 60s
+classes:
+  - name: chat
+    kind: chat
+    arrival: {process: closed, users: 6, think_s: 1}
+    input: {dist: lognormal, mean: 1000, median: 800}
+    output: {dist: uniform, min: 20, max: 200}
+  - name: agent
+    kind: agent
+    arrival: {process: poisson, rate: 1}
+    input: 500
+    output: 50
+    agent: {turns: 3, append: 200, tool_s: 0.5}
+`
+
+// runBytes is a run's result JSON and its records as JSON lines.
+func runBytes(t *testing.T, sc *scenarios.Scenario, cfg Config, wo scenarios.WorkloadOptions) (res, recs []byte) {
+	t.Helper()
+	var rb bytes.Buffer
+	enc := json.NewEncoder(&rb)
+	cfg.Records = func(r *results.Record) error { return enc.Encode(r) }
+	out, _, err := Run(sc, cfg, wo)
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, results.WriteJSON(&b, out))
+	return b.Bytes(), rb.Bytes()
+}
+
+// The producer and consumer goroutines (pipeline.go) change nothing: the
+// result and the records are byte-identical to the serial engine's, with
+// one or two cores (run the package with -race too: the goroutines share
+// nothing they both write).
+func TestPipelineSameAsSerial(t *testing.T) {
+	failures := elastic.Failures{Policy: "retry", RepairS: 30,
+		At: []elastic.ScriptedFailure{{Pool: "colocated", Instance: 1, AtS: 30}}}
+	cases := []struct {
+		name string
+		sc   *scenarios.Scenario
+		cfg  Config
+		wo   scenarios.WorkloadOptions
+	}{
+		{"chat-pd", mustBuiltin(t, "chat"), Config{Fleet: "2P4D", Model: "llama-3.1-70b", TP: 4}, scenarios.WorkloadOptions{Requests: 1500}},
+		{"agents-session", parse(t, agentYAML), Config{Fleet: "3C", Model: "llama-3.1-8b", Routing: "session"}, scenarios.WorkloadOptions{}},
+		{"mixed-video", parse(t, mixedYAML), Config{Fleet: "2C+4V", Model: "llama-3.1-8b"}, scenarios.WorkloadOptions{}},
+		{"research-pd", mustBuiltin(t, "agent-research"), Config{Fleet: "2P2D", Model: "llama-3.1-8b"}, scenarios.WorkloadOptions{Requests: 10}},
+		{"closed-loop", parse(t, closedYAML), Config{Fleet: "2C", Model: "llama-3.1-8b"}, scenarios.WorkloadOptions{}},
+		{"failures", mustBuiltin(t, "chat"), Config{Fleet: "3C", Model: "llama-3.1-8b", Failures: failures}, scenarios.WorkloadOptions{Duration: 90 * time.Second, RateScale: 4}},
+	}
+	if testing.Short() { // make test's race pass: small, but every path
+		cases[0].wo.Requests = 300
+		cases[3].wo.Requests = 3
+		cases[5].wo = scenarios.WorkloadOptions{Duration: 60 * time.Second, RateScale: 2}
+	} else {
+		sc := mustBuiltin(t, "platform-hour")
+		cases = append(cases, struct {
+			name string
+			sc   *scenarios.Scenario
+			cfg  Config
+			wo   scenarios.WorkloadOptions
+		}{"platform-hour", sc, ConfigFromScenario(sc), scenarios.WorkloadOptions{Requests: 1500}})
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			serial := c.cfg
+			serial.Serial = true
+			wantRes, wantRecs := runBytes(t, c.sc, serial, c.wo)
+			require.NotEmpty(t, wantRecs)
+			for _, procs := range []int{1, 2} {
+				runtime.GOMAXPROCS(procs)
+				res, recs := runBytes(t, c.sc, c.cfg, c.wo)
+				require.Equal(t, string(wantRes), string(res), "result, GOMAXPROCS=%d", procs)
+				require.Equal(t, string(wantRecs), string(recs), "records, GOMAXPROCS=%d", procs)
+			}
+		})
+	}
+}
+
+// A records sink that fails stops the pipelined run with the error, as it
+// stops the serial one, and what was simulated still comes back.
+func TestPipelineSinkError(t *testing.T) {
+	sc := mustBuiltin(t, "chat")
+	for _, serial := range []bool{true, false} {
+		n := 0
+		cfg := Config{Fleet: "2C", Model: "llama-3.1-8b", Serial: serial}
+		cfg.Records = func(*results.Record) error {
+			n++
+			if n == 10 {
+				return errors.New("disk full")
+			}
+			return nil
+		}
+		res, _, err := Run(sc, cfg, scenarios.WorkloadOptions{Requests: 5000})
+		require.ErrorContains(t, err, "writing records: disk full", "serial=%v", serial)
+		require.NotNil(t, res)
+		require.Equal(t, 10, n, "the sink is not called after its error (serial=%v)", serial)
+	}
+}
+
+// Only workloads without closed loops are generated ahead.
+func TestPrefetchable(t *testing.T) {
+	open, err := mustBuiltin(t, "platform-hour").NewWorkload(scenarios.WorkloadOptions{Requests: 1})
+	require.NoError(t, err)
+	defer open.Close()
+	require.True(t, prefetchable(open))
+	closed, err := parse(t, closedYAML).NewWorkload(scenarios.WorkloadOptions{})
+	require.NoError(t, err)
+	defer closed.Close()
+	require.False(t, prefetchable(closed))
+	require.False(t, prefetchable(&sliceSource{}))
+}

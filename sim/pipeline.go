@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -69,7 +71,14 @@ func newPrefetcher(src Source, blockTokens int) *prefetcher {
 	return p
 }
 
+// label tags the calling goroutine's CPU profile samples (go tool pprof
+// -tagfocus sim=producer), to tell the loop's time from the helpers'.
+func label(role string) {
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("sim", role)))
+}
+
 func (p *prefetcher) run() {
+	label("producer")
 	defer close(p.done)
 	defer close(p.out)
 	for {
@@ -173,6 +182,7 @@ func newAccumulator(sum *results.Summary, records func(*results.Record) error, f
 }
 
 func (a *accumulator) run() {
+	label("consumer")
 	defer close(a.done)
 	for b := range a.in {
 		for i := range b {

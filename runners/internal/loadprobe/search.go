@@ -29,6 +29,8 @@ type probe struct {
 	url        string
 	tmp        string
 	self       string
+	server     *os.Process   // the loadprobe serve this probe started (nil with -target)
+	stall      time.Duration // -stall: the server is stopped this long in every run
 }
 
 func (p *probe) flags(fs *flag.FlagSet) (fbArgs *string) {
@@ -43,6 +45,7 @@ func (p *probe) flags(fs *flag.FlagSet) (fbArgs *string) {
 	})
 	fs.DurationVar(&p.dur, "dur", 10*time.Second, "length of each run's schedule")
 	fs.StringVar(&p.url, "target", "", "base URL of a running loadprobe serve (default: start one)")
+	fs.DurationVar(&p.stall, "stall", 0, "stop the server (SIGSTOP) for this long at 30% of every run, then let it go on (SIGCONT): how each tool recovers from a server stall (not with -target)")
 	return fs.String("fb-args", "", "extra arguments for fleetbench run, space-separated (e.g. \"--senders 512\")")
 }
 
@@ -67,6 +70,10 @@ func (p *probe) start(fbArgs string) (stop func(), err error) {
 		return nil, err
 	}
 	if p.url != "" {
+		if p.stall > 0 {
+			os.RemoveAll(p.tmp)
+			return nil, errors.New("-stall needs the server this command starts: leave -target out")
+		}
 		return func() { os.RemoveAll(p.tmp) }, nil
 	}
 	urlFile := filepath.Join(p.tmp, "url")
@@ -76,6 +83,7 @@ func (p *probe) start(fbArgs string) (stop func(), err error) {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
+	p.server = srv.Process
 	stop = func() {
 		_ = srv.Process.Signal(syscall.SIGTERM)
 		_ = srv.Wait()
@@ -132,7 +140,23 @@ func (p *probe) run(tool string, rate float64) outcome {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if p.stall > 0 && p.server != nil {
+			stop := time.AfterFunc(p.dur*3/10, func() {
+				_ = p.server.Signal(syscall.SIGSTOP)
+				time.Sleep(p.stall)
+				_ = p.server.Signal(syscall.SIGCONT)
+			})
+			defer func() {
+				if !stop.Stop() {
+					time.Sleep(p.stall) // let a stall in progress end before the next run
+				}
+				_ = p.server.Signal(syscall.SIGCONT)
+			}()
+		}
+		err = cmd.Wait()
+	}
 	wall := time.Since(start)
 	var o outcome
 	var jerr error

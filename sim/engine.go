@@ -307,7 +307,7 @@ func (e *engine) stopPipeline() {
 // it when the work in flight is past MaxInflight / MaxInflightTokens.
 func (e *engine) arrive(r *scenarios.Request, hashes []uint64, hashed bool) {
 	if e.inflight >= maxInflight || e.inflightHs+r.InputTokens/e.cfg.BlockTokens > maxInflightHashes {
-		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
+		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, task: r.Task != nil}
 		s.rec = *results.NewRecord(r, r.Arrival)
 		s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart
 		s.included = e.summary.Includes(&s.rec)
@@ -326,7 +326,7 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState { return e.newSeqHashed(
 // hashed is set.
 func (e *engine) newSeqHashed(r *scenarios.Request, hashes []uint64, hashed bool) *seqState {
 	e.inflight++
-	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex}
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, task: r.Task != nil}
 	s.rec = *results.NewRecord(r, r.Arrival)
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = e.summary.Includes(&s.rec)
@@ -361,7 +361,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 	if errClass != "" {
 		s.rec.ErrorClass = errClass
 	}
-	if r.Task != nil {
+	if s.task {
 		out := s.generated
 		if errClass != "" {
 			out = 0
@@ -386,7 +386,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 	} else {
 		s.rec.TaskDone = true
 	}
-	if s.rec.TaskDone && r.Task != nil && e.fleet.entry != nil {
+	if s.rec.TaskDone && s.task && e.fleet.entry != nil {
 		e.fleet.entry.router.forget(r.TaskID)
 	}
 	e.inflight--

@@ -410,7 +410,7 @@ func (in *instance) join(e *engine, s *seqState) {
 // continue keeps its generated tokens' blocks long enough for finish to
 // publish them (its continuation's prefix).
 func (in *instance) complete(e *engine, s *seqState) {
-	if s.req.Task != nil && s.kv != nil {
+	if s.task && s.kv != nil {
 		want := in.cache.BlocksFor(s.kvTokens() - 1)
 		if extra := want - s.kv.Blocks(); extra > 0 {
 			give := min(int64(extra), in.dec.growth)
@@ -429,7 +429,7 @@ func (in *instance) complete(e *engine, s *seqState) {
 // canFinish reports whether s, alone on this instance, could hold the KV
 // of its whole prompt and output (the last token's KV is never written).
 func (in *instance) canFinish(s *seqState) bool {
-	return in.cache.BlocksFor(s.req.InputTokens+s.target-1) <= in.cache.Capacity()
+	return in.cache.BlocksFor(s.rec.InputTokens+s.target-1) <= in.cache.Capacity()
 }
 
 // victim is the sequence vLLM would preempt: the newest admitted.
@@ -461,7 +461,7 @@ func (in *instance) preempt(e *engine, s *seqState) {
 	s.kv = nil
 	in.trimGrowth()
 	in.pendingTokens -= int64(s.prefillTarget - s.computed)
-	s.prefillTarget = s.req.InputTokens + s.generated
+	s.prefillTarget = s.rec.InputTokens + s.generated
 	s.computed = 0
 	s.chunk = 0
 	in.pendingTokens += int64(s.prefillTarget)

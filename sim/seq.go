@@ -30,6 +30,7 @@ type seqState struct {
 	lastTok       int64
 	firstGap      int64 // gap to the first token of the current decode residency
 	started       bool  // first prefill step has begun (queue time recorded)
+	task          bool  // req.Task != nil, read without touching the request (often cache-cold by now)
 	admitSeq      uint64
 	classIdx      int
 
@@ -49,4 +50,6 @@ func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }
 // kvTokens is how many tokens of KV the sequence needs for its next decode
 // step: the prompt, plus every emitted token (the newest one's KV is
 // written by the step that consumes it).
-func (s *seqState) kvTokens() int { return s.req.InputTokens + s.generated }
+// (s.rec.InputTokens is the request's: the request itself is often
+// cache-cold by the time a sequence decodes.)
+func (s *seqState) kvTokens() int { return s.rec.InputTokens + s.generated }

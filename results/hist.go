@@ -31,13 +31,14 @@ func nsToUs(ns int64) int64 {
 
 // bucketNs is the range [lo, hi] of nanosecond values that nsToUs maps
 // into the histogram bucket of us (a value nsToUs returned), so recording
-// any of them counts in the same place. The geometry is newHist's: lowest value 1 µs and 3
+// any of them counts in the same place, and loUs is that bucket's lowest
+// value in µs. The geometry is newHist's: lowest value 1 µs and 3
 // significant digits give buckets one microsecond wide below 2,048 µs
 // (2^histSubBucketBits) that double in width with every further power of
 // two (TestBucketNs checks it against the histogram's own equivalence).
-func bucketNs(us int64) (lo, hi int64) {
+func bucketNs(us int64) (loUs, lo, hi int64) {
 	shift := max(bits.Len64(uint64(us))-histSubBucketBits, 0)
-	loUs := us >> shift << shift
+	loUs = us >> shift << shift
 	hiUs := loUs + 1<<shift - 1
 	lo, hi = loUs*1000-500, hiUs*1000+499
 	if loUs == 0 {
@@ -47,7 +48,7 @@ func bucketNs(us int64) (lo, hi int64) {
 		// Clamped into this bucket, up to where nsToUs's ns+500 wraps.
 		hi = math.MaxInt64 - 500
 	}
-	return lo, hi
+	return loUs, lo, hi
 }
 
 // histSubBucketBits is log2 of the histogram's sub-bucket count for

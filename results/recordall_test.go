@@ -16,7 +16,9 @@ func TestBucketNs(t *testing.T) {
 	check := func(ns int64) {
 		t.Helper()
 		us := nsToUs(ns)
-		lo, hi := bucketNs(us)
+		loUs, lo, hi := bucketNs(us)
+		require.True(t, h.ValuesAreEquivalent(us, loUs), "ns %d: loUs %d", ns, loUs)
+		require.True(t, loUs == 0 || !h.ValuesAreEquivalent(us, loUs-1), "ns %d: loUs %d not lowest", ns, loUs)
 		require.LessOrEqual(t, lo, ns)
 		require.GreaterOrEqual(t, hi, ns)
 		require.True(t, h.ValuesAreEquivalent(us, nsToUs(lo)), "ns %d: lo %d", ns, lo)
@@ -57,6 +59,9 @@ func TestRecordAllMatchesOneByOne(t *testing.T) {
 	itl, ok := metricByKey("itl_ms")
 	require.True(t, ok)
 	rng := rand.New(rand.NewPCG(3, 4))
+	// all and allOne accumulate every trial: pending slots collide and
+	// carry over between calls.
+	all, allOne := newClassAcc(ClassInfo{Name: "x"}), newClassAcc(ClassInfo{Name: "x"})
 	for trial := range 300 {
 		n := rng.IntN(400)
 		vs := make([]int64, n)
@@ -76,9 +81,12 @@ func TestRecordAllMatchesOneByOne(t *testing.T) {
 		}
 		bulk, one := newClassAcc(ClassInfo{Name: "x"}), newClassAcc(ClassInfo{Name: "x"})
 		top := bulk.recordAll(itl, vs)
+		bulk.settle()
+		all.recordAll(itl, vs)
 		var want int64
 		for _, v := range vs {
 			one.record(itl, v, 1)
+			allOne.record(itl, v, 1)
 			want = max(want, v)
 		}
 		require.Equal(t, want, top, "trial %d", trial)
@@ -89,6 +97,9 @@ func TestRecordAllMatchesOneByOne(t *testing.T) {
 		require.True(t, one.hists[itl].Equals(bulk.hists[itl]), "trial %d", trial)
 		require.Equal(t, one.hists[itl].Export().Counts, bulk.hists[itl].Export().Counts, "trial %d", trial)
 	}
+	all.settle()
+	require.Equal(t, allOne.hists[itl].Export().Counts, all.hists[itl].Export().Counts)
+	require.Equal(t, allOne.hists[itl].TotalCount(), all.hists[itl].TotalCount())
 }
 
 // BenchmarkRecordAll records decode-like gaps: runs of a few near-equal

@@ -146,8 +146,12 @@ type ClassResult struct {
 func (c *ClassResult) HasTokens() bool { return c.Kind != "video" }
 
 // Result renders the summary as a result. It can be called more than once
-// (e.g. for progress reports); the summary is not changed.
+// (e.g. for progress reports); the summary's figures are not changed (its
+// pending per-token counts move into their histograms).
 func (s *Summary) Result(m Meta) *Result {
+	for _, c := range s.classes {
+		c.settle()
+	}
 	start, end := s.warmupNs, s.lastArrivalNs
 	switch {
 	case m.EndNs > m.StartNs:
@@ -241,6 +245,7 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 // result renders one accumulator. Classes carry the SLO verdict; totals
 // mix classes with different SLOs and carry only attainment and goodput.
 func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
+	c.settle()
 	out := &ClassResult{
 		Kind:         c.info.Kind,
 		Requests:     c.requests,

@@ -37,6 +37,9 @@ type classAcc struct {
 	noClient bool
 	th       thresholds
 	hists    [numMetrics]*hdr.Histogram // allocated on first value
+	// pend holds per-token values (ITL) not yet in hists, counted per
+	// histogram bucket (see bucketPend); settle moves them in.
+	pend [numMetrics]*bucketPend
 
 	requests, completed, errors, tasks int64
 	tasksFailed                        int64
@@ -209,23 +212,72 @@ func (c *classAcc) recordAll(m metric, vs []int64) int64 {
 	if len(vs) == 0 {
 		return 0
 	}
+	p := c.pend[m]
+	if p == nil {
+		p = &bucketPend{}
+		c.pend[m] = p
+	}
 	h := c.hist(m)
 	var top int64
 	for i := 0; i < len(vs); {
 		v := vs[i]
-		us := nsToUs(v)
-		lo, hi := bucketNs(us)
+		loUs, lo, hi := bucketNs(nsToUs(v))
 		width := uint64(hi - lo) // w is in [lo, hi] iff uint64(w-lo) <= width
 		top = max(top, v)
 		j := i + 1
 		for ; j < len(vs) && uint64(vs[j]-lo) <= width; j++ {
 			top = max(top, vs[j])
 		}
-		// In range and a positive count: this cannot fail (see record).
-		_ = h.RecordValues(us, int64(j-i))
+		p.add(h, loUs, int64(j-i))
 		i = j
 	}
 	return top
+}
+
+// bucketPend counts values per histogram bucket in a small direct-mapped
+// table before they reach the histogram: a decode-heavy run records
+// millions of ITL gaps into a few hundred buckets, and a table of hot
+// cache lines costs less per run of gaps than the histogram's checks and
+// its ~220 KB counts array. A slot taken by another bucket is moved into
+// the histogram first. The histogram keeps only a count per bucket, so it
+// is the same as recorded value by value once settle has run (Summary's
+// Result does, and so does anything that reads a class's histograms).
+type bucketPend struct {
+	key [pendSlots]int64 // the bucket's lowest value in µs, plus 1 (0: free)
+	n   [pendSlots]int64
+}
+
+const (
+	pendBits  = 8
+	pendSlots = 1 << pendBits
+)
+
+// add counts n values of the bucket whose lowest value is loUs; h is the
+// histogram the bucket belongs to.
+func (p *bucketPend) add(h *hdr.Histogram, loUs, n int64) {
+	k := uint64(loUs) * 0x9e3779b97f4a7c15 >> (64 - pendBits) // Fibonacci hashing
+	if p.key[k] != loUs+1 {
+		if p.n[k] > 0 {
+			_ = h.RecordValues(p.key[k]-1, p.n[k]) // in range, positive: cannot fail (see record)
+		}
+		p.key[k], p.n[k] = loUs+1, 0
+	}
+	p.n[k] += n
+}
+
+// settle moves every pending count into its histogram.
+func (c *classAcc) settle() {
+	for m, p := range c.pend {
+		if p == nil {
+			continue
+		}
+		for k, n := range p.n {
+			if n > 0 {
+				_ = c.hists[m].RecordValues(p.key[k]-1, n)
+				p.n[k] = 0
+			}
+		}
+	}
 }
 
 // known reports whether the class's histogram of m means anything: for a
@@ -233,6 +285,7 @@ func (c *classAcc) recordAll(m metric, vs []int64) int64 {
 // an all-zero distribution outside the kinds that always measure it says
 // "unknown", not "no wait".
 func (c *classAcc) known(m metric) bool {
+	c.settle()
 	if !Metrics[m].ZeroUnknown || c.seesAll || Metrics[m].requiredFor(c.info.Kind) {
 		return true
 	}
@@ -259,6 +312,8 @@ func (c *classAcc) mergeFrom(o *classAcc) { c.merge(o, false) }
 func (c *classAcc) mergeKnown(o *classAcc) { c.merge(o, true) }
 
 func (c *classAcc) merge(o *classAcc, knownOnly bool) {
+	c.settle()
+	o.settle()
 	c.requests += o.requests
 	c.completed += o.completed
 	c.errors += o.errors

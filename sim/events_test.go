@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -26,7 +27,7 @@ func TestEventQueueOrder(t *testing.T) {
 		e := q.pop()
 		require.Equal(t, want[i], key{e.at, e.idx})
 	}
-	require.Empty(t, q.h)
+	require.Zero(t, q.len())
 }
 
 // TestEventQueueInterleaved: pushes and pops mixed, as in a run, always
@@ -58,19 +59,27 @@ func TestEventQueueInterleaved(t *testing.T) {
 		now = e.at
 		ref = append(ref[:m], ref[m+1:]...)
 	}
-	require.Len(t, q.h, len(ref))
+	require.Equal(t, len(ref), q.len())
 }
 
+// BenchmarkEventQueue is the queue in steady state with one pending event
+// per busy instance of a fleet: each op pops the earliest event and
+// schedules its successor a random step later.
 func BenchmarkEventQueue(b *testing.B) {
-	var q eventQueue
-	for i := 0; i < 1024; i++ {
-		q.push(event{at: int64(i * 7919 % 1024)})
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		e := q.pop()
-		e.at += 1000
-		q.push(e)
+	for _, n := range []int{1024, 10000, 100000} {
+		b.Run(fmt.Sprintf("pending=%d", n), func(b *testing.B) {
+			var q eventQueue
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range n {
+				q.push(event{at: int64(r.IntN(1_000_000)), kind: evStep, idx: int32(i)})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				e := q.pop()
+				e.at += int64(20_000 + r.IntN(1_000_000))
+				q.push(e)
+			}
+		})
 	}
 }

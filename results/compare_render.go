@@ -206,7 +206,9 @@ func fmtNum(v float64) string {
 	case a >= 1e-4:
 		return trimZeros(strconv.FormatFloat(v, 'f', 6, 64))
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+	// Four significant digits, still without an exponent: a cost per task
+	// of 4.424e-05 next to 0.027705 reads as a misprint.
+	return trimZeros(strconv.FormatFloat(v, 'f', 3-int(math.Floor(math.Log10(a))), 64))
 }
 
 func trimZeros(s string) string {

@@ -386,3 +386,11 @@ func TestSmallNum(t *testing.T) {
 		require.Equal(t, want, SmallNum(v), "%v", v)
 	}
 }
+
+// fmtNum never writes an exponent: moe-platform's cost table printed a cost
+// per task of "4.424e-05" beside "0.027705".
+func TestFmtNumNoExponent(t *testing.T) {
+	for v, want := range map[float64]string{4.424e-05: "0.00004424", -3e-7: "-0.0000003", 0.00012: "0.00012", 0.133296: "0.133296", 1e-12: "0.000000000001"} {
+		require.Equal(t, want, fmtNum(v), "%v", v)
+	}
+}

@@ -60,7 +60,7 @@ func columns(s *sweepfile.Sweep) []column {
 		{"#", func(p *sweepfile.Point) string { return strconv.Itoa(p.Index) }},
 		{"fleet", func(p *sweepfile.Point) string { return p.Fleet }},
 		{"gpu", func(p *sweepfile.Point) string { return p.GPU }},
-		{"tp", func(p *sweepfile.Point) string { return strconv.Itoa(p.TP) }},
+		{"tp", func(p *sweepfile.Point) string { return tpText(p.TP) }},
 		{"routing", func(p *sweepfile.Point) string { return p.Routing }},
 		{"load", func(p *sweepfile.Point) string { return num(p.RateScale) + "x" }},
 	}
@@ -100,6 +100,15 @@ func columns(s *sweepfile.Sweep) []column {
 		)
 	}
 	return cols
+}
+
+// tpText is a point's tensor parallelism; "-" for a fleet without LLM
+// pools (video only), whose TP is 0.
+func tpText(tp int) string {
+	if tp <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(tp)
 }
 
 // pct100 writes a figure already in percent.
@@ -186,12 +195,24 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 		b.WriteByte('\n') // a list after a table needs a blank line
 	}
 	for _, p := range s.Points {
-		if p.Error != "" {
+		switch {
+		case p.Error != "":
 			fmt.Fprintf(&b, "%spoint %d (%s): %s\n", bullet, p.Index, p.Fleet, p.Error)
+		case p.FellBehind:
+			// Its window cost leaves out the backlog served after it.
+			bounds := "its costs are lower bounds (the backlog served after the window is not charged)"
+			if _, ok := p.Metrics["revenue_usd"]; ok {
+				bounds += ", its markup and margin upper bounds"
+			}
+			fmt.Fprintf(&b, "%spoint %d (%s): fell behind the offered load: %s\n", bullet, p.Index, p.Fleet, bounds)
 		}
 	}
 	if a := s.Answer; a != nil {
-		fmt.Fprintf(&b, "%sanswer: point %d, %s on %s tp%d (%d GPUs), %s routing, %sx load", bullet, a.Index, a.Fleet, a.GPU, a.TP, a.GPUs, a.Routing, num(a.RateScale))
+		on := a.GPU
+		if a.TP > 0 {
+			on += " tp" + strconv.Itoa(a.TP)
+		}
+		fmt.Fprintf(&b, "%sanswer: point %d, %s on %s (%d GPUs), %s routing, %sx load", bullet, a.Index, a.Fleet, on, a.GPUs, a.Routing, num(a.RateScale))
 		if v, ok := a.Metrics["usd_per_task"]; ok {
 			fmt.Fprintf(&b, ", $%s per task", usd(v))
 		}
@@ -242,7 +263,11 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 		return err
 	}
 	for _, p := range s.Points {
-		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, strconv.Itoa(p.TP), p.Routing,
+		tp := ""
+		if p.TP > 0 {
+			tp = strconv.Itoa(p.TP)
+		}
+		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, p.Routing,
 			csvNum(p.RateScale), csvNum(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		for _, k := range keys {

@@ -82,8 +82,28 @@ func TestCSVRounding(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, s, "csv"))
 	require.Equal(t, "index,fleet,gpu,tp,routing,rate_scale,scale,gpus,meets_slo,fell_behind,answer,a,b,c,d,e,f,error\n"+
-		"0,2C,,0,,0.3,0,8,false,false,false,0.3,8.60268,1234567,-2528.05,0.0000003,0.491532,\n", b.String())
+		"0,2C,,,,0.3,0,8,false,false,false,0.3,8.60268,1234567,-2528.05,0.0000003,0.491532,\n", b.String())
 	b.Reset()
 	require.NoError(t, Render(&b, s, "json"))
 	require.Contains(t, b.String(), "8.602679180421793")
+}
+
+// TestRenderVideoAndBehind: a video-only fleet has no tensor parallelism
+// (tp printed "0"), and a point whose fleet fell behind prints costs that
+// are bounds: the table says so under it.
+func TestRenderVideoAndBehind(t *testing.T) {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "video-burst", Seed: 1},
+		Points: []sweepfile.Point{
+			{Index: 0, Fleet: "64V", GPU: "h100", Routing: "cache-aware", RateScale: 1, GPUs: 64, MeetsSLO: true, Metrics: map[string]float64{"usd_per_task": 1.86, "e2e_p99_ms": 279183}},
+			{Index: 1, Fleet: "32V", GPU: "h100", Routing: "cache-aware", RateScale: 1, GPUs: 32, FellBehind: true, Metrics: map[string]float64{"usd_per_task": 0.93, "e2e_p99_ms": 534774}},
+		}}
+	for _, format := range []string{"table", "markdown"} {
+		var b bytes.Buffer
+		require.NoError(t, Render(&b, s, format))
+		require.NotRegexp(t, `h100\s*\|?\s*0\s`, b.String(), format)
+		require.Contains(t, b.String(), "point 1 (32V): fell behind the offered load", format)
+	}
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, s, "csv"))
+	require.Contains(t, b.String(), "0,64V,h100,,cache-aware")
 }

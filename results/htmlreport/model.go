@@ -295,6 +295,19 @@ func worstTTFT(r *results.Result) kpi {
 	return kpi{"TTFT p99", msText(worst.TTFT), note}
 }
 
+// poolLayout is how an instance's GPUs work together: a wide pool's layout
+// ("tp1 dp32 ep32", not "tp32"), sequence parallelism for video, else
+// tensor parallelism.
+func poolLayout(p results.PoolInfo) string {
+	switch {
+	case p.Layout != "":
+		return p.Layout
+	case p.Role == "video":
+		return fmt.Sprintf("sp%d", p.GPUsPerInstance)
+	}
+	return fmt.Sprintf("tp%d", p.GPUsPerInstance)
+}
+
 func fleetLine(f *results.FleetInfo) string {
 	if f == nil {
 		return "fleet not recorded"
@@ -305,7 +318,7 @@ func fleetLine(f *results.FleetInfo) string {
 	}
 	var pools []string
 	for _, p := range f.Pools {
-		pools = append(pools, fmt.Sprintf("%s %d×%s tp%d", p.Role, p.Instances, p.GPU, p.GPUsPerInstance))
+		pools = append(pools, fmt.Sprintf("%s %d×%s %s", p.Role, p.Instances, p.GPU, poolLayout(p)))
 	}
 	if f.GPUs > 0 {
 		parts = append(parts, plural(f.GPUs, "GPU", "GPUs"))

@@ -343,3 +343,15 @@ func TestVideoKPIs(t *testing.T) {
 	require.Equal(t, "0.0054 req/s", kpis["goodput"].Value)
 	require.Contains(t, kpis["throughput"].Value+" "+kpis["throughput"].Note, "0.014 req/s")
 }
+
+// TestFleetLineLayouts: a wide pool prints its layout (was "tp32" for an
+// instance laid out tp1 dp32 ep32) and a video pool its sequence
+// parallelism (was "tp8").
+func TestFleetLineLayouts(t *testing.T) {
+	got := fleetLine(&results.FleetInfo{Pools: []results.PoolInfo{
+		{Role: "prefill", Instances: 4, GPU: "h800", GPUsPerInstance: 32, Layout: "tp1 dp32 ep32"},
+		{Role: "decode", Instances: 2, GPU: "h100", GPUsPerInstance: 4},
+		{Role: "video", Instances: 4, GPU: "h100", GPUsPerInstance: 8},
+	}})
+	require.Equal(t, "prefill 4×h800 tp1 dp32 ep32, decode 2×h100 tp4, video 4×h100 sp8", got)
+}

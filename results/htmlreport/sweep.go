@@ -196,7 +196,7 @@ func groupName(p *sweepfile.Point, d dims) string {
 
 func answerLine(a *sweepfile.Point) string {
 	var parts []string
-	parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+a.GPU+" tp"+strconv.Itoa(a.TP))
+	parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+gpuTP(a))
 	if v, ok := a.Metrics[mCost]; ok {
 		parts = append(parts, usd(v)+" per task")
 	}
@@ -210,6 +210,15 @@ func answerLine(a *sweepfile.Point) string {
 		parts = append(parts, "load ×"+trim(a.RateScale))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// gpuTP is a point's GPU and tensor parallelism ("h100 tp4"); a video-only
+// fleet has none (TP 0).
+func gpuTP(p *sweepfile.Point) string {
+	if p.TP <= 0 {
+		return p.GPU
+	}
+	return p.GPU + " tp" + strconv.Itoa(p.TP)
 }
 
 // sameCoords says whether p is the answer point (the answer is a copy).
@@ -548,7 +557,7 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 			rw.Label = "★ " + rw.Label
 			slo.Text += " · answer"
 		}
-		rw.Cells = []cell{{Text: p.GPU + " tp" + strconv.Itoa(p.TP)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
+		rw.Cells = []cell{{Text: gpuTP(p)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
 			metricCell(p, mAttain, pctNum)}
 		for _, m := range lat {
 			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msPlain))

@@ -78,7 +78,16 @@ type Cache struct {
 	st     []int32  // > 0: refcount (pinned); 0: free; < 0: evictable, in segment -st-1
 	hashed []uint64 // bit per slot: holds published KV under its hash
 	linked []uint64 // bit per slot: hashed, not in tab: the slot before holds its chain predecessor
+	moved  []uint64 // bit per slot: its hash moved here from another slot (Publish dedupe)
 	marks  []uint64 // bit per slot: Admit's scratch
+
+	// ghosts holds the hashes that may have orphans: cached successors
+	// whose chain predecessor is not cached. Publish skips the dedupe
+	// lookup of a block that follows a hash it has just inserted (one not
+	// cached anywhere), unless that hash is a ghost, or ghostsAll says the
+	// set outgrew its bound (see Publish).
+	ghosts    table
+	ghostsAll bool
 
 	pool     []span // stack of free slot ranges below len(hash)
 	nPool    int    // slots in pool
@@ -103,6 +112,7 @@ type Cache struct {
 	onTouch           func(hashes []uint64)
 
 	evictions uint64
+	sink      uint32 // folds the touch passes' loads, so that they are kept
 	touchKeys []uint64
 }
 
@@ -308,29 +318,42 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	n := min(len(hashes), s.n)
 	c.touchPublish(s, hashes[:n])
 	i, prev := 0, int32(-1)
+	inserted := false // prev's hash was not cached anywhere before it
 	for _, sp := range s.spans {
 		for b := sp.lo; b < sp.lo+sp.n && i < n; b++ {
 			h := hashes[i]
 			i++
 			if bit(c.hashed, b) {
 				if c.hash[b] == h {
-					prev = b
+					prev, inserted = b, false
 					continue
 				}
-				c.unhash(b) // re-published with other content
+				c.unhash(b, true) // re-published with other content: its successors lose their predecessor
 			}
 			// A copy of h elsewhere is the slot after prev's (if linked:
-			// prev holds h's chain predecessor) or a head.
-			if other, ok := c.lookup(prev, h); ok {
+			// prev holds h's chain predecessor) or a head. There is none
+			// if prev's hash was just inserted, not being cached anywhere:
+			// a cached h would have been published after its predecessor,
+			// which it never outlives (its every user pins the
+			// predecessor's slot too and releases it later), unless the
+			// predecessor's hash left a slot it had moved into or was
+			// re-published over: then it is a ghost.
+			other, ok := int32(-1), false
+			if !inserted || c.ghostsAll || c.isGhost(hashes[i-2]) {
+				other, ok = c.lookup(prev, h)
+			}
+			if ok {
 				c.dropHash(other)
 				if c.st[other] < 0 { // evictable: unpinned
 					c.segRemove(other)
 					c.st[other] = 0
 					c.poolPush(span{other, 1})
 				}
+				set(c.moved, b, true)
 			} else if c.onInsert != nil {
 				c.onInsert(h)
 			}
+			inserted = !ok
 			c.hash[b] = h
 			set(c.hashed, b, true)
 			c.nHashed++
@@ -389,8 +412,10 @@ func (c *Cache) Reset() {
 	c.hash, c.st = c.hash[:0], c.st[:0]
 	clear(c.hashed)
 	clear(c.linked)
+	clear(c.moved)
 	clear(c.marks)
-	c.hashed, c.linked, c.marks = c.hashed[:0], c.linked[:0], c.marks[:0]
+	c.hashed, c.linked, c.moved, c.marks = c.hashed[:0], c.linked[:0], c.moved[:0], c.marks[:0]
+	c.ghosts, c.ghostsAll = table{}, false
 	c.pool, c.nPool, c.reserved = c.pool[:0], 0, 0
 	c.tab.clear()
 	c.nHashed, c.used = 0, 0
@@ -422,6 +447,7 @@ func (c *Cache) dropHash(b int32) {
 		c.tab.del(c.hash, c.hash[b], b)
 	}
 	set(c.hashed, b, false)
+	set(c.moved, b, false)
 	c.nHashed--
 	if nx := b + 1; int(nx) < len(c.hash) && bit(c.linked, nx) {
 		set(c.linked, nx, false)
@@ -430,8 +456,13 @@ func (c *Cache) dropHash(b int32) {
 }
 
 // unhash drops b's hash from the index, firing onEvict and writing it back to
-// the tier (its KV leaves HBM but survives in the second tier).
-func (c *Cache) unhash(b int32) {
+// the tier (its KV leaves HBM but survives in the second tier). The hash
+// becomes a ghost if orphans says its cached successors may outlive it, or
+// if it had moved into b.
+func (c *Cache) unhash(b int32, orphans bool) {
+	if orphans || bit(c.moved, b) {
+		c.addGhost(c.hash[b])
+	}
 	c.dropHash(b)
 	if c.onEvict != nil {
 		c.onEvict(c.hash[b])
@@ -458,7 +489,7 @@ func (c *Cache) evict(n int) {
 		}
 		for b := g.hi - 1; b >= lo; b-- {
 			c.st[b] = 0
-			c.unhash(b)
+			c.unhash(b, false)
 		}
 		c.evictions += uint64(m)
 		c.nLRU -= int(m)
@@ -470,23 +501,31 @@ func (c *Cache) evict(n int) {
 	}
 }
 
-// touchPublish hands the hook the hashes Publish may insert (those of
-// unhashed blocks), so that the index loads their slots at once.
+// touchPublish hands the touch hook the hashes Publish may insert (those
+// of unhashed blocks), so that the index loads their slots at once, and
+// loads the id table slots of the dedupe lookups Publish will make (see
+// Publish: a block after an unhashed one is usually not looked up): the
+// cache misses of the batch overlap instead of queueing one per block.
 func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
-	if c.onTouch == nil {
-		return
-	}
 	keys := c.touchKeys[:0]
-	i := 0
+	all := c.ghostsAll || c.ghosts.n > 0
+	i, after := 0, true // after: the block before is hashed (or there is none)
 	for _, sp := range s.spans {
 		for b := sp.lo; b < sp.lo+sp.n && i < len(hashes); b++ {
-			if !bit(c.hashed, b) {
-				keys = append(keys, hashes[i])
-				if len(keys) == touchBatch {
-					c.onTouch(keys)
-					keys = keys[:0]
+			hashed := bit(c.hashed, b)
+			if !hashed {
+				if after || all {
+					c.sink ^= c.tab.touchSlot(hashes[i])
+				}
+				if c.onTouch != nil {
+					keys = append(keys, hashes[i])
+					if len(keys) == touchBatch {
+						c.onTouch(keys)
+						keys = keys[:0]
+					}
 				}
 			}
+			after = hashed
 			i++
 		}
 	}
@@ -542,9 +581,33 @@ func (c *Cache) fresh(n int) span {
 	for w := (lo + n + 63) / 64; len(c.hashed) < w; {
 		c.hashed = append(c.hashed, 0)
 		c.linked = append(c.linked, 0)
+		c.moved = append(c.moved, 0)
 		c.marks = append(c.marks, 0)
 	}
 	return span{int32(lo), int32(n)}
+}
+
+// maxGhosts bounds the ghost set at an eighth of the capacity (a few bytes
+// per block at most); past it, every Publish looks up every block.
+func (c *Cache) maxGhosts() int { return max(64, c.capacity/8) }
+
+func (c *Cache) addGhost(h uint64) {
+	if c.ghostsAll {
+		return
+	}
+	if c.ghosts.n >= c.maxGhosts() {
+		c.ghosts, c.ghostsAll = table{}, true
+		return
+	}
+	c.ghosts.set(h, 0)
+}
+
+func (c *Cache) isGhost(h uint64) bool {
+	if c.ghosts.n == 0 {
+		return false
+	}
+	_, ok := c.ghosts.get(h)
+	return ok
 }
 
 // appendSpan appends sp to spans, extending the last span when sp continues it.

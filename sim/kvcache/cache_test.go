@@ -336,3 +336,34 @@ func TestReserveUnreserve(t *testing.T) {
 	require.Equal(t, 4, c.Free())
 	require.True(t, c.Reserve(0))
 }
+
+// TestPublishFindsOrphans: a hash whose chain predecessor is no longer
+// cached (an orphan: its predecessor moved to another sequence's block by
+// Publish dedupe, which was then evicted first) is still found when the
+// prefix is published again, and moves instead of being cached twice.
+func TestPublishFindsOrphans(t *testing.T) {
+	c := New(8, 16)
+	h := HashPrompt([]Span{{ID: 1, Tokens: 48}}, 16, nil)
+	inserts := map[uint64]int{}
+	c.SetHooks(func(x uint64) { inserts[x]++ }, func(x uint64) { inserts[x]-- })
+	s, ok := c.Admit(h, 48)
+	require.True(t, ok)
+	x, ok := c.Admit(h, 48) // before s published: no hit
+	require.True(t, ok)
+	require.Zero(t, x.HitBlocks)
+	c.Publish(x.Seq, h)
+	c.Publish(s.Seq, h[:2]) // h0, h1 move to s; x keeps h2, now after an unhashed block
+	c.Release(s.Seq)
+	require.True(t, c.Reserve(5)) // evicts s's h1 and h0; x's h2 stays pinned
+	c.Unreserve(5)
+	require.Equal(t, 1, c.Cached())
+	require.True(t, c.Contains(h[2]))
+	u, ok := c.Admit(h, 48)
+	require.True(t, ok)
+	require.Zero(t, u.HitBlocks)
+	c.Publish(u.Seq, h)
+	require.Equal(t, 3, c.Cached(), "h2 moved, not copied")
+	require.Equal(t, map[uint64]int{h[0]: 1, h[1]: 1, h[2]: 1}, inserts)
+	require.Equal(t, u.Seq.slots()[2], c.slotOf(h[2]))
+	require.NoError(t, checkInvariants(c, []*Seq{x.Seq, u.Seq}))
+}

@@ -44,9 +44,10 @@ func (md MetricDelta) cells() (base, nw, change, sig string) {
 	case md.DeltaPct != nil:
 		change = fmtSigned(*md.DeltaPct, 2) + "%"
 	case md.Delta != nil && *md.Delta != 0:
-		change = "+inf%"
+		// No relative change from 0 (it was "+inf%"): the absolute one.
+		change = "+" + fmtNum(*md.Delta) + " from 0"
 		if *md.Delta < 0 {
-			change = "-inf%"
+			change = fmtNum(*md.Delta) + " from 0"
 		}
 	}
 	if md.P != nil {

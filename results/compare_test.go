@@ -357,3 +357,15 @@ func TestSamplesMatchSummaryPopulation(t *testing.T) {
 		}
 	}
 }
+
+// A change from a base of 0 has no relative size: compare printed
+// "+inf%" (a video queue p50 of 0 ms against 44,433 ms); it prints the
+// absolute change.
+func TestCompareChangeFromZero(t *testing.T) {
+	base, nw, d := 0.0, 44433.407, 44433.407
+	_, _, change, _ := MetricDelta{Base: &base, New: &nw, Delta: &d}.cells()
+	require.Equal(t, "+44433 from 0", change)
+	d = -2.5
+	_, _, change, _ = MetricDelta{Base: &base, New: &d, Delta: &d}.cells()
+	require.Equal(t, "-2.5 from 0", change)
+}

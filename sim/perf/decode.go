@@ -1,5 +1,7 @@
 package perf
 
+import "math"
+
 // DecodeSteps is the step time of a decode-only batch of a fixed size as a
 // function of its total context: the parts of the step model that depend
 // on the batch size only are computed once, so a span of decode steps (the
@@ -13,6 +15,12 @@ type DecodeSteps struct {
 	pre  float64 // the step's leading terms up to attention: GEMMs, LM head, prefill attention (0)
 	expT float64 // routed experts (0: dense)
 	a2a  float64 // dispatch + combine (unused when p.a2aTok is 0)
+	// attn is max(attnDecC, attnDecM) when both are finite and >= 0
+	// (attnOne): then max(attnDecC·x, attnDecM·x) = attn·x exactly for
+	// any context x >= 0, since rounding is monotone, and a step costs one
+	// product and no float max (with its NaN and signed-zero handling).
+	attn    float64
+	attnOne bool
 }
 
 // DecodeSteps prepares the step times of a decode batch of n sequences.
@@ -33,6 +41,9 @@ func (p *Model) DecodeSteps(n int) DecodeSteps {
 		d.expT = p.expertTime(tok, pad)
 	}
 	d.a2a = p.a2aFix + p.a2aTok*tok
+	if c, m := p.attnDecC, p.attnDecM; c >= 0 && m >= 0 && !math.IsInf(c, 0) && !math.IsInf(m, 0) {
+		d.attn, d.attnOne = max(c, m), true
+	}
 	return d
 }
 
@@ -44,7 +55,13 @@ func (d *DecodeSteps) Time(ctx int64) int64 {
 	}
 	decCtx := float64(max(ctx, 0))
 	tok := d.dec
-	compute := d.pre + max(p.attnDecC*decCtx*1, p.attnDecM*decCtx) +
+	var attn float64
+	if d.attnOne {
+		attn = float64(d.attn * decCtx) // the conversion rounds: never fused into the sum
+	} else {
+		attn = max(p.attnDecC*decCtx*1, p.attnDecM*decCtx)
+	}
+	compute := d.pre + attn +
 		p.elem*tok + p.commTok*tok
 	return toNs(p.finish(compute, d.expT, d.a2a))
 }

@@ -118,14 +118,14 @@ type ClassResult struct {
 	InputTokens  int64   `json:"input_tokens"`
 	CachedTokens int64   `json:"cached_tokens"`
 	OutputTokens int64   `json:"output_tokens"`
-	CacheHitRate float64 `json:"cache_hit_rate"` // Σcached / Σinput
+	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"` // Σcached / Σinput; absent without input (video)
 
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	RequestsPerS     float64 `json:"requests_per_s"`
 	TasksPerS        float64 `json:"tasks_per_s"`
 
 	SLOMet        int64       `json:"slo_met"`        // requests meeting every per-request bound
-	SLOAttainment float64     `json:"slo_attainment"` // SLOMet / Requests
+	SLOAttainment *float64    `json:"slo_attainment,omitempty"` // SLOMet / Requests; absent without requests
 	GoodputRPS    float64     `json:"goodput_rps"`    // SLOMet per second of window
 	SLO           *SLOVerdict `json:"slo,omitempty"`  // per-percentile verdict (classes only)
 
@@ -285,10 +285,10 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		}
 	}
 	if c.input > 0 {
-		out.CacheHitRate = roundSig(float64(c.cached) / float64(c.input))
+		out.CacheHitRate = ptr(roundSig(float64(c.cached) / float64(c.input)))
 	}
 	if c.requests > 0 {
-		out.SLOAttainment = roundSig(float64(c.sloMet) / float64(c.requests))
+		out.SLOAttainment = ptr(roundSig(float64(c.sloMet) / float64(c.requests)))
 	}
 	if d := float64(win.EndNs-win.StartNs) / 1e9; d > 0 {
 		out.OutputTokensPerS = roundSig(float64(c.output) / d)
@@ -301,4 +301,15 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		out.TokensByTier = c.tiers.export()
 	}
 	return out
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// Ratio returns *p, or 0 and false when p is nil (the ratio is undefined:
+// CacheHitRate without input tokens, SLOAttainment without requests).
+func Ratio(p *float64) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return *p, true
 }

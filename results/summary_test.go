@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -83,7 +84,7 @@ func TestWarmupExclusionAndIntended(t *testing.T) {
 	c := res.Classes["c"]
 	require.EqualValues(t, 1, c.Requests)
 	require.EqualValues(t, 100, c.InputTokens)
-	require.Equal(t, 0.25, c.CacheHitRate)
+	require.Equal(t, 0.25, *c.CacheHitRate)
 	// HDR reports the top of the value's bucket: within 0.1%.
 	require.InEpsilon(t, 50.0, c.TTFT.P50, 1e-3)
 	require.InEpsilon(t, 150.0, c.TTFTIntended.P50, 1e-3)
@@ -262,7 +263,7 @@ func TestSLOAttainmentAndVerdict(t *testing.T) {
 	add(50, 10, 10, "x") // failed: never meets
 	c := s.Result(Meta{StartNs: 0, EndNs: 2e9}).Classes["c"]
 	require.EqualValues(t, 3, c.SLOMet)
-	require.Equal(t, 0.5, c.SLOAttainment)
+	require.Equal(t, 0.5, *c.SLOAttainment)
 	require.Equal(t, 1.5, c.GoodputRPS)
 	require.NotNil(t, c.SLO)
 	require.False(t, c.SLO.Met) // p99 TTFT = 350 > 300
@@ -379,8 +380,6 @@ func TestITLWarmupAndFailuresExcluded(t *testing.T) {
 	require.InEpsilon(t, 20.0, p.P50, 1e-3)
 }
 
-func ptr(v float64) *float64 { return &v }
-
 func TestSmallNum(t *testing.T) {
 	for v, want := range map[float64]string{0: "0.00", 0.0143: "0.014", 0.00537: "0.0054", 0.1: "0.10", 0.099: "0.099", 5.5: "5.50", 0.00001234: "0.000012", -0.05: "-0.050"} {
 		require.Equal(t, want, SmallNum(v), "%v", v)
@@ -393,4 +392,25 @@ func TestFmtNumNoExponent(t *testing.T) {
 	for v, want := range map[float64]string{4.424e-05: "0.00004424", -3e-7: "-0.0000003", 0.00012: "0.00012", 0.133296: "0.133296", 1e-12: "0.000000000001"} {
 		require.Equal(t, want, fmtNum(v), "%v", v)
 	}
+}
+
+// Ratios over nothing are absent from the JSON, never 0: a video class has
+// no prompt tokens (cache_hit_rate was 0), and a class with no request in
+// the window has no SLO attainment (was 0, as if every request failed).
+func TestUndefinedRatiosAbsent(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "t2v", Kind: "video"}, {Name: "chat", Kind: "chat"}, {Name: "idle", Kind: "chat"}}, 0)
+	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 1e9, Sent: 1e9, QueueNs: 1e9, FirstToken: 2e9, LastToken: 90e9, VideoSeconds: 5, TaskDone: true})
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.1e9, LastToken: 2e9, InputTokens: 100, OutputTokens: 10, TaskDone: true})
+	res := s.Result(Meta{Backend: "sim"})
+	var buf strings.Builder
+	require.NoError(t, WriteJSON(&buf, res))
+	var back struct {
+		Classes map[string]map[string]any `json:"classes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(buf.String()), &back))
+	require.NotContains(t, back.Classes["t2v"], "cache_hit_rate")
+	require.Contains(t, back.Classes["t2v"], "slo_attainment")
+	require.Equal(t, 0.0, back.Classes["chat"]["cache_hit_rate"]) // measured: nothing cached
+	require.NotContains(t, back.Classes["idle"], "slo_attainment")
+	require.NotContains(t, back.Classes["idle"], "cache_hit_rate")
 }

@@ -103,7 +103,7 @@ func RenderTable(w io.Writer, r *Result) error {
 	row("input tokens", tokens(func(c *ClassResult) string { return itoa(c.InputTokens) }))
 	row("cached tokens", tokens(func(c *ClassResult) string { return itoa(c.CachedTokens) }))
 	row("output tokens", tokens(func(c *ClassResult) string { return itoa(c.OutputTokens) }))
-	row("cache hit rate", func(c *ClassResult) string { return pct(c.CacheHitRate, c.InputTokens > 0) })
+	row("cache hit rate", func(c *ClassResult) string { return pct(Ratio(c.CacheHitRate)) })
 	row("output tok/s", tokens(func(c *ClassResult) string { return num(c.OutputTokensPerS) }))
 	row("requests/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
 	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
@@ -113,7 +113,7 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		return num(c.VideoSeconds)
 	})
-	row("SLO attainment", func(c *ClassResult) string { return pct(c.SLOAttainment, c.Requests > 0) })
+	row("SLO attainment", func(c *ClassResult) string { return pct(Ratio(c.SLOAttainment)) })
 	row("goodput req/s", func(c *ClassResult) string { return num(c.GoodputRPS) })
 	row("SLO verdict", func(c *ClassResult) string { return sloCell(c.SLO) })
 	if err := tw.Flush(); err != nil {

@@ -178,7 +178,7 @@ func TestUsageAndCachedTokens(t *testing.T) {
 		require.Equal(t, 64, r.CachedTokens)
 		require.Equal(t, 5, r.OutputTokens, "usage wins over the chunk count")
 	}
-	require.InDelta(t, 0.64, c.res.Classes["chat"].CacheHitRate, 1e-9)
+	require.InDelta(t, 0.64, *c.res.Classes["chat"].CacheHitRate, 1e-9)
 	// The request asked for the usage and for exactly max_tokens.
 	raw := string(srv.Requests()[0].Raw)
 	for _, want := range []string{`"stream":true`, `"include_usage":true`, `"max_tokens":3`, `"ignore_eos":true`, `"model":"m"`} {

@@ -113,7 +113,7 @@ func FactorsOf(r *results.Result) Factors {
 	f.BusyGPUSecondsPerToken = busyGPUS / tokens
 	f.BindingUtilization = bind
 	f.Balance = busyGPUS / gpuS / bind
-	f.HitRate = t.CacheHitRate
+	f.HitRate, _ = results.Ratio(t.CacheHitRate) // tokens > 0 here: defined
 	f.GPUsPerRPS = gpuS / win / f.RequestsPerS
 	return f
 }

@@ -82,7 +82,7 @@ func compare(t testing.TB, simRes, ep *results.Result, cls string) []comparison 
 		{metric: "tpot p99 ms", sim: s.TPOT.P99, served: e.TPOT.P99, tol: 0.05},
 		{metric: "itl p50 ms", sim: s.ITL.P50, served: e.ITL.P50, tol: 0.05},
 		{metric: "itl p99 ms", sim: s.ITL.P99, served: e.ITL.P99, tol: 0.05},
-		{metric: "cache hit rate", sim: s.CacheHitRate, served: e.CacheHitRate, tol: 0.02, absolute: true},
+		{metric: "cache hit rate", sim: *s.CacheHitRate, served: *e.CacheHitRate, tol: 0.02, absolute: true},
 	}
 }
 

@@ -271,8 +271,9 @@ func ddRecords(b *strings.Builder, recs map[uint64]results.Record) {
 // ddSummary prints the totals and each class's headline figures.
 func ddSummary(b *strings.Builder, res *results.Result) {
 	line := func(name string, c *results.ClassResult) {
+		hit, _ := results.Ratio(c.CacheHitRate) // 0 when undefined (video), as the golden has it
 		fmt.Fprintf(b, "%s: requests=%d completed=%d errors=%d in=%d cached=%d out=%d hit=%.4f", name, c.Requests, c.Completed, c.Errors,
-			c.InputTokens, c.CachedTokens, c.OutputTokens, c.CacheHitRate)
+			c.InputTokens, c.CachedTokens, c.OutputTokens, hit)
 		for _, m := range []struct {
 			name string
 			p    *results.Percentiles

@@ -185,7 +185,7 @@ func TestMooncakeHitRateMatchesReferenceLRU(t *testing.T) {
 		want := referenceLRU(entries, capacity)
 		t.Logf("capacity %5d blocks: sim hit rate %.9f, reference %.9f", capacity, got, want)
 		require.Equal(t, want, got) // an algorithm, not a model: exactly equal
-		require.InDelta(t, want, res.Totals.CacheHitRate, 1e-6)
+		require.InDelta(t, want, *res.Totals.CacheHitRate, 1e-6)
 		require.EqualValues(t, len(entries), res.Totals.Completed)
 	}
 }

@@ -221,11 +221,11 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	// Ratios over nothing are absent, not 0: the hit rate without prompt
 	// tokens (video), the attainment without requests, the token rate of
 	// work that makes no tokens.
-	if t.InputTokens > 0 {
-		m["cache_hit_rate"] = t.CacheHitRate
+	if v, ok := results.Ratio(t.CacheHitRate); ok {
+		m["cache_hit_rate"] = v
 	}
-	if t.Requests > 0 {
-		m["slo_attainment"] = t.SLOAttainment
+	if v, ok := results.Ratio(t.SLOAttainment); ok {
+		m["slo_attainment"] = v
 	}
 	if t.HasTokens() {
 		m["output_tok_s"] = t.OutputTokensPerS

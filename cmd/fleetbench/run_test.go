@@ -62,7 +62,7 @@ func TestRunEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "endpoint", res.Backend)
 	require.Equal(t, int64(20), res.Totals.Completed)
-	require.InDelta(t, 0.5, res.Totals.CacheHitRate, 1e-9)
+	require.InDelta(t, 0.5, *res.Totals.CacheHitRate, 1e-9)
 	n := 0
 	f, err := os.Open(recs)
 	require.NoError(t, err)

@@ -167,11 +167,11 @@ func runHeader(i int, run Run) runView {
 		through = kpi{"throughput", rate(t.RequestsPerS, "req/s"), num(t.VideoSeconds) + " s of video"}
 	}
 	v.KPIs = append(v.KPIs,
-		kpi{"SLO attainment", pctText(t.SLOAttainment, t.Requests > 0), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
+		kpi{"SLO attainment", pctText(results.Ratio(t.SLOAttainment)), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
 		kpi{"goodput", rate(t.GoodputRPS, "req/s"), "requests/s meeting every SLO"},
 		through,
 		worstTTFT(r),
-		kpi{"cache hit rate", pctText(t.CacheHitRate, t.InputTokens > 0), "of prompt tokens"},
+		kpi{"cache hit rate", pctText(results.Ratio(t.CacheHitRate)), "of prompt tokens"},
 	)
 	if sm := r.ServerMetrics; sm != nil {
 		s := sm.Summary
@@ -367,10 +367,10 @@ var classRows = slices.Concat([]metricRow{
 	}},
 	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
 }, latencyRows(), []metricRow{
-	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.CacheHitRate, c.InputTokens > 0 }},
+	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.OutputTokensPerS, c.OutputTokens > 0 }},
 	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
-	{label: "SLO attainment", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return c.SLOAttainment, c.Requests > 0 }},
+	{label: "SLO attainment", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
 	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},
 	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {
 		if c.Cost == nil {

@@ -330,7 +330,7 @@ func TestTableUnitsAgreeWithLabels(t *testing.T) {
 // significant digits, so a goodput of 0.0054 req/s does not read as the
 // 0.014 req/s of requests ("0.01" both before) next to 37.5% attainment.
 func TestVideoKPIs(t *testing.T) {
-	v := &results.ClassResult{Kind: "video", Requests: 8, Completed: 8, Tasks: 8, Clips: 8, VideoSeconds: 40.5, SLOMet: 3, SLOAttainment: 0.375,
+	v := &results.ClassResult{Kind: "video", Requests: 8, Completed: 8, Tasks: 8, Clips: 8, VideoSeconds: 40.5, SLOMet: 3, SLOAttainment: ptrTo(0.375),
 		RequestsPerS: 0.0143, GoodputRPS: 0.00537, Cost: &results.ClassCost{USD: 3.3, PerTaskUSD: 0.4125, USDPerClip: 0.4125}}
 	r := &results.Result{Backend: "sim", Window: results.Window{DurationS: 558},
 		Classes: map[string]*results.ClassResult{"t2v": v}, Totals: v}
@@ -355,3 +355,5 @@ func TestFleetLineLayouts(t *testing.T) {
 	}})
 	require.Equal(t, "prefill 4×h800 tp1 dp32 ep32, decode 2×h100 tp4, video 4×h100 sp8", got)
 }
+
+func ptrTo(v float64) *float64 { return &v }

@@ -116,7 +116,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		row("ttft p99 ms", pct(sc.TTFT, 99), pct(rc.TTFT, 99), *p99, false)
 		row("tpot p50 ms", pct(sc.TPOT, 50), pct(rc.TPOT, 50), *p50, false)
 		row("tpot p99 ms", pct(sc.TPOT, 99), pct(rc.TPOT, 99), *p99, false)
-		row("cache hit rate", sc.CacheHitRate, rc.CacheHitRate, 0.02, true)
+		ratio := func(p *float64) float64 {
+			if v, ok := results.Ratio(p); ok {
+				return v
+			}
+			return math.NaN() // undefined, as pct's absent percentiles
+		}
+		row("cache hit rate", ratio(sc.CacheHitRate), ratio(rc.CacheHitRate), 0.02, true)
 		if *cost {
 			fmt.Fprintf(stdout, "%-10s %-16s %12s %12s\n", name, "cost per task $", perTask(sc), perTask(rc))
 		}

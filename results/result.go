@@ -115,19 +115,19 @@ type ClassResult struct {
 	ScheduleDelay *Percentiles `json:"schedule_delay_ms,omitempty"`
 	TaskE2E       *Percentiles `json:"task_e2e_ms,omitempty"`
 
-	InputTokens  int64   `json:"input_tokens"`
-	CachedTokens int64   `json:"cached_tokens"`
-	OutputTokens int64   `json:"output_tokens"`
+	InputTokens  int64    `json:"input_tokens"`
+	CachedTokens int64    `json:"cached_tokens"`
+	OutputTokens int64    `json:"output_tokens"`
 	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"` // Σcached / Σinput; absent without input (video)
 
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	RequestsPerS     float64 `json:"requests_per_s"`
 	TasksPerS        float64 `json:"tasks_per_s"`
 
-	SLOMet        int64       `json:"slo_met"`        // requests meeting every per-request bound
+	SLOMet        int64       `json:"slo_met"`                  // requests meeting every per-request bound
 	SLOAttainment *float64    `json:"slo_attainment,omitempty"` // SLOMet / Requests; absent without requests
-	GoodputRPS    float64     `json:"goodput_rps"`    // SLOMet per second of window
-	SLO           *SLOVerdict `json:"slo,omitempty"`  // per-percentile verdict (classes only)
+	GoodputRPS    float64     `json:"goodput_rps"`              // SLOMet per second of window
+	SLO           *SLOVerdict `json:"slo,omitempty"`            // per-percentile verdict (classes only)
 
 	Clips        int64   `json:"clips,omitempty"`         // video clips completed
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // video generated, seconds

@@ -328,7 +328,7 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 					prev, inserted = b, false
 					continue
 				}
-				c.unhash(b, true) // re-published with other content: its successors lose their predecessor
+				c.unhash(b) // re-published with other content
 			}
 			// A copy of h elsewhere is the slot after prev's (if linked:
 			// prev holds h's chain predecessor) or a head. There is none
@@ -378,6 +378,7 @@ func (c *Cache) Release(s *Seq) {
 	if !c.valid(s) {
 		return
 	}
+	t := c.lruTail // the segment that b extends downwards, if b is the slot below it
 	for i := len(s.spans) - 1; i >= 0; i-- {
 		sp := s.spans[i]
 		for b := sp.lo + sp.n - 1; b >= sp.lo; b-- {
@@ -385,11 +386,17 @@ func (c *Cache) Release(s *Seq) {
 				continue
 			}
 			c.used--
-			if bit(c.hashed, b) {
-				c.lruPush(b)
-			} else {
+			if !bit(c.hashed, b) {
 				c.poolPush(span{b, 1})
+				continue
 			}
+			if t == nilSeg || c.segs[t].lo != b+1 {
+				t = c.segNew(b+1, b+1)
+				c.segInsert(t, c.lruTail, nilSeg)
+			}
+			c.segs[t].lo = b
+			c.st[b] = -t - 1
+			c.nLRU++
 		}
 	}
 	s.spans = s.spans[:0]
@@ -455,49 +462,82 @@ func (c *Cache) dropHash(b int32) {
 	}
 }
 
-// unhash drops b's hash from the index, firing onEvict and writing it back to
-// the tier (its KV leaves HBM but survives in the second tier). The hash
-// becomes a ghost if orphans says its cached successors may outlive it, or
-// if it had moved into b.
-func (c *Cache) unhash(b int32, orphans bool) {
-	if orphans || bit(c.moved, b) {
-		c.addGhost(c.hash[b])
-	}
+// unhash drops b's hash (b is re-published with other content), firing
+// onEvict and writing it back to the tier (its KV leaves HBM but survives
+// in the second tier). The hash becomes a ghost: its cached successors
+// lose their predecessor (see Publish).
+func (c *Cache) unhash(b int32) {
+	h := c.hash[b]
+	c.addGhost(h)
 	c.dropHash(b)
 	if c.onEvict != nil {
-		c.onEvict(c.hash[b])
+		c.onEvict(h)
 	}
 	if c.tier != nil {
-		c.tier.Put(c.hash[b])
+		c.tier.Put(h)
 	}
 }
 
 // evict evicts the n least recently used evictable blocks (n <= nLRU; none
-// if n <= 0), in LRU order, and frees their slots.
+// if n <= 0), in LRU order, and frees their slots. A hash that had moved
+// into its slot (Publish dedupe) becomes a ghost (see Publish).
 func (c *Cache) evict(n int) {
 	for n > 0 {
 		g := &c.segs[c.lruHead]
 		m := min(int32(n), g.hi-g.lo, touchBatch)
-		lo := g.hi - m
+		lo, hi := g.hi-m, g.hi
 		if c.onTouch != nil {
 			keys := c.touchKeys[:0]
-			for b := g.hi - 1; b >= lo; b-- {
+			for b := hi - 1; b >= lo; b-- {
 				keys = append(keys, c.hash[b])
 			}
 			c.onTouch(keys)
 			c.touchKeys = keys
 		}
-		for b := g.hi - 1; b >= lo; b-- {
-			c.st[b] = 0
-			c.unhash(b, false)
+		// The blocks [lo, hi), evicted top down: what unhash does block by
+		// block, with the bit sets cleared a word at a time.
+		for b := hi - 1; b >= lo; b-- {
+			h := c.hash[b]
+			if bit(c.moved, b) {
+				c.addGhost(h)
+			}
+			if !bit(c.linked, b) {
+				c.tab.del(c.hash, h, b)
+			}
+			if c.onEvict != nil {
+				c.onEvict(h)
+			}
+			if c.tier != nil {
+				c.tier.Put(h)
+			}
+		}
+		clearBits(c.hashed, lo, hi)
+		clearBits(c.linked, lo, hi)
+		clearBits(c.moved, lo, hi)
+		clear(c.st[lo:hi])
+		c.nHashed -= int(m)
+		if nx := hi; int(nx) < len(c.hash) && bit(c.linked, nx) { // now a run head
+			set(c.linked, nx, false)
+			c.tab.swap(c.hash, c.hashed, c.linked, c.hash[nx], nx)
 		}
 		c.evictions += uint64(m)
 		c.nLRU -= int(m)
+		g = &c.segs[c.lruHead]
 		if g.hi = lo; g.hi == g.lo {
 			c.segUnlink(c.lruHead)
 		}
 		c.poolPush(span{lo, m})
 		n -= int(m)
+	}
+}
+
+// clearBits clears bits [lo, hi).
+func clearBits(bits []uint64, lo, hi int32) {
+	for lo < hi {
+		w, off := lo>>6, lo&63
+		k := min(hi-lo, 64-off)
+		bits[w] &^= (1<<k - 1) << off
+		lo += k
 	}
 }
 

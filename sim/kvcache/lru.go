@@ -4,24 +4,11 @@ package kvcache
 // LRU order, evicted from hi-1 down to lo: Release walks a sequence tail
 // first, so consecutive slots it unpins one after the other form one
 // segment. Segments live in Cache.segs, linked through prev/next in LRU
-// order; a free one is chained through next from Cache.freeSeg.
+// order; a free one is chained through next from Cache.freeSeg. Release
+// appends to the last segment, or starts one, block by block.
 type segment struct {
 	lo, hi     int32
 	prev, next int32
-}
-
-// lruPush appends slot b, just unpinned and hashed, at the MRU end: it
-// extends the last segment when b is the slot below it.
-func (c *Cache) lruPush(b int32) {
-	if t := c.lruTail; t != nilSeg && c.segs[t].lo == b+1 {
-		c.segs[t].lo = b
-		c.st[b] = -t - 1
-	} else {
-		g := c.segNew(b, b+1)
-		c.segInsert(g, c.lruTail, nilSeg)
-		c.st[b] = -g - 1
-	}
-	c.nLRU++
 }
 
 // segRemove takes evictable slot b out of the LRU order (its state is the

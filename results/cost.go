@@ -310,6 +310,32 @@ func FleetUtilization(r *Result) (float64, bool) {
 	return busy / prov, true
 }
 
+// ClassUtilization is the utilization of the pools class runs on (those
+// its Attribution charges): a video class's break-even utilization is
+// its video pool's, not the fleet's, which mixes in LLM pools it never
+// uses. Without an attribution (endpoint runs) it is FleetUtilization.
+func ClassUtilization(r *Result, class string) (float64, bool) {
+	if r == nil || r.Fleet == nil || len(r.Attribution[class]) == 0 {
+		return FleetUtilization(r)
+	}
+	attr := r.Attribution[class]
+	var busy, prov float64
+	known := false
+	for i, key := range poolKeys(r.Fleet.Pools) {
+		p := r.Fleet.Pools[i]
+		if attr[key] <= 0 && attr[p.Role] <= 0 {
+			continue
+		}
+		busy += p.BusySeconds
+		prov += instanceSeconds(p, r.Window)
+		known = known || busyKnown(r, p)
+	}
+	if prov <= 0 || !known {
+		return FleetUtilization(r)
+	}
+	return busy / prov, true
+}
+
 // USDPerHour is the priced fleet's cost rate: every pool's GPUs at the
 // price ApplyCost resolved for it (0 when r has not been priced).
 func USDPerHour(r *Result) float64 {

@@ -239,3 +239,29 @@ func TestIdlePoolUtilizationIsZeroNotUnknown(t *testing.T) {
 	_, ok = FleetUtilization(ep)
 	require.False(t, ok, "an endpoint run's utilization is unknown, not 0")
 }
+
+// TestClassUtilization: price's break-even utilization of a video class
+// started from the fleet's (62.4% in mixed-platform, LLM pools included)
+// while its video pool ran at 40.4%; a class uses the pools charged to it.
+func TestClassUtilization(t *testing.T) {
+	r := &Result{Backend: "sim", Window: Window{DurationS: 100},
+		Fleet: &FleetInfo{Pools: []PoolInfo{
+			{Role: "prefill", Instances: 4, BusySeconds: 72},
+			{Role: "decode", Instances: 8, BusySeconds: 800},
+			{Role: "video", Instances: 4, BusySeconds: 160},
+		}},
+		Attribution: map[string]map[string]float64{"chat": {"prefill": 0.4, "decode": 0.4}, "t2v": {"video": 1}},
+	}
+	fleet, ok := FleetUtilization(r)
+	require.True(t, ok)
+	require.InDelta(t, 1032.0/1600, fleet, 1e-12)
+	u, ok := ClassUtilization(r, "t2v")
+	require.True(t, ok)
+	require.InDelta(t, 0.4, u, 1e-12)
+	u, _ = ClassUtilization(r, "chat")
+	require.InDelta(t, 872.0/1200, u, 1e-12)
+	u, _ = ClassUtilization(r, "unattributed")
+	require.Equal(t, fleet, u)
+	_, ok = ClassUtilization(nil, "t2v")
+	require.False(t, ok)
+}

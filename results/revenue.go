@@ -139,7 +139,8 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 // BookFor is class c's economics under pl for the break-even solves
 // (econ.Book), in pl's currency: c.Cost must be set (ApplyCost). split
 // weighs cached input's prefill work (CostSplit.CachedInput); utilization
-// is the fleet's measured busy share (0: unknown).
+// is the measured busy share of the pools the class runs on
+// (ClassUtilization; 0: unknown).
 func BookFor(c *ClassResult, pl *pricing.List, split CostSplit, utilization float64) (econ.Book, bool) {
 	lines, approx := billLines(c, pl)
 	b := econ.Book{Components: lines, CachedWeight: split.CachedInput, InputTokens: float64(c.InputTokens),

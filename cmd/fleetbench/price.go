@@ -200,12 +200,13 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		if pl == nil || c == nil || c.Cost == nil {
 			continue
 		}
-		b, _ := results.BookFor(c, pl, split, util)
+		cu, _ := results.ClassUtilization(r, n) // its pools', not the fleet's
+		b, _ := results.BookFor(c, pl, split, cu)
 		a := econ.Analyze(n+" at list prices", pl.Currency, b, gpuMean)
 		pc := priceClass{Class: n, List: &a}
 		if len(cuts) > 0 {
 			cl := econ.ApplyCuts(pl, cuts)
-			cb, _ := results.BookFor(c, cl, split, util)
+			cb, _ := results.BookFor(c, cl, split, cu)
 			label := n + " after"
 			for _, ct := range cuts {
 				label += " " + ct.String()

@@ -135,10 +135,20 @@ func movable(h, i, j, size int) bool {
 	return (j-h+size)%size >= (j-i+size)%size
 }
 
-func (t *table) grow() {
-	size := max(16, len(t.slots)+len(t.slots)/4)
+func (t *table) grow() { t.resize(max(16, len(t.slots)+len(t.slots)/4)) }
+
+// reserve grows t, if needed, so that n entries fit without another growth.
+func (t *table) reserve(n int) {
+	if n*maxLoadDen > len(t.slots)*maxLoadNum {
+		t.resize(n*maxLoadDen/maxLoadNum + 1)
+	}
+}
+
+// resize moves t's entries into a table of size slots (size must hold
+// them within the load bound).
+func (t *table) resize(size int) {
 	old := t.slots
-	t.slots = make([]tslot, size)
+	t.slots = newSlots(size)
 	for i := range t.slots {
 		t.slots[i].val = -1
 	}

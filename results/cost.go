@@ -67,6 +67,9 @@ type ClassCost struct {
 	VideoUSD   float64 `json:"video_usd,omitempty"`  // charged to video clips
 	EnergyKWh  float64 `json:"energy_kwh,omitempty"`
 	JPerOutTok float64 `json:"j_per_output_token,omitempty"`
+	// videoKWh is the part of EnergyKWh spent on video pools: J per output
+	// token leaves it out, as $/Mtok leaves out VideoUSD.
+	videoKWh float64
 	// Revenue is set when the class has a price list.
 	Revenue *Revenue `json:"revenue,omitempty"`
 }
@@ -229,6 +232,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		tot.OutputUSD += cc.OutputUSD
 		tot.VideoUSD += cc.VideoUSD
 		tot.EnergyKWh += cc.EnergyKWh
+		tot.videoKWh += cc.videoKWh
 		finishClassCost(c, cc, energyKnown)
 		if pl := priceFor(in.Prices, n); pl != nil {
 			cc.Revenue = revenue(c, cc.USD, pl)
@@ -427,6 +431,9 @@ func chargeClass(c *ClassResult, role string, usd, joules float64, split CostSpl
 	cc := c.Cost
 	cc.USD += usd
 	cc.EnergyKWh += joules / 3.6e6
+	if role == "video" {
+		cc.videoKWh += joules / 3.6e6
+	}
 	unc := float64(max(c.InputTokens-c.CachedTokens, 0))
 	cached := float64(max(c.CachedTokens, 0)) * split.CachedInput
 	out := float64(max(c.OutputTokens, 0)) * split.Output
@@ -472,7 +479,7 @@ func finishClassCost(c *ClassResult, cc *ClassCost, energyKnown bool) {
 	cc.USDPerVideoSecond = per(cc.VideoUSD, c.VideoSeconds, 1)
 	if energyKnown {
 		if c.OutputTokens > 0 {
-			cc.JPerOutTok = roundSig(cc.EnergyKWh * 3.6e6 / float64(c.OutputTokens))
+			cc.JPerOutTok = roundSig((cc.EnergyKWh - cc.videoKWh) * 3.6e6 / float64(c.OutputTokens))
 		}
 		cc.EnergyKWh = roundSig(cc.EnergyKWh)
 	} else {

@@ -265,3 +265,24 @@ func TestClassUtilization(t *testing.T) {
 	_, ok = ClassUtilization(nil, "t2v")
 	require.False(t, ok)
 }
+
+// TestTotalJPerTokenLeavesVideoOut: mixed-platform's totals read 17.3 J
+// per output token against 9.6 (chat) and 16.1 (coding): the video pool's
+// energy was divided by the LLM classes' output tokens. Like $/Mtok, J per
+// output token counts the energy of the pools that make tokens.
+func TestTotalJPerTokenLeavesVideoOut(t *testing.T) {
+	r := pdResult()
+	r.Fleet.Pools = append(r.Fleet.Pools, PoolInfo{Role: "video", Instances: 2, GPU: "h100", GPUsPerInstance: 8, GPUs: 16, USDPerGPUHour: 2, TDPWatts: 700, BusySeconds: 3000})
+	r.Fleet.GPUs += 16
+	r.Classes["t2v"] = &ClassResult{Kind: "video", Requests: 10, Completed: 10, Tasks: 10, Clips: 10, VideoSeconds: 50}
+	r.Totals.Requests, r.Totals.Completed, r.Totals.Tasks, r.Totals.Clips, r.Totals.VideoSeconds = 1210, 1210, 1020, 10, 50
+	r.Attribution["t2v"] = map[string]float64{"video": 1}
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	var llmKWh float64
+	for _, n := range []string{"chat", "agent"} {
+		llmKWh += r.Classes[n].Cost.EnergyKWh
+	}
+	require.InEpsilon(t, llmKWh*3.6e6/1_000_000, r.Totals.Cost.JPerOutTok, 1e-4)
+	require.Greater(t, r.Totals.Cost.EnergyKWh, llmKWh, "the totals' energy still has the video pool's")
+	require.Zero(t, r.Classes["t2v"].Cost.JPerOutTok)
+}

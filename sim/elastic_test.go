@@ -9,6 +9,7 @@ import (
 	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim/kvcache"
 )
 
 const burstYAML = `
@@ -207,10 +208,13 @@ func TestFailureDropsCachedBlocks(t *testing.T) {
 		}
 	}
 	hashes := hashPrompt(p, 16, nil)
-	n, _ := l.e.fleet.entry.prefix.Deepest(hashes)
+	var look kvcache.Lookup
+	l.e.fleet.entry.prefix.Load(&look, hashes)
+	n, _ := l.e.fleet.entry.prefix.Deepest(&look)
 	require.Positive(t, n)
 	l.e.fleet.fail(l.e, in, false)
-	n, _ = l.e.fleet.entry.prefix.Deepest(hashes)
+	l.e.fleet.entry.prefix.Load(&look, hashes)
+	n, _ = l.e.fleet.entry.prefix.Deepest(&look)
 	require.Zero(t, n, "index forgets the failed instance")
 	require.Zero(t, in.cache.Cached())
 	drain() // repair

@@ -64,9 +64,6 @@ func less(a, b *qent) bool {
 	return a.key < b.key
 }
 
-// len is the number of queued events.
-func (q *eventQueue) len() int { return max(len(q.h)-rootAt, 0) }
-
 // push schedules e; it assigns e's sequence number.
 func (q *eventQueue) push(e event) {
 	q.seq++

@@ -191,7 +191,7 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 		// One read of the fleet-wide table per sampled hash, shared by
 		// the search for the deepest holders and every candidate's depth.
 		idx.Load(&r.look, r.sampled)
-		if n, holders := idx.DeepestIn(&r.look); n > 0 {
+		if n, holders := idx.Deepest(&r.look); n > 0 {
 			// Up to deepK holders, from a random offset so that a prefix
 			// held everywhere does not always favour the lowest ids.
 			start := 0
@@ -218,7 +218,7 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 			hit := 0
 			if len(r.sampled) > 0 {
 				if r.depth[i] < 0 {
-					r.depth[i] = blocks(idx.DepthIn(&r.look, in.idx))
+					r.depth[i] = blocks(idx.Depth(&r.look, in.idx))
 				}
 				hit = r.depth[i]
 			}

@@ -114,8 +114,8 @@ func BenchmarkIndexDeepest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p := prompts[i%families]
-		if n, who := x.Deepest(p); n > 0 {
-			found += x.Depth(p, who[0])
+		if n, who := x.deepestOf(p); n > 0 {
+			found += x.depthOf(p, who[0])
 		}
 		i++
 	}

@@ -30,7 +30,9 @@ func Example() {
 	c.Release(a.Seq)          // finished
 
 	h2 := hash([2]int{1, 100}, [2]int{3, 60}) // same system prompt
-	n, who := x.Deepest(h2)
+	var l kvcache.Lookup
+	x.Load(&l, h2)
+	n, who := x.Deepest(&l)
 	fmt.Println("routing:", n, "blocks on instances", who)
 	b, _ := c.Admit(h2, 160)
 	fmt.Println("hit blocks:", b.HitBlocks, "of", len(h2))

@@ -23,7 +23,7 @@ type Index struct {
 	multi     []holderList
 	freeMulti []int32
 	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
-	single    [1]int32 // scratch for holders() of a single-holder hash
+	single    [1]int32 // scratch for Deepest's holders of a single-holder hash
 	sink      int32    // folds the touch passes' loads, so that they are kept
 }
 
@@ -32,8 +32,8 @@ type holderList struct {
 	count int32   // holders, listed or not
 }
 
-// MaxListed bounds the holders listed per hash. Longest, Holders and
-// Deepest see at most this many; Has and Depth are exact regardless.
+// MaxListed bounds the holders listed per hash. Deepest returns at most
+// this many; Depth is exact regardless.
 const MaxListed = 256
 
 // multiBase tags table values that point into Index.multi; instance ids
@@ -47,32 +47,6 @@ func pairKey(hash uint64, inst int32) uint64 {
 
 // NewIndex returns an empty index.
 func NewIndex() *Index { return &Index{} }
-
-// Replicas returns how many instances hold hash.
-func (x *Index) Replicas(hash uint64) int {
-	v, ok := x.one.get(hash)
-	switch {
-	case !ok:
-		return 0
-	case v >= multiBase:
-		return int(x.multi[v-multiBase].count)
-	}
-	return 1
-}
-
-// holders returns the sorted listed instances holding hash; the slice is
-// valid until the next call.
-func (x *Index) holders(hash uint64) []int32 {
-	v, ok := x.one.get(hash)
-	switch {
-	case !ok:
-		return nil
-	case v >= multiBase:
-		return x.multi[v-multiBase].list
-	}
-	x.single[0] = v
-	return x.single[:]
-}
 
 // Add records that instance inst holds hash (idempotent).
 func (x *Index) Add(hash uint64, inst int32) {
@@ -158,38 +132,6 @@ func (x *Index) Remove(hash uint64, inst int32) {
 	}
 }
 
-// Has reports whether inst holds hash: one or two table probes.
-func (x *Index) Has(hash uint64, inst int32) bool {
-	v, ok := x.one.get(hash)
-	switch {
-	case !ok:
-		return false
-	case v < multiBase:
-		return v == inst
-	}
-	_, ok = x.pairs.get(pairKey(hash, inst))
-	return ok
-}
-
-// Depth returns how many leading hashes inst holds, assuming (as the
-// chained hashes and tail-first eviction make true) that an instance
-// holding a block holds the blocks before it: a binary search, O(log n ·
-// log replicas), never touching other instances.
-func (x *Index) Depth(hashes []uint64, inst int32) int {
-	var l Lookup
-	x.Load(&l, hashes)
-	return x.DepthIn(&l, inst)
-}
-
-// Deepest returns the largest n such that some instance holds hashes[n-1]
-// (0 if none), by binary search under the same prefix assumption, and the
-// holders of that block.
-func (x *Index) Deepest(hashes []uint64) (int, []int32) {
-	var l Lookup
-	x.Load(&l, hashes)
-	return x.DeepestIn(&l)
-}
-
 // Lookup holds one prompt's hashes and the table entries read for them, so
 // that Deepest and the Depth of each routing candidate, binary searches
 // over the same positions, read each entry of the fleet-wide table (at
@@ -243,8 +185,12 @@ func (x *Index) val(l *Lookup, i int) int32 {
 	return v
 }
 
-// DeepestIn is Deepest over a loaded Lookup.
-func (x *Index) DeepestIn(l *Lookup) (int, []int32) {
+// Deepest returns the largest n such that some instance holds
+// l.hashes[n-1] (0 if none), by binary search assuming (as the chained
+// hashes and tail-first eviction make true) that an instance holding a
+// block holds the blocks before it, and the holders of that block (valid
+// until the index changes).
+func (x *Index) Deepest(l *Lookup) (int, []int32) {
 	lo, hi := 0, len(l.hashes)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -266,8 +212,8 @@ func (x *Index) DeepestIn(l *Lookup) (int, []int32) {
 }
 
 // TouchPairs loads the membership slots of inst for the shared hashes that
-// the first levels of DepthIn's search may probe. Calling it for every
-// candidate before the first DepthIn overlaps all their cache misses. It
+// the first levels of Depth's search may probe. Calling it for every
+// candidate before the first Depth overlaps all their cache misses. It
 // changes nothing.
 func (x *Index) TouchPairs(l *Lookup, inst int32) {
 	if x.pairs.n == 0 {
@@ -280,9 +226,11 @@ func (x *Index) TouchPairs(l *Lookup, inst int32) {
 	}
 }
 
-// DepthIn is Depth over a loaded Lookup: the table entries are l's, only
-// the membership of shared hashes is probed.
-func (x *Index) DepthIn(l *Lookup, inst int32) int {
+// Depth returns how many of l's leading hashes inst holds, by binary
+// search under the same prefix assumption: the table entries are l's,
+// only inst's membership of shared hashes is probed, never other
+// instances.
+func (x *Index) Depth(l *Lookup, inst int32) int {
 	lo, hi := 0, len(l.hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -295,7 +243,8 @@ func (x *Index) DepthIn(l *Lookup, inst int32) int {
 	return lo
 }
 
-// holds is Has(l.hashes[i], inst) with the table entry read through l.
+// holds reports whether inst holds l.hashes[i], its table entry read
+// through l: one membership probe for a shared hash, none otherwise.
 func (x *Index) holds(l *Lookup, i int, inst int32) bool {
 	v := x.val(l, i)
 	switch {
@@ -336,7 +285,7 @@ func (x *Index) Touch(hashes []uint64, every uint64) {
 const touchLevels = 5
 
 // searchTree appends to dst the positions that the first touchLevels
-// levels of a binary search over n hashes (DeepestIn's and DepthIn's
+// levels of a binary search over n hashes (Deepest's and Depth's
 // midpoints) may probe: all of them when n < 1<<touchLevels.
 func searchTree(dst []int32, n int) []int32 {
 	if n < 1<<touchLevels {

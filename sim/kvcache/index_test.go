@@ -14,14 +14,14 @@ func TestIndexAddRemove(t *testing.T) {
 	x.Add(1, 3)
 	x.Add(1, 5) // idempotent
 	x.Add(2, 3)
-	require.Equal(t, 2, x.Replicas(1))
+	require.Equal(t, 2, x.replicas(1))
 	require.Equal(t, 2, x.Len())
 	x.Remove(1, 5)
 	x.Remove(1, 9) // absent instance
 	x.Remove(7, 3) // absent hash
-	require.Equal(t, 1, x.Replicas(1))
+	require.Equal(t, 1, x.replicas(1))
 	x.Remove(1, 3)
-	require.Zero(t, x.Replicas(1))
+	require.Zero(t, x.replicas(1))
 	require.Equal(t, 1, x.Len(), "empty entries are deleted")
 }
 
@@ -37,18 +37,18 @@ func TestIndexFollowsCacheHooks(t *testing.T) {
 	h := hashes(p, 16)
 	a0, _ := run(t, caches[0], p)
 	a2, _ := run(t, caches[2], prompt(1, 32))
-	require.Equal(t, 4, x.Depth(h, 0))
-	require.Equal(t, 2, x.Depth(h, 2))
+	require.Equal(t, 4, x.depthOf(h, 0))
+	require.Equal(t, 2, x.depthOf(h, 2))
 	caches[0].Release(a0.Seq)
 	caches[2].Release(a2.Seq)
 	b, _ := run(t, caches[0], prompt(9, 128)) // evicts all of p from instance 0
-	require.Equal(t, 0, x.Depth(h, 0))
-	n, who := x.Deepest(h)
+	require.Equal(t, 0, x.depthOf(h, 0))
+	n, who := x.deepestOf(h)
 	require.Equal(t, 2, n)
 	require.Equal(t, []int32{2}, who)
 	caches[0].Release(b.Seq)
 	caches[2].Reset()
-	n, _ = x.Deepest(h)
+	n, _ = x.deepestOf(h)
 	require.Zero(t, n)
 	require.Equal(t, 8, x.Len(), "only instance 0's resident blocks remain")
 }
@@ -62,17 +62,17 @@ func TestIndexDepthAndDeepest(t *testing.T) {
 	for _, k := range h[:2] {
 		x.Add(k, 2)
 	}
-	require.Equal(t, 4, x.Depth(h, 1))
-	require.Equal(t, 2, x.Depth(h, 2))
-	require.Equal(t, 0, x.Depth(h, 3))
-	n, who := x.Deepest(h)
+	require.Equal(t, 4, x.depthOf(h, 1))
+	require.Equal(t, 2, x.depthOf(h, 2))
+	require.Equal(t, 0, x.depthOf(h, 3))
+	n, who := x.deepestOf(h)
 	require.Equal(t, 4, n)
 	require.Equal(t, []int32{1}, who)
-	n, who = x.Deepest([]uint64{99})
+	n, who = x.deepestOf([]uint64{99})
 	require.Zero(t, n)
 	require.Empty(t, who)
-	require.True(t, x.Has(12, 2))
-	require.False(t, x.Has(13, 2))
+	require.True(t, x.has(12, 2))
+	require.False(t, x.has(13, 2))
 }
 
 // TestLookupMatchesProbes checks the Lookup path that routing uses (one
@@ -119,14 +119,14 @@ func TestLookupMatchesProbes(t *testing.T) {
 		for inst := range int32(insts) {
 			x.TouchPairs(&l, inst)
 		}
-		n, who := x.DeepestIn(&l)
-		want := search(len(hs), func(i int) bool { return x.Replicas(hs[i]) > 0 })
+		n, who := x.Deepest(&l)
+		want := search(len(hs), func(i int) bool { return x.replicas(hs[i]) > 0 })
 		require.Equal(t, want, n)
 		if n > 0 {
 			require.Equal(t, x.holders(hs[n-1]), who)
 		}
 		for inst := range int32(insts) {
-			require.Equal(t, search(len(hs), func(i int) bool { return x.Has(hs[i], inst) }), x.DepthIn(&l, inst), "inst %d", inst)
+			require.Equal(t, search(len(hs), func(i int) bool { return x.has(hs[i], inst) }), x.Depth(&l, inst), "inst %d", inst)
 		}
 	}
 }

@@ -91,3 +91,56 @@ func (t *table) clear() {
 	}
 	t.n = 0
 }
+
+// Test-only queries of the Index (routing reads it through a Lookup).
+
+// replicas returns how many instances hold hash.
+func (x *Index) replicas(hash uint64) int {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return 0
+	case v >= multiBase:
+		return int(x.multi[v-multiBase].count)
+	}
+	return 1
+}
+
+// holders returns the sorted listed instances holding hash.
+func (x *Index) holders(hash uint64) []int32 {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return nil
+	case v >= multiBase:
+		return x.multi[v-multiBase].list
+	}
+	return []int32{v}
+}
+
+// has reports whether inst holds hash.
+func (x *Index) has(hash uint64, inst int32) bool {
+	v, ok := x.one.get(hash)
+	switch {
+	case !ok:
+		return false
+	case v < multiBase:
+		return v == inst
+	}
+	_, ok = x.pairs.get(pairKey(hash, inst))
+	return ok
+}
+
+// depthOf is Depth over a Lookup of hashes.
+func (x *Index) depthOf(hashes []uint64, inst int32) int {
+	var l Lookup
+	x.Load(&l, hashes)
+	return x.Depth(&l, inst)
+}
+
+// deepestOf is Deepest over a Lookup of hashes.
+func (x *Index) deepestOf(hashes []uint64) (int, []int32) {
+	var l Lookup
+	x.Load(&l, hashes)
+	return x.Deepest(&l)
+}

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,22 @@ func TestTableIntendedRowsForEndpoints(t *testing.T) {
 	require.NoError(t, RenderTable(&b, s.Result(meta)))
 	require.Contains(t, b.String(), "schedule delay")
 	require.Contains(t, b.String(), "TTFT from intended send")
+}
+
+// TestTableLabelsAlign: every row label starts in the first column, the
+// endpoint's long intended-time labels too (shorter labels were pushed
+// right by the right-aligned column before).
+func TestTableLabelsAlign(t *testing.T) {
+	s := synthSummary(synthRecords(50, 1))
+	for _, backend := range []string{"sim", "endpoint"} {
+		meta := testMeta
+		meta.Backend = backend
+		var b bytes.Buffer
+		require.NoError(t, RenderTable(&b, s.Result(meta)))
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, "  ") && strings.Contains(l, "p50/p90/p99") {
+				require.False(t, strings.HasPrefix(l, "   "), "%s: %q", backend, l)
+			}
+		}
+	}
 }

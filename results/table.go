@@ -50,8 +50,14 @@ func RenderTable(w io.Writer, r *Result) error {
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// Labels are padded to one width so that the right-aligned first column
-	// reads left-aligned.
-	const labelWidth = 24
+	// reads left-aligned: the longest label's (an endpoint's "TTFT from
+	// intended send ms p50/p90/p99" is longer than the usual 24).
+	labelWidth := 24
+	for i := range Metrics {
+		if m := &Metrics[i]; (m.Shown || m.ClientTable) && !m.ClientOnly(r) {
+			labelWidth = max(labelWidth, len(m.Label+" "+m.Unit+" p50/p90/p99"))
+		}
+	}
 	row := func(label string, f func(c *ClassResult) string) {
 		label = fmt.Sprintf("%-*s", labelWidth, label)
 		cells := make([]string, len(cols))

@@ -138,6 +138,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			cmp.Failed = cmp.Failed || gr.Failed
 		}
 		if !applied {
+			if m := g.ref.lat; m != nil && m.ClientOnly(base) && m.ClientOnly(nw) {
+				return nil, fmt.Errorf("gate %q: %s is measured by a load generator's client; sim results do not have it (gate on the results of fleetbench run)", g.Raw, g.Metric)
+			}
 			return nil, fmt.Errorf("gate %q: metric %s is in neither result for %s (was the cost model applied? is the class of that kind?)", g.Raw, g.Metric, whichClasses(g))
 		}
 	}

@@ -369,3 +369,12 @@ func TestCompareChangeFromZero(t *testing.T) {
 	_, _, change, _ = MetricDelta{Base: &base, New: &d, Delta: &d}.cells()
 	require.Equal(t, "-2.5 from 0", change)
 }
+
+// A gate on a client metric between sim results says why it has no value.
+func TestGateOnClientMetricOfSim(t *testing.T) {
+	res := synthSummary(synthRecords(60, 1)).Result(testMeta) // sim
+	gates, err := ParseGates("schedule_delay.p99>+10%")
+	require.NoError(t, err)
+	_, err = Compare(res, res, CompareOptions{Gates: gates})
+	require.ErrorContains(t, err, "measured by a load generator's client; sim results do not have it")
+}

@@ -265,6 +265,9 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 		p.insts = append(p.insts, in)
 		f.instances = append(f.instances, in)
 	}
+	if p.prefix != nil {
+		p.prefix.SetInstances(len(p.insts))
+	}
 	p.index = int32(len(f.pools))
 	f.pools = append(f.pools, p)
 	return p, nil

@@ -24,6 +24,7 @@ type Index struct {
 	freeMulti []int32
 	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
 	single    [1]int32 // scratch for Deepest's holders of a single-holder hash
+	insts     int32    // instances that add to the index (SetInstances; 0: unknown)
 	sink      int32    // folds the touch passes' loads, so that they are kept
 }
 
@@ -47,6 +48,18 @@ func pairKey(hash uint64, inst int32) uint64 {
 
 // NewIndex returns an empty index.
 func NewIndex() *Index { return &Index{} }
+
+// SetInstances tells the index how many distinct instances add to it: a
+// hash that many hold is held by every one of them, so Depth knows their
+// membership without a probe (a system prompt cached fleet-wide, the
+// common shared prefix, costs no membership lookups at all).
+func (x *Index) SetInstances(n int) { x.insts = int32(n) }
+
+// everywhere reports whether the shared hash of table value v (>=
+// multiBase) is held by all the instances that add to the index.
+func (x *Index) everywhere(v int32) bool {
+	return x.insts > 0 && x.multi[v-multiBase].count == x.insts
+}
 
 // Add records that instance inst holds hash (idempotent).
 func (x *Index) Add(hash uint64, inst int32) {
@@ -220,7 +233,7 @@ func (x *Index) TouchPairs(l *Lookup, inst int32) {
 		return
 	}
 	for _, i := range l.tree {
-		if x.val(l, int(i)) >= multiBase {
+		if v := x.val(l, int(i)); v >= multiBase && !x.everywhere(v) {
 			x.sink ^= x.pairs.slots[x.pairs.home(pairKey(l.hashes[i], inst))].val
 		}
 	}
@@ -244,7 +257,8 @@ func (x *Index) Depth(l *Lookup, inst int32) int {
 }
 
 // holds reports whether inst holds l.hashes[i], its table entry read
-// through l: one membership probe for a shared hash, none otherwise.
+// through l: one membership probe for a hash shared by some instances,
+// none otherwise.
 func (x *Index) holds(l *Lookup, i int, inst int32) bool {
 	v := x.val(l, i)
 	switch {
@@ -252,6 +266,8 @@ func (x *Index) holds(l *Lookup, i int, inst int32) bool {
 		return false
 	case v < multiBase:
 		return v == inst
+	case x.everywhere(v):
+		return true
 	}
 	_, ok := x.pairs.get(pairKey(l.hashes[i], inst))
 	return ok

@@ -83,13 +83,20 @@ func TestLookupMatchesProbes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := NewIndex()
 	const insts = 40
+	x.SetInstances(insts)
 	prompts := make([][]uint64, 30)
 	for p := range prompts {
 		prompts[p] = make([]uint64, 1+rng.IntN(80))
 		for i := range prompts[p] {
 			prompts[p][i] = rng.Uint64()
 		}
+		everyone := p%5 == 0 // a prefix every instance holds, as a popular system prompt
 		for inst := range insts {
+			if everyone || p%5 == 1 && inst != p%insts { // everyone, or all but one
+				for _, h := range prompts[p][:len(prompts[p])/2] {
+					x.Add(h, int32(inst))
+				}
+			}
 			if rng.IntN(3) == 0 {
 				n := rng.IntN(len(prompts[p]) + 1)
 				for _, h := range prompts[p][:n] {

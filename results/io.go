@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 )
 
@@ -63,15 +65,17 @@ func Decode(r io.Reader, name string) (*Result, error) {
 // (Metric.ClientOnly: copies of TTFT and E2E and a schedule delay of 0),
 // and in video classes the token metrics (a clip start read as a first
 // token: a copy of the queue wait). Readers then see them absent, as in a
-// result written now. (The totals of an older mixed result keep the TTFT
-// they were built with.)
+// result written now. Totals that mixed video clip starts into a token
+// metric are rebuilt from the other classes' histograms, as build does.
 func (r *Result) dropUnmeasured() {
 	for i := range Metrics {
 		m := &Metrics[i]
+		mixed := false // a video class carried this token metric
 		drop := func(name string, c *ClassResult) {
 			if c == nil || !(m.ClientOnly(r) || (m.TokenOnly && !c.HasTokens())) {
 				return
 			}
+			mixed = mixed || (m.TokenOnly && *m.field(c) != nil && name != "")
 			*m.field(c) = nil
 			if hs := r.Histograms[name]; hs != nil {
 				delete(hs, m.Key)
@@ -84,7 +88,45 @@ func (r *Result) dropUnmeasured() {
 			drop(name, c)
 		}
 		drop("", r.Totals) // the totals have no histograms
+		if mixed && r.Totals != nil && *m.field(r.Totals) != nil {
+			*m.field(r.Totals) = r.totalOf(m)
+		}
 	}
+	// Ratios over nothing were written as 0.
+	for _, c := range append(slices.Collect(maps.Values(r.Classes)), r.Totals) {
+		if c == nil {
+			continue
+		}
+		if c.InputTokens == 0 {
+			c.CacheHitRate = nil
+		}
+		if c.Requests == 0 {
+			c.SLOAttainment = nil
+		}
+		if c.Cost != nil && c.Cost.Revenue != nil && c.Cost.Revenue.Amount == 0 {
+			c.Cost.Revenue.MarginPct = nil
+		}
+	}
+}
+
+// totalOf merges metric m's class histograms into the totals' percentiles
+// (nil when a class with the metric has no histogram to merge).
+func (r *Result) totalOf(m *Metric) *Percentiles {
+	h := newHist()
+	for name, c := range r.Classes {
+		if c == nil || m.Of(c) == nil {
+			continue
+		}
+		ch, err := decodeHist(r.Histograms[name][m.Key])
+		if err != nil {
+			return nil
+		}
+		h.Merge(ch)
+	}
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	return summarize(h)
 }
 
 // UnmarshalFile decodes the JSON file data (named name) into v; errors

@@ -414,3 +414,22 @@ func TestUndefinedRatiosAbsent(t *testing.T) {
 	require.NotContains(t, back.Classes["idle"], "slo_attainment")
 	require.NotContains(t, back.Classes["idle"], "cache_hit_rate")
 }
+
+// An older sim file's totals mixed video clip starts into TTFT: reading it
+// rebuilds the totals from the token classes, exactly as a result written
+// now has them.
+func TestDecodeRebuildsMixedTotals(t *testing.T) {
+	s := synthSummary(synthRecords(300, 2))
+	now := s.Result(testMeta)
+	old := s.Result(Meta{Backend: "endpoint", Scenario: testMeta.Scenario, Fleet: testMeta.Fleet}) // every metric, as before
+	old.Backend = "sim"
+	// Before: the video class carried TTFT, and the totals mixed it in.
+	old.Classes["video"].TTFT = &Percentiles{Count: 1, P99: 88146}
+	old.Totals.TTFT = &Percentiles{Count: 9, P99: 87228}
+	var buf strings.Builder
+	require.NoError(t, WriteJSON(&buf, old))
+	back, err := Decode(strings.NewReader(buf.String()), "old.json")
+	require.NoError(t, err)
+	require.Nil(t, back.Classes["video"].TTFT)
+	require.Equal(t, now.Totals.TTFT, back.Totals.TTFT)
+}

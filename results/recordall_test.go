@@ -3,6 +3,7 @@ package results
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -121,4 +122,43 @@ func BenchmarkRecordAll(b *testing.B) {
 	for b.Loop() {
 		c.recordAll(itl, vs)
 	}
+}
+
+// TestResultMidRunSettles: a summary read while records still stream in
+// (serve's progress, run's early stop) ends with the same result as one
+// read once at the end: reading settles the pending ITL counts and the
+// records after it keep counting.
+func TestResultMidRunSettles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	classes := []ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}
+	read, once := NewSummary(classes, 0), NewSummary(classes, 0)
+	gaps := map[string]int64{}
+	for i := range 3000 {
+		sent := int64(i) * 1e7
+		itl := make([]int64, rng.IntN(300))
+		g := 10_000_000 + rng.Int64N(40_000_000)
+		for k := range itl {
+			if rng.IntN(8) == 0 {
+				g = 10_000_000 + rng.Int64N(40_000_000)
+			}
+			itl[k] = g + rng.Int64N(20_000)
+		}
+		r := Record{ID: uint64(i), TaskID: uint64(i), Class: []string{"a", "b"}[i%2], Kind: "chat", Intended: sent, Sent: sent,
+			FirstToken: sent + 1e8, LastToken: sent + 1e8 + int64(len(itl))*3e7, InputTokens: 100, OutputTokens: len(itl) + 1, ITL: itl, TaskDone: true}
+		gaps[r.Class] += int64(len(itl))
+		read.Add(&r)
+		once.Add(&r)
+		if i%211 == 0 {
+			read.Result(Meta{Backend: "sim"})
+		}
+	}
+	res := read.Result(Meta{Backend: "sim"})
+	for c, n := range gaps {
+		require.Equal(t, n, res.Classes[c].ITL.Count, "class %s: every gap counted", c)
+	}
+	var a, b strings.Builder
+	require.NoError(t, WriteJSON(&a, res))
+	require.NoError(t, WriteJSON(&b, once.Result(Meta{Backend: "sim"})))
+	require.Equal(t, b.String(), a.String())
+	require.Contains(t, a.String(), `"itl_ms"`)
 }

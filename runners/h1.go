@@ -344,10 +344,16 @@ func (c *caller) doH1(ctx context.Context, r *scenarios.Request, rec *results.Re
 				resp, err = readResponse(conn.br)
 			}
 		}
-		if err == nil {
+		if err == nil && !(retry && conn.reused && resp.StatusCode == http.StatusRequestTimeout) {
 			break
 		}
+		// A server may answer 408 on a keep-alive connection it times out
+		// while idle, before our request reached it: the transport, whose
+		// reader sees it arrive, drops the connection quietly.
 		p.discard(conn)
+		if err == nil {
+			continue
+		}
 		if !(retry && conn.reused && stale(err)) {
 			return failed(rec, k, err, true), nil
 		}

@@ -1,10 +1,16 @@
 package runners
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,4 +158,53 @@ func TestErrorClassesTransport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestH1Idle408: a server that answers 408 on a keep-alive connection it
+// times out while idle (the request never reached it) costs no request:
+// the request goes again on a new connection.
+func TestH1Idle408(t *testing.T) {
+	o := openaitest.New(nil)
+	defer o.Close()
+	canned, err := http.Post(o.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":2}`))
+	require.NoError(t, err)
+	body, err := io.ReadAll(canned.Body)
+	require.NoError(t, err)
+	canned.Body.Close()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var served atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				served.Add(1)
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+				time.Sleep(5 * time.Millisecond) // idle: time it out with a 408
+				fmt.Fprint(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			}()
+		}
+	}()
+	cfg := baseConfig(o)
+	cfg.Target, cfg.NoStream = "http://"+l.Addr().String()+"/v1", true
+	c := runCollect(t, context.Background(), chatScenario(t, 20, 5, 10, 2), cfg, scenarios.WorkloadOptions{})
+	require.NoError(t, c.err)
+	require.Len(t, c.recs, 5)
+	for _, r := range c.recs {
+		require.True(t, r.OK(), r.Error)
+	}
+	require.Equal(t, int64(5), served.Load())
 }

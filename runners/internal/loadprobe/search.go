@@ -344,6 +344,7 @@ func search(args []string) error {
 		"requests", float64(maxDelayP99Ms), minAchievedShare*100, *runs)
 	ratios := make([][]float64, len(p.tools())-1)
 	maxRates := make([][]float64, len(p.tools())) // per tool, per search (0: not clean at -lo)
+	capped := make([][]bool, len(p.tools()))      // ... and clean up to the bracket's top: a lower bound
 	var allLoads []float64
 	for k := 1; k <= *searches; k++ {
 		var tools []*bisection
@@ -404,6 +405,7 @@ func search(args []string) error {
 		vg := tools[len(tools)-1]
 		for i, b := range tools {
 			maxRates[i] = append(maxRates[i], b.lo)
+			capped[i] = append(capped[i], b.lo > 0 && !b.hiSeen && b.hi == *hi)
 		}
 		allLoads = append(allLoads, loads...)
 		var line []string
@@ -420,15 +422,15 @@ func search(args []string) error {
 	}
 	cfg := fmt.Sprintf("%d runs per rate of %s each, bracket %g-%g req/s to %gx", *runs, p.dur, *lo, *hi, *step)
 	for i, t := range p.tools()[:len(p.tools())-1] {
-		fmt.Println(summary(t, ratios[i], maxRates[i], maxRates[len(maxRates)-1], cfg, allLoads, time.Now()))
+		fmt.Println(summary(t, ratios[i], fmtRates(maxRates[i], capped[i]), fmtRates(maxRates[len(maxRates)-1], capped[len(capped)-1]), cfg, allLoads, time.Now()))
 	}
 	return nil
 }
 
 // summary is the line a report can quote whole: per search, the ratio of
 // max clean rates and both rates, with the search's settings, the load
-// average range and the date.
-func summary(tool string, ratios, rates, vegeta []float64, cfg string, loads []float64, at time.Time) string {
+// average range and the date. rates and vegeta are fmtRates'.
+func summary(tool string, ratios []float64, rates, vegeta string, cfg string, loads []float64, at time.Time) string {
 	above := 0
 	for _, r := range ratios {
 		if r >= 1 {
@@ -441,7 +443,7 @@ func summary(tool string, ratios, rates, vegeta []float64, cfg string, loads []f
 	}
 	return fmt.Sprintf("summary %s/vegeta max clean open-loop rate ratio per search: %s (median %.3f, min %.3f, >= 1.0 in %d of %d); %s %s req/s; vegeta %s req/s; %s; %s; %s",
 		tool, fmtRatios(ratios), median(ratios), minRatio(ratios), above, len(ratios),
-		tool, fmtRates(rates), fmtRates(vegeta), cfg, lr, at.UTC().Format("2006-01-02 15:04 UTC"))
+		tool, rates, vegeta, cfg, lr, at.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
 // minRatio is the smallest ratio, NaN (a tool not clean at the bracket's
@@ -459,12 +461,18 @@ func minRatio(v []float64) float64 {
 	return m
 }
 
-func fmtRates(rs []float64) string {
+// fmtRates lists max clean rates: "none" where not even the bracket's low
+// end was clean, a trailing "+" where the top was never found (a lower
+// bound).
+func fmtRates(rs []float64, capped []bool) string {
 	s := make([]string, len(rs))
 	for i, r := range rs {
 		s[i] = strconv.FormatFloat(r, 'f', -1, 64)
-		if r == 0 {
-			s[i] = "none" // not clean even at the bracket's low end
+		switch {
+		case r == 0:
+			s[i] = "none"
+		case i < len(capped) && capped[i]:
+			s[i] += "+"
 		}
 	}
 	return strings.Join(s, " ")

@@ -73,10 +73,11 @@ func TestMedian(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	got := summary("fleetbench", []float64{1.2, math.NaN(), 0.9}, []float64{3600, 1000, 2700}, []float64{3000, 0, 3000},
+	got := summary("fleetbench", []float64{1.2, math.NaN(), 0.9},
+		fmtRates([]float64{3600, 1000, 2700}, []bool{false, true, false}), fmtRates([]float64{3000, 0, 3000}, nil),
 		"3 runs per rate of 10s each", []float64{7.5, 12.25}, time.Date(2026, 11, 29, 14, 50, 0, 0, time.UTC))
 	want := "summary fleetbench/vegeta max clean open-loop rate ratio per search: 1.200 NaN 0.900 (median 0.900, min NaN, >= 1.0 in 1 of 3); " +
-		"fleetbench 3600 1000 2700 req/s; vegeta 3000 none 3000 req/s; 3 runs per rate of 10s each; load average 7.50-12.25; 2026-11-29 14:50 UTC"
+		"fleetbench 3600 1000+ 2700 req/s; vegeta 3000 none 3000 req/s; 3 runs per rate of 10s each; load average 7.50-12.25; 2026-11-29 14:50 UTC"
 	if got != want {
 		t.Errorf("summary:\n got %s\nwant %s", got, want)
 	}

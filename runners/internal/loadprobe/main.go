@@ -5,6 +5,7 @@
 //
 //	loadprobe serve URLFILE              serve until SIGTERM; the base URL goes to URLFILE
 //	loadprobe vegeta URL RATE DUR [OUT]  vegeta Attacker, open loop, constant RATE, RATE×DUR hits
+//	                                     (LOADPROBE_CPUPROFILE=FILE: its CPU profile, as run --cpuprofile)
 //	loadprobe judge RESULT.json RATE DUR verdict on a fleetbench run result
 //	loadprobe pairs [flags] RATE...      alternated runs of both tools at each rate
 //	loadprobe search [flags]             each tool's max clean rate, by bisection (search.go)
@@ -34,6 +35,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"syscall"
@@ -65,6 +67,18 @@ func run(args []string) error {
 		rate, dur, err := rateDur(args[2], args[3])
 		if err != nil {
 			return err
+		}
+		if path := os.Getenv("LOADPROBE_CPUPROFILE"); path != "" {
+			// The vegeta side's profile, to compare with run --cpuprofile.
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		o, err := attack(args[1], rate, dur)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -132,7 +133,7 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 	if err != nil {
 		return nil, Stats{}, &ConfigError{Err: err}
 	}
-	if !cfg.Serial {
+	if !cfg.Serial && runtime.GOMAXPROCS(0) >= pipelineMinProcs {
 		e.startPipeline()
 	}
 	e.loop()
@@ -405,13 +406,13 @@ func (e *engine) finish(s *seqState, errClass string) {
 	}
 	if e.acc != nil {
 		// The summary and the sink get the record on the consumer's
-		// goroutine, in this order; its ITL slice goes with it.
+		// goroutine, in this order: from here on s.rec is the consumer's
+		// (its ITL slice comes back to itlFree with the batch).
 		if e.acc.add(&s.rec) && e.err == nil {
 			if err := e.acc.sinkErr(); err != nil {
 				e.err = fmt.Errorf("writing records: %w", err)
 			}
 		}
-		s.rec.ITL = nil
 		return
 	}
 	if e.cfg.Records != nil && e.err == nil {

@@ -19,9 +19,17 @@ import (
 //
 // Neither reads state the loop writes, and each sees its items in the
 // loop's order, so the result is the same whatever the scheduling, on one
-// core or many (Config.Serial runs both jobs inline, for comparison). The
+// core or many (Config.Serial, or GOMAXPROCS=1, runs both jobs inline). The
 // simulator is otherwise single-threaded: this is the only concurrency
 // in it.
+
+// pipelineMinProcs is the fewest Ps (GOMAXPROCS) a run pipelines on. On
+// one P the goroutines only take turns: the channels, the scheduler and
+// the GC's longer-lived batches cost ~4% more instructions (callgrind,
+// BenchmarkSimPipeline/chat64) and ~10% more CPU for nothing, so a
+// one-core run (make bench-sim) stays serial. Tests lower it to check
+// the pipeline's determinism on one P.
+var pipelineMinProcs = 2
 
 // pipeBatch is how many items travel together: one channel operation per
 // batch, not per request.
@@ -149,9 +157,11 @@ func (p *prefetcher) close() {
 }
 
 // accItem is one thing for the summary: a finished request's record, or a
-// timeline sample when name is set.
+// timeline sample when rec is nil. The record is the finished sequence's
+// own, not a copy: the loop never writes to it again once it is queued
+// (a copy of its pointers would cost write barriers while the GC marks).
 type accItem struct {
-	rec  results.Record
+	rec  *results.Record
 	name string
 	t    int64
 	v    float64
@@ -187,13 +197,13 @@ func (a *accumulator) run() {
 	for b := range a.in {
 		for i := range b {
 			it := &b[i]
-			if it.name != "" {
+			if it.rec == nil {
 				a.sum.Observe(it.t, it.name, it.v)
 				continue
 			}
-			a.sum.Add(&it.rec)
+			a.sum.Add(it.rec)
 			if a.records != nil && !a.failed {
-				if err := a.records(&it.rec); err != nil {
+				if err := a.records(it.rec); err != nil {
 					a.mu.Lock()
 					a.err, a.failed = err, true
 					a.mu.Unlock()
@@ -207,10 +217,10 @@ func (a *accumulator) run() {
 	}
 }
 
-// add queues a copy of rec; ownership of rec.ITL passes with it. It
-// reports whether a batch was handed over (a moment to check sinkErr).
+// add queues rec, which the caller must not touch again. It reports
+// whether a batch was handed over (a moment to check sinkErr).
 func (a *accumulator) add(rec *results.Record) bool {
-	a.cur = append(a.cur, accItem{rec: *rec})
+	a.cur = append(a.cur, accItem{rec: rec})
 	if len(a.cur) == cap(a.cur) {
 		a.flush()
 		return true
@@ -232,12 +242,12 @@ func (a *accumulator) flush() {
 	a.in <- a.cur
 	select {
 	case b := <-a.back:
-		if a.free != nil {
-			for i := range b {
-				if itl := b[i].rec.ITL; cap(itl) > 0 {
-					*a.free = append(*a.free, itl[:0])
-				}
+		for i := range b {
+			if r := b[i].rec; r != nil && a.free != nil && cap(r.ITL) > 0 {
+				*a.free = append(*a.free, r.ITL[:0])
+				r.ITL = nil
 			}
+			b[i] = accItem{}
 		}
 		a.cur = b[:0]
 	default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -79,6 +80,8 @@ func TestPipelineSameAsSerial(t *testing.T) {
 		}{"platform-hour", sc, ConfigFromScenario(sc), scenarios.WorkloadOptions{Requests: 1500}})
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(n int) { pipelineMinProcs = n }(pipelineMinProcs)
+	pipelineMinProcs = 1 // pipeline on one P too: the result must not depend on scheduling
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			serial := c.cfg
@@ -127,4 +130,43 @@ func TestPrefetchable(t *testing.T) {
 	defer closed.Close()
 	require.False(t, prefetchable(closed))
 	require.False(t, prefetchable(&sliceSource{}))
+}
+
+// BenchmarkSimPipeline runs the same simulations with workload generation
+// and result accumulation on their own goroutines (the default) and on
+// the event loop's (Config.Serial): on two cores the difference is what
+// the pipeline takes off the loop; under GOMAXPROCS=1 (or callgrind) it
+// is what the channels cost.
+func BenchmarkSimPipeline(b *testing.B) {
+	defer func(n int) { pipelineMinProcs = n }(pipelineMinProcs)
+	pipelineMinProcs = 1
+	ph := mustBuiltin(b, "platform-hour")
+	chat := mustBuiltin(b, "chat")
+	chatCfg := ConfigFromScenario(chat)
+	chatCfg.Fleet = "16P48D"
+	for _, w := range []struct {
+		name string
+		sc   *scenarios.Scenario
+		cfg  Config
+		wo   scenarios.WorkloadOptions
+	}{
+		{"chat64", chat, chatCfg, scenarios.WorkloadOptions{Requests: 20000, Duration: 24 * time.Hour, RateScale: 30}},
+		{"platform-hour-10s", ph, ConfigFromScenario(ph), scenarios.WorkloadOptions{Duration: 10 * time.Second}},
+	} {
+		for _, serial := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/serial=%v", w.name, serial), func(b *testing.B) {
+				cfg := w.cfg
+				cfg.Serial = serial
+				var st Stats
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					_, s, err := Run(w.sc, cfg, w.wo)
+					require.NoError(b, err)
+					st = s
+				}
+				wall := time.Since(start).Seconds() / float64(b.N)
+				b.ReportMetric(wall*1e9/float64(st.Requests), "ns/req")
+			})
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package kvcache
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // nilSeg terminates the LRU list of segments.
 const nilSeg int32 = -1
@@ -89,9 +92,11 @@ type Cache struct {
 	ghosts    table
 	ghostsAll bool
 
-	pool     []span // stack of free slot ranges below len(hash)
-	nPool    int    // slots in pool
-	reserved int    // anonymous blocks held by Reserve (counted in used, not given slots)
+	free     []uint64 // bit per slot: free (holds no block)
+	nFree    int      // free slots below len(hash)
+	maxSlots int      // slots at most: capacity plus slack, so that new blocks find free slots together
+	cursor   int32    // next slot the allocator looks at (it sweeps the slots as a ring)
+	reserved int      // anonymous blocks held by Reserve (counted in used, not given slots)
 	tab      idTable
 	nHashed  int
 	used     int // pinned slots + reserved
@@ -130,8 +135,9 @@ func New(capacityBlocks, blockTokens int) *Cache {
 	if blockTokens < 1 {
 		panic(fmt.Sprintf("kvcache.New: blockTokens %d must be >= 1; validate the fleet's block size first", blockTokens))
 	}
+	slots := capacityBlocks + capacityBlocks/slackDen + 64
 	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilSeg, lruTail: nilSeg, freeSeg: nilSeg,
-		tab: newIDTable(capacityBlocks)}
+		maxSlots: slots, tab: newIDTable(slots)}
 }
 
 // SetTier attaches a second tier (nil detaches): blocks evicted from this
@@ -173,8 +179,17 @@ func (c *Cache) Used() int { return c.used }
 // Cached returns the hashed blocks resident (pinned or evictable).
 func (c *Cache) Cached() int { return c.nHashed }
 
-// avail is the number of free blocks (free slots not backing a reservation).
-func (c *Cache) avail() int { return c.nPool + c.capacity - len(c.hash) - c.reserved }
+// avail is the number of free blocks: neither pinned, reserved nor evictable.
+func (c *Cache) avail() int { return c.capacity - c.used - c.nLRU }
+
+// slackDen sets the slots beyond capacity: capacity/slackDen (+64). Slots
+// are not blocks: which slot holds a block is never observable, and the
+// allocator sweeps them as a ring, so a new sequence's blocks land on
+// consecutive free slots (one run) where the slots ahead were freed by
+// evicting blocks allocated a lap earlier. Without slack the free slots
+// would be exactly the ones just evicted, scattered, and runs would
+// fragment further with every lap.
+const slackDen = 4
 
 // lookup returns the slot holding h, the hash following the one in slot
 // prev (-1 at a prompt's first block): the slot after prev if it continues
@@ -274,9 +289,9 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 }
 
 // alloc appends n new pinned, unhashed blocks to s, evicting LRU blocks
-// first if the free ones do not suffice (callers checked Free()). They come
-// from the free ranges, most recently freed first, then from never-used
-// slots, in runs of consecutive slots as far as the free space allows.
+// first if the free ones do not suffice (callers checked Free()). Their
+// slots are the next free ones from the cursor, in runs of consecutive
+// slots (see slackDen).
 func (c *Cache) alloc(s *Seq, n int) {
 	if n <= 0 {
 		return
@@ -285,24 +300,34 @@ func (c *Cache) alloc(s *Seq, n int) {
 	c.used += n
 	s.n += n
 	for n > 0 {
-		var sp span
-		if k := len(c.pool); k > 0 {
-			top := &c.pool[k-1]
-			sp = span{top.lo, min(int32(n), top.n)}
-			top.lo += sp.n
-			top.n -= sp.n
-			if top.n == 0 {
-				c.pool = c.pool[:k-1]
+		if int(c.cursor) >= len(c.hash) {
+			if len(c.hash) < c.maxSlots {
+				c.fresh(n)
+			} else {
+				c.cursor = 0
 			}
-			c.nPool -= int(sp.n)
-		} else {
-			sp = c.fresh(n)
+			continue
 		}
-		for b := sp.lo; b < sp.lo+sp.n; b++ {
+		w, off := c.cursor>>6, c.cursor&63
+		word := c.free[w] >> off
+		if word == 0 {
+			c.cursor = (w + 1) << 6
+			continue
+		}
+		lo := c.cursor + int32(bits.TrailingZeros64(word))
+		k := min(int32(bits.TrailingZeros64(^(word >> (lo - c.cursor)))), int32(n), int32(len(c.hash))-lo)
+		if k <= 0 { // the free bits run past the materialised slots
+			c.cursor = int32(len(c.hash))
+			continue
+		}
+		clearBits(c.free, lo, lo+k)
+		c.nFree -= int(k)
+		for b := lo; b < lo+k; b++ {
 			c.st[b] = 1
 		}
-		s.spans = appendSpan(s.spans, sp)
-		n -= int(sp.n)
+		s.spans = appendSpan(s.spans, span{lo, k})
+		c.cursor = lo + k
+		n -= int(k)
 	}
 }
 
@@ -347,7 +372,7 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 				if c.st[other] < 0 { // evictable: unpinned
 					c.segRemove(other)
 					c.st[other] = 0
-					c.poolPush(span{other, 1})
+					c.freeSlot(other)
 				}
 				set(c.moved, b, true)
 			} else if c.onInsert != nil {
@@ -387,7 +412,7 @@ func (c *Cache) Release(s *Seq) {
 			}
 			c.used--
 			if !bit(c.hashed, b) {
-				c.poolPush(span{b, 1})
+				c.freeSlot(b)
 				continue
 			}
 			if t == nilSeg || c.segs[t].lo != b+1 {
@@ -423,7 +448,8 @@ func (c *Cache) Reset() {
 	clear(c.marks)
 	c.hashed, c.linked, c.moved, c.marks = c.hashed[:0], c.linked[:0], c.moved[:0], c.marks[:0]
 	c.ghosts, c.ghostsAll = table{}, false
-	c.pool, c.nPool, c.reserved = c.pool[:0], 0, 0
+	clear(c.free)
+	c.free, c.nFree, c.cursor, c.reserved = c.free[:0], 0, 0, 0
 	c.tab.clear()
 	c.nHashed, c.used = 0, 0
 	c.segs, c.freeSeg, c.lruHead, c.lruTail, c.nLRU, c.segCount = c.segs[:0], nilSeg, nilSeg, nilSeg, 0, 0
@@ -526,7 +552,8 @@ func (c *Cache) evict(n int) {
 		if g.hi = lo; g.hi == g.lo {
 			c.segUnlink(c.lruHead)
 		}
-		c.poolPush(span{lo, m})
+		setBits(c.free, lo, lo+m)
+		c.nFree += int(m)
 		n -= int(m)
 	}
 }
@@ -537,6 +564,16 @@ func clearBits(bits []uint64, lo, hi int32) {
 		w, off := lo>>6, lo&63
 		k := min(hi-lo, 64-off)
 		bits[w] &^= (1<<k - 1) << off
+		lo += k
+	}
+}
+
+// setBits sets bits [lo, hi).
+func setBits(bits []uint64, lo, hi int32) {
+	for lo < hi {
+		w, off := lo>>6, lo&63
+		k := min(hi-lo, 64-off)
+		bits[w] |= (1<<k - 1) << off
 		lo += k
 	}
 }
@@ -602,15 +639,15 @@ func (c *Cache) Unreserve(n int) {
 // Reserved is the number of blocks held by Reserve.
 func (c *Cache) Reserved() int { return c.reserved }
 
-// fresh materialises up to n never-used slots (len(hash) < capacity). The
-// arrays grow by an eighth at a time, not double, so that a cache's slack
-// stays small: memory per cached block is what a fleet of thousands of
-// instances multiplies.
-func (c *Cache) fresh(n int) span {
+// fresh materialises at least one more slot, at most n and maxSlots in
+// all: free slots for the cursor to take. The arrays grow by an eighth at
+// a time, not double, so that a cache's slack stays small: memory per
+// cached block is what a fleet of thousands of instances multiplies.
+func (c *Cache) fresh(n int) {
 	lo := len(c.hash)
-	n = min(n, c.capacity-lo)
+	n = min(max(n, 64), c.maxSlots-lo)
 	if hi := lo + n; hi > cap(c.hash) {
-		size := min(c.capacity, max(hi, lo+max(lo/8, 256)))
+		size := min(c.maxSlots, max(hi, lo+max(lo/8, 256)))
 		h := make([]uint64, lo, size)
 		copy(h, c.hash)
 		st := make([]int32, lo, size)
@@ -618,13 +655,21 @@ func (c *Cache) fresh(n int) span {
 		c.hash, c.st = h, st
 	}
 	c.hash, c.st = c.hash[:lo+n], c.st[:lo+n]
+	clear(c.st[lo : lo+n])
 	for w := (lo + n + 63) / 64; len(c.hashed) < w; {
 		c.hashed = append(c.hashed, 0)
 		c.linked = append(c.linked, 0)
 		c.moved = append(c.moved, 0)
 		c.marks = append(c.marks, 0)
+		c.free = append(c.free, 0)
 	}
-	return span{int32(lo), int32(n)}
+	setBits(c.free, int32(lo), int32(lo+n))
+	c.nFree += n
+}
+
+func (c *Cache) freeSlot(b int32) {
+	set(c.free, b, true)
+	c.nFree++
 }
 
 // maxGhosts bounds the ghost set at an eighth of the capacity (a few bytes

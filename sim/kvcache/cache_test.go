@@ -175,7 +175,7 @@ func TestAdmitFailsWithoutSideEffects(t *testing.T) {
 	require.Equal(t, beforeLRU, lruHashes(c))
 	require.Equal(t, before.lruHead, c.lruHead)
 	require.Equal(t, before.lruTail, c.lruTail)
-	require.Equal(t, before.nPool, c.nPool)
+	require.Equal(t, before.nFree, c.nFree)
 	require.Equal(t, before.used, c.used)
 	require.Equal(t, before.evictions, c.evictions)
 	// Exactly fitting works: 4 hits + 1 new.

@@ -6,8 +6,8 @@ import "fmt"
 // invariant, or nil. live are the sequences the caller still holds.
 func checkInvariants(c *Cache, live []*Seq) error {
 	n := int32(len(c.hash))
-	if len(c.hash) > c.capacity || len(c.st) != len(c.hash) {
-		return fmt.Errorf("%d slots materialised (%d states), capacity %d", len(c.hash), len(c.st), c.capacity)
+	if len(c.st) != len(c.hash) {
+		return fmt.Errorf("%d slots materialised, %d states", len(c.hash), len(c.st))
 	}
 	refs := make([]int32, n)
 	for _, s := range live {
@@ -36,20 +36,25 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	}
 	inPool := make([]bool, n)
 	pooled := 0
-	for _, sp := range c.pool {
-		if sp.n <= 0 || sp.lo < 0 || sp.lo+sp.n > n {
-			return fmt.Errorf("pool span %+v out of range", sp)
-		}
-		for b := sp.lo; b < sp.lo+sp.n; b++ {
-			if inPool[b] {
-				return fmt.Errorf("slot %d twice in the pool", b)
-			}
+	for b := range n {
+		if bit(c.free, b) {
 			inPool[b] = true
+			pooled++
 		}
-		pooled += int(sp.n)
 	}
-	if pooled != c.nPool {
-		return fmt.Errorf("pool holds %d slots, nPool says %d", pooled, c.nPool)
+	for w := (n + 63) / 64; int(w) < len(c.free); w++ {
+		if c.free[w] != 0 {
+			return fmt.Errorf("free bits set beyond the %d slots", n)
+		}
+	}
+	if int(n)%64 != 0 && c.free[n/64]>>(n%64) != 0 {
+		return fmt.Errorf("free bits set beyond the %d slots", n)
+	}
+	if pooled != c.nFree {
+		return fmt.Errorf("%d free slots, nFree says %d", pooled, c.nFree)
+	}
+	if len(c.hash) > c.maxSlots || int(c.cursor) > len(c.hash) {
+		return fmt.Errorf("%d slots of at most %d, cursor %d", len(c.hash), c.maxSlots, c.cursor)
 	}
 	// Segments: the list is consistent, covers exactly the slots labelled
 	// with it, and its lengths add up to nLRU.
@@ -133,13 +138,11 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	if used+c.reserved != c.used {
 		return fmt.Errorf("%d pinned slots + %d reserved, counter says %d used", used, c.reserved, c.used)
 	}
-	fresh := c.capacity - len(c.hash)
-	if c.nPool+fresh+c.nLRU+used != c.capacity {
-		return fmt.Errorf("pooled %d + fresh %d + evictable %d + pinned %d != capacity %d",
-			c.nPool, fresh, c.nLRU, used, c.capacity)
+	if c.nFree+c.nLRU+used != len(c.hash) {
+		return fmt.Errorf("free %d + evictable %d + pinned %d slots != %d slots", c.nFree, c.nLRU, used, len(c.hash))
 	}
-	if c.avail() < 0 {
-		return fmt.Errorf("free slots %d back %d reservations", c.nPool+fresh, c.reserved)
+	if c.avail() < 0 || c.nFree+c.maxSlots-len(c.hash) < c.avail() {
+		return fmt.Errorf("%d free blocks, %d free slots", c.avail(), c.nFree+c.maxSlots-len(c.hash))
 	}
 	if c.Free()+c.Used() != c.Capacity() {
 		return fmt.Errorf("Free %d + Used %d != Capacity %d", c.Free(), c.Used(), c.Capacity())

@@ -88,21 +88,3 @@ func (c *Cache) segUnlink(g int32) {
 	c.freeSeg = g
 	c.segCount--
 }
-
-// poolPush returns the free slots sp to the pool, merging with the range on
-// top when they touch (evictions free a segment's slots top down).
-func (c *Cache) poolPush(sp span) {
-	c.nPool += int(sp.n)
-	if k := len(c.pool); k > 0 {
-		top := &c.pool[k-1]
-		switch {
-		case top.lo+top.n == sp.lo:
-			top.n += sp.n
-			return
-		case sp.lo+sp.n == top.lo:
-			top.lo, top.n = sp.lo, top.n+sp.n
-			return
-		}
-	}
-	c.pool = append(c.pool, sp)
-}

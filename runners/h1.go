@@ -329,7 +329,12 @@ func (c *caller) doH1(ctx context.Context, r *scenarios.Request, rec *results.Re
 	defer func() { *k = connClock{} }() // nothing of the run stays reachable from the pool
 	st.req = p.appendRequest(st.req[:0], r, st.body)
 	var resp *http.Response
-	for retry := true; ; retry = false {
+	// A reused connection the server had closed costs the request
+	// nothing: it goes again on the next one, as the transport does, for
+	// as many connections as may be idle (each failed one is discarded, so
+	// several idle ones closed together cost one try each) and one fresh.
+	for tries := 0; ; tries++ {
+		retry := tries < p.max
 		conn, err := p.get()
 		if err == nil && conn == nil {
 			conn, err = p.dial(ctx, k.deadline())

@@ -50,9 +50,9 @@ type Admission struct {
 // operations and sequential work over its blocks, not a random table probe
 // per block:
 //
-//   - Blocks live in slots; a sequence's new blocks get consecutive slots
-//     where the free space allows (slots are interchangeable: which slot a
-//     block occupies is never observable).
+//   - Blocks live in slots (interchangeable: which slot a block occupies is
+//     never observable). There are more slots than blocks, swept as a ring
+//     (see slackDen), so a sequence's new blocks get consecutive slots.
 //   - A hashed slot is linked when the slot before it held its chain
 //     predecessor when it was published (the same sequence published both).
 //     Only unlinked hashed slots (run heads) are in the table. A lookup of a
@@ -67,8 +67,8 @@ type Admission struct {
 //     segment from its top, pinning a block or moving its hash away splits
 //     its segment, both in O(1) (plus relabelling the smaller half of a
 //     split).
-//   - Free and reserved blocks are counts and ranges of slots: they have no
-//     identity worth keeping.
+//   - Free and reserved blocks are counts (and free slots a bit set): they
+//     have no identity worth keeping.
 //
 // With hashes that break the chain property (hand-made ones) the cache stays
 // consistent but may miss hits or keep a second copy of a hash.

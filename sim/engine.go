@@ -135,6 +135,9 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 	}
 	if !cfg.Serial && runtime.GOMAXPROCS(0) >= pipelineMinProcs {
 		e.startPipeline()
+		// Deferred too: a panic on the loop (an engine bug a caller such
+		// as sweep recovers) must not leave both goroutines blocked.
+		defer e.stopPipeline()
 	}
 	e.loop()
 	e.stopPipeline()
@@ -292,15 +295,17 @@ func (e *engine) startPipeline() {
 // stopPipeline waits for both goroutines: afterwards the source and the
 // summary are the engine's alone again.
 func (e *engine) stopPipeline() {
-	if e.pre != nil {
-		e.pre.close()
+	// Each is taken off the engine before it is closed: a close that
+	// raises the consumer's panic is not repeated by the deferred call.
+	if pre := e.pre; pre != nil {
 		e.pre = nil
+		pre.close()
 	}
-	if e.acc != nil {
-		if err := e.acc.close(); err != nil && e.err == nil {
+	if acc := e.acc; acc != nil {
+		e.acc = nil
+		if err := acc.close(); err != nil && e.err == nil {
 			e.err = fmt.Errorf("writing records: %w", err)
 		}
-		e.acc = nil
 	}
 }
 

@@ -60,6 +60,8 @@ type prefetcher struct {
 	cur []arrival
 	pos int
 	end bool
+
+	panicked any // what the producer panicked with (read after out is closed)
 }
 
 // prefetchable reports whether src's arrivals may be generated ahead of
@@ -89,6 +91,10 @@ func (p *prefetcher) run() {
 	label("producer")
 	defer close(p.done)
 	defer close(p.out)
+	// A panic here (a workload generation bug) is raised again on the
+	// loop's goroutine by next, as the serial run would raise it: a
+	// caller that recovers (sweep's points) must not lose the process.
+	defer func() { p.panicked = recover() }()
 	for {
 		var b []arrival
 		select {
@@ -140,6 +146,9 @@ func (p *prefetcher) next() (arrival, bool) {
 		b, ok := <-p.out
 		if !ok {
 			p.cur, p.end = nil, true
+			if p.panicked != nil {
+				panic(p.panicked)
+			}
 			return arrival{}, false
 		}
 		p.cur, p.pos = b, 0
@@ -178,9 +187,11 @@ type accumulator struct {
 	cur     []accItem
 	free    *[][]int64 // where processed records' ITL slices go back (nil: kept)
 
-	mu     sync.Mutex
-	err    error // the sink's first error
-	failed bool  // err is set (read by the loop without waiting)
+	mu       sync.Mutex
+	err      error // the sink's first error
+	failed   bool  // err is set (the consumer's own copy, read without the lock)
+	panicked any   // what the consumer panicked with (Summary or the sink)
+	raised   bool  // the loop has raised panicked again
 }
 
 func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64) *accumulator {
@@ -194,6 +205,18 @@ func newAccumulator(sum *results.Summary, records func(*results.Record) error, f
 func (a *accumulator) run() {
 	label("consumer")
 	defer close(a.done)
+	defer func() {
+		if v := recover(); v != nil {
+			// Raised again on the loop's goroutine (flush, close), as the
+			// serial run would raise it; the queue is drained meanwhile so
+			// the loop never blocks on it.
+			a.mu.Lock()
+			a.panicked = v
+			a.mu.Unlock()
+			for range a.in {
+			}
+		}
+	}()
 	for b := range a.in {
 		for i := range b {
 			it := &b[i]
@@ -240,6 +263,7 @@ func (a *accumulator) flush() {
 		return
 	}
 	a.in <- a.cur
+	a.raise()
 	select {
 	case b := <-a.back:
 		for i := range b {
@@ -252,6 +276,19 @@ func (a *accumulator) flush() {
 		a.cur = b[:0]
 	default:
 		a.cur = make([]accItem, 0, pipeBatch)
+	}
+}
+
+// raise panics on the caller's goroutine with what the consumer panicked
+// with, once.
+func (a *accumulator) raise() {
+	a.mu.Lock()
+	v := a.panicked
+	raise := v != nil && !a.raised
+	a.raised = a.raised || raise
+	a.mu.Unlock()
+	if raise {
+		panic(v)
 	}
 }
 
@@ -268,5 +305,6 @@ func (a *accumulator) close() error {
 	a.flush()
 	close(a.in)
 	<-a.done
+	a.raise()
 	return a.sinkErr()
 }

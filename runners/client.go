@@ -202,11 +202,8 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 		return failed(rec, clk, err, true), nil
 	}
 	defer resp.Body.Close()
-	rec.Status = resp.StatusCode
-	rec.ResponseID = clipID(resp.Header.Get("X-Request-Id"))
-	if resp.StatusCode != http.StatusOK {
-		n, _ := io.ReadFull(resp.Body, st.errBuf[:])
-		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
+	if rec, ok := c.answered(resp, rec, st); !ok {
+		return rec, nil
 	}
 	if c.cfg.NoStream {
 		return c.readWhole(resp.Body, rec, st, clk, keepText)
@@ -222,6 +219,18 @@ func (c *caller) do(ctx context.Context, r *scenarios.Request, intended int64, t
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
 	}
 	return rec, out
+}
+
+// answered records resp's status and request id. A status other than 200
+// fails rec with the start of the error body; ok is false then.
+func (c *caller) answered(resp *http.Response, rec *results.Record, st *reqState) (_ *results.Record, ok bool) {
+	rec.Status = resp.StatusCode
+	rec.ResponseID = clipID(resp.Header.Get("X-Request-Id"))
+	if resp.StatusCode == http.StatusOK {
+		return rec, true
+	}
+	n, _ := io.ReadFull(resp.Body, st.errBuf[:])
+	return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), false
 }
 
 // drainWait is how long a stream may stay open after [DONE] before its

@@ -2,10 +2,8 @@ package runners
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -364,12 +362,9 @@ func (c *caller) doH1(ctx context.Context, r *scenarios.Request, rec *results.Re
 		}
 	}
 	conn := k.conn
-	rec.Status = resp.StatusCode
-	rec.ResponseID = clipID(resp.Header.Get("X-Request-Id"))
-	if resp.StatusCode != http.StatusOK {
-		n, _ := io.ReadFull(resp.Body, st.errBuf[:])
+	if rec, ok := c.answered(resp, rec, st); !ok {
 		p.discard(conn) // the rest of the body is not read
-		return fail(rec, statusClass(resp.StatusCode), fmt.Errorf("HTTP %d from %s: %s", resp.StatusCode, c.url, bytes.TrimSpace(st.errBuf[:n]))), nil
+		return rec, nil
 	}
 	var out []byte
 	reuse := false // the body was read to its end: conn can carry the next request

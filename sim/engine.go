@@ -338,9 +338,7 @@ func (e *engine) newSeqHashed(r *scenarios.Request, hashes []uint64, hashed bool
 	s.included = e.summary.Includes(&s.rec)
 	if r.Video == nil {
 		if !hashed {
-			// Sized for the prompt's complete blocks: one allocation, not a
-			// slice grown block by block.
-			hashes = hashPrompt(r.Prompt, e.cfg.BlockTokens, make([]uint64, 0, r.InputTokens/e.cfg.BlockTokens))
+			hashes = requestHashes(r, e.cfg.BlockTokens)
 		}
 		s.hashes = hashes
 		e.inflightHs += len(s.hashes)

@@ -136,6 +136,12 @@ func hashPrompt(p []scenarios.Block, blockTokens int, dst []uint64) []uint64 {
 	return dst
 }
 
+// requestHashes is r's prompt block hashes in a slice sized for its
+// complete blocks: one allocation, not a slice grown block by block.
+func requestHashes(r *scenarios.Request, blockTokens int) []uint64 {
+	return hashPrompt(r.Prompt, blockTokens, make([]uint64, 0, r.InputTokens/blockTokens))
+}
+
 type emptySource struct{}
 
 func (emptySource) Next() (*scenarios.Request, bool) { return nil, false }

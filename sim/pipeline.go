@@ -112,7 +112,7 @@ func (p *prefetcher) run() {
 			}
 			a := arrival{r: r}
 			if r.Video == nil {
-				a.hashes = hashPrompt(r.Prompt, p.bs, make([]uint64, 0, r.InputTokens/p.bs))
+				a.hashes = requestHashes(r, p.bs)
 				a.hashed = true
 			}
 			b = append(b, a)

@@ -44,7 +44,8 @@ type ClassDeltas struct {
 }
 
 // MetricDelta is one metric of one class on both sides. Pointers are nil
-// where a side lacks the metric; DeltaPct is nil when BASE is 0.
+// where a side lacks the metric; DeltaPct is nil when BASE is 0 and for
+// a metric that is itself a percentage (Points).
 type MetricDelta struct {
 	Metric   string   `json:"metric"`
 	Unit     string   `json:"unit,omitempty"`
@@ -54,6 +55,10 @@ type MetricDelta struct {
 	DeltaPct *float64 `json:"delta_pct,omitempty"`
 	// Fraction marks metrics in [0,1], whose change reads as Delta.
 	Fraction bool `json:"fraction,omitempty"`
+	// Points marks metrics in percent (cost.margin_pct), whose change is
+	// Delta, in percentage points: a relative change of a percentage
+	// (10% -> 12% is +20%) reads as the wrong figure.
+	Points bool `json:"points,omitempty"`
 	// P is the significance test's p-value over the per-request values of
 	// the metric (every statistic of one latency metric shares it).
 	P           *float64 `json:"p,omitempty"`
@@ -185,7 +190,7 @@ func classOf(r *Result, n string) *ClassResult {
 
 // delta builds one row; false when neither side has the metric.
 func delta(ref metricRef, b, w *ClassResult) (MetricDelta, bool) {
-	md := MetricDelta{Metric: ref.name, Unit: ref.unit(), Fraction: ref.fraction}
+	md := MetricDelta{Metric: ref.name, Unit: ref.unit(), Fraction: ref.fraction, Points: ref.points}
 	vb, hasB := ref.value(b)
 	vn, hasN := ref.value(w)
 	if !hasB && !hasN {
@@ -200,7 +205,7 @@ func delta(ref metricRef, b, w *ClassResult) (MetricDelta, bool) {
 	if hasB && hasN {
 		d := roundSig(vn - vb)
 		md.Delta = &d
-		if pct := relChange(vb, vn); !math.IsInf(pct, 0) {
+		if pct := relChange(vb, vn); !math.IsInf(pct, 0) && !ref.points {
 			pct = roundDec(pct, 4)
 			md.DeltaPct = &pct
 		}

@@ -120,12 +120,15 @@ type GateResult struct {
 	Significant *bool  `json:"significant,omitempty"`
 	Note        string `json:"note,omitempty"`
 	Relative    bool   `json:"relative"`
+	// Points: the metric is a percentage and an absolute Change is in
+	// percentage points.
+	Points bool `json:"points,omitempty"`
 }
 
 // judge evaluates g on one class. ok is false when neither side has the
 // metric (the gate does not apply there).
 func (g Gate) judge(class string, base, nw *ClassResult) (GateResult, bool) {
-	res := GateResult{Gate: g.String(), Class: class, Relative: g.Relative}
+	res := GateResult{Gate: g.String(), Class: class, Relative: g.Relative, Points: g.ref.points && !g.Relative}
 	b, hasB := g.ref.value(base)
 	n, hasN := g.ref.value(nw)
 	switch {

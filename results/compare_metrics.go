@@ -9,51 +9,61 @@ import (
 // latencyStats are the statistics a latency metric may be gated on.
 var latencyStats = []string{"mean", "min", "p50", "p90", "p95", "p99", "p999", "max"}
 
-// scalarMetrics are the per-class numbers compare knows. fraction marks
-// metrics in [0,1], whose deltas read best as absolute differences.
+// scale says how a scalar metric's change reads.
+type scale int
+
+const (
+	plain    scale = iota // a count, rate or cost: the relative change
+	fraction              // a ratio in [0,1]: the absolute change
+	points                // a percentage: the change in percentage points
+)
+
+// scalarMetrics are the per-class numbers compare knows. A change of a
+// figure that is itself a ratio or a percentage is the difference, never
+// a percentage of it (a margin going 10% -> 12% moved 2 points, not 20%).
 var scalarMetrics = []struct {
-	name     string
-	fraction bool
-	get      func(*ClassResult) (float64, bool)
+	name  string
+	scale scale
+	get   func(*ClassResult) (float64, bool)
 }{
-	{"requests", false, func(c *ClassResult) (float64, bool) { return float64(c.Requests), true }},
-	{"completed", false, func(c *ClassResult) (float64, bool) { return float64(c.Completed), true }},
-	{"errors", false, func(c *ClassResult) (float64, bool) { return float64(c.Errors), true }},
-	{"error_rate", true, func(c *ClassResult) (float64, bool) {
+	{"requests", plain, func(c *ClassResult) (float64, bool) { return float64(c.Requests), true }},
+	{"completed", plain, func(c *ClassResult) (float64, bool) { return float64(c.Completed), true }},
+	{"errors", plain, func(c *ClassResult) (float64, bool) { return float64(c.Errors), true }},
+	{"error_rate", fraction, func(c *ClassResult) (float64, bool) {
 		if c.Requests == 0 {
 			return 0, false
 		}
 		return roundSig(float64(c.Errors) / float64(c.Requests)), true
 	}},
-	{"tasks", false, func(c *ClassResult) (float64, bool) { return float64(c.Tasks), true }},
+	{"tasks", plain, func(c *ClassResult) (float64, bool) { return float64(c.Tasks), true }},
 	// A video class has no tokens: its token figures are absent.
-	{"input_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.InputTokens), c.HasTokens() }},
-	{"cached_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.CachedTokens), c.HasTokens() }},
-	{"output_tokens", false, func(c *ClassResult) (float64, bool) { return float64(c.OutputTokens), c.HasTokens() }},
-	{"cache_hit_rate", true, func(c *ClassResult) (float64, bool) { return Ratio(c.CacheHitRate) }},
-	{"output_tokens_per_s", false, func(c *ClassResult) (float64, bool) { return c.OutputTokensPerS, c.HasTokens() }},
-	{"requests_per_s", false, func(c *ClassResult) (float64, bool) { return c.RequestsPerS, true }},
-	{"tasks_per_s", false, func(c *ClassResult) (float64, bool) { return c.TasksPerS, true }},
-	{"slo_attainment", true, func(c *ClassResult) (float64, bool) { return Ratio(c.SLOAttainment) }},
-	{"goodput_rps", false, func(c *ClassResult) (float64, bool) { return c.GoodputRPS, true }},
-	{"preemptions", false, func(c *ClassResult) (float64, bool) { return float64(c.Preemptions), true }},
-	{"clips", false, func(c *ClassResult) (float64, bool) { return float64(c.Clips), c.Kind == "video" || c.Clips > 0 }},
-	{"video_seconds", false, func(c *ClassResult) (float64, bool) { return c.VideoSeconds, c.Kind == "video" || c.Clips > 0 }},
-	{"cost.usd", false, costGet(func(cc *ClassCost) float64 { return cc.USD })},
-	{"cost.per_task_usd", false, costGet(func(cc *ClassCost) float64 { return cc.PerTaskUSD })},
-	{"cost.usd_per_mtok_input", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokInput })},
-	{"cost.usd_per_mtok_cached_input", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokCached })},
-	{"cost.usd_per_mtok_output", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokOutput })},
-	{"cost.usd_per_clip", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerClip })},
-	{"cost.usd_per_video_second", false, costGet(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond })},
-	{"cost.j_per_output_token", false, costGet(func(cc *ClassCost) float64 { return cc.JPerOutTok })},
-	{"cost.margin_pct", false, func(c *ClassResult) (float64, bool) {
+	{"input_tokens", plain, func(c *ClassResult) (float64, bool) { return float64(c.InputTokens), c.HasTokens() }},
+	{"cached_tokens", plain, func(c *ClassResult) (float64, bool) { return float64(c.CachedTokens), c.HasTokens() }},
+	{"output_tokens", plain, func(c *ClassResult) (float64, bool) { return float64(c.OutputTokens), c.HasTokens() }},
+	{"cache_hit_rate", fraction, func(c *ClassResult) (float64, bool) { return Ratio(c.CacheHitRate) }},
+	{"output_tokens_per_s", plain, func(c *ClassResult) (float64, bool) { return c.OutputTokensPerS, c.HasTokens() }},
+	{"requests_per_s", plain, func(c *ClassResult) (float64, bool) { return c.RequestsPerS, true }},
+	{"tasks_per_s", plain, func(c *ClassResult) (float64, bool) { return c.TasksPerS, true }},
+	{"slo_attainment", fraction, func(c *ClassResult) (float64, bool) { return Ratio(c.SLOAttainment) }},
+	{"goodput_rps", plain, func(c *ClassResult) (float64, bool) { return c.GoodputRPS, true }},
+	{"preemptions", plain, func(c *ClassResult) (float64, bool) { return float64(c.Preemptions), true }},
+	{"clips", plain, func(c *ClassResult) (float64, bool) { return float64(c.Clips), c.Kind == "video" || c.Clips > 0 }},
+	{"video_seconds", plain, func(c *ClassResult) (float64, bool) { return c.VideoSeconds, c.Kind == "video" || c.Clips > 0 }},
+	{"cost.usd", plain, costGet(func(cc *ClassCost) float64 { return cc.USD })},
+	{"cost.per_task_usd", plain, costGet(func(cc *ClassCost) float64 { return cc.PerTaskUSD })},
+	{"cost.usd_per_mtok_input", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokInput })},
+	{"cost.usd_per_mtok_cached_input", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokCached })},
+	{"cost.usd_per_mtok_output", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerMTokOutput })},
+	{"cost.usd_per_clip", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerClip })},
+	{"cost.usd_per_video_second", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond })},
+	{"cost.j_per_output_token", plain, costGet(func(cc *ClassCost) float64 { return cc.JPerOutTok })},
+	{"cost.margin_pct", points, func(c *ClassResult) (float64, bool) {
 		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarginPct == nil {
 			return 0, false
 		}
 		return *c.Cost.Revenue.MarginPct, true
 	}},
-	{"cost.markup_pct", false, func(c *ClassResult) (float64, bool) {
+	{"cost.markup_pct", points, func(c *ClassResult) (float64, bool) {
 		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarkupPct == nil {
 			return 0, false
 		}
@@ -93,7 +103,8 @@ type metricRef struct {
 	lat      *Metric // a latency metric, or nil
 	stat     string  // for latency metrics
 	scalar   int     // index into scalarMetrics, or -1
-	fraction bool
+	fraction bool    // a ratio in [0,1]
+	points   bool    // a percentage
 }
 
 // resolveMetric parses a metric name: a latency metric with an optional
@@ -102,7 +113,7 @@ func resolveMetric(s string) (metricRef, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for i, m := range scalarMetrics {
 		if s == m.name {
-			return metricRef{name: m.name, scalar: i, fraction: m.fraction}, nil
+			return metricRef{name: m.name, scalar: i, fraction: m.scale == fraction, points: m.scale == points}, nil
 		}
 	}
 	base, stat, hasStat := strings.Cut(s, ".")

@@ -41,6 +41,8 @@ func (md MetricDelta) cells() (base, nw, change, sig string) {
 		change = "~" // benchstat: no significant difference
 	case md.Fraction && md.Delta != nil:
 		change = fmtSigned(*md.Delta, 4)
+	case md.Points && md.Delta != nil:
+		change = fmtSigned(*md.Delta, 2) + " pts"
 	case md.DeltaPct != nil:
 		change = fmtSigned(*md.DeltaPct, 2) + "%"
 	case md.Delta != nil && *md.Delta != 0:
@@ -172,9 +174,12 @@ func gateCells(g GateResult) (base, nw, change string) {
 		nw = fmtNum(*g.New)
 	}
 	if g.Change != nil {
-		if g.Relative {
+		switch {
+		case g.Relative:
 			change = fmtSigned(*g.Change, 2) + "%"
-		} else {
+		case g.Points:
+			change = fmtSigned(*g.Change, 4) + " pts"
+		default:
 			change = fmtSigned(*g.Change, 4)
 		}
 	}

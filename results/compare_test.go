@@ -378,3 +378,40 @@ func TestGateOnClientMetricOfSim(t *testing.T) {
 	_, err = Compare(res, res, CompareOptions{Gates: gates})
 	require.ErrorContains(t, err, "measured by a load generator's client; sim results do not have it")
 }
+
+// A margin going from 10% to 12% moved 2 points, not 20%: compare showed
+// the relative change of a figure that is itself a percentage. Figures in
+// [0,1] (hit rate, SLO attainment, error rate) already read as absolute
+// changes.
+func TestComparePercentFiguresChangeInPoints(t *testing.T) {
+	withMargin := func(margin, markup float64) *Result {
+		r := synthSummary(synthRecords(60, 1)).Result(testMeta)
+		r.Totals.Cost = &ClassCost{Revenue: &Revenue{Amount: 1, MarginPct: &margin, MarkupPct: &markup}}
+		return r
+	}
+	gates, err := ParseGates("total:cost.margin_pct<-1")
+	require.NoError(t, err)
+	cmp, err := Compare(withMargin(10, 11.1111), withMargin(12, 13.6364), CompareOptions{Gates: gates})
+	require.NoError(t, err)
+	rows := map[string]MetricDelta{}
+	for _, md := range cmp.Classes[len(cmp.Classes)-1].Rows {
+		rows[md.Metric] = md
+	}
+	md := rows["cost.margin_pct"]
+	require.True(t, md.Points)
+	require.Nil(t, md.DeltaPct, "a relative change of a percentage reads as points")
+	_, _, change, _ := md.cells()
+	require.Equal(t, "+2.00 pts", change)
+	for _, name := range []string{"cache_hit_rate", "slo_attainment", "error_rate"} {
+		if md, ok := rows[name]; ok {
+			require.True(t, md.Fraction, name)
+		}
+	}
+	ref, err := resolveMetric("cost.markup_pct")
+	require.NoError(t, err)
+	require.True(t, ref.points)
+	var tbl bytes.Buffer
+	require.NoError(t, RenderComparison(&tbl, cmp, "table"))
+	require.Regexp(t, `cost\.margin_pct +10 +12 +\+2\.00 pts\n`, tbl.String())
+	require.Contains(t, tbl.String(), "10 -> 12  +2.0000 pts")
+}

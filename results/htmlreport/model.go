@@ -343,6 +343,10 @@ type metricRow struct {
 	get     func(c *results.ClassResult) (float64, bool)
 	text    func(v float64) string
 	lower   bool
+	// points: the figure is a ratio shown in percent, whose change is the
+	// difference in percentage points (a relative change of it reads
+	// as the wrong figure: 50% -> 60% is not +20%).
+	points bool
 }
 
 // latencyRows are each latency metric's ReportStats, in registry order.
@@ -367,10 +371,10 @@ var classRows = slices.Concat([]metricRow{
 	}},
 	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
 }, latencyRows(), []metricRow{
-	{label: "cache hit rate", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
+	{label: "cache hit rate", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.OutputTokensPerS, c.OutputTokens > 0 }},
 	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
-	{label: "SLO attainment", text: pctNum, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
+	{label: "SLO attainment", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
 	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},
 	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {
 		if c.Cost == nil {
@@ -413,7 +417,11 @@ func sideBySide(runs []Run, rows []metricRow, get func(r *results.Result) *resul
 			if i == 0 {
 				base, baseOK = v, true
 			} else if baseOK {
-				ce.Delta, ce.DeltaClass = delta(base, v, mr.lower)
+				if mr.points {
+					ce.Delta, ce.DeltaClass = pointsDelta(base, v, mr.lower)
+				} else {
+					ce.Delta, ce.DeltaClass = delta(base, v, mr.lower)
+				}
 			}
 			rw.Cells = append(rw.Cells, ce)
 		}
@@ -443,6 +451,21 @@ func delta(base, v float64, lower bool) (string, string) {
 		}
 	}
 	return fmt.Sprintf("%+.1f%%", d*100), cls
+}
+
+// pointsDelta is the change of a ratio in percentage points, classed as
+// better or worse when it exceeds one point.
+func pointsDelta(base, v float64, lower bool) (string, string) {
+	d := (v - base) * 100
+	cls := "muted"
+	if d > 1 || d < -1 {
+		if (d > 0) == lower {
+			cls = "bad"
+		} else {
+			cls = "ok"
+		}
+	}
+	return fmt.Sprintf("%+.1f pts", d), cls
 }
 
 // compareTable puts the runs' totals side by side. Latency percentiles over

@@ -168,6 +168,24 @@ func TestDelta(t *testing.T) {
 	}
 }
 
+// A hit rate going from 50% to 60% moved 10 points: the run comparison
+// showed "+20.0%", a relative change of a figure that is itself a
+// percentage.
+func TestDeltaOfPercentRowsInPoints(t *testing.T) {
+	hit := func(h, att float64) Run {
+		return Run{Label: "r", Result: &results.Result{Totals: &results.ClassResult{Kind: "chat", CacheHitRate: &h, SLOAttainment: &att}}}
+	}
+	tb := sideBySide([]Run{hit(0.5, 0.9), hit(0.6, 0.85)}, classRows, func(r *results.Result) *results.ClassResult { return r.Totals })
+	got := map[string]cell{}
+	for _, rw := range tb.Rows {
+		got[rw.Label] = rw.Cells[1]
+	}
+	require.Equal(t, "+10.0 pts", got["cache hit rate"].Delta)
+	require.Equal(t, "ok", got["cache hit rate"].DeltaClass)
+	require.Equal(t, "-5.0 pts", got["SLO attainment"].Delta)
+	require.Equal(t, "bad", got["SLO attainment"].DeltaClass)
+}
+
 func encode(t testing.TB, h *hdr.Histogram) string {
 	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
 	require.NoError(t, err)

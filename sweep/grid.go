@@ -14,6 +14,7 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -219,6 +220,17 @@ func ScaleFleet(fleet string, k float64) (string, error) {
 		spec.Pools[i].Count = max(1, int(math.Round(float64(spec.Pools[i].Count)*k)))
 	}
 	return compactFleet(spec), nil
+}
+
+// routesLLM reports whether fleet has an LLM pool, so that its points
+// route requests and have a tensor-parallel degree; false only for a
+// fleet that parses and has video pools alone.
+func routesLLM(fleet string) bool {
+	spec, err := sim.ParseFleet(fleet)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(spec.Pools, func(p sim.PoolSpec) bool { return p.Role != sim.RoleVideo })
 }
 
 // EstimateGPUs counts the GPUs of a fleet notation before it runs: each

@@ -61,7 +61,12 @@ func columns(s *sweepfile.Sweep) []column {
 		{"fleet", func(p *sweepfile.Point) string { return p.Fleet }},
 		{"gpu", func(p *sweepfile.Point) string { return p.GPU }},
 		{"tp", func(p *sweepfile.Point) string { return tpText(p.TP) }},
-		{"routing", func(p *sweepfile.Point) string { return p.Routing }},
+		{"routing", func(p *sweepfile.Point) string {
+			if ro := routingOf(p); ro != "" {
+				return ro
+			}
+			return "-"
+		}},
 		{"load", func(p *sweepfile.Point) string { return num(p.RateScale) + "x" }},
 	}
 	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Scale != 0 }) {
@@ -100,6 +105,15 @@ func columns(s *sweepfile.Sweep) []column {
 		)
 	}
 	return cols
+}
+
+// routingOf is a point's routing policy; empty for a video-only fleet,
+// which routes no LLM request (files written before said cache-aware).
+func routingOf(p *sweepfile.Point) string {
+	if !routesLLM(p.Fleet) {
+		return ""
+	}
+	return p.Routing
 }
 
 // tpText is a point's tensor parallelism; "-" for a fleet without LLM
@@ -212,7 +226,11 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 		if a.TP > 0 {
 			on += " tp" + strconv.Itoa(a.TP)
 		}
-		fmt.Fprintf(&b, "%sanswer: point %d, %s on %s (%d GPUs), %s routing, %sx load", bullet, a.Index, a.Fleet, on, a.GPUs, a.Routing, num(a.RateScale))
+		routing := ""
+		if ro := routingOf(a); ro != "" {
+			routing = " " + ro + " routing,"
+		}
+		fmt.Fprintf(&b, "%sanswer: point %d, %s on %s (%d GPUs),%s %sx load", bullet, a.Index, a.Fleet, on, a.GPUs, routing, num(a.RateScale))
 		if v, ok := a.Metrics["usd_per_task"]; ok {
 			fmt.Fprintf(&b, ", $%s per task", usd(v))
 		}
@@ -267,7 +285,7 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 		if p.TP > 0 {
 			tp = strconv.Itoa(p.TP)
 		}
-		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, p.Routing,
+		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, routingOf(&p),
 			csvNum(p.RateScale), csvNum(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		for _, k := range keys {

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -105,5 +108,27 @@ func TestRenderVideoAndBehind(t *testing.T) {
 	}
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, s, "csv"))
-	require.Contains(t, b.String(), "0,64V,h100,,cache-aware")
+	require.Contains(t, b.String(), "0,64V,h100,,,1,", "a video-only fleet routes no LLM requests: no routing (older files said cache-aware)")
+	b.Reset()
+	require.NoError(t, Render(&b, s, "table"))
+	require.Regexp(t, `64V +h100 +- +- +1x`, b.String())
+	require.NotContains(t, b.String(), "cache-aware")
+}
+
+// A point of a video-only fleet says no routing policy: no LLM request is
+// routed (its table said cache-aware, the simulator's default).
+func TestVideoOnlyPointHasNoRouting(t *testing.T) {
+	sc, err := scenarios.Resolve("video-burst")
+	require.NoError(t, err)
+	r := &Runner{Scenario: sc, Base: sim.ConfigFromScenario(sc), Workload: scenarios.WorkloadOptions{Requests: 20}}
+	p := r.One(Point{Fleet: "8V", GPU: "h100", RateScale: 1})
+	require.Empty(t, p.Error)
+	require.Empty(t, p.Routing)
+	require.Zero(t, p.TP)
+	js, err := json.Marshal(p)
+	require.NoError(t, err)
+	require.NotContains(t, string(js), `"routing"`)
+	ch := chatRunner(t, 1)
+	ch.Workload = scenarios.WorkloadOptions{Requests: 20}
+	require.Equal(t, "cache-aware", ch.One(Point{Fleet: "1P1D", GPU: "h100", TP: 1, RateScale: 1}).Routing)
 }

@@ -148,7 +148,12 @@ func (r *Runner) One(p Point) (sp sweepfile.Point) {
 	cfg, rate, err := r.config(p)
 	sp = sweepfile.Point{Index: p.Index, Fleet: cfg.Fleet, GPU: p.GPU, TP: p.TP, Routing: p.Routing,
 		RateScale: rate, Scale: p.Scale, GPUs: EstimateGPUs(cfg.Fleet, p.TP)}
-	if sp.Routing == "" {
+	switch {
+	case err == nil && !routesLLM(cfg.Fleet):
+		// A video-only fleet routes no LLM request and has no tensor
+		// parallelism: both absent, not the LLM defaults.
+		sp.Routing, sp.TP = "", 0
+	case sp.Routing == "":
 		sp.Routing = "cache-aware" // the simulator's default, named for the reader
 	}
 	if sp.GPU == "" {

@@ -74,8 +74,9 @@ type Point struct {
 	GPU string `json:"gpu"`
 	// TP is the tensor-parallel degree (GPUs per instance).
 	TP int `json:"tp"`
-	// Routing is the routing policy.
-	Routing string `json:"routing"`
+	// Routing is the routing policy; absent for a fleet without LLM pools
+	// (video only), which routes no LLM request.
+	Routing string `json:"routing,omitempty"`
 	// RateScale multiplies every class's arrival rate.
 	RateScale float64 `json:"rate_scale"`
 	// Scale is the scale-curve multiplier applied to traffic and fleet

@@ -176,10 +176,10 @@ func groupName(p *sweepfile.Point, d dims) string {
 	if d.gpu {
 		parts = append(parts, p.GPU)
 	}
-	if d.tp {
+	if d.tp && p.TP > 0 {
 		parts = append(parts, "tp"+strconv.Itoa(p.TP))
 	}
-	if d.routing {
+	if d.routing && p.Routing != "" { // none on a video-only fleet
 		parts = append(parts, p.Routing)
 	}
 	if d.rate {

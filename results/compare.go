@@ -106,8 +106,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				continue
 			}
 			if withTest && ref.lat != nil {
-				metric := ref.lat.Name
-				xa, xb := opt.BaseSamples.Values(n, metric), opt.NewSamples.Values(n, metric)
+				xa, xb := opt.BaseSamples.valuesIn(base, n, ref.lat), opt.NewSamples.valuesIn(nw, n, ref.lat)
 				if len(xa) > 0 && len(xb) > 0 {
 					_, p := MannWhitney(xa, xb)
 					p = roundSig(p)
@@ -134,7 +133,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				continue
 			}
 			if withTest && g.ref.lat != nil {
-				g.significance(&gr, opt.BaseSamples.Values(n, g.ref.lat.Name), opt.NewSamples.Values(n, g.ref.lat.Name), alpha)
+				g.significance(&gr, opt.BaseSamples.valuesIn(base, n, g.ref.lat), opt.NewSamples.valuesIn(nw, n, g.ref.lat), alpha)
 			} else if !withTest {
 				g.bandCheck(&gr, base, n)
 			}

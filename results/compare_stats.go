@@ -99,6 +99,37 @@ func (s *Samples) Values(class, metric string) []float64 {
 	return nil
 }
 
+// valuesIn returns the values of class and metric m that r's figure of
+// them was computed from. They are Values, except for the totals of a
+// ZeroUnknown metric (queue) when a class of r does not carry it: the
+// totals merged only the classes whose queue is known (an endpoint that
+// does not report a chat class's queue leaves it 0), so their samples are
+// those classes' own.
+func (s *Samples) valuesIn(r *Result, class string, m *Metric) []float64 {
+	if s == nil || class != TotalClass || !m.ZeroUnknown || r == nil {
+		return s.Values(class, m.Name)
+	}
+	names := make([]string, 0, len(r.Classes))
+	unknown := false
+	for n, c := range r.Classes {
+		switch {
+		case c != nil && m.Of(c) != nil:
+			names = append(names, n)
+		case s.Values(n, m.Name) != nil:
+			unknown = true
+		}
+	}
+	if !unknown {
+		return s.Values(class, m.Name)
+	}
+	slices.Sort(names) // a fixed order: the test is rank-based, the bootstrap seeded
+	var out []float64
+	for _, n := range names {
+		out = append(out, s.Values(n, m.Name)...)
+	}
+	return out
+}
+
 // ReadSamples reads a records file (JSON lines, see ReadRecords).
 func ReadSamples(r io.Reader, name string, warmupNs int64) (*Samples, error) {
 	s := NewSamples(warmupNs)

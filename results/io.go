@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -107,6 +108,31 @@ func (r *Result) dropUnmeasured() {
 			c.Cost.Revenue.MarginPct = nil
 		}
 	}
+	r.fixTotalsJPerToken()
+}
+
+// fixTotalsJPerToken recomputes the totals' J per output token of a file
+// written before it left out video pools' energy (as $/Mtok leaves out
+// their cost): such a file divided the whole fleet's energy by the LLM
+// classes' output tokens. It is recognised by carrying exactly that figure
+// while video pools used energy; a file written now reads unchanged.
+func (r *Result) fixTotalsJPerToken() {
+	t := r.Totals
+	if t == nil || t.Cost == nil || t.Cost.JPerOutTok == 0 || t.OutputTokens <= 0 || r.Cost == nil {
+		return
+	}
+	video := 0.0
+	for _, p := range r.Cost.ByPool {
+		if p != nil && p.Role == "video" {
+			video += p.EnergyKWh
+		}
+	}
+	perTok := func(kwh float64) float64 { return kwh * 3.6e6 / float64(t.OutputTokens) }
+	old := perTok(t.Cost.EnergyKWh)
+	if video <= 0 || math.Abs(t.Cost.JPerOutTok-old) > 1e-5*old {
+		return
+	}
+	t.Cost.JPerOutTok = roundSig(perTok(t.Cost.EnergyKWh - video))
 }
 
 // totalOf merges metric m's class histograms into the totals' percentiles

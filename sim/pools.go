@@ -244,6 +244,12 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 		} else {
 			in.state = stOff
 		}
+		if ps.Role == RoleDecode && f.cfg.NoDecodePrefixCache {
+			// Nothing is ever published here (startTransfer admits without
+			// hashes, transferDone and finish do not publish): the cache is
+			// a block count, kept without per-block state (kvcache/anon.go).
+			in.cache.SetAnonymous()
+		}
 		if p.tier != nil {
 			in.cache.SetTier(p.tier)
 		}

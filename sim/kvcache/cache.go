@@ -108,6 +108,7 @@ type Cache struct {
 	nLRU     int // evictable blocks
 	segCount int // live segments
 
+	anon    bool // counts blocks only (SetAnonymous, anon.go)
 	epoch   uint32
 	seqPool []*Seq
 	scratch []span // Admit's hit spans, reused
@@ -215,6 +216,9 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	if need > c.capacity {
 		return Admission{}, false
 	}
+	if c.anon {
+		return c.admitAnon(hashes, tokens, need)
+	}
 	limit := min(len(hashes), need)
 	// Find the hit prefix and how many of its blocks are evictable now (they
 	// stop being allocatable once pinned). A block is marked on first sight
@@ -283,7 +287,11 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	if add > c.Free() {
 		return false
 	}
-	c.alloc(s, add)
+	if c.anon {
+		c.growAnon(s, add)
+	} else {
+		c.alloc(s, add)
+	}
 	s.tokens = max(s.tokens, tokens)
 	return true
 }
@@ -339,6 +347,9 @@ func (c *Cache) alloc(s *Seq, n int) {
 func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	if !c.valid(s) {
 		return
+	}
+	if c.anon && len(hashes) > 0 && s.n > 0 {
+		panic("kvcache: Publish on an anonymous cache (SetAnonymous): it keeps no prefix cache")
 	}
 	n := min(len(hashes), s.n)
 	c.touchPublish(s, hashes[:n])
@@ -401,6 +412,10 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 // twice, or one invalidated by Reset, does nothing.
 func (c *Cache) Release(s *Seq) {
 	if !c.valid(s) {
+		return
+	}
+	if c.anon {
+		c.releaseAnon(s)
 		return
 	}
 	t := c.lruTail // the segment that b extends downwards, if b is the slot below it

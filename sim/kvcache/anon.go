@@ -13,7 +13,7 @@ package kvcache
 // that is never asked to Publish (Publish then panics, as the engine bug it
 // would be). Call it on a new, empty cache.
 func (c *Cache) SetAnonymous() {
-	if c.used != 0 || len(c.hash) != 0 {
+	if c.used != 0 || c.sl.n != 0 {
 		panic("kvcache: SetAnonymous on a cache in use")
 	}
 	c.anon = true

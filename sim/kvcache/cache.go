@@ -76,13 +76,11 @@ type Cache struct {
 	capacity    int
 	blockTokens int
 
-	// Per slot; they grow lazily up to capacity: an idle instance costs nothing.
-	hash   []uint64 // chain hash; meaningful only when hashed
-	st     []int32  // > 0: refcount (pinned); 0: free; < 0: evictable, in segment -st-1
-	hashed []uint64 // bit per slot: holds published KV under its hash
-	linked []uint64 // bit per slot: hashed, not in tab: the slot before holds its chain predecessor
-	moved  []uint64 // bit per slot: its hash moved here from another slot (Publish dedupe)
-	marks  []uint64 // bit per slot: Admit's scratch
+	// Per slot (slots.go): chain hash, state (> 0: refcount, pinned; 0:
+	// free; < 0: evictable, in segment -st-1) and the bit sets hashed,
+	// linked, moved, marks and free. Pages are added lazily up to maxSlots:
+	// an idle instance costs nothing.
+	sl slots
 
 	// ghosts holds the hashes that may have orphans: cached successors
 	// whose chain predecessor is not cached. Publish skips the dedupe
@@ -92,11 +90,10 @@ type Cache struct {
 	ghosts    table
 	ghostsAll bool
 
-	free     []uint64 // bit per slot: free (holds no block)
-	nFree    int      // free slots below len(hash)
-	maxSlots int      // slots at most: capacity plus slack, so that new blocks find free slots together
-	cursor   int32    // next slot the allocator looks at (it sweeps the slots as a ring)
-	reserved int      // anonymous blocks held by Reserve (counted in used, not given slots)
+	nFree    int   // free slots below sl.n
+	maxSlots int   // slots at most: capacity plus slack, so that new blocks find free slots together
+	cursor   int32 // next slot the allocator looks at (it sweeps the slots as a ring)
+	reserved int   // anonymous blocks held by Reserve (counted in used, not given slots)
 	tab      idTable
 	nHashed  int
 	used     int // pinned slots + reserved
@@ -196,10 +193,12 @@ const slackDen = 4
 // prev (-1 at a prompt's first block): the slot after prev if it continues
 // prev's run with h, else a run head found in the table.
 func (c *Cache) lookup(prev int32, h uint64) (int32, bool) {
-	if nx := prev + 1; prev >= 0 && int(nx) < len(c.hash) && bit(c.linked, nx) && c.hash[nx] == h {
-		return nx, true
+	if nx := prev + 1; prev >= 0 && nx < c.sl.n {
+		if g, i := c.sl.grp(nx), nx&slotMask; g.bits[bLinked]>>i&1 != 0 && g.hash[i] == h {
+			return nx, true
+		}
 	}
-	return c.tab.get(c.hash, h)
+	return c.tab.get(&c.sl, h)
 }
 
 // Admit starts a sequence whose prompt has the given block hashes and which
@@ -232,8 +231,8 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 		if !ok {
 			break
 		}
-		if c.st[b] < 0 && !bit(c.marks, b) {
-			set(c.marks, b, true)
+		if g, i := c.sl.grp(b), b&slotMask; g.st[i] < 0 && g.bits[bMarks]>>i&1 == 0 {
+			g.bits[bMarks] |= 1 << i
 			idle++
 		}
 		hits = appendSpan(hits, span{b, 1})
@@ -242,9 +241,7 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	}
 	if idle > 0 {
 		for _, sp := range hits {
-			for b := sp.lo; b < sp.lo+sp.n; b++ {
-				set(c.marks, b, false)
-			}
+			c.sl.clearBits(bMarks, sp.lo, sp.lo+sp.n)
 		}
 	}
 	c.scratch = hits
@@ -261,12 +258,13 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	s.tokens = max(tokens, 0)
 	for _, sp := range hits {
 		for b := sp.lo; b < sp.lo+sp.n; b++ {
-			if c.st[b] < 0 {
+			st := &c.sl.grp(b).st[b&slotMask]
+			if *st < 0 {
 				c.segRemove(b)
-				c.st[b] = 0
+				*st = 0
 				c.used++
 			}
-			c.st[b]++
+			*st++
 		}
 		s.spans = appendSpan(s.spans, sp)
 	}
@@ -308,30 +306,33 @@ func (c *Cache) alloc(s *Seq, n int) {
 	c.used += n
 	s.n += n
 	for n > 0 {
-		if int(c.cursor) >= len(c.hash) {
-			if len(c.hash) < c.maxSlots {
+		if c.cursor >= c.sl.n {
+			if int(c.sl.n) < c.maxSlots {
 				c.fresh(n)
 			} else {
 				c.cursor = 0
 			}
 			continue
 		}
-		w, off := c.cursor>>6, c.cursor&63
-		word := c.free[w] >> off
+		g, off := c.sl.grp(c.cursor), c.cursor&slotMask
+		word := g.bits[bFree] >> off
 		if word == 0 {
-			c.cursor = (w + 1) << 6
+			c.cursor = (c.cursor>>groupShift + 1) << groupShift
 			continue
 		}
 		lo := c.cursor + int32(bits.TrailingZeros64(word))
-		k := min(int32(bits.TrailingZeros64(^(word >> (lo - c.cursor)))), int32(n), int32(len(c.hash))-lo)
+		k := min(int32(bits.TrailingZeros64(^(word >> (lo - c.cursor)))), int32(n), c.sl.n-lo)
 		if k <= 0 { // the free bits run past the materialised slots
-			c.cursor = int32(len(c.hash))
+			c.cursor = c.sl.n
 			continue
 		}
-		clearBits(c.free, lo, lo+k)
+		// [lo, lo+k) lies within g: the run of free bits ends in its word.
+		j := lo & slotMask
+		g.bits[bFree] &^= (1<<k - 1) << j
 		c.nFree -= int(k)
-		for b := lo; b < lo+k; b++ {
-			c.st[b] = 1
+		st := g.st[j : j+k]
+		for i := range st {
+			st[i] = 1
 		}
 		s.spans = appendSpan(s.spans, span{lo, k})
 		c.cursor = lo + k
@@ -359,8 +360,9 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 		for b := sp.lo; b < sp.lo+sp.n && i < n; b++ {
 			h := hashes[i]
 			i++
-			if bit(c.hashed, b) {
-				if c.hash[b] == h {
+			g, j := c.sl.grp(b), b&slotMask
+			if g.bits[bHashed]>>j&1 != 0 {
+				if g.hash[j] == h {
 					prev, inserted = b, false
 					continue
 				}
@@ -380,23 +382,23 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 			}
 			if ok {
 				c.dropHash(other)
-				if c.st[other] < 0 { // evictable: unpinned
+				if st := &c.sl.grp(other).st[other&slotMask]; *st < 0 { // evictable: unpinned
 					c.segRemove(other)
-					c.st[other] = 0
+					*st = 0
 					c.freeSlot(other)
 				}
-				set(c.moved, b, true)
+				g.bits[bMoved] |= 1 << j
 			} else if c.onInsert != nil {
 				c.onInsert(h)
 			}
 			inserted = !ok
-			c.hash[b] = h
-			set(c.hashed, b, true)
+			g.hash[j] = h
+			g.bits[bHashed] |= 1 << j
 			c.nHashed++
-			if prev >= 0 && prev == b-1 && bit(c.hashed, prev) {
-				set(c.linked, b, true)
+			if prev >= 0 && prev == b-1 && c.sl.bit(bHashed, prev) {
+				g.bits[bLinked] |= 1 << j
 			} else {
-				c.tab.swap(c.hash, c.hashed, c.linked, h, b)
+				c.tab.swap(&c.sl, h, b)
 			}
 			prev = b
 		}
@@ -422,11 +424,12 @@ func (c *Cache) Release(s *Seq) {
 	for i := len(s.spans) - 1; i >= 0; i-- {
 		sp := s.spans[i]
 		for b := sp.lo + sp.n - 1; b >= sp.lo; b-- {
-			if c.st[b]--; c.st[b] > 0 {
+			g, j := c.sl.grp(b), b&slotMask
+			if g.st[j]--; g.st[j] > 0 {
 				continue
 			}
 			c.used--
-			if !bit(c.hashed, b) {
+			if g.bits[bHashed]>>j&1 == 0 {
 				c.freeSlot(b)
 				continue
 			}
@@ -435,7 +438,7 @@ func (c *Cache) Release(s *Seq) {
 				c.segInsert(t, c.lruTail, nilSeg)
 			}
 			c.segs[t].lo = b
-			c.st[b] = -t - 1
+			g.st[j] = -t - 1
 			c.nLRU++
 		}
 	}
@@ -450,21 +453,15 @@ func (c *Cache) Release(s *Seq) {
 // and every running Seq becomes inert.
 func (c *Cache) Reset() {
 	if c.onEvict != nil {
-		for i := range c.hash {
-			if bit(c.hashed, int32(i)) {
-				c.onEvict(c.hash[i])
+		for b := range c.sl.n {
+			if c.sl.bit(bHashed, b) {
+				c.onEvict(c.sl.hash(b))
 			}
 		}
 	}
-	c.hash, c.st = c.hash[:0], c.st[:0]
-	clear(c.hashed)
-	clear(c.linked)
-	clear(c.moved)
-	clear(c.marks)
-	c.hashed, c.linked, c.moved, c.marks = c.hashed[:0], c.linked[:0], c.moved[:0], c.marks[:0]
+	c.sl.reset()
 	c.ghosts, c.ghostsAll = table{}, false
-	clear(c.free)
-	c.free, c.nFree, c.cursor, c.reserved = c.free[:0], 0, 0, 0
+	c.nFree, c.cursor, c.reserved = 0, 0, 0
 	c.tab.clear()
 	c.nHashed, c.used = 0, 0
 	c.segs, c.freeSeg, c.lruHead, c.lruTail, c.nLRU, c.segCount = c.segs[:0], nilSeg, nilSeg, nilSeg, 0, 0
@@ -497,7 +494,7 @@ func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
 	i, after := 0, true // after: the block before is hashed (or there is none)
 	for _, sp := range s.spans {
 		for b := sp.lo; b < sp.lo+sp.n && i < len(hashes); b++ {
-			hashed := bit(c.hashed, b)
+			hashed := c.sl.bit(bHashed, b)
 			if !hashed {
 				if after || all {
 					c.sink ^= c.tab.touchSlot(hashes[i])

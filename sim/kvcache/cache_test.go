@@ -162,15 +162,15 @@ func TestAdmitFailsWithoutSideEffects(t *testing.T) {
 	c.Release(a.Seq)
 	b, _ := run(t, c, prompt(2, 48))
 	before := *c
-	beforeHash, beforeSt := append([]uint64(nil), c.hash...), append([]int32(nil), c.st...)
+	beforeHash, beforeSt := slotHashes(c), slotStates(c)
 	beforeSegs, beforeLRU := append([]segment(nil), c.segs...), lruHashes(c)
 	// Needs 4 hits (evictable, so they stop counting as free) + 6 new = 10 > 8-3.
 	_, ok := c.Admit(ha, 16*10)
 	require.False(t, ok)
 	_, ok = c.Admit(nil, 16*9)
 	require.False(t, ok, "more than capacity")
-	require.Equal(t, beforeHash, c.hash)
-	require.Equal(t, beforeSt, c.st)
+	require.Equal(t, beforeHash, slotHashes(c))
+	require.Equal(t, beforeSt, slotStates(c))
 	require.Equal(t, beforeSegs, c.segs)
 	require.Equal(t, beforeLRU, lruHashes(c))
 	require.Equal(t, before.lruHead, c.lruHead)

@@ -7,17 +7,24 @@ package kvcache
 // dropHash takes slot b's hash out of the index (b stays where it is, now
 // unhashed); a linked successor becomes a run head.
 func (c *Cache) dropHash(b int32) {
-	if bit(c.linked, b) {
-		set(c.linked, b, false)
+	g, j := c.sl.grp(b), b&slotMask
+	if g.bits[bLinked]>>j&1 != 0 {
+		g.bits[bLinked] &^= 1 << j
 	} else {
-		c.tab.del(c.hash, c.hash[b], b)
+		c.tab.del(&c.sl, g.hash[j], b)
 	}
-	set(c.hashed, b, false)
-	set(c.moved, b, false)
+	g.bits[bHashed] &^= 1 << j
+	g.bits[bMoved] &^= 1 << j
 	c.nHashed--
-	if nx := b + 1; int(nx) < len(c.hash) && bit(c.linked, nx) {
-		set(c.linked, nx, false)
-		c.tab.swap(c.hash, c.hashed, c.linked, c.hash[nx], nx)
+	c.headAfter(b + 1)
+}
+
+// headAfter makes slot nx a run head if it is linked (the slot before it
+// just lost its hash).
+func (c *Cache) headAfter(nx int32) {
+	if nx < c.sl.n && c.sl.bit(bLinked, nx) {
+		c.sl.set(bLinked, nx, false)
+		c.tab.swap(&c.sl, c.sl.hash(nx), nx)
 	}
 }
 
@@ -26,7 +33,7 @@ func (c *Cache) dropHash(b int32) {
 // in the second tier). The hash becomes a ghost: its cached successors
 // lose their predecessor (see Publish).
 func (c *Cache) unhash(b int32) {
-	h := c.hash[b]
+	h := c.sl.hash(b)
 	c.addGhost(h)
 	c.dropHash(b)
 	if c.onEvict != nil {
@@ -48,7 +55,7 @@ func (c *Cache) evict(n int) {
 		if c.onTouch != nil {
 			keys := c.touchKeys[:0]
 			for b := hi - 1; b >= lo; b-- {
-				keys = append(keys, c.hash[b])
+				keys = append(keys, c.sl.hash(b))
 			}
 			c.onTouch(keys)
 			c.touchKeys = keys
@@ -56,12 +63,13 @@ func (c *Cache) evict(n int) {
 		// The blocks [lo, hi), evicted top down: what unhash does block by
 		// block, with the bit sets cleared a word at a time.
 		for b := hi - 1; b >= lo; b-- {
-			h := c.hash[b]
-			if bit(c.moved, b) {
+			g, j := c.sl.grp(b), b&slotMask
+			h := g.hash[j]
+			if g.bits[bMoved]>>j&1 != 0 {
 				c.addGhost(h)
 			}
-			if !bit(c.linked, b) {
-				c.tab.del(c.hash, h, b)
+			if g.bits[bLinked]>>j&1 == 0 {
+				c.tab.del(&c.sl, h, b)
 			}
 			if c.onEvict != nil {
 				c.onEvict(h)
@@ -70,77 +78,43 @@ func (c *Cache) evict(n int) {
 				c.tier.Put(h)
 			}
 		}
-		clearBits(c.hashed, lo, hi)
-		clearBits(c.linked, lo, hi)
-		clearBits(c.moved, lo, hi)
-		clear(c.st[lo:hi])
-		c.nHashed -= int(m)
-		if nx := hi; int(nx) < len(c.hash) && bit(c.linked, nx) { // now a run head
-			set(c.linked, nx, false)
-			c.tab.swap(c.hash, c.hashed, c.linked, c.hash[nx], nx)
+		for b := lo; b < hi; { // the group-sized pieces of [lo, hi)
+			g, off := c.sl.grp(b), b&slotMask
+			k := min(hi-b, groupSlots-off)
+			mask := uint64(1<<k-1) << off
+			g.bits[bHashed] &^= mask
+			g.bits[bLinked] &^= mask
+			g.bits[bMoved] &^= mask
+			g.bits[bFree] |= mask
+			clear(g.st[off : off+k])
+			b += k
 		}
+		c.nHashed -= int(m)
+		c.headAfter(hi)
 		c.evictions += uint64(m)
 		c.nLRU -= int(m)
 		g = &c.segs[c.lruHead]
 		if g.hi = lo; g.hi == g.lo {
 			c.segUnlink(c.lruHead)
 		}
-		setBits(c.free, lo, lo+m)
 		c.nFree += int(m)
 		n -= int(m)
 	}
 }
 
-// clearBits clears bits [lo, hi).
-func clearBits(bits []uint64, lo, hi int32) {
-	for lo < hi {
-		w, off := lo>>6, lo&63
-		k := min(hi-lo, 64-off)
-		bits[w] &^= (1<<k - 1) << off
-		lo += k
-	}
-}
-
-// setBits sets bits [lo, hi).
-func setBits(bits []uint64, lo, hi int32) {
-	for lo < hi {
-		w, off := lo>>6, lo&63
-		k := min(hi-lo, 64-off)
-		bits[w] |= (1<<k - 1) << off
-		lo += k
-	}
-}
-
 // fresh materialises at least one more slot, at most n and maxSlots in
-// all: free slots for the cursor to take. The arrays grow by an eighth at
-// a time, not double, so that a cache's slack stays small: memory per
-// cached block is what a fleet of thousands of instances multiplies.
+// all: free slots for the cursor to take. Pages of slots are added as
+// needed (slots.go): nothing is copied, and the slack is at most one page.
 func (c *Cache) fresh(n int) {
-	lo := len(c.hash)
-	n = min(max(n, 64), c.maxSlots-lo)
-	if hi := lo + n; hi > cap(c.hash) {
-		size := min(c.maxSlots, max(hi, lo+max(lo/8, 256)))
-		h := make([]uint64, lo, size)
-		copy(h, c.hash)
-		st := make([]int32, lo, size)
-		copy(st, c.st)
-		c.hash, c.st = h, st
-	}
-	c.hash, c.st = c.hash[:lo+n], c.st[:lo+n]
-	clear(c.st[lo : lo+n])
-	for w := (lo + n + 63) / 64; len(c.hashed) < w; {
-		c.hashed = append(c.hashed, 0)
-		c.linked = append(c.linked, 0)
-		c.moved = append(c.moved, 0)
-		c.marks = append(c.marks, 0)
-		c.free = append(c.free, 0)
-	}
-	setBits(c.free, int32(lo), int32(lo+n))
+	lo := c.sl.n
+	n = min(max(n, 64), c.maxSlots-int(lo))
+	c.sl.grow(lo + int32(n))
+	c.sl.setBits(bFree, lo, lo+int32(n))
 	c.nFree += n
 }
 
 func (c *Cache) freeSlot(b int32) {
-	set(c.free, b, true)
+	c.sl.set(bFree, b, true)
 	c.nFree++
 }
 
@@ -174,14 +148,4 @@ func appendSpan(spans []span, sp span) []span {
 		return spans
 	}
 	return append(spans, sp)
-}
-
-func bit(bits []uint64, b int32) bool { return bits[b>>6]&(1<<(b&63)) != 0 }
-
-func set(bits []uint64, b int32, v bool) {
-	if v {
-		bits[b>>6] |= 1 << (b & 63)
-	} else {
-		bits[b>>6] &^= 1 << (b & 63)
-	}
 }

@@ -4,7 +4,7 @@ import "math/bits"
 
 // idTable maps a block hash to the Cache slot holding it in 4 bytes a slot.
 // The Cache indexes only run heads here (see Cache). A slot never stores
-// the hash, which the Cache already holds (keys[id], Cache.hash); it packs
+// the hash, which the Cache already holds (its slots, keys.hash(id)); it packs
 // the slot's index (id+1, idBits), the
 // entry's distance from its home slot (distBits) and as many of the hash's
 // bits as remain (a tag).
@@ -60,7 +60,7 @@ func (t *idTable) tag(k uint64) uint32 {
 }
 
 // find returns the slot holding k, or -1.
-func (t *idTable) find(keys []uint64, k uint64) int {
+func (t *idTable) find(keys *slots, k uint64) int {
 	if t.n == 0 {
 		return -1
 	}
@@ -75,7 +75,7 @@ func (t *idTable) find(keys []uint64, k uint64) int {
 		if sd < d {
 			return -1 // Robin Hood: k would have been placed before this entry
 		}
-		if sd == d && (sh >= 32 || s>>sh<<sh == want) && keys[int32(s&idMask)-1] == k {
+		if sd == d && (sh >= 32 || s>>sh<<sh == want) && keys.hash(int32(s&idMask)-1) == k {
 			return i
 		}
 		i = next(i, size)
@@ -83,7 +83,7 @@ func (t *idTable) find(keys []uint64, k uint64) int {
 }
 
 // get returns the block holding hash k.
-func (t *idTable) get(keys []uint64, k uint64) (int32, bool) {
+func (t *idTable) get(keys *slots, k uint64) (int32, bool) {
 	i := t.find(keys, k)
 	if i < 0 {
 		return -1, false
@@ -91,12 +91,12 @@ func (t *idTable) get(keys []uint64, k uint64) (int32, bool) {
 	return int32(t.slots[i]&t.idMask()) - 1, true
 }
 
-// swap makes slot id (whose hash, k, is already in keys[id], and which is
+// swap makes slot id (whose hash, k, is already keys.hash(id), and which is
 // already a head: set in hashed, clear in linked) the holder of k and
 // returns the slot it replaced. The heads (hashed and not linked) are the
 // slots that hold their hash in the table, id included: a growing table is
 // rebuilt from them.
-func (t *idTable) swap(keys []uint64, hashed, linked []uint64, k uint64, id int32) (old int32, existed bool) {
+func (t *idTable) swap(keys *slots, k uint64, id int32) (old int32, existed bool) {
 	if (t.n+1)*idLoadDen > len(t.slots)*idLoadNum {
 		if i := t.find(keys, k); i >= 0 {
 			s := t.slots[i]
@@ -104,7 +104,7 @@ func (t *idTable) swap(keys []uint64, hashed, linked []uint64, k uint64, id int3
 			return int32(s&t.idMask()) - 1, true
 		}
 		t.n++
-		t.rebuild(keys, hashed, linked, t.bigger()) // places id too
+		t.rebuild(keys, t.bigger()) // places id too
 		return -1, false
 	}
 	// One pass, as find, that inserts where find would give up: the slot
@@ -116,13 +116,13 @@ func (t *idTable) swap(keys []uint64, hashed, linked []uint64, k uint64, id int3
 		if s == 0 || t.dist(s) < d {
 			t.n++
 			if d > t.maxDist() {
-				t.rebuild(keys, hashed, linked, t.bigger()) // k would sit farther than distBits can say
+				t.rebuild(keys, t.bigger()) // k would sit farther than distBits can say
 			} else if _, ok := t.insertAt(want|uint32(id+1), d, i); !ok {
-				t.rebuild(keys, hashed, linked, t.bigger()) // a run grew longer than distBits can say
+				t.rebuild(keys, t.bigger()) // a run grew longer than distBits can say
 			}
 			return -1, false
 		}
-		if t.dist(s) == d && (sh >= 32 || s>>sh<<sh == want) && keys[int32(s&idMask)-1] == k {
+		if t.dist(s) == d && (sh >= 32 || s>>sh<<sh == want) && keys.hash(int32(s&idMask)-1) == k {
 			t.slots[i] = s&^idMask | uint32(id+1)
 			return int32(s&idMask) - 1, true
 		}
@@ -162,8 +162,8 @@ func (t *idTable) withDist(e, d uint32) uint32 {
 
 // del removes block id, which holds hash k; false if it is not there. It
 // looks for id among the entries of k's home, reading no block.
-func (t *idTable) del(keys []uint64, k uint64, id int32) bool {
-	if t.n == 0 || keys[id] != k {
+func (t *idTable) del(keys *slots, k uint64, id int32) bool {
+	if t.n == 0 || keys.hash(id) != k {
 		return false
 	}
 	size, idMask, want := len(t.slots), t.idMask(), uint32(id+1)
@@ -209,26 +209,28 @@ func (t *idTable) bigger() int {
 // fresh slots, growing further while some distance overflows. It walks the
 // blocks in order rather than the old slots: the block reads are then
 // sequential, where following the old slots would read them at random.
-func (t *idTable) rebuild(keys []uint64, hashed, linked []uint64, size int) {
+func (t *idTable) rebuild(keys *slots, size int) {
 	for {
 		t.slots = make([]uint32, size)
-		if t.placeAll(keys, hashed, linked) {
+		if t.placeAll(keys) {
 			return
 		}
 		size += size / 4
 	}
 }
 
-func (t *idTable) placeAll(keys []uint64, hashed, linked []uint64) bool {
+func (t *idTable) placeAll(keys *slots) bool {
 	size := len(t.slots)
-	for w, word := range hashed {
-		word &^= linked[w]
-		for word != 0 {
-			b := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			k := keys[b]
-			if _, ok := t.insert(t.tag(k)|uint32(b+1), homeOf(k, size)); !ok {
-				return false
+	for p, pg := range keys.pages {
+		for w := range pg {
+			g := &pg[w]
+			for word := g.bits[bHashed] &^ g.bits[bLinked]; word != 0; word &= word - 1 {
+				i := bits.TrailingZeros64(word)
+				b := (p*pageGroups+w)*groupSlots + i
+				k := g.hash[i]
+				if _, ok := t.insert(t.tag(k)|uint32(b+1), homeOf(k, size)); !ok {
+					return false
+				}
 			}
 		}
 	}

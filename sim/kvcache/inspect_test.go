@@ -24,9 +24,9 @@ func (c *Cache) Contains(hash uint64) bool {
 
 // slotOf returns the slot holding hash, or -1, by a scan.
 func (c *Cache) slotOf(hash uint64) int32 {
-	for i, h := range c.hash {
-		if h == hash && bit(c.hashed, int32(i)) {
-			return int32(i)
+	for b := range c.sl.n {
+		if c.sl.hash(b) == hash && c.sl.bit(bHashed, b) {
+			return b
 		}
 	}
 	return -1
@@ -143,4 +143,22 @@ func (x *Index) deepestOf(hashes []uint64) (int, []int32) {
 	var l Lookup
 	x.Load(&l, hashes)
 	return x.Deepest(&l)
+}
+
+// slotHashes copies every materialised slot's hash.
+func slotHashes(c *Cache) []uint64 {
+	out := make([]uint64, c.sl.n)
+	for b := range c.sl.n {
+		out[b] = c.sl.hash(b)
+	}
+	return out
+}
+
+// slotStates copies every materialised slot's state.
+func slotStates(c *Cache) []int32 {
+	out := make([]int32, c.sl.n)
+	for b := range c.sl.n {
+		out[b] = c.sl.grp(b).st[b&slotMask]
+	}
+	return out
 }

@@ -5,10 +5,11 @@ import "fmt"
 // checkInvariants walks the whole cache and returns the first broken
 // invariant, or nil. live are the sequences the caller still holds.
 func checkInvariants(c *Cache, live []*Seq) error {
-	n := int32(len(c.hash))
-	if len(c.st) != len(c.hash) {
-		return fmt.Errorf("%d slots materialised, %d states", len(c.hash), len(c.st))
+	n := c.sl.n
+	if int(n) > len(c.sl.pages)<<pageShift || len(c.sl.pages) > (c.maxSlots+(1<<pageShift)-1)>>pageShift {
+		return fmt.Errorf("%d slots materialised in %d pages (%d slots at most)", n, len(c.sl.pages), c.maxSlots)
 	}
+	st := slotStates(c)
 	refs := make([]int32, n)
 	for _, s := range live {
 		if !c.valid(s) {
@@ -37,24 +38,28 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	inPool := make([]bool, n)
 	pooled := 0
 	for b := range n {
-		if bit(c.free, b) {
+		if c.sl.bit(bFree, b) {
 			inPool[b] = true
 			pooled++
 		}
 	}
-	for w := (n + 63) / 64; int(w) < len(c.free); w++ {
-		if c.free[w] != 0 {
-			return fmt.Errorf("free bits set beyond the %d slots", n)
+	// Beyond the materialised slots every page is zero (fresh relies on it).
+	for b := n; b < int32(len(c.sl.pages))<<pageShift; b++ {
+		g, j := c.sl.grp(b), b&slotMask
+		for f := range g.bits {
+			if g.bits[f]>>j&1 != 0 {
+				return fmt.Errorf("bit set %d set for slot %d beyond the %d slots", f, b, n)
+			}
 		}
-	}
-	if int(n)%64 != 0 && c.free[n/64]>>(n%64) != 0 {
-		return fmt.Errorf("free bits set beyond the %d slots", n)
+		if g.st[j] != 0 {
+			return fmt.Errorf("state %d for slot %d beyond the %d slots", g.st[j], b, n)
+		}
 	}
 	if pooled != c.nFree {
 		return fmt.Errorf("%d free slots, nFree says %d", pooled, c.nFree)
 	}
-	if len(c.hash) > c.maxSlots || int(c.cursor) > len(c.hash) {
-		return fmt.Errorf("%d slots of at most %d, cursor %d", len(c.hash), c.maxSlots, c.cursor)
+	if int(n) > c.maxSlots || c.cursor > n {
+		return fmt.Errorf("%d slots of at most %d, cursor %d", n, c.maxSlots, c.cursor)
 	}
 	// Segments: the list is consistent, covers exactly the slots labelled
 	// with it, and its lengths add up to nLRU.
@@ -91,8 +96,8 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	}
 	used, hashed, heads := 0, 0, 0
 	for b := range n {
-		st, isHashed := c.st[b], bit(c.hashed, b)
-		if bit(c.marks, b) {
+		st, isHashed := st[b], c.sl.bit(bHashed, b)
+		if c.sl.bit(bMarks, b) {
 			return fmt.Errorf("slot %d left marked", b)
 		}
 		switch {
@@ -114,21 +119,22 @@ func checkInvariants(c *Cache, live []*Seq) error {
 		if st >= 0 && inSeg[b] != nilSeg {
 			return fmt.Errorf("slot %d state %d but in segment %d", b, st, inSeg[b])
 		}
-		if bit(c.linked, b) {
-			if !isHashed || b == 0 || !bit(c.hashed, b-1) {
+		if c.sl.bit(bLinked, b) {
+			if !isHashed || b == 0 || !c.sl.bit(bHashed, b-1) {
 				return fmt.Errorf("slot %d linked but it or its predecessor is unhashed", b)
 			}
 		}
 		if isHashed {
 			hashed++
-			got, ok := c.tab.get(c.hash, c.hash[b])
-			if !bit(c.linked, b) {
+			h := c.sl.hash(b)
+			got, ok := c.tab.get(&c.sl, h)
+			if !c.sl.bit(bLinked, b) {
 				heads++
 				if !ok || got != b {
-					return fmt.Errorf("head slot %d hash %x but table maps it to %d,%v", b, c.hash[b], got, ok)
+					return fmt.Errorf("head slot %d hash %x but table maps it to %d,%v", b, h, got, ok)
 				}
 			} else if ok {
-				return fmt.Errorf("linked slot %d hash %x is in the table too (slot %d)", b, c.hash[b], got)
+				return fmt.Errorf("linked slot %d hash %x is in the table too (slot %d)", b, h, got)
 			}
 		}
 	}
@@ -138,11 +144,11 @@ func checkInvariants(c *Cache, live []*Seq) error {
 	if used+c.reserved != c.used {
 		return fmt.Errorf("%d pinned slots + %d reserved, counter says %d used", used, c.reserved, c.used)
 	}
-	if c.nFree+c.nLRU+used != len(c.hash) {
-		return fmt.Errorf("free %d + evictable %d + pinned %d slots != %d slots", c.nFree, c.nLRU, used, len(c.hash))
+	if c.nFree+c.nLRU+used != int(n) {
+		return fmt.Errorf("free %d + evictable %d + pinned %d slots != %d slots", c.nFree, c.nLRU, used, n)
 	}
-	if c.avail() < 0 || c.nFree+c.maxSlots-len(c.hash) < c.avail() {
-		return fmt.Errorf("%d free blocks, %d free slots", c.avail(), c.nFree+c.maxSlots-len(c.hash))
+	if c.avail() < 0 || c.nFree+c.maxSlots-int(n) < c.avail() {
+		return fmt.Errorf("%d free blocks, %d free slots", c.avail(), c.nFree+c.maxSlots-int(n))
 	}
 	if c.Free()+c.Used() != c.Capacity() {
 		return fmt.Errorf("Free %d + Used %d != Capacity %d", c.Free(), c.Used(), c.Capacity())
@@ -155,7 +161,7 @@ func lruHashes(c *Cache) []uint64 {
 	out := []uint64{}
 	for g := c.lruHead; g != nilSeg; g = c.segs[g].next {
 		for b := c.segs[g].hi - 1; b >= c.segs[g].lo; b-- {
-			out = append(out, c.hash[b])
+			out = append(out, c.sl.hash(b))
 		}
 	}
 	return out

@@ -15,7 +15,7 @@ type segment struct {
 // caller's to set): its segment shrinks, or splits in two around it, the
 // smaller half getting a new segment (its slots are relabelled).
 func (c *Cache) segRemove(b int32) {
-	g := -c.st[b] - 1
+	g := -c.sl.grp(b).st[b&slotMask] - 1
 	s := c.segs[g]
 	c.nLRU--
 	switch {
@@ -39,9 +39,7 @@ func (c *Cache) segRemove(b int32) {
 }
 
 func (c *Cache) relabel(lo, hi, g int32) {
-	for b := lo; b < hi; b++ {
-		c.st[b] = -g - 1
-	}
+	c.sl.setSt(lo, hi, -g-1)
 }
 
 // segNew returns a free segment holding [lo, hi), not linked yet.

@@ -410,10 +410,10 @@ func (c *Cache) seqHashes(s *Seq) []string {
 	out := []string{}
 	for _, b := range s.slots() {
 		h := uint64(0)
-		if bit(c.hashed, b) {
-			h = c.hash[b]
+		if c.sl.bit(bHashed, b) {
+			h = c.sl.hash(b)
 		}
-		out = append(out, fmt.Sprintf("%x/%d", h, c.st[b]))
+		out = append(out, fmt.Sprintf("%x/%d", h, c.sl.grp(b).st[b&slotMask]))
 	}
 	return out
 }

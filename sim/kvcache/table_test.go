@@ -56,14 +56,14 @@ func TestIDTableMatchesMap(t *testing.T) {
 	for _, tc := range []struct{ capacity, distBits int }{{3, 0}, {64, 0}, {5000, 0}, {64, 1}, {500, 2}} {
 		capacity := tc.capacity
 		rng := rand.New(rand.NewPCG(uint64(capacity), 9))
-		keys := make([]uint64, capacity)
+		keys := &slots{}
+		keys.grow(int32(capacity))
 		tab := newIDTable(capacity)
 		if tc.distBits > 0 { // distances overflow often: the table must grow past its limit, never lose an entry
 			tab.distBits = uint8(tc.distBits)
 		}
 		ref := map[uint64]int32{} // hash -> block
 		owner := map[int32]uint64{}
-		hashed, linked := make([]uint64, (capacity+63)/64), make([]uint64, (capacity+63)/64)
 		for step := range 20000 {
 			k := rng.Uint64N(uint64(2*capacity)) << 40
 			b := int32(rng.IntN(capacity))
@@ -73,17 +73,17 @@ func TestIDTableMatchesMap(t *testing.T) {
 					require.True(t, tab.del(keys, old, b))
 					delete(ref, old)
 					delete(owner, b)
-					set(hashed, b, false)
+					keys.set(bHashed, b, false)
 				}
-				keys[b] = k
-				set(hashed, b, true)
-				prev, existed := tab.swap(keys, hashed, linked, k, b)
+				keys.grp(b).hash[b&slotMask] = k
+				keys.set(bHashed, b, true)
+				prev, existed := tab.swap(keys, k, b)
 				want, had := ref[k]
 				require.Equal(t, had, existed, "step %d", step)
 				if had {
 					require.Equal(t, want, prev)
 					delete(owner, want)
-					set(hashed, want, false)
+					keys.set(bHashed, want, false)
 				}
 				ref[k], owner[b] = b, k
 			case 2:
@@ -91,7 +91,7 @@ func TestIDTableMatchesMap(t *testing.T) {
 					require.True(t, tab.del(keys, k, o))
 					delete(ref, k)
 					delete(owner, o)
-					set(hashed, o, false)
+					keys.set(bHashed, o, false)
 				} else {
 					require.False(t, tab.del(keys, k, b))
 				}

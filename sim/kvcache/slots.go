@@ -1,0 +1,129 @@
+package kvcache
+
+// Per-slot state of a Cache, stored interleaved: slots come in groups of
+// 64 whose bit-set words, states and hashes share one 832-byte record, and
+// groups come in fixed pages that are allocated as slots are materialised
+// and never move.
+//
+// Why: at 10,000 instances an instance's state is cold whenever its next
+// request comes (one request a second each, several GB in all), so what a
+// request costs is the number of distinct cache lines and pages it touches.
+// With one array per field (hashes, states and five bit sets) each run of
+// slots that Admit, Publish or Release visits costs a line and a TLB entry
+// in each of seven arrays; here the bit words of a run's group fill one
+// line next to its states and hashes, on the same page. And pages, unlike
+// a growing array, are never copied: the arrays' regrowth (by an eighth,
+// to keep memory per block low) copied every slot about eight times, a
+// sixth of the CPU of a cache that is still filling.
+const (
+	groupShift = 6
+	groupSlots = 1 << groupShift               // slots per group: one bit-set word
+	pageShift  = 10                            // slots per page: 1024
+	pageGroups = 1 << (pageShift - groupShift) // groups per page
+	pageWords  = pageGroups                    // bit-set words per page (one per group)
+	slotMask   = groupSlots - 1                // a slot's index within its group
+	groupMask  = pageGroups - 1                // a group's index within its page
+	bHashed    = 0                             // holds published KV under its hash
+	bLinked    = 1                             // hashed, not in tab: the slot before holds its chain predecessor
+	bMoved     = 2                             // its hash moved here from another slot (Publish dedupe)
+	bMarks     = 3                             // Admit's scratch
+	bFree      = 4                             // free: holds no block
+)
+
+// group is 64 consecutive slots: bit-set words (one line), then states
+// (st: > 0 refcount while pinned, 0 free, < 0 evictable in segment -st-1),
+// then chain hashes (meaningful only where hashed).
+type group struct {
+	bits [8]uint64 // indexed by bHashed..bFree; 3 spare words pad it to a line
+	st   [groupSlots]int32
+	hash [groupSlots]uint64
+}
+
+// page is pageGroups groups, allocated together.
+type page [pageGroups]group
+
+// slots is a Cache's materialised slots [0, n). Every slot at or above n
+// in an allocated page is all zero (states, bits), so materialising a slot
+// needs no clearing.
+type slots struct {
+	pages []*page
+	n     int32
+}
+
+// grp returns the group holding slot b (b < n).
+func (s *slots) grp(b int32) *group {
+	return &s.pages[b>>pageShift][b>>groupShift&groupMask]
+}
+
+// hash returns slot b's hash.
+func (s *slots) hash(b int32) uint64 { return s.grp(b).hash[b&slotMask] }
+
+// bit reports bit set f's bit for slot b.
+func (s *slots) bit(f int, b int32) bool { return s.grp(b).bits[f]>>(b&slotMask)&1 != 0 }
+
+// set sets or clears bit set f's bit for slot b.
+func (s *slots) set(f int, b int32, v bool) {
+	g := s.grp(b)
+	if v {
+		g.bits[f] |= 1 << (b & slotMask)
+	} else {
+		g.bits[f] &^= 1 << (b & slotMask)
+	}
+}
+
+// word returns bit set f's word w (slots [64w, 64w+64)).
+func (s *slots) word(f int, w int32) *uint64 {
+	return &s.pages[w>>(pageShift-groupShift)][w&groupMask].bits[f]
+}
+
+// words is the number of bit-set words allocated (a multiple of pageWords).
+func (s *slots) words() int32 { return int32(len(s.pages) * pageWords) }
+
+// clearBits clears bit set f's bits [lo, hi).
+func (s *slots) clearBits(f int, lo, hi int32) {
+	for lo < hi {
+		off := lo & slotMask
+		k := min(hi-lo, groupSlots-off)
+		*s.word(f, lo>>groupShift) &^= (1<<k - 1) << off
+		lo += k
+	}
+}
+
+// setBits sets bit set f's bits [lo, hi).
+func (s *slots) setBits(f int, lo, hi int32) {
+	for lo < hi {
+		off := lo & slotMask
+		k := min(hi-lo, groupSlots-off)
+		*s.word(f, lo>>groupShift) |= (1<<k - 1) << off
+		lo += k
+	}
+}
+
+// setSt sets the states of slots [lo, hi) to v.
+func (s *slots) setSt(lo, hi, v int32) {
+	for lo < hi {
+		g, off := s.grp(lo), lo&slotMask
+		k := min(hi-lo, groupSlots-off)
+		st := g.st[off : off+k]
+		for i := range st {
+			st[i] = v
+		}
+		lo += k
+	}
+}
+
+// grow materialises slots up to n, allocating pages as needed (zeroed).
+func (s *slots) grow(n int32) {
+	for int32(len(s.pages))<<pageShift < n {
+		s.pages = append(s.pages, new(page))
+	}
+	s.n = n
+}
+
+// reset dematerialises every slot, zeroing the pages (kept for reuse).
+func (s *slots) reset() {
+	for _, p := range s.pages {
+		*p = page{}
+	}
+	s.n = 0
+}

@@ -66,6 +66,7 @@ type engine struct {
 	acc        *accumulator // batch runs: summary fed on its own goroutine, or nil
 
 	admitCounter uint64
+	loadAheadOn  bool // prefetch the next events' instances (loadahead.go)
 	classIndex   map[string]int
 	classNames   []string
 	sampling     bool
@@ -166,6 +167,7 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 		classIndex: map[string]int{},
 		seedV:      seed,
 	}
+	e.loadAheadOn = len(fl.instances) >= loadAheadMin
 	infos := make([]results.ClassInfo, len(sc.Classes))
 	for i, c := range sc.Classes {
 		infos[i] = results.ClassInfoFor(c)
@@ -222,6 +224,9 @@ func (e *engine) runUntil(limit int64) {
 			return
 		}
 		ev := e.q.pop()
+		if e.loadAheadOn {
+			e.loadAhead()
+		}
 		e.stats.Events++
 		e.advance(ev.at)
 		switch ev.kind {

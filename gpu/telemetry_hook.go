@@ -76,7 +76,8 @@ func RunOutputTokens(res *results.Result) int64 {
 		}
 	}
 	if res.Totals != nil {
-		return res.Totals.OutputTokens
+		_, _, out := res.Totals.Tokens()
+		return out
 	}
 	return 0
 }

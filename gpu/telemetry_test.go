@@ -397,7 +397,7 @@ func TestHookFillsResult(t *testing.T) {
 	}
 	res := &results.Result{
 		Timeline: &results.Timeline{OutputTokens: []int64{0, 0, 600, 600}}, // warm-up included
-		Totals:   &results.ClassResult{OutputTokens: 900},
+		Totals:   &results.ClassResult{OutputTokens: new(int64(900))},
 	}
 	require.NoError(t, h.Stop(res))
 	tel := res.Telemetry
@@ -429,7 +429,7 @@ func TestHookWithoutTelemetry(t *testing.T) {
 			var status bytes.Buffer
 			h := s.Hook(&status)
 			require.NoError(t, h.Start(context.Background(), time.Now()))
-			res := &results.Result{Totals: &results.ClassResult{OutputTokens: 10}}
+			res := &results.Result{Totals: &results.ClassResult{OutputTokens: new(int64(10))}}
 			require.NoError(t, h.Stop(res))
 			require.Equal(t, tc.line, status.String())
 			if tc.status == "" {
@@ -444,7 +444,7 @@ func TestHookWithoutTelemetry(t *testing.T) {
 
 func TestRunOutputTokens(t *testing.T) {
 	require.Zero(t, RunOutputTokens(nil))
-	require.Equal(t, int64(7), RunOutputTokens(&results.Result{Totals: &results.ClassResult{OutputTokens: 7}}))
-	require.Equal(t, int64(7), RunOutputTokens(&results.Result{Timeline: &results.Timeline{OutputTokens: []int64{0}}, Totals: &results.ClassResult{OutputTokens: 7}}))
-	require.Equal(t, int64(9), RunOutputTokens(&results.Result{Timeline: &results.Timeline{OutputTokens: []int64{4, 5}}, Totals: &results.ClassResult{OutputTokens: 7}}))
+	require.Equal(t, int64(7), RunOutputTokens(&results.Result{Totals: &results.ClassResult{OutputTokens: new(int64(7))}}))
+	require.Equal(t, int64(7), RunOutputTokens(&results.Result{Timeline: &results.Timeline{OutputTokens: []int64{0}}, Totals: &results.ClassResult{OutputTokens: new(int64(7))}}))
+	require.Equal(t, int64(9), RunOutputTokens(&results.Result{Timeline: &results.Timeline{OutputTokens: []int64{4, 5}}, Totals: &results.ClassResult{OutputTokens: new(int64(7))}}))
 }

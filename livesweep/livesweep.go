@@ -343,8 +343,8 @@ func addStats(sp *sweepfile.Point, res *results.Result) {
 		}
 	}
 	w := res.Window
-	if d := w.DrainEndS - w.StartS; d > 0 && res.Totals.OutputTokens > 0 {
-		sp.Metrics[DeliveredKey] = float64(res.Totals.OutputTokens) / d
+	if _, _, out := res.Totals.Tokens(); w.DrainEndS-w.StartS > 0 && out > 0 {
+		sp.Metrics[DeliveredKey] = float64(out) / (w.DrainEndS - w.StartS)
 	}
 }
 

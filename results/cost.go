@@ -389,13 +389,14 @@ func poolShares(r *Result, role string, names []string) map[string]float64 {
 		return out
 	}
 	weight := func(c *ClassResult) float64 {
+		in, cached, out := c.Tokens()
 		switch role {
 		case "prefill":
-			return float64(c.InputTokens - c.CachedTokens)
+			return float64(in - cached)
 		case "video":
 			return float64(c.Clips)
 		default:
-			return float64(c.OutputTokens)
+			return float64(out)
 		}
 	}
 	var total float64
@@ -409,7 +410,8 @@ func poolShares(r *Result, role string, names []string) map[string]float64 {
 	if total == 0 && role == "prefill" {
 		for _, n := range names {
 			if c := r.Classes[n]; c != nil {
-				w[n] = float64(max(c.InputTokens, 0))
+				in, _, _ := c.Tokens()
+				w[n] = float64(max(in, 0))
 				total += w[n]
 			}
 		}
@@ -434,9 +436,10 @@ func chargeClass(c *ClassResult, role string, usd, joules float64, split CostSpl
 	if role == "video" {
 		cc.videoKWh += joules / 3.6e6
 	}
-	unc := float64(max(c.InputTokens-c.CachedTokens, 0))
-	cached := float64(max(c.CachedTokens, 0)) * split.CachedInput
-	out := float64(max(c.OutputTokens, 0)) * split.Output
+	in, cachedN, outN := c.Tokens()
+	unc := float64(max(in-cachedN, 0))
+	cached := float64(max(cachedN, 0)) * split.CachedInput
+	out := float64(max(outN, 0)) * split.Output
 	switch role {
 	case "video":
 		cc.VideoUSD += usd
@@ -470,16 +473,17 @@ func finishClassCost(c *ClassResult, cc *ClassCost, energyKnown bool) {
 	} else if c.Clips > 0 {
 		cc.PerTaskUSD = per(cc.USD, float64(c.Clips), 1)
 	}
-	cc.USDPerMTokInput = per(cc.InputUSD, float64(c.InputTokens-c.CachedTokens), 1e6)
-	cc.USDPerMTokCached = per(cc.CachedUSD, float64(c.CachedTokens), 1e6)
-	cc.USDPerMTokOutput = per(cc.OutputUSD, float64(c.OutputTokens), 1e6)
+	in, cached, out := c.Tokens()
+	cc.USDPerMTokInput = per(cc.InputUSD, float64(in-cached), 1e6)
+	cc.USDPerMTokCached = per(cc.CachedUSD, float64(cached), 1e6)
+	cc.USDPerMTokOutput = per(cc.OutputUSD, float64(out), 1e6)
 	// Video figures use the video pool's charge only, so mixed totals do
 	// not put LLM cost on video seconds.
 	cc.USDPerClip = per(cc.VideoUSD, float64(c.Clips), 1)
 	cc.USDPerVideoSecond = per(cc.VideoUSD, c.VideoSeconds, 1)
 	if energyKnown {
-		if c.OutputTokens > 0 {
-			cc.JPerOutTok = roundSig((cc.EnergyKWh - cc.videoKWh) * 3.6e6 / float64(c.OutputTokens))
+		if out > 0 {
+			cc.JPerOutTok = roundSig((cc.EnergyKWh - cc.videoKWh) * 3.6e6 / float64(out))
 		}
 		cc.EnergyKWh = roundSig(cc.EnergyKWh)
 	} else {

@@ -21,10 +21,10 @@ func pdResult() *Result {
 			{Role: "decode", Instances: 4, GPU: "h100", GPUsPerInstance: 4, GPUs: 16, USDPerGPUHour: 2.0, TDPWatts: 700, BusySeconds: 3600},
 		}},
 		Classes: map[string]*ClassResult{
-			"chat":  {Kind: "chat", Requests: 1000, Completed: 1000, Tasks: 1000, InputTokens: 2_000_000, CachedTokens: 1_000_000, OutputTokens: 500_000},
-			"agent": {Kind: "agent", Requests: 200, Completed: 200, Tasks: 10, InputTokens: 6_000_000, CachedTokens: 5_000_000, OutputTokens: 500_000},
+			"chat":  {Kind: "chat", Requests: 1000, Completed: 1000, Tasks: 1000, InputTokens: new(int64(2_000_000)), CachedTokens: new(int64(1_000_000)), OutputTokens: new(int64(500_000))},
+			"agent": {Kind: "agent", Requests: 200, Completed: 200, Tasks: 10, InputTokens: new(int64(6_000_000)), CachedTokens: new(int64(5_000_000)), OutputTokens: new(int64(500_000))},
 		},
-		Totals: &ClassResult{Kind: "mixed", Requests: 1200, Completed: 1200, Tasks: 1010, InputTokens: 8_000_000, CachedTokens: 6_000_000, OutputTokens: 1_000_000},
+		Totals: &ClassResult{Kind: "mixed", Requests: 1200, Completed: 1200, Tasks: 1010, InputTokens: new(int64(8_000_000)), CachedTokens: new(int64(6_000_000)), OutputTokens: new(int64(1_000_000))},
 		Attribution: map[string]map[string]float64{
 			"chat":  {"prefill": 0.25, "decode": 0.5},
 			"agent": {"prefill": 0.75, "decode": 0.5},
@@ -103,8 +103,8 @@ func TestApplyCostColocatedTokenShare(t *testing.T) {
 	r := &Result{Schema: Schema, Backend: "endpoint", Window: Window{EndS: 3600, DurationS: 3600},
 		Fleet: &FleetInfo{Pools: []PoolInfo{{Role: "colocated", Instances: 10, GPU: "h100", GPUsPerInstance: 1, GPUs: 10, USDPerGPUHour: 1}}},
 		Classes: map[string]*ClassResult{
-			"a": {Kind: "chat", Tasks: 100, InputTokens: 1_000_000, CachedTokens: 500_000, OutputTokens: 125_000},
-			"b": {Kind: "chat", Tasks: 50, InputTokens: 10, OutputTokens: 125_000},
+			"a": {Kind: "chat", Tasks: 100, InputTokens: new(int64(1_000_000)), CachedTokens: new(int64(500_000)), OutputTokens: new(int64(125_000))},
+			"b": {Kind: "chat", Tasks: 50, InputTokens: new(int64(10)), OutputTokens: new(int64(125_000))},
 		},
 		Totals: &ClassResult{}}
 	require.NoError(t, ApplyCost(r, CostInputs{Split: CostSplit{CachedInput: 0.5, Output: 2}}))
@@ -130,7 +130,7 @@ func TestApplyCostElasticAndVideo(t *testing.T) {
 			{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
 		}},
 		Classes: map[string]*ClassResult{
-			"chat": {Kind: "chat", Tasks: 10, OutputTokens: 1000},
+			"chat": {Kind: "chat", Tasks: 10, OutputTokens: new(int64(1000))},
 			"clip": {Kind: "video", Tasks: 4, Clips: 4, VideoSeconds: 20},
 		},
 		Totals: &ClassResult{Tasks: 14, Clips: 4, VideoSeconds: 20}}
@@ -207,8 +207,8 @@ func TestIdlePoolUtilizationIsZeroNotUnknown(t *testing.T) {
 				{Role: "colocated", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1, USDPerGPUHour: 2, BusySeconds: 50},
 				{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 8, GPUs: 8, USDPerGPUHour: 2},
 			}},
-			Classes: map[string]*ClassResult{"chat": {Kind: "chat", Tasks: 10, OutputTokens: 1000}},
-			Totals:  &ClassResult{Tasks: 10, OutputTokens: 1000}}
+			Classes: map[string]*ClassResult{"chat": {Kind: "chat", Tasks: 10, OutputTokens: new(int64(1000))}},
+			Totals:  &ClassResult{Tasks: 10, OutputTokens: new(int64(1000))}}
 	}
 	sim := mk("sim")
 	require.NoError(t, ApplyCost(sim, CostInputs{}))

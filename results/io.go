@@ -98,7 +98,12 @@ func (r *Result) dropUnmeasured() {
 		if c == nil {
 			continue
 		}
-		if c.InputTokens == 0 {
+		if !c.HasTokens() {
+			// Token figures of a kind that generates none were written
+			// as 0.
+			c.InputTokens, c.CachedTokens, c.OutputTokens, c.OutputTokensPerS = nil, nil, nil, nil
+		}
+		if in, _, _ := c.Tokens(); in == 0 {
 			c.CacheHitRate = nil
 		}
 		if c.Requests == 0 {
@@ -118,7 +123,11 @@ func (r *Result) dropUnmeasured() {
 // while video pools used energy; a file written now reads unchanged.
 func (r *Result) fixTotalsJPerToken() {
 	t := r.Totals
-	if t == nil || t.Cost == nil || t.Cost.JPerOutTok == 0 || t.OutputTokens <= 0 || r.Cost == nil {
+	if t == nil || t.Cost == nil || t.Cost.JPerOutTok == 0 || r.Cost == nil {
+		return
+	}
+	_, _, out := t.Tokens()
+	if out <= 0 {
 		return
 	}
 	video := 0.0
@@ -127,7 +136,7 @@ func (r *Result) fixTotalsJPerToken() {
 			video += p.EnergyKWh
 		}
 	}
-	perTok := func(kwh float64) float64 { return kwh * 3.6e6 / float64(t.OutputTokens) }
+	perTok := func(kwh float64) float64 { return kwh * 3.6e6 / float64(out) }
 	old := perTok(t.Cost.EnergyKWh)
 	if video <= 0 || math.Abs(t.Cost.JPerOutTok-old) > 1e-5*old {
 		return
@@ -249,7 +258,7 @@ func (c *ClassResult) validate() error {
 	if c.Requests < 0 || c.Completed < 0 || c.Errors < 0 || c.Tasks < 0 || c.SLOMet < 0 || c.Clips < 0 || c.Preemptions < 0 {
 		return errors.New("negative count")
 	}
-	if c.InputTokens < 0 || c.CachedTokens < 0 || c.OutputTokens < 0 {
+	if in, cached, out := c.Tokens(); in < 0 || cached < 0 || out < 0 {
 		return errors.New("negative token count")
 	}
 	if c.Completed+c.Errors != c.Requests {

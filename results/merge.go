@@ -174,7 +174,7 @@ func importClass(name string, c *ClassResult, hists map[string]string) (*classAc
 	for k, v := range c.ErrorsByClass {
 		acc.errorsBy[k] = v
 	}
-	acc.input, acc.cached, acc.output = c.InputTokens, c.CachedTokens, c.OutputTokens
+	acc.input, acc.cached, acc.output = c.Tokens()
 	acc.sloMet, acc.clips, acc.videoSeconds, acc.preemptions = c.SLOMet, c.Clips, c.VideoSeconds, c.Preemptions
 	if acc.tiers, err = importTiers(c.TokensByTier); err != nil {
 		return nil, fmt.Errorf("class %q: %w", name, err)

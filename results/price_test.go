@@ -31,7 +31,7 @@ func tieredList() *pricing.List {
 // 10 long ones (0.8M input, 0.6M cached, 50k out).
 func tieredClass() *ClassResult {
 	return &ClassResult{Kind: "chat", Requests: 110, Completed: 110, Tasks: 110,
-		InputTokens: 1_800_000, CachedTokens: 1_000_000, OutputTokens: 250_000,
+		InputTokens: new(int64(1_800_000)), CachedTokens: new(int64(1_000_000)), OutputTokens: new(int64(250_000)),
 		TokensByTier: []TierTokens{
 			{UpToTokens: 32000, Requests: 100, InputTokens: 1_000_000, CachedTokens: 400_000, OutputTokens: 200_000},
 			{UpToTokens: 0, Requests: 10, InputTokens: 800_000, CachedTokens: 600_000, OutputTokens: 50_000},
@@ -83,7 +83,7 @@ func TestRevenueTieredByHand(t *testing.T) {
 func TestRevenueFlatCNY(t *testing.T) {
 	pl := &pricing.List{Currency: "cny", CNYPerUSD: 7, PerTask: 0.7}
 	require.NoError(t, pl.Validate())
-	c := &ClassResult{Kind: "agent", Tasks: 100, OutputTokens: 2_000_000}
+	c := &ClassResult{Kind: "agent", Tasks: 100, OutputTokens: new(int64(2_000_000))}
 	rv := revenue(c, 12.5, pl)
 	require.Equal(t, "CNY", rv.Currency)
 	require.Equal(t, 7.0, rv.CNYPerUSD)

@@ -115,14 +115,17 @@ type ClassResult struct {
 	ScheduleDelay *Percentiles `json:"schedule_delay_ms,omitempty"`
 	TaskE2E       *Percentiles `json:"task_e2e_ms,omitempty"`
 
-	InputTokens  int64    `json:"input_tokens"`
-	CachedTokens int64    `json:"cached_tokens"`
-	OutputTokens int64    `json:"output_tokens"`
+	// Token counts and the output token rate are absent (nil) where no
+	// tokens are generated (video classes, video-only totals; HasTokens),
+	// never 0: read them with Tokens and Rate.
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
+	CachedTokens *int64   `json:"cached_tokens,omitempty"`
+	OutputTokens *int64   `json:"output_tokens,omitempty"`
 	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"` // Σcached / Σinput; absent without input (video)
 
-	OutputTokensPerS float64 `json:"output_tokens_per_s"`
-	RequestsPerS     float64 `json:"requests_per_s"`
-	TasksPerS        float64 `json:"tasks_per_s"`
+	OutputTokensPerS *float64 `json:"output_tokens_per_s,omitempty"`
+	RequestsPerS     float64  `json:"requests_per_s"`
+	TasksPerS        float64  `json:"tasks_per_s"`
 
 	SLOMet        int64       `json:"slo_met"`                  // requests meeting every per-request bound
 	SLOAttainment *float64    `json:"slo_attainment,omitempty"` // SLOMet / Requests; absent without requests
@@ -144,6 +147,28 @@ type ClassResult struct {
 // kind but video (a video job's work is clips and video seconds, so its
 // token counts and rates are not figures of it; tables show them absent).
 func (c *ClassResult) HasTokens() bool { return c.Kind != "video" }
+
+// Tokens returns the input, cached and output token counts; 0 where they
+// are absent (a video class: nothing to add to a sum).
+func (c *ClassResult) Tokens() (input, cached, output int64) {
+	return count(c.InputTokens), count(c.CachedTokens), count(c.OutputTokens)
+}
+
+func count(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// Count returns *p as a float, or 0 and false when p is nil (a token
+// count of a class that generates no tokens).
+func Count(p *int64) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return float64(*p), true
+}
 
 // Result renders the summary as a result. It can be called more than once
 // (e.g. for progress reports); the summary's figures are not changed (its
@@ -235,6 +260,9 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 			win.DurationS, e2e.P50/1e3))
 	}
 	r.Timeline = tl.export()
+	if r.Timeline != nil && !r.Totals.HasTokens() {
+		r.Timeline.OutputTokens = nil // a video-only run generates no tokens
+	}
 	if lag, of, ok := Lag(r); ok {
 		v := roundDec(lag, 6)
 		r.Window.LagS, r.Window.LagOf = &v, of
@@ -253,9 +281,6 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		Errors:       c.errors,
 		Tasks:        c.tasks,
 		TasksFailed:  c.tasksFailed,
-		InputTokens:  c.input,
-		CachedTokens: c.cached,
-		OutputTokens: c.output,
 		SLOMet:       c.sloMet,
 		Clips:        c.clips,
 		VideoSeconds: roundDec(c.videoSeconds, 6),
@@ -284,6 +309,11 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 			*Metrics[m].field(out) = pcts[m]
 		}
 	}
+	tokens := out.HasTokens() // totals: "mixed" or an LLM kind
+	if tokens {
+		in, cached, output := c.input, c.cached, c.output // copies: the summary goes on counting
+		out.InputTokens, out.CachedTokens, out.OutputTokens = &in, &cached, &output
+	}
 	if c.input > 0 {
 		out.CacheHitRate = ptr(roundSig(float64(c.cached) / float64(c.input)))
 	}
@@ -291,7 +321,9 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		out.SLOAttainment = ptr(roundSig(float64(c.sloMet) / float64(c.requests)))
 	}
 	if d := float64(win.EndNs-win.StartNs) / 1e9; d > 0 {
-		out.OutputTokensPerS = roundSig(float64(c.output) / d)
+		if tokens {
+			out.OutputTokensPerS = ptr(roundSig(float64(c.output) / d))
+		}
 		out.RequestsPerS = roundSig(float64(c.completed) / d)
 		out.TasksPerS = roundSig(float64(c.tasks) / d)
 		out.GoodputRPS = roundSig(float64(c.sloMet) / d)
@@ -306,7 +338,8 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 func ptr(v float64) *float64 { return &v }
 
 // Ratio returns *p, or 0 and false when p is nil (the ratio is undefined:
-// CacheHitRate without input tokens, SLOAttainment without requests).
+// CacheHitRate without input tokens, SLOAttainment without requests,
+// OutputTokensPerS of a class that generates no tokens).
 func Ratio(p *float64) (float64, bool) {
 	if p == nil {
 		return 0, false

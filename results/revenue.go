@@ -112,9 +112,10 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 		lines[2].Amount += o * op
 	}
 	approx := false
+	in, cached, out := c.Tokens()
 	switch {
 	case len(pl.Tiers) == 0:
-		bill(0, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
+		bill(0, in-cached, cached, out)
 	case tiersMatch(c.TokensByTier, pl.TierBounds()):
 		for i, t := range c.TokensByTier {
 			n := t.UpToTokens // every length in the bucket bills at this tier
@@ -127,9 +128,9 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 		approx = true
 		n := 0
 		if c.Completed > 0 {
-			n = int(c.InputTokens / c.Completed)
+			n = int(in / c.Completed)
 		}
-		bill(n, c.InputTokens-c.CachedTokens, c.CachedTokens, c.OutputTokens)
+		bill(n, in-cached, cached, out)
 	}
 	lines[3].Amount = pl.PerTask * lines[3].Volume
 	lines[4].Amount = pl.PerVideoSecond * lines[4].Volume
@@ -143,10 +144,11 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 // (ClassUtilization; 0: unknown).
 func BookFor(c *ClassResult, pl *pricing.List, split CostSplit, utilization float64) (econ.Book, bool) {
 	lines, approx := billLines(c, pl)
-	b := econ.Book{Components: lines, CachedWeight: split.CachedInput, InputTokens: float64(c.InputTokens),
+	in, cached, _ := c.Tokens()
+	b := econ.Book{Components: lines, CachedWeight: split.CachedInput, InputTokens: float64(in),
 		Utilization: utilization}
-	if c.InputTokens > 0 {
-		b.HitRate = float64(c.CachedTokens) / float64(c.InputTokens)
+	if in > 0 {
+		b.HitRate = float64(cached) / float64(in)
 	}
 	if c.Cost != nil {
 		b.Cost = pl.FromUSD(c.Cost.USD)
@@ -180,7 +182,7 @@ func TotalsBook(input, cached, output, tasks int64, videoSeconds, costUSD float6
 	if split == (CostSplit{}) {
 		split = DefaultCostSplit
 	}
-	c := &ClassResult{InputTokens: input, CachedTokens: cached, OutputTokens: output, Tasks: tasks, VideoSeconds: videoSeconds}
+	c := &ClassResult{InputTokens: &input, CachedTokens: &cached, OutputTokens: &output, Tasks: tasks, VideoSeconds: videoSeconds}
 	lines, _ := billLines(c, pl)
 	b := econ.Book{Components: lines, Cost: pl.FromUSD(costUSD), CachedWeight: split.CachedInput, InputTokens: float64(input)}
 	if input > 0 {

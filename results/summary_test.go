@@ -83,7 +83,7 @@ func TestWarmupExclusionAndIntended(t *testing.T) {
 	res := s.Result(Meta{Backend: "endpoint"})
 	c := res.Classes["c"]
 	require.EqualValues(t, 1, c.Requests)
-	require.EqualValues(t, 100, c.InputTokens)
+	require.EqualValues(t, 100, *c.InputTokens)
 	require.Equal(t, 0.25, *c.CacheHitRate)
 	// HDR reports the top of the value's bucket: within 0.1%.
 	require.InEpsilon(t, 50.0, c.TTFT.P50, 1e-3)

@@ -98,19 +98,22 @@ func RenderTable(w io.Writer, r *Result) error {
 	}
 	// A video job has no tokens: its token figures are absent ("-"), not
 	// 0; its work is in the clips and video seconds rows.
-	tokens := func(f func(c *ClassResult) string) func(c *ClassResult) string {
-		return func(c *ClassResult) string {
-			if !c.HasTokens() {
-				return "-"
-			}
-			return f(c)
+	count := func(p *int64) string {
+		if p == nil {
+			return "-"
 		}
+		return itoa(*p)
 	}
-	row("input tokens", tokens(func(c *ClassResult) string { return itoa(c.InputTokens) }))
-	row("cached tokens", tokens(func(c *ClassResult) string { return itoa(c.CachedTokens) }))
-	row("output tokens", tokens(func(c *ClassResult) string { return itoa(c.OutputTokens) }))
+	row("input tokens", func(c *ClassResult) string { return count(c.InputTokens) })
+	row("cached tokens", func(c *ClassResult) string { return count(c.CachedTokens) })
+	row("output tokens", func(c *ClassResult) string { return count(c.OutputTokens) })
 	row("cache hit rate", func(c *ClassResult) string { return pct(Ratio(c.CacheHitRate)) })
-	row("output tok/s", tokens(func(c *ClassResult) string { return num(c.OutputTokensPerS) }))
+	row("output tok/s", func(c *ClassResult) string {
+		if v, ok := Ratio(c.OutputTokensPerS); ok {
+			return num(v)
+		}
+		return "-"
+	})
 	row("requests/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
 	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
 	row("video s", func(c *ClassResult) string {

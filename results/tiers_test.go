@@ -40,8 +40,8 @@ func TestSummaryTokensByTier(t *testing.T) {
 		in += x.InputTokens
 		out += x.OutputTokens
 	}
-	require.Equal(t, res.Classes["chat"].InputTokens, in)
-	require.Equal(t, res.Classes["chat"].OutputTokens, out)
+	require.Equal(t, *res.Classes["chat"].InputTokens, in)
+	require.Equal(t, *res.Classes["chat"].OutputTokens, out)
 
 	// Merging two halves gives the unsplit counts, through JSON.
 	a, b := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", PriceTiers: []int{32000, 128000}}}, 0), NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", PriceTiers: []int{32000, 128000}}}, 0)

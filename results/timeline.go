@@ -16,9 +16,9 @@ const (
 type Timeline struct {
 	IntervalNs   int64                   `json:"interval_ns"`
 	IntervalS    float64                 `json:"interval_s"`
-	Completions  []int64                 `json:"completions"`   // successful requests finishing in the bucket
-	Errors       []int64                 `json:"errors"`        // failed requests ending in the bucket
-	OutputTokens []int64                 `json:"output_tokens"` // output tokens of requests completing in the bucket
+	Completions  []int64                 `json:"completions"`             // successful requests finishing in the bucket
+	Errors       []int64                 `json:"errors"`                  // failed requests ending in the bucket
+	OutputTokens []int64                 `json:"output_tokens,omitempty"` // output tokens of requests completing in the bucket; absent in a video-only run
 	Gauges       map[string]*GaugeSeries `json:"gauges,omitempty"`
 	// WaitMaxMs is, per bucket of intended send time, the longest wait for
 	// service of the completed measured requests sent in it (see Lag).

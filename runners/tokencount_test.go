@@ -43,7 +43,7 @@ func TestUsageThatDisagreesIsOverruled(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, (r.LastToken-r.FirstToken)/19, tpot, "TPOT over 19 real gaps, not 99,999")
 	}
-	require.Equal(t, int64(200), c.res.Totals.OutputTokens)
+	require.Equal(t, int64(200), *c.res.Totals.OutputTokens)
 	require.Equal(t, 1, strings.Count(warn.String(), "warning:"), "warned once: %s", warn.String())
 	tc := c.res.Extra["token_counts"].(map[string]any)
 	require.Equal(t, int64(10), tc["mismatches"])

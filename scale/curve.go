@@ -88,7 +88,8 @@ func FactorsOf(r *results.Result) Factors {
 		return f
 	}
 	win := r.Cost.WindowS
-	tokens := float64(max(t.InputTokens-t.CachedTokens, 0) + max(t.OutputTokens, 0))
+	in, cached, out := t.Tokens()
+	tokens := float64(max(in-cached, 0) + max(out, 0))
 	var gpuS, busyGPUS, bind float64
 	keys := make([]string, 0, len(r.Cost.ByPool))
 	for k := range r.Cost.ByPool {

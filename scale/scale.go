@@ -412,7 +412,8 @@ func (s *Searcher) Calibrate(tokens bool) (float64, string, error) {
 		return 0, "", fmt.Errorf("calibrating the traffic on the scenario's fleet %q at 1x: nothing completed", s.Base.Fleet)
 	}
 	if tokens {
-		v := float64(t.InputTokens+t.OutputTokens) / win
+		in, _, out := t.Tokens()
+		v := float64(in+out) / win
 		return v, fmt.Sprintf("calibration: at 1x the scenario carries %.4g tokens/s (input + output, on %s); levels are target / that", v, s.Base.Fleet), nil
 	}
 	v := float64(t.Completed) / win

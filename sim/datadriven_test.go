@@ -272,8 +272,9 @@ func ddRecords(b *strings.Builder, recs map[uint64]results.Record) {
 func ddSummary(b *strings.Builder, res *results.Result) {
 	line := func(name string, c *results.ClassResult) {
 		hit, _ := results.Ratio(c.CacheHitRate) // 0 when undefined (video), as the golden has it
+		in, cached, out := c.Tokens()           // 0 when absent (video), likewise
 		fmt.Fprintf(b, "%s: requests=%d completed=%d errors=%d in=%d cached=%d out=%d hit=%.4f", name, c.Requests, c.Completed, c.Errors,
-			c.InputTokens, c.CachedTokens, c.OutputTokens, hit)
+			in, cached, out, hit)
 		for _, m := range []struct {
 			name string
 			p    *results.Percentiles

@@ -25,7 +25,8 @@ func TestPerMtokMatchesResult(t *testing.T) {
 	require.Equal(t, tc.USDPerMTokOutput, p.Metrics["usd_per_mtok_output"])
 	require.Equal(t, tc.USDPerMTokInput, p.Metrics["usd_per_mtok_input"])
 	tot := p.Result.Totals
-	all := p.Result.Cost.USD / float64(tot.InputTokens+tot.OutputTokens) * 1e6
+	in, _, out := tot.Tokens()
+	all := p.Result.Cost.USD / float64(in+out) * 1e6
 	require.InEpsilon(t, all, p.Metrics["usd_per_mtok_all"], 1e-9)
 	require.Less(t, p.Metrics["usd_per_mtok_all"], p.Metrics["usd_per_mtok_output"])
 }

@@ -232,8 +232,8 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	if v, ok := results.Ratio(t.SLOAttainment); ok {
 		m["slo_attainment"] = v
 	}
-	if t.HasTokens() {
-		m["output_tok_s"] = t.OutputTokensPerS
+	if v, ok := results.Ratio(t.OutputTokensPerS); ok {
+		m["output_tok_s"] = v
 	}
 	if d := t.ErrorsByClass[results.ErrorClassDropped]; d > 0 {
 		m["dropped"] = float64(d)
@@ -255,8 +255,8 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		// The same $/Mtok figures as the result (docs/economics.md): cost
 		// charged to a token kind / that kind's Mtok; usd_per_mtok_all is
 		// the whole cost over every token (input incl. cached + output).
-		if tok := t.InputTokens + t.OutputTokens; tok > 0 {
-			m["usd_per_mtok_all"] = res.Cost.USD / float64(tok) * 1e6
+		if in, _, out := t.Tokens(); in+out > 0 {
+			m["usd_per_mtok_all"] = res.Cost.USD / float64(in+out) * 1e6
 		}
 	}
 	if tc := t.Cost; tc != nil {

@@ -320,8 +320,8 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 		Window: results.Window{StartS: 10, EndS: 110, DurationS: 100},
 		Fleet: &results.FleetInfo{GPUs: 4, Pools: []results.PoolInfo{{Role: "colocated", GPU: "h100", Instances: 4,
 			GPUsPerInstance: 1, GPUs: 4, USDPerGPUHour: 36, GPUSeconds: 200, BusySeconds: 100}}},
-		Classes: map[string]*results.ClassResult{"chat": {Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000}},
-		Totals:  &results.ClassResult{Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: 1000},
+		Classes: map[string]*results.ClassResult{"chat": {Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: new(int64(1000))}},
+		Totals:  &results.ClassResult{Kind: "chat", Requests: 10, Completed: 10, Tasks: 10, OutputTokens: new(int64(1000))},
 	}
 	require.NoError(t, results.ApplyCost(res, results.CostInputs{}))
 	var sp sweepfile.Point

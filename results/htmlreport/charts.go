@@ -279,8 +279,10 @@ func timelineCharts(b *builder, runs []Run) []chartRef {
 		if !multi {
 			reqCol = color(1)
 		}
+		if t.OutputTokens != nil { // none in a video-only run
+			thr.Series = append(thr.Series, series{Name: name(i, "output tok/s"), Color: color(i), Kind: "line", Data: perSecond(t, t.OutputTokens)})
+		}
 		thr.Series = append(thr.Series,
-			series{Name: name(i, "output tok/s"), Color: color(i), Kind: "line", Data: perSecond(t, t.OutputTokens)},
 			series{Name: name(i, "completed req/s"), Color: reqCol, Kind: "line", Dash: "dashed", Axis: 1, Data: perSecond(t, t.Completions)})
 		if sum(t.Errors) > 0 {
 			thr.Series = append(thr.Series, series{Name: name(i, "errors/s"), Color: "#dc2626", Kind: "line", Dash: "dotted", Axis: 1, Data: perSecond(t, t.Errors)})

@@ -162,9 +162,9 @@ func runHeader(i int, run Run) runView {
 	v.Verdict = runVerdict(r)
 	t := r.Totals
 	// Video work makes no tokens: its throughput is requests (clips).
-	through := kpi{"throughput", rate(t.OutputTokensPerS, "tok/s"), rate(t.RequestsPerS, "req/s")}
-	if !t.HasTokens() {
-		through = kpi{"throughput", rate(t.RequestsPerS, "req/s"), num(t.VideoSeconds) + " s of video"}
+	through := kpi{"throughput", rate(t.RequestsPerS, "req/s"), num(t.VideoSeconds) + " s of video"}
+	if tok, ok := results.Ratio(t.OutputTokensPerS); ok {
+		through = kpi{"throughput", rate(tok, "tok/s"), rate(t.RequestsPerS, "req/s")}
 	}
 	v.KPIs = append(v.KPIs,
 		kpi{"SLO attainment", pctText(results.Ratio(t.SLOAttainment)), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
@@ -372,7 +372,7 @@ var classRows = slices.Concat([]metricRow{
 	{label: "tasks", text: intText, get: func(c *results.ClassResult) (float64, bool) { return float64(c.Tasks), c.Tasks > 0 }},
 }, latencyRows(), []metricRow{
 	{label: "cache hit rate", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
-	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.OutputTokensPerS, c.OutputTokens > 0 }},
+	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.OutputTokensPerS) }},
 	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
 	{label: "SLO attainment", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
 	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},

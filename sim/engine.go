@@ -58,12 +58,11 @@ type engine struct {
 
 	wl      Source
 	nextArr *scenarios.Request
-	// nextHashes are nextArr's prompt block hashes when the producer
-	// computed them (nextHashed), see pipeline.go.
-	nextHashes []uint64
-	nextHashed bool
-	pre        *prefetcher  // batch runs: arrivals generated ahead, or nil
-	acc        *accumulator // batch runs: summary fed on its own goroutine, or nil
+	// nextSeq is nextArr's sequence when the producer built it (with its
+	// prompt block hashes), see pipeline.go; nil otherwise.
+	nextSeq *seqState
+	pre     *prefetcher  // batch runs: arrivals generated ahead, or nil
+	acc     *accumulator // batch runs: summary fed on its own goroutine, or nil
 
 	admitCounter uint64
 	loadAheadOn  bool // prefetch the next events' instances (loadahead.go)
@@ -211,13 +210,13 @@ func (e *engine) runUntil(limit int64) {
 			if e.nextArr.Arrival > limit {
 				return
 			}
-			r, hs, hashed := e.nextArr, e.nextHashes, e.nextHashed
+			r, s := e.nextArr, e.nextSeq
 			e.pullArrival()
 			e.advance(r.Arrival)
 			if e.batch {
 				e.markArrival(e.nextArr == nil)
 			}
-			e.arrive(r, hs, hashed)
+			e.arrive(r, s)
 			continue
 		}
 		if !ok || t > limit {
@@ -273,7 +272,7 @@ func (e *engine) advance(t int64) {
 func (e *engine) pullArrival() {
 	if e.pre != nil {
 		a, _ := e.pre.next() // the zero arrival at the end: nextArr nil
-		e.nextArr, e.nextHashes, e.nextHashed = a.r, a.hashes, a.hashed
+		e.nextArr, e.nextSeq = a.r, a.s
 		return
 	}
 	r, ok := e.wl.Next()
@@ -281,14 +280,14 @@ func (e *engine) pullArrival() {
 		e.nextArr = nil
 		return
 	}
-	e.nextArr = r
+	e.nextArr, e.nextSeq = r, nil
 }
 
 // startPipeline moves workload generation (when the source allows it)
 // and result accumulation to goroutines of their own (pipeline.go).
 func (e *engine) startPipeline() {
 	if prefetchable(e.wl) {
-		e.pre = newPrefetcher(e.wl, e.cfg.BlockTokens)
+		e.pre = newPrefetcher(e.wl, e.cfg.BlockTokens, e.summary)
 	}
 	var free *[][]int64
 	if e.cfg.Records == nil {
@@ -314,41 +313,34 @@ func (e *engine) stopPipeline() {
 	}
 }
 
-// arrive turns a workload request into an in-flight sequence, or refuses
-// it when the work in flight is past MaxInflight / MaxInflightTokens.
-func (e *engine) arrive(r *scenarios.Request, hashes []uint64, hashed bool) {
+// arrive turns a workload request into an in-flight sequence (pre, when
+// the producer built it), or refuses it when the work in flight is past
+// MaxInflight / MaxInflightTokens.
+func (e *engine) arrive(r *scenarios.Request, pre *seqState) {
+	if pre == nil {
+		pre = newSeqState(r, e.cfg.BlockTokens, e.summary)
+	}
 	if e.inflight >= maxInflight || e.inflightHs+r.InputTokens/e.cfg.BlockTokens > maxInflightHashes {
-		s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, task: r.Task != nil}
-		s.rec = *results.NewRecord(r, r.Arrival)
-		s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart
-		s.included = e.summary.Includes(&s.rec)
+		s := pre
+		s.hashes, s.prefillTarget = nil, 0 // never in flight: counts no prompt hashes
 		s.rec.Error = fmt.Sprintf("refused: %d requests (%d prompt block hashes) already in flight, the simulator's bound; the offered load is far beyond the fleet's capacity", e.inflight, e.inflightHs)
 		e.inflight++
 		e.stats.Refused++
 		e.finish(s, "overloaded")
 		return
 	}
-	e.arriveSeq(e.newSeqHashed(r, hashes, hashed))
+	e.arriveSeq(e.track(pre))
 }
 
-func (e *engine) newSeq(r *scenarios.Request) *seqState { return e.newSeqHashed(r, nil, false) }
+// newSeq turns r into an in-flight sequence.
+func (e *engine) newSeq(r *scenarios.Request) *seqState {
+	return e.track(newSeqState(r, e.cfg.BlockTokens, e.summary))
+}
 
-// newSeqHashed is newSeq with r's prompt hashes already computed when
-// hashed is set.
-func (e *engine) newSeqHashed(r *scenarios.Request, hashes []uint64, hashed bool) *seqState {
+// track counts s in flight (the MaxInflight bounds).
+func (e *engine) track(s *seqState) *seqState {
 	e.inflight++
-	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, task: r.Task != nil}
-	s.rec = *results.NewRecord(r, r.Arrival)
-	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
-	s.included = e.summary.Includes(&s.rec)
-	if r.Video == nil {
-		if !hashed {
-			hashes = requestHashes(r, e.cfg.BlockTokens)
-		}
-		s.hashes = hashes
-		e.inflightHs += len(s.hashes)
-		s.prefillTarget = r.InputTokens
-	}
+	e.inflightHs += len(s.hashes)
 	return s
 }
 

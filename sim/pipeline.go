@@ -13,7 +13,8 @@ import (
 // to it by a bounded channel of batches consumed in order:
 //
 //   - a producer generates the open-loop arrivals ahead (sampling, agent
-//     sessions' first turns, prompt block hashes);
+//     sessions' first turns) and builds their sequences (records, prompt
+//     block hashes);
 //   - a consumer folds the finished records and the timeline samples into
 //     the summary and hands the records to the sink.
 //
@@ -40,18 +41,18 @@ const pipeBatch = 512
 // thousand requests or records in flight between goroutines).
 const pipeDepth = 4
 
-// arrival is a workload request with its prompt's block hashes, computed
-// by the producer (nil for a request without a prompt, e.g. video).
+// arrival is a workload request with its sequence, built by the producer
+// (record, prompt block hashes: newSeqState).
 type arrival struct {
-	r      *scenarios.Request
-	hashes []uint64
-	hashed bool
+	r *scenarios.Request
+	s *seqState
 }
 
 // prefetcher runs Source.Next on its own goroutine.
 type prefetcher struct {
 	src  Source
 	bs   int
+	sum  *results.Summary // read for its warm-up only
 	out  chan []arrival
 	back chan []arrival // consumed batches, for reuse
 	stop chan struct{}
@@ -73,8 +74,8 @@ func prefetchable(src Source) bool {
 	return ok && w.Prefetchable()
 }
 
-func newPrefetcher(src Source, blockTokens int) *prefetcher {
-	p := &prefetcher{src: src, bs: blockTokens,
+func newPrefetcher(src Source, blockTokens int, sum *results.Summary) *prefetcher {
+	p := &prefetcher{src: src, bs: blockTokens, sum: sum,
 		out: make(chan []arrival, pipeDepth), back: make(chan []arrival, pipeDepth+2),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
@@ -110,12 +111,7 @@ func (p *prefetcher) run() {
 				last = true
 				break
 			}
-			a := arrival{r: r}
-			if r.Video == nil {
-				a.hashes = requestHashes(r, p.bs)
-				a.hashed = true
-			}
-			b = append(b, a)
+			b = append(b, arrival{r: r, s: newSeqState(r, p.bs, p.sum)})
 		}
 		if len(b) > 0 {
 			select {

@@ -45,6 +45,22 @@ type seqState struct {
 	included                           bool // counts in the summary (not warm-up)
 }
 
+// newSeqState is r's sequence before it is in flight: its record as sent
+// on schedule and, for a request with a prompt, the prompt's block hashes.
+// It reads nothing the event loop writes (sum only for its warm-up), so
+// the pipeline's producer builds it ahead of the loop (pipeline.go).
+func newSeqState(r *scenarios.Request, blockTokens int, sum *results.Summary) *seqState {
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: r.ClassIndex, task: r.Task != nil}
+	s.rec = *results.NewRecord(r, r.Arrival)
+	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
+	s.included = sum.Includes(&s.rec)
+	if r.Video == nil {
+		s.hashes = requestHashes(r, blockTokens)
+		s.prefillTarget = r.InputTokens
+	}
+	return s
+}
+
 func (s *seqState) decoding() bool { return s.computed >= s.prefillTarget }
 
 // kvTokens is how many tokens of KV the sequence needs for its next decode

@@ -109,7 +109,10 @@ type Config struct {
 	// requests finished so far. It must not call back into the simulator.
 	Progress func(virtualNs int64, done uint64)
 
-	// Records, when set, receives every finished request's record.
+	// Records, when set, receives every finished request's record. Its
+	// first error stops the run a fixed number of records and samples
+	// later, the same serial or pipelined (see sinkLag); it is not called
+	// again.
 	Records func(*results.Record) error
 
 	// Serial keeps workload generation and result accumulation on the

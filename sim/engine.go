@@ -54,7 +54,8 @@ type engine struct {
 	rng     *rand.Rand
 	summary *results.Summary
 	stats   Stats
-	err     error // first sink error; stops the run
+	err     error    // first error (a sink's: see sinkLag); stops the run
+	sink    sinkStop // serial runs: when a failed records sink stops the run
 
 	wl      Source
 	nextArr *scenarios.Request
@@ -141,6 +142,9 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 	}
 	e.loop()
 	e.stopPipeline()
+	if e.err == nil && e.sink.err != nil {
+		e.err = fmt.Errorf("writing records: %w", e.sink.err)
+	}
 	if e.err == nil {
 		e.err = e.wl.Err()
 	}
@@ -408,16 +412,23 @@ func (e *engine) finish(s *seqState, errClass string) {
 		// The summary and the sink get the record on the consumer's
 		// goroutine, in this order: from here on s.rec is the consumer's
 		// (its ITL slice comes back to itlFree with the batch).
-		if e.acc.add(&s.rec) && e.err == nil {
-			if err := e.acc.sinkErr(); err != nil {
-				e.err = fmt.Errorf("writing records: %w", err)
-			}
+		e.acc.add(&s.rec)
+		if e.acc.stop != nil && e.err == nil {
+			e.err = fmt.Errorf("writing records: %w", e.acc.stop)
 		}
 		return
 	}
-	if e.cfg.Records != nil && e.err == nil {
-		if err := e.cfg.Records(&s.rec); err != nil {
-			e.err = fmt.Errorf("writing records: %w", err)
+	if e.cfg.Records != nil {
+		// As the pipeline's consumer does: the sink gets every record
+		// until it fails, and the run stops sinkLag batches later.
+		e.sink.items++
+		if e.sink.err == nil {
+			if err := e.cfg.Records(&s.rec); err != nil {
+				e.sink.fail(err)
+			}
+		}
+		if e.err == nil && e.sink.due() {
+			e.err = fmt.Errorf("writing records: %w", e.sink.err)
 		}
 	}
 	if e.cfg.Records == nil && e.onDone == nil && cap(s.rec.ITL) > 0 {
@@ -463,6 +474,9 @@ func (e *engine) observe(name string, v float64) {
 	if e.acc != nil {
 		e.acc.observe(e.now, name, v)
 		return
+	}
+	if e.cfg.Records != nil {
+		e.sink.items++ // counted as the pipeline's consumer would see it
 	}
 	e.summary.Observe(e.now, name, v)
 }

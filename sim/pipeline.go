@@ -41,6 +41,41 @@ const pipeBatch = 512
 // thousand requests or records in flight between goroutines).
 const pipeDepth = 4
 
+// sinkLag is how many of the consumer's batches after the one holding
+// the record a records sink failed on a run goes on: it stops at the
+// record that fills batch failing+sinkLag, serial or pipelined. When the
+// loop hands that batch over, the consumer has certainly finished the
+// failing one (the channel holds pipeDepth batches, so it has taken batch
+// failing+sinkLag-pipeDepth, and it takes a batch only after finishing
+// the one before), so the pipelined loop learns of the error at a point
+// that does not depend on scheduling, without waiting for the consumer;
+// the serial loop counts the same batches and stops at the same record.
+// The partial result returned with the error is then the same either way
+// (it covers up to sinkLag+1 batches of records and samples, at most
+// 3,072 items, past the failing record; the sink sees none of them).
+const sinkLag = pipeDepth + 1
+
+// sinkStop is the serial loop's count of the consumer's batches (records
+// and timeline samples it would have queued) and the sink's first error.
+type sinkStop struct {
+	items int64 // records and samples so far
+	err   error // the sink's first error
+	batch int64 // the batch of the record it failed on
+}
+
+// fail notes the sink's error on the record just counted.
+func (s *sinkStop) fail(err error) {
+	if s.err == nil {
+		s.err, s.batch = err, (s.items-1)/pipeBatch
+	}
+}
+
+// due reports whether the run stops: the batch sinkLag after the failing
+// one is full.
+func (s *sinkStop) due() bool {
+	return s.err != nil && s.items/pipeBatch-1-s.batch >= sinkLag
+}
+
 // arrival is a workload request with its sequence, built by the producer
 // (record, prompt block hashes: newSeqState).
 type arrival struct {
@@ -183,8 +218,13 @@ type accumulator struct {
 	cur     []accItem
 	free    *[][]int64 // where processed records' ITL slices go back (nil: kept)
 
+	sent int64 // batches handed over (the loop's)
+	stop error // the sink's error once the run must stop (the loop's; see sinkLag)
+	seen int64 // items processed (the consumer's)
+
 	mu       sync.Mutex
 	err      error // the sink's first error
+	errBatch int64 // the batch of the record it failed on
 	failed   bool  // err is set (the consumer's own copy, read without the lock)
 	panicked any   // what the consumer panicked with (Summary or the sink)
 	raised   bool  // the loop has raised panicked again
@@ -216,6 +256,7 @@ func (a *accumulator) run() {
 	for b := range a.in {
 		for i := range b {
 			it := &b[i]
+			a.seen++
 			if it.rec == nil {
 				a.sum.Observe(it.t, it.name, it.v)
 				continue
@@ -224,7 +265,7 @@ func (a *accumulator) run() {
 			if a.records != nil && !a.failed {
 				if err := a.records(it.rec); err != nil {
 					a.mu.Lock()
-					a.err, a.failed = err, true
+					a.err, a.errBatch, a.failed = err, (a.seen-1)/pipeBatch, true
 					a.mu.Unlock()
 				}
 			}
@@ -236,15 +277,13 @@ func (a *accumulator) run() {
 	}
 }
 
-// add queues rec, which the caller must not touch again. It reports
-// whether a batch was handed over (a moment to check sinkErr).
-func (a *accumulator) add(rec *results.Record) bool {
+// add queues rec, which the caller must not touch again. Afterwards stop
+// says whether the run must stop on a sink error (see sinkLag).
+func (a *accumulator) add(rec *results.Record) {
 	a.cur = append(a.cur, accItem{rec: rec})
 	if len(a.cur) == cap(a.cur) {
 		a.flush()
-		return true
 	}
-	return false
 }
 
 func (a *accumulator) observe(t int64, name string, v float64) {
@@ -259,6 +298,7 @@ func (a *accumulator) flush() {
 		return
 	}
 	a.in <- a.cur
+	a.sent++
 	a.raise()
 	select {
 	case b := <-a.back:
@@ -276,12 +316,16 @@ func (a *accumulator) flush() {
 }
 
 // raise panics on the caller's goroutine with what the consumer panicked
-// with, once.
+// with, once; otherwise it sets stop when the batch just handed over is
+// the one the run stops at after a sink error (see sinkLag).
 func (a *accumulator) raise() {
 	a.mu.Lock()
 	v := a.panicked
 	raise := v != nil && !a.raised
 	a.raised = a.raised || raise
+	if a.stop == nil && a.err != nil && a.sent-1-a.errBatch >= sinkLag {
+		a.stop = a.err
+	}
 	a.mu.Unlock()
 	if raise {
 		panic(v)

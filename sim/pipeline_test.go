@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,6 +117,50 @@ func TestPipelineSinkError(t *testing.T) {
 		require.ErrorContains(t, err, "writing records: disk full", "serial=%v", serial)
 		require.NotNil(t, res)
 		require.Equal(t, 10, n, "the sink is not called after its error (serial=%v)", serial)
+	}
+}
+
+// The partial result returned with a sink error is the same whether the
+// run was pipelined or serial (it was not: the pipelined loop learned of
+// the error up to ~2,500 records later than the serial one, so its result
+// covered more requests). Both stop at the record that completes the
+// batch sinkLag batches after the failing record's (pipeline.go).
+func TestPipelineSinkErrorSameAsSerial(t *testing.T) {
+	sc := mustBuiltin(t, "chat")
+	wo := scenarios.WorkloadOptions{Requests: 5000} // 3,273 records
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(n int) { pipelineMinProcs = n }(pipelineMinProcs)
+	pipelineMinProcs = 1
+	run := func(serial bool, failAt int) (string, Stats, int) {
+		n := 0
+		cfg := Config{Fleet: "2C", Model: "llama-3.1-8b", Serial: serial}
+		cfg.Records = func(*results.Record) error {
+			n++
+			if n >= failAt {
+				return fmt.Errorf("disk full at record %d", n)
+			}
+			return nil
+		}
+		res, st, err := Run(sc, cfg, wo)
+		require.EqualError(t, err, fmt.Sprintf("writing records: disk full at record %d", failAt), "serial %v, fail at %d, sink calls %d", serial, failAt, n)
+		var b bytes.Buffer
+		require.NoError(t, results.WriteJSON(&b, res))
+		// A digest keeps a failure's message short.
+		return fmt.Sprintf("requests %d, result sha256 %x", res.Totals.Requests, sha256.Sum256(b.Bytes())), st, n
+	}
+	for _, failAt := range []int{1, 10, 511, 513, 1700, 3000} {
+		want, wantSt, wantN := run(true, failAt)
+		require.Equal(t, failAt, wantN, "the sink is not called after its error")
+		if failAt < 1000 {
+			require.Less(t, wantSt.Requests, uint64(wo.Requests), "an early failure stops the run early (fail at %d)", failAt)
+		}
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			got, st, n := run(false, failAt)
+			require.Equal(t, want, got, "partial result, fail at record %d, GOMAXPROCS=%d", failAt, procs)
+			require.Equal(t, wantSt, st, "stats, fail at record %d, GOMAXPROCS=%d", failAt, procs)
+			require.Equal(t, failAt, n)
+		}
 	}
 }
 

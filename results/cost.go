@@ -293,10 +293,15 @@ func instanceSeconds(p PoolInfo, w Window) float64 {
 	return float64(p.Instances) * w.DurationS
 }
 
-// FleetUtilization is the fleet's busy instance time over its provisioned
-// instance time, over the measurement window: the pools' Utilization
-// (ApplyCost) weighted by their instance time. False without a fleet or
-// window, or when no pool's busy time is known (an endpoint run).
+// gpusPer is a pool's GPUs per instance, the weight of its instance time
+// in fleet figures (1 when a hand-made result leaves it out).
+func gpusPer(p PoolInfo) float64 { return float64(max(p.GPUsPerInstance, 1)) }
+
+// FleetUtilization is the fleet's busy GPU time over its provisioned GPU
+// time, over the measurement window: the pools' Utilization (ApplyCost)
+// weighted by their GPU time, as cost is (an 8-GPU video instance weighs
+// twice a 4-GPU prefill instance). False without a fleet or window, or
+// when no pool's busy time is known (an endpoint run).
 func FleetUtilization(r *Result) (float64, bool) {
 	if r == nil || r.Fleet == nil {
 		return 0, false
@@ -304,8 +309,8 @@ func FleetUtilization(r *Result) (float64, bool) {
 	var busy, prov float64
 	known := false
 	for _, p := range r.Fleet.Pools {
-		busy += p.BusySeconds
-		prov += instanceSeconds(p, r.Window)
+		busy += p.BusySeconds * gpusPer(p)
+		prov += instanceSeconds(p, r.Window) * gpusPer(p)
 		known = known || busyKnown(r, p)
 	}
 	if prov <= 0 || !known {
@@ -315,9 +320,10 @@ func FleetUtilization(r *Result) (float64, bool) {
 }
 
 // ClassUtilization is the utilization of the pools class runs on (those
-// its Attribution charges): a video class's break-even utilization is
-// its video pool's, not the fleet's, which mixes in LLM pools it never
-// uses. Without an attribution (endpoint runs) it is FleetUtilization.
+// its Attribution charges), weighted by GPU time as FleetUtilization: a
+// video class's break-even utilization is its video pool's, not the
+// fleet's, which mixes in LLM pools it never uses. Without an attribution
+// (endpoint runs) it is FleetUtilization.
 func ClassUtilization(r *Result, class string) (float64, bool) {
 	if r == nil || r.Fleet == nil || len(r.Attribution[class]) == 0 {
 		return FleetUtilization(r)
@@ -330,8 +336,8 @@ func ClassUtilization(r *Result, class string) (float64, bool) {
 		if attr[key] <= 0 && attr[p.Role] <= 0 {
 			continue
 		}
-		busy += p.BusySeconds
-		prov += instanceSeconds(p, r.Window)
+		busy += p.BusySeconds * gpusPer(p)
+		prov += instanceSeconds(p, r.Window) * gpusPer(p)
 		known = known || busyKnown(r, p)
 	}
 	if prov <= 0 || !known {

@@ -223,7 +223,7 @@ func TestIdlePoolUtilizationIsZeroNotUnknown(t *testing.T) {
 	require.Regexp(t, `(?m)^video .* 0\.0%$`, txt.String())
 	fu, ok := FleetUtilization(sim)
 	require.True(t, ok)
-	require.InDelta(t, 50.0/200, fu, 1e-9, "busy instance time / instance time of both pools")
+	require.InDelta(t, 50.0/900, fu, 1e-9, "busy GPU time / GPU time of both pools")
 
 	ep := mk("endpoint")
 	ep.Fleet.Pools[0].BusySeconds = 0
@@ -238,6 +238,29 @@ func TestIdlePoolUtilizationIsZeroNotUnknown(t *testing.T) {
 	require.Regexp(t, `(?m)^colocated .* -$`, txt.String())
 	_, ok = FleetUtilization(ep)
 	require.False(t, ok, "an endpoint run's utilization is unknown, not 0")
+}
+
+// TestFleetUtilizationWeighsGPUs: mixed-platform's fleet utilization read
+// 68.8% (price, sweep's util, the HTML report) while its GPUs were busy
+// 66.8% of their time: each instance weighed the same, a video instance of
+// 8 GPUs as a prefill instance of 4. Cost (and the break-even
+// utilization, cost ∝ 1/u) and scale's balance count GPU time.
+func TestFleetUtilizationWeighsGPUs(t *testing.T) {
+	r := &Result{Backend: "sim", Window: Window{DurationS: 100},
+		Fleet: &FleetInfo{Pools: []PoolInfo{
+			{Role: "prefill", Instances: 4, GPUsPerInstance: 4, BusySeconds: 4 * 17.2},
+			{Role: "decode", Instances: 8, GPUsPerInstance: 4, BusySeconds: 8 * 99.8},
+			{Role: "video", Instances: 4, GPUsPerInstance: 8, BusySeconds: 4 * 58.4},
+		}},
+		Attribution: map[string]map[string]float64{"chat": {"prefill": 0.4, "decode": 0.4}, "t2v": {"video": 1}},
+	}
+	u, ok := FleetUtilization(r)
+	require.True(t, ok)
+	require.InDelta(t, (16*17.2+32*99.8+32*58.4)/80/100, u, 1e-12)
+	u, _ = ClassUtilization(r, "chat")
+	require.InDelta(t, (16*17.2+32*99.8)/48/100, u, 1e-12)
+	u, _ = ClassUtilization(r, "t2v")
+	require.InDelta(t, 0.584, u, 1e-12)
 }
 
 // TestClassUtilization: price's break-even utilization of a video class

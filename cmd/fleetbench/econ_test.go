@@ -135,6 +135,25 @@ func TestPriceCutAndPlan(t *testing.T) {
 	require.Equal(t, 2, code)
 }
 
+// A cut of a price a class's list does not set (output on a per-task
+// list) printed the list's whole analysis again under "after output=-50%",
+// as if it had been priced: it says the cut changes nothing there.
+func TestPriceCutOfAPriceTheListLacks(t *testing.T) {
+	code, stdout, stderr := runCLI("price", "mixed-platform", "--duration", "2m", "--cut", "output=-50%")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "chat after output=-50%: revenue")
+	require.Contains(t, stdout, "coding after output=-50%: unchanged (its list sets no price the cut changes)")
+	require.NotContains(t, stdout, "coding after output=-50%: revenue")
+	code, stdout, stderr = runCLI("price", "mixed-platform", "--duration", "2m", "--cut", "output=-50%", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var rep priceReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	for _, c := range rep.Classes {
+		require.Equal(t, c.Class == "chat", c.Cut != nil, c.Class)
+		require.Equal(t, c.Class != "chat", c.CutUnchanged, c.Class)
+	}
+}
+
 // price SCENARIO --duration used to keep the scenario's whole warm-up (chat:
 // 30 s of a 1 m run) while sim cut it to 10%: the same point priced over
 // two different windows. price now takes sim's warm-up rule.

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,9 @@ type priceClass struct {
 	List  *econ.Analysis `json:"list"`
 	Cut   *econ.Analysis `json:"cut,omitempty"`
 	Cuts  []string       `json:"cuts,omitempty"`
+	// CutUnchanged: the cuts change no price the class's list sets (an
+	// output cut of a per-task list), so there is no Cut analysis.
+	CutUnchanged bool `json:"cut_unchanged,omitempty"`
 }
 
 // loadPriced returns a priced result: a result file re-priced with the
@@ -206,14 +211,16 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		pc := priceClass{Class: n, List: &a}
 		if len(cuts) > 0 {
 			cl := econ.ApplyCuts(pl, cuts)
-			cb, _ := results.BookFor(c, cl, split, cu)
-			label := n + " after"
 			for _, ct := range cuts {
-				label += " " + ct.String()
 				pc.Cuts = append(pc.Cuts, ct.String())
 			}
-			ca := econ.Analyze(label, cl.Currency, cb, gpuMean)
-			pc.Cut = &ca
+			if reflect.DeepEqual(cl, pl) {
+				pc.CutUnchanged = true
+			} else {
+				cb, _ := results.BookFor(c, cl, split, cu)
+				ca := econ.Analyze(n+" after "+strings.Join(pc.Cuts, " "), cl.Currency, cb, gpuMean)
+				pc.Cut = &ca
+			}
 		}
 		rep.Classes = append(rep.Classes, pc)
 	}
@@ -253,6 +260,8 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 			if err := pc.Cut.Render(w); err != nil {
 				return err
 			}
+		} else if pc.CutUnchanged {
+			fmt.Fprintf(w, "\n%s after %s: unchanged (its list sets no price the cut changes)\n", pc.Class, strings.Join(pc.Cuts, " "))
 		}
 		fmt.Fprintln(w)
 	}

@@ -74,3 +74,17 @@ func (in *instance) loadDeps() {
 		prefetch.Line(unsafe.Pointer(&d.resid[0]))
 	}
 }
+
+// routedLines is how many of an instance's first lines routing reads (the
+// fields of inflight, load and state; see instance).
+const routedLines = 3
+
+// loadHead requests the lines of in that routing reads, for a candidate
+// picked at random: the candidates' misses then overlap with each other
+// and with the prompt's index lookups.
+func (in *instance) loadHead() {
+	p := unsafe.Pointer(in)
+	for l := uintptr(0); l < routedLines; l++ {
+		prefetch.Line(unsafe.Add(p, l*64))
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 
 	"github.com/fleetbench/fleetbench/sim/kvcache"
 )
@@ -23,7 +24,8 @@ type router struct {
 	sampled  []uint64 // the prompt's hashes the index records (IndexEvery)
 	pos      []int    // their block positions
 	look     kvcache.Lookup
-	depth    []int // the candidates' sampled depths (-1: not computed)
+	depth    []int   // the candidates' cached blocks (by the sampled depth)
+	ids      []int32 // the candidates' instance ids
 	// hit is the prompt tokens the last cache-aware pick found cached on
 	// the instance it chose (0 for other picks): the chosen instance does
 	// not count them as queued work (seqState.expectHit).
@@ -139,6 +141,11 @@ const loadBound = 1.25
 func (r *router) cacheAware(e *engine, s *seqState) *instance {
 	const deepK = 4
 	r.sample(e)
+	if e.loadAheadOn {
+		for _, in := range r.cands {
+			in.loadHead()
+		}
+	}
 	bs := e.cfg.BlockTokens
 	idx := r.pool.prefix
 	r.sampled, r.pos = r.sampled[:0], r.pos[:0]
@@ -206,23 +213,22 @@ func (r *router) cacheAware(e *engine, s *seqState) *instance {
 			}
 		}
 	}
-	r.depth = r.depth[:0]
-	for _, in := range r.cands {
-		r.depth = append(r.depth, -1)
-		if len(r.sampled) > 0 {
-			idx.TouchPairs(&r.look, in.idx) // all candidates' misses at once
+	r.depth = slices.Grow(r.depth[:0], len(r.cands))[:len(r.cands)]
+	if len(r.sampled) > 0 {
+		r.ids = r.ids[:0]
+		for _, in := range r.cands {
+			r.ids = append(r.ids, in.idx)
 		}
+		idx.Depths(&r.look, r.ids, r.depth) // all candidates' searches in lockstep
+		for i, n := range r.depth {
+			r.depth[i] = blocks(n)
+		}
+	} else {
+		clear(r.depth)
 	}
 	random := func() {
 		for i, in := range r.cands {
-			hit := 0
-			if len(r.sampled) > 0 {
-				if r.depth[i] < 0 {
-					r.depth[i] = blocks(idx.Depth(&r.look, in.idx))
-				}
-				hit = r.depth[i]
-			}
-			consider(in, hit)
+			consider(in, r.depth[i])
 		}
 	}
 	random()

@@ -25,7 +25,6 @@ type Index struct {
 	pairs     table    // pairKey(hash, inst) -> 1 for shared hashes: exact membership
 	single    [1]int32 // scratch for Deepest's holders of a single-holder hash
 	insts     int32    // instances that add to the index (SetInstances; 0: unknown)
-	sink      int32    // folds the touch passes' loads, so that they are kept
 }
 
 type holderList struct {
@@ -155,6 +154,7 @@ type Lookup struct {
 	hashes []uint64
 	vals   []int32 // the table's value for hashes[i]; absent or unread below
 	tree   []int32 // positions the first touchLevels levels of a search probe
+	hi     []int   // Depths' upper bounds, one per search
 }
 
 const (
@@ -162,10 +162,10 @@ const (
 	lookUnread = -2 // not read yet
 )
 
-// Load prepares l for hashes (kept, not copied) and loads the table slots
-// that the first levels of a binary search over them probe, so that their
-// cache misses overlap instead of following one another. Entries are read
-// when a search first needs them.
+// Load prepares l for hashes (kept, not copied) and requests (prefetches)
+// the table slots that the first levels of a binary search over them
+// probe, so that their cache misses overlap instead of following one
+// another. Entries are read when a search first needs them.
 func (x *Index) Load(l *Lookup, hashes []uint64) {
 	l.hashes = hashes
 	l.vals = slices.Grow(l.vals[:0], len(hashes))[:len(hashes)]
@@ -179,7 +179,7 @@ func (x *Index) Load(l *Lookup, hashes []uint64) {
 	l.tree = searchTree(l.tree[:0], len(hashes))
 	if x.one.n > 0 {
 		for _, i := range l.tree {
-			x.sink ^= x.one.slots[x.one.home(hashes[i])].val
+			x.one.prefetch(hashes[i])
 		}
 	}
 }
@@ -224,17 +224,50 @@ func (x *Index) Deepest(l *Lookup) (int, []int32) {
 	return lo, x.single[:]
 }
 
-// TouchPairs loads the membership slots of inst for the shared hashes that
-// the first levels of Depth's search may probe. Calling it for every
-// candidate before the first Depth overlaps all their cache misses. It
-// changes nothing.
-func (x *Index) TouchPairs(l *Lookup, inst int32) {
-	if x.pairs.n == 0 {
-		return
+// Depths sets depth[j] to Depth(l, insts[j]) for every j (depth has
+// len(insts) entries). The binary searches run in lockstep: each round
+// takes every unfinished search one probe further, first requesting the
+// lines all of its probes will read (the table slot of a hash not read
+// yet, then each candidate's membership slot) and only then reading them,
+// so that a round costs about one cache miss, not one per candidate and
+// level. The probes and the answers are Depth's; only their order differs.
+func (x *Index) Depths(l *Lookup, insts []int32, depth []int) {
+	lo, hi := depth[:len(insts)], slices.Grow(l.hi[:0], len(insts))[:len(insts)]
+	l.hi = hi
+	for j := range insts {
+		lo[j], hi[j] = 0, len(l.hashes)
 	}
-	for _, i := range l.tree {
-		if v := x.val(l, int(i)); v >= multiBase && !x.everywhere(v) {
-			x.sink ^= x.pairs.slots[x.pairs.home(pairKey(l.hashes[i], inst))].val
+	for {
+		busy := false
+		for j := range insts {
+			if lo[j] < hi[j] {
+				busy = true
+				if i := (lo[j]+hi[j]+1)/2 - 1; l.vals[i] == lookUnread {
+					x.one.prefetch(l.hashes[i])
+				}
+			}
+		}
+		if !busy {
+			return
+		}
+		if x.pairs.n > 0 {
+			for j, inst := range insts {
+				if lo[j] < hi[j] {
+					i := (lo[j]+hi[j]+1)/2 - 1
+					if v := x.val(l, i); v >= multiBase && !x.everywhere(v) {
+						x.pairs.prefetch(pairKey(l.hashes[i], inst))
+					}
+				}
+			}
+		}
+		for j, inst := range insts {
+			if lo[j] < hi[j] {
+				if mid := (lo[j] + hi[j] + 1) / 2; x.holds(l, mid-1, inst) {
+					lo[j] = mid
+				} else {
+					hi[j] = mid - 1
+				}
+			}
 		}
 	}
 }
@@ -273,10 +306,10 @@ func (x *Index) holds(l *Lookup, i int, inst int32) bool {
 	return ok
 }
 
-// Touch loads the table slots of those hashes that are multiples of every
-// (the sampled ones, when the index records one hash in every), so that
-// the cache misses of the Add or Remove calls that follow overlap. It
-// changes nothing. Wire it to a Cache with SetTouchHook.
+// Touch requests (prefetches) the table slots of those hashes that are
+// multiples of every (the sampled ones, when the index records one hash in
+// every), so that the cache misses of the Add or Remove calls that follow
+// overlap. It changes nothing. Wire it to a Cache with SetTouchHook.
 func (x *Index) Touch(hashes []uint64, every uint64) {
 	if x.one.n == 0 {
 		return
@@ -284,14 +317,14 @@ func (x *Index) Touch(hashes []uint64, every uint64) {
 	if every&(every-1) == 0 { // a power of two: a mask, not a 64-bit division per hash
 		for _, h := range hashes {
 			if h&(every-1) == 0 {
-				x.sink ^= x.one.slots[x.one.home(h)].val
+				x.one.prefetch(h)
 			}
 		}
 		return
 	}
 	for _, h := range hashes {
 		if h%every == 0 {
-			x.sink ^= x.one.slots[x.one.home(h)].val
+			x.one.prefetch(h)
 		}
 	}
 }

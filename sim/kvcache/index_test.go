@@ -123,9 +123,12 @@ func TestLookupMatchesProbes(t *testing.T) {
 	var l Lookup
 	for _, hs := range prompts {
 		x.Load(&l, hs)
-		for inst := range int32(insts) {
-			x.TouchPairs(&l, inst)
+		all := make([]int32, insts)
+		for i := range all {
+			all[i] = int32(i)
 		}
+		depths := make([]int, insts)
+		x.Depths(&l, all, depths)
 		n, who := x.Deepest(&l)
 		want := search(len(hs), func(i int) bool { return x.replicas(hs[i]) > 0 })
 		require.Equal(t, want, n)
@@ -133,7 +136,9 @@ func TestLookupMatchesProbes(t *testing.T) {
 			require.Equal(t, x.holders(hs[n-1]), who)
 		}
 		for inst := range int32(insts) {
-			require.Equal(t, search(len(hs), func(i int) bool { return x.has(hs[i], inst) }), x.Depth(&l, inst), "inst %d", inst)
+			want := search(len(hs), func(i int) bool { return x.has(hs[i], inst) })
+			require.Equal(t, want, x.Depth(&l, inst), "inst %d", inst)
+			require.Equal(t, want, depths[inst], "Depths, inst %d", inst)
 		}
 	}
 }

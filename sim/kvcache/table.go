@@ -1,5 +1,11 @@
 package kvcache
 
+import (
+	"unsafe"
+
+	"github.com/fleetbench/fleetbench/internal/prefetch"
+)
+
 // table is an open-addressing, linear-probing map from a 64-bit block hash to
 // an int32 value. It exists because the built-in map costs a bucket walk,
 // ~40 bytes an entry and (after deletes) tombstone growth on the per-block
@@ -43,6 +49,10 @@ func homeOf(k uint64, size int) int {
 }
 
 func (t *table) home(k uint64) int { return homeOf(k, len(t.slots)) }
+
+// prefetch requests the line of k's home slot, where a lookup of k starts
+// (the table must not be empty).
+func (t *table) prefetch(k uint64) { prefetch.Line(unsafe.Pointer(&t.slots[t.home(k)])) }
 
 // get returns the value stored for k.
 func (t *table) get(k uint64) (int32, bool) {

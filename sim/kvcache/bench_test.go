@@ -2,7 +2,9 @@ package kvcache
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // benchPrompts returns n 2048-token prompts whose first 1024 tokens (a shared
@@ -181,4 +183,95 @@ func BenchmarkFleetRequests(b *testing.B) {
 	for range b.N {
 		request()
 	}
+}
+
+// BenchmarkColdRequests is one request's cache work when every instance's
+// state is cold, as in the simulator at thousands of instances (one
+// request a second each): 2,048 caches of 26,092 blocks filling up (as in
+// BenchmarkSimScale) with chat-shaped prompts (BenchmarkFleetRequests), and
+// a request's Admit, Publish and Release 512 requests apart, so that other
+// instances' work evicts its lines from the CPU caches in between (~300 MB
+// of slots and index in all). ns/op and cpu-ns/op are per request; compare
+// them with BenchmarkFleetRequests' warmer figure.
+func BenchmarkColdRequests(b *testing.B) {
+	const insts, capacity, sysBlocks, userBlocks, lag = 2048, 26092, 25, 47, 512
+	const every = 4
+	rng := rand.New(rand.NewPCG(7, 8))
+	zipf := rand.NewZipf(rand.New(rand.NewPCG(9, 10)), 1.1, 1, 31)
+	x := NewIndex()
+	caches := make([]*Cache, insts)
+	for i := range caches {
+		c := New(capacity, 16)
+		inst := int32(i)
+		c.SetHooks(func(h uint64) {
+			if h%every == 0 {
+				x.Add(h, inst)
+			}
+		}, func(h uint64) {
+			if h%every == 0 {
+				x.Remove(h, inst)
+			}
+		})
+		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
+		caches[i] = c
+	}
+	x.SetInstances(insts)
+	type inflight struct {
+		c *Cache
+		s *Seq
+		h []uint64
+	}
+	ring := make([]inflight, 2*lag)
+	for i := range ring {
+		ring[i].h = make([]uint64, sysBlocks+userBlocks)
+	}
+	req := uint64(0)
+	step := func() {
+		// Release the request admitted 2*lag steps ago, publish the one
+		// admitted lag steps ago, admit a new one in the freed ring slot.
+		r := &ring[req%(2*lag)]
+		if r.s != nil {
+			r.c.Release(r.s)
+		}
+		if p := &ring[(req+lag)%(2*lag)]; p.s != nil {
+			p.c.Publish(p.s, p.h)
+		}
+		sys := zipf.Uint64()
+		for i := range sysBlocks {
+			r.h[i] = mum(sys+1, uint64(i)+hashRoot)
+		}
+		req++
+		for i := sysBlocks; i < len(r.h); i++ {
+			r.h[i] = mum(req^hashID, uint64(i)+hashSpan)
+		}
+		r.c = caches[rng.IntN(insts)]
+		a, ok := r.c.Admit(r.h, len(r.h)*16)
+		if !ok {
+			b.Fatal("admit failed")
+		}
+		r.s = a.Seq
+	}
+	for range insts * 100 { // fill to ~5,000 blocks per cache
+		step()
+	}
+	if b.N > insts*300 {
+		b.Fatalf("at most %d requests (the caches would fill)", insts*300)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time this process has used: per-request cost that a
+// busy shared machine inflates less than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

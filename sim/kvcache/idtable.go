@@ -221,12 +221,13 @@ func (t *idTable) rebuild(keys *slots, size int) {
 
 func (t *idTable) placeAll(keys *slots) bool {
 	size := len(t.slots)
-	for p, pg := range keys.pages {
+	for p := range keys.np {
+		pg := keys.page(p)
 		for w := range pg {
 			g := &pg[w]
 			for word := g.bits[bHashed] &^ g.bits[bLinked]; word != 0; word &= word - 1 {
 				i := bits.TrailingZeros64(word)
-				b := (p*pageGroups+w)*groupSlots + i
+				b := (int(p)*pageGroups+w)*groupSlots + i
 				k := g.hash[i]
 				if _, ok := t.insert(t.tag(k)|uint32(b+1), homeOf(k, size)); !ok {
 					return false

@@ -6,8 +6,8 @@ import "fmt"
 // invariant, or nil. live are the sequences the caller still holds.
 func checkInvariants(c *Cache, live []*Seq) error {
 	n := c.sl.n
-	if int(n) > len(c.sl.pages)<<pageShift || len(c.sl.pages) > (c.maxSlots+(1<<pageShift)-1)>>pageShift {
-		return fmt.Errorf("%d slots materialised in %d pages (%d slots at most)", n, len(c.sl.pages), c.maxSlots)
+	if n > c.sl.np<<pageShift || int(c.sl.np) > (c.maxSlots+(1<<pageShift)-1)>>pageShift || len(c.sl.more) != max(int(c.sl.np)-inlinePages, 0) {
+		return fmt.Errorf("%d slots materialised in %d pages (%d slots at most)", n, c.sl.np, c.maxSlots)
 	}
 	st := slotStates(c)
 	refs := make([]int32, n)
@@ -44,7 +44,7 @@ func checkInvariants(c *Cache, live []*Seq) error {
 		}
 	}
 	// Beyond the materialised slots every page is zero (fresh relies on it).
-	for b := n; b < int32(len(c.sl.pages))<<pageShift; b++ {
+	for b := n; b < c.sl.np<<pageShift; b++ {
 		g, j := c.sl.grp(b), b&slotMask
 		for f := range g.bits {
 			if g.bits[f]>>j&1 != 0 {

@@ -114,6 +114,27 @@ func (r *Result) dropUnmeasured() {
 		}
 	}
 	r.fixTotalsJPerToken()
+	r.Fleet.dropKnobsThatDidNotApply()
+}
+
+// dropKnobsThatDidNotApply clears what older files named for every fleet:
+// the LLM serving knobs (routing, KV block size, batch limits) of a fleet
+// with no LLM pool, and the decode routing of one with no decode pool.
+func (f *FleetInfo) dropKnobsThatDidNotApply() {
+	if f == nil || len(f.Pools) == 0 {
+		return
+	}
+	llm, decode := false, false
+	for _, p := range f.Pools {
+		llm = llm || p.Role != "video"
+		decode = decode || p.Role == "decode"
+	}
+	if !llm {
+		f.Routing, f.BlockTokens, f.MaxBatchTokens, f.MaxSeqs = "", 0, 0, 0
+	}
+	if !decode {
+		f.DecodeRouting = ""
+	}
 }
 
 // fixTotalsJPerToken recomputes the totals' J per output token of a file

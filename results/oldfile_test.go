@@ -121,3 +121,29 @@ func TestDecodeDropsOldVideoTokenZeros(t *testing.T) {
 	require.NotNil(t, res.Totals.OutputTokensPerS)
 	require.EqualValues(t, 187260, *res.Totals.OutputTokens)
 }
+
+// Files written before the fleet section named only the knobs that
+// applied said routing cache-aware (and block tokens, batch limits) for
+// video-only fleets and decode_routing for colocated ones: reading drops
+// them, as the simulator writes them now.
+func TestDecodeDropsFleetKnobsThatDidNotApply(t *testing.T) {
+	read := func(pools ...PoolInfo) *FleetInfo {
+		r := synthSummary(synthRecords(60, 1)).Result(testMeta)
+		r.Fleet = &FleetInfo{Spec: "x", Pools: pools, Routing: "cache-aware", DecodeRouting: "least-loaded",
+			BlockTokens: 16, MaxBatchTokens: 8192, MaxSeqs: 256}
+		var buf bytes.Buffer
+		require.NoError(t, WriteJSON(&buf, r))
+		back, err := Decode(&buf, "old.json")
+		require.NoError(t, err)
+		return back.Fleet
+	}
+	v := read(PoolInfo{Role: "video", Instances: 2, GPU: "h100", GPUsPerInstance: 8, GPUs: 16})
+	require.Equal(t, FleetInfo{Spec: "x", Pools: v.Pools}, *v)
+	c := read(PoolInfo{Role: "colocated", Instances: 2, GPU: "h100", GPUsPerInstance: 1, GPUs: 2})
+	require.Equal(t, "cache-aware", c.Routing)
+	require.Empty(t, c.DecodeRouting)
+	require.Equal(t, 256, c.MaxSeqs)
+	pd := read(PoolInfo{Role: "prefill", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1},
+		PoolInfo{Role: "decode", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1})
+	require.Equal(t, "least-loaded", pd.DecodeRouting)
+}

@@ -436,12 +436,16 @@ func (f *fleet) transferDone(e *engine, d *instance, s *seqState) {
 
 // describe is the fleet section of the result file.
 func (f *fleet) describe() *results.FleetInfo {
-	fi := &results.FleetInfo{
-		Spec: f.spec.String(), Mode: f.spec.Mode(), Model: f.modelID,
-		Routing: f.cfg.Routing, DecodeRouting: f.cfg.DecodeRouting, BlockTokens: f.cfg.BlockTokens,
-		MaxBatchTokens: f.cfg.MaxBatchTokens, MaxSeqs: f.cfg.MaxSeqs,
+	fi := &results.FleetInfo{Spec: f.spec.String(), Mode: f.spec.Mode(), Model: f.modelID}
+	if len(f.pools) > 0 {
+		// LLM serving knobs; a video-only fleet has none of them.
+		fi.Routing, fi.BlockTokens = f.cfg.Routing, f.cfg.BlockTokens
+		fi.MaxBatchTokens, fi.MaxSeqs = f.cfg.MaxBatchTokens, f.cfg.MaxSeqs
 	}
 	for _, p := range f.pools {
+		if p.spec.Role == RoleDecode {
+			fi.DecodeRouting = f.cfg.DecodeRouting // only a PD fleet chooses a decode instance
+		}
 		pi := results.PoolInfo{
 			Role: p.spec.Role.String(), Instances: p.provisioned, GPU: p.gpu.ID, GPUsPerInstance: p.model.GPUs(),
 			GPUs: p.provisioned * p.model.GPUs(), KVCapacityTokens: int64(p.insts[0].cache.Capacity() * f.cfg.BlockTokens),

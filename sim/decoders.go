@@ -26,18 +26,22 @@ type decoders struct {
 	fresh   []*seqState // joined since the last settle (their first gap is their own)
 	bs      int64
 
-	// Inter-token gaps, for the records (Record.ITL): gaps[c-gapsFrom] is
-	// the gap step c (the step that took the clock from c-1 to c) gave
-	// every sequence that decoded in the step before it; a sequence's
-	// first step after joining gives it its own gap (firstGap). A
-	// sequence's gaps are copied into its record when it leaves the batch
-	// (flushITL): O(its tokens) once, never O(batch) per step. The log
-	// keeps steps back to the oldest member's join (trimmed at trimAt).
-	gaps     []int64
+	// Inter-token gaps, for the records (Record.ITL): gap number i of the
+	// log (log[i/gapChunkLen].g[i%gapChunkLen]) is the gap step gapsFrom+i
+	// (the step that took the clock from c-1 to c) gave every sequence
+	// that decoded in the step before it; a sequence's first step after
+	// joining gives it its own gap (firstGap). A sequence leaving the
+	// batch takes the range of its gaps (flushITL), copied into its record
+	// later, O(its tokens) once, never O(batch) per step (itl.go). The log
+	// keeps whole chunks back to the oldest member's join (trimmed when
+	// nGaps reaches trimAt).
+	log      []*gapChunk
 	gapsFrom int64
+	nGaps    int
 	trimAt   int
 	lastEnd  int64      // end time of step clock (the newest logged)
 	free     *[][]int64 // the engine's recycled ITL slices (nil: none)
+	gapFree  *gapFree   // the engine's free log chunks
 }
 
 // decEntry is a batch member in the heap, with its ordering keys copied
@@ -160,63 +164,95 @@ func (d *decoders) logSteps(ends []int64, start int64) {
 		s.firstGap = ends[0] - s.lastTok
 	}
 	d.fresh = d.fresh[:0]
-	if len(d.gaps) == 0 {
+	if d.nGaps == 0 {
 		d.gapsFrom = d.clock + 1
 	}
 	prev := start
-	for _, t := range ends {
-		d.gaps = append(d.gaps, t-prev)
-		prev = t
+	for len(ends) > 0 {
+		i := d.nGaps % gapChunkLen
+		if i == 0 && d.nGaps/gapChunkLen == len(d.log) {
+			c := d.gapFree.get()
+			if n := len(d.log); n > 0 {
+				d.log[n-1].next = c
+			}
+			d.log = append(d.log, c)
+		}
+		g := d.log[d.nGaps/gapChunkLen].g[i:]
+		k := min(len(g), len(ends))
+		for j, t := range ends[:k] {
+			g[j] = t - prev
+			prev = t
+		}
+		d.nGaps += k
+		ends = ends[k:]
 	}
 	d.lastEnd = prev
-	if len(d.gaps) < d.trimAt {
+	if d.nGaps < d.trimAt {
 		return
 	}
-	// Drop the steps no member needs: before the oldest join + 2.
-	keep := d.clock + int64(len(ends)) + 1
+	// Drop the whole chunks no member needs: before the oldest join + 2.
+	keep := d.gapsFrom + int64(d.nGaps)
 	for i := range d.h {
 		keep = min(keep, d.h[i].s.joinClock+2)
 	}
-	if n := int(keep - d.gapsFrom); n > 0 {
-		d.gaps = append(d.gaps[:0], d.gaps[n:]...)
-		d.gapsFrom = keep
+	if n := int(keep-d.gapsFrom) / gapChunkLen; n > 0 {
+		for _, c := range d.log[:n] {
+			d.gapFree.unhold(c)
+		}
+		k := copy(d.log, d.log[n:])
+		clear(d.log[k:])
+		d.log = d.log[:k]
+		d.gapsFrom += int64(n * gapChunkLen)
+		d.nGaps -= n * gapChunkLen
 	}
-	d.trimAt = max(1024, 2*len(d.gaps))
+	d.trimAt = max(1024, 2*d.nGaps)
 }
 
-// flushITL appends to s's record the gaps of the steps s decoded since it
-// joined, and moves s.lastTok to its last token (call before s leaves the
-// batch, at the settled clock: a preempted sequence's next gap, after its
-// recompute, starts there).
+// dropLog empties the gap log (the batch is gone).
+func (d *decoders) dropLog() {
+	for _, c := range d.log {
+		d.gapFree.unhold(c)
+	}
+	clear(d.log)
+	d.log, d.nGaps = d.log[:0], 0
+}
+
+// flushITL gives s the gaps of the steps it decoded since it joined, and
+// moves s.lastTok to its last token (call before s leaves the batch, at
+// the settled clock: a preempted sequence's next gap, after its
+// recompute, starts there). The gaps become s's pending range (s.itl),
+// copied into the record later (itl.go), unless the record already has
+// gaps (an earlier residency's, a recomputed prompt's token): then they
+// are appended now, in order.
 func (d *decoders) flushITL(s *seqState) {
 	n := int(d.clock - s.joinClock)
 	if n <= 0 {
 		return
 	}
-	if s.rec.ITL == nil {
-		s.rec.ITL = d.newITL(max(n, s.target-1))
+	from := int(s.joinClock + 2 - d.gapsFrom) // log position of its second gap
+	r := itlRange{first: s.firstGap, n: int32(n - 1)}
+	if n > 1 {
+		r.c, r.off = d.log[from/gapChunkLen], int32(from%gapChunkLen)
 	}
-	s.rec.ITL = append(s.rec.ITL, s.firstGap)
-	s.rec.ITL = append(s.rec.ITL, d.gaps[s.joinClock+2-d.gapsFrom:d.clock+1-d.gapsFrom]...)
+	if s.itl.c != nil || s.rec.ITL != nil || r.c == nil {
+		if s.itl.c != nil { // an earlier residency's range first
+			if s.rec.ITL == nil {
+				s.rec.ITL = newITL(d.free, max(int(s.itl.n)+1, s.target-1))
+			}
+			s.rec.ITL = s.itl.appendTo(s.rec.ITL)
+			d.gapFree.drop(&s.itl)
+		}
+		if s.rec.ITL == nil {
+			s.rec.ITL = newITL(d.free, max(n, s.target-1))
+		}
+		s.rec.ITL = r.appendTo(s.rec.ITL)
+	} else {
+		s.itl = r
+		d.gapFree.take(&s.itl)
+	}
 	// s's last token came with step clock: lastTok + firstGap + the gaps
 	// after it telescope to that step's end.
 	s.lastTok = d.lastEnd
-}
-
-// newITL returns an empty slice with room for n gaps, recycled when the
-// engine has one.
-func (d *decoders) newITL(n int) []int64 {
-	if d.free != nil {
-		if f := *d.free; len(f) > 0 {
-			b := f[len(f)-1]
-			f[len(f)-1] = nil
-			*d.free = f[:len(f)-1]
-			if cap(b) >= n {
-				return b
-			}
-		}
-	}
-	return make([]int64, 0, n)
 }
 
 // index is s's position in the heap, or -1 when s is not in the batch

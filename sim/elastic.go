@@ -165,7 +165,7 @@ func (in *instance) resetDecoders() {
 	}
 	clear(d.h)
 	d.h = d.h[:0]
-	d.gaps = d.gaps[:0]
+	d.dropLog()
 	d.ctxBase, d.quot, d.own, d.growth = 0, 0, 0, 0
 	clear(d.resid)
 	for _, rho := range d.nz {

@@ -89,6 +89,7 @@ type engine struct {
 	// simulation of millions of requests then allocates ITL space for the
 	// requests in flight only.
 	itlFree [][]int64
+	gapFree gapFree // the decoders' free gap log chunks (itl.go)
 }
 
 // Source is a stream of top-level requests in nondecreasing arrival
@@ -297,7 +298,7 @@ func (e *engine) startPipeline() {
 	if e.cfg.Records == nil {
 		free = &e.itlFree
 	}
-	e.acc = newAccumulator(e.summary, e.cfg.Records, free)
+	e.acc = newAccumulator(e.summary, e.cfg.Records, free, &e.gapFree)
 }
 
 // stopPipeline waits for both goroutines: afterwards the source and the
@@ -391,6 +392,9 @@ func (e *engine) finish(s *seqState, errClass string) {
 	} else {
 		s.rec.TaskDone = true
 	}
+	if e.acc == nil || e.onDone != nil || len(e.fleet.incidents) > 0 {
+		e.settleITL(s) // read on this goroutine
+	}
 	if s.rec.TaskDone && s.task && e.fleet.entry != nil {
 		e.fleet.entry.router.forget(r.TaskID)
 	}
@@ -412,7 +416,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 		// The summary and the sink get the record on the consumer's
 		// goroutine, in this order: from here on s.rec is the consumer's
 		// (its ITL slice comes back to itlFree with the batch).
-		e.acc.add(&s.rec)
+		e.acc.add(&s.rec, s.itl)
 		if e.acc.stop != nil && e.err == nil {
 			e.err = fmt.Errorf("writing records: %w", e.acc.stop)
 		}

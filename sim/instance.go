@@ -383,6 +383,7 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	if s.generated == 1 {
 		s.rec.FirstToken = t
 	} else {
+		e.settleITL(s)                             // its earlier gaps first
 		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
 	}
 	s.lastTok = t

@@ -67,8 +67,8 @@ func (in *instance) loadDeps() {
 	if len(d.h) > 0 {
 		prefetch.Line(unsafe.Pointer(&d.h[0]))
 	}
-	if len(d.gaps) > 0 {
-		prefetch.Line(unsafe.Pointer(&d.gaps[len(d.gaps)-1]))
+	if i := d.nGaps / gapChunkLen; i < len(d.log) {
+		prefetch.Line(unsafe.Pointer(&d.log[i].g[d.nGaps%gapChunkLen]))
 	}
 	if len(d.resid) > 0 {
 		prefetch.Line(unsafe.Pointer(&d.resid[0]))

@@ -202,6 +202,7 @@ func (p *prefetcher) close() {
 // (a copy of its pointers would cost write barriers while the GC marks).
 type accItem struct {
 	rec  *results.Record
+	itl  itlRange // rec's gaps still in a decode log, copied in by the consumer (itl.go)
 	name string
 	t    int64
 	v    float64
@@ -217,6 +218,8 @@ type accumulator struct {
 	done    chan struct{}
 	cur     []accItem
 	free    *[][]int64 // where processed records' ITL slices go back (nil: kept)
+	gaps    *gapFree   // where processed records' gap ranges are dropped
+	scratch []int64    // the consumer's ITL buffer when records are not kept (free set)
 
 	sent int64 // batches handed over (the loop's)
 	stop error // the sink's error once the run must stop (the loop's; see sinkLag)
@@ -230,8 +233,8 @@ type accumulator struct {
 	raised   bool  // the loop has raised panicked again
 }
 
-func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64) *accumulator {
-	a := &accumulator{sum: sum, records: records, free: free,
+func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64, gaps *gapFree) *accumulator {
+	a := &accumulator{sum: sum, records: records, free: free, gaps: gaps,
 		in: make(chan []accItem, pipeDepth), back: make(chan []accItem, pipeDepth+2), done: make(chan struct{}),
 		cur: make([]accItem, 0, pipeBatch)}
 	go a.run()
@@ -261,7 +264,19 @@ func (a *accumulator) run() {
 				a.sum.Observe(it.t, it.name, it.v)
 				continue
 			}
+			if it.itl.c != nil {
+				// The gaps the loop left in its decode logs: one scratch
+				// buffer serves every record when nobody keeps them.
+				if a.free != nil {
+					it.rec.ITL = it.itl.appendTo(a.scratch[:0])
+				} else {
+					it.rec.ITL = it.itl.appendTo(make([]int64, 0, it.itl.n+1))
+				}
+			}
 			a.sum.Add(it.rec)
+			if it.itl.c != nil && a.free != nil {
+				a.scratch, it.rec.ITL = it.rec.ITL[:0], nil
+			}
 			if a.records != nil && !a.failed {
 				if err := a.records(it.rec); err != nil {
 					a.mu.Lock()
@@ -277,10 +292,11 @@ func (a *accumulator) run() {
 	}
 }
 
-// add queues rec, which the caller must not touch again. Afterwards stop
-// says whether the run must stop on a sink error (see sinkLag).
-func (a *accumulator) add(rec *results.Record) {
-	a.cur = append(a.cur, accItem{rec: rec})
+// add queues rec with its gaps still in a decode log (itl), neither of
+// which the caller may touch again. Afterwards stop says whether the run
+// must stop on a sink error (see sinkLag).
+func (a *accumulator) add(rec *results.Record, itl itlRange) {
+	a.cur = append(a.cur, accItem{rec: rec, itl: itl})
 	if len(a.cur) == cap(a.cur) {
 		a.flush()
 	}
@@ -303,6 +319,9 @@ func (a *accumulator) flush() {
 	select {
 	case b := <-a.back:
 		for i := range b {
+			if b[i].itl.c != nil {
+				a.gaps.drop(&b[i].itl)
+			}
 			if r := b[i].rec; r != nil && a.free != nil && cap(r.ITL) > 0 {
 				*a.free = append(*a.free, r.ITL[:0])
 				r.ITL = nil

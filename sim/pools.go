@@ -298,6 +298,7 @@ func (f *fleet) attach(e *engine) {
 		in.dec.resid = make([]int64, f.cfg.BlockTokens)
 		in.dec.cls = make([]int64, len(e.classNames))
 		in.dec.free = &e.itlFree
+		in.dec.gapFree = &e.gapFree
 	}
 	for _, p := range f.pools {
 		p.classBusy = make([]float64, len(e.classNames))

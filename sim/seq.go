@@ -11,6 +11,7 @@ type seqState struct {
 	req    *scenarios.Request
 	rec    results.Record
 	hashes []uint64 // chain hashes of the prompt's complete KV blocks
+	itl    itlRange // gaps taken from a decode batch, not yet in rec.ITL (itl.go)
 
 	inst *instance    // instance that currently holds the sequence
 	kv   *kvcache.Seq // block table on inst

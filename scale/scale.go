@@ -108,6 +108,9 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	if spec.MaxInstances <= 0 {
 		spec.MaxInstances = 4096
 	}
+	if !slices.ContainsFunc(s.Scenario.Classes, func(c scenarios.Class) bool { return c.Kind != scenarios.KindVideo }) {
+		return nil, fmt.Errorf("scenario %q has no LLM class: scale sizes LLM pools (colocated or prefill/decode); size a video pool with sweep --fleet 8V,16V,32V", s.Scenario.Name)
+	}
 	jobs := s.Jobs
 	if jobs <= 0 {
 		jobs = max(1, runtime.GOMAXPROCS(0))
@@ -165,6 +168,12 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 			}
 		}
 		if best == nil {
+			// Only a search that simulated something may say no fleet
+			// met the SLOs.
+			ran := slices.IndexFunc(L.Probes, func(p sweepfile.Point) bool { return p.Error == "" })
+			if ran < 0 && len(L.Probes) > 0 {
+				return nil, fmt.Errorf("no probe at %gx could run (%d tried), e.g. fleet %s: %s", lv, len(L.Probes), L.Probes[0].Fleet, L.Probes[0].Error)
+			}
 			L.Note = fmt.Sprintf("no fleet up to %d instances per pool meets every SLO at %gx", spec.MaxInstances, lv)
 		} else {
 			L.fill(best)

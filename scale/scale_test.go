@@ -255,3 +255,25 @@ func TestPDSearch(t *testing.T) {
 		})
 	}
 }
+
+// scale on a video-only scenario reported "no fleet up to 4096 instances
+// per pool meets every SLO" at every level: no probe had run (each LLM pool
+// it tried was refused, the scenario has no LLM class and no model). It
+// refuses the scenario, and a level whose every probe failed to run says
+// so instead of a search result.
+func TestScaleSaysWhenNoProbeRan(t *testing.T) {
+	video, err := scenarios.Resolve("video-burst")
+	require.NoError(t, err)
+	s := &Searcher{Scenario: video, Base: sim.ConfigFromScenario(video), Jobs: 1}
+	_, err = s.Run(Spec{Levels: []float64{1}})
+	require.ErrorContains(t, err, `scenario "video-burst" has no LLM class`)
+
+	chat, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	s = &Searcher{Scenario: chat, Base: sim.Config{TP: 4}, Jobs: 1, fake: func(fleet string, _ float64) probeOut {
+		return probeOut{pt: sweepfile.Point{Fleet: fleet, Error: "configuration: no such GPU"}}
+	}}
+	_, err = s.Run(Spec{Levels: []float64{1}, MaxInstances: 64})
+	require.ErrorContains(t, err, "no probe at 1x could run")
+	require.ErrorContains(t, err, "configuration: no such GPU")
+}

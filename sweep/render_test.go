@@ -132,3 +132,11 @@ func TestVideoOnlyPointHasNoRouting(t *testing.T) {
 	ch.Workload = scenarios.WorkloadOptions{Requests: 20}
 	require.Equal(t, "cache-aware", ch.One(Point{Fleet: "1P1D", GPU: "h100", TP: 1, RateScale: 1}).Routing)
 }
+
+// Notes named a video-only point "64V h100 tp0 " (a TP it does not have,
+// an empty routing): they name what it has.
+func TestFleetCfgOfVideoOnlyPoint(t *testing.T) {
+	require.Equal(t, "64V h100", fmtFleetCfg(sweepfile.Point{Fleet: "64V", GPU: "h100"}))
+	require.Equal(t, "2P4D h100 tp4 cache-aware", fmtFleetCfg(sweepfile.Point{Fleet: "2P4D", GPU: "h100", TP: 4, Routing: "cache-aware"}))
+	require.Equal(t, "live", fmtFleetCfg(sweepfile.Point{Fleet: "live"}))
+}

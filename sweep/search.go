@@ -248,5 +248,12 @@ func fmtFleetCfg(p sweepfile.Point) string {
 	if p.GPU == "" { // a live endpoint (package livesweep): nothing more is known
 		return p.Fleet
 	}
-	return strings.Join([]string{p.Fleet, p.GPU, fmt.Sprintf("tp%d", p.TP), p.Routing}, " ")
+	parts := []string{p.Fleet, p.GPU}
+	if p.TP > 0 { // none on a video-only fleet
+		parts = append(parts, fmt.Sprintf("tp%d", p.TP))
+	}
+	if p.Routing != "" {
+		parts = append(parts, p.Routing)
+	}
+	return strings.Join(parts, " ")
 }

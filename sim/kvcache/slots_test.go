@@ -2,6 +2,7 @@ package kvcache
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -28,4 +29,9 @@ func TestCacheBeyondInlinePages(t *testing.T) {
 		c.Reset()
 		require.NoError(t, checkInvariants(c, nil))
 	}
+}
+
+// TestSeqIsOneLine: a Seq with its inline spans fills one 64-byte line.
+func TestSeqIsOneLine(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(Seq{}))
 }

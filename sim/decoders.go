@@ -220,10 +220,10 @@ func (d *decoders) dropLog() {
 // flushITL gives s the gaps of the steps it decoded since it joined, and
 // moves s.lastTok to its last token (call before s leaves the batch, at
 // the settled clock: a preempted sequence's next gap, after its
-// recompute, starts there). The gaps become s's pending range (s.itl),
-// copied into the record later (itl.go), unless the record already has
-// gaps (an earlier residency's, a recomputed prompt's token): then they
-// are appended now, in order.
+// recompute, starts there). A sequence completing now (it is finished in
+// this event) takes them as a range (s.itl), copied into its record later
+// (itl.go), unless the record already has gaps (an earlier residency's, a
+// recomputed prompt's token); otherwise they are appended now, in order.
 func (d *decoders) flushITL(s *seqState) {
 	n := int(d.clock - s.joinClock)
 	if n <= 0 {
@@ -234,21 +234,13 @@ func (d *decoders) flushITL(s *seqState) {
 	if n > 1 {
 		r.c, r.off = d.log[from/gapChunkLen], int32(from%gapChunkLen)
 	}
-	if s.itl.c != nil || s.rec.ITL != nil || r.c == nil {
-		if s.itl.c != nil { // an earlier residency's range first
-			if s.rec.ITL == nil {
-				s.rec.ITL = newITL(d.free, max(int(s.itl.n)+1, s.target-1))
-			}
-			s.rec.ITL = s.itl.appendTo(s.rec.ITL)
-			d.gapFree.drop(&s.itl)
-		}
+	if s.doneAt <= d.clock && s.rec.ITL == nil && r.c != nil {
+		s.itl = r
+	} else {
 		if s.rec.ITL == nil {
 			s.rec.ITL = newITL(d.free, max(n, s.target-1))
 		}
 		s.rec.ITL = r.appendTo(s.rec.ITL)
-	} else {
-		s.itl = r
-		d.gapFree.take(&s.itl)
 	}
 	// s's last token came with step clock: lastTok + firstGap + the gaps
 	// after it telescope to that step's end.

@@ -298,7 +298,8 @@ func (e *engine) startPipeline() {
 	if e.cfg.Records == nil {
 		free = &e.itlFree
 	}
-	e.acc = newAccumulator(e.summary, e.cfg.Records, free, &e.gapFree)
+	e.acc = newAccumulator(e.summary, e.cfg.Records, free)
+	e.gapFree.acc = e.acc
 }
 
 // stopPipeline waits for both goroutines: afterwards the source and the
@@ -311,7 +312,7 @@ func (e *engine) stopPipeline() {
 		pre.close()
 	}
 	if acc := e.acc; acc != nil {
-		e.acc = nil
+		e.acc, e.gapFree.acc = nil, nil
 		if err := acc.close(); err != nil && e.err == nil {
 			e.err = fmt.Errorf("writing records: %w", err)
 		}

@@ -1,5 +1,7 @@
 package sim
 
+import "math"
+
 // The decoders' inter-token gap log, and the gap ranges that records take
 // from it.
 //
@@ -13,12 +15,17 @@ package sim
 // event loop does no per-token copy at all; otherwise (serial runs,
 // incidents, live hooks) the loop copies at finish, as before.
 //
-// A chunk returns to the engine's free list once its instance dropped it
-// from the log (no member needs its steps) and no range reads it: ranges
-// count their chunks (refs) until their gaps are copied, on the loop's
-// goroutine, or until the consumer's processed batch comes back to it.
-// All the bookkeeping stays on the loop's goroutine; the consumer only
-// reads gaps written before the record was queued.
+// Only a completing sequence takes a range (it is finished in the same
+// event: its range goes to the consumer or is copied at once); one that
+// leaves the batch otherwise (preempted, failed) has its gaps copied at
+// once. So when an instance trims a chunk from its log (no member needs
+// its steps), every range reading it is in a batch already queued for the
+// consumer or in the one being filled: the chunk waits in limbo, tagged
+// with that batch, and returns to the free list once the consumer has
+// processed it (accumulator.processed). Serial runs free it at once. All
+// the bookkeeping stays on the loop's goroutine; the consumer only reads
+// gaps written before the record was queued, and never a chunk's next
+// pointer past a range's end.
 
 // gapChunkLen is how many steps' gaps one chunk holds.
 const gapChunkLen = 256
@@ -26,8 +33,6 @@ const gapChunkLen = 256
 type gapChunk struct {
 	g    [gapChunkLen]int64
 	next *gapChunk // the log's next chunk (set once it exists)
-	refs int32     // ranges reading this chunk
-	held bool      // still in its instance's log
 }
 
 // itlRange is a sequence's gaps of one decode residency, not yet copied
@@ -55,52 +60,63 @@ func (r *itlRange) appendTo(dst []int64) []int64 {
 	return dst
 }
 
-// chunks calls f for each chunk the range reads.
-func (r *itlRange) chunks(f func(c *gapChunk)) {
-	c, left := r.c, int(r.off)+int(r.n)
-	for {
-		f(c)
-		left -= gapChunkLen
-		if left <= 0 {
-			return
-		}
-		c = c.next
-	}
+// gapFree is the engine's free chunks and those in limbo (the loop's
+// goroutine only).
+type gapFree struct {
+	chunks []*gapChunk
+	limbo  []limboChunk // trimmed chunks queued records may still read, oldest first
+	head   int          // limbo[:head] are reclaimed
+	acc    *accumulator // the pipeline's consumer while it runs, else nil
 }
 
-// gapFree is the engine's free chunks (the loop's goroutine only).
-type gapFree struct{ chunks []*gapChunk }
+// limboChunk is a trimmed chunk free once the consumer has processed
+// batch number after.
+type limboChunk struct {
+	c     *gapChunk
+	after int64
+}
 
 func (f *gapFree) get() *gapChunk {
+	if len(f.chunks) == 0 && f.head < len(f.limbo) {
+		f.reclaim()
+	}
 	if n := len(f.chunks); n > 0 {
 		c := f.chunks[n-1]
 		f.chunks[n-1] = nil
 		f.chunks = f.chunks[:n-1]
-		c.next, c.held = nil, true
+		c.next = nil
 		return c
 	}
-	return &gapChunk{held: true}
+	return &gapChunk{}
 }
 
 // unhold takes c out of its instance's log.
 func (f *gapFree) unhold(c *gapChunk) {
-	c.held = false
-	if c.refs == 0 {
+	if f.acc == nil {
 		f.chunks = append(f.chunks, c)
+		return
 	}
+	// Ranges reading c are in the batches sent so far or in the one
+	// being filled (number sent+1).
+	f.limbo = append(f.limbo, limboChunk{c, f.acc.sent + 1})
 }
 
-// take counts a new reader of r's chunks.
-func (f *gapFree) take(r *itlRange) { r.chunks(func(c *gapChunk) { c.refs++ }) }
-
-// drop ends r's reading of its chunks (after its gaps were copied).
-func (f *gapFree) drop(r *itlRange) {
-	r.chunks(func(c *gapChunk) {
-		if c.refs--; c.refs == 0 && !c.held {
-			f.chunks = append(f.chunks, c)
-		}
-	})
-	*r = itlRange{}
+// reclaim frees the chunks in limbo whose batches the consumer has
+// processed (all of them once the pipeline stopped).
+func (f *gapFree) reclaim() {
+	done := int64(math.MaxInt64)
+	if f.acc != nil {
+		done = f.acc.processed.Load()
+	}
+	for f.head < len(f.limbo) && f.limbo[f.head].after <= done {
+		f.chunks = append(f.chunks, f.limbo[f.head].c)
+		f.limbo[f.head] = limboChunk{}
+		f.head++
+	}
+	if f.head > len(f.limbo)/2 {
+		n := copy(f.limbo, f.limbo[f.head:])
+		f.limbo, f.head = f.limbo[:n], 0
+	}
 }
 
 // settleITL copies s's pending gap range into its record now (on the
@@ -114,7 +130,7 @@ func (e *engine) settleITL(s *seqState) {
 		s.rec.ITL = newITL(&e.itlFree, max(int(s.itl.n)+1, s.target-1))
 	}
 	s.rec.ITL = s.itl.appendTo(s.rec.ITL)
-	e.gapFree.drop(&s.itl)
+	s.itl = itlRange{}
 }
 
 // newITL returns an empty slice with room for n gaps, recycled from free

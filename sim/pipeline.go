@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -218,8 +219,9 @@ type accumulator struct {
 	done    chan struct{}
 	cur     []accItem
 	free    *[][]int64 // where processed records' ITL slices go back (nil: kept)
-	gaps    *gapFree   // where processed records' gap ranges are dropped
 	scratch []int64    // the consumer's ITL buffer when records are not kept (free set)
+
+	processed atomic.Int64 // batches the consumer is done with (their records' gap chunks may be reused, itl.go)
 
 	sent int64 // batches handed over (the loop's)
 	stop error // the sink's error once the run must stop (the loop's; see sinkLag)
@@ -233,8 +235,8 @@ type accumulator struct {
 	raised   bool  // the loop has raised panicked again
 }
 
-func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64, gaps *gapFree) *accumulator {
-	a := &accumulator{sum: sum, records: records, free: free, gaps: gaps,
+func newAccumulator(sum *results.Summary, records func(*results.Record) error, free *[][]int64) *accumulator {
+	a := &accumulator{sum: sum, records: records, free: free,
 		in: make(chan []accItem, pipeDepth), back: make(chan []accItem, pipeDepth+2), done: make(chan struct{}),
 		cur: make([]accItem, 0, pipeBatch)}
 	go a.run()
@@ -285,6 +287,7 @@ func (a *accumulator) run() {
 				}
 			}
 		}
+		a.processed.Add(1)
 		select {
 		case a.back <- b:
 		default:
@@ -319,9 +322,6 @@ func (a *accumulator) flush() {
 	select {
 	case b := <-a.back:
 		for i := range b {
-			if b[i].itl.c != nil {
-				a.gaps.drop(&b[i].itl)
-			}
 			if r := b[i].rec; r != nil && a.free != nil && cap(r.ITL) > 0 {
 				*a.free = append(*a.free, r.ITL[:0])
 				r.ITL = nil

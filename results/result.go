@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Schema is the result file contract version written into every result.
@@ -258,6 +259,24 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			shortWindow+" the measured window (%.3g s) is shorter than the median request (E2E p50 %.2f s), so most of their work falls after it: utilization, energy and J per output token count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
 			win.DurationS, e2e.P50/1e3))
+	} else if backend == "sim" && win.DurationS > 0 {
+		// The totals' median can fit the window while one class's
+		// requests (video clips of a minute beside chat) outlast it.
+		var long []string
+		for _, n := range names {
+			if e2e := r.Classes[n].E2E; e2e != nil && e2e.P50/1e3 > win.DurationS {
+				long = append(long, fmt.Sprintf("%s (E2E p50 %.2f s)", n, e2e.P50/1e3))
+			}
+		}
+		if len(long) > 0 {
+			of, its, it := "class", "its", "it runs"
+			if len(long) > 1 {
+				of, its, it = "classes", "their", "they run"
+			}
+			r.Warnings = append(r.Warnings, fmt.Sprintf(
+				shortWindow+" the measured window (%.3g s) is shorter than the median request of %s %s, so most of %s work falls after it: the utilization and energy of the pools %s on count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
+				win.DurationS, of, strings.Join(long, ", "), its, it))
+		}
 	}
 	r.Timeline = tl.export()
 	if r.Timeline != nil && !r.Totals.HasTokens() {

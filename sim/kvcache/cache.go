@@ -235,6 +235,9 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 		if !ok {
 			break
 		}
+		if hit == 0 { // the run b heads likely holds the hit prefix: request its lines at once
+			c.sl.prefetch(b, min(b+int32(limit), c.sl.n), true, true)
+		}
 		if g, i := c.sl.grp(b), b&slotMask; g.st[i] < 0 && g.bits[bMarks]>>i&1 == 0 {
 			g.bits[bMarks] |= 1 << i
 			idle++
@@ -424,6 +427,9 @@ func (c *Cache) Release(s *Seq) {
 		c.releaseAnon(s)
 		return
 	}
+	for _, sp := range s.spans {
+		c.sl.prefetch(sp.lo, sp.lo+sp.n, true, false)
+	}
 	t := c.lruTail // the segment that b extends downwards, if b is the slot below it
 	for i := len(s.spans) - 1; i >= 0; i-- {
 		sp := s.spans[i]
@@ -496,6 +502,15 @@ func (c *Cache) newSeq() *Seq {
 // Publish: a block after an unhashed one is usually not looked up): the
 // cache misses of the batch overlap instead of queueing one per block.
 func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
+	left := int32(len(hashes))
+	for _, sp := range s.spans {
+		if left <= 0 {
+			break
+		}
+		m := min(sp.n, left)
+		c.sl.prefetch(sp.lo, sp.lo+m, false, true)
+		left -= m
+	}
 	keys := c.touchKeys[:0]
 	all := c.ghostsAll || c.ghosts.n > 0
 	i, after := 0, true // after: the block before is hashed (or there is none)

@@ -100,13 +100,21 @@ func (s *Samples) Values(class, metric string) []float64 {
 }
 
 // valuesIn returns the values of class and metric m that r's figure of
-// them was computed from. They are Values, except for the totals of a
-// ZeroUnknown metric (queue) when a class of r does not carry it: the
-// totals merged only the classes whose queue is known (an endpoint that
-// does not report a chat class's queue leaves it 0), so their samples are
-// those classes' own.
+// them was computed from: none when r does not carry the figure (an
+// endpoint's chat queue, not reported: its records' zeros are no waits),
+// else Values, except for the totals of a ZeroUnknown metric (queue) when
+// a class of r does not carry it: the totals merged only the classes
+// whose queue is known, so their samples are those classes' own.
 func (s *Samples) valuesIn(r *Result, class string, m *Metric) []float64 {
-	if s == nil || class != TotalClass || !m.ZeroUnknown || r == nil {
+	if s == nil {
+		return nil
+	}
+	if r != nil {
+		if c := classOf(r, class); c == nil || m.Of(c) == nil {
+			return nil
+		}
+	}
+	if class != TotalClass || !m.ZeroUnknown || r == nil {
 		return s.Values(class, m.Name)
 	}
 	names := make([]string, 0, len(r.Classes))

@@ -412,3 +412,33 @@ func TestComparePercentFiguresChangeInPoints(t *testing.T) {
 	require.Regexp(t, `cost\.margin_pct +10 +12 +\+2\.00 pts\n`, tbl.String())
 	require.Contains(t, tbl.String(), "10 -> 12  +2.0000 pts")
 }
+
+// A row that one side does not measure has no significance: a sim result
+// (chat's queue measured, all 0) against an endpoint's (chat's queue not
+// reported) printed "~" (no significant difference) beside "-", from the
+// endpoint's zeros that are no waits.
+func TestCompareNoSignificanceForAnUnmeasuredSide(t *testing.T) {
+	recs := synthRecords(600, 1)
+	s := synthSummary(recs)
+	simRes := s.Result(testMeta)
+	ep := s.Result(Meta{Backend: "endpoint", Scenario: testMeta.Scenario})
+	require.NotNil(t, simRes.Classes["chat"].Queue)
+	require.Nil(t, ep.Classes["chat"].Queue)
+	cmp, err := Compare(simRes, ep, CompareOptions{BaseSamples: samplesOf(recs, 2e9), NewSamples: samplesOf(recs, 2e9)})
+	require.NoError(t, err)
+	for _, cd := range cmp.Classes {
+		if cd.Class != "chat" {
+			continue
+		}
+		for _, md := range cd.Rows {
+			if md.Metric == "queue.p50" {
+				require.Nil(t, md.New)
+				require.Nil(t, md.P, "no test against a side that did not measure it")
+				_, _, change, _ := md.cells()
+				require.Equal(t, "-", change)
+				return
+			}
+		}
+	}
+	t.Fatal("no chat queue.p50 row")
+}

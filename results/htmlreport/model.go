@@ -442,30 +442,26 @@ func delta(base, v float64, lower bool) (string, string) {
 		return "new", "muted"
 	}
 	d := (v - base) / base
-	cls := "muted"
-	if d > 0.02 || d < -0.02 {
-		if (d > 0) == lower {
-			cls = "bad"
-		} else {
-			cls = "ok"
-		}
-	}
-	return fmt.Sprintf("%+.1f%%", d*100), cls
+	return fmt.Sprintf("%+.1f%%", d*100), deltaClass(d, 0.02, lower)
 }
 
 // pointsDelta is the change of a ratio in percentage points, classed as
 // better or worse when it exceeds one point.
 func pointsDelta(base, v float64, lower bool) (string, string) {
 	d := (v - base) * 100
-	cls := "muted"
-	if d > 1 || d < -1 {
-		if (d > 0) == lower {
-			cls = "bad"
-		} else {
-			cls = "ok"
-		}
+	return fmt.Sprintf("%+.1f pts", d), deltaClass(d, 1, lower)
+}
+
+// deltaClass classes a change d: "muted" within ±noise, else "bad" when it
+// moves the wrong way (up when lower is better) and "ok" otherwise.
+func deltaClass(d, noise float64, lower bool) string {
+	switch {
+	case d <= noise && d >= -noise:
+		return "muted"
+	case (d > 0) == lower:
+		return "bad"
 	}
-	return fmt.Sprintf("%+.1f pts", d), cls
+	return "ok"
 }
 
 // compareTable puts the runs' totals side by side. Latency percentiles over

@@ -23,7 +23,7 @@ type decoders struct {
 	own     int64       // Σ blocks held in the sequences' own block tables
 	growth  int64       // anonymous blocks reserved for generated tokens
 	cls     []int64     // non-warm-up sequences per class (ITL counts)
-	fresh   []*seqState // joined since the last settle (their first gap is their own)
+	fresh   []*seqState // joined since the last planned step (their first gap is their own)
 	bs      int64
 
 	// Inter-token gaps, for the records (Record.ITL): gap number i of the
@@ -156,14 +156,24 @@ func (d *decoders) join(s *seqState, included bool) {
 	d.up(len(d.h) - 1)
 }
 
-// logSteps records the gaps of the k steps just run (ends are their end
-// times, the first began at start) and settles the fresh sequences' own
-// first gaps (their previous token came before they joined).
-func (d *decoders) logSteps(ends []int64, start int64) {
+// settleFresh gives the sequences that joined since the last step their
+// own first gap, to the end of the step that will give them their next
+// token (their previous one came before they joined). The scheduler calls
+// it when it plans that step, while they are in cache (by the time the
+// step ends, at 10,000 instances, they are not); nothing but a step's own
+// end can come between (kick only cuts a span after its first step).
+func (d *decoders) settleFresh(firstEnd int64) {
 	for _, s := range d.fresh {
-		s.firstGap = ends[0] - s.lastTok
+		s.firstGap = firstEnd - s.lastTok
 	}
 	d.fresh = d.fresh[:0]
+}
+
+// logSteps records the gaps of the k steps just run (ends are their end
+// times, the first began at start) and settles the first gaps of fresh
+// sequences not settled when the step was planned.
+func (d *decoders) logSteps(ends []int64, start int64) {
+	d.settleFresh(ends[0])
 	if d.nGaps == 0 {
 		d.gapsFrom = d.clock + 1
 	}

@@ -211,6 +211,7 @@ func (in *instance) schedule(e *engine) {
 		in.maybeOff(e) // idle; a draining instance can now turn off
 		return
 	}
+	d.settleFresh(in.spanEnds[0])
 	e.q.push(event{at: in.spanEnds[in.span-1], kind: evStep, idx: in.idx, gen: in.gen})
 }
 

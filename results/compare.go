@@ -65,6 +65,9 @@ type MetricDelta struct {
 	NBase       int      `json:"n_base,omitempty"`
 	NNew        int      `json:"n_new,omitempty"`
 	Significant *bool    `json:"significant,omitempty"`
+	// Note qualifies the row: a totals row over the classes both sides
+	// measured (see sameClassTotals).
+	Note string `json:"note,omitempty"`
 }
 
 // Compare compares NEW against BASE. It returns an error for bad input:
@@ -93,8 +96,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			rows = append(rows, g.Metric)
 		}
 	}
+	tot := newSameClassTotals(base, nw)
 	for _, n := range names {
-		b, w := classOf(base, n), classOf(nw, n)
+		b, w := tot.class(base, 0, n), tot.class(nw, 1, n)
 		cd := ClassDeltas{Class: n}
 		for _, name := range rows {
 			ref, err := resolveMetric(name)
@@ -105,8 +109,11 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			if !ok {
 				continue
 			}
+			if n == TotalClass && ref.lat != nil {
+				md.Note = tot.note(ref.lat)
+			}
 			if withTest && ref.lat != nil {
-				xa, xb := opt.BaseSamples.valuesIn(base, n, ref.lat), opt.NewSamples.valuesIn(nw, n, ref.lat)
+				xa, xb := tot.samples(opt.BaseSamples, base, 0, n, ref.lat), tot.samples(opt.NewSamples, nw, 1, n, ref.lat)
 				if len(xa) > 0 && len(xb) > 0 {
 					_, p := MannWhitney(xa, xb)
 					p = roundSig(p)
@@ -128,12 +135,12 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 		}
 		applied := false
 		for _, n := range targets {
-			gr, ok := g.judge(n, classOf(base, n), classOf(nw, n))
+			gr, ok := g.judge(n, tot.class(base, 0, n), tot.class(nw, 1, n))
 			if !ok {
 				continue
 			}
 			if withTest && g.ref.lat != nil {
-				g.significance(&gr, opt.BaseSamples.valuesIn(base, n, g.ref.lat), opt.NewSamples.valuesIn(nw, n, g.ref.lat), alpha)
+				g.significance(&gr, tot.samples(opt.BaseSamples, base, 0, n, g.ref.lat), tot.samples(opt.NewSamples, nw, 1, n, g.ref.lat), alpha)
 			} else if !withTest {
 				g.bandCheck(&gr, base, n)
 			}

@@ -55,6 +55,9 @@ func (md MetricDelta) cells() (base, nw, change, sig string) {
 	if md.P != nil {
 		sig = fmt.Sprintf("%s n=%d+%d", fmtP(*md.P), md.NBase, md.NNew)
 	}
+	if md.Note != "" {
+		sig = strings.TrimSpace(sig + " (" + md.Note + ")")
+	}
 	return base, nw, change, sig
 }
 

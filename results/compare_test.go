@@ -442,3 +442,36 @@ func TestCompareNoSignificanceForAnUnmeasuredSide(t *testing.T) {
 	}
 	t.Fatal("no chat queue.p50 row")
 }
+
+// The totals' queue of a sim result covers every class (the simulator
+// sees every queue); an endpoint's covers only the classes whose queue it
+// reports (video). Compared as they are, the row set all classes' waits
+// against video's alone (mixed-platform: 139.6 ms -> 1002 ms, "+617.51%").
+// The totals row then covers the classes both sides measured.
+func TestCompareTotalsOverClassesBothSidesMeasured(t *testing.T) {
+	recs := synthRecords(600, 1)
+	s := synthSummary(recs)
+	simRes := s.Result(testMeta)
+	ep := s.Result(Meta{Backend: "endpoint", Scenario: testMeta.Scenario})
+	require.NotEqual(t, simRes.Totals.Queue.Count, ep.Totals.Queue.Count, "the sides' totals cover different classes")
+	cmp, err := Compare(simRes, ep, CompareOptions{BaseSamples: samplesOf(recs, 2e9), NewSamples: samplesOf(recs, 2e9)})
+	require.NoError(t, err)
+	rows := map[string]map[string]MetricDelta{}
+	for _, cd := range cmp.Classes {
+		rows[cd.Class] = map[string]MetricDelta{}
+		for _, md := range cd.Rows {
+			rows[cd.Class][md.Metric] = md
+		}
+	}
+	for _, st := range []string{"queue.p50", "queue.p99"} {
+		tot, video := rows[TotalClass][st], rows["video"][st]
+		require.Equal(t, *video.Base, *tot.Base, st)
+		require.Equal(t, *video.New, *tot.New, st)
+		require.Equal(t, video.NBase, tot.NBase, st)
+		require.Equal(t, 0.0, *tot.Delta, st)
+		require.Contains(t, tot.Note, "video", st)
+	}
+	// Metrics both sides measure over the same classes are unchanged.
+	require.Equal(t, simRes.Totals.E2E.P99, *rows[TotalClass]["e2e.p99"].Base)
+	require.Empty(t, rows[TotalClass]["e2e.p99"].Note)
+}

@@ -420,7 +420,7 @@ func sideBySide(runs []Run, rows []metricRow, get func(r *results.Result) *resul
 				if mr.points {
 					ce.Delta, ce.DeltaClass = pointsDelta(base, v, mr.lower)
 				} else {
-					ce.Delta, ce.DeltaClass = delta(base, v, mr.lower)
+					ce.Delta, ce.DeltaClass = delta(base, v, mr.lower, mr.text)
 				}
 			}
 			rw.Cells = append(rw.Cells, ce)
@@ -434,12 +434,16 @@ func sideBySide(runs []Run, rows []metricRow, get func(r *results.Result) *resul
 
 // delta is the relative change from base to v, classed as better or worse
 // when it exceeds 2% (smaller moves are noise in a latency percentile).
-func delta(base, v float64, lower bool) (string, string) {
+// From a base of 0 it is the absolute change, written with text.
+func delta(base, v float64, lower bool, text func(float64) string) (string, string) {
 	if base == 0 {
-		if v == 0 {
+		switch {
+		case v == 0:
 			return "±0", "muted"
+		case v < 0:
+			return "-" + text(-v) + " from 0", deltaClass(v, 0, lower)
 		}
-		return "new", "muted"
+		return "+" + text(v) + " from 0", deltaClass(v, 0, lower)
 	}
 	d := (v - base) / base
 	return fmt.Sprintf("%+.1f%%", d*100), deltaClass(d, 0.02, lower)

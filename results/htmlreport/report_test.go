@@ -159,10 +159,13 @@ func TestDelta(t *testing.T) {
 		{100, 120, false, "+20.0%", "ok"},
 		{100, 101, true, "+1.0%", "muted"},
 		{0, 0, true, "±0", "muted"},
-		{0, 5, true, "new", "muted"},
+		// From 0 there is no relative change: the absolute one ("new"
+		// read as a metric new in this run; queue p99 0 -> 50.6 ms).
+		{0, 50.6, true, "+50.6 from 0", "bad"},
+		{0, -2, false, "-2.00 from 0", "bad"},
 	}
 	for _, tc := range tests {
-		text, cls := delta(tc.base, tc.v, tc.lower)
+		text, cls := delta(tc.base, tc.v, tc.lower, num)
 		require.Equal(t, tc.text, text, "%v -> %v", tc.base, tc.v)
 		require.Equal(t, tc.want, cls, "%v -> %v", tc.base, tc.v)
 	}

@@ -1,6 +1,7 @@
 package kvcache
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -191,9 +192,16 @@ func BenchmarkFleetRequests(b *testing.B) {
 // BenchmarkSimScale) with chat-shaped prompts (BenchmarkFleetRequests), and
 // a request's Admit, Publish and Release 512 requests apart, so that other
 // instances' work evicts its lines from the CPU caches in between (~300 MB
-// of slots and index in all). ns/op and cpu-ns/op are per request; compare
-// them with BenchmarkFleetRequests' warmer figure.
+// of slots and index in all), without and with SetPrefetch. ns/op and
+// cpu-ns/op are per request; compare them with BenchmarkFleetRequests'
+// warmer figure.
 func BenchmarkColdRequests(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("prefetch=%v", on), func(b *testing.B) { benchCold(b, on) })
+	}
+}
+
+func benchCold(b *testing.B, prefetch bool) {
 	const insts, capacity, sysBlocks, userBlocks, lag = 2048, 26092, 25, 47, 512
 	const every = 4
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -213,6 +221,7 @@ func BenchmarkColdRequests(b *testing.B) {
 			}
 		})
 		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
+		c.SetPrefetch(prefetch)
 		caches[i] = c
 	}
 	x.SetInstances(insts)

@@ -166,14 +166,10 @@ func (s *slots) prefetch(lo, hi int32, st, hash bool) {
 		k := min(hi-lo, groupSlots-off)
 		prefetch.Line(unsafe.Pointer(&g.bits))
 		if st {
-			for j := off &^ 15; j < off+k; j += 16 { // 16 states a line
-				prefetch.Line(unsafe.Pointer(&g.st[j]))
-			}
+			prefetch.Range(unsafe.Pointer(&g.st[off]), uintptr(k)*4)
 		}
 		if hash {
-			for j := off &^ 7; j < off+k; j += 8 { // 8 hashes a line
-				prefetch.Line(unsafe.Pointer(&g.hash[j]))
-			}
+			prefetch.Range(unsafe.Pointer(&g.hash[off]), uintptr(k)*8)
 		}
 		lo += k
 	}

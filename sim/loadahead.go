@@ -57,7 +57,10 @@ func (e *engine) loadAhead() {
 }
 
 // loadDeps requests what a step of in reads through its pointers: the
-// span's step ends, the decode heap's top and the gap log's tail.
+// span's step ends, the decode heap's top and the residue counts. (Not
+// the gap log's tail: its chunk's address is one more cold load away, in
+// the log's own array, and waiting for it here cost more than the miss it
+// saves, 5% of the CPU at 10,000 instances.)
 func (in *instance) loadDeps() {
 	if k := in.span; k > 0 && k <= len(in.spanEnds) {
 		prefetch.Line(unsafe.Pointer(&in.spanEnds[0]))
@@ -66,9 +69,6 @@ func (in *instance) loadDeps() {
 	d := &in.dec
 	if len(d.h) > 0 {
 		prefetch.Line(unsafe.Pointer(&d.h[0]))
-	}
-	if i := d.nGaps / gapChunkLen; i < len(d.log) {
-		prefetch.Line(unsafe.Pointer(&d.log[i].g[d.nGaps%gapChunkLen]))
 	}
 	if len(d.resid) > 0 {
 		prefetch.Line(unsafe.Pointer(&d.resid[0]))

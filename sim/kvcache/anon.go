@@ -19,9 +19,6 @@ func (c *Cache) SetAnonymous() {
 	c.anon = true
 }
 
-// Anonymous reports whether c counts its blocks only (SetAnonymous).
-func (c *Cache) Anonymous() bool { return c.anon }
-
 // admitAnon is Admit on an anonymous cache: no block is ever hashed, so
 // the hit prefix is empty and the tier (if any) is asked from the first
 // block, as Admit does after a miss.

@@ -17,7 +17,7 @@ func TestAnonymousMatchesFull(t *testing.T) {
 		capacity, bt := 1+rng.IntN(300), 1+rng.IntN(32)
 		full, anon := New(capacity, bt), New(capacity, bt)
 		anon.SetAnonymous()
-		require.True(t, anon.Anonymous())
+		require.True(t, anon.anon)
 		type pair struct{ f, a *Seq }
 		var live []pair
 		for op := 0; op < 2000; op++ {

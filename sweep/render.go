@@ -76,20 +76,26 @@ func columns(s *sweepfile.Sweep) []column {
 		column{"gpus", func(p *sweepfile.Point) string { return strconv.Itoa(p.GPUs) }},
 		column{"slo", verdict},
 	)
-	// Each latency metric's SweepStats; a ZeroUnknown one (queue) only
-	// when some point measured it.
+	// Each latency metric's SweepStats, when some point has it (a
+	// video-only sweep has no token metric); a ZeroUnknown one (queue)
+	// when some point measured a wait.
+	has := func(key string) bool {
+		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[key]; return ok })
+	}
 	for i := range results.Metrics {
 		m := &results.Metrics[i]
 		for _, st := range m.SweepStats {
 			key := m.SweepKey(st)
-			if m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 }) {
+			if !has(key) || m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 }) {
 				continue
 			}
 			cols = append(cols, metricCol(m.Name+" "+st, key, ms))
 		}
 	}
+	if has("cache_hit_rate") { // none without prompt tokens (video)
+		cols = append(cols, metricCol("hit", "cache_hit_rate", pctS))
+	}
 	cols = append(cols,
-		metricCol("hit", "cache_hit_rate", pctS),
 		metricCol("attain", "slo_attainment", pctS),
 		metricCol("goodput/s", "goodput_rps", num),
 		metricCol("util", "utilization", pctS),

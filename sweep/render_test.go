@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,25 @@ func TestFleetCfgOfVideoOnlyPoint(t *testing.T) {
 	require.Equal(t, "64V h100", fmtFleetCfg(sweepfile.Point{Fleet: "64V", GPU: "h100"}))
 	require.Equal(t, "2P4D h100 tp4 cache-aware", fmtFleetCfg(sweepfile.Point{Fleet: "2P4D", GPU: "h100", TP: 4, Routing: "cache-aware"}))
 	require.Equal(t, "live", fmtFleetCfg(sweepfile.Point{Fleet: "live"}))
+}
+
+// A video-only sweep's table had ttft p50, ttft p99, tpot p99 and hit
+// columns of nothing but "-" (no point generates tokens): a column is shown
+// when some point has its figure.
+func TestSweepColumnsOnlyWhatSomePointHas(t *testing.T) {
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: results.ScenarioInfo{Name: "video-burst", Seed: 1},
+		Points: []sweepfile.Point{
+			{Index: 0, Fleet: "64V", GPU: "h100", RateScale: 1, GPUs: 64, MeetsSLO: true,
+				Metrics: map[string]float64{"e2e_p99_ms": 279183, "queue_p99_ms": 12, "slo_attainment": 1, "goodput_rps": 0.026}},
+			{Index: 1, Fleet: "8V", GPU: "h100", RateScale: 1, GPUs: 8, Error: "configuration: too few GPUs"},
+		}}
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, s, "table"))
+	head := strings.SplitN(b.String(), "\n", 3)[1]
+	for _, gone := range []string{"ttft", "tpot", "hit"} {
+		require.NotContains(t, head, gone)
+	}
+	for _, kept := range []string{"e2e p99", "queue p99", "attain", "goodput/s", "util", "$/task"} {
+		require.Contains(t, head, kept)
+	}
 }

@@ -500,13 +500,17 @@ func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey str
 // pointTable lists the points in grid order, the answer highlighted.
 func pointTable(s *sweepfile.Sweep) (table, int) {
 	t := table{Corner: "fleet"}
-	// Each latency metric's p99 that sweeps keep (results.Metrics); a
-	// ZeroUnknown one (queue) only when some point measured it.
+	// Each latency metric's p99 that sweeps keep (results.Metrics), when
+	// some point has it (a video-only sweep has no token metric); a
+	// ZeroUnknown one (queue) only when some point measured a wait.
+	has := func(key string) bool {
+		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[key]; return ok })
+	}
 	var lat []*results.Metric
 	for i := range results.Metrics {
 		m := &results.Metrics[i]
 		key := m.SweepKey("p99")
-		if slices.Contains(m.SweepStats, "p99") &&
+		if slices.Contains(m.SweepStats, "p99") && has(key) &&
 			(!m.ZeroUnknown || slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 })) {
 			lat = append(lat, m)
 		}
@@ -515,7 +519,11 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 	for _, m := range lat {
 		heads = append(heads, m.Label+" p99 "+m.Unit)
 	}
-	for _, h := range append(heads, "hit rate", "util.", "$ / task", "$ / hour") {
+	hit := has(mHit) // none without prompt tokens (video)
+	if hit {
+		heads = append(heads, "hit rate")
+	}
+	for _, h := range append(heads, "util.", "$ / task", "$ / hour") {
 		t.Head = append(t.Head, headCell{Text: h})
 	}
 	priced := slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[mRevenue]; return ok })
@@ -562,7 +570,10 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		for _, m := range lat {
 			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msPlain))
 		}
-		rw.Cells = append(rw.Cells, metricCell(p, mHit, pctNum), metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd))
+		if hit {
+			rw.Cells = append(rw.Cells, metricCell(p, mHit, pctNum))
+		}
+		rw.Cells = append(rw.Cells, metricCell(p, mUtil, pctNum), metricCell(p, mCost, usd), metricCell(p, mCostHour, usd))
 		if priced {
 			pct := func(v float64) string { return pctNum(v / 100) }
 			rw.Cells = append(rw.Cells, metricCell(p, mRevenue, usd), metricCell(p, "markup_pct", pct), metricCell(p, "margin_pct", pct))

@@ -26,7 +26,6 @@ const (
 	groupSlots = 1 << groupShift               // slots per group: one bit-set word
 	pageShift  = 10                            // slots per page: 1024
 	pageGroups = 1 << (pageShift - groupShift) // groups per page
-	pageWords  = pageGroups                    // bit-set words per page (one per group)
 	slotMask   = groupSlots - 1                // a slot's index within its group
 	groupMask  = pageGroups - 1                // a group's index within its page
 	bHashed    = 0                             // holds published KV under its hash
@@ -97,9 +96,6 @@ func (s *slots) set(f int, b int32, v bool) {
 func (s *slots) word(f int, w int32) *uint64 {
 	return &s.page(w >> (pageShift - groupShift))[w&groupMask].bits[f]
 }
-
-// words is the number of bit-set words allocated (a multiple of pageWords).
-func (s *slots) words() int32 { return s.np * pageWords }
 
 // clearBits clears bit set f's bits [lo, hi).
 func (s *slots) clearBits(f int, lo, hi int32) {

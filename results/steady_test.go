@@ -140,3 +140,22 @@ func TestDroppedTaskIsNotAFailedTask(t *testing.T) {
 	require.Equal(t, int64(1), c.TasksFailed, "the 5xx, not the two drops")
 	require.Equal(t, int64(1), c.Failed())
 }
+
+// A video job's clip start is no first token: its wait is the queue wait
+// (QueueNs = FirstToken - Sent), and the timeline's ttft wait series took
+// a copy of it (video-burst: wait_max_ms.ttft equal to .queue; a mixed
+// run's ttft buckets held clip waits of a minute beside chat's TTFTs).
+func TestVideoWaitIsNoTTFTWait(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e8, Sent: 1e8, FirstToken: 2e8, LastToken: 3e9, OutputTokens: 20, TaskDone: true})
+	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e8, Sent: 2e8, QueueNs: 5e9, FirstToken: 52e8, LastToken: 80e9, VideoSeconds: 5, TaskDone: true})
+	w := s.Result(Meta{Backend: "sim"}).Timeline.WaitMaxMs
+	require.Equal(t, 100.0, w.TTFT[0], "chat's TTFT, not the clip's wait")
+	require.Equal(t, 5000.0, w.Queue[0])
+
+	v := NewSummary([]ClassInfo{{Name: "t2v", Kind: "video"}}, 0)
+	v.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e8, Sent: 2e8, QueueNs: 5e9, FirstToken: 52e8, LastToken: 80e9, VideoSeconds: 5, TaskDone: true})
+	w = v.Result(Meta{Backend: "sim"}).Timeline.WaitMaxMs
+	require.Nil(t, w.TTFT)
+	require.Equal(t, 5000.0, w.Queue[0])
+}

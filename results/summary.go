@@ -167,7 +167,8 @@ func (s *Summary) observeWait(r *Record, gap int64) {
 	if r.QueueNs > 0 {
 		s.timeline.wait(r.Intended, waitQueue, ms(r.QueueNs))
 	}
-	if v, ok := r.TTFT(); ok && v > 0 {
+	// A video job's clip start is no first token: its wait is QueueNs.
+	if v, ok := r.TTFT(); ok && v > 0 && r.Kind != "video" {
 		s.timeline.wait(r.Intended, waitTTFT, ms(v))
 	}
 	if gap > 0 {

@@ -140,23 +140,7 @@ func BenchmarkFleetRequests(b *testing.B) {
 	const every = 4
 	rng := rand.New(rand.NewPCG(3, 4))
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 6)), 1.1, 1, 31)
-	x := NewIndex()
-	caches := make([]*Cache, insts)
-	for i := range caches {
-		c := New(capacity, 16)
-		inst := int32(i)
-		c.SetHooks(func(h uint64) {
-			if h%every == 0 {
-				x.Add(h, inst)
-			}
-		}, func(h uint64) {
-			if h%every == 0 {
-				x.Remove(h, inst)
-			}
-		})
-		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
-		caches[i] = c
-	}
+	_, caches := benchFleet(insts, capacity, every, false)
 	h := make([]uint64, sysBlocks+userBlocks)
 	req := uint64(0)
 	request := func() {
@@ -206,24 +190,7 @@ func benchCold(b *testing.B, prefetch bool) {
 	const every = 4
 	rng := rand.New(rand.NewPCG(7, 8))
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(9, 10)), 1.1, 1, 31)
-	x := NewIndex()
-	caches := make([]*Cache, insts)
-	for i := range caches {
-		c := New(capacity, 16)
-		inst := int32(i)
-		c.SetHooks(func(h uint64) {
-			if h%every == 0 {
-				x.Add(h, inst)
-			}
-		}, func(h uint64) {
-			if h%every == 0 {
-				x.Remove(h, inst)
-			}
-		})
-		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
-		c.SetPrefetch(prefetch)
-		caches[i] = c
-	}
+	x, caches := benchFleet(insts, capacity, every, prefetch)
 	x.SetInstances(insts)
 	type inflight struct {
 		c *Cache
@@ -283,4 +250,28 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchFleet returns insts caches of capacity 16-token blocks wired to one
+// prefix index as the simulator wires them (one hash in every indexed).
+func benchFleet(insts, capacity int, every uint64, prefetch bool) (*Index, []*Cache) {
+	x := NewIndex()
+	caches := make([]*Cache, insts)
+	for i := range caches {
+		c := New(capacity, 16)
+		inst := int32(i)
+		c.SetHooks(func(h uint64) {
+			if h%every == 0 {
+				x.Add(h, inst)
+			}
+		}, func(h uint64) {
+			if h%every == 0 {
+				x.Remove(h, inst)
+			}
+		})
+		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
+		c.SetPrefetch(prefetch)
+		caches[i] = c
+	}
+	return x, caches
 }

@@ -149,11 +149,18 @@ func (st *Stats) WriteTable(out io.Writer) error {
 			turns = fmt.Sprintf("%.1f (p99 %.0f)", c.Turns.Mean, c.Turns.P99)
 			subs = fmt.Sprintf("%.2f", c.Subagents.Mean)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\t%s\t%.1f%%\n",
-			c.Name, c.Kind, c.Requests, c.Tasks, c.RatePerS,
-			c.Input.Mean, c.Input.P50, c.Input.P90, c.Input.P99,
-			c.Output.Mean, c.Output.P50, c.Output.P90, c.Output.P99,
-			turns, subs, 100*c.PrefixReuse)
+		// A clip has no tokens and no prompt: its lengths and prefix
+		// reuse are absent, not 0.
+		lengths := "-\t-\t-\t-\t-\t-\t-\t-"
+		reuse := "-"
+		if c.Kind != KindVideo {
+			lengths = fmt.Sprintf("%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f",
+				c.Input.Mean, c.Input.P50, c.Input.P90, c.Input.P99,
+				c.Output.Mean, c.Output.P50, c.Output.P90, c.Output.P99)
+			reuse = fmt.Sprintf("%.1f%%", 100*c.PrefixReuse)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%s\t%s\t%s\t%s\n",
+			c.Name, c.Kind, c.Requests, c.Tasks, c.RatePerS, lengths, turns, subs, reuse)
 	}
 	return tw.Flush()
 }

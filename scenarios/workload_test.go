@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -244,4 +245,24 @@ func TestTraceMissingFile(t *testing.T) {
 	require.ErrorContains(t, err, "t.yaml:4:13: classes[0].trace.file: cannot read trace file")
 	_, err = Parse("t.yaml", []byte("name: x\nclasses:\n  - kind: trace\n    trace: {file: builtin:traces/nope.jsonl}\n"), "")
 	require.ErrorContains(t, err, "no embedded trace")
+}
+
+// `scenario stats mixed-platform` printed a video class's input and output
+// lengths as 0 0 0 0 and its prefix reuse as 0.0%: a clip has no tokens
+// and no prompt. Those cells are "-".
+func TestStatsTableVideoHasNoTokens(t *testing.T) {
+	s, err := Resolve("mixed-platform")
+	require.NoError(t, err)
+	w := mustWorkload(t, s, WorkloadOptions{}) // 4,341 requests, 18 clips
+	st, err := ComputeStats(s, w, 0)
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, st.WriteTable(&b))
+	var video string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "t2v ") {
+			video = l
+		}
+	}
+	require.Regexp(t, `^t2v +video +\d+ +\d+ +[0-9.]+( +-){11}$`, video)
 }

@@ -33,7 +33,7 @@ type holderList struct {
 }
 
 // MaxListed bounds the holders listed per hash. Deepest returns at most
-// this many; Depth is exact regardless.
+// this many; Depths is exact regardless.
 const MaxListed = 256
 
 // multiBase tags table values that point into Index.multi; instance ids
@@ -49,7 +49,7 @@ func pairKey(hash uint64, inst int32) uint64 {
 func NewIndex() *Index { return &Index{} }
 
 // SetInstances tells the index how many distinct instances add to it: a
-// hash that many hold is held by every one of them, so Depth knows their
+// hash that many hold is held by every one of them, so Depths knows their
 // membership without a probe (a system prompt cached fleet-wide, the
 // common shared prefix, costs no membership lookups at all).
 func (x *Index) SetInstances(n int) { x.insts = int32(n) }
@@ -145,7 +145,7 @@ func (x *Index) Remove(hash uint64, inst int32) {
 }
 
 // Lookup holds one prompt's hashes and the table entries read for them, so
-// that Deepest and the Depth of each routing candidate, binary searches
+// that Deepest and the Depths of the routing candidates, binary searches
 // over the same positions, read each entry of the fleet-wide table (at
 // 10,000 instances hundreds of MB: every probe a cache miss) once per
 // request instead of once per search. Fill it with Load; it is valid until
@@ -224,13 +224,17 @@ func (x *Index) Deepest(l *Lookup) (int, []int32) {
 	return lo, x.single[:]
 }
 
-// Depths sets depth[j] to Depth(l, insts[j]) for every j (depth has
-// len(insts) entries). The binary searches run in lockstep: each round
-// takes every unfinished search one probe further, first requesting the
-// lines all of its probes will read (the table slot of a hash not read
-// yet, then each candidate's membership slot) and only then reading them,
-// so that a round costs about one cache miss, not one per candidate and
-// level. The probes and the answers are Depth's; only their order differs.
+// Depths sets depth[j] to how many of l's leading hashes insts[j] holds
+// (depth has len(insts) entries), each found by binary search under the
+// same prefix assumption as Deepest: the table entries are l's, only the
+// candidate's membership of shared hashes is probed, never other
+// instances. The searches run in lockstep: each round takes every
+// unfinished search one probe further, first requesting the lines all of
+// its probes will read (the table slot of a hash not read yet, then each
+// candidate's membership slot) and only then reading them, so that a round
+// costs about one cache miss, not one per candidate and level. The probes
+// and answers are those of one search per candidate; only their order
+// differs.
 func (x *Index) Depths(l *Lookup, insts []int32, depth []int) {
 	lo, hi := depth[:len(insts)], slices.Grow(l.hi[:0], len(insts))[:len(insts)]
 	l.hi = hi
@@ -270,23 +274,6 @@ func (x *Index) Depths(l *Lookup, insts []int32, depth []int) {
 			}
 		}
 	}
-}
-
-// Depth returns how many of l's leading hashes inst holds, by binary
-// search under the same prefix assumption: the table entries are l's,
-// only inst's membership of shared hashes is probed, never other
-// instances.
-func (x *Index) Depth(l *Lookup, inst int32) int {
-	lo, hi := 0, len(l.hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if x.holds(l, mid-1, inst) {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
 }
 
 // holds reports whether inst holds l.hashes[i], its table entry read

@@ -137,7 +137,7 @@ func TestLookupMatchesProbes(t *testing.T) {
 		}
 		for inst := range int32(insts) {
 			want := search(len(hs), func(i int) bool { return x.has(hs[i], inst) })
-			require.Equal(t, want, x.Depth(&l, inst), "inst %d", inst)
+			require.Equal(t, want, x.depth(&l, inst), "inst %d", inst)
 			require.Equal(t, want, depths[inst], "Depths, inst %d", inst)
 		}
 	}

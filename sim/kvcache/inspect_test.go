@@ -131,11 +131,28 @@ func (x *Index) has(hash uint64, inst int32) bool {
 	return ok
 }
 
-// depthOf is Depth over a Lookup of hashes.
+// depth is one candidate's search of Depths, alone: the reference the
+// lockstep searches must agree with.
+func (x *Index) depth(l *Lookup, inst int32) int {
+	lo, hi := 0, len(l.hashes) // inst holds hashes[:lo]; not hashes[hi-1]'s successor
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if x.holds(l, mid-1, inst) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+// depthOf is Depths for one instance over a Lookup of hashes.
 func (x *Index) depthOf(hashes []uint64, inst int32) int {
 	var l Lookup
 	x.Load(&l, hashes)
-	return x.Depth(&l, inst)
+	d := []int{0}
+	x.Depths(&l, []int32{inst}, d)
+	return d[0]
 }
 
 // deepestOf is Deepest over a Lookup of hashes.

@@ -49,11 +49,20 @@ func RenderCost(w io.Writer, r *Result) error {
 	cols = append(cols, r.Totals)
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	const labelWidth = 26
+	// fleet, when set, gives the total column's figure where the totals'
+	// ClassCost has none (revenue and margin are the fleet's).
+	var fleet func() (float64, bool)
 	row := func(label string, f func(cc *ClassCost) (float64, bool)) {
 		cells := make([]string, len(cols))
 		any := false
 		for i, col := range cols {
 			cells[i] = "-"
+			if col == r.Totals && fleet != nil {
+				if v, ok := fleet(); ok {
+					cells[i] = fmtNum(v)
+				}
+				continue
+			}
 			if col == nil || col.Cost == nil {
 				continue
 			}
@@ -106,12 +115,19 @@ func RenderCost(w io.Writer, r *Result) error {
 	if foreign {
 		row("revenue ¤", rev(func(rv *Revenue) float64 { return rv.Amount }))
 	}
+	// The total column carries the fleet's revenue and margin (the line
+	// under the table): the margin is over the whole fleet's cost, so
+	// unpriced classes and idle pools count against it.
+	priced := c.RevenueUSD > 0
+	fleet = func() (float64, bool) { return c.RevenueUSD, priced }
 	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
 	mlabel := "margin USD"
 	if c.LowerBound {
 		mlabel = "margin USD (upper bound)"
 	}
+	fleet = func() (float64, bool) { return c.MarginUSD, priced }
 	row(mlabel, rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
+	fleet = nil
 	// Optional figures: the margin on revenue is absent without revenue;
 	// break-even prices are absent when the list has no such price, and 0
 	// when the other prices alone cover the cost.
@@ -144,6 +160,15 @@ func RenderCost(w io.Writer, r *Result) error {
 				fmt.Fprintf(&b, "%s: no per-tier token counts for its price tiers: billed at the tier of the mean input length (put the price list in the scenario to count tiers)\n", n)
 			}
 		}
+	}
+	unpriced := c.UnattributedUSD > 0
+	for _, n := range names {
+		if cc := r.Classes[n].Cost; cc == nil || cc.Revenue == nil {
+			unpriced = true
+		}
+	}
+	if c.RevenueUSD > 0 && unpriced {
+		b.WriteString("total margin is the fleet's: revenue less the whole fleet's cost, unpriced classes and idle pools included\n")
 	}
 	if c.RevenueUSD > 0 {
 		bound := ""

@@ -73,7 +73,7 @@ var Metrics = [...]Metric{
 	},
 	{
 		Name: "schedule_delay", Key: "schedule_delay_ms", Label: "schedule delay", Title: "Schedule delay (actual minus intended send time)",
-		Unit: "ms", LowerIsBetter: true, ClientTable: true,
+		Unit: "ms", LowerIsBetter: true, ClientTable: true, AcrossKinds: true,
 		Value: (*Record).ScheduleDelay,
 		field: func(c *ClassResult) **Percentiles { return &c.ScheduleDelay },
 	},
@@ -129,6 +129,13 @@ type Metric struct {
 	// lag the schedule, and the intended-time figures and the schedule
 	// delay say by how much (in the simulator they equal the plain ones).
 	ClientTable bool
+	// AcrossKinds metrics keep their meaning pooled over classes of
+	// different kinds (the schedule delay measures the client, not the
+	// request): the tables show them in a mixed total. The others are
+	// latencies of the request, and a percentile over chat turns and video
+	// jobs together is no figure anyone should read: tables leave them out
+	// of a mixed total (the JSON keeps them, labelled by kind "mixed").
+	AcrossKinds bool
 	// TokenOnly metrics need generated tokens: video classes (whose first
 	// "token" is the clip start, a copy of the queue wait) leave them out
 	// of their results and get no chart of them.

@@ -91,9 +91,19 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		return itoa(c.TasksFailed)
 	})
+	// A latency percentile over classes of different kinds (chat turns
+	// with video jobs) reads as the fleet's latency and is none: a mixed
+	// total leaves it out, as the HTML report does.
+	mixedLeftOut := false
 	for i := range Metrics {
 		if m := &Metrics[i]; (m.Shown || m.ClientTable) && !m.ClientOnly(r) {
-			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string { return pcts(m.Of(c)) })
+			row(m.Label+" "+m.Unit+" p50/p90/p99", func(c *ClassResult) string {
+				if c == total && c.Kind == "mixed" && !m.AcrossKinds {
+					mixedLeftOut = mixedLeftOut || m.Of(c) != nil
+					return "-"
+				}
+				return pcts(m.Of(c))
+			})
 		}
 	}
 	// A video job has no tokens: its token figures are absent ("-"), not
@@ -127,6 +137,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	row("SLO verdict", func(c *ClassResult) string { return sloCell(c.SLO) })
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if mixedLeftOut {
+		b.WriteString("total: no latency percentiles over classes of different kinds (kind mixed); read each class's\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

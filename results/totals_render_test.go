@@ -1,0 +1,100 @@
+package results
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/pricing"
+)
+
+// cells splits a table row (as tableLine returns it) after its label.
+func cells(line, label string) []string {
+	return regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.TrimPrefix(line, label)), -1)
+}
+
+// The cost table's total column carries the fleet's revenue and margin, the
+// same figures as the line under the table (the margin over the whole
+// fleet's cost, the unpriced class's included, labelled so); figures with
+// no fleet-wide definition (break-even prices, currency amounts) stay "-".
+func TestCostTotalsCarryFleetRevenueAndMargin(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		prices   map[string]*pricing.List
+		unpriced bool
+	}{
+		{"both priced", map[string]*pricing.List{
+			"chat":  {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40},
+			"agent": {Currency: "CNY", CNYPerUSD: 7.2, PerTask: 7.2}}, false},
+		{"agent unpriced", map[string]*pricing.List{
+			"chat": {InputPerMTok: 1, CachedInputPerMTok: 0.1, OutputPerMTok: 40}}, true},
+	} {
+		r := pdResult()
+		require.NoError(t, ApplyCost(r, CostInputs{Prices: tc.prices}))
+		var b strings.Builder
+		require.NoError(t, RenderCost(&b, r))
+		out := b.String()
+		rev := cells(tableLine(t, out, "revenue USD"), "revenue USD")
+		mar := cells(tableLine(t, out, "margin USD"), "margin USD")
+		require.Len(t, rev, 3, tc.name) // agent, chat, total
+		require.Equal(t, fmtNum(r.Cost.RevenueUSD), rev[2], tc.name)
+		require.Equal(t, fmtNum(r.Cost.MarginUSD), mar[2], tc.name)
+		require.Contains(t, out, "revenue "+fmtUSD(r.Cost.RevenueUSD)+", margin "+fmtUSD(r.Cost.MarginUSD), tc.name)
+		be := cells(tableLine(t, out, "break-even x list"), "break-even x list")
+		require.Equal(t, "-", be[len(be)-1], tc.name)
+		if tc.unpriced {
+			require.Equal(t, "-", rev[0], tc.name)
+			require.InDelta(t, r.Cost.RevenueUSD-r.Cost.USD, r.Cost.MarginUSD, 1e-6)
+			require.Less(t, r.Cost.MarginUSD, r.Classes["chat"].Cost.Revenue.MarginUSD, "the unpriced class's cost counts against the fleet")
+			require.Contains(t, out, "total margin is the fleet's")
+		} else {
+			require.NotContains(t, out, "total margin is the fleet's")
+		}
+	}
+	// No price list: no revenue row at all.
+	r := pdResult()
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	var b strings.Builder
+	require.NoError(t, RenderCost(&b, r))
+	require.NotContains(t, b.String(), "revenue")
+	require.NotContains(t, b.String(), "margin USD")
+}
+
+// A latency percentile over classes of different kinds (chat turns with
+// video jobs) is no figure anyone should read: the terminal table leaves it
+// out of a mixed total, as the HTML report does, and says so; a total of
+// one kind keeps it. The JSON keeps the pooled figures (compare, gates and
+// sweeps read them), labelled by the totals' kind "mixed" (docs/metrics.md).
+func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e9, Sent: 2e9, QueueNs: 40e9, FirstToken: 42e9, LastToken: 300e9, VideoSeconds: 5, TaskDone: true})
+	for _, backend := range []string{"sim", "endpoint"} {
+		res := s.Result(Meta{Backend: backend})
+		require.Equal(t, "mixed", res.Totals.Kind)
+		require.NotNil(t, res.Totals.E2E, "%s: the JSON keeps the pooled E2E", backend)
+		var b strings.Builder
+		require.NoError(t, RenderTable(&b, res))
+		out := b.String()
+		for _, label := range []string{"TTFT ms p50/p90/p99", "E2E ms p50/p90/p99", "queue ms p50/p90/p99"} {
+			cs := cells(tableLine(t, out, label), label)
+			require.Equal(t, "-", cs[len(cs)-1], "%s: total of %s", backend, label)
+		}
+		require.Contains(t, out, "total: no latency percentiles over classes of different kinds")
+		if backend == "endpoint" {
+			label := "schedule delay ms p50/p90/p99"
+			cs := cells(tableLine(t, out, label), label)
+			require.NotEqual(t, "-", cs[len(cs)-1], "the schedule delay measures the client: kept")
+		}
+	}
+	one := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
+	one.Add(&Record{Class: "a", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	one.Add(&Record{Class: "b", Kind: "chat", Intended: 2e9, Sent: 2e9, FirstToken: 2.05e9, LastToken: 2.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, one.Result(Meta{Backend: "sim"})))
+	cs := cells(tableLine(t, b.String(), "E2E ms p50/p90/p99"), "E2E ms p50/p90/p99")
+	require.NotEqual(t, "-", cs[len(cs)-1])
+	require.NotContains(t, b.String(), "total: no latency percentiles")
+}

@@ -73,6 +73,10 @@ type Solve struct {
 	Note  string `json:"note,omitempty"`
 }
 
+// CoveredNote is the note of a price break-even of 0: the other lines
+// revenue alone covers the cost, so any price of this line breaks even.
+const CoveredNote = "the other prices alone cover the cost"
+
 // BreakEvenPrice solves for the price of the named component with every
 // other price, the volume and the cost held: revenue is linear in it,
 // R(p) = R_other + p*V, so p* = (Cost - R_other) / V, V the line's
@@ -101,7 +105,7 @@ func (b Book) BreakEvenPrice(name string) Solve {
 	p := (b.Cost - other) / v
 	s.OK, s.Bound = true, "min"
 	if p < 0 {
-		s.BreakEven, s.Note = 0, "the other prices alone cover the cost"
+		s.BreakEven, s.Note = 0, CoveredNote
 		return s
 	}
 	s.BreakEven = p

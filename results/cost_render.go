@@ -52,6 +52,9 @@ func RenderCost(w io.Writer, r *Result) error {
 	// fleet, when set, gives the total column's figure where the totals'
 	// ClassCost has none (revenue and margin are the fleet's).
 	var fleet func() (float64, bool)
+	// covered marks a break-even price of 0 (the other prices alone cover
+	// the cost): a bare 0 would read as "give it away".
+	covered, anyCovered := false, false
 	row := func(label string, f func(cc *ClassCost) (float64, bool)) {
 		cells := make([]string, len(cols))
 		any := false
@@ -68,6 +71,9 @@ func RenderCost(w io.Writer, r *Result) error {
 			}
 			if v, ok := f(col.Cost); ok {
 				cells[i], any = fmtNum(v), true
+				if covered && v == 0 {
+					cells[i], anyCovered = "0 (covered)", true
+				}
 			}
 		}
 		if any {
@@ -142,14 +148,19 @@ func RenderCost(w io.Writer, r *Result) error {
 	row("markup % on cost", opt(func(rv *Revenue) *float64 { return rv.MarkupPct }))
 	row("margin % on revenue", opt(func(rv *Revenue) *float64 { return rv.MarginPct }))
 	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
+	covered = true
 	row("break-even /Mtok output ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerMTokOutput }))
 	row("break-even /task ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerTask }))
 	row("break-even /video s ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerVideoSecond }))
+	covered = false
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if c.RevenueUSD > 0 || c.MarginUSD != 0 {
 		b.WriteString("¤ = in the class's price-list currency; markup_pct = (revenue - cost) / cost, margin_pct = (revenue - cost) / revenue;\nbreak-even prices hold the other prices (docs/economics.md)\n")
+	}
+	if anyCovered {
+		b.WriteString("0 (covered): the class's other prices alone cover its cost, so any price of that line breaks even\n")
 	}
 	for _, n := range names {
 		if cc := r.Classes[n].Cost; cc != nil && cc.Revenue != nil {

@@ -109,8 +109,12 @@ func (r *Result) dropUnmeasured() {
 		if c.Requests == 0 {
 			c.SLOAttainment = nil
 		}
-		if c.Cost != nil && c.Cost.Revenue != nil && c.Cost.Revenue.Amount == 0 {
-			c.Cost.Revenue.MarginPct = nil
+		if c.Cost != nil && c.Cost.Revenue != nil {
+			if c.Cost.Revenue.Amount == 0 {
+				c.Cost.Revenue.MarginPct = nil
+			}
+			// Older files wrote a covered break-even as a bare 0.
+			c.Cost.Revenue.noteCovered()
 		}
 	}
 	r.fixTotalsJPerToken()

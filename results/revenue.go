@@ -36,6 +36,11 @@ type Revenue struct {
 	BreakEvenPerTask *float64 `json:"break_even_per_task,omitempty"`
 	// BreakEvenPerVideoSecond likewise, for lists with a per-second price.
 	BreakEvenPerVideoSecond *float64 `json:"break_even_per_video_second,omitempty"`
+	// BreakEvenNotes says, keyed by the break-even's JSON key, why a
+	// break-even price reads as it does: a 0 means the other prices alone
+	// cover the cost (any price of that line breaks even), not a price of
+	// nothing a reader should set.
+	BreakEvenNotes map[string]string `json:"break_even_notes,omitempty"`
 	// TiersApproximated is set when the result has no per-tier token counts
 	// for the list's tiers, so every request was billed at the tier of the
 	// class's mean input length. Rerun with the price list in the scenario
@@ -80,7 +85,26 @@ func revenue(c *ClassResult, costUSD float64, pl *pricing.List) *Revenue {
 	if pl.PerVideoSecond > 0 {
 		rv.BreakEvenPerVideoSecond = solve("per_video_second")
 	}
+	rv.noteCovered()
 	return rv
+}
+
+// noteCovered notes every break-even price of 0 (econ.CoveredNote: the
+// other prices alone cover the cost), for results written now and older
+// files read alike.
+func (rv *Revenue) noteCovered() {
+	for key, v := range map[string]*float64{
+		"break_even_per_mtok_output":  rv.BreakEvenPerMTokOutput,
+		"break_even_per_task":         rv.BreakEvenPerTask,
+		"break_even_per_video_second": rv.BreakEvenPerVideoSecond,
+	} {
+		if v != nil && *v == 0 {
+			if rv.BreakEvenNotes == nil {
+				rv.BreakEvenNotes = map[string]string{}
+			}
+			rv.BreakEvenNotes[key] = econ.CoveredNote
+		}
+	}
 }
 
 // tasksOf is what a per-task price bills: tasks, or clips for a video

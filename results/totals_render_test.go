@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
 )
 
@@ -97,4 +98,49 @@ func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
 	cs := cells(tableLine(t, b.String(), "E2E ms p50/p90/p99"), "E2E ms p50/p90/p99")
 	require.NotEqual(t, "-", cs[len(cs)-1])
 	require.NotContains(t, b.String(), "total: no latency percentiles")
+}
+
+// A break-even price of 0 means the class's other prices alone cover its
+// cost (any price of that line breaks even), not "give it away": the table
+// says "0 (covered)" with a line explaining it, and the JSON carries the
+// note (break_even_notes), also when reading an older file that wrote a
+// bare 0. A break-even above 0 gets neither.
+func TestCoveredBreakEvenIsLabelled(t *testing.T) {
+	r := pdResult()
+	require.NoError(t, ApplyCost(r, CostInputs{Prices: map[string]*pricing.List{
+		"chat":  {InputPerMTok: 100, OutputPerMTok: 1},             // input alone covers chat's cost
+		"agent": {InputPerMTok: 0.1, OutputPerMTok: 1, PerTask: 1}, // short of it
+	}}))
+	chat, agent := r.Classes["chat"].Cost.Revenue, r.Classes["agent"].Cost.Revenue
+	require.NotNil(t, chat.BreakEvenPerMTokOutput)
+	require.Zero(t, *chat.BreakEvenPerMTokOutput)
+	require.Equal(t, map[string]string{"break_even_per_mtok_output": econ.CoveredNote}, chat.BreakEvenNotes)
+	require.Positive(t, *agent.BreakEvenPerMTokOutput)
+	require.Positive(t, *agent.BreakEvenPerTask)
+	require.Nil(t, agent.BreakEvenNotes)
+
+	var b strings.Builder
+	require.NoError(t, RenderCost(&b, r))
+	out := b.String()
+	cs := cells(tableLine(t, out, "break-even /Mtok output ¤"), "break-even /Mtok output ¤") // agent, chat, total
+	require.NotEqual(t, "0 (covered)", cs[0])
+	require.Equal(t, "0 (covered)", cs[1])
+	require.Contains(t, out, "0 (covered): the class's other prices alone cover its cost")
+
+	var js strings.Builder
+	require.NoError(t, WriteJSON(&js, r))
+	require.Contains(t, js.String(), `"break_even_notes": {`)
+	// An older file wrote the 0 without a note: reading it adds the note.
+	old := regexp.MustCompile(`,\s*"break_even_notes": \{[^}]*\}`).ReplaceAllString(js.String(), "")
+	require.NotContains(t, old, "break_even_notes")
+	back, err := Decode(strings.NewReader(old), "old.json")
+	require.NoError(t, err)
+	require.Equal(t, chat.BreakEvenNotes, back.Classes["chat"].Cost.Revenue.BreakEvenNotes)
+	require.Nil(t, back.Classes["agent"].Cost.Revenue.BreakEvenNotes)
+
+	b.Reset()
+	agent.BreakEvenNotes, chat.BreakEvenNotes = nil, nil
+	*chat.BreakEvenPerMTokOutput = 3
+	require.NoError(t, RenderCost(&b, r))
+	require.NotContains(t, b.String(), "covered")
 }

@@ -41,6 +41,24 @@ type RunInfo struct {
 type ClassDeltas struct {
 	Class string        `json:"class"`
 	Rows  []MetricDelta `json:"rows"`
+	// Note qualifies the class's rows: the latency rows of totals that
+	// pool classes of different kinds (MixedTotalsNote).
+	Note string `json:"note,omitempty"`
+}
+
+// MixedTotalsNote labels the latency rows of totals that pool classes of
+// different kinds: a percentile over chat turns and video jobs together
+// reads as the fleet's latency and is none. The terminal table and the
+// HTML report leave such rows out; compare keeps them, labelled, because
+// gates without a class judge the totals too (docs/metrics.md).
+const MixedTotalsNote = "latency rows pool classes of different kinds (totals kind mixed): no class's latency; read each class's"
+
+// mixedLatency says whether m is a latency of the request read from the
+// totals of classes of different kinds on either side (schedule delay,
+// which measures the client, is not).
+func mixedLatency(base, nw *Result, class string, m *Metric) bool {
+	return class == TotalClass && m != nil && !m.AcrossKinds &&
+		(base.Totals.Kind == "mixed" || nw.Totals.Kind == "mixed")
 }
 
 // MetricDelta is one metric of one class on both sides. Pointers are nil
@@ -108,6 +126,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			md, ok := delta(ref, b, w)
 			if !ok {
 				continue
+			}
+			if mixedLatency(base, nw, n, ref.lat) {
+				cd.Note = MixedTotalsNote
 			}
 			if n == TotalClass && ref.lat != nil {
 				md.Note = tot.note(ref.lat)

@@ -89,6 +89,9 @@ func renderTable(w io.Writer, cmp *Comparison) error {
 			base, nw, change, sig := md.cells()
 			fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\n", md.Metric, md.Unit, base, nw, change, sig)
 		}
+		if cd.Note != "" {
+			fmt.Fprintf(tw, "  (%s)\n", cd.Note)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -140,6 +143,9 @@ func renderMarkdown(cmp *Comparison) string {
 		for _, md := range cd.Rows {
 			base, nw, change, sig := md.cells()
 			fmt.Fprintf(&b, "| %s%s | %s | %s | %s | %s |\n", md.Metric, md.Unit, base, nw, change, sig)
+		}
+		if cd.Note != "" {
+			fmt.Fprintf(&b, "\n_%s_\n", mdEscape(cd.Note))
 		}
 	}
 	return b.String()

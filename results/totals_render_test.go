@@ -144,3 +144,34 @@ func TestCoveredBreakEvenIsLabelled(t *testing.T) {
 	require.NoError(t, RenderCost(&b, r))
 	require.NotContains(t, b.String(), "covered")
 }
+
+// compare keeps the totals' latency rows of classes of different kinds
+// (gates without a class judge the totals), but labels them: they pool
+// chat turns with video jobs and describe no class's latency. Totals of one
+// kind get no label.
+func TestCompareLabelsMixedTotalsLatency(t *testing.T) {
+	recs := synthRecords(600, 1)
+	r := synthSummary(recs).Result(testMeta)
+	require.Equal(t, "mixed", r.Totals.Kind)
+	cmp, err := Compare(r, r, CompareOptions{})
+	require.NoError(t, err)
+	tot := cmp.Classes[len(cmp.Classes)-1]
+	require.Equal(t, TotalClass, tot.Class)
+	require.Equal(t, MixedTotalsNote, tot.Note)
+	for _, cd := range cmp.Classes[:len(cmp.Classes)-1] {
+		require.Empty(t, cd.Note, cd.Class)
+	}
+	for _, format := range []string{"table", "markdown"} {
+		var b strings.Builder
+		require.NoError(t, RenderComparison(&b, cmp, format))
+		require.Contains(t, b.String(), MixedTotalsNote, format)
+	}
+
+	one := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
+	one.Add(&Record{Class: "a", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	one.Add(&Record{Class: "b", Kind: "chat", Intended: 2e9, Sent: 2e9, FirstToken: 2.05e9, LastToken: 2.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	same := one.Result(Meta{Backend: "sim"})
+	cmp, err = Compare(same, same, CompareOptions{})
+	require.NoError(t, err)
+	require.Empty(t, cmp.Classes[len(cmp.Classes)-1].Note)
+}

@@ -153,9 +153,7 @@ func TestDecodeDropsSimClientMetrics(t *testing.T) {
 // chat TTFT, and the table shows '-' for a video column's token figures,
 // never 0.00, while its real figures (E2E, queue, clips) stay.
 func TestVideoHasNoTokenMetrics(t *testing.T) {
-	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
-	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
-	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e9, Sent: 2e9, QueueNs: 40e9, FirstToken: 42e9, LastToken: 300e9, VideoSeconds: 5, TaskDone: true})
+	s := chatAndVideo()
 	for _, backend := range []string{"sim", "endpoint"} {
 		res := s.Result(Meta{Backend: backend})
 		v := res.Classes["t2v"]

@@ -11,6 +11,23 @@ import (
 	"github.com/fleetbench/fleetbench/pricing"
 )
 
+// chatAndVideo is a summary of one chat request and one video job: its
+// totals are of kind "mixed".
+func chatAndVideo() *Summary {
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e9, Sent: 2e9, QueueNs: 40e9, FirstToken: 42e9, LastToken: 300e9, VideoSeconds: 5, TaskDone: true})
+	return s
+}
+
+// twoChatClasses is a summary of two chat classes: totals of one kind.
+func twoChatClasses() *Summary {
+	s := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
+	s.Add(&Record{Class: "a", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	s.Add(&Record{Class: "b", Kind: "chat", Intended: 2e9, Sent: 2e9, FirstToken: 2.05e9, LastToken: 2.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	return s
+}
+
 // cells splits a table row (as tableLine returns it) after its label.
 func cells(line, label string) []string {
 	return regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(strings.TrimPrefix(line, label)), -1)
@@ -69,9 +86,7 @@ func TestCostTotalsCarryFleetRevenueAndMargin(t *testing.T) {
 // one kind keeps it. The JSON keeps the pooled figures (compare, gates and
 // sweeps read them), labelled by the totals' kind "mixed" (docs/metrics.md).
 func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
-	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}, {Name: "t2v", Kind: "video"}}, 0)
-	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
-	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e9, Sent: 2e9, QueueNs: 40e9, FirstToken: 42e9, LastToken: 300e9, VideoSeconds: 5, TaskDone: true})
+	s := chatAndVideo()
 	for _, backend := range []string{"sim", "endpoint"} {
 		res := s.Result(Meta{Backend: backend})
 		require.Equal(t, "mixed", res.Totals.Kind)
@@ -90,9 +105,7 @@ func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
 			require.NotEqual(t, "-", cs[len(cs)-1], "the schedule delay measures the client: kept")
 		}
 	}
-	one := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
-	one.Add(&Record{Class: "a", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
-	one.Add(&Record{Class: "b", Kind: "chat", Intended: 2e9, Sent: 2e9, FirstToken: 2.05e9, LastToken: 2.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	one := twoChatClasses()
 	var b strings.Builder
 	require.NoError(t, RenderTable(&b, one.Result(Meta{Backend: "sim"})))
 	cs := cells(tableLine(t, b.String(), "E2E ms p50/p90/p99"), "E2E ms p50/p90/p99")
@@ -167,9 +180,7 @@ func TestCompareLabelsMixedTotalsLatency(t *testing.T) {
 		require.Contains(t, b.String(), MixedTotalsNote, format)
 	}
 
-	one := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
-	one.Add(&Record{Class: "a", Kind: "chat", Intended: 1e9, Sent: 1e9, FirstToken: 1.05e9, LastToken: 1.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
-	one.Add(&Record{Class: "b", Kind: "chat", Intended: 2e9, Sent: 2e9, FirstToken: 2.05e9, LastToken: 2.25e9, OutputTokens: 3, InputTokens: 100, TaskDone: true})
+	one := twoChatClasses()
 	same := one.Result(Meta{Backend: "sim"})
 	cmp, err = Compare(same, same, CompareOptions{})
 	require.NoError(t, err)

@@ -36,6 +36,7 @@ type decoders struct {
 	// keeps whole chunks back to the oldest member's join (trimmed when
 	// nGaps reaches trimAt).
 	log      []*gapChunk
+	tail     *gapChunk // log's last chunk, where logSteps writes: reached without the log's (cold) array
 	gapsFrom int64
 	nGaps    int
 	trimAt   int
@@ -186,8 +187,13 @@ func (d *decoders) logSteps(ends []int64, start int64) {
 				d.log[n-1].next = c
 			}
 			d.log = append(d.log, c)
+			d.tail = c
 		}
-		g := d.log[d.nGaps/gapChunkLen].g[i:]
+		c := d.tail
+		if w := d.nGaps / gapChunkLen; w != len(d.log)-1 {
+			c = d.log[w] // not reached: the write position is in the last chunk
+		}
+		g := c.g[i:]
 		k := min(len(g), len(ends))
 		for j, t := range ends[:k] {
 			g[j] = t - prev
@@ -212,6 +218,9 @@ func (d *decoders) logSteps(ends []int64, start int64) {
 		k := copy(d.log, d.log[n:])
 		clear(d.log[k:])
 		d.log = d.log[:k]
+		if k == 0 {
+			d.tail = nil
+		}
 		d.gapsFrom += int64(n * gapChunkLen)
 		d.nGaps -= n * gapChunkLen
 	}
@@ -224,7 +233,7 @@ func (d *decoders) dropLog() {
 		d.gapFree.unhold(c)
 	}
 	clear(d.log)
-	d.log, d.nGaps = d.log[:0], 0
+	d.log, d.nGaps, d.tail = d.log[:0], 0, nil
 }
 
 // flushITL gives s the gaps of the steps it decoded since it joined, and

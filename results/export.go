@@ -181,13 +181,24 @@ func RenderMarkdown(w io.Writer, r *Result, qs []float64) error {
 		sep += "---:|"
 	}
 	b.WriteString("\n" + sep + "\n")
+	// As the terminal table: a latency percentile of totals pooling
+	// classes of different kinds describes no request (the CSV keeps it,
+	// as the JSON does, labelled by the totals' kind).
+	mixedLeftOut := false
 	for _, row := range rows {
+		if m, ok := MetricByName(row.Metric); ok && row.Class == TotalClass && r.Totals != nil && r.Totals.Kind == "mixed" && !m.AcrossKinds {
+			mixedLeftOut = true
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %s (%s) | %d | %s | %s |", row.Class, row.Metric, row.Unit, row.Count,
 			strconv.FormatFloat(row.Mean, 'f', -1, 64), cell(row.Std, "-"))
 		for _, v := range row.Percentiles {
 			b.WriteString(" " + cell(v, "-") + " |")
 		}
 		b.WriteByte('\n')
+	}
+	if mixedLeftOut {
+		b.WriteString("\ntotal: no latency rows over classes of different kinds (kind mixed); read each class's\n")
 	}
 	_, err = io.WriteString(w, b.String())
 	return err

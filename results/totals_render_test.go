@@ -99,6 +99,14 @@ func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
 			require.Equal(t, "-", cs[len(cs)-1], "%s: total of %s", backend, label)
 		}
 		require.Contains(t, out, "total: no latency percentiles over classes of different kinds")
+		// report --format markdown likewise; the CSV is data, as the JSON.
+		var md, csv strings.Builder
+		require.NoError(t, RenderMarkdown(&md, res, DefaultExportPercentiles))
+		require.NotContains(t, md.String(), "| total | e2e (ms)")
+		require.Contains(t, md.String(), "| t2v | e2e (ms)")
+		require.Contains(t, md.String(), "total: no latency rows over classes of different kinds")
+		require.NoError(t, RenderCSV(&csv, res, DefaultExportPercentiles))
+		require.Contains(t, csv.String(), "\ntotal,e2e,ms,2,")
 		if backend == "endpoint" {
 			label := "schedule delay ms p50/p90/p99"
 			cs := cells(tableLine(t, out, label), label)
@@ -111,6 +119,9 @@ func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
 	cs := cells(tableLine(t, b.String(), "E2E ms p50/p90/p99"), "E2E ms p50/p90/p99")
 	require.NotEqual(t, "-", cs[len(cs)-1])
 	require.NotContains(t, b.String(), "total: no latency percentiles")
+	var md strings.Builder
+	require.NoError(t, RenderMarkdown(&md, one.Result(Meta{Backend: "sim"}), DefaultExportPercentiles))
+	require.Contains(t, md.String(), "| total | e2e (ms)")
 }
 
 // A break-even price of 0 means the class's other prices alone cover its

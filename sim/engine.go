@@ -172,9 +172,6 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 		seedV:      seed,
 	}
 	e.loadAheadOn = len(fl.instances) >= loadAheadMin
-	for _, in := range fl.instances { // a fleet this large has cold caches: prefetch their slots
-		in.cache.SetPrefetch(e.loadAheadOn)
-	}
 	infos := make([]results.ClassInfo, len(sc.Classes))
 	for i, c := range sc.Classes {
 		infos[i] = results.ClassInfoFor(c)

@@ -9,9 +9,3 @@ import "unsafe"
 //
 //go:noescape
 func Line(p unsafe.Pointer)
-
-// Range starts loading every cache line that holds a byte of [p, p+size)
-// (one call for a stretch of memory: each call costs a few ns).
-//
-//go:noescape
-func Range(p unsafe.Pointer, size uintptr)

@@ -7,7 +7,3 @@ import "unsafe"
 // Line starts loading the cache line that holds p; on this architecture it
 // does nothing.
 func Line(p unsafe.Pointer) {}
-
-// Range starts loading the cache lines of [p, p+size); on this
-// architecture it does nothing.
-func Range(p unsafe.Pointer, size uintptr) {}

@@ -24,35 +24,6 @@ func TestLineIsHarmless(t *testing.T) {
 	}
 }
 
-// TestRangeIsHarmless: prefetching ranges, empty, unaligned, nil or past
-// an allocation, neither faults nor changes memory.
-func TestRangeIsHarmless(t *testing.T) {
-	buf := make([]int64, 1024)
-	for i := range buf {
-		buf[i] = int64(i)
-	}
-	p := unsafe.Pointer(&buf[0])
-	Range(p, 8*1024)
-	Range(unsafe.Add(p, 3), 200)
-	Range(p, 0)
-	Range(nil, 64)
-	Range(unsafe.Add(p, 1<<20), 4096)
-	for i := range buf {
-		if buf[i] != int64(i) {
-			t.Fatalf("buf[%d] = %d after prefetching", i, buf[i])
-		}
-	}
-}
-
-// BenchmarkRange is the cost of prefetching 8 lines in one call.
-func BenchmarkRange(b *testing.B) {
-	buf := make([]byte, 1<<20)
-	p := unsafe.Pointer(&buf[0])
-	for i := 0; b.Loop(); i++ {
-		Range(unsafe.Add(p, (i*512)&(1<<20-1)), 512)
-	}
-}
-
 // BenchmarkLine is the cost of one prefetch call (a few ns: it must be
 // far below the cache miss it hides).
 func BenchmarkLine(b *testing.B) {

@@ -1,7 +1,6 @@
 package kvcache
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -140,7 +139,7 @@ func BenchmarkFleetRequests(b *testing.B) {
 	const every = 4
 	rng := rand.New(rand.NewPCG(3, 4))
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 6)), 1.1, 1, 31)
-	_, caches := benchFleet(insts, capacity, every, false)
+	_, caches := benchFleet(insts, capacity, every)
 	h := make([]uint64, sysBlocks+userBlocks)
 	req := uint64(0)
 	request := func() {
@@ -176,21 +175,15 @@ func BenchmarkFleetRequests(b *testing.B) {
 // BenchmarkSimScale) with chat-shaped prompts (BenchmarkFleetRequests), and
 // a request's Admit, Publish and Release 512 requests apart, so that other
 // instances' work evicts its lines from the CPU caches in between (~300 MB
-// of slots and index in all), without and with SetPrefetch. ns/op and
+// of slots and index in all). ns/op and
 // cpu-ns/op are per request; compare them with BenchmarkFleetRequests'
 // warmer figure.
 func BenchmarkColdRequests(b *testing.B) {
-	for _, on := range []bool{false, true} {
-		b.Run(fmt.Sprintf("prefetch=%v", on), func(b *testing.B) { benchCold(b, on) })
-	}
-}
-
-func benchCold(b *testing.B, prefetch bool) {
 	const insts, capacity, sysBlocks, userBlocks, lag = 2048, 26092, 25, 47, 512
 	const every = 4
 	rng := rand.New(rand.NewPCG(7, 8))
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(9, 10)), 1.1, 1, 31)
-	x, caches := benchFleet(insts, capacity, every, prefetch)
+	x, caches := benchFleet(insts, capacity, every)
 	x.SetInstances(insts)
 	type inflight struct {
 		c *Cache
@@ -254,7 +247,7 @@ func cpuTime() time.Duration {
 
 // benchFleet returns insts caches of capacity 16-token blocks wired to one
 // prefix index as the simulator wires them (one hash in every indexed).
-func benchFleet(insts, capacity int, every uint64, prefetch bool) (*Index, []*Cache) {
+func benchFleet(insts, capacity int, every uint64) (*Index, []*Cache) {
 	x := NewIndex()
 	caches := make([]*Cache, insts)
 	for i := range caches {
@@ -270,7 +263,6 @@ func benchFleet(insts, capacity int, every uint64, prefetch bool) (*Index, []*Ca
 			}
 		})
 		c.SetTouchHook(func(hs []uint64) { x.Touch(hs, every) })
-		c.SetPrefetch(prefetch)
 		caches[i] = c
 	}
 	return x, caches

@@ -109,11 +109,10 @@ type Cache struct {
 	nLRU     int // evictable blocks
 	segCount int // live segments
 
-	anon     bool // counts blocks only (SetAnonymous, anon.go)
-	prefetch bool // request a sequence's slot lines before walking them (SetPrefetch)
-	epoch    uint32
-	seqPool  []*Seq
-	scratch  []span // Admit's hit spans, reused
+	anon    bool // counts blocks only (SetAnonymous, anon.go)
+	epoch   uint32
+	seqPool []*Seq
+	scratch []span // Admit's hit spans, reused
 
 	tier              *Tier
 	onInsert, onEvict func(hash uint64)
@@ -154,15 +153,6 @@ func (c *Cache) SetTier(t *Tier) { c.tier = t }
 func (c *Cache) SetHooks(onInsert, onEvict func(hash uint64)) {
 	c.onInsert, c.onEvict = onInsert, onEvict
 }
-
-// SetPrefetch(true) makes Admit, Publish and Release request the cache
-// lines of a sequence's slots (internal/prefetch) before walking them, so
-// that their misses overlap. It pays where the fleet's caches are far
-// larger than the CPU's, so that an instance's state is cold whenever a
-// request reaches it (BenchmarkColdRequests: -14% CPU per request); on a
-// small fleet, whose caches the CPU holds, it only adds instructions (~2%
-// of a simulation's). It changes no result.
-func (c *Cache) SetPrefetch(on bool) { c.prefetch = on }
 
 // SetTouchHook installs a callback that receives, ahead of a batch of
 // onInsert or onEvict calls, the hashes they may concern (possibly more), so
@@ -244,9 +234,6 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 		b, ok := c.lookup(prev, hashes[hit])
 		if !ok {
 			break
-		}
-		if hit == 0 && c.prefetch { // the run b heads likely holds the hit prefix: request its lines at once
-			c.sl.prefetch(b, min(b+int32(limit), c.sl.n), true, true)
 		}
 		if g, i := c.sl.grp(b), b&slotMask; g.st[i] < 0 && g.bits[bMarks]>>i&1 == 0 {
 			g.bits[bMarks] |= 1 << i
@@ -437,10 +424,6 @@ func (c *Cache) Release(s *Seq) {
 		c.releaseAnon(s)
 		return
 	}
-	for i := 0; c.prefetch && i < len(s.spans); i++ {
-		sp := s.spans[i]
-		c.sl.prefetch(sp.lo, sp.lo+sp.n, true, false)
-	}
 	t := c.lruTail // the segment that b extends downwards, if b is the slot below it
 	for i := len(s.spans) - 1; i >= 0; i-- {
 		sp := s.spans[i]
@@ -513,15 +496,6 @@ func (c *Cache) newSeq() *Seq {
 // Publish: a block after an unhashed one is usually not looked up): the
 // cache misses of the batch overlap instead of queueing one per block.
 func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
-	left := int32(len(hashes))
-	for _, sp := range s.spans {
-		if left <= 0 || !c.prefetch {
-			break
-		}
-		m := min(sp.n, left)
-		c.sl.prefetch(sp.lo, sp.lo+m, false, true)
-		left -= m
-	}
 	keys := c.touchKeys[:0]
 	all := c.ghostsAll || c.ghosts.n > 0
 	i, after := 0, true // after: the block before is hashed (or there is none)

@@ -1,11 +1,5 @@
 package kvcache
 
-import (
-	"unsafe"
-
-	"github.com/fleetbench/fleetbench/internal/prefetch"
-)
-
 // Per-slot state of a Cache, stored interleaved: slots come in groups of
 // 64 whose bit-set words, states and hashes share one 832-byte record, and
 // groups come in fixed pages that are allocated as slots are materialised
@@ -148,25 +142,4 @@ func (s *slots) reset() {
 		*s.page(p) = page{}
 	}
 	s.n = 0
-}
-
-// prefetch asks for the cache lines holding slots [lo, hi)'s bit words,
-// and their states (st) and hashes (hash) if asked, without waiting for
-// them (internal/prefetch). On a cold instance a walk over a sequence's
-// slots meets its lines one after another, each a DRAM round trip (the
-// out-of-order window does not reach the next span's lines); requested
-// first, they arrive together. It changes nothing.
-func (s *slots) prefetch(lo, hi int32, st, hash bool) {
-	for lo < hi {
-		g, off := s.grp(lo), lo&slotMask
-		k := min(hi-lo, groupSlots-off)
-		prefetch.Line(unsafe.Pointer(&g.bits))
-		if st {
-			prefetch.Range(unsafe.Pointer(&g.st[off]), uintptr(k)*4)
-		}
-		if hash {
-			prefetch.Range(unsafe.Pointer(&g.hash[off]), uintptr(k)*8)
-		}
-		lo += k
-	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/scenarios"
 )
 
@@ -14,14 +13,8 @@ import (
 // same with it on every fleet size or off, on the paths whose queues hold
 // stale step events, transfers, video clips, follow-ups and failures.
 func TestLoadAheadChangesNothing(t *testing.T) {
-	failures := elastic.Failures{Policy: "retry", RepairS: 30,
-		At: []elastic.ScriptedFailure{{Pool: "colocated", Instance: 1, AtS: 30}}}
-	cases := []struct {
-		name string
-		sc   *scenarios.Scenario
-		cfg  Config
-		wo   scenarios.WorkloadOptions
-	}{
+	failures := scriptedFailure()
+	cases := []equivCase{
 		{"chat-pd", mustBuiltin(t, "chat"), Config{Fleet: "2P4D", Model: "llama-3.1-70b", TP: 4}, scenarios.WorkloadOptions{Requests: 600}},
 		{"chat-16C", mustBuiltin(t, "chat"), Config{Fleet: "16C", Model: "llama-3.1-70b", TP: 4}, scenarios.WorkloadOptions{Requests: 600, RateScale: 3}},
 		{"agents-session", parse(t, agentYAML), Config{Fleet: "3C", Model: "llama-3.1-8b", Routing: "session"}, scenarios.WorkloadOptions{}},

@@ -47,19 +47,29 @@ func runBytes(t *testing.T, sc *scenarios.Scenario, cfg Config, wo scenarios.Wor
 	return b.Bytes(), rb.Bytes()
 }
 
+// equivCase is one run of a test that two ways of running the engine
+// give the same bytes (pipelined vs serial, load-ahead on vs off).
+type equivCase struct {
+	name string
+	sc   *scenarios.Scenario
+	cfg  Config
+	wo   scenarios.WorkloadOptions
+}
+
+// scriptedFailure fails colocated instance 1 at 30 s and repairs it 30 s
+// later, retrying its requests: the failure paths of such tests.
+func scriptedFailure() elastic.Failures {
+	return elastic.Failures{Policy: "retry", RepairS: 30,
+		At: []elastic.ScriptedFailure{{Pool: "colocated", Instance: 1, AtS: 30}}}
+}
+
 // The producer and consumer goroutines (pipeline.go) change nothing: the
 // result and the records are byte-identical to the serial engine's, with
 // one or two cores (run the package with -race too: the goroutines share
 // nothing they both write).
 func TestPipelineSameAsSerial(t *testing.T) {
-	failures := elastic.Failures{Policy: "retry", RepairS: 30,
-		At: []elastic.ScriptedFailure{{Pool: "colocated", Instance: 1, AtS: 30}}}
-	cases := []struct {
-		name string
-		sc   *scenarios.Scenario
-		cfg  Config
-		wo   scenarios.WorkloadOptions
-	}{
+	failures := scriptedFailure()
+	cases := []equivCase{
 		{"chat-pd", mustBuiltin(t, "chat"), Config{Fleet: "2P4D", Model: "llama-3.1-70b", TP: 4}, scenarios.WorkloadOptions{Requests: 1500}},
 		{"agents-session", parse(t, agentYAML), Config{Fleet: "3C", Model: "llama-3.1-8b", Routing: "session"}, scenarios.WorkloadOptions{}},
 		{"mixed-video", parse(t, mixedYAML), Config{Fleet: "2C+4V", Model: "llama-3.1-8b"}, scenarios.WorkloadOptions{}},
@@ -73,12 +83,7 @@ func TestPipelineSameAsSerial(t *testing.T) {
 		cases[5].wo = scenarios.WorkloadOptions{Duration: 60 * time.Second, RateScale: 2}
 	} else {
 		sc := mustBuiltin(t, "platform-hour")
-		cases = append(cases, struct {
-			name string
-			sc   *scenarios.Scenario
-			cfg  Config
-			wo   scenarios.WorkloadOptions
-		}{"platform-hour", sc, ConfigFromScenario(sc), scenarios.WorkloadOptions{Requests: 1500}})
+		cases = append(cases, equivCase{"platform-hour", sc, ConfigFromScenario(sc), scenarios.WorkloadOptions{Requests: 1500}})
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer func(n int) { pipelineMinProcs = n }(pipelineMinProcs)

@@ -331,16 +331,22 @@ func addStats(sp *sweepfile.Point, res *results.Result) {
 	if sp.Metrics == nil {
 		sp.Metrics = map[string]float64{}
 	}
-	for _, name := range []string{"ttft", "tpot", "e2e"} {
-		m, ok := results.MetricByName(name)
-		if !ok {
-			continue
-		}
-		for _, st := range []string{"p50", "p99"} {
-			if v, ok := m.Stat(res.Totals, st); ok {
-				sp.Metrics[m.SweepKey(st)] = v
+	add := func(dst map[string]float64, c *results.ClassResult) {
+		for _, name := range []string{"ttft", "tpot", "e2e"} {
+			m, ok := results.MetricByName(name)
+			if !ok {
+				continue
+			}
+			for _, st := range []string{"p50", "p99"} {
+				if v, ok := m.Stat(c, st); ok {
+					dst[m.SweepKey(st)] = v
+				}
 			}
 		}
+	}
+	add(sp.Metrics, res.Totals)
+	for name, cm := range sp.Classes { // a kind-mixed step's own classes
+		add(cm, res.Classes[name])
 	}
 	w := res.Window
 	if _, _, out := res.Totals.Tokens(); w.DrainEndS-w.StartS > 0 && out > 0 {

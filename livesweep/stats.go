@@ -48,6 +48,28 @@ func combine(sp sweepfile.Point, reps []sweepfile.Point) sweepfile.Point {
 			sp.CI95[k] = h
 		}
 	}
+	// A kind-mixed step keeps its label and each class's mean latencies.
+	sp.Kind = reps[0].Kind
+	for c, cm := range reps[0].Classes {
+		for k := range cm {
+			var xs []float64
+			for _, r := range reps {
+				if v, ok := r.Classes[c][k]; ok {
+					xs = append(xs, v)
+				}
+			}
+			if len(xs) != len(reps) {
+				continue
+			}
+			if sp.Classes == nil {
+				sp.Classes = map[string]map[string]float64{}
+			}
+			if sp.Classes[c] == nil {
+				sp.Classes[c] = map[string]float64{}
+			}
+			sp.Classes[c][k], _ = meanCI(xs)
+		}
+	}
 	if len(stopped) > 0 {
 		sp.Stopped = fmt.Sprintf("%d of %d repeats: %s", len(stopped), len(reps), stopped[0])
 	}

@@ -219,6 +219,30 @@ func (m *Metric) Stat(c *ClassResult, stat string) (float64, bool) {
 // metrics ("tpot_p99_ms").
 func (m *Metric) SweepKey(stat string) string { return m.Name + "_" + stat + "_" + m.Unit }
 
+// KindMixed is the totals' kind when the classes are of different kinds:
+// their latency percentiles then pool chat turns with agent steps or video
+// jobs (docs/metrics.md, "Totals over classes of different kinds").
+const KindMixed = "mixed"
+
+// PooledOverKinds reports whether the sweep metric key is a request
+// latency (a statistic of a latency metric that is not AcrossKinds, as
+// SweepKey names them): of a kind-mixed total it describes no request
+// anyone sent, so tables and charts leave it out (the JSON keeps it,
+// labelled).
+func PooledOverKinds(key string) bool {
+	for i := range Metrics {
+		m := &Metrics[i]
+		if m.AcrossKinds || !strings.HasPrefix(key, m.Name+"_") || !strings.HasSuffix(key, "_"+m.Unit) {
+			continue
+		}
+		st := strings.TrimSuffix(strings.TrimPrefix(key, m.Name+"_"), "_"+m.Unit)
+		if st != "" && !strings.Contains(st, "_") {
+			return true
+		}
+	}
+	return false
+}
+
 // Bounds returns the SLO's percentile bounds for this metric (nil when the
 // metric has no SLO or none is set).
 func (m *Metric) Bounds(s *slo.Spec) map[string]float64 {

@@ -2,6 +2,7 @@ package scale
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -122,6 +123,12 @@ func FactorsOf(r *results.Result) Factors {
 func (L *Level) fill(f *found) {
 	L.Fleet, L.Kind, L.GPUs = f.pt.Fleet, f.kind, f.pt.GPUs
 	L.Metrics = f.pt.Metrics
+	if f.pt.Kind == results.KindMixed {
+		// The level has no kind label: its latencies pooled over classes of
+		// different kinds are left out (the probe keeps them, labelled).
+		L.Metrics = maps.Clone(f.pt.Metrics)
+		maps.DeleteFunc(L.Metrics, func(k string, _ float64) bool { return results.PooledOverKinds(k) })
+	}
 	if f.f.RequestsPerS > 0 {
 		ff := f.f
 		L.Factors = &ff

@@ -25,8 +25,8 @@ type column struct {
 
 func metricCol(head, key string, f func(float64) string) column {
 	return column{head, func(p *sweepfile.Point) string {
-		v, ok := p.Metrics[key]
-		if !ok || p.Error != "" {
+		v, ok := p.Shown(key)
+		if !ok {
 			return "-"
 		}
 		return f(v)
@@ -76,17 +76,17 @@ func columns(s *sweepfile.Sweep) []column {
 		column{"gpus", func(p *sweepfile.Point) string { return strconv.Itoa(p.GPUs) }},
 		column{"slo", verdict},
 	)
-	// Each latency metric's SweepStats, when some point has it (a
-	// video-only sweep has no token metric); a ZeroUnknown one (queue)
-	// when some point measured a wait.
+	// Each latency metric's SweepStats, when some point shows it (a
+	// video-only sweep has no token metric, a kind-mixed point no pooled
+	// latency); a ZeroUnknown one (queue) when some point measured a wait.
 	has := func(key string) bool {
-		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[key]; return ok })
+		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Shown(key); return ok })
 	}
 	for i := range results.Metrics {
 		m := &results.Metrics[i]
 		for _, st := range m.SweepStats {
 			key := m.SweepKey(st)
-			if !has(key) || m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 }) {
+			if !has(key) || m.ZeroUnknown && !slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { v, _ := p.Shown(key); return v > 0 }) {
 				continue
 			}
 			cols = append(cols, metricCol(m.Name+" "+st, key, ms))
@@ -247,6 +247,9 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	} else if s.Search != "" && s.Search != sweepfile.SearchScale {
 		fmt.Fprintf(&b, "%sanswer: none (no point qualifies)\n", bullet)
 	}
+	if mixed := sweepfile.MixedNote(s.Points); mixed != "" {
+		fmt.Fprintf(&b, "%snote: %s\n", bullet, mixed)
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "%snote: %s\n", bullet, n)
 	}
@@ -281,8 +284,31 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 		}
 	}
 	slices.Sort(keys)
+	// A kind-mixed sweep labels its points (kind: the totals' latency
+	// columns pool kinds) and adds each class's latencies as
+	// "class:metric" columns.
+	mixed := slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Kind != "" })
+	type classKey struct{ class, key string }
+	var ckeys []classKey
+	for _, p := range s.Points {
+		for c, m := range p.Classes {
+			for k := range m {
+				if !slices.Contains(ckeys, classKey{c, k}) {
+					ckeys = append(ckeys, classKey{c, k})
+				}
+			}
+		}
+	}
+	slices.SortFunc(ckeys, func(a, b classKey) int { return strings.Compare(a.class+":"+a.key, b.class+":"+b.key) })
 	cw := csv.NewWriter(w)
-	head := append([]string{"index", "fleet", "gpu", "tp", "routing", "rate_scale", "scale", "gpus", "meets_slo", "fell_behind", "answer"}, keys...)
+	head := []string{"index", "fleet", "gpu", "tp", "routing", "rate_scale", "scale", "gpus", "meets_slo", "fell_behind", "answer"}
+	if mixed {
+		head = append(head, "kind")
+	}
+	head = append(head, keys...)
+	for _, ck := range ckeys {
+		head = append(head, ck.class+":"+ck.key)
+	}
 	if err := cw.Write(append(head, "error")); err != nil {
 		return err
 	}
@@ -294,8 +320,18 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, routingOf(&p),
 			csvNum(p.RateScale), csvNum(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
+		if mixed {
+			row = append(row, p.Kind)
+		}
 		for _, k := range keys {
 			if v, ok := p.Metrics[k]; ok {
+				row = append(row, csvNum(v))
+			} else {
+				row = append(row, "")
+			}
+		}
+		for _, ck := range ckeys {
+			if v, ok := p.Classes[ck.class][ck.key]; ok {
 				row = append(row, csvNum(v))
 			} else {
 				row = append(row, "")

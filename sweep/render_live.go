@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -110,6 +111,9 @@ func renderLive(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	for _, sat := range s.Saturation {
 		fmt.Fprintf(&b, "%ssaturation: %s\n", bullet, sat.Evidence)
 	}
+	if mixed := sweepfile.MixedNote(append(slices.Clip(s.Points), s.Predicted...)); mixed != "" {
+		fmt.Fprintf(&b, "%snote: %s\n", bullet, mixed)
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "%snote: %s\n", bullet, n)
 	}
@@ -147,10 +151,10 @@ func orDash(p *sweepfile.Point, f func(*sweepfile.Point) string) string {
 
 // liveCell is one figure of a step, "± half-width" with repeats.
 func liveCell(p *sweepfile.Point, key string, f func(float64) string) string {
-	if p == nil || p.Error != "" {
+	if p == nil {
 		return "-"
 	}
-	v, ok := p.Metrics[key]
+	v, ok := p.Shown(key)
 	if !ok {
 		return "-"
 	}

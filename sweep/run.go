@@ -238,12 +238,15 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	if d := t.ErrorsByClass[results.ErrorClassDropped]; d > 0 {
 		m["dropped"] = float64(d)
 	}
-	for i := range results.Metrics {
-		lm := &results.Metrics[i]
-		for _, st := range lm.SweepStats {
-			if v, ok := lm.Stat(t, st); ok {
-				m[lm.SweepKey(st)] = v
-			}
+	latencies(m, t)
+	if t.Kind == results.KindMixed {
+		// The totals' latencies pool kinds: labelled, and each class's kept.
+		sp.Kind = results.KindMixed
+		sp.Classes = map[string]map[string]float64{}
+		for name, c := range res.Classes {
+			cm := map[string]float64{}
+			latencies(cm, c)
+			sp.Classes[name] = cm
 		}
 	}
 	if perHour := results.USDPerHour(res); perHour > 0 {
@@ -285,6 +288,18 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	sp.Metrics = m
 	sp.FellBehind, _ = results.FellBehind(res, 0)
 	sp.MeetsSLO = meetsSLO(res) && !sp.FellBehind
+}
+
+// latencies adds each latency metric's SweepStats of c to m.
+func latencies(m map[string]float64, c *results.ClassResult) {
+	for i := range results.Metrics {
+		lm := &results.Metrics[i]
+		for _, st := range lm.SweepStats {
+			if v, ok := lm.Stat(c, st); ok {
+				m[lm.SweepKey(st)] = v
+			}
+		}
+	}
 }
 
 // meetsSLO: something completed and every class with objectives met all of

@@ -96,6 +96,15 @@ type Point struct {
 	// slo_attainment, goodput_rps, usd_per_task, usd_per_hour, utilization,
 	// output_tok_s, ... (a metric that does not apply is absent).
 	Metrics map[string]float64 `json:"metrics"`
+	// Kind is "mixed" (results.KindMixed) when the point's classes are of
+	// different kinds (chat with agent or video): its latency metrics then
+	// pool them, as the result file's totals do, and describe no request
+	// anyone sent; tables and charts leave them out (docs/metrics.md).
+	// Empty when every class is of one kind.
+	Kind string `json:"kind,omitempty"`
+	// Classes are each class's latency statistics (the latency keys of
+	// Metrics, per class name) of a kind-mixed point; absent otherwise.
+	Classes map[string]map[string]float64 `json:"classes,omitempty"`
 	// Result is the full result, kept only with --keep-results.
 	Result *results.Result `json:"result,omitempty"`
 	// Error says why the point did not run (bad configuration); the other
@@ -125,6 +134,29 @@ const (
 	ObjectiveGoodput = "goodput"
 	ObjectiveCost    = "cost"
 )
+
+// Shown returns p.Metrics[key] as tables and charts show it: absent when
+// the point did not run, lacks the metric, or key is a request latency
+// pooled over classes of different kinds (Kind mixed; the JSON keeps it,
+// labelled by Kind).
+func (p *Point) Shown(key string) (float64, bool) {
+	v, ok := p.Metrics[key]
+	if !ok || p.Error != "" || p.Kind == results.KindMixed && results.PooledOverKinds(key) {
+		return 0, false
+	}
+	return v, true
+}
+
+// MixedNote is the line under a table of points some of which pool
+// classes of different kinds (Kind mixed), saying why their latency cells
+// are empty and where each class's are; "" when no point does.
+func MixedNote(points []Point) string {
+	if !slices.ContainsFunc(points, func(p Point) bool { return p.Kind == results.KindMixed }) {
+		return ""
+	}
+	return "no latency over classes of different kinds (kind mixed): a percentile over chat turns, agent steps and video jobs together describes no request; " +
+		"each class's latencies are in the sweep file (points[].classes) and the CSV (class:metric columns)"
+}
 
 // metric returns p.Metrics[k], or def when the point lacks it.
 func (p *Point) metric(k string, def float64) float64 {

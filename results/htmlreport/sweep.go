@@ -88,6 +88,9 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 	default:
 		v.Verdict = verdict{Status: "bad", Text: fmt.Sprintf("none of %d points meets every SLO", len(s.Points))}
 	}
+	if n := sweepfile.MixedNote(append(slices.Clip(s.Points), s.Predicted...)); n != "" {
+		v.Notes = append(slices.Clip(v.Notes), n)
+	}
 	if has(pts, mGPUsPer1k) { // a scale curve: one answer per traffic level
 		v.Kind = "Scale curve"
 		v.Verdict = verdict{Status: "ok", Text: fmt.Sprintf("%d traffic levels with an answer", len(pts))}
@@ -203,7 +206,7 @@ func answerLine(a *sweepfile.Point) string {
 	if v, ok := a.Metrics[mAttain]; ok {
 		parts = append(parts, "SLO attainment "+pctNum(v))
 	}
-	if v, ok := a.Metrics[mTTFT99]; ok {
+	if v, ok := a.Shown(mTTFT99); ok {
 		parts = append(parts, "TTFT p99 "+msNum(v)+unitMs(v))
 	}
 	if a.RateScale != 0 && a.RateScale != 1 {
@@ -291,7 +294,7 @@ func seriesGroups(s *sweepfile.Sweep, pts []*sweepfile.Point, x xChoice) ([]stri
 
 func has(pts []*sweepfile.Point, key string) bool {
 	for _, p := range pts {
-		if _, ok := p.Metrics[key]; ok {
+		if _, ok := p.Shown(key); ok {
 			return true
 		}
 	}
@@ -407,7 +410,7 @@ func latLabel(key string) string {
 func metricSeries(name, col, dash string, ax int, ps []*sweepfile.Point, x xChoice, key string, scale float64) series {
 	s := series{Name: name, Color: col, Kind: "line", Dash: dash, Axis: ax}
 	for _, p := range ps {
-		v, ok := p.Metrics[key]
+		v, ok := p.Shown(key)
 		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
@@ -451,8 +454,8 @@ func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey str
 	c := &chartSpec{X: axis{Name: costLabel(costKey), Unit: "usd"}, Y: axis{Name: latLabel(latKey) + " (ms)", Unit: "ms"}, Legend: true}
 	var cand []*sweepfile.Point
 	for _, p := range pts {
-		_, okc := p.Metrics[costKey]
-		_, okl := p.Metrics[latKey]
+		_, okc := p.Shown(costKey)
+		_, okl := p.Shown(latKey)
 		if okc && okl {
 			cand = append(cand, p)
 		}
@@ -504,14 +507,14 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 	// some point has it (a video-only sweep has no token metric); a
 	// ZeroUnknown one (queue) only when some point measured a wait.
 	has := func(key string) bool {
-		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics[key]; return ok })
+		return slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Shown(key); return ok })
 	}
 	var lat []*results.Metric
 	for i := range results.Metrics {
 		m := &results.Metrics[i]
 		key := m.SweepKey("p99")
 		if slices.Contains(m.SweepStats, "p99") && has(key) &&
-			(!m.ZeroUnknown || slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.Metrics[key] > 0 })) {
+			(!m.ZeroUnknown || slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { v, _ := p.Shown(key); return v > 0 })) {
 			lat = append(lat, m)
 		}
 	}
@@ -533,7 +536,7 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		}
 	}
 	metricCell := func(p *sweepfile.Point, key string, f func(float64) string) cell {
-		if v, ok := p.Metrics[key]; ok {
+		if v, ok := p.Shown(key); ok {
 			return cell{Text: f(v)}
 		}
 		return cell{Text: "–", Class: "muted"}

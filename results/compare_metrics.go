@@ -57,18 +57,25 @@ var scalarMetrics = []struct {
 	{"cost.usd_per_clip", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerClip })},
 	{"cost.usd_per_video_second", plain, costGet(func(cc *ClassCost) float64 { return cc.USDPerVideoSecond })},
 	{"cost.j_per_output_token", plain, costGet(func(cc *ClassCost) float64 { return cc.JPerOutTok })},
-	{"cost.margin_pct", points, func(c *ClassResult) (float64, bool) {
-		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarginPct == nil {
+	// A class's own; the totals' are the fleet's (results.Cost).
+	{"cost.margin_pct", points, pctGet(func(rv *Revenue) *float64 { return rv.MarginPct }, func(f *Cost) *float64 { return f.MarginPct })},
+	{"cost.markup_pct", points, pctGet(func(rv *Revenue) *float64 { return rv.MarkupPct }, func(f *Cost) *float64 { return f.MarkupPct })},
+}
+
+// pctGet reads a margin percentage: a priced class's from its revenue, the
+// totals' from the fleet's cost; absent where undefined.
+func pctGet(class func(*Revenue) *float64, fleet func(*Cost) *float64) func(*ClassResult) (float64, bool) {
+	return func(c *ClassResult) (float64, bool) {
+		switch {
+		case c.Cost == nil:
 			return 0, false
+		case c.Cost.Revenue != nil:
+			return deref(class(c.Cost.Revenue))
+		case c.Cost.fleet != nil:
+			return deref(fleet(c.Cost.fleet))
 		}
-		return *c.Cost.Revenue.MarginPct, true
-	}},
-	{"cost.markup_pct", points, func(c *ClassResult) (float64, bool) {
-		if c.Cost == nil || c.Cost.Revenue == nil || c.Cost.Revenue.MarkupPct == nil {
-			return 0, false
-		}
-		return *c.Cost.Revenue.MarkupPct, true
-	}},
+		return 0, false
+	}
 }
 
 // costGet reads a cost field; absent when the result was not priced, and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
 )
 
@@ -21,9 +22,17 @@ type Cost struct {
 	// EnergyKWh is TDP x busy GPU time over the window, for pools whose
 	// power is known (idle power is not counted: a lower bound).
 	EnergyKWh float64 `json:"energy_kwh,omitempty"`
-	// RevenueUSD and MarginUSD sum the classes that have a price list.
-	RevenueUSD float64 `json:"revenue_usd,omitempty"`
-	MarginUSD  float64 `json:"margin_usd,omitempty"`
+	// RevenueUSD sums the revenue of the classes that have a price list
+	// (0 when they earned nothing); MarginUSD is that revenue less the
+	// whole fleet's cost USD (unpriced classes and idle pools included).
+	// Both are absent without a price list.
+	RevenueUSD *float64 `json:"revenue_usd,omitempty"`
+	MarginUSD  *float64 `json:"margin_usd,omitempty"`
+	// MarginPct is the fleet's margin on revenue, MarginUSD / RevenueUSD
+	// x 100 (absent without revenue); MarkupPct its margin on cost,
+	// MarginUSD / USD x 100 (absent without a price list or without cost).
+	MarginPct *float64 `json:"margin_pct,omitempty"`
+	MarkupPct *float64 `json:"markup_pct,omitempty"`
 	// Split records the weights used to split a class's cost between
 	// input, cached input and output tokens (see CostInputs).
 	Split *CostSplit `json:"split,omitempty"`
@@ -70,6 +79,10 @@ type ClassCost struct {
 	// videoKWh is the part of EnergyKWh spent on video pools: J per output
 	// token leaves it out, as $/Mtok leaves out VideoUSD.
 	videoKWh float64
+	// fleet is the result's Cost, on the totals' ClassCost only: compare
+	// reads the fleet's margin and markup there (the totals have no price
+	// list of their own). Set by ApplyCost and Decode.
+	fleet *Cost
 	// Revenue is set when the class has a price list.
 	Revenue *Revenue `json:"revenue,omitempty"`
 }
@@ -220,6 +233,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		cost.EnergyKWh = roundSig(totalJ / 3.6e6)
 	}
 	tot := &ClassCost{}
+	revUSD, priced := 0.0, false
 	for _, n := range names {
 		c := r.Classes[n]
 		if c == nil {
@@ -236,9 +250,11 @@ func ApplyCost(r *Result, in CostInputs) error {
 		finishClassCost(c, cc, energyKnown)
 		if pl := priceFor(in.Prices, n); pl != nil {
 			cc.Revenue = revenue(c, cc.USD, pl)
-			cost.RevenueUSD += cc.Revenue.USD
+			revUSD += cc.Revenue.USD
+			priced = true
 		}
 	}
+	tot.fleet = cost
 	if r.Totals != nil {
 		r.Totals.Cost = tot
 		finishClassCost(r.Totals, tot, energyKnown)
@@ -246,13 +262,42 @@ func ApplyCost(r *Result, in CostInputs) error {
 	cost.GPUHours = roundSig(cost.GPUHours)
 	cost.USD = roundDec(cost.USD, 6)
 	cost.UnattributedUSD = roundDec(cost.UnattributedUSD, 6)
-	if in.Prices != nil && cost.RevenueUSD > 0 {
-		cost.MarginUSD = roundDec(cost.RevenueUSD-cost.USD, 6)
-		cost.RevenueUSD = roundDec(cost.RevenueUSD, 6)
+	if priced {
+		cost.setRevenue(revUSD)
 	}
 	cost.LowerBound, _ = FellBehind(r, in.MaxLag)
 	r.Cost = cost
 	return nil
+}
+
+// setRevenue sets the fleet's revenue (USD, before rounding), margin,
+// markup and margin on revenue against c.USD; the percentages are those of
+// the rounded revenue and cost the file shows.
+func (c *Cost) setRevenue(revUSD float64) {
+	rev, margin := roundDec(revUSD, 6), roundDec(revUSD-c.USD, 6)
+	c.RevenueUSD, c.MarginUSD = &rev, &margin
+	c.MarkupPct, c.MarginPct = nil, nil
+	if v, ok := econ.MarkupPct(rev, c.USD); ok {
+		v = roundSig(v)
+		c.MarkupPct = &v
+	}
+	if v, ok := econ.MarginPct(rev, c.USD); ok {
+		v = roundSig(v)
+		c.MarginPct = &v
+	}
+}
+
+// Revenue is the fleet's revenue in USD; false without a price list.
+func (c *Cost) Revenue() (float64, bool) { return deref(c.RevenueUSD) }
+
+// Margin is the fleet's margin in USD; false without a price list.
+func (c *Cost) Margin() (float64, bool) { return deref(c.MarginUSD) }
+
+func deref(p *float64) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	return *p, true
 }
 
 // poolKeys are the Cost.ByPool keys of pools: the role, "role:N" for the

@@ -124,14 +124,13 @@ func RenderCost(w io.Writer, r *Result) error {
 	// The total column carries the fleet's revenue and margin (the line
 	// under the table): the margin is over the whole fleet's cost, so
 	// unpriced classes and idle pools count against it.
-	priced := c.RevenueUSD > 0
-	fleet = func() (float64, bool) { return c.RevenueUSD, priced }
+	fleet = c.Revenue
 	row("revenue USD", rev(func(rv *Revenue) float64 { return rv.USD }))
 	mlabel := "margin USD"
 	if c.LowerBound {
 		mlabel = "margin USD (upper bound)"
 	}
-	fleet = func() (float64, bool) { return c.MarginUSD, priced }
+	fleet = c.Margin
 	row(mlabel, rev(func(rv *Revenue) float64 { return rv.MarginUSD }))
 	fleet = nil
 	// Optional figures: the margin on revenue is absent without revenue;
@@ -145,8 +144,11 @@ func RenderCost(w io.Writer, r *Result) error {
 			return *g(cc.Revenue), true
 		}
 	}
+	fleet = func() (float64, bool) { return deref(c.MarkupPct) }
 	row("markup % on cost", opt(func(rv *Revenue) *float64 { return rv.MarkupPct }))
+	fleet = func() (float64, bool) { return deref(c.MarginPct) }
 	row("margin % on revenue", opt(func(rv *Revenue) *float64 { return rv.MarginPct }))
+	fleet = nil
 	row("break-even x list", revNZ(func(rv *Revenue) float64 { return rv.BreakEvenScale }))
 	covered = true
 	row("break-even /Mtok output ¤", opt(func(rv *Revenue) *float64 { return rv.BreakEvenPerMTokOutput }))
@@ -156,7 +158,9 @@ func RenderCost(w io.Writer, r *Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if c.RevenueUSD > 0 || c.MarginUSD != 0 {
+	revUSD, priced := c.Revenue()
+	marginUSD, _ := c.Margin()
+	if priced {
 		b.WriteString("¤ = in the class's price-list currency; markup_pct = (revenue - cost) / cost, margin_pct = (revenue - cost) / revenue;\nbreak-even prices hold the other prices (docs/economics.md)\n")
 	}
 	if anyCovered {
@@ -178,15 +182,15 @@ func RenderCost(w io.Writer, r *Result) error {
 			unpriced = true
 		}
 	}
-	if c.RevenueUSD > 0 && unpriced {
+	if priced && unpriced {
 		b.WriteString("total margin is the fleet's: revenue less the whole fleet's cost, unpriced classes and idle pools included\n")
 	}
-	if c.RevenueUSD > 0 {
+	if priced {
 		bound := ""
 		if c.LowerBound {
 			bound = " (upper bound: the fleet fell behind)"
 		}
-		fmt.Fprintf(&b, "revenue %s, margin %s%s\n", fmtUSD(c.RevenueUSD), fmtUSD(c.MarginUSD), bound)
+		fmt.Fprintf(&b, "revenue %s, margin %s%s\n", fmtUSD(revUSD), fmtUSD(marginUSD), bound)
 	}
 	lines := strings.Split(b.String(), "\n")
 	for i, l := range lines {

@@ -119,6 +119,34 @@ func (r *Result) dropUnmeasured() {
 	}
 	r.fixTotalsJPerToken()
 	r.Fleet.dropKnobsThatDidNotApply()
+	r.fillFleetMargin()
+}
+
+// fillFleetMargin gives an older file the fleet's markup and margin
+// percentages (and a revenue of 0, which such files left out) from its
+// classes' revenue, as ApplyCost writes them now, and links the totals'
+// cost to the fleet's for compare. A file written now reads unchanged.
+func (r *Result) fillFleetMargin() {
+	c := r.Cost
+	if c == nil {
+		return
+	}
+	if r.Totals != nil && r.Totals.Cost != nil {
+		r.Totals.Cost.fleet = c
+	}
+	if c.MarkupPct != nil || c.MarginPct != nil {
+		return
+	}
+	rev, priced := 0.0, false
+	for _, cl := range r.Classes {
+		if cl != nil && cl.Cost != nil && cl.Cost.Revenue != nil {
+			rev += cl.Cost.Revenue.USD
+			priced = true
+		}
+	}
+	if priced {
+		c.setRevenue(rev)
+	}
 }
 
 // dropKnobsThatDidNotApply clears what older files named for every fleet:

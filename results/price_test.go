@@ -125,8 +125,8 @@ func TestApplyCostRevenue(t *testing.T) {
 	agent := r.Classes["agent"].Cost.Revenue
 	require.Equal(t, 72.0, agent.Amount)
 	require.Equal(t, 10.0, agent.USD)
-	require.Equal(t, 31.1, r.Cost.RevenueUSD)
-	require.Equal(t, round6(31.1-r.Cost.USD), r.Cost.MarginUSD)
+	require.Equal(t, 31.1, *r.Cost.RevenueUSD)
+	require.Equal(t, round6(31.1-r.Cost.USD), *r.Cost.MarginUSD)
 }
 
 func round6(v float64) float64 { return roundDec(v, 6) }

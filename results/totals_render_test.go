@@ -57,15 +57,15 @@ func TestCostTotalsCarryFleetRevenueAndMargin(t *testing.T) {
 		rev := cells(tableLine(t, out, "revenue USD"), "revenue USD")
 		mar := cells(tableLine(t, out, "margin USD"), "margin USD")
 		require.Len(t, rev, 3, tc.name) // agent, chat, total
-		require.Equal(t, fmtNum(r.Cost.RevenueUSD), rev[2], tc.name)
-		require.Equal(t, fmtNum(r.Cost.MarginUSD), mar[2], tc.name)
-		require.Contains(t, out, "revenue "+fmtUSD(r.Cost.RevenueUSD)+", margin "+fmtUSD(r.Cost.MarginUSD), tc.name)
+		require.Equal(t, fmtNum(*r.Cost.RevenueUSD), rev[2], tc.name)
+		require.Equal(t, fmtNum(*r.Cost.MarginUSD), mar[2], tc.name)
+		require.Contains(t, out, "revenue "+fmtUSD(*r.Cost.RevenueUSD)+", margin "+fmtUSD(*r.Cost.MarginUSD), tc.name)
 		be := cells(tableLine(t, out, "break-even x list"), "break-even x list")
 		require.Equal(t, "-", be[len(be)-1], tc.name)
 		if tc.unpriced {
 			require.Equal(t, "-", rev[0], tc.name)
-			require.InDelta(t, r.Cost.RevenueUSD-r.Cost.USD, r.Cost.MarginUSD, 1e-6)
-			require.Less(t, r.Cost.MarginUSD, r.Classes["chat"].Cost.Revenue.MarginUSD, "the unpriced class's cost counts against the fleet")
+			require.InDelta(t, *r.Cost.RevenueUSD-r.Cost.USD, *r.Cost.MarginUSD, 1e-6)
+			require.Less(t, *r.Cost.MarginUSD, r.Classes["chat"].Cost.Revenue.MarginUSD, "the unpriced class's cost counts against the fleet")
 			require.Contains(t, out, "total margin is the fleet's")
 		} else {
 			require.NotContains(t, out, "total margin is the fleet's")

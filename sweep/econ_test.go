@@ -41,11 +41,14 @@ func TestPointRevenueAndMargin(t *testing.T) {
 	p := r.One(Point{Fleet: "2P4D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1})
 	require.Empty(t, p.Error)
 	c := p.Result.Cost
-	require.Positive(t, c.RevenueUSD)
-	require.Equal(t, c.RevenueUSD, p.Metrics["revenue_usd"])
-	require.InDelta(t, c.RevenueUSD-c.USD, p.Metrics["margin_usd"], 1e-9)
-	require.InDelta(t, (c.RevenueUSD-c.USD)/c.RevenueUSD*100, p.Metrics["margin_pct"], 1e-9)
-	require.InDelta(t, (c.RevenueUSD-c.USD)/c.USD*100, p.Metrics["markup_pct"], 1e-9)
+	rev := *c.RevenueUSD
+	require.Positive(t, rev)
+	require.Equal(t, rev, p.Metrics["revenue_usd"])
+	require.InDelta(t, rev-c.USD, p.Metrics["margin_usd"], 1e-6)
+	require.InEpsilon(t, (rev-c.USD)/rev*100, p.Metrics["margin_pct"], 1e-5)
+	require.InEpsilon(t, (rev-c.USD)/c.USD*100, p.Metrics["markup_pct"], 1e-5)
+	require.Equal(t, *c.MarginPct, p.Metrics["margin_pct"], "the result's own figure")
+	require.Equal(t, *c.MarkupPct, p.Metrics["markup_pct"])
 	// Without a price list no revenue metric is present (absent, not 0).
 	r.Cost = &results.CostInputs{}
 	p = r.One(Point{Fleet: "2P4D", GPU: "h100", TP: 4, Routing: "cache-aware", RateScale: 1})

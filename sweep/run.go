@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -345,31 +344,26 @@ func cloneCost(in *results.CostInputs) results.CostInputs {
 	return out
 }
 
-// addRevenue adds the fleet's revenue, margin on revenue and markup on
-// cost (all in USD, summed over the classes with a price list) when some
-// class has one: absent otherwise, never 0.
+// addRevenue adds the fleet's revenue, margin, margin on revenue and
+// markup on cost, the result's own (results.Cost: revenue summed over the
+// classes with a price list, margin over the whole fleet's cost) when
+// some class has one: absent otherwise (and the margin on revenue without
+// revenue), never 0.
 func addRevenue(m map[string]float64, res *results.Result) {
 	c := res.Cost
 	if c == nil {
 		return
 	}
-	var rev float64
-	priced := false
-	for _, cl := range res.Classes {
-		if cl != nil && cl.Cost != nil && cl.Cost.Revenue != nil {
-			rev += cl.Cost.Revenue.USD
-			priced = true
-		}
+	if v, ok := c.Revenue(); ok {
+		m["revenue_usd"] = v
 	}
-	if !priced {
-		return
+	if v, ok := c.Margin(); ok {
+		m["margin_usd"] = v
 	}
-	m["revenue_usd"] = rev
-	m["margin_usd"] = rev - c.USD
-	if v, ok := econ.MarginPct(rev, c.USD); ok {
-		m["margin_pct"] = v
+	if v := c.MarginPct; v != nil {
+		m["margin_pct"] = *v
 	}
-	if v, ok := econ.MarkupPct(rev, c.USD); ok {
-		m["markup_pct"] = v
+	if v := c.MarkupPct; v != nil {
+		m["markup_pct"] = *v
 	}
 }

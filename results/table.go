@@ -124,7 +124,9 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		return "-"
 	})
-	row("requests/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
+	// Completions per second: "requests/s" read as the offered rate (0.00
+	// beside 135 requests sent when every one failed).
+	row("completed/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
 	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
 	row("video s", func(c *ClassResult) string {
 		if c.VideoSeconds == 0 {

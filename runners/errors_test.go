@@ -2,7 +2,9 @@ package runners
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +110,15 @@ func TestInterrupt(t *testing.T) {
 	}
 	require.Equal(t, int64(len(c.recs)-1), c.st.Cancelled)
 	require.Equal(t, true, c.res.Extra["interrupted"])
+	// The cancelled requests count as errors and are missing from the
+	// latencies: the warning says how many and what that does.
+	n := c.res.Totals.ErrorsByClass[ClassCancelled]
+	require.Positive(t, n)
+	{
+		w := strings.Join(c.res.Warnings, "\n")
+		require.Contains(t, w, fmt.Sprintf("%d of its %d measured requests were still running when the grace period (--grace) ended and were cancelled", n, c.res.Totals.Requests))
+		require.Contains(t, w, "SLO attainment")
+	}
 	require.NotEmpty(t, c.res.Warnings)
 	cl := c.res.Classes["chat"]
 	require.Equal(t, int64(len(c.recs)), cl.Requests)

@@ -53,7 +53,19 @@ func (x *run) startProgress() (stop func()) {
 // printProgress writes one progress line; rate < 0 means "final" (the
 // overall rate is shown instead of the current one).
 func (x *run) printProgress(w io.Writer, s snapshot, rate float64) {
-	el := time.Duration(x.caller.now()).Truncate(100 * time.Millisecond)
+	line := progressLine(time.Duration(x.caller.now()), s, rate)
+	if x.cfg.ProgressTTY {
+		fmt.Fprintf(w, "\r\033[K%s", line)
+		return
+	}
+	fmt.Fprintln(w, line)
+}
+
+// progressLine is the progress line at elapsed time el; rate < 0 means
+// "final" (the overall rate). Before any first token (none yet, every
+// request failed, or --no-stream) the TTFT reads "-", not 0.
+func progressLine(el time.Duration, s snapshot, rate float64) string {
+	el = el.Truncate(100 * time.Millisecond)
 	if rate < 0 && el > 0 {
 		rate = float64(s.done) / el.Seconds()
 	}
@@ -61,13 +73,14 @@ func (x *run) printProgress(w io.Writer, s snapshot, rate float64) {
 	if s.dropped > 0 {
 		line += fmt.Sprintf(" (dropped %d)", s.dropped)
 	}
-	line += fmt.Sprintf("  %.1f req/s  TTFT p50 %.1f ms", rate, s.ttftP50Ms)
+	line += fmt.Sprintf("  %.1f req/s  TTFT p50 ", rate)
+	if s.hasTTFT {
+		line += fmt.Sprintf("%.1f ms", s.ttftP50Ms)
+	} else {
+		line += "-"
+	}
 	if s.delayP99Ms > results.ClientSaturatedP99Ms {
 		line += fmt.Sprintf("  CLIENT SATURATED (schedule delay p99 %.0f ms)", s.delayP99Ms)
 	}
-	if x.cfg.ProgressTTY {
-		fmt.Fprintf(w, "\r\033[K%s", line)
-		return
-	}
-	fmt.Fprintln(w, line)
+	return line
 }

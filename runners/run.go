@@ -355,11 +355,27 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 		res.Warnings = append(res.Warnings, warns...)
 	}
 	if interrupted {
-		res.Warnings = append(res.Warnings, "run interrupted: the result holds the requests sent before the interruption")
+		w := "run interrupted: the result holds the requests sent before the interruption"
+		if n := cancelledIn(res); n > 0 {
+			// Their outcome is unknown, yet they count as failures, and
+			// the slowest requests are the ones missing from latencies.
+			w += fmt.Sprintf("; %d of its %d measured requests were still running when the grace period (--grace) ended and were cancelled: "+
+				"they count as errors (error rate, SLO attainment, goodput) and the latency percentiles leave them out, so they miss the slowest requests", n, res.Totals.Requests)
+		}
+		res.Warnings = append(res.Warnings, w)
 	}
 	if x.early != "" {
 		res.Extra["stopped_early"] = x.early
 		res.Warnings = append(res.Warnings, "stopped early (--stop-early): "+x.early+"; the result holds the requests sent before the stop")
 	}
 	return res
+}
+
+// cancelledIn is how many measured requests of res the interruption
+// cancelled.
+func cancelledIn(res *results.Result) int64 {
+	if res == nil || res.Totals == nil {
+		return 0
+	}
+	return res.Totals.ErrorsByClass[ClassCancelled]
 }

@@ -138,6 +138,7 @@ func (k *sink) ended() { k.inflight.Add(-1) }
 type snapshot struct {
 	done, inflight, errors, dropped, cancelled int64
 	ttftP50Ms, delayP99Ms                      float64
+	hasTTFT                                    bool // some first token was seen
 }
 
 func (k *sink) snapshot() snapshot {
@@ -145,6 +146,7 @@ func (k *sink) snapshot() snapshot {
 	defer k.mu.Unlock()
 	s := snapshot{done: k.done, inflight: k.inflight.Load(), errors: k.errors, dropped: k.dropped, cancelled: k.cancelled}
 	if k.ttft.TotalCount() > 0 {
+		s.hasTTFT = true
 		s.ttftP50Ms = float64(k.ttft.ValueAtQuantile(50)) / 1000
 	}
 	if k.delay.TotalCount() > 0 {

@@ -373,7 +373,7 @@ var classRows = slices.Concat([]metricRow{
 }, latencyRows(), []metricRow{
 	{label: "cache hit rate", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.OutputTokensPerS) }},
-	{label: "requests/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
+	{label: "completed/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
 	{label: "SLO attainment", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
 	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},
 	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {

@@ -250,7 +250,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 		finishClassCost(c, cc, energyKnown)
 		if pl := priceFor(in.Prices, n); pl != nil {
 			cc.Revenue = revenue(c, cc.USD, pl)
-			revUSD += cc.Revenue.USD
+			revUSD += cc.Revenue.usd
 			priced = true
 		}
 	}
@@ -271,17 +271,19 @@ func ApplyCost(r *Result, in CostInputs) error {
 }
 
 // setRevenue sets the fleet's revenue (USD, before rounding), margin,
-// markup and margin on revenue against c.USD; the percentages are those of
-// the rounded revenue and cost the file shows.
+// markup and margin on revenue against c.USD (rounded, as a class's
+// revenue is set against its rounded cost); the percentages use the
+// revenue before rounding, as a class's do (6 decimals of a small
+// revenue keep few digits).
 func (c *Cost) setRevenue(revUSD float64) {
 	rev, margin := roundDec(revUSD, 6), roundDec(revUSD-c.USD, 6)
 	c.RevenueUSD, c.MarginUSD = &rev, &margin
 	c.MarkupPct, c.MarginPct = nil, nil
-	if v, ok := econ.MarkupPct(rev, c.USD); ok {
+	if v, ok := econ.MarkupPct(revUSD, c.USD); ok {
 		v = roundSig(v)
 		c.MarkupPct = &v
 	}
-	if v, ok := econ.MarginPct(rev, c.USD); ok {
+	if v, ok := econ.MarginPct(revUSD, c.USD); ok {
 		v = roundSig(v)
 		c.MarginPct = &v
 	}

@@ -26,8 +26,8 @@ func TestFleetMarkupAndMarginInJSON(t *testing.T) {
 	c := r.Cost
 	require.NotNil(t, c.MarkupPct)
 	require.NotNil(t, c.MarginPct)
-	require.Equal(t, roundSig(*c.MarginUSD/c.USD*100), *c.MarkupPct)
-	require.Equal(t, roundSig(*c.MarginUSD / *c.RevenueUSD * 100), *c.MarginPct)
+	require.InEpsilon(t, *c.MarginUSD/c.USD*100, *c.MarkupPct, 1e-5)
+	require.InEpsilon(t, *c.MarginUSD / *c.RevenueUSD * 100, *c.MarginPct, 1e-5)
 
 	var js bytes.Buffer
 	require.NoError(t, WriteJSON(&js, r))
@@ -78,6 +78,18 @@ func TestFleetMarkupAndMarginInJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, *want.MarkupPct, *back.Cost.MarkupPct)
 	require.Equal(t, *want.MarginPct, *back.Cost.MarginPct)
+
+	// One priced class beside an idle one (charged nothing): the fleet's
+	// percentages are that class's, to the digit (a fleet figure from the
+	// revenue rounded to 6 decimals read -0.897616 beside the class's
+	// -0.89753 for a $0.24 run).
+	one := pdResult()
+	one.Classes["agent"] = &ClassResult{Kind: "agent"}
+	one.Attribution = map[string]map[string]float64{"chat": {"prefill": 1, "decode": 1}}
+	require.NoError(t, ApplyCost(one, CostInputs{Prices: map[string]*pricing.List{"*": {InputPerMTok: 0.000123457, OutputPerMTok: 0.000987654}}}))
+	rv := one.Classes["chat"].Cost.Revenue
+	require.Equal(t, *rv.MarkupPct, *one.Cost.MarkupPct)
+	require.Equal(t, *rv.MarginPct, *one.Cost.MarginPct)
 
 	// No price list: all four absent.
 	none := pdResult()

@@ -46,6 +46,10 @@ type Revenue struct {
 	// class's mean input length. Rerun with the price list in the scenario
 	// to count tokens per tier.
 	TiersApproximated bool `json:"tiers_approximated,omitempty"`
+
+	// usd is USD before rounding: the fleet's margin percentages sum it,
+	// so that a fleet of one priced class reads that class's figures.
+	usd float64
 }
 
 // revenue prices class c's volume with pl against its cost costUSD.
@@ -59,7 +63,8 @@ func revenue(c *ClassResult, costUSD float64, pl *pricing.List) *Revenue {
 	if pl.Currency == "CNY" {
 		rv.CNYPerUSD = pl.CNYPerUSD
 	}
-	rv.MarginUSD = roundDec(pl.ToUSD(amount)-costUSD, 6)
+	rv.usd = pl.ToUSD(amount)
+	rv.MarginUSD = roundDec(rv.usd-costUSD, 6)
 	if m, ok := econ.MarginPct(amount, costCur); ok {
 		m = roundSig(m)
 		rv.MarginPct = &m

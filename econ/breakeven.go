@@ -129,7 +129,10 @@ func (b Book) BreakEvenGPUPrice(current float64) Solve {
 
 // BreakEvenTraffic solves for the traffic multiple on the same fleet:
 // revenue scales with traffic, the fleet's cost does not, so m* =
-// cost / revenue. (Above 1: the fleet needs more traffic to pay.)
+// cost / revenue. (Above 1: the fleet needs more traffic to pay.) The
+// same fleet carries at most 1/u times its traffic (u its measured
+// utilization): a larger m* is not reached on it (the utilization
+// break-even, u x m*, is then over 100% too).
 func (b Book) BreakEvenTraffic() Solve {
 	s := Solve{Variable: "traffic_multiple", Current: 1, Bound: "min"}
 	r := b.Revenue()
@@ -138,6 +141,11 @@ func (b Book) BreakEvenTraffic() Solve {
 		return s
 	}
 	s.OK, s.BreakEven = true, b.Cost/r
+	if b.Utilization > 0 && b.Utilization*s.BreakEven > 1 {
+		s.OK = false
+		s.Note = fmt.Sprintf("needs %.3gx the traffic, %.0f%% utilization: more than this fleet carries (at most %.3gx)",
+			s.BreakEven, b.Utilization*s.BreakEven*100, 1/b.Utilization)
+	}
 	return s
 }
 

@@ -93,6 +93,15 @@ func TestBreakEvenGPUTrafficUtilization(t *testing.T) {
 	s = b.BreakEvenUtilization()
 	assert.False(t, s.OK)
 	assert.Contains(t, s.Note, "impossible")
+	// The same fleet carries at most 1/0.6 = 1.67x its traffic: a
+	// break-even of 100/30.5 = 3.28x on it printed "at or above 3.28" (price
+	// chat: 7.5x at 72% utilization, beside "needs 543% utilization").
+	s = b.BreakEvenTraffic()
+	assert.False(t, s.OK)
+	assert.InDelta(t, 100/30.5, s.BreakEven, 1e-12)
+	assert.Contains(t, s.Note, "more than this fleet carries (at most 1.67x)")
+	b.Utilization = 0 // not measured (an endpoint): no bound to check
+	assert.True(t, b.BreakEvenTraffic().OK)
 }
 
 func TestBreakEvenHitRate(t *testing.T) {

@@ -40,8 +40,13 @@ type Level struct {
 	Fleet string `json:"fleet,omitempty"`
 	Kind  string `json:"kind,omitempty"`
 	GPUs  int    `json:"gpus,omitempty"`
-	// GPUsPer1kRPS is GPUs per 1,000 completed requests per second.
+	// GPUsPer1kRPS is GPUs per 1,000 completed requests per second; with
+	// video pools (VideoGPUs), the LLM pools' GPUs per 1,000 completed LLM
+	// requests per second, the scope of Factors and Change.
 	GPUsPer1kRPS float64 `json:"gpus_per_1k_rps,omitempty"`
+	// VideoGPUs are the GPUs of the fleet's video pools, which the search
+	// holds at the scenario's size (part of GPUs, outside GPUsPer1kRPS).
+	VideoGPUs int `json:"video_gpus,omitempty"`
 	// LinearGPUs is the previous level's fleet scaled with the traffic
 	// (what a fixed-ratio curve, sweep --scale, provisions); Saving is
 	// 1 - GPUs/LinearGPUs.
@@ -78,14 +83,35 @@ type Factors struct {
 	Balance                float64 `json:"balance"`
 	HitRate                float64 `json:"hit_rate"`
 	GPUsPerRPS             float64 `json:"gpus_per_rps"`
+
+	// videoGPUs are the video pools' GPUs, outside the identity.
+	videoGPUs int
 }
 
 // FactorsOf measures a priced result's factors (zero Factors when it
-// completed nothing or has no cost section).
+// completed nothing or has no cost section). The identity is over tokens:
+// a fleet's video pools and video classes' requests are outside it (the
+// requests are LLM requests, the GPUs the LLM pools').
 func FactorsOf(r *results.Result) Factors {
 	var f Factors
 	t := r.Totals
 	if r.Cost == nil || t == nil || t.Completed <= 0 || r.Cost.WindowS <= 0 {
+		return f
+	}
+	if r.Fleet != nil {
+		for _, p := range r.Fleet.Pools {
+			if p.Role == "video" {
+				f.videoGPUs += p.GPUs
+			}
+		}
+	}
+	done := t.Completed
+	for _, c := range r.Classes {
+		if c != nil && c.Kind == "video" {
+			done -= c.Completed
+		}
+	}
+	if done <= 0 {
 		return f
 	}
 	win := r.Cost.WindowS
@@ -110,8 +136,8 @@ func FactorsOf(r *results.Result) Factors {
 	if gpuS <= 0 || tokens <= 0 || busyGPUS <= 0 {
 		return f
 	}
-	f.RequestsPerS = float64(t.Completed) / win
-	f.TokensPerRequest = tokens / float64(t.Completed)
+	f.RequestsPerS = float64(done) / win
+	f.TokensPerRequest = tokens / float64(done)
 	f.BusyGPUSecondsPerToken = busyGPUS / tokens
 	f.BindingUtilization = bind
 	f.Balance = busyGPUS / gpuS / bind
@@ -132,7 +158,8 @@ func (L *Level) fill(f *found) {
 	if f.f.RequestsPerS > 0 {
 		ff := f.f
 		L.Factors = &ff
-		L.GPUsPer1kRPS = float64(f.pt.GPUs) / ff.RequestsPerS * 1000
+		L.VideoGPUs = ff.videoGPUs
+		L.GPUsPer1kRPS = float64(f.pt.GPUs-ff.videoGPUs) / ff.RequestsPerS * 1000
 	}
 }
 
@@ -225,17 +252,28 @@ func Decompose(c *Curve) {
 	c.Notes = append(c.Notes, explain(first, prev, o, c.Flat))
 }
 
+// perRPSName names GPUsPer1kRPS in the notes: over the LLM pools and
+// requests when the fleet has video pools.
+func perRPSName(ls ...*Level) string {
+	for _, l := range ls {
+		if l.VideoGPUs > 0 {
+			return "LLM GPUs per 1k LLM req/s"
+		}
+	}
+	return "GPUs per 1k req/s"
+}
+
 // explain writes the curve's one-paragraph answer.
 func explain(a, b *Level, o *Change, flat bool) string {
 	var s strings.Builder
 	if flat {
-		fmt.Fprintf(&s, "flat: from %gx to %gx traffic GPUs per 1k req/s change %+.1f%%", a.Traffic, b.Traffic, o.Total)
+		fmt.Fprintf(&s, "flat: from %gx to %gx traffic %s change %+.1f%%", a.Traffic, b.Traffic, perRPSName(a, b), o.Total)
 		if o.CostPerTask != nil {
 			fmt.Fprintf(&s, " and $/task %+.1f%%", *o.CostPerTask)
 		}
 		s.WriteString(" (under 5%): this workload shows no economy of scale on these fleets")
 	} else {
-		fmt.Fprintf(&s, "from %gx to %gx traffic GPUs per 1k req/s change %+.1f%% (%.4g -> %.4g)", a.Traffic, b.Traffic, o.Total, a.GPUsPer1kRPS, b.GPUsPer1kRPS)
+		fmt.Fprintf(&s, "from %gx to %gx traffic %s change %+.1f%% (%.4g -> %.4g)", a.Traffic, b.Traffic, perRPSName(a, b), o.Total, a.GPUsPer1kRPS, b.GPUsPer1kRPS)
 		if o.CostPerTask != nil {
 			fmt.Fprintf(&s, ", $/task %+.1f%%", *o.CostPerTask)
 		}

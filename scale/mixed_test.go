@@ -2,10 +2,15 @@ package scale
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -29,4 +34,36 @@ func TestMixedLevelHasNoPooledLatency(t *testing.T) {
 	pt.Kind = ""
 	L.fill(&found{kind: "pd", pt: pt})
 	require.Contains(t, L.Metrics, "ttft_p99_ms", "one kind: kept")
+}
+
+// TestVideoPoolCurveIsConsistent: on a fleet with a video pool (held at
+// the scenario's size by the search), the "GPUs per 1k req/s" column
+// counted every GPU over every request while its change and split (the
+// token identity) counted the LLM pools only: mixed-platform 1x -> 2x
+// printed "GPUs per 1k req/s change +60.1% (3812 -> 2487)". Column, change
+// and notes now share one scope, the LLM pools and requests, and say so.
+func TestVideoPoolCurveIsConsistent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates")
+	}
+	sc, err := scenarios.Resolve("mixed-platform")
+	require.NoError(t, err)
+	s := &Searcher{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 2, Cost: &results.CostInputs{},
+		Workload: scenarios.WorkloadOptions{Duration: 2 * time.Minute}}
+	c, err := s.Run(Spec{Levels: []float64{1, 2}, Kinds: []string{KindColocated}})
+	require.NoError(t, err)
+	require.Len(t, c.Levels, 2)
+	for _, l := range c.Levels {
+		require.NotEmpty(t, l.Fleet, l.Note)
+		require.Equal(t, 32, l.VideoGPUs, l.Fleet)
+		require.InEpsilon(t, float64(l.GPUs-l.VideoGPUs)/l.Factors.RequestsPerS*1000, l.GPUsPer1kRPS, 1e-9)
+		require.InEpsilon(t, l.Factors.GPUsPerRPS*1000, l.GPUsPer1kRPS, 1e-3, "the identity's own figure")
+	}
+	a, b := c.Levels[0], c.Levels[1]
+	require.InDelta(t, (b.GPUsPer1kRPS/a.GPUsPer1kRPS-1)*100, b.Change.Total, 0.1, "the change is of the figure shown beside it")
+	require.Contains(t, strings.Join(c.Notes, "\n"), "LLM GPUs per 1k LLM req/s change")
+	var tbl bytes.Buffer
+	require.NoError(t, Render(&tbl, c, "table"))
+	require.Contains(t, tbl.String(), "LLM GPUs/1k rps")
+	require.Contains(t, tbl.String(), "the video pools (held at the scenario's size) and clips are outside the token identity")
 }

@@ -81,10 +81,20 @@ func change(f func(c *Change) float64) func(l *Level) string {
 	}
 }
 
+// withVideo reports whether the curve's fleets have video pools: its
+// req/s, GPUs/1k rps and their split then cover the LLM part only.
+func withVideo(c *Curve) bool {
+	return slices.ContainsFunc(c.Levels, func(l Level) bool { return l.VideoGPUs > 0 })
+}
+
 func columns(c *Curve) []col {
+	llm := ""
+	if withVideo(c) {
+		llm = "LLM "
+	}
 	cols := []col{
 		{"traffic", func(l *Level) string { return g4(l.Traffic) + "x" }},
-		{"req/s", func(l *Level) string {
+		{llm + "req/s", func(l *Level) string {
 			if l.Factors == nil {
 				return "-"
 			}
@@ -97,7 +107,7 @@ func columns(c *Curve) []col {
 			}
 			return strconv.Itoa(l.GPUs)
 		}},
-		{"GPUs/1k rps", func(l *Level) string {
+		{llm + "GPUs/1k rps", func(l *Level) string {
 			if l.GPUsPer1kRPS == 0 {
 				return "-"
 			}
@@ -166,6 +176,9 @@ func renderTable(w io.Writer, c *Curve) error {
 		return err
 	}
 	b.WriteString("  Δ GPUs/1k %: change from the previous level; cache, batching, util., P:D: its measured split (percentage points, they add up)\n")
+	if withVideo(c) {
+		b.WriteString("  LLM req/s, LLM GPUs/1k rps and the split cover the LLM pools and requests: the video pools (held at the scenario's size) and clips are outside the token identity; GPUs, linear and saving count every pool\n")
+	}
 	for _, l := range c.Levels {
 		if l.Note != "" {
 			fmt.Fprintf(&b, "  %gx: %s\n", l.Traffic, l.Note)
@@ -251,6 +264,9 @@ func AsSweep(c *Curve) *sweepfile.Sweep {
 			pt.Metrics[k] = v
 		}
 		pt.Metrics["gpus_per_1k_rps"] = l.GPUsPer1kRPS
+		if l.VideoGPUs > 0 {
+			pt.Metrics["video_gpus"] = float64(l.VideoGPUs) // the HTML names the LLM scope
+		}
 		if ch := l.Change; ch != nil {
 			// The change from the previous level with an answer, for the
 			// HTML report's decomposition chart.

@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -40,9 +41,15 @@ func curveCharts(b *builder, pts []*sweepfile.Point, x xChoice, costKey string) 
 	// Headroom above the highest point for its label.
 	// One category per level, named by its answer, so that every label
 	// shows whole (levels are usually geometric: even spacing is a log axis).
+	// With video pools (held at the scenario's size) the figure covers the
+	// LLM pools and requests (scale.Level.GPUsPer1kRPS).
+	perRPS, completed := "GPUs per 1k req/s", "GPUs per 1k completed req/s"
+	if slices.ContainsFunc(ps, func(p *sweepfile.Point) bool { return p.Metrics["video_gpus"] > 0 }) {
+		perRPS, completed = "LLM GPUs per 1k LLM req/s", "LLM GPUs per 1k completed LLM req/s"
+	}
 	g := &chartSpec{X: axis{Name: "traffic (× the scenario's rates) and the smallest fleet meeting every SLO there"},
-		Y: axis{Name: "GPUs per 1k req/s", Min: ptr(0), Max: ptr(niceCeil(top * 1.1))}, Legend: true}
-	line := series{Name: "GPUs per 1k completed req/s", Color: color(0), Kind: "line"}
+		Y: axis{Name: perRPS, Min: ptr(0), Max: ptr(niceCeil(top * 1.1))}, Legend: true}
+	line := series{Name: completed, Color: color(0), Kind: "line"}
 	for i, p := range ps {
 		g.Categories = append(g.Categories, "×"+trim(x.of(p))+": "+p.Fleet+" · "+strconv.Itoa(p.GPUs)+" GPUs")
 		line.Data = append(line.Data, []float64{float64(i), roundTo(p.Metrics[mGPUsPer1k], 9)})
@@ -108,7 +115,11 @@ func curveKPIs(pts []*sweepfile.Point) []kpi {
 	}
 	out := []kpi{{"traffic levels", strconv.Itoa(len(ps)), "×" + trim(a.Scale) + " to ×" + trim(z.Scale)}}
 	for _, p := range []*sweepfile.Point{a, z} {
-		out = append(out, kpi{"GPUs per 1k req/s at ×" + trim(p.Scale), fmt.Sprintf("%.4g", p.Metrics[mGPUsPer1k]), level(p)})
+		name := "GPUs per 1k req/s"
+		if p.Metrics["video_gpus"] > 0 {
+			name = "LLM GPUs per 1k LLM req/s"
+		}
+		out = append(out, kpi{name + " at ×" + trim(p.Scale), fmt.Sprintf("%.4g", p.Metrics[mGPUsPer1k]), level(p)})
 	}
 	if ca, okA := a.Metrics[mCost]; okA {
 		if cz, okZ := z.Metrics[mCost]; okZ && ca > 0 {

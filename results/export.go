@@ -139,8 +139,10 @@ func cell(v *float64, none string) string {
 }
 
 // RenderCSV writes r's latency metrics as CSV (one row per class and
-// metric: class, metric, unit, count, mean, std, then one column per
-// percentile); figures the result cannot give are empty cells.
+// metric: class, metric, unit, count, mean, std, one column per
+// percentile, then the class's kind, "mixed" for totals pooling classes of
+// different kinds, as the JSON labels them); figures the result cannot give
+// are empty cells.
 func RenderCSV(w io.Writer, r *Result, qs []float64) error {
 	rows, err := ExportRows(r, qs)
 	if err != nil {
@@ -151,14 +153,18 @@ func RenderCSV(w io.Writer, r *Result, qs []float64) error {
 	for _, q := range qs {
 		head = append(head, percentileHeader(q))
 	}
-	_ = cw.Write(head)
+	_ = cw.Write(append(head, "kind"))
 	for _, row := range rows {
 		rec := []string{row.Class, row.Metric, row.Unit, strconv.FormatInt(row.Count, 10),
 			strconv.FormatFloat(row.Mean, 'f', -1, 64), cell(row.Std, "")}
 		for _, v := range row.Percentiles {
 			rec = append(rec, cell(v, ""))
 		}
-		_ = cw.Write(rec)
+		kind := ""
+		if c := classOf(r, row.Class); c != nil {
+			kind = c.Kind
+		}
+		_ = cw.Write(append(rec, kind))
 	}
 	cw.Flush()
 	return cw.Error()
@@ -183,7 +189,7 @@ func RenderMarkdown(w io.Writer, r *Result, qs []float64) error {
 	b.WriteString("\n" + sep + "\n")
 	// As the terminal table: a latency percentile of totals pooling
 	// classes of different kinds describes no request (the CSV keeps it,
-	// as the JSON does, labelled by the totals' kind).
+	// as the JSON does, labelled by the totals' kind in its kind column).
 	mixedLeftOut := false
 	for _, row := range rows {
 		if m, ok := MetricByName(row.Metric); ok && row.Class == TotalClass && r.Totals != nil && r.Totals.Kind == "mixed" && !m.AcrossKinds {

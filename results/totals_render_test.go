@@ -107,6 +107,11 @@ func TestMixedTotalsHaveNoLatencyPercentilesInTables(t *testing.T) {
 		require.Contains(t, md.String(), "total: no latency rows over classes of different kinds")
 		require.NoError(t, RenderCSV(&csv, res, DefaultExportPercentiles))
 		require.Contains(t, csv.String(), "\ntotal,e2e,ms,2,")
+		// ... labelled: its kind column says the pool is mixed (it had no
+		// label at all, while the comment said "labelled as the JSON").
+		require.True(t, strings.HasSuffix(strings.SplitN(csv.String(), "\n", 2)[0], ",kind"))
+		require.Regexp(t, `\ntotal,e2e,ms,2,[^\n]*,mixed\n`, csv.String())
+		require.Regexp(t, `\nt2v,e2e,ms,[^\n]*,video\n`, csv.String())
 		if backend == "endpoint" {
 			label := "schedule delay ms p50/p90/p99"
 			cs := cells(tableLine(t, out, label), label)

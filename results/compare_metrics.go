@@ -45,7 +45,7 @@ var scalarMetrics = []struct {
 	{"requests_per_s", plain, func(c *ClassResult) (float64, bool) { return c.RequestsPerS, true }},
 	{"tasks_per_s", plain, func(c *ClassResult) (float64, bool) { return c.TasksPerS, true }},
 	{"slo_attainment", fraction, func(c *ClassResult) (float64, bool) { return Ratio(c.SLOAttainment) }},
-	{"goodput_rps", plain, func(c *ClassResult) (float64, bool) { return c.GoodputRPS, true }},
+	{"goodput_rps", plain, func(c *ClassResult) (float64, bool) { return Ratio(c.GoodputRPS) }},
 	{"preemptions", plain, func(c *ClassResult) (float64, bool) { return float64(c.Preemptions), true }},
 	{"clips", plain, func(c *ClassResult) (float64, bool) { return float64(c.Clips), c.Kind == "video" || c.Clips > 0 }},
 	{"video_seconds", plain, func(c *ClassResult) (float64, bool) { return c.VideoSeconds, c.Kind == "video" || c.Clips > 0 }},

@@ -120,6 +120,33 @@ func (r *Result) dropUnmeasured() {
 	r.fixTotalsJPerToken()
 	r.Fleet.dropKnobsThatDidNotApply()
 	r.fillFleetMargin()
+	r.dropUnjudgedAttainment()
+}
+
+// dropUnjudgedAttainment clears what older files wrote as 0: the SLO
+// attainment and goodput of a class whose requests completed but a metric
+// its SLO bounds was not measured (its verdict says not_measured; a
+// --no-stream run's TTFT), and then the totals'. Read as a result written
+// now (see classAcc.judged).
+func (r *Result) dropUnjudgedAttainment() {
+	for _, c := range r.Classes {
+		if c == nil || c.SLO == nil || c.Completed == 0 {
+			continue
+		}
+		for _, tg := range c.SLO.Targets {
+			if !tg.NotMeasured {
+				continue
+			}
+			for i := range Metrics {
+				if m := &Metrics[i]; m.SLO != nil && m.SLO.Key == tg.Metric && m.SLO.missingMeets == nil {
+					c.SLOAttainment, c.GoodputRPS = nil, nil
+				}
+			}
+		}
+	}
+	if r.Totals != nil && unjudged(r) {
+		r.Totals.SLOAttainment, r.Totals.GoodputRPS = nil, nil
+	}
 }
 
 // fillFleetMargin gives an older file the fleet's markup and margin

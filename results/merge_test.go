@@ -76,7 +76,7 @@ func TestMergeDoublesCounts(t *testing.T) {
 	require.Equal(t, 2*r.Totals.Requests, m.Totals.Requests)
 	require.Equal(t, 2*r.Classes["chat"].TTFT.Count, m.Classes["chat"].TTFT.Count)
 	require.Equal(t, r.Classes["chat"].TTFT.P99, m.Classes["chat"].TTFT.P99)
-	require.InEpsilon(t, 2*r.Totals.GoodputRPS, m.Totals.GoodputRPS, 1e-5)
+	require.InEpsilon(t, 2**r.Totals.GoodputRPS, *m.Totals.GoodputRPS, 1e-5)
 	require.InEpsilon(t, 2*r.Cost.GPUHours, m.Cost.GPUHours, 1e-5, "separate simulated fleets: GPU time adds")
 	require.InEpsilon(t, 2*r.Cost.ByPool["prefill"].USD, m.Cost.ByPool["prefill"].USD, 1e-5)
 }

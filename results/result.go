@@ -128,10 +128,15 @@ type ClassResult struct {
 	RequestsPerS     float64  `json:"requests_per_s"`
 	TasksPerS        float64  `json:"tasks_per_s"`
 
-	SLOMet        int64       `json:"slo_met"`                  // requests meeting every per-request bound
-	SLOAttainment *float64    `json:"slo_attainment,omitempty"` // SLOMet / Requests; absent without requests
-	GoodputRPS    float64     `json:"goodput_rps"`              // SLOMet per second of window
-	SLO           *SLOVerdict `json:"slo,omitempty"`            // per-percentile verdict (classes only)
+	SLOMet int64 `json:"slo_met"` // requests meeting every per-request bound
+	// SLOAttainment is SLOMet / Requests and GoodputRPS SLOMet per second
+	// of window; both absent when no request could be judged: without
+	// requests, or when a metric the SLO bounds was not measured while
+	// requests completed (a --no-stream run has no TTFT: its requests were
+	// never within a TTFT bound, nor out of it).
+	SLOAttainment *float64    `json:"slo_attainment,omitempty"`
+	GoodputRPS    *float64    `json:"goodput_rps,omitempty"`
+	SLO           *SLOVerdict `json:"slo,omitempty"` // per-percentile verdict (classes only)
 
 	Clips        int64   `json:"clips,omitempty"`         // video clips completed
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // video generated, seconds
@@ -246,6 +251,9 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		}
 	}
 	r.Totals = total.result(win, false)
+	if unjudged(r) {
+		r.Totals.SLOAttainment, r.Totals.GoodputRPS = nil, nil
+	}
 	if sd := r.Totals.ScheduleDelay; sd != nil && sd.P99 > ClientSaturatedP99Ms {
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			"client saturated: schedule delay p99 %.1f ms > %d ms; the load generator fell behind, so latencies understate the offered load (see the *_intended_ms metrics)",
@@ -336,7 +344,8 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	if c.input > 0 {
 		out.CacheHitRate = ptr(roundSig(float64(c.cached) / float64(c.input)))
 	}
-	if c.requests > 0 {
+	judged := c.judged(out)
+	if c.requests > 0 && judged {
 		out.SLOAttainment = ptr(roundSig(float64(c.sloMet) / float64(c.requests)))
 	}
 	if d := float64(win.EndNs-win.StartNs) / 1e9; d > 0 {
@@ -345,7 +354,9 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		}
 		out.RequestsPerS = roundSig(float64(c.completed) / d)
 		out.TasksPerS = roundSig(float64(c.tasks) / d)
-		out.GoodputRPS = roundSig(float64(c.sloMet) / d)
+		if judged {
+			out.GoodputRPS = ptr(roundSig(float64(c.sloMet) / d))
+		}
 	}
 	if withSLO {
 		out.SLO = verdict(&c.info.SLO, pcts)
@@ -355,6 +366,35 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// judged reports whether out's requests could each be judged against the
+// class's SLO: false when some bounded metric (one a request cannot
+// simply lack, as a one-token reply lacks TPOT) has no measured sample
+// although requests completed. Then SLOMet counts no request as meeting
+// it, and an attainment of 0% would read as every request missing it.
+func (c *classAcc) judged(out *ClassResult) bool {
+	if c.completed == 0 {
+		return true // every request failed: none met the SLO
+	}
+	for i, b := range c.th {
+		m := &Metrics[i]
+		if b >= 0 && m.SLO != nil && m.SLO.missingMeets == nil && *m.field(out) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// unjudged reports whether a class of r has requests but no attainment
+// (see judged): the totals then have none either.
+func unjudged(r *Result) bool {
+	for _, c := range r.Classes {
+		if c != nil && c.Requests > 0 && c.SLOAttainment == nil {
+			return true
+		}
+	}
+	return false
+}
 
 // Ratio returns *p, or 0 and false when p is nil (the ratio is undefined:
 // CacheHitRate without input tokens, SLOAttainment without requests,

@@ -262,7 +262,7 @@ func TestSLOAttainmentAndVerdict(t *testing.T) {
 	c := s.Result(Meta{StartNs: 0, EndNs: 2e9}).Classes["c"]
 	require.EqualValues(t, 3, c.SLOMet)
 	require.Equal(t, 0.5, *c.SLOAttainment)
-	require.Equal(t, 1.5, c.GoodputRPS)
+	require.Equal(t, 1.5, *c.GoodputRPS)
 	require.NotNil(t, c.SLO)
 	require.False(t, c.SLO.Met) // p99 TTFT = 350 > 300
 	require.Len(t, c.SLO.Targets, 3)

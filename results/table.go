@@ -135,7 +135,12 @@ func RenderTable(w io.Writer, r *Result) error {
 		return num(c.VideoSeconds)
 	})
 	row("SLO attainment", func(c *ClassResult) string { return pct(Ratio(c.SLOAttainment)) })
-	row("goodput req/s", func(c *ClassResult) string { return num(c.GoodputRPS) })
+	row("goodput req/s", func(c *ClassResult) string {
+		if v, ok := Ratio(c.GoodputRPS); ok {
+			return num(v)
+		}
+		return "-"
+	})
 	row("SLO verdict", func(c *ClassResult) string { return sloCell(c.SLO) })
 	if err := tw.Flush(); err != nil {
 		return err

@@ -218,7 +218,6 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		sp.GPUs = res.Fleet.GPUs
 	}
 	m := map[string]float64{
-		"goodput_rps":    t.GoodputRPS,
 		"requests_per_s": t.RequestsPerS,
 		"errors":         float64(t.Failed()), // drops at --max-inflight apart
 	}
@@ -230,6 +229,9 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	}
 	if v, ok := results.Ratio(t.SLOAttainment); ok {
 		m["slo_attainment"] = v
+	}
+	if v, ok := results.Ratio(t.GoodputRPS); ok { // absent when not judged
+		m["goodput_rps"] = v
 	}
 	if v, ok := results.Ratio(t.OutputTokensPerS); ok {
 		m["output_tok_s"] = v

@@ -59,7 +59,7 @@ cached 0.1, output 4: the cost model's default split).`,
 	fl.Float64Var(&f.output, "output-tokens", 0, "output tokens")
 	fl.Float64Var(&f.tasks, "tasks", 0, "tasks (for per-task prices)")
 	fl.Float64Var(&f.videoSeconds, "video-seconds", 0, "seconds of generated video (for per-second prices)")
-	fl.StringVar(&f.priceFile, "price-file", "", "YAML price list (see `fleetbench report --help`); required")
+	fl.StringVar(&f.priceFile, "price-file", "", "YAML price list (format: fleetbench report --help); required")
 	fl.StringVar(&f.class, "class", "", "price with this class's list from the file (default: the file's default list)")
 	fl.StringVar(&f.format, "format", "table", "table or json")
 	return cmd

@@ -166,9 +166,18 @@ func runHeader(i int, run Run) runView {
 	if tok, ok := results.Ratio(t.OutputTokensPerS); ok {
 		through = kpi{"throughput", rate(tok, "tok/s"), rate(t.RequestsPerS, "req/s")}
 	}
+	attain, goodput := kpi{"SLO attainment", pctText(results.Ratio(t.SLOAttainment)), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
+		kpi{"goodput", "–", "requests/s meeting every SLO"}
+	if g, ok := results.Ratio(t.GoodputRPS); ok {
+		goodput.Value = rate(g, "req/s")
+	}
+	if t.SLOAttainment == nil && t.Requests > 0 {
+		// Not 0 of N: no request could be judged (a bounded metric was
+		// not measured, e.g. TTFT of a --no-stream run).
+		attain.Note = "not judged: a metric the SLO bounds was not measured"
+	}
 	v.KPIs = append(v.KPIs,
-		kpi{"SLO attainment", pctText(results.Ratio(t.SLOAttainment)), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
-		kpi{"goodput", rate(t.GoodputRPS, "req/s"), "requests/s meeting every SLO"},
+		attain, goodput,
 		through,
 		worstTTFT(r),
 		kpi{"cache hit rate", pctText(results.Ratio(t.CacheHitRate)), "of prompt tokens"},
@@ -375,7 +384,7 @@ var classRows = slices.Concat([]metricRow{
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.OutputTokensPerS) }},
 	{label: "completed/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
 	{label: "SLO attainment", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
-	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.GoodputRPS, c.Requests > 0 }},
+	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.GoodputRPS) }},
 	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {
 		if c.Cost == nil {
 			return 0, false

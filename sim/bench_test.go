@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -98,16 +99,19 @@ func BenchmarkSimScale(b *testing.B) {
 			var st Stats
 			var wall, cpu time.Duration
 			var perBlock, runGrowth float64
+			var use usage
 			for i := 0; i < b.N; i++ {
 				wl, err := sc.NewWorkload(scenarios.WorkloadOptions{Requests: reqs, Duration: 24 * time.Hour, RateScale: rate})
 				require.NoError(b, err)
 				e, err := newEngine(sc, wl, sc.Seed, cfg)
 				require.NoError(b, err)
 				before := heapAlloc()
+				u0 := usageNow()
 				start, cpu0 := time.Now(), cpuTime()
 				e.loop()
 				wall += time.Since(start)
 				cpu += cpuTime() - cpu0
+				use.add(usageNow().sub(u0))
 				require.NoError(b, e.err)
 				st = e.stats
 				b.StopTimer()
@@ -135,6 +139,7 @@ func BenchmarkSimScale(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(st.Requests), "cpu-ns/req")
 			b.ReportMetric(perBlock, "B/cached-block")
 			b.ReportMetric(runGrowth, "heap-B/cached-block")
+			use.report(b, float64(b.N)*float64(st.Requests))
 		})
 	}
 }
@@ -160,6 +165,52 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// usage is where a loop's CPU went: system time (mostly first-touch page
+// faults as the heap grows), the garbage collector's share (all of its
+// workers and assists), and the minor page faults and GC cycles behind them.
+type usage struct {
+	sys, gc     time.Duration
+	faults, gcs int64
+}
+
+func usageNow() usage {
+	var u usage
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.sys = time.Duration(ru.Stime.Nano())
+		u.faults = ru.Minflt
+	}
+	ms := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(ms)
+	if ms[0].Value.Kind() == metrics.KindFloat64 {
+		u.gc = time.Duration(ms[0].Value.Float64() * 1e9)
+	}
+	if ms[1].Value.Kind() == metrics.KindUint64 {
+		u.gcs = int64(ms[1].Value.Uint64())
+	}
+	return u
+}
+
+func (u usage) sub(v usage) usage {
+	return usage{sys: u.sys - v.sys, gc: u.gc - v.gc, faults: u.faults - v.faults, gcs: u.gcs - v.gcs}
+}
+
+func (u *usage) add(v usage) {
+	u.sys += v.sys
+	u.gc += v.gc
+	u.faults += v.faults
+	u.gcs += v.gcs
+}
+
+// report adds sys-ns/req, gc-ns/req (both inside cpu-ns/req), faults per
+// 1,000 requests and the loop's GC cycles per run.
+func (u usage) report(b *testing.B, reqs float64) {
+	b.ReportMetric(float64(u.sys.Nanoseconds())/reqs, "sys-ns/req")
+	b.ReportMetric(float64(u.gc.Nanoseconds())/reqs, "gc-ns/req")
+	b.ReportMetric(float64(u.faults)*1000/reqs, "faults/kreq")
+	b.ReportMetric(float64(u.gcs)/float64(b.N), "gc-cycles")
 }
 
 // heapAlloc is the live heap after a full collection.

@@ -144,12 +144,12 @@ func (d *decoders) join(s *seqState, included bool) {
 	s.gen0 = s.generated
 	s.base = int64(s.kvTokens()) - d.clock
 	s.doneAt = d.clock + int64(s.target-s.generated)
-	s.ownBlocks = int64(s.kv.Blocks())
+	s.ownBlocks = int32(s.kv.Blocks()) // a cache holds at most 2^30 blocks (kvcache.New)
 	s.included = included
 	d.ctxBase += s.base
 	d.quot += floorDiv(s.base, d.bs)
 	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, 1)
-	d.own += s.ownBlocks
+	d.own += int64(s.ownBlocks)
 	if included {
 		d.cls[s.classIdx]++
 	}
@@ -265,11 +265,12 @@ func (d *decoders) flushITL(s *seqState) {
 	if n > 1 {
 		r.c, r.off = d.chunk(from/gapChunkLen), int32(from%gapChunkLen)
 	}
-	if s.doneAt <= d.clock && s.rec.ITL == nil && r.c != nil {
+	if s.doneAt <= d.clock && !s.hasITL && r.c != nil {
 		s.itl = r
 	} else {
-		if s.rec.ITL == nil {
+		if !s.hasITL {
 			s.rec.ITL = newITL(d.free, max(n, s.target-1))
+			s.hasITL = true
 		}
 		s.rec.ITL = r.appendTo(s.rec.ITL)
 	}
@@ -321,7 +322,7 @@ func (d *decoders) remove(i int) {
 	d.ctxBase -= s.base
 	d.quot -= floorDiv(s.base, d.bs)
 	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, -1)
-	d.own -= s.ownBlocks
+	d.own -= int64(s.ownBlocks)
 	if s.included {
 		d.cls[s.classIdx]--
 	}

@@ -347,6 +347,7 @@ func (e *engine) newSeq(r *scenarios.Request) *seqState {
 func (e *engine) track(s *seqState) *seqState {
 	e.inflight++
 	e.inflightHs += len(s.hashes)
+	s.inflightHs = int32(len(s.hashes)) // a prompt's hashes fit in memory: far below 2^31
 	return s
 }
 
@@ -363,18 +364,26 @@ func (e *engine) arriveSeq(s *seqState) {
 // The caller releases the sequence's KV afterwards.
 func (e *engine) finish(s *seqState, errClass string) {
 	r := s.req
-	s.rec.LastToken = e.now
-	s.rec.OutputTokens = s.generated
+	// On a pipelined run where nothing on this goroutine reads the record
+	// (no live hook, no incident), the consumer writes its closing fields
+	// (accItem): a sequence that decoded for seconds is cold, and the
+	// loop then touches none of its record's lines.
+	direct := e.acc == nil || e.onDone != nil || len(e.fleet.incidents) > 0
+	if direct {
+		s.rec.LastToken = e.now
+		s.rec.OutputTokens = s.generated
+	}
 	if errClass != "" {
 		s.rec.ErrorClass = errClass
 	}
+	taskDone := true
 	if s.task {
 		out := s.generated
 		if errClass != "" {
 			out = 0
 		}
 		next, done := r.Task.Complete(r, e.now, out)
-		s.rec.TaskDone = done
+		taskDone = done
 		for _, nr := range next {
 			ns := e.newSeq(nr)
 			if nr.TaskID == r.TaskID && s.kv != nil && errClass == "" {
@@ -390,17 +399,16 @@ func (e *engine) finish(s *seqState, errClass string) {
 			}
 			e.q.push(event{at: max(nr.Arrival, e.now), kind: evArrival, s: ns})
 		}
-	} else {
-		s.rec.TaskDone = true
 	}
-	if e.acc == nil || e.onDone != nil || len(e.fleet.incidents) > 0 {
+	if direct {
+		s.rec.TaskDone = taskDone
 		e.settleITL(s) // read on this goroutine
 	}
-	if s.rec.TaskDone && s.task && e.fleet.entry != nil {
+	if taskDone && s.task && e.fleet.entry != nil {
 		e.fleet.entry.router.forget(r.TaskID)
 	}
 	e.inflight--
-	e.inflightHs -= len(s.hashes)
+	e.inflightHs -= int(s.inflightHs)
 	e.stats.Requests++
 	if e.acc == nil {
 		e.summary.Add(&s.rec)
@@ -417,7 +425,11 @@ func (e *engine) finish(s *seqState, errClass string) {
 		// The summary and the sink get the record on the consumer's
 		// goroutine, in this order: from here on s.rec is the consumer's
 		// (its ITL slice comes back to itlFree with the batch).
-		e.acc.add(&s.rec, s.itl)
+		it := accItem{rec: &s.rec, itl: s.itl}
+		if !direct {
+			it.close, it.t, it.out, it.taskDone = true, e.now, s.generated, taskDone
+		}
+		e.acc.add(it)
 		if e.acc.stop != nil && e.err == nil {
 			e.err = fmt.Errorf("writing records: %w", e.acc.stop)
 		}
@@ -438,7 +450,7 @@ func (e *engine) finish(s *seqState, errClass string) {
 	}
 	if e.cfg.Records == nil && e.onDone == nil && cap(s.rec.ITL) > 0 {
 		e.itlFree = append(e.itlFree, s.rec.ITL[:0])
-		s.rec.ITL = nil
+		s.rec.ITL, s.hasITL = nil, false
 	}
 }
 

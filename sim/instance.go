@@ -201,7 +201,7 @@ func (in *instance) schedule(e *engine) {
 		total := float64(prefillTokens + nDecode)
 		for _, s := range in.prefill {
 			if s.chunk > 0 && s.included {
-				in.pool.charge(s.classIdx, float64(dur)*float64(s.chunk)/total)
+				in.pool.charge(int(s.classIdx), float64(dur)*float64(s.chunk)/total)
 			}
 		}
 		in.chargeDecoders(float64(dur) * float64(nDecode) / total)
@@ -386,6 +386,7 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 	} else {
 		e.settleITL(s)                             // its earlier gaps first
 		s.rec.ITL = append(s.rec.ITL, t-s.lastTok) // a token after a recomputed prompt
+		s.hasITL = true
 	}
 	s.lastTok = t
 	if e.onToken != nil {
@@ -405,7 +406,7 @@ func (in *instance) emit(e *engine, s *seqState, t int64) {
 func (in *instance) join(e *engine, s *seqState) {
 	s.inst = in
 	s.lastTok = max(s.lastTok, 0)
-	in.dec.join(s, e.summary.Includes(&s.rec))
+	in.dec.join(s, s.included) // newSeqState's e.summary.Includes(&s.rec): the fields it reads never change
 }
 
 // complete finishes s and frees its blocks. A request that a task may

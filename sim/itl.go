@@ -126,8 +126,9 @@ func (e *engine) settleITL(s *seqState) {
 	if s.itl.c == nil {
 		return
 	}
-	if s.rec.ITL == nil {
+	if !s.hasITL {
 		s.rec.ITL = newITL(&e.itlFree, max(int(s.itl.n)+1, s.target-1))
+		s.hasITL = true
 	}
 	s.rec.ITL = s.itl.appendTo(s.rec.ITL)
 	s.itl = itlRange{}

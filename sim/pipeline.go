@@ -205,8 +205,13 @@ type accItem struct {
 	rec  *results.Record
 	itl  itlRange // rec's gaps still in a decode log, copied in by the consumer (itl.go)
 	name string
-	t    int64
+	t    int64 // the sample's time; for a record to close, its LastToken
 	v    float64
+	// close: the consumer sets the record's LastToken (t), OutputTokens
+	// (out) and TaskDone before anything reads it (engine.finish).
+	out      int
+	close    bool
+	taskDone bool
 }
 
 // accumulator runs Summary.Add, Summary.Observe and the records sink on
@@ -266,6 +271,9 @@ func (a *accumulator) run() {
 				a.sum.Observe(it.t, it.name, it.v)
 				continue
 			}
+			if it.close {
+				it.rec.LastToken, it.rec.OutputTokens, it.rec.TaskDone = it.t, it.out, it.taskDone
+			}
 			if it.itl.c != nil {
 				// The gaps the loop left in its decode logs: one scratch
 				// buffer serves every record when nobody keeps them.
@@ -295,11 +303,12 @@ func (a *accumulator) run() {
 	}
 }
 
-// add queues rec with its gaps still in a decode log (itl), neither of
-// which the caller may touch again. Afterwards stop says whether the run
-// must stop on a sink error (see sinkLag).
-func (a *accumulator) add(rec *results.Record, itl itlRange) {
-	a.cur = append(a.cur, accItem{rec: rec, itl: itl})
+// add queues a finished request's record (it.rec) with its gaps still in
+// a decode log (it.itl), neither of which the caller may touch again.
+// Afterwards stop says whether the run must stop on a sink error (see
+// sinkLag).
+func (a *accumulator) add(it accItem) {
+	a.cur = append(a.cur, it)
 	if len(a.cur) == cap(a.cur) {
 		a.flush()
 	}

@@ -1,0 +1,31 @@
+package sim
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestSeqStateHotLines keeps the fields a decoding sequence's completion
+// touches (decoders.flushITL and remove, instance.complete, engine.finish
+// on a pipelined run) in the first two cache lines of seqState, and the
+// struct in a size class of whole lines (so that it starts on a line).
+func TestSeqStateHotLines(t *testing.T) {
+	var s seqState
+	hot := map[string]uintptr{
+		"joinClock": unsafe.Offsetof(s.joinClock), "base": unsafe.Offsetof(s.base), "doneAt": unsafe.Offsetof(s.doneAt),
+		"lastTok": unsafe.Offsetof(s.lastTok), "firstGap": unsafe.Offsetof(s.firstGap), "gen0": unsafe.Offsetof(s.gen0),
+		"generated": unsafe.Offsetof(s.generated), "target": unsafe.Offsetof(s.target), "inst": unsafe.Offsetof(s.inst),
+		"kv": unsafe.Offsetof(s.kv), "itl": unsafe.Offsetof(s.itl) + unsafe.Sizeof(s.itl) - 1,
+		"ownBlocks": unsafe.Offsetof(s.ownBlocks), "classIdx": unsafe.Offsetof(s.classIdx), "included": unsafe.Offsetof(s.included),
+		"task": unsafe.Offsetof(s.task), "hasITL": unsafe.Offsetof(s.hasITL), "inflightHs": unsafe.Offsetof(s.inflightHs),
+		"req": unsafe.Offsetof(s.req) + unsafe.Sizeof(s.req) - 1,
+	}
+	for name, off := range hot {
+		if off >= 128 {
+			t.Errorf("seqState.%s ends at byte %d, past the first two cache lines", name, off)
+		}
+	}
+	if n := unsafe.Sizeof(s); n > 576 {
+		t.Errorf("seqState is %d bytes: past the 576-byte size class (9 lines)", n)
+	}
+}

@@ -273,11 +273,8 @@ func (in *instance) planSpan(e *engine) {
 	in.begin(e, kmax, false)
 	in.spanEnds = in.spanEnds[:0]
 	steps := in.model.DecodeSteps(d.len())
-	t := e.now
-	for i := 0; i < kmax; i++ {
-		t += max(steps.Time(d.ctxAt(t0+int64(i))), 1)
-		in.spanEnds = append(in.spanEnds, t)
-	}
+	// Step i runs at context ctxAt(t0+i) = ctxAt(t0) + i·len.
+	in.spanEnds = steps.AppendEnds(in.spanEnds, e.now, d.ctxAt(t0), int64(d.len()), kmax)
 	e.stats.Steps += uint64(kmax) - 1 // stepDone counts one
 }
 

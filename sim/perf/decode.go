@@ -65,3 +65,34 @@ func (d *DecodeSteps) Time(ctx int64) int64 {
 		p.elem*tok + p.commTok*tok
 	return toNs(p.finish(compute, d.expT, d.a2a))
 }
+
+// AppendEnds appends to dst the end times of k consecutive steps, the
+// first starting at t with total context ctx and each of the others with
+// dctx more context than the one before it: step i ends
+// max(Time(ctx+i·dctx), 1) ns after step i-1, exactly as k calls of Time
+// give it. A decode span is planned this way (billions of steps in a long
+// run): in the common case (dense, one attention slope, no speculative
+// decoding) the step time is evaluated here, its operands kept in
+// registers and every operation in Time's order, so that the result is
+// the same bit for bit (TestAppendEndsEqualsTime).
+func (d *DecodeSteps) AppendEnds(dst []int64, t, ctx, dctx int64, k int) []int64 {
+	p := d.p
+	if d.dec == 0 || p.spec.on || !d.attnOne || p.a2aTok != 0 {
+		for i := 0; i < k; i++ {
+			t += max(d.Time(ctx+int64(i)*dctx), 1)
+			dst = append(dst, t)
+		}
+		return dst
+	}
+	pre, attnK, tok, elem, commTok := d.pre, d.attn, d.dec, p.elem, p.commTok
+	fixed, expT := p.fixed, d.expT
+	for i := 0; i < k; i++ {
+		decCtx := float64(max(ctx+int64(i)*dctx, 0))
+		attn := float64(attnK * decCtx) // the conversion rounds: never fused into the sum (as Time)
+		compute := pre + attn +
+			elem*tok + commTok*tok
+		t += max(toNs(fixed+compute+expT), 1) // p.finish when a2aTok == 0
+		dst = append(dst, t)
+	}
+	return dst
+}

@@ -35,6 +35,9 @@ type RunInfo struct {
 	Backend  string  `json:"backend"`
 	Fleet    string  `json:"fleet,omitempty"`
 	WindowS  float64 `json:"window_s"`
+	// Warnings are the result's own (run interrupted, fell behind, short
+	// window, client saturated, ...): its figures are read with them.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ClassDeltas are one class's rows.
@@ -187,7 +190,8 @@ func whichClasses(g Gate) string {
 }
 
 func runInfo(r *Result) RunInfo {
-	ri := RunInfo{Scenario: r.Scenario.Name, Seed: r.Scenario.Seed, Backend: r.Backend, WindowS: r.Window.DurationS}
+	ri := RunInfo{Scenario: r.Scenario.Name, Seed: r.Scenario.Seed, Backend: r.Backend, WindowS: r.Window.DurationS,
+		Warnings: slices.Clone(r.Warnings)}
 	if r.Fleet != nil {
 		ri.Fleet = r.Fleet.Spec
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -69,7 +70,23 @@ func (cmp *Comparison) header() string {
 		}
 		return s + fmt.Sprintf(", %s s)", fmtNum(r.WindowS))
 	}
-	return fmt.Sprintf("base %s\nnew  %s", side(cmp.Base), side(cmp.New))
+	h := fmt.Sprintf("base %s\nnew  %s", side(cmp.Base), side(cmp.New))
+	// A side's own warnings qualify every figure of it (an interrupted
+	// run's cancelled requests read as errors, a fleet that fell behind
+	// has lower-bound costs): said before the rows, not left in its file.
+	for _, w := range cmp.Base.Warnings {
+		which := "base"
+		if slices.Contains(cmp.New.Warnings, w) {
+			which = "both"
+		}
+		h += fmt.Sprintf("\nWARNING (%s): %s", which, w)
+	}
+	for _, w := range cmp.New.Warnings {
+		if !slices.Contains(cmp.Base.Warnings, w) {
+			h += fmt.Sprintf("\nWARNING (new): %s", w)
+		}
+	}
+	return h
 }
 
 func (cmp *Comparison) testLine() string {

@@ -118,3 +118,24 @@ func TestFleetMarkupAndMarginInJSON(t *testing.T) {
 	require.NoError(t, RenderCost(&b, zero))
 	require.Contains(t, b.String(), "revenue $0, margin -$")
 }
+
+// TestCompareSaysEachSidesWarnings: compare printed an interrupted NEW
+// (its 30 cancelled requests counted as errors: error_rate 0 -> 0.39) or
+// a NEW that fell behind (lower-bound costs) without a word: the deltas
+// read as a server regression. Each side's own warnings now head the
+// comparison (table, markdown, JSON run info); one both share is said once.
+func TestCompareSaysEachSidesWarnings(t *testing.T) {
+	base, nw := pdResult(), pdResult()
+	base.Warnings = []string{"short window: x"}
+	nw.Warnings = []string{"short window: x", "run interrupted: the result holds the requests sent before the interruption"}
+	cmp, err := Compare(base, nw, CompareOptions{})
+	require.NoError(t, err)
+	require.Equal(t, nw.Warnings, cmp.New.Warnings)
+	for _, format := range []string{"table", "markdown"} {
+		var b strings.Builder
+		require.NoError(t, RenderComparison(&b, cmp, format))
+		require.Contains(t, b.String(), "WARNING (new): run interrupted", format)
+		require.Contains(t, b.String(), "WARNING (both): short window: x", format)
+		require.Equal(t, 1, strings.Count(b.String(), "short window: x"), format)
+	}
+}

@@ -269,11 +269,17 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 			win.DurationS, e2e.P50/1e3))
 	} else if backend == "sim" && win.DurationS > 0 {
 		// The totals' median can fit the window while one class's
-		// requests (video clips of a minute beside chat) outlast it.
+		// requests (video clips of a minute beside chat) or tasks (an
+		// agent session of many short requests) outlast it.
 		var long []string
+		what := "request"
 		for _, n := range names {
-			if e2e := r.Classes[n].E2E; e2e != nil && e2e.P50/1e3 > win.DurationS {
-				long = append(long, fmt.Sprintf("%s (E2E p50 %.2f s)", n, e2e.P50/1e3))
+			switch c := r.Classes[n]; {
+			case c.E2E != nil && c.E2E.P50/1e3 > win.DurationS:
+				long = append(long, fmt.Sprintf("%s (E2E p50 %.2f s)", n, c.E2E.P50/1e3))
+			case c.TaskE2E != nil && c.TaskE2E.P50/1e3 > win.DurationS:
+				long = append(long, fmt.Sprintf("%s (task E2E p50 %.2f s)", n, c.TaskE2E.P50/1e3))
+				what = "request or task"
 			}
 		}
 		if len(long) > 0 {
@@ -282,8 +288,8 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 				of, its, it = "classes", "their", "they run"
 			}
 			r.Warnings = append(r.Warnings, fmt.Sprintf(
-				shortWindow+" the measured window (%.3g s) is shorter than the median request of %s %s, so most of %s work falls after it: the utilization and energy of the pools %s on count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
-				win.DurationS, of, strings.Join(long, ", "), its, it))
+				shortWindow+" the measured window (%.3g s) is shorter than the median %s of %s %s, so most of %s work falls after it: the utilization and energy of the pools %s on count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
+				win.DurationS, what, of, strings.Join(long, ", "), its, it))
 		}
 	}
 	r.Timeline = tl.export()

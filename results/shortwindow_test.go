@@ -70,3 +70,23 @@ func TestShortWindowWarningPerClass(t *testing.T) {
 	require.Len(t, res.Warnings, 1)
 	require.Contains(t, res.Warnings[0], "shorter than the median request of classes agent (E2E p50 9.00 s), t2v (E2E p50 74.06 s), so most of their work falls after it: the utilization and energy of the pools they run on")
 }
+
+// `sim agent-coding --requests 1` measured a 7 s window while its one
+// session ran 128 s (20 requests of ~4 s each): pools 0.0% utilized and
+// the window's idle cost as the task's, with no warning, because each
+// request's median fit the window. A class whose median task outlasts the
+// window is named too.
+func TestShortWindowWarningAgentTasks(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "coding", Kind: "agent"}}, 0)
+	for task := range int64(2) {
+		start := task * 7e9 // two sessions, 7 s apart: a 7 s window
+		for turn := range int64(20) {
+			at := start + turn*6e9
+			s.Add(&Record{Class: "coding", Kind: "agent", TaskID: uint64(task + 1), Turn: int(turn), TaskStart: start,
+				Intended: at, Sent: at, FirstToken: at + 1e8, LastToken: at + 4e9, OutputTokens: 20, TaskDone: turn == 19})
+		}
+	}
+	res := s.Result(Meta{Backend: "sim"})
+	require.Len(t, res.Warnings, 1, "%v", res.Warnings)
+	require.Contains(t, res.Warnings[0], "shorter than the median request or task of class coding (task E2E p50 118.")
+}

@@ -62,7 +62,9 @@ func RenderCost(w io.Writer, r *Result) error {
 			cells[i] = "-"
 			if col == r.Totals && fleet != nil {
 				if v, ok := fleet(); ok {
-					cells[i] = fmtNum(v)
+					// The fleet's figure alone shows the row (a fleet
+					// whose priced class cost nothing has a markup).
+					cells[i], any = fmtNum(v), true
 				}
 				continue
 			}

@@ -117,6 +117,13 @@ func TestFleetMarkupAndMarginInJSON(t *testing.T) {
 	b.Reset()
 	require.NoError(t, RenderCost(&b, zero))
 	require.Contains(t, b.String(), "revenue $0, margin -$")
+	// No class has a markup (the priced one made nothing and cost
+	// nothing), the fleet has: its row was left out.
+	zero.Classes["agent"].Cost.Revenue.MarkupPct = nil
+	b.Reset()
+	require.NoError(t, RenderCost(&b, zero))
+	mk := cells(tableLine(t, b.String(), "markup % on cost"), "markup % on cost")
+	require.Equal(t, "-100", mk[len(mk)-1])
 }
 
 // TestCompareSaysEachSidesWarnings: compare printed an interrupted NEW

@@ -62,6 +62,10 @@ type Level struct {
 	// Probes are every fleet simulated at this level (by size).
 	Probes []sweepfile.Point `json:"probes"`
 	Note   string            `json:"note,omitempty"`
+	// NothingMeasured is set when no probe of the level completed a
+	// request: the level has no answer because every request failed, not
+	// for want of capacity.
+	NothingMeasured bool `json:"nothing_measured,omitempty"`
 }
 
 // Factors are the measured terms of the identity

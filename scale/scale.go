@@ -175,6 +175,11 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				return nil, fmt.Errorf("no probe at %gx could run (%d tried), e.g. fleet %s: %s", lv, len(L.Probes), L.Probes[0].Fleet, L.Probes[0].Error)
 			}
 			L.Note = fmt.Sprintf("no fleet up to %d instances per pool meets every SLO at %gx", spec.MaxInstances, lv)
+			if !slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Measured() }) {
+				// Not a capacity answer: the workload fails on every fleet.
+				L.Note = fmt.Sprintf("nothing measured at %gx: none of the %d probes completed a request (every request failed); run one with fleetbench sim to see the errors", lv, len(L.Probes))
+				L.NothingMeasured = true
+			}
 		} else {
 			L.fill(best)
 		}

@@ -158,6 +158,11 @@ func MixedNote(points []Point) string {
 		"each class's latencies are in the sweep file (points[].classes) and the CSV (class:metric columns)"
 }
 
+// Measured reports whether the point ran and completed some request
+// (requests_per_s counts completions): a point whose every request failed
+// measured nothing, whatever its verdict says.
+func (p *Point) Measured() bool { return p.Error == "" && p.Metrics["requests_per_s"] > 0 }
+
 // metric returns p.Metrics[k], or def when the point lacks it.
 func (p *Point) metric(k string, def float64) float64 {
 	if v, ok := p.Metrics[k]; ok {

@@ -161,8 +161,18 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 			return failErr(err)
 		}
 	}
-	return f.emit(stdout, func(w io.Writer) error { return scale.WriteJSON(w, c) },
-		func(w io.Writer, format string) error { return scale.Render(w, c, format) })
+	if err := f.emit(stdout, func(w io.Writer) error { return scale.WriteJSON(w, c) },
+		func(w io.Writer, format string) error { return scale.Render(w, c, format) }); err != nil {
+		return err
+	}
+	// A level where every request failed on every probe has no answer for
+	// want of anything measured, not of capacity: exit 1 (outputs written).
+	for _, l := range c.Levels {
+		if l.NothingMeasured {
+			return failErr(fmt.Errorf("%gx: %s", l.Traffic, l.Note))
+		}
+	}
+	return nil
 }
 
 // parseLevels parses ascending positive levels.

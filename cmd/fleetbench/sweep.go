@@ -220,7 +220,21 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := allFailed(sw); err != nil {
 		return usageErr(err)
 	}
-	return f.emitSweep(stdout, sw)
+	if err := f.emitSweep(stdout, sw); err != nil {
+		return err
+	}
+	return nothingMeasured(sw)
+}
+
+// nothingMeasured fails (exit 1, after the outputs are written) a sweep
+// whose every point ran but completed no request: every request failed
+// (prompts longer than the KV cache, say), so its MISSED verdicts and
+// 0% attainments describe the workload, not the fleets.
+func nothingMeasured(sw *sweepfile.Sweep) error {
+	if len(sw.Points) == 0 || slices.ContainsFunc(sw.Points, func(p sweepfile.Point) bool { return p.Measured() }) {
+		return nil
+	}
+	return failErr(fmt.Errorf("nothing measured: no point of the sweep completed a request (every request failed); run one point with fleetbench sim to see the errors"))
 }
 
 // emitSweep writes a sweep: --csv, -o and stdout.

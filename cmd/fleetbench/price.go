@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,8 +75,11 @@ the cost they cause.`,
 
 // priceReport is price's JSON output.
 type priceReport struct {
-	Classes []priceClass         `json:"classes"`
-	Plans   []econ.PlanEconomics `json:"plans,omitempty"`
+	// Warnings are the priced result's own (fell behind: every cost a
+	// lower bound, every margin an upper bound; short window; ...).
+	Warnings []string             `json:"warnings,omitempty"`
+	Classes  []priceClass         `json:"classes"`
+	Plans    []econ.PlanEconomics `json:"plans,omitempty"`
 }
 
 type priceClass struct {
@@ -87,10 +92,22 @@ type priceClass struct {
 	CutUnchanged bool `json:"cut_unchanged,omitempty"`
 }
 
+// isResultArg reports whether price's argument is a result file: an
+// existing file that is not a scenario YAML (a scenario file is simulated,
+// as a built-in name is; it was read as a result and refused as bad JSON).
+func isResultArg(arg string) bool {
+	st, err := os.Stat(arg)
+	if err != nil || st.IsDir() {
+		return false
+	}
+	ext := strings.ToLower(filepath.Ext(arg))
+	return ext != ".yaml" && ext != ".yml"
+}
+
 // loadPriced returns a priced result: a result file re-priced with the
 // cost flags, or the scenario simulated and priced.
 func loadPriced(arg string, f priceFlags) (*results.Result, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+	if isResultArg(arg) {
 		if schema, _ := results.FileSchema(arg); schema == sweepfile.Schema {
 			return nil, usageErr(fmt.Errorf("%s is a sweep file: price takes one result (fleetbench sim ... -o r.json)", arg))
 		}
@@ -169,7 +186,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		return err
 	}
 	var sc *scenarios.Scenario
-	if _, statErr := os.Stat(arg); statErr != nil {
+	if !isResultArg(arg) {
 		sc, _ = scenarios.Resolve(arg)
 	}
 	in, err := f.cost.inputs(sc)
@@ -195,7 +212,10 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 	if len(names) == 0 {
 		return usageErr(fmt.Errorf("no class %q in the result", f.class))
 	}
-	var rep priceReport
+	rep := priceReport{Warnings: slices.Clone(r.Warnings)}
+	if behind, why := results.FellBehind(r, in.MaxLag); behind && !slices.Contains(rep.Warnings, why) {
+		rep.Warnings = append(rep.Warnings, why) // as sim adds it (emitResult)
+	}
 	for _, n := range names {
 		c := r.Classes[n]
 		pl := in.Prices[n]
@@ -249,7 +269,15 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		return enc.Encode(rep)
 	}
 	if r.Cost != nil {
-		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %.1f%%\n\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), util*100)
+		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %.1f%%\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), util*100)
+	}
+	// Every figure below is read with them: a fleet that fell behind has
+	// a lower-bound cost, so its margins and break-evens are bounds too.
+	for _, wn := range rep.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", wn)
+	}
+	if r.Cost != nil {
+		fmt.Fprintln(w)
 	}
 	for _, pc := range rep.Classes {
 		if err := pc.List.Render(w); err != nil {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// behindScenario's only instance fails at 3 s and is repaired after 10
+// minutes: the fleet falls far behind its offered load.
+const behindScenario = `name: behind
+seed: 1
+duration: 1m
+warmup: 5s
+classes:
+  - name: chat
+    kind: chat
+    arrival: {process: poisson, rate: 5}
+    input: {dist: lognormal, mean: 755, median: 620, max: 16000}
+    output: {dist: lognormal, mean: 211, median: 129, max: 4096}
+    pricing: {currency: USD, input_per_mtok: 0.27, output_per_mtok: 1.10}
+fleet:
+  spec: 1C
+  model: llama-3.1-8b
+  gpu: h100
+  tp: 1
+  failures:
+    repair_s: 600
+    policy: fail
+    at: [{pool: colocated, instance: 0, at_s: 3}]
+`
+
+// TestPriceSaysTheResultsWarnings: price of a point whose fleet fell
+// behind printed its margins (markup 229.6%) and break-evens with no word
+// that its cost leaves out the backlog (a lower bound: sim's cost table
+// says LOWER BOUND). The result's warnings now head price's output and its
+// JSON.
+func TestPriceSaysTheResultsWarnings(t *testing.T) {
+	scen := writeScenario(t, behindScenario)
+	code, stdout, stderr := runCLI("price", scen)
+	require.Equal(t, 0, code, stderr)
+	head := stdout[:strings.Index(stdout, "chat at list prices")]
+	require.Contains(t, head, "WARNING: the fleet fell behind the offered load")
+	require.Contains(t, head, "cost per task is a lower bound and margin an upper bound")
+
+	code, stdout, stderr = runCLI("price", scen, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var rep struct {
+		Warnings []string `json:"warnings"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	require.NotEmpty(t, rep.Warnings)
+}

@@ -20,3 +20,13 @@ func TestRequestRateIsLabelledCompleted(t *testing.T) {
 	require.NotContains(t, b.String(), "requests/s")
 	require.Regexp(t, `completed/s +0\.00`, b.String())
 }
+
+// A closed loop bounded by --requests has no expected length, so the
+// scenario's warm-up is not applied at all; the header said "warm-up 0.000
+// s; scenario's 30 s shortened to at most 10% of the run".
+func TestWarmupNoteOfAnUnknownLength(t *testing.T) {
+	require.Contains(t, warmupNote(Window{WarmupS: 0, WarmupScenarioS: 30}), "scenario's 30 s not applied")
+	require.NotContains(t, warmupNote(Window{WarmupS: 0, WarmupScenarioS: 30}), "10%")
+	require.Contains(t, warmupNote(Window{WarmupS: 1.5, WarmupScenarioS: 30}), "shortened to at most 10% of the run")
+	require.Empty(t, warmupNote(Window{WarmupS: 30, WarmupScenarioS: 30}))
+}

@@ -258,5 +258,10 @@ func warmupNote(w Window) string {
 	if w.WarmupScenarioS <= 0 || w.WarmupScenarioS == w.WarmupS {
 		return ""
 	}
+	if w.WarmupS == 0 {
+		// Not "shortened to 10%": a run of unknown length (a closed loop
+		// bounded by --requests) gets no warm-up at all.
+		return fmt.Sprintf("; scenario's %s s not applied: the run's length is unknown ahead (closed loop bounded by --requests), so every task is measured: set --warmup to exclude a warm-up", strconv.FormatFloat(w.WarmupScenarioS, 'f', -1, 64))
+	}
 	return fmt.Sprintf("; scenario's %s s shortened to at most 10%% of the run: set --warmup to choose", strconv.FormatFloat(w.WarmupScenarioS, 'f', -1, 64))
 }

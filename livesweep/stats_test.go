@@ -72,6 +72,15 @@ func TestSaturation(t *testing.T) {
 	cut := step(2, 1200, 100, 900)
 	cut.Stopped = "stopped early"
 	require.Nil(t, Saturation("measured", []sweepfile.Point{step(1, 600, 598, 70), cut}))
+
+	// A kind-mixed scenario's TTFT pools chat turns with agent steps: the
+	// evidence says so rather than quote it as a latency of requests.
+	for i := range pts {
+		pts[i].Kind = "mixed"
+	}
+	s = Saturation("measured", pts)
+	require.NotNil(t, s)
+	require.Contains(t, s.Evidence, "TTFT p50 (pooled over classes of different kinds) 180 ms")
 }
 
 // The stopper stops a step only once a percentile bound is provably

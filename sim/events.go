@@ -189,11 +189,6 @@ func (q *eventQueue) peekTime() (int64, bool) {
 	return q.h[rootAt].at, true
 }
 
-// len is the number of events queued.
-func (q *eventQueue) len() int {
-	return max(len(q.h)-rootAt, 0) + q.inRing + max(len(q.over)-rootAt, 0)
-}
-
 // split turns the second tier on: the events of the root's bucket stay in
 // the heap, the later ones move to the ring or over.
 func (q *eventQueue) split() {

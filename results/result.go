@@ -267,6 +267,15 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			shortWindow+" the measured window (%.3g s) is shorter than the median request (E2E p50 %.2f s), so most of their work falls after it: utilization, energy and J per output token count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
 			win.DurationS, e2e.P50/1e3))
+	} else if e2e := r.Totals.E2E; backend != "sim" && e2e != nil && win.DurationS > 0 && e2e.P50/1e3 > win.DurationS {
+		// A client measures no busy time, but its rates are the measured
+		// requests' work over the window: with most of it after the
+		// window they are the offered load, not what the endpoint
+		// sustained (run --requests 1: "output tok/s 102" from one
+		// request sent at the end of a 0.128 s window).
+		r.Warnings = append(r.Warnings, fmt.Sprintf(
+			shortWindow+" the measured window (%.3g s) is shorter than the median request (E2E p50 %.2f s): the rates (completed/s, output tok/s, goodput) divide the measured requests' work by the window, so they are the offered load, not a throughput the endpoint sustained; lengthen --duration or --requests for steady-state figures",
+			win.DurationS, e2e.P50/1e3))
 	} else if backend == "sim" && win.DurationS > 0 {
 		// The totals' median can fit the window while one class's
 		// requests (video clips of a minute beside chat) or tasks (an

@@ -20,9 +20,11 @@ func TestShortWindowWarning(t *testing.T) {
 	}{
 		{"window 0.099 s, requests 2 s", "sim", 1e6, true},
 		{"window 19.8 s, requests 2 s", "sim", 2e8, false},
-		// A client measures no busy time: nothing to warn about (and
-		// run --quiet's stderr stays empty: TestRunEndToEnd).
-		{"endpoint", "endpoint", 1e6, false},
+		// A client measures no busy time, but its rates are the window's
+		// offered work, not a sustained throughput: said so (run
+		// --requests 1 printed "output tok/s 102" from a 0.128 s window).
+		{"endpoint", "endpoint", 1e6, true},
+		{"endpoint, window 19.8 s", "endpoint", 2e8, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSummary(nil, 0)
@@ -41,6 +43,10 @@ func TestShortWindowWarning(t *testing.T) {
 			require.Len(t, res.Warnings, 1)
 			require.Contains(t, res.Warnings[0], "short window: the measured window (0.099 s) is shorter than the median request (E2E p50 2.00 s)")
 			require.Contains(t, b.String(), "WARNING: short window")
+			if tc.backend == "endpoint" {
+				require.Contains(t, res.Warnings[0], "they are the offered load, not a throughput the endpoint sustained")
+				require.NotContains(t, res.Warnings[0], "utilization", "an endpoint has none")
+			}
 		})
 	}
 }

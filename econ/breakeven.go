@@ -141,6 +141,11 @@ func (b Book) BreakEvenTraffic() Solve {
 		return s
 	}
 	s.OK, s.BreakEven = true, b.Cost/r
+	if !(b.Utilization > 0) && s.BreakEven > 1 {
+		// No busy time (an endpoint run, fleetbench cost): whether the
+		// fleet has that much headroom is not known.
+		s.Note = "if the fleet can carry it: its utilization is not measured"
+	}
 	if b.Utilization > 0 && b.Utilization*s.BreakEven > 1 {
 		s.OK = false
 		s.Note = fmt.Sprintf("needs %.3gx the traffic, %.0f%% utilization: more than this fleet carries (at most %.3gx)",

@@ -100,8 +100,10 @@ func TestBreakEvenGPUTrafficUtilization(t *testing.T) {
 	assert.False(t, s.OK)
 	assert.InDelta(t, 100/30.5, s.BreakEven, 1e-12)
 	assert.Contains(t, s.Note, "more than this fleet carries (at most 1.67x)")
-	b.Utilization = 0 // not measured (an endpoint): no bound to check
-	assert.True(t, b.BreakEvenTraffic().OK)
+	b.Utilization = 0 // not measured (an endpoint): no bound to check, said so
+	s = b.BreakEvenTraffic()
+	assert.True(t, s.OK)
+	assert.Contains(t, s.Note, "utilization is not measured")
 }
 
 func TestBreakEvenHitRate(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // TestMixedSweepHasNoPooledLatency: a sweep whose points pool classes of
@@ -39,4 +41,31 @@ func TestMixedSweepHasNoPooledLatency(t *testing.T) {
 	}
 	require.Contains(t, mixed, "no latency over classes of different kinds (kind mixed)")
 	require.Contains(t, mixed, "$ / task", "the other figures stay")
+}
+
+// TestParetoLeavesFellBehindOffTheFrontier: a fleet that fell behind was
+// charged its window only (its backlog served after it), so its cost is a
+// lower bound; drawn as a plain "misses SLOs" dot it could sit on the
+// cost-latency frontier as the cheapest point. It is now its own series,
+// labelled, and never on the frontier.
+func TestParetoLeavesFellBehindOffTheFrontier(t *testing.T) {
+	s := fixtureSweep()
+	cheap := &s.Points[0] // 1P1D: the cheapest task
+	cheap.FellBehind = true
+	var pts []*sweepfile.Point
+	for i := range s.Points {
+		if s.Points[i].Error == "" {
+			pts = append(pts, &s.Points[i])
+		}
+	}
+	c := paretoChart(s, pts, mCost, mTTFT99)
+	byName := map[string]series{}
+	for _, sr := range c.Series {
+		byName[sr.Name] = sr
+	}
+	behind, ok := byName["fell behind (cost a lower bound)"]
+	require.True(t, ok)
+	require.Equal(t, []string{"1P1D"}, behind.Labels)
+	require.NotContains(t, byName["Pareto frontier"].Labels, "1P1D")
+	require.NotContains(t, byName["misses SLOs"].Labels, "1P1D")
 }

@@ -471,16 +471,23 @@ func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey str
 	best := math.Inf(1)
 	meet := series{Name: "meets SLOs", Color: colorMeet, Kind: "scatter", Size: 9}
 	miss := series{Name: "misses SLOs", Color: colorMiss, Kind: "scatter", Size: 9}
+	// A fleet that fell behind was charged its window only (a lower-bound
+	// cost, its backlog served after it): it is no point of the frontier,
+	// and its dot says why its cost looks low.
+	behind := series{Name: "fell behind (cost a lower bound)", Color: colorMiss, Kind: "scatter", Size: 9, Symbol: "triangle"}
 	answer := series{Name: "answer", Color: colorAnswer, Kind: "scatter", Size: 22, Symbol: "emptyCircle", Note: "answer"}
 	for _, p := range cand {
 		pt := []float64{roundTo(p.Metrics[costKey], 9), roundTo(p.Metrics[latKey], 6)}
 		name := pointName(p, s.Points)
-		if pt[1] < best {
+		if pt[1] < best && !p.FellBehind {
 			best = pt[1]
 			front.Data, front.Labels = append(front.Data, pt), append(front.Labels, name)
 		}
 		dst := &miss
-		if p.MeetsSLO {
+		switch {
+		case p.FellBehind:
+			dst = &behind
+		case p.MeetsSLO:
 			dst = &meet
 		}
 		dst.Data, dst.Labels = append(dst.Data, pt), append(dst.Labels, name)
@@ -494,6 +501,9 @@ func paretoChart(s *sweepfile.Sweep, pts []*sweepfile.Point, costKey, latKey str
 		c.Y.Log = true
 	}
 	c.Series = []series{front, meet, miss}
+	if len(behind.Data) > 0 {
+		c.Series = append(c.Series, behind)
+	}
 	if len(answer.Data) > 0 {
 		c.Series = append(c.Series, answer)
 	}

@@ -30,3 +30,20 @@ func TestWarmupNoteOfAnUnknownLength(t *testing.T) {
 	require.Contains(t, warmupNote(Window{WarmupS: 1.5, WarmupScenarioS: 30}), "shortened to at most 10% of the run")
 	require.Empty(t, warmupNote(Window{WarmupS: 30, WarmupScenarioS: 30}))
 }
+
+// `sim chat --requests 1` printed "TTFT ms p50/p90/p99 86.7 / 86.7 / 86.7"
+// with nothing saying the p99 is one request's: a class whose percentiles
+// rest on fewer than 100 completed requests is named under the table.
+func TestFewSamplesAreSaid(t *testing.T) {
+	few := &ClassResult{Kind: "chat", Requests: 7, Completed: 7}
+	many := &ClassResult{Kind: "chat", Requests: 500, Completed: 500}
+	r := &Result{Schema: Schema, Backend: "sim", Window: Window{DurationS: 10},
+		Classes: map[string]*ClassResult{"a": few, "b": many}, Totals: &ClassResult{Kind: "chat", Requests: 507, Completed: 507}}
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, r))
+	require.Contains(t, b.String(), "few samples: p99 over fewer than 100 completed requests is the slowest of them (completed: a 7)")
+	r.Classes = map[string]*ClassResult{"b": many}
+	b.Reset()
+	require.NoError(t, RenderTable(&b, r))
+	require.NotContains(t, b.String(), "few samples")
+}

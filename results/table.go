@@ -148,8 +148,28 @@ func RenderTable(w io.Writer, r *Result) error {
 	if mixedLeftOut {
 		b.WriteString("total: no latency percentiles over classes of different kinds (kind mixed); read each class's\n")
 	}
+	if few := fewSamples(names, r); few != "" {
+		b.WriteString(few + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fewSamples names the classes whose per-request percentiles rest on
+// fewer than 100 completed requests: their p99 is then their slowest
+// request (and p90 nearly so), not a tail anyone can rely on. "" when
+// none.
+func fewSamples(names []string, r *Result) string {
+	var few []string
+	for _, n := range names {
+		if c := r.Classes[n]; c != nil && c.Completed > 0 && c.Completed < 100 {
+			few = append(few, fmt.Sprintf("%s %d", n, c.Completed))
+		}
+	}
+	if len(few) == 0 {
+		return ""
+	}
+	return "few samples: p99 over fewer than 100 completed requests is the slowest of them (completed: " + strings.Join(few, ", ") + ")"
 }
 
 func errorClasses(cols []*ClassResult) []string {

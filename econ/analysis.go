@@ -3,6 +3,7 @@ package econ
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -171,13 +172,25 @@ func (e PlanEconomics) Render(w io.Writer, currency string) error {
 	}
 	_, err := fmt.Fprintf(w, `plan %s: fee %s %s/month, tasks per subscriber per month %s, cost %s %s/task
   mean subscriber: %s tasks, cost %s %s; plan margin on revenue (margin_pct) %.2f%%, markup on cost (markup_pct) %.2f%%
-  below cost: subscribers above %s tasks/month: %.2f%% of subscribers, causing %.2f%% of the cost
+  below cost: subscribers above %s tasks/month: %s of subscribers, causing %s of the cost
   p99 subscriber: %s tasks, cost %s %s
   break-even fee %s %s/month; break-even cost per task %s %s
 `, p.Name, fmtG(p.FeePerMonth), currency, dist, fmtG(e.CostPerTask), currency,
 		fmtG(e.MeanTasks), fmtG(e.MeanCost), currency, e.MarginPct, e.MarkupPct,
-		fmtG(e.LossTasks), e.LossShare*100, e.LossCostShare*100,
+		fmtG(e.LossTasks), sharePct(e.LossShare), sharePct(e.LossCostShare),
 		fmtG(e.P99Tasks), fmtG(e.P99Cost), currency,
 		fmtG(e.BreakEvenFee), currency, fmtG(e.BreakEvenCostPerTask), currency)
 	return err
+}
+
+// sharePct writes a share in percent to two decimals, or to two
+// significant digits below 0.01%: 0.0021% of subscribers causing 2.78% of
+// the cost read "0.00% of subscribers", as if there were none.
+func sharePct(v float64) string {
+	p := v * 100
+	if p != 0 && math.Abs(p) < 0.01 {
+		prec := int(math.Ceil(-math.Log10(math.Abs(p)))) + 1
+		return strconv.FormatFloat(p, 'f', prec, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 2, 64) + "%"
 }

@@ -200,3 +200,14 @@ func FuzzParseCutAndPlan(f *testing.F) {
 		}
 	})
 }
+
+// A plan's loss-making subscribers of a heavy tail are few but costly:
+// 0.0021% of subscribers causing 2.78% of the cost printed "0.00% of
+// subscribers", as if there were none.
+func TestSmallSharesKeepTheirDigits(t *testing.T) {
+	assert.Equal(t, "0.0021%", sharePct(0.000021))
+	assert.Equal(t, "0.00%", sharePct(0))
+	assert.Equal(t, "2.78%", sharePct(0.0278))
+	assert.Equal(t, "0.01%", sharePct(0.0001))
+	assert.Equal(t, "0.0000033%", sharePct(0.000000033))
+}

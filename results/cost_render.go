@@ -34,7 +34,7 @@ func RenderCost(w io.Writer, r *Result) error {
 		p := c.ByPool[k]
 		util := "-"
 		if u, ok := p.Util(); ok {
-			util = fmt.Sprintf("%.1f%%", u*100)
+			util = Pct(u)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k, orDash(p.GPU), fmtNum(p.USDPerGPUHour), orDash(p.PriceSource), fmtNum(p.GPUHours), fmtMoney(p.USD), util)
 	}

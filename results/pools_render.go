@@ -47,7 +47,7 @@ func RenderPools(w io.Writer, r *Result) error {
 			if pc := r.Cost.ByPool[p.Role]; pc != nil {
 				gpuh = fmtNum(pc.GPUHours)
 				if u, ok := pc.Util(); ok {
-					util = fmt.Sprintf("%.1f%%", u*100)
+					util = Pct(u)
 				}
 			}
 		}

@@ -47,3 +47,23 @@ func TestFewSamplesAreSaid(t *testing.T) {
 	require.NoError(t, RenderTable(&b, r))
 	require.NotContains(t, b.String(), "few samples")
 }
+
+// One decimal rounded figures onto an edge they are not on: an SLO
+// attainment of 99.96% (4 requests of 10,000 out of their SLO) printed
+// "100.0%", a pool busy 0.04% of its time "0.0%" (idle). Pct keeps the
+// digits that tell them apart, everywhere tables print percentages.
+func TestPctKeepsEdgesApart(t *testing.T) {
+	require.Equal(t, "99.96%", Pct(0.9996))
+	require.Equal(t, "99.996%", Pct(0.99996))
+	require.Equal(t, "100.0%", Pct(1))
+	require.Equal(t, "0.04%", Pct(0.0004))
+	require.Equal(t, "0.0%", Pct(0))
+	require.Equal(t, "33.3%", Pct(1.0/3))
+	require.Equal(t, "99.9%", Pct(0.999))
+	c := &ClassResult{Kind: "chat", Requests: 10000, Completed: 10000, SLOMet: 9996, SLOAttainment: new(0.9996)}
+	r := &Result{Schema: Schema, Backend: "sim", Window: Window{DurationS: 10},
+		Classes: map[string]*ClassResult{"chat": c}, Totals: c}
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, r))
+	require.Regexp(t, `SLO attainment +99\.96%`, b.String())
+}

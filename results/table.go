@@ -226,7 +226,23 @@ func pct(v float64, ok bool) string {
 	if !ok {
 		return "-"
 	}
-	return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+	return Pct(v)
+}
+
+// Pct writes a fraction in percent to one decimal, with more digits where
+// one decimal would round a figure onto an edge it is not on: 0.04% is not
+// "0.0%" (nothing) and 99.96% not "100.0%" (everything: an SLO attainment
+// of 99.96% read as every request within its SLO).
+func Pct(v float64) string {
+	p := v * 100
+	prec := 1
+	switch {
+	case p > 0 && p < 0.05:
+		prec = int(math.Ceil(-math.Log10(p)))
+	case p >= 99.95 && p < 100:
+		prec = int(math.Ceil(-math.Log10(100 - p)))
+	}
+	return strconv.FormatFloat(p, 'f', prec, 64) + "%"
 }
 
 func num(v float64) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -62,7 +63,7 @@ func metric(key string, f func(float64) string) func(l *Level) string {
 }
 
 func g4(v float64) string   { return strconv.FormatFloat(v, 'g', 4, 64) }
-func pct(v float64) string  { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+func pct(v float64) string  { return results.Pct(v) }
 func pctP(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" }
 func spct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 func money(v float64) string {

@@ -39,7 +39,7 @@ func ms(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
-func pctS(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+func pctS(v float64) string { return results.Pct(v) }
 func usd(v float64) string {
 	switch {
 	case v >= 100:

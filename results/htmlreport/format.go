@@ -83,7 +83,7 @@ func unitMs(v float64) string {
 	return " ms"
 }
 
-func pctNum(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+func pctNum(v float64) string { return results.Pct(v) }
 
 func pctText(v float64, ok bool) string {
 	if !ok {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -68,4 +69,17 @@ func TestParetoLeavesFellBehindOffTheFrontier(t *testing.T) {
 	require.Equal(t, []string{"1P1D"}, behind.Labels)
 	require.NotContains(t, byName["Pareto frontier"].Labels, "1P1D")
 	require.NotContains(t, byName["misses SLOs"].Labels, "1P1D")
+}
+
+// The TTFT KPI said "no token-generating class" for a chat run made with
+// --no-stream (TTFT not measured) and for one whose every request failed:
+// the wrong reason for a dash.
+func TestTTFTKPISaysWhyItIsAbsent(t *testing.T) {
+	chat := &results.ClassResult{Kind: "chat", Requests: 36, Completed: 36}
+	r := &results.Result{Classes: map[string]*results.ClassResult{"chat": chat}}
+	require.Equal(t, "not measured (no streamed first token)", worstTTFT(r).Note)
+	chat.Completed = 0
+	require.Equal(t, "not measured (no request completed)", worstTTFT(r).Note)
+	r.Classes = map[string]*results.ClassResult{"t2v": {Kind: "video", Requests: 3, Completed: 3}}
+	require.Equal(t, "no token-generating class", worstTTFT(r).Note)
 }

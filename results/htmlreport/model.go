@@ -295,7 +295,19 @@ func worstTTFT(r *results.Result) kpi {
 		}
 	}
 	if worst == nil {
-		return kpi{"TTFT p99", "–", "no token-generating class"}
+		why := "no token-generating class"
+		for _, c := range r.Classes {
+			switch {
+			case c == nil || !c.HasTokens():
+			case c.Completed > 0:
+				// Tokens came back, but no first token was timed (a
+				// --no-stream run sees whole responses only).
+				return kpi{"TTFT p99", "–", "not measured (no streamed first token)"}
+			default:
+				why = "not measured (no request completed)"
+			}
+		}
+		return kpi{"TTFT p99", "–", why}
 	}
 	note := "p50 " + msField(worst.TTFT, "p50")
 	if n > 1 {

@@ -83,3 +83,18 @@ func TestTTFTKPISaysWhyItIsAbsent(t *testing.T) {
 	r.Classes = map[string]*results.ClassResult{"t2v": {Kind: "video", Requests: 3, Completed: 3}}
 	require.Equal(t, "no token-generating class", worstTTFT(r).Note)
 }
+
+// An interrupted run's errors card read "30 · 39.5% failed": the server
+// failed none of them, the interruption cut them off. It says so.
+func TestErrorsKPISaysCancelled(t *testing.T) {
+	c := &results.ClassResult{Kind: "chat", Requests: 76, Completed: 46, Errors: 30, ErrorsByClass: map[string]int64{"cancelled": 30}}
+	r := &results.Result{Schema: results.Schema, Backend: "endpoint", Classes: map[string]*results.ClassResult{"chat": c}, Totals: c}
+	v := runHeader(0, Run{Label: "r", Result: r})
+	var note string
+	for _, k := range v.KPIs {
+		if k.Label == "errors" {
+			note = k.Note
+		}
+	}
+	require.Contains(t, note, "39.5% failed, 30 of them cancelled at the interruption")
+}

@@ -198,6 +198,10 @@ func runHeader(i int, run Run) runView {
 	if rt.Failed > 0 {
 		errNote = pctText(rt.ErrorRate, true) + " failed"
 	}
+	if n := t.ErrorsByClass["cancelled"]; n > 0 {
+		// Cut off by the run's interruption, not failed by the server.
+		errNote += fmt.Sprintf(", %d of them cancelled at the interruption", n)
+	}
 	if rt.Dropped > 0 {
 		errNote += fmt.Sprintf("; %d arrivals dropped at --max-inflight", rt.Dropped)
 	}

@@ -287,13 +287,13 @@ func explain(a, b *Level, o *Change, flat bool) string {
 		v                        float64
 	}
 	parts := []part{
-		{"cache reuse", fmt.Sprintf("tokens computed per request %.4g -> %.4g, hit rate %.1f%% -> %.1f%%", a.Factors.TokensPerRequest, b.Factors.TokensPerRequest, a.Factors.HitRate*100, b.Factors.HitRate*100),
+		{"cache reuse", fmt.Sprintf("tokens computed per request %.4g -> %.4g, hit rate %s -> %s", a.Factors.TokensPerRequest, b.Factors.TokensPerRequest, results.Pct(a.Factors.HitRate), results.Pct(b.Factors.HitRate)),
 			"more requests find their prefix cached: more users share the same prompts and the larger fleet keeps more of them",
 			"fewer prompt tokens are found cached: a session's or a prefix's requests spread over more instances (routing trades cache locality for load balance), so more context is recomputed", o.CacheReuse},
 		{"batching", fmt.Sprintf("busy GPU-ms per computed token %.4g -> %.4g", a.Factors.BusyGPUSecondsPerToken*1e3, b.Factors.BusyGPUSecondsPerToken*1e3),
 			"each instance carries more concurrent requests within the SLO (traffic is smoother relative to its mean, so less headroom is kept) and a larger batch costs little more per step than a small one; with continuous batching an instance is busy whenever it holds a request, so burst smoothing shows here rather than in utilization",
 			"each instance carries fewer concurrent requests within the SLO", o.Batching},
-		{"utilization", fmt.Sprintf("binding pool's utilization %.1f%% -> %.1f%%", a.Factors.BindingUtilization*100, b.Factors.BindingUtilization*100),
+		{"utilization", fmt.Sprintf("binding pool's utilization %s -> %s", results.Pct(a.Factors.BindingUtilization), results.Pct(b.Factors.BindingUtilization)),
 			"bursts shrink relative to the mean as independent users add up (Poisson: sd/mean = 1/sqrt(rate)), so less headroom is needed",
 			"the binding pool runs with more idle headroom", o.Utilization},
 		{"P:D balance", fmt.Sprintf("pool utilization balance %.2f -> %.2f", a.Factors.Balance, b.Factors.Balance),

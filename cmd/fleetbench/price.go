@@ -269,7 +269,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		return enc.Encode(rep)
 	}
 	if r.Cost != nil {
-		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %.1f%%\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), util*100)
+		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %s\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), results.Pct(util))
 	}
 	// Every figure below is read with them: a fleet that fell behind has
 	// a lower-bound cost, so its margins and break-evens are bounds too.

@@ -4,7 +4,7 @@ package kvcache
 // LRU order, evicted from hi-1 down to lo: Release walks a sequence tail
 // first, so consecutive slots it unpins one after the other form one
 // segment. Segments live in Cache.segs, linked through prev/next in LRU
-// order; a free one is chained through next from Cache.freeSeg. Release
+// order; free ones are stacked in Cache.freeSegs. Release
 // appends to the last segment, or starts one, block by block.
 type segment struct {
 	lo, hi     int32
@@ -45,8 +45,9 @@ func (c *Cache) relabel(lo, hi, g int32) {
 // segNew returns a free segment holding [lo, hi), not linked yet.
 func (c *Cache) segNew(lo, hi int32) int32 {
 	c.segCount++
-	if g := c.freeSeg; g != nilSeg {
-		c.freeSeg = c.segs[g].next
+	if n := len(c.freeSegs); n > 0 {
+		g := c.freeSegs[n-1]
+		c.freeSegs = c.freeSegs[:n-1]
 		c.segs[g] = segment{lo: lo, hi: hi}
 		return g
 	}
@@ -82,7 +83,7 @@ func (c *Cache) segUnlink(g int32) {
 	} else {
 		c.segs[s.next].prev = s.prev
 	}
-	c.segs[g] = segment{next: c.freeSeg}
-	c.freeSeg = g
+	c.segs[g] = segment{}
+	c.freeSegs = append(c.freeSegs, g)
 	c.segCount--
 }

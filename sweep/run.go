@@ -42,6 +42,10 @@ type Runner struct {
 	// every point is priced with by results.ApplyCost; nil prices at the
 	// pools' catalog prices.
 	Cost *results.CostInputs
+	// Stop, when closed (Ctrl-C), ends the sweep early: a point not yet
+	// started is not run (its Error is NotRun); points running finish.
+	// Nil: never.
+	Stop <-chan struct{}
 	// Progress, when set, is called after each point finishes (serialised;
 	// in completion order, which varies with Jobs: for display only).
 	Progress func(done int, p *sweepfile.Point)
@@ -141,6 +145,20 @@ func (r *Runner) Run(pts []Point) []sweepfile.Point {
 	return out
 }
 
+// NotRun is the Error of a point the sweep did not run because it was
+// interrupted (Runner.Stop).
+const NotRun = "not run: the sweep was interrupted"
+
+// stopped reports whether Stop was closed.
+func (r *Runner) stopped() bool {
+	select {
+	case <-r.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // One simulates one point. A configuration the simulator refuses, or a
 // simulator failure, is reported in the point's Error, never as a panic.
 func (r *Runner) One(p Point) (sp sweepfile.Point) {
@@ -172,6 +190,10 @@ func (r *Runner) One(p Point) (sp sweepfile.Point) {
 	}()
 	if err != nil {
 		sp.Error = err.Error()
+		return sp
+	}
+	if r.stopped() {
+		sp.Error = NotRun
 		return sp
 	}
 	wo := r.Workload

@@ -208,14 +208,38 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	// Workload options every shard must share go into the grid description.
 	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s warmup=%s gpu-price=%s price-file=%s",
 		base.Model, base.DType, f.workload.requests, f.workload.duration, warmupDesc(f.workload.warm), f.cost.gpuPrice, f.cost.priceFile))
-	if f.progress {
+	if f.progress || progressHook != nil {
 		r.Progress = func(done int, p *sweepfile.Point) {
-			fmt.Fprintf(stderr, "[%d] point %d %s %s tp%d %s %gx: %s\n", done, p.Index, p.Fleet, p.GPU, p.TP, p.Routing, p.RateScale, pointVerdict(p))
+			if f.progress {
+				fmt.Fprintf(stderr, "[%d] point %d %s %s tp%d %s %gx: %s\n", done, p.Index, p.Fleet, p.GPU, p.TP, p.Routing, p.RateScale, pointVerdict(p))
+			}
+			if progressHook != nil {
+				progressHook()
+			}
 		}
 	}
+	// Ctrl-C stops starting points; those running finish, and what ran is
+	// written (points not run say so; no answer), exit 130, as run does.
+	ctx, stop := runSignals(cmd.Context())
+	defer stop()
+	r.Stop = ctx.Done()
 	sw, err := sweep.Run(r, spec)
 	if err != nil {
 		return usageErr(err)
+	}
+	if ctx.Err() != nil {
+		ran := 0
+		for _, p := range sw.Points {
+			if p.Error != sweep.NotRun {
+				ran++
+			}
+		}
+		sw.Answer = nil // a search cut short picks from what it did not try
+		sw.Notes = append(sw.Notes, fmt.Sprintf("interrupted: %d of %d points ran, the others were not run; no answer", ran, len(sw.Points)))
+		if err := f.emitSweep(stdout, sw); err != nil {
+			return err
+		}
+		return &exitCode{code: 130, err: fmt.Errorf("sweep interrupted: %d of %d points ran (written)", ran, len(sw.Points))}
 	}
 	if err := allFailed(sw); err != nil {
 		return usageErr(err)
@@ -236,6 +260,9 @@ func nothingMeasured(sw *sweepfile.Sweep) error {
 	}
 	return failErr(fmt.Errorf("nothing measured: no point of the sweep completed a request (every request failed); run one point with fleetbench sim to see the errors"))
 }
+
+// progressHook, when set (tests), is called after each simulated point.
+var progressHook func()
 
 // emitSweep writes a sweep: --csv, -o and stdout.
 func (f *sweepFlags) emitSweep(stdout io.Writer, sw *sweepfile.Sweep) error {

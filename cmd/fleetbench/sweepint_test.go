@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/sweep"
+	"github.com/fleetbench/fleetbench/sweepfile"
+)
+
+// TestSweepInterrupted: Ctrl-C during a simulated sweep killed it and lost
+// every point already simulated (an hour-long grid, nothing written). It
+// now stops starting points, lets running ones finish, writes what ran
+// (the rest "not run", no answer: a search cut short picks from what it
+// did not try) and exits 130, as run does.
+func TestSweepInterrupted(t *testing.T) {
+	old := runSignals
+	defer func() { runSignals = old }()
+	var cancelAfter func()
+	runSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(ctx)
+		cancelAfter = cancel
+		return ctx, cancel
+	}
+	out := filepath.Join(t.TempDir(), "sw.json")
+	// Interrupt as soon as the first point reports (-j 1: one at a time).
+	progressHook = func() {
+		if cancelAfter != nil {
+			cancelAfter()
+		}
+	}
+	defer func() { progressHook = nil }()
+	code, stdout, stderr := runCLI("sweep", "chat", "--fleet", "1P1D,1P2D,2P2D", "--requests", "50", "-j", "1", "-o", out)
+	require.Equal(t, 130, code, stderr)
+	require.Contains(t, stderr, "sweep interrupted: 1 of 3 points ran (written)")
+	require.Contains(t, stdout, "interrupted: 1 of 3 points ran")
+	sw, err := sweepfile.Read(out)
+	require.NoError(t, err)
+	require.Nil(t, sw.Answer)
+	require.Len(t, sw.Points, 3)
+	require.Empty(t, sw.Points[0].Error)
+	for _, p := range sw.Points[1:] {
+		require.Equal(t, sweep.NotRun, p.Error)
+	}
+}

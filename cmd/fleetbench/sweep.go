@@ -222,6 +222,10 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	// written (points not run say so; no answer), exit 130, as run does.
 	ctx, stop := runSignals(cmd.Context())
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills, as usual, if a running point is long
+	}()
 	r.Stop = ctx.Done()
 	sw, err := sweep.Run(r, spec)
 	if err != nil {

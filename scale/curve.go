@@ -27,6 +27,9 @@ type Curve struct {
 	// than FlatTolerance over the whole curve.
 	Flat  bool     `json:"flat"`
 	Notes []string `json:"notes,omitempty"`
+	// Interrupted is set when the search was stopped (Ctrl-C): the last
+	// level listed has no answer and later levels were not searched.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // FlatTolerance is the relative change below which the curve is flat.

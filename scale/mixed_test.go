@@ -11,6 +11,7 @@ import (
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -66,4 +67,40 @@ func TestVideoPoolCurveIsConsistent(t *testing.T) {
 	require.NoError(t, Render(&tbl, c, "table"))
 	require.Contains(t, tbl.String(), "LLM GPUs/1k rps")
 	require.Contains(t, tbl.String(), "the video pools (held at the scenario's size) and clips are outside the token identity")
+}
+
+// Ctrl-C during scale killed it and lost every level searched. A search
+// stopped mid-level (probes not run) has no answer at that level — a
+// smaller fleet it did not try might have met the SLOs — and later levels
+// are not searched; the curve says it was interrupted.
+func TestScaleInterrupted(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	var probes []string
+	model := fakeModel(20, 15, 10, &probes)
+	n := 0
+	stop := make(chan struct{})
+	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1, Stop: stop,
+		fake: func(fleet string, level float64) probeOut {
+			n++
+			if level >= 10 { // interrupted during the second level's search
+				if n > 1 {
+					select {
+					case <-stop:
+					default:
+						close(stop)
+					}
+				}
+				return probeOut{pt: sweepfile.Point{Fleet: fleet, Error: sweep.NotRun}}
+			}
+			return model(fleet, level)
+		}}
+	c, err := s.Run(Spec{Levels: []float64{1, 10, 100}, Kinds: []string{KindColocated}, MaxInstances: 4096})
+	require.NoError(t, err)
+	require.True(t, c.Interrupted)
+	require.Len(t, c.Levels, 2, "the third level is not searched")
+	require.NotEmpty(t, c.Levels[0].Fleet)
+	require.Empty(t, c.Levels[1].Fleet, "no answer from a search cut short")
+	require.Contains(t, c.Levels[1].Note, "interrupted")
+	require.False(t, c.Levels[1].NothingMeasured)
 }

@@ -73,6 +73,11 @@ type Searcher struct {
 	Cost     *results.CostInputs
 	Jobs     int
 
+	// Stop, when closed (Ctrl-C), ends the search: no further probe is
+	// simulated, the level being searched has no answer and later levels
+	// are not searched (Curve.Interrupted).
+	Stop <-chan struct{}
+
 	sem chan struct{}
 	mu  sync.Mutex
 	// fake replaces simulate in tests of the search.
@@ -133,6 +138,10 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		if spec.ShardN > 1 {
 			prev, prevAt = map[string]*found{}, map[string]float64{} // cold: the previous level is another shard's
 		}
+		if s.stopped() {
+			c.Interrupted = true
+			break
+		}
 		L := Level{Index: i, Traffic: lv}
 		// Kinds are searched in turn so that each answer caps the next
 		// kind's search: a fleet with more GPUs than an answer already
@@ -167,6 +176,13 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				best = f
 			}
 		}
+		if slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Error == sweep.NotRun }) {
+			// Cut short: a smaller fleet was not tried, so no answer.
+			c.Interrupted = true
+			c.Levels = append(c.Levels, Level{Index: i, Traffic: lv, Probes: L.Probes,
+				Note: fmt.Sprintf("interrupted: the search at %gx was cut short (probes not run): no answer", lv)})
+			break
+		}
 		if best == nil {
 			// Only a search that simulated something may say no fleet
 			// met the SLOs.
@@ -187,6 +203,16 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	}
 	Decompose(c)
 	return c, nil
+}
+
+// stopped reports whether Stop was closed.
+func (s *Searcher) stopped() bool {
+	select {
+	case <-s.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // found is a search's answer for one kind at one level.
@@ -277,7 +303,7 @@ func (s *Searcher) simulate(spec Spec, fleet string, level float64) probeOut {
 			base.TierBlocks = spec.TierBlocksPerInstance * n
 		}
 	}
-	r := &sweep.Runner{Scenario: s.Scenario, Base: base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost}
+	r := &sweep.Runner{Scenario: s.Scenario, Base: base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost, Stop: s.Stop}
 	pt := r.One(sweep.Point{Fleet: fleet, GPU: base.GPU, TP: base.TP, Routing: base.Routing, RateScale: level})
 	out := probeOut{pt: pt, pass: pt.Error == "" && pt.MeetsSLO}
 	if pt.Result != nil {

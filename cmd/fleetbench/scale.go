@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -148,9 +149,19 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	ctx, stop := runSignals(context.Background())
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills as usual
+	}()
+	s.Stop = ctx.Done()
 	c, err := s.Run(spec)
 	if err != nil {
 		return usageErr(err)
+	}
+	if c.Interrupted {
+		c.Notes = append(c.Notes, fmt.Sprintf("interrupted: %d of %d traffic levels listed, the last without an answer if its search was cut short", len(c.Levels), len(spec.Levels)))
 	}
 	if calib != "" {
 		c.Notes = append([]string{calib}, c.Notes...)
@@ -164,6 +175,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err := f.emit(stdout, func(w io.Writer) error { return scale.WriteJSON(w, c) },
 		func(w io.Writer, format string) error { return scale.Render(w, c, format) }); err != nil {
 		return err
+	}
+	if c.Interrupted {
+		return &exitCode{code: 130, err: fmt.Errorf("scale interrupted: %d of %d traffic levels listed (written)", len(c.Levels), len(spec.Levels))}
 	}
 	// A level where every request failed on every probe has no answer for
 	// want of anything measured, not of capacity: exit 1 (outputs written).

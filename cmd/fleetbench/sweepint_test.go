@@ -46,3 +46,20 @@ func TestSweepInterrupted(t *testing.T) {
 		require.Equal(t, sweep.NotRun, p.Error)
 	}
 }
+
+// scale stopped by Ctrl-C before its first level writes the (empty) curve
+// and exits 130 instead of dying without a word.
+func TestScaleInterruptedExits130(t *testing.T) {
+	old := runSignals
+	defer func() { runSignals = old }()
+	runSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return ctx, cancel
+	}
+	out := filepath.Join(t.TempDir(), "curve.json")
+	code, stdout, stderr := runCLI("scale", "chat", "--traffic", "1,2", "--duration", "1m", "-o", out)
+	require.Equal(t, 130, code, stderr)
+	require.Contains(t, stderr, "scale interrupted: 0 of 2 traffic levels listed (written)")
+	require.Contains(t, stdout, "interrupted")
+}

@@ -180,6 +180,11 @@ func RenderMarkdown(w io.Writer, r *Result, qs []float64) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** seed %d, backend %s, window %.3f s\n\n", orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.DurationS)
+	// The result's own warnings (interrupted, fell behind, short window)
+	// qualify every row below, as atop the terminal table.
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "> **WARNING:** %s\n\n", w)
+	}
 	b.WriteString("| class | metric | count | mean | std |")
 	sep := "|---|---|---:|---:|---:|"
 	for _, q := range qs {

@@ -67,3 +67,16 @@ func TestPctKeepsEdgesApart(t *testing.T) {
 	require.NoError(t, RenderTable(&b, r))
 	require.Regexp(t, `SLO attainment +99\.96%`, b.String())
 }
+
+// report --format markdown (a pull-request comment) printed an interrupted
+// or fell-behind run's latencies without its warnings; the terminal table
+// heads them with WARNING lines. The markdown does too.
+func TestMarkdownSaysWarnings(t *testing.T) {
+	c := &ClassResult{Kind: "chat", Requests: 10, Completed: 10}
+	r := &Result{Schema: Schema, Backend: "endpoint", Window: Window{DurationS: 10},
+		Classes: map[string]*ClassResult{"chat": c}, Totals: c,
+		Warnings: []string{"run interrupted: the result holds the requests sent before the interruption"}}
+	var b strings.Builder
+	require.NoError(t, RenderMarkdown(&b, r, DefaultExportPercentiles))
+	require.Contains(t, b.String(), "> **WARNING:** run interrupted")
+}

@@ -206,14 +206,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 }
 
 // stopped reports whether Stop was closed.
-func (s *Searcher) stopped() bool {
-	select {
-	case <-s.Stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Searcher) stopped() bool { return sweep.Stopped(s.Stop) }
 
 // found is a search's answer for one kind at one level.
 type found struct {

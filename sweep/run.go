@@ -150,9 +150,12 @@ func (r *Runner) Run(pts []Point) []sweepfile.Point {
 const NotRun = "not run: the sweep was interrupted"
 
 // stopped reports whether Stop was closed.
-func (r *Runner) stopped() bool {
+func (r *Runner) stopped() bool { return Stopped(r.Stop) }
+
+// Stopped reports whether stop was closed (false for nil: never).
+func Stopped(stop <-chan struct{}) bool {
 	select {
-	case <-r.Stop:
+	case <-stop:
 		return true
 	default:
 		return false

@@ -32,7 +32,7 @@ func (c *Cache) admitAnon(hashes []uint64, tokens, need int) (Admission, bool) {
 		c.tier.touch(hashes[:tier])
 	}
 	s := c.newSeq()
-	s.tokens = max(tokens, 0)
+	s.tokens = tokens32(tokens)
 	s.n = need
 	c.used += need
 	return Admission{Seq: s, TierBlocks: tier}, true

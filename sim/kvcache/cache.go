@@ -2,6 +2,7 @@ package kvcache
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"unsafe"
 
@@ -21,9 +22,15 @@ type span struct{ lo, n int32 }
 type Seq struct {
 	spans  []span // in inl while two spans do (most sequences: a hit prefix and new blocks)
 	n      int    // blocks held: the spans' total length
-	tokens int    // largest token count it was sized for
-	epoch  uint32 // Cache.epoch at Admit; a Reset invalidates the Seq
-	live   bool   // false once released
+	tokens int32  // largest token count it was sized for (saturated at 2^31-1)
+	// pub is how many leading blocks were hashed when last seen (the hit
+	// prefix at Admit, then what Publish published): touchPublish's guess
+	// of which blocks a Publish will insert, made without reading their
+	// (cache-cold) slots. A guess only: another sequence's Publish may
+	// have moved a hash away since.
+	pub   int32
+	epoch uint32 // Cache.epoch at Admit; a Reset invalidates the Seq
+	live  bool   // false once released
 	// inl holds the first spans inside the Seq (64 bytes in all, one
 	// cache line): on a cold instance, Publish and Release then reach
 	// the slots without first missing on a separate spans array.
@@ -267,7 +274,8 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 	}
 
 	s := c.newSeq()
-	s.tokens = max(tokens, 0)
+	s.tokens = tokens32(tokens)
+	s.pub = int32(hit)
 	for _, sp := range hits {
 		for b := sp.lo; b < sp.lo+sp.n; b++ {
 			st := &c.sl.grp(b).st[b&slotMask]
@@ -302,7 +310,7 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	} else {
 		c.alloc(s, add)
 	}
-	s.tokens = max(s.tokens, tokens)
+	s.tokens = max(s.tokens, tokens32(tokens))
 	return true
 }
 
@@ -366,6 +374,7 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	}
 	n := min(len(hashes), s.n)
 	c.touchPublish(s, hashes[:n])
+	s.pub = max(s.pub, int32(n))
 	i, prev := 0, int32(-1)
 	inserted := false // prev's hash was not cached anywhere before it
 	for _, sp := range s.spans {
@@ -498,10 +507,13 @@ func (c *Cache) newSeq() *Seq {
 	if cap(s.spans) <= len(s.inl) {
 		s.spans = s.inl[:0] // a new Seq, or one whose spans never outgrew inl
 	}
-	s.spans, s.n = s.spans[:0], 0
+	s.spans, s.n, s.pub = s.spans[:0], 0, 0
 	s.epoch, s.live = c.epoch, true
 	return s
 }
+
+// tokens32 is a token count as a Seq keeps it: at least 0, at most 2^31-1.
+func tokens32(tokens int) int32 { return int32(min(max(tokens, 0), math.MaxInt32)) }
 
 // touchPublish hands the touch hook the hashes Publish may insert (those
 // of unhashed blocks), so that the index loads their slots at once, and
@@ -511,24 +523,18 @@ func (c *Cache) newSeq() *Seq {
 func (c *Cache) touchPublish(s *Seq, hashes []uint64) {
 	keys := c.touchKeys[:0]
 	all := c.ghostsAll || c.ghosts.n > 0
-	i, after := 0, true // after: the block before is hashed (or there is none)
-	for _, sp := range s.spans {
-		for b := sp.lo; b < sp.lo+sp.n && i < len(hashes); b++ {
-			hashed := c.sl.bit(bHashed, b)
-			if !hashed {
-				if after || all {
-					c.sink ^= c.tab.touchSlot(hashes[i])
-				}
-				if c.onTouch != nil {
-					keys = append(keys, hashes[i])
-					if len(keys) == touchBatch {
-						c.onTouch(keys)
-						keys = keys[:0]
-					}
-				}
+	// The blocks from s.pub on are new (unhashed: only s's own Publish
+	// hashes them); the first follows a hashed block (or none).
+	for i := min(int(s.pub), len(hashes)); i < len(hashes); i++ {
+		if i == int(s.pub) || all {
+			c.sink ^= c.tab.touchSlot(hashes[i])
+		}
+		if c.onTouch != nil {
+			keys = append(keys, hashes[i])
+			if len(keys) == touchBatch {
+				c.onTouch(keys)
+				keys = keys[:0]
 			}
-			after = hashed
-			i++
 		}
 	}
 	if len(keys) > 0 {

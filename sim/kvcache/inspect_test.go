@@ -5,7 +5,7 @@ package kvcache
 // the package's product code holds only what the simulator calls.
 
 // Tokens returns the token count the sequence's blocks were last sized for.
-func (s *Seq) Tokens() int { return s.tokens }
+func (s *Seq) Tokens() int { return int(s.tokens) }
 
 // BlockTokens returns the tokens per KV block.
 func (c *Cache) BlockTokens() int { return c.blockTokens }

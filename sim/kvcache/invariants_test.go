@@ -15,8 +15,8 @@ func checkInvariants(c *Cache, live []*Seq) error {
 		if !c.valid(s) {
 			continue
 		}
-		if c.BlocksFor(s.tokens) > s.n {
-			return fmt.Errorf("seq sized for %d tokens holds only %d blocks", s.tokens, s.n)
+		if c.BlocksFor(int(s.tokens)) > s.n {
+			return fmt.Errorf("seq sized for %d tokens holds only %d blocks", int(s.tokens), s.n)
 		}
 		total := 0
 		for i, sp := range s.spans {

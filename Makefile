@@ -4,7 +4,8 @@ BIN     := bin/fleetbench
 PKGS    := ./...
 # Packages with concurrency run under the race detector (with -short: the
 # timing-agreement tests, which the detector slows, ran in the plain pass).
-# The simulator's only goroutines (sim/pipeline.go) get their own race pass.
+# The simulator's only goroutines (sim/pipeline.go) get their own race pass
+# (with the tests that stop a run: Config.Stop ends it with both running).
 RACE_PKGS := ./runners/... ./serve/... ./sweep/... ./livesweep/... ./gpu/... ./cmd/...
 
 # go-nvml's header marks a few dozen NVML calls deprecated; cgo compiles a
@@ -68,7 +69,7 @@ deadcode:
 test: vet fmt-check tidy-check staticcheck deadcode
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
-	$(GO) test -count=1 -race -short -run 'TestPipeline|TestPrefetchable' ./sim
+	$(GO) test -count=1 -race -short -run 'TestPipeline|TestPrefetchable|TestStop' ./sim
 
 # Wall-clock agreement tests, on a quiet machine: serve played in real
 # time on loopback against the simulator's prediction within 5% (1,000

@@ -109,6 +109,14 @@ type Config struct {
 	// requests finished so far. It must not call back into the simulator.
 	Progress func(virtualNs int64, done uint64)
 
+	// Stop, when closed (Ctrl-C), ends a batch run at the next timeline
+	// sample (looked at once per SampleInterval of virtual time, never per
+	// event): the result covers what was simulated, its window ends at the
+	// stop, requests not finished are not counted, and it is marked
+	// interrupted (Stats.Interrupted, extra.interrupted, a warning).
+	// Records already finished all reach Records and the summary.
+	Stop <-chan struct{}
+
 	// Records, when set, receives every finished request's record. Its
 	// first error stops the run a fixed number of records and samples
 	// later, the same serial or pipelined (see sinkLag); it is not called

@@ -20,6 +20,7 @@ type Stats struct {
 	Transfers   uint64
 	Refused     uint64 // arrivals refused at the in-flight bound (error class "overloaded")
 	EndNs       int64  // virtual time of the last event
+	Interrupted bool   // Config.Stop ended the run early (interrupt.go)
 }
 
 // Bounds on work in flight. An offered load far beyond the fleet's
@@ -142,6 +143,7 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 		defer e.stopPipeline()
 	}
 	e.loop()
+	interrupted := e.takeInterrupt()
 	e.stopPipeline()
 	if e.err == nil && e.sink.err != nil {
 		e.err = fmt.Errorf("writing records: %w", e.sink.err)
@@ -150,6 +152,9 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 		e.err = e.wl.Err()
 	}
 	res := e.result()
+	if interrupted {
+		e.markInterrupted(res)
+	}
 	return res, e.stats, e.err
 }
 
@@ -480,6 +485,9 @@ func (e *engine) sample() {
 	}
 	if e.cfg.Progress != nil {
 		e.cfg.Progress(e.now, e.stats.Requests)
+	}
+	if e.stopRequested() {
+		return // the run ends at this sample (interrupt.go)
 	}
 	if e.inflight > 0 || e.nextArr != nil {
 		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})

@@ -48,6 +48,8 @@ optional video pool ("+8V"). Flags override the scenario's default fleet.
 The same scenario, fleet and seed always give a byte-identical result file.
 Tasks arriving in the warm-up are not measured; cost, rates and utilization
 cover the window from the warm-up's end to the last arrival (docs/metrics.md).
+Ctrl-C ends the simulation at its next virtual second and writes what was
+simulated, marked interrupted (exit 130); a second Ctrl-C kills.
 ` + exitCodesHelp,
 		Example: `  fleetbench sim chat
   fleetbench sim agent-coding --fleet 4P8D --model llama-3.1-70b --gpu h200 --tp 4 -o result.json
@@ -131,9 +133,20 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if f.progress {
 		cfg.Progress = simProgress(cmd.ErrOrStderr())
 	}
-	res, err := f.output.recordRun(func(write func(*results.Record) error) (*results.Result, error) {
+	// Ctrl-C ends the simulation at its next virtual second: what was
+	// simulated is written, marked interrupted, exit 130, as run does.
+	ctx, stop := runSignals(cmd.Context())
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills, as usual
+	}()
+	cfg.Stop = ctx.Done()
+	var st sim.Stats
+	res, err := f.output.recordRun(func(write func(*results.Record) error) (res *results.Result, err error) {
 		cfg.Records = write
-		return simRepeats(sc, cfg, wo, f.repeat)
+		res, st, err = simRepeats(sc, cfg, wo, f.repeat)
+		return res, err
 	})
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
@@ -142,6 +155,9 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	noteWarmup(res, warm)
 	if err := emitResult(cmd, res, err, f.output, costIn); err != nil {
 		return err
+	}
+	if st.Interrupted {
+		return &exitCode{code: 130, err: fmt.Errorf("simulation interrupted at virtual time %s: %d requests finished (written)", time.Duration(st.EndNs), st.Requests)}
 	}
 	return f.gate.judge(res)
 }
@@ -228,28 +244,38 @@ func overrideInt(dst *int, v int) {
 
 // simRepeats runs the simulation n times with consecutive seeds (from the
 // workload's seed, else the scenario's) and returns the first run's result
-// with the spread of all (results.Repeats); n = 1 is one plain run.
-func simRepeats(sc *scenarios.Scenario, cfg sim.Config, wo scenarios.WorkloadOptions, n int) (*results.Result, error) {
+// with the spread of all (results.Repeats) and the first run's stats; n = 1
+// is one plain run. An interrupted repeat ends the series with its own
+// partial result and stats.
+func simRepeats(sc *scenarios.Scenario, cfg sim.Config, wo scenarios.WorkloadOptions, n int) (*results.Result, sim.Stats, error) {
 	if n == 1 {
-		res, _, err := sim.Run(sc, cfg, wo)
-		return res, err
+		return sim.Run(sc, cfg, wo)
 	}
 	seed := sc.Seed
 	if wo.Seed != nil {
 		seed = *wo.Seed
 	}
 	rs := make([]*results.Result, 0, n)
+	var first sim.Stats
 	for i := range n {
 		s := seed + uint64(i)
 		wo.Seed = &s
 		if i == 1 {
 			cfg.Records = nil // --records holds the first repeat's, the result's body
 		}
-		res, _, err := sim.Run(sc, cfg, wo)
+		res, st, err := sim.Run(sc, cfg, wo)
 		if err != nil {
-			return nil, fmt.Errorf("repeat %d (seed %d): %w", i+1, s, err)
+			return nil, st, fmt.Errorf("repeat %d (seed %d): %w", i+1, s, err)
+		}
+		if st.Interrupted {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("repeat %d of %d (seed %d) did not complete; this is its partial result", i+1, n, s))
+			return res, st, nil
+		}
+		if i == 0 {
+			first = st
 		}
 		rs = append(rs, res)
 	}
-	return results.Repeats(rs)
+	res, err := results.Repeats(rs)
+	return res, first, err
 }

@@ -486,10 +486,10 @@ func (e *engine) sample() {
 	if e.cfg.Progress != nil {
 		e.cfg.Progress(e.now, e.stats.Requests)
 	}
-	if e.stopRequested() {
-		return // the run ends at this sample (interrupt.go)
-	}
 	if e.inflight > 0 || e.nextArr != nil {
+		if e.stopRequested() {
+			return // the run ends at this sample, cut short (interrupt.go)
+		}
 		e.q.push(event{at: e.now + int64(e.cfg.SampleInterval), kind: evSample})
 	}
 }

@@ -14,8 +14,9 @@ import (
 var errInterrupted = errors.New("sim: interrupted")
 
 // stopRequested reports whether Config.Stop is closed and, if so, ends the
-// loop after the current event. It runs at each timeline sample: once per
-// SampleInterval of virtual time, never per event.
+// loop after the current event. It runs at each timeline sample while
+// anything remains to simulate (a run that is complete is not marked
+// interrupted): once per SampleInterval of virtual time, never per event.
 func (e *engine) stopRequested() bool {
 	select {
 	case <-e.cfg.Stop: // a nil Stop is never ready

@@ -32,14 +32,15 @@ func (e *engine) stopRequested() bool {
 // takeInterrupt reports whether the loop ended on Config.Stop; if so it
 // clears the stop from e.err and ends the measurement window at the stop,
 // as the last arrival would have (a window the last arrival already ended
-// stays as it is: only the drain was cut short).
+// stays as it is: only the drain was cut short; a stop at or before the
+// warm-up's end leaves no window: nothing was measured).
 func (e *engine) takeInterrupt() bool {
 	if e.err != errInterrupted {
 		return false
 	}
 	e.err = nil
 	e.stats.Interrupted = true
-	if !e.marks.endTaken {
+	if !e.marks.endTaken && e.now > int64(e.sc.Warmup) {
 		e.markArrival(true)
 	}
 	return true
@@ -51,8 +52,8 @@ func (e *engine) markInterrupted(res *results.Result) {
 	res.Extra["interrupted"] = true
 	at := time.Duration(e.now)
 	w := fmt.Sprintf("simulation interrupted at virtual time %s: the result covers the part simulated (the measurement window ends at the stop, or at the last arrival if every request had arrived); the %d requests started and not finished are not counted, so the latencies miss the slowest requests", at, e.inflight)
-	if e.now < int64(e.sc.Warmup) {
-		w = fmt.Sprintf("simulation interrupted at virtual time %s, inside the warm-up (%s): nothing was measured", at, time.Duration(e.sc.Warmup))
+	if e.now <= int64(e.sc.Warmup) {
+		w = fmt.Sprintf("simulation interrupted at virtual time %s, before the measurement window began (warm-up %s): nothing was measured", at, time.Duration(e.sc.Warmup))
 	}
 	res.Warnings = append(res.Warnings, w)
 }

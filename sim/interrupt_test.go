@@ -107,6 +107,6 @@ func TestStopInWarmup(t *testing.T) {
 	res, _, _, st := stopRun(t, sc, Config{Fleet: "2C", Model: "llama-3.1-8b"}, scenarios.WorkloadOptions{Duration: time.Minute}, 5*time.Second)
 	require.True(t, st.Interrupted)
 	require.Equal(t, true, res.Extra["interrupted"])
-	require.Contains(t, res.Warnings, "simulation interrupted at virtual time 5s, inside the warm-up (30s): nothing was measured")
+	require.Contains(t, res.Warnings, "simulation interrupted at virtual time 5s, before the measurement window began (warm-up 30s): nothing was measured")
 	require.Zero(t, res.Totals.Requests)
 }

@@ -7,28 +7,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// decodeCases are the deployments the decode-step tests run: dense and MoE
+// models, TP, wide EP with two-batch overlap, FP8 and speculative decoding.
+var decodeCases = []struct {
+	model, gpu string
+	cfg        Config
+}{
+	{"llama-3.1-8b", "h100", Config{}},
+	{"llama-3.1-70b", "h100", Config{TP: 4}},
+	{"llama-3.1-70b", "h200", Config{TP: 4, DType: "fp8"}},
+	{"qwen3-32b", "h20", Config{TP: 2}},
+	{"qwen3-235b-a22b", "h200", Config{TP: 8, DType: "fp8"}},
+	{"deepseek-v3", "h200", Config{TP: 8, DType: "fp8"}},
+	{"deepseek-v3", "h800", Config{GPUs: 144, DP: 144, EP: 144, DType: "fp8", A2A: A2ALowLatency}},
+	{"deepseek-v3", "h800", Config{GPUs: 32, DP: 32, EP: 32, DType: "fp8", TBO: "on"}},
+	{"kimi-k2", "h200", Config{GPUs: 16, DP: 16, EP: 16, DType: "fp8", TBO: "off", A2A: A2ALowLatency}},
+	{"llama-3.1-70b", "h200", Config{TP: 4, Spec: Spec{Draft: 2, Accept: 0.7}}},
+}
+
 // TestDecodeStepsEqualsStepTime: the precomputed decode series gives
 // StepTime's value bit for bit (the engine plans every decode span with it,
 // and results must not change), for dense and MoE models, TP, wide EP with
 // two-batch overlap, FP8, speculative decoding, and edge inputs.
 func TestDecodeStepsEqualsStepTime(t *testing.T) {
-	cases := []struct {
-		model, gpu string
-		cfg        Config
-	}{
-		{"llama-3.1-8b", "h100", Config{}},
-		{"llama-3.1-70b", "h100", Config{TP: 4}},
-		{"llama-3.1-70b", "h200", Config{TP: 4, DType: "fp8"}},
-		{"qwen3-32b", "h20", Config{TP: 2}},
-		{"qwen3-235b-a22b", "h200", Config{TP: 8, DType: "fp8"}},
-		{"deepseek-v3", "h200", Config{TP: 8, DType: "fp8"}},
-		{"deepseek-v3", "h800", Config{GPUs: 144, DP: 144, EP: 144, DType: "fp8", A2A: A2ALowLatency}},
-		{"deepseek-v3", "h800", Config{GPUs: 32, DP: 32, EP: 32, DType: "fp8", TBO: "on"}},
-		{"kimi-k2", "h200", Config{GPUs: 16, DP: 16, EP: 16, DType: "fp8", TBO: "off", A2A: A2ALowLatency}},
-		{"llama-3.1-70b", "h200", Config{TP: 4, Spec: Spec{Draft: 2, Accept: 0.7}}},
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, c := range cases {
+	for _, c := range decodeCases {
 		p := mustModel(t, c.model, c.gpu, c.cfg)
 		for _, n := range []int{-1, 0, 1, 2, 3, 7, 16, 63, 64, 100, 255, 256, 1000, 4096} {
 			d := p.DecodeSteps(n)
@@ -89,20 +92,8 @@ func BenchmarkDecodeSteps(b *testing.B) {
 // the running sum of Time's step times bit for bit, on the fast path
 // (dense models) and the general one (MoE, wide EP, speculative decoding).
 func TestAppendEndsEqualsTime(t *testing.T) {
-	cases := []struct {
-		model, gpu string
-		cfg        Config
-	}{
-		{"llama-3.1-8b", "h100", Config{}},
-		{"llama-3.1-70b", "h100", Config{TP: 4}},
-		{"llama-3.1-70b", "h200", Config{TP: 4, DType: "fp8"}},
-		{"qwen3-32b", "h20", Config{TP: 2}},
-		{"qwen3-235b-a22b", "h200", Config{TP: 8, DType: "fp8"}},
-		{"deepseek-v3", "h800", Config{GPUs: 32, DP: 32, EP: 32, DType: "fp8", TBO: "on"}},
-		{"llama-3.1-70b", "h200", Config{TP: 4, Spec: Spec{Draft: 2, Accept: 0.7}}},
-	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, c := range cases {
+	for _, c := range decodeCases {
 		p := mustModel(t, c.model, c.gpu, c.cfg)
 		for _, n := range []int{0, 1, 2, 7, 64, 100, 256, 1000} {
 			d := p.DecodeSteps(n)

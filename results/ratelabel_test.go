@@ -12,7 +12,7 @@ import (
 // all failed read "requests 135 ... requests/s 0.00", as if nothing had
 // been offered. The row says "completed/s".
 func TestRequestRateIsLabelledCompleted(t *testing.T) {
-	c := &ClassResult{Kind: "chat", Requests: 135, Errors: 135, ErrorsByClass: map[string]int64{"http_4xx": 135}}
+	c := &ClassResult{Kind: "chat", Requests: 135, Errors: 135, ErrorsByClass: map[string]int64{"http_4xx": 135}, RequestsPerS: new(0.0)}
 	r := &Result{Schema: Schema, Backend: "endpoint", Window: Window{StartS: 0.3, EndS: 3.1, DurationS: 2.8},
 		Classes: map[string]*ClassResult{"chat": c}, Totals: c}
 	var b strings.Builder

@@ -125,8 +125,12 @@ type ClassResult struct {
 	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"` // Σcached / Σinput; absent without input (video)
 
 	OutputTokensPerS *float64 `json:"output_tokens_per_s,omitempty"`
-	RequestsPerS     float64  `json:"requests_per_s"`
-	TasksPerS        float64  `json:"tasks_per_s"`
+	// RequestsPerS (completions) and TasksPerS are per second of the
+	// measurement window, 0 when nothing completed in it; absent when the
+	// result has no window (a simulation stopped before the warm-up ended):
+	// a rate over no time is not a measured 0.
+	RequestsPerS *float64 `json:"requests_per_s,omitempty"`
+	TasksPerS    *float64 `json:"tasks_per_s,omitempty"`
 
 	SLOMet int64 `json:"slo_met"` // requests meeting every per-request bound
 	// SLOAttainment is SLOMet / Requests and GoodputRPS SLOMet per second
@@ -367,8 +371,8 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		if tokens {
 			out.OutputTokensPerS = ptr(roundSig(float64(c.output) / d))
 		}
-		out.RequestsPerS = roundSig(float64(c.completed) / d)
-		out.TasksPerS = roundSig(float64(c.tasks) / d)
+		out.RequestsPerS = ptr(roundSig(float64(c.completed) / d))
+		out.TasksPerS = ptr(roundSig(float64(c.tasks) / d))
 		if judged {
 			out.GoodputRPS = ptr(roundSig(float64(c.sloMet) / d))
 		}

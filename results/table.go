@@ -126,7 +126,12 @@ func RenderTable(w io.Writer, r *Result) error {
 	})
 	// Completions per second: "requests/s" read as the offered rate (0.00
 	// beside 135 requests sent when every one failed).
-	row("completed/s", func(c *ClassResult) string { return num(c.RequestsPerS) })
+	row("completed/s", func(c *ClassResult) string {
+		if v, ok := Ratio(c.RequestsPerS); ok {
+			return num(v)
+		}
+		return "-" // no measurement window
+	})
 	row("clips", func(c *ClassResult) string { return nonZero(c.Clips) })
 	row("video s", func(c *ClassResult) string {
 		if c.VideoSeconds == 0 {

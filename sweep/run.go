@@ -243,8 +243,10 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		sp.GPUs = res.Fleet.GPUs
 	}
 	m := map[string]float64{
-		"requests_per_s": t.RequestsPerS,
-		"errors":         float64(t.Failed()), // drops at --max-inflight apart
+		"errors": float64(t.Failed()), // drops at --max-inflight apart
+	}
+	if v, ok := results.Ratio(t.RequestsPerS); ok { // absent without a window
+		m["requests_per_s"] = v
 	}
 	// Ratios over nothing are absent, not 0: the hit rate without prompt
 	// tokens (video), the attainment without requests, the token rate of

@@ -341,7 +341,7 @@ func TestFillPointPricesViaApplyCost(t *testing.T) {
 // throughput (was 0); a point where nothing was measured has no SLO
 // attainment (was 0).
 func TestFillPointLeavesUndefinedOut(t *testing.T) {
-	video := &results.ClassResult{Kind: "video", Requests: 4, Completed: 4, Tasks: 4, Clips: 4, VideoSeconds: 20, SLOMet: 4, SLOAttainment: new(float64), RequestsPerS: 0.04, GoodputRPS: new(0.04)}
+	video := &results.ClassResult{Kind: "video", Requests: 4, Completed: 4, Tasks: 4, Clips: 4, VideoSeconds: 20, SLOMet: 4, SLOAttainment: new(float64), RequestsPerS: new(0.04), GoodputRPS: new(0.04)}
 	*video.SLOAttainment = 1
 	res := &results.Result{Window: results.Window{DurationS: 100}, Classes: map[string]*results.ClassResult{"t2v": video}, Totals: video}
 	var sp sweepfile.Point

@@ -162,9 +162,13 @@ func runHeader(i int, run Run) runView {
 	v.Verdict = runVerdict(r)
 	t := r.Totals
 	// Video work makes no tokens: its throughput is requests (clips).
-	through := kpi{"throughput", rate(t.RequestsPerS, "req/s"), num(t.VideoSeconds) + " s of video"}
+	reqs := "–" // no measurement window: no rate
+	if v, ok := results.Ratio(t.RequestsPerS); ok {
+		reqs = rate(v, "req/s")
+	}
+	through := kpi{"throughput", reqs, num(t.VideoSeconds) + " s of video"}
 	if tok, ok := results.Ratio(t.OutputTokensPerS); ok {
-		through = kpi{"throughput", rate(tok, "tok/s"), rate(t.RequestsPerS, "req/s")}
+		through = kpi{"throughput", rate(tok, "tok/s"), reqs}
 	}
 	attain, goodput := kpi{"SLO attainment", pctText(results.Ratio(t.SLOAttainment)), fmt.Sprintf("%d of %d requests", t.SLOMet, t.Requests)},
 		kpi{"goodput", "–", "requests/s meeting every SLO"}
@@ -398,7 +402,10 @@ var classRows = slices.Concat([]metricRow{
 }, latencyRows(), []metricRow{
 	{label: "cache hit rate", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.CacheHitRate) }},
 	{label: "output tok/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.OutputTokensPerS) }},
-	{label: "completed/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return c.RequestsPerS, c.Requests > 0 }},
+	{label: "completed/s", text: num, get: func(c *results.ClassResult) (float64, bool) {
+		v, ok := results.Ratio(c.RequestsPerS)
+		return v, ok && c.Requests > 0
+	}},
 	{label: "SLO attainment", text: pctNum, points: true, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.SLOAttainment) }},
 	{label: "goodput req/s", text: num, get: func(c *results.ClassResult) (float64, bool) { return results.Ratio(c.GoodputRPS) }},
 	{label: "cost per task", text: usd, lower: true, get: func(c *results.ClassResult) (float64, bool) {

@@ -352,7 +352,7 @@ func TestTableUnitsAgreeWithLabels(t *testing.T) {
 // 0.014 req/s of requests ("0.01" both before) next to 37.5% attainment.
 func TestVideoKPIs(t *testing.T) {
 	v := &results.ClassResult{Kind: "video", Requests: 8, Completed: 8, Tasks: 8, Clips: 8, VideoSeconds: 40.5, SLOMet: 3, SLOAttainment: ptrTo(0.375),
-		RequestsPerS: 0.0143, GoodputRPS: new(0.00537), Cost: &results.ClassCost{USD: 3.3, PerTaskUSD: 0.4125, USDPerClip: 0.4125}}
+		RequestsPerS: new(0.0143), GoodputRPS: new(0.00537), Cost: &results.ClassCost{USD: 3.3, PerTaskUSD: 0.4125, USDPerClip: 0.4125}}
 	r := &results.Result{Backend: "sim", Window: results.Window{DurationS: 558},
 		Classes: map[string]*results.ClassResult{"t2v": v}, Totals: v}
 	kpis := map[string]kpi{}

@@ -109,6 +109,11 @@ func (r *Result) dropUnmeasured() {
 		if c.Requests == 0 {
 			c.SLOAttainment = nil
 		}
+		if r.Window.DurationS <= 0 {
+			// No window (a simulation stopped in its warm-up): older
+			// files wrote its rates as 0.
+			c.RequestsPerS, c.TasksPerS = nil, nil
+		}
 		if c.Cost != nil && c.Cost.Revenue != nil {
 			if c.Cost.Revenue.Amount == 0 {
 				c.Cost.Revenue.MarginPct = nil

@@ -12,7 +12,7 @@ import (
 // ended has no measurement window, and its result said requests_per_s 0
 // and tasks_per_s 0 beside 0 requests (trust7, sim Ctrl-C at 3m23s of
 // platform-hour's 5-minute warm-up): a rate over no time is not a
-// measured 0. They are absent then (JSON; the table leaves the row out or
+// measured 0. They are absent then (JSON, and older files read so; the table leaves the row out or
 // shows '-'; compare skips them);
 // a window in which nothing completed keeps its measured 0.
 func TestRatesAbsentWithoutAWindow(t *testing.T) {
@@ -30,6 +30,14 @@ func TestRatesAbsentWithoutAWindow(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, RenderTable(&b, none))
 	require.NotContains(t, b.String(), "completed/s", "a row of '-' only is left out")
+
+	// An older file wrote both as 0: read as absent.
+	old := strings.Replace(js.String(), `"tasks": 0,`, `"tasks": 0, "requests_per_s": 0, "tasks_per_s": 0,`, -1)
+	require.NotEqual(t, js.String(), old)
+	back, err := Decode(strings.NewReader(old), "old.json")
+	require.NoError(t, err)
+	require.Nil(t, back.Classes["c"].RequestsPerS)
+	require.Nil(t, back.Totals.TasksPerS)
 
 	// A window where nothing completed: 0 per second is measured.
 	empty := NewSummary(cls, 0).Result(Meta{Backend: "sim", StartNs: 0, EndNs: 2e9})

@@ -12,9 +12,9 @@ import (
 // ended has no measurement window, and its result said requests_per_s 0
 // and tasks_per_s 0 beside 0 requests (trust7, sim Ctrl-C at 3m23s of
 // platform-hour's 5-minute warm-up): a rate over no time is not a
-// measured 0. They are absent then (JSON, and older files read so; the table leaves the row out or
-// shows '-'; compare skips them);
-// a window in which nothing completed keeps its measured 0.
+// measured 0. They are absent then (JSON, and older files read so; the
+// table leaves the row out or shows '-'; compare skips them); a window in
+// which nothing completed keeps its measured 0.
 func TestRatesAbsentWithoutAWindow(t *testing.T) {
 	cls := []ClassInfo{{Name: "c", Kind: "chat"}}
 

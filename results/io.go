@@ -123,6 +123,7 @@ func (r *Result) dropUnmeasured() {
 		}
 	}
 	r.fixTotalsJPerToken()
+	r.dropEmptyWaits()
 	r.Fleet.dropKnobsThatDidNotApply()
 	r.fillFleetMargin()
 	r.dropUnjudgedAttainment()
@@ -368,6 +369,37 @@ func (c *ClassResult) validate() error {
 		}
 	}
 	return nil
+}
+
+// dropEmptyWaits reads as null what older files wrote as 0 in
+// timeline.wait_max_ms: a bucket in which no request was sent. A first
+// token or a gap between tokens is never 0 (a file written now has no 0
+// there), so such a 0 is no request, and it marks an older file; in one,
+// a queue wait of 0 in a bucket without a first token is no request
+// either, unless the run has a video class (a clip admitted at once has
+// no first token: that 0 cannot be told from none and is kept).
+func (r *Result) dropEmptyWaits() {
+	if r.Timeline == nil || r.Timeline.WaitMaxMs == nil {
+		return
+	}
+	w := r.Timeline.WaitMaxMs
+	zero := func(v *float64) bool { return v != nil && *v == 0 }
+	old := false
+	for _, s := range [][]*float64{w.TTFT, w.ITL} {
+		for i, v := range s {
+			if zero(v) {
+				s[i], old = nil, true
+			}
+		}
+	}
+	if !old || w.TTFT == nil || slices.ContainsFunc(slices.Collect(maps.Values(r.Classes)), func(c *ClassResult) bool { return c != nil && c.Kind == "video" }) {
+		return
+	}
+	for i, v := range w.Queue {
+		if zero(v) && (i >= len(w.TTFT) || w.TTFT[i] == nil) {
+			w.Queue[i] = nil
+		}
+	}
 }
 
 func (t *Timeline) validate() error {

@@ -54,10 +54,10 @@ func Lag(r *Result) (s float64, of string, ok bool) {
 		end := r.Window.EndNs
 		tail := max(int64(LagTail*float64(end-r.Window.StartNs)), tl.IntervalNs)
 		lo, hi := max(int((end-tail)/tl.IntervalNs), 0), int(end/tl.IntervalNs)
-		tailMax := func(series []float64, name string) {
+		tailMax := func(series []*float64, name string) {
 			for i := lo; i <= hi && i < len(series); i++ {
-				if series[i] > 0 {
-					consider(series[i], name)
+				if v := series[i]; v != nil && *v > 0 {
+					consider(*v, name)
 				}
 			}
 		}

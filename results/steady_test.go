@@ -150,12 +150,12 @@ func TestVideoWaitIsNoTTFTWait(t *testing.T) {
 	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e8, Sent: 1e8, FirstToken: 2e8, LastToken: 3e9, OutputTokens: 20, TaskDone: true})
 	s.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e8, Sent: 2e8, QueueNs: 5e9, FirstToken: 52e8, LastToken: 80e9, VideoSeconds: 5, TaskDone: true})
 	w := s.Result(Meta{Backend: "sim"}).Timeline.WaitMaxMs
-	require.Equal(t, 100.0, w.TTFT[0], "chat's TTFT, not the clip's wait")
-	require.Equal(t, 5000.0, w.Queue[0])
+	require.Equal(t, 100.0, *w.TTFT[0], "chat's TTFT, not the clip's wait")
+	require.Equal(t, 5000.0, *w.Queue[0])
 
 	v := NewSummary([]ClassInfo{{Name: "t2v", Kind: "video"}}, 0)
 	v.Add(&Record{Class: "t2v", Kind: "video", Intended: 2e8, Sent: 2e8, QueueNs: 5e9, FirstToken: 52e8, LastToken: 80e9, VideoSeconds: 5, TaskDone: true})
 	w = v.Result(Meta{Backend: "sim"}).Timeline.WaitMaxMs
 	require.Nil(t, w.TTFT)
-	require.Equal(t, 5000.0, w.Queue[0])
+	require.Equal(t, 5000.0, *w.Queue[0])
 }

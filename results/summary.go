@@ -164,14 +164,17 @@ func (s *Summary) Add(r *Record) {
 // r.ITL (recordAll finds it while it records them).
 func (s *Summary) observeWait(r *Record, gap int64) {
 	ms := func(ns int64) float64 { return float64(ns/1e3) / 1e3 } // whole microseconds: merges exactly
-	if r.QueueNs > 0 {
-		s.timeline.wait(r.Intended, waitQueue, ms(r.QueueNs))
-	}
+	// Every completed request has a queue wait, 0 when it was admitted at
+	// once (a series in which nothing waited is left out: an endpoint run
+	// cannot see the server's queue).
+	s.timeline.wait(r.Intended, waitQueue, ms(max(r.QueueNs, 0)))
 	// A video job's clip start is no first token: its wait is QueueNs.
-	if v, ok := r.TTFT(); ok && v > 0 && r.Kind != "video" {
+	// A first token or a gap between tokens is never 0 (older files' 0
+	// there is read as no request: dropEmptyWaits).
+	if v, ok := r.TTFT(); ok && ms(v) > 0 && r.Kind != "video" {
 		s.timeline.wait(r.Intended, waitTTFT, ms(v))
 	}
-	if gap > 0 {
+	if ms(gap) > 0 {
 		s.timeline.wait(r.Intended, waitITL, ms(gap))
 	}
 }

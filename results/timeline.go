@@ -1,6 +1,9 @@
 package results
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Timeline bucketing: buckets start at run time 0 and are timelineBaseNs
 // wide; when a sample lands past timelineMaxBuckets the width doubles and
@@ -26,12 +29,13 @@ type Timeline struct {
 }
 
 // WaitSeries is the longest wait per bucket, in milliseconds, by what was
-// waited for; a series nothing measured is absent, a bucket with no
-// request is 0.
+// waited for; a series in which nothing waited is absent, a bucket in which
+// no completed measured request was sent is null (not a measured 0: a
+// request admitted at once waited 0).
 type WaitSeries struct {
-	Queue []float64 `json:"queue,omitempty"` // to be admitted (simulator)
-	TTFT  []float64 `json:"ttft,omitempty"`  // for the first token
-	ITL   []float64 `json:"itl,omitempty"`   // between two tokens
+	Queue []*float64 `json:"queue,omitempty"` // to be admitted (simulator)
+	TTFT  []*float64 `json:"ttft,omitempty"`  // for the first token
+	ITL   []*float64 `json:"itl,omitempty"`   // between two tokens
 }
 
 // Indexes of countBucket.wait.
@@ -81,6 +85,7 @@ func (a *gaugeBucket) merge(b gaugeBucket) {
 type countBucket struct {
 	completions, errors, tokens int64
 	wait                        [numWaits]float64 // longest waits (ms) of requests sent in the bucket
+	waited                      [numWaits]bool    // wait[k] was measured (a request was sent in the bucket)
 }
 
 // mergeCounts adds b's counts into a and keeps the longer waits.
@@ -90,6 +95,7 @@ func (a *countBucket) mergeCounts(b countBucket) {
 	a.tokens += b.tokens
 	for k := range a.wait {
 		a.wait[k] = max(a.wait[k], b.wait[k])
+		a.waited[k] = a.waited[k] || b.waited[k]
 	}
 }
 
@@ -201,18 +207,23 @@ func (tl *timelineAcc) export() *Timeline {
 func (tl *timelineAcc) wait(t int64, k int, v float64) {
 	b := tl.countAt(t)
 	b.wait[k] = max(b.wait[k], v)
+	b.waited[k] = true
 }
 
-// exportWaits is the WaitMaxMs of n buckets (nil when nothing waited).
+// exportWaits is the WaitMaxMs of n buckets (nil when nothing waited): a
+// series is written when some request waited, with null in the buckets in
+// which no request was measured.
 func (tl *timelineAcc) exportWaits(n int) *WaitSeries {
-	var series [numWaits][]float64
+	var series [numWaits][]*float64
 	for k := range series {
+		if !slices.ContainsFunc(tl.counts, func(c countBucket) bool { return c.wait[k] > 0 }) {
+			continue
+		}
+		series[k] = make([]*float64, n)
 		for i, c := range tl.counts {
-			if c.wait[k] > 0 {
-				if series[k] == nil {
-					series[k] = make([]float64, n)
-				}
-				series[k][i] = c.wait[k]
+			if c.waited[k] {
+				v := c.wait[k]
+				series[k][i] = &v
 			}
 		}
 	}
@@ -237,12 +248,14 @@ func importTimeline(t *Timeline) *timelineAcc {
 		tl.counts[i] = countBucket{completions: at(t.Completions, i), errors: at(t.Errors, i), tokens: at(t.OutputTokens, i)}
 	}
 	if w := t.WaitMaxMs; w != nil {
-		for k, s := range [numWaits][]float64{w.Queue, w.TTFT, w.ITL} {
+		for k, s := range [numWaits][]*float64{w.Queue, w.TTFT, w.ITL} {
 			for len(tl.counts) < len(s) {
 				tl.counts = append(tl.counts, countBucket{})
 			}
 			for i, v := range s {
-				tl.counts[i].wait[k] = v
+				if v != nil {
+					tl.counts[i].wait[k], tl.counts[i].waited[k] = *v, true
+				}
 			}
 		}
 	}

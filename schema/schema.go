@@ -56,7 +56,8 @@ func Generate(name string) ([]byte, error) {
 }
 
 // allowNulls lets every property that encoding/json can write as null
-// (a pointer, slice, map or interface field without omitempty) be null:
+// (a pointer, slice, map or interface field without omitempty), and every
+// element of a slice of pointers to numbers, be null:
 // the reflector types them as their element only, but fleetbench writes
 // null for what was not measured.
 func allowNulls(s *jsonschema.Schema, root reflect.Type) {
@@ -71,11 +72,22 @@ func allowNulls(s *jsonschema.Schema, root reflect.Type) {
 			f := t.Field(i)
 			tag := f.Tag.Get("json")
 			key, opts, _ := strings.Cut(tag, ",")
-			if tag == "-" || !f.IsExported() || strings.Contains(opts, "omitempty") {
+			if tag == "-" || !f.IsExported() {
 				continue
 			}
 			if key == "" {
 				key = f.Name
+			}
+			if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Pointer && f.Type.Elem().Elem().Kind() != reflect.Struct {
+				// A nil number is written as null (a timeline bucket
+				// nothing was measured in); lists of structs hold none.
+				if p, ok := def.Properties.Get(key); ok && p != nil && p.Items != nil {
+					alt := *p.Items
+					p.Items = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{&alt, {Type: "null"}}}
+				}
+			}
+			if strings.Contains(opts, "omitempty") {
+				continue
 			}
 			switch f.Type.Kind() {
 			case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:

@@ -136,6 +136,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			if n == TotalClass && ref.lat != nil {
 				md.Note = tot.note(ref.lat)
 			}
+			if sloRow(ref.name) {
+				md.Note = joinNote(md.Note, finishedOnlyNote(base, nw))
+			}
 			if withTest && ref.lat != nil {
 				xa, xb := tot.samples(opt.BaseSamples, base, 0, n, ref.lat), tot.samples(opt.NewSamples, nw, 1, n, ref.lat)
 				if len(xa) > 0 && len(xb) > 0 {
@@ -168,6 +171,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			} else if !withTest {
 				g.bandCheck(&gr, base, n)
 			}
+			if sloRow(g.ref.name) {
+				gr.Note = joinNote(gr.Note, finishedOnlyNote(base, nw))
+			}
 			applied = true
 			cmp.Gates = append(cmp.Gates, gr)
 			cmp.Failed = cmp.Failed || gr.Failed
@@ -180,6 +186,37 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 		}
 	}
 	return cmp, nil
+}
+
+// sloRow says whether a compare row is judged against the SLOs (over
+// the finished requests only after an interruption).
+func sloRow(name string) bool { return name == "slo_attainment" || name == "goodput_rps" }
+
+// finishedOnlyNote says which side was interrupted: its SLO figures are
+// over the requests that finished before the stop ("" if neither).
+func finishedOnlyNote(base, nw *Result) string {
+	side := ""
+	switch {
+	case base.Interrupted() && nw.Interrupted():
+		side = "both"
+	case base.Interrupted():
+		side = "BASE"
+	case nw.Interrupted():
+		side = "NEW"
+	default:
+		return ""
+	}
+	return "finished requests only: " + side + " interrupted"
+}
+
+func joinNote(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 func whichClasses(g Gate) string {

@@ -124,6 +124,7 @@ func (r *Result) dropUnmeasured() {
 	}
 	r.fixTotalsJPerToken()
 	r.dropEmptyWaits()
+	r.markFinishedOnly()
 	r.Fleet.dropKnobsThatDidNotApply()
 	r.fillFleetMargin()
 	r.dropUnjudgedAttainment()

@@ -313,6 +313,7 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		v := roundDec(lag, 6)
 		r.Window.LagS, r.Window.LagOf = &v, of
 	}
+	r.markFinishedOnly()
 	return r
 }
 

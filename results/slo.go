@@ -88,6 +88,10 @@ type SLOTarget struct {
 type SLOVerdict struct {
 	Met     bool        `json:"met"`
 	Targets []SLOTarget `json:"targets"`
+	// FinishedOnly says the verdict covers the requests that finished
+	// before an interruption only (extra.interrupted): the slowest, still
+	// running then, are missing, so a met may not hold (FinishedOnlyNote).
+	FinishedOnly bool `json:"finished_only,omitempty"`
 }
 
 // verdict judges the class's percentiles against its SLO. It returns nil

@@ -146,12 +146,23 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		return "-"
 	})
-	row("SLO verdict", func(c *ClassResult) string { return sloCell(c.SLO) })
+	finishedOnly := false
+	row("SLO verdict", func(c *ClassResult) string {
+		cell := sloCell(c.SLO)
+		if c.SLO != nil && c.SLO.FinishedOnly {
+			finishedOnly = true
+			cell += FinishedOnlyMark
+		}
+		return cell
+	})
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if mixedLeftOut {
 		b.WriteString("total: no latency percentiles over classes of different kinds (kind mixed); read each class's\n")
+	}
+	if finishedOnly {
+		b.WriteString(FinishedOnlyMark + " " + FinishedOnlyNote + "\n")
 	}
 	if few := fewSamples(names, r); few != "" {
 		b.WriteString(few + "\n")

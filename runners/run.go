@@ -342,9 +342,6 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	if wo.RateScale > 0 && wo.RateScale != 1 {
 		extra["rate_scale"] = wo.RateScale
 	}
-	if interrupted {
-		extra["interrupted"] = true
-	}
 	x.sink.mu.Lock()
 	defer x.sink.mu.Unlock()
 	res := x.sink.summary.Result(results.Meta{Backend: "endpoint",
@@ -362,7 +359,7 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 			w += fmt.Sprintf("; %d of its %d measured requests were still running when the grace period (--grace) ended and were cancelled: "+
 				"they count as errors (error rate, SLO attainment, goodput) and the latency percentiles leave them out, so they miss the slowest requests", n, res.Totals.Requests)
 		}
-		res.Warnings = append(res.Warnings, w)
+		res.MarkInterrupted(w)
 	}
 	if x.early != "" {
 		res.Extra["stopped_early"] = x.early

@@ -49,11 +49,10 @@ func (e *engine) takeInterrupt() bool {
 // markInterrupted marks an interrupted run's result as run marks its own
 // (extra.interrupted and a warning), saying where the simulation stopped.
 func (e *engine) markInterrupted(res *results.Result) {
-	res.Extra["interrupted"] = true
 	at := time.Duration(e.now)
 	w := fmt.Sprintf("simulation interrupted at virtual time %s: the result covers the part simulated (the measurement window ends at the stop, or at the last arrival if every request had arrived); the %d requests started and not finished are not counted, so the latencies miss the slowest requests", at, e.inflight)
 	if e.now <= int64(e.sc.Warmup) {
 		w = fmt.Sprintf("simulation interrupted at virtual time %s, before the measurement window began (warm-up %s): nothing was measured", at, time.Duration(e.sc.Warmup))
 	}
-	res.Warnings = append(res.Warnings, w)
+	res.MarkInterrupted(w)
 }

@@ -71,6 +71,11 @@ func TestStopEndsRunInterrupted(t *testing.T) {
 			require.True(t, st.Interrupted)
 			require.Equal(t, int64(c.at), st.EndNs, "stopped at the sample")
 			require.Equal(t, true, res.Extra["interrupted"])
+			for name, cr := range res.Classes {
+				if cr.SLO != nil {
+					require.True(t, cr.SLO.FinishedOnly, "%s: a verdict over the finished requests only", name)
+				}
+			}
 			require.NotEmpty(t, res.Warnings)
 			require.Contains(t, res.Warnings[len(res.Warnings)-1], "simulation interrupted at virtual time "+c.at.String())
 			require.Equal(t, int64(c.at), res.Window.EndNs, "the window ends at the stop")

@@ -251,9 +251,24 @@ func runVerdict(r *results.Result) verdict {
 	case judged == 0:
 		return verdict{Status: "none", Text: "No SLOs defined"}
 	case len(missed) == 0:
-		return verdict{Status: "ok", Text: fmt.Sprintf("SLOs met (%s)", plural(judged, "class", "classes"))}
+		return finishedOnly(r.Interrupted(), verdict{Status: "ok", Text: fmt.Sprintf("SLOs met (%s)", plural(judged, "class", "classes"))})
 	}
-	return verdict{Status: "bad", Text: fmt.Sprintf("SLOs missed (%s)", plural(len(missed), "target", "targets")), Details: missed}
+	return finishedOnly(r.Interrupted(), verdict{Status: "bad", Text: fmt.Sprintf("SLOs missed (%s)", plural(len(missed), "target", "targets")), Details: missed})
+}
+
+// finishedOnly marks a verdict judged on the finished requests of an
+// interrupted run: a met is no clean pass (not green), and the note says
+// why.
+func finishedOnly(on bool, v verdict) verdict {
+	if !on {
+		return v
+	}
+	if v.Status == "ok" {
+		v.Status = "none"
+	}
+	v.Text += results.FinishedOnlyMark
+	v.Details = append(v.Details, results.FinishedOnlyMark+" "+results.FinishedOnlyNote)
+	return v
 }
 
 func classVerdict(c *results.ClassResult) verdict {
@@ -264,7 +279,7 @@ func classVerdict(c *results.ClassResult) verdict {
 		return verdict{Status: "none", Text: "no SLO"}
 	}
 	if c.SLO.Met {
-		return verdict{Status: "ok", Text: "SLO met"}
+		return finishedOnly(c.SLO.FinishedOnly, verdict{Status: "ok", Text: "SLO met"})
 	}
 	var d []string
 	for _, t := range c.SLO.Targets {
@@ -272,7 +287,7 @@ func classVerdict(c *results.ClassResult) verdict {
 			d = append(d, targetText(t))
 		}
 	}
-	return verdict{Status: "bad", Text: "SLO missed", Details: d}
+	return finishedOnly(c.SLO.FinishedOnly, verdict{Status: "bad", Text: "SLO missed", Details: d})
 }
 
 // targetText is a missed target for people: "TTFT p99 335.6 ms > 300 ms".

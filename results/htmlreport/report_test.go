@@ -378,3 +378,18 @@ func TestFleetLineLayouts(t *testing.T) {
 }
 
 func ptrTo(v float64) *float64 { return &v }
+
+// An interrupted run's SLO verdict covers its finished requests only: the
+// HTML verdict and class chips do not read as a clean (green) met.
+func TestInterruptedVerdictIsNoCleanMet(t *testing.T) {
+	c := &results.ClassResult{Kind: "chat", SLO: &results.SLOVerdict{Met: true, FinishedOnly: true}}
+	r := &results.Result{Classes: map[string]*results.ClassResult{"chat": c}, Totals: &results.ClassResult{}, Extra: map[string]any{"interrupted": true}}
+	for _, v := range []verdict{runVerdict(r), classVerdict(c)} {
+		require.NotEqual(t, "ok", v.Status, v.Text)
+		require.True(t, strings.HasSuffix(v.Text, "*"), v.Text)
+		require.Contains(t, strings.Join(v.Details, " "), "finished requests only")
+	}
+	c.SLO.FinishedOnly, r.Extra = false, nil
+	require.Equal(t, "ok", runVerdict(r).Status)
+	require.Equal(t, "ok", classVerdict(c).Status)
+}

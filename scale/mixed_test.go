@@ -104,3 +104,32 @@ func TestScaleInterrupted(t *testing.T) {
 	require.Contains(t, c.Levels[1].Note, "interrupted")
 	require.False(t, c.Levels[1].NothingMeasured)
 }
+
+// A probe running when Ctrl-C came is cut short (sweep.CutShort): its
+// partial figures read as a miss, and a search whose last probe it was
+// answered from it. A level with a probe cut short has no answer either.
+func TestScaleProbeCutShort(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	var probes []string
+	model := fakeModel(20, 15, 10, &probes)
+	stop := make(chan struct{})
+	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1, Stop: stop,
+		fake: func(fleet string, level float64) probeOut {
+			if level >= 10 {
+				select {
+				case <-stop:
+				default:
+					close(stop)
+				}
+				return probeOut{pt: sweepfile.Point{Fleet: fleet, Error: "interrupted at virtual time 1m0s: the point was cut short, its partial figures are left out"}}
+			}
+			return model(fleet, level)
+		}}
+	c, err := s.Run(Spec{Levels: []float64{1, 10, 100}, Kinds: []string{KindColocated}, MaxInstances: 4096})
+	require.NoError(t, err)
+	require.True(t, c.Interrupted)
+	require.Len(t, c.Levels, 2)
+	require.Empty(t, c.Levels[1].Fleet, "no answer from a search cut short")
+	require.Contains(t, c.Levels[1].Note, "interrupted")
+}

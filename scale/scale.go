@@ -176,11 +176,12 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				best = f
 			}
 		}
-		if slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Error == sweep.NotRun }) {
-			// Cut short: a smaller fleet was not tried, so no answer.
+		if slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Error == sweep.NotRun || sweep.CutShort(&p) }) {
+			// Cut short: a smaller fleet was not tried (or not to its
+			// end), so no answer.
 			c.Interrupted = true
 			c.Levels = append(c.Levels, Level{Index: i, Traffic: lv, Probes: L.Probes,
-				Note: fmt.Sprintf("interrupted: the search at %gx was cut short (probes not run): no answer", lv)})
+				Note: fmt.Sprintf("interrupted: the search at %gx was cut short (probes not run or stopped mid-run): no answer", lv)})
 			break
 		}
 		if best == nil {

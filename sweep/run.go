@@ -43,8 +43,9 @@ type Runner struct {
 	// pools' catalog prices.
 	Cost *results.CostInputs
 	// Stop, when closed (Ctrl-C), ends the sweep early: a point not yet
-	// started is not run (its Error is NotRun); points running finish.
-	// Nil: never.
+	// started is not run (its Error is NotRun); a point running stops at
+	// its next virtual second (sim.Config.Stop) and is cut short (CutShort:
+	// its Error says so, its partial figures are left out). Nil: never.
 	Stop <-chan struct{}
 	// Progress, when set, is called after each point finishes (serialised;
 	// in completion order, which varies with Jobs: for display only).
@@ -210,7 +211,14 @@ func (r *Runner) One(p Point) (sp sweepfile.Point) {
 		sp.Error = err.Error()
 		return sp
 	}
-	res, _, err := sim.Run(r.Scenario.WithWarmup(warm.D), cfg, wo)
+	cfg.Stop = r.Stop // Ctrl-C ends a running point at its next virtual second
+	res, st, err := sim.Run(r.Scenario.WithWarmup(warm.D), cfg, wo)
+	if err == nil && st.Interrupted {
+		// Its figures cover part of the run only (no slow tail, a short
+		// window): neither a verdict nor a point to rank.
+		sp.Error = fmt.Sprintf("%s%s: the point was cut short, its partial figures are left out", cutShort, time.Duration(st.EndNs))
+		return sp
+	}
 	if err != nil {
 		var ce *sim.ConfigError
 		if errors.As(err, &ce) {
@@ -396,3 +404,10 @@ func addRevenue(m map[string]float64, res *results.Result) {
 		m["markup_pct"] = *v
 	}
 }
+
+// CutShort reports whether p is a point that was running when the sweep
+// was interrupted (Runner.Stop) and stopped before its end.
+func CutShort(p *sweepfile.Point) bool { return strings.HasPrefix(p.Error, cutShort) }
+
+// cutShort starts the Error of a point cut short by an interruption.
+const cutShort = "interrupted at virtual time "

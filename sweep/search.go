@@ -67,6 +67,7 @@ func Run(r *Runner, spec Spec) (*sweepfile.Sweep, error) {
 	if (spec.Search == sweepfile.SearchMinFleet || spec.Search == sweepfile.SearchMaxLoad || spec.Search == sweepfile.SearchBestSplit) && !hasSLO(r.Scenario) {
 		sw.Notes = append(sw.Notes, fmt.Sprintf("scenario %q sets no SLO: every point that completes requests counts as meeting it; add slo: bounds to its classes", r.Scenario.Name))
 	}
+	notes := len(sw.Notes)
 	var err error
 	switch spec.Search {
 	case "", sweepfile.SearchScale:
@@ -85,6 +86,12 @@ func Run(r *Runner, spec Spec) (*sweepfile.Sweep, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if r.stopped() {
+		// Interrupted: a search cut short concludes nothing (a point it
+		// did not run might have met the SLOs); the caller says so.
+		sw.Notes = sw.Notes[:notes]
+		return sw, nil
 	}
 	sw.Answer = sweepfile.PickAnswer(sw.Search, sw.Objective, sw.Points)
 	return sw, nil

@@ -218,8 +218,10 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 			}
 		}
 	}
-	// Ctrl-C stops starting points; those running finish, and what ran is
-	// written (points not run say so; no answer), exit 130, as run does.
+	// Ctrl-C stops starting points and cuts those running short at their
+	// next virtual second (their partial figures left out); what ran is
+	// written (points not run or cut short say so; no answer), exit 130,
+	// as run does.
 	ctx, stop := runSignals(cmd.Context())
 	defer stop()
 	go func() {
@@ -232,18 +234,25 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return usageErr(err)
 	}
 	if ctx.Err() != nil {
-		ran := 0
+		ran, cut := 0, 0
 		for _, p := range sw.Points {
-			if p.Error != sweep.NotRun {
+			switch {
+			case sweep.CutShort(&p):
+				cut++
+			case p.Error != sweep.NotRun:
 				ran++
 			}
 		}
+		cutNote := ""
+		if cut > 0 {
+			cutNote = fmt.Sprintf(", %d cut short (partial figures left out)", cut)
+		}
 		sw.Answer = nil // a search cut short picks from what it did not try
-		sw.Notes = append(sw.Notes, fmt.Sprintf("interrupted: %d of %d points ran, the others were not run; no answer", ran, len(sw.Points)))
+		sw.Notes = append(sw.Notes, fmt.Sprintf("interrupted: %d of %d points ran%s, the others were not run; no answer", ran, len(sw.Points), cutNote))
 		if err := f.emitSweep(stdout, sw); err != nil {
 			return err
 		}
-		return &exitCode{code: 130, err: fmt.Errorf("sweep interrupted: %d of %d points ran (written)", ran, len(sw.Points))}
+		return &exitCode{code: 130, err: fmt.Errorf("sweep interrupted: %d of %d points ran%s (written)", ran, len(sw.Points), cutNote)}
 	}
 	if err := allFailed(sw); err != nil {
 		return usageErr(err)

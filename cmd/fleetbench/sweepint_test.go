@@ -13,7 +13,7 @@ import (
 
 // TestSweepInterrupted: Ctrl-C during a simulated sweep killed it and lost
 // every point already simulated (an hour-long grid, nothing written). It
-// now stops starting points, lets running ones finish, writes what ran
+// now stops starting points (running ones are cut short: TestCtrlCCutsARunningPointShort), writes what ran
 // (the rest "not run", no answer: a search cut short picks from what it
 // did not try) and exits 130, as run does.
 func TestSweepInterrupted(t *testing.T) {

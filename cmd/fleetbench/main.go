@@ -5,10 +5,18 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/fleetbench/fleetbench/internal/thp"
 )
 
 func main() {
-	os.Exit(execute(os.Args[1:], os.Stdout, os.Stderr))
+	// Huge pages for the simulator's heap: a large fleet's state is read
+	// at random, and on 4 KB pages most of its cache misses are TLB
+	// misses too (internal/thp).
+	stopTHP := thp.Start()
+	code := execute(os.Args[1:], os.Stdout, os.Stderr)
+	stopTHP()
+	os.Exit(code)
 }
 
 // exitCode carries a specific process exit status through cobra.

@@ -176,6 +176,7 @@ func importClass(name string, c *ClassResult, hists map[string]string) (*classAc
 	}
 	acc.input, acc.cached, acc.output = c.Tokens()
 	acc.sloMet, acc.clips, acc.videoSeconds, acc.preemptions = c.SLOMet, c.Clips, c.VideoSeconds, c.Preemptions
+	acc.importOverContext(c.OverContext)
 	if acc.tiers, err = importTiers(c.TokensByTier); err != nil {
 		return nil, fmt.Errorf("class %q: %w", name, err)
 	}

@@ -145,6 +145,10 @@ type ClassResult struct {
 	Clips        int64   `json:"clips,omitempty"`         // video clips completed
 	VideoSeconds float64 `json:"video_seconds,omitempty"` // video generated, seconds
 	Preemptions  int64   `json:"preemptions,omitempty"`
+	// OverContext counts the completed requests whose prompt + output
+	// exceed the model's context (classes only; absent when none, or when
+	// the context is unknown): a real server refuses them.
+	OverContext *OverContext `json:"over_context,omitempty"`
 
 	// TokensByTier splits the token counts by the input-length tiers of the
 	// class's price list (classes only; see ClassInfo.PriceTiers).
@@ -255,6 +259,9 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		}
 	}
 	r.Totals = total.result(win, false)
+	if w := overContextWarning(names, r); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	if unjudged(r) {
 		r.Totals.SLOAttainment, r.Totals.GoodputRPS = nil, nil
 	}
@@ -381,6 +388,7 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 	if withSLO {
 		out.SLO = verdict(&c.info.SLO, pcts)
 		out.TokensByTier = c.tiers.export()
+		out.OverContext = c.exportOverContext()
 	}
 	return out
 }

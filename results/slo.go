@@ -19,6 +19,11 @@ type ClassInfo struct {
 	// (ClassResult.TokensByTier) so that tiered revenue can be computed.
 	// 0 (unbounded) may appear and is implied for the last tier.
 	PriceTiers []int
+	// ContextTokens is the model's context length (maximum model length,
+	// prompt plus output tokens) the class's requests are served with; 0:
+	// unknown or none (video). Completed requests over it are counted
+	// (ClassResult.OverContext).
+	ContextTokens int
 }
 
 // thresholds are the per-request bounds derived from an SLO, in ns; -1

@@ -50,6 +50,7 @@ type classAcc struct {
 	videoSeconds                       float64
 	preemptions                        int64
 	tiers                              *tierAcc // per price tier, or nil
+	overCtx, overCtxLongest            int64    // requests over the context (context.go)
 }
 
 func newClassAcc(info ClassInfo) *classAcc {
@@ -137,6 +138,7 @@ func (s *Summary) Add(r *Record) {
 		return
 	}
 	c.completed++
+	c.overContext(r)
 	c.input += int64(r.InputTokens)
 	c.cached += int64(r.CachedTokens)
 	c.output += int64(r.OutputTokens)
@@ -333,6 +335,9 @@ func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 	c.clips += o.clips
 	c.videoSeconds += o.videoSeconds
 	c.preemptions += o.preemptions
+	c.overCtx += o.overCtx
+	c.overCtxLongest = max(c.overCtxLongest, o.overCtxLongest)
+	c.info.ContextTokens = max(c.info.ContextTokens, o.info.ContextTokens)
 	c.tiers = c.tiers.mergeFrom(o.tiers)
 	for m, h := range o.hists {
 		if h == nil || h.TotalCount() == 0 || (knownOnly && (!o.known(metric(m)) || !o.measures(metric(m)))) {

@@ -129,6 +129,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	v.fleet(s.Fleet)
 	v.scenarioLimits(s)
+	v.contextLimits(s)
 }
 
 func (v *validator) class(c *Class, p string) {

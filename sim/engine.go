@@ -180,6 +180,9 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 	infos := make([]results.ClassInfo, len(sc.Classes))
 	for i, c := range sc.Classes {
 		infos[i] = results.ClassInfoFor(c)
+		if c.Kind != scenarios.KindVideo {
+			infos[i].ContextTokens = fl.contextTokens // requests over it are counted, not refused
+		}
 		e.classIndex[c.Name] = i
 		e.classNames = append(e.classNames, c.Name)
 	}

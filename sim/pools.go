@@ -65,6 +65,8 @@ type fleet struct {
 	failRng   *rand.Rand
 	incidents []*incident
 	e         *engine
+	// contextTokens is the served model's context length (0: unknown).
+	contextTokens int
 }
 
 // buildFleet checks the configuration against the catalogs and the
@@ -117,6 +119,10 @@ func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
 		if err != nil {
 			return nil, err
 		}
+		f.contextTokens = m.ContextTokens
+		if err := fitsContext(sc, m); err != nil {
+			return nil, err
+		}
 		for _, ps := range llmPools {
 			p, err := f.newPool(ps, m)
 			if err != nil {
@@ -152,6 +158,25 @@ func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
 		}
 	}
 	return f, nil
+}
+
+// fitsContext refuses a class whose every request is longer than the
+// model's context (scenario validation does the same against the
+// scenario's own model, with the file position; this catches --model):
+// a server refuses each of them (HTTP 400). Requests only some of which
+// are over are counted in the result instead (results.OverContext).
+func fitsContext(sc *scenarios.Scenario, m models.Model) error {
+	if m.ContextTokens <= 0 {
+		return nil
+	}
+	for i := range sc.Classes {
+		c := &sc.Classes[i]
+		if n := c.MinRequestTokens(); n > m.ContextTokens {
+			return fmt.Errorf("class %q: every request has at least %d tokens (prompt + output), over the %d-token context of model %s: a server refuses each of them (HTTP 400); shorten the class's lengths in the scenario, or pick a model with a longer context (--model)",
+				c.Name, n, m.ContextTokens, m.ID)
+		}
+	}
+	return nil
 }
 
 // lookupModel resolves the served model: a config.json (ModelConfig) or

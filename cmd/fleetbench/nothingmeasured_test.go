@@ -8,8 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// allFailScenario's every request is refused (prompts of 420k tokens
-// beside an instance's ~409k-token KV cache: too_long).
+// allFailScenario's every request is refused (prompts of 30-35k tokens
+// beside a one-h100 qwen3-32b instance's ~24k-token KV cache: too_long;
+// within the model's 40,960-token context, which validation checks).
 const allFailScenario = `name: allfail
 seed: 1
 duration: 30s
@@ -18,13 +19,13 @@ classes:
   - name: huge
     kind: chat
     arrival: {process: poisson, rate: 1}
-    input: {dist: uniform, min: 420000, max: 430000}
+    input: {dist: uniform, min: 30000, max: 35000}
     output: {dist: uniform, min: 1000, max: 2000}
     slo:
       ttft_ms: {p99: 2000}
 fleet:
   spec: 1P1D
-  model: llama-3.1-8b
+  model: qwen3-32b
   gpu: h100
   tp: 1
 `

@@ -83,8 +83,10 @@ classes:
 fleet: {spec: 1C, model: llama-3.1-8b, gpu: h100, tp: 1}
 `
 
-// tooLongScenario's outputs (400k tokens) outgrow any l40s instance's KV
-// cache (189k tokens): every request fails too_long.
+// tooLongScenario's outputs (38k tokens) outgrow a one-h100 qwen3-32b
+// instance's KV cache (~24k tokens) within the model's 40,960-token
+// context: every request fails too_long. (Longer than the context, the
+// scenario is refused at validation.)
 const tooLongScenario = `
 name: toolong
 seed: 1
@@ -94,8 +96,8 @@ classes:
     kind: chat
     arrival: {process: poisson, rate: 1}
     input: 1000
-    output: 400000
-fleet: {spec: 1C, model: llama-3.1-8b, gpu: l40s, tp: 1}
+    output: 38000
+fleet: {spec: 1C, model: qwen3-32b, gpu: h100, tp: 1}
 `
 
 // TestSimWindowsAndVerdicts holds the measurement-window cases of issue 11

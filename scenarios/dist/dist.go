@@ -68,3 +68,34 @@ func Tokens(s Sampler, r *rand.Rand) int {
 	}
 	return int(v)
 }
+
+// Floor is the smallest token count Tokens can draw from s: its lowest
+// value (fixed, uniform, empirical values) or Min clamp, at least 1. An
+// empirical file not read yet has only its clamp. For bounds a class's
+// every request must exceed (scenario validation).
+func (s Spec) Floor() int {
+	lo := 0.0
+	switch s.Dist {
+	case "fixed":
+		lo = s.Value
+	case "uniform":
+		lo = s.Min
+	case "empirical":
+		for i, v := range s.Values {
+			if i == 0 || v < lo {
+				lo = v
+			}
+		}
+	}
+	if s.Min > 0 {
+		lo = max(lo, s.Min)
+	}
+	if s.Max > 0 {
+		lo = min(lo, s.Max)
+	}
+	v := math.Round(lo)
+	if !(v >= 1) {
+		return 1
+	}
+	return int(min(v, MaxTokens))
+}

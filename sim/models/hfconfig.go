@@ -47,6 +47,7 @@ type hfConfig struct {
 	QKNope        *int     `json:"qk_nope_head_dim"`
 	QKRope        *int     `json:"qk_rope_head_dim"`
 	VHead         *int     `json:"v_head_dim"`
+	MaxPositions  *int     `json:"max_position_embeddings"` // the context length (ContextTokens)
 	Quant         *struct {
 		Method string `json:"quant_method"`
 		Fmt    string `json:"fmt"`
@@ -186,6 +187,9 @@ func FromHFConfig(data []byte, id string) (Model, string, error) {
 		return Model{}, "", fmt.Errorf("intermediate_size missing: a dense model needs its FFN width")
 	}
 	m.MTPLayers = get(c.MTP)
+	if n := get(c.MaxPositions); n > 0 && n <= 1<<30 {
+		m.ContextTokens = n
+	}
 	if m.MLA {
 		m.KVBytesPerTokenBF16 = kvMLA(m.Layers, m.KVLoRA, m.RoPEDim)
 	} else {

@@ -66,6 +66,11 @@ type Model struct {
 	// KVBytesPerTokenBF16 is the KV-cache size of one token over all layers
 	// in BF16: 2·L·n_kv·d_h·2 for GQA, L·(kv_lora+rope)·2 for MLA.
 	KVBytesPerTokenBF16 int64
+	// ContextTokens is the longest sequence the model serves, prompt plus
+	// output (config.json max_position_embeddings: what vLLM takes as
+	// max_model_len by default); a server refuses a longer request (400).
+	// 0: unknown (a config.json without it).
+	ContextTokens int
 	// CalibrationOnly marks entries kept only to reproduce published
 	// measurements (e.g. the Vidur profiles); they are not listed by IDs.
 	CalibrationOnly bool
@@ -114,21 +119,24 @@ var catalog = map[string]Model{
 		ID: "llama-3.1-8b", TotalParams: 8.03e9, ActiveParams: 8.03e9,
 		Layers: 32, DenseLayers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128,
 		FFN: 14336, Vocab: 128256, KVBytesPerTokenBF16: kvGQA(32, 8, 128),
-		Source: "meta-llama/Llama-3.1-8B config.json",
+		Source:        "meta-llama/Llama-3.1-8B config.json",
+		ContextTokens: 131072,
 	},
 	// meta-llama/Llama-3.1-70B config.json.
 	"llama-3.1-70b": {
 		ID: "llama-3.1-70b", TotalParams: 70.6e9, ActiveParams: 70.6e9,
 		Layers: 80, DenseLayers: 80, Hidden: 8192, Heads: 64, KVHeads: 8, HeadDim: 128,
 		FFN: 28672, Vocab: 128256, KVBytesPerTokenBF16: kvGQA(80, 8, 128),
-		Source: "meta-llama/Llama-3.1-70B config.json",
+		Source:        "meta-llama/Llama-3.1-70B config.json",
+		ContextTokens: 131072,
 	},
 	// Qwen/Qwen3-32B config.json (attention width 64·128 = 8192 > hidden).
 	"qwen3-32b": {
 		ID: "qwen3-32b", TotalParams: 32.8e9, ActiveParams: 32.8e9,
 		Layers: 64, DenseLayers: 64, Hidden: 5120, Heads: 64, KVHeads: 8, HeadDim: 128,
 		FFN: 25600, Vocab: 151936, KVBytesPerTokenBF16: kvGQA(64, 8, 128),
-		Source: "Qwen/Qwen3-32B config.json",
+		Source:        "Qwen/Qwen3-32B config.json",
+		ContextTokens: 40960,
 	},
 	// deepseek-ai/DeepSeek-V3 config.json and technical report; MLA with
 	// q_lora 1536, kv_lora 512, rope 64, nope/value head dim 128.
@@ -140,6 +148,7 @@ var catalog = map[string]Model{
 		ExpertGroups: 8, GroupTopK: 4, MTPLayers: 1,
 		KVBytesPerTokenBF16: kvMLA(61, 512, 64),
 		Source:              "deepseek-ai/DeepSeek-V3 config.json; DeepSeek-V3 technical report (671B main model + 14B MTP module; R1 has the same architecture)",
+		ContextTokens:       163840,
 	},
 	// moonshotai/Kimi-K2-Instruct config.json: DeepSeek-V3 layout with 384
 	// experts, 64 heads and one dense layer.
@@ -151,6 +160,7 @@ var catalog = map[string]Model{
 		ExpertGroups: 1, GroupTopK: 1,
 		KVBytesPerTokenBF16: kvMLA(61, 512, 64),
 		Source:              "moonshotai/Kimi-K2-Instruct config.json (n_group 1, first_k_dense_replace 1, no MTP module)",
+		ContextTokens:       131072,
 	},
 	// Qwen/Qwen3-235B-A22B config.json: every layer MoE (decoder_sparse_step
 	// 1, no mlp_only_layers), 128 experts top-8, no shared expert, GQA 64/4.
@@ -159,7 +169,8 @@ var catalog = map[string]Model{
 		Layers: 94, DenseLayers: 0, Hidden: 4096, Heads: 64, KVHeads: 4, HeadDim: 128,
 		FFN: 12288, MoEFFN: 1536, RoutedExperts: 128, TopK: 8,
 		Vocab: 151936, KVBytesPerTokenBF16: kvGQA(94, 4, 128),
-		Source: "Qwen/Qwen3-235B-A22B config.json; Qwen3 technical report (235B total, 22B active)",
+		Source:        "Qwen/Qwen3-235B-A22B config.json; Qwen3 technical report (235B total, 22B active)",
+		ContextTokens: 40960,
 	},
 	// zai-org/GLM-4.5 config.json.
 	"glm-4.5": {
@@ -168,7 +179,8 @@ var catalog = map[string]Model{
 		FFN: 12288, MoEFFN: 1536, RoutedExperts: 160, SharedExperts: 1, TopK: 8,
 		Vocab: 151552, KVBytesPerTokenBF16: kvGQA(92, 8, 128),
 		ExpertGroups: 1, GroupTopK: 1, MTPLayers: 1,
-		Source: "zai-org/GLM-4.5 config.json",
+		Source:        "zai-org/GLM-4.5 config.json",
+		ContextTokens: 131072,
 	},
 	// Calibration only: the architectures of the Vidur H100 operator
 	// profiles (meta-llama/Llama-2-7b-hf and -70b-hf config.json).
@@ -177,12 +189,14 @@ var catalog = map[string]Model{
 		Layers: 32, DenseLayers: 32, Hidden: 4096, Heads: 32, KVHeads: 32, HeadDim: 128,
 		FFN: 11008, Vocab: 32000, KVBytesPerTokenBF16: kvGQA(32, 32, 128),
 		CalibrationOnly: true, Source: "meta-llama/Llama-2-7b-hf config.json",
+		ContextTokens: 4096,
 	},
 	"llama-2-70b": {
 		ID: "llama-2-70b", TotalParams: 69.0e9, ActiveParams: 69.0e9,
 		Layers: 80, DenseLayers: 80, Hidden: 8192, Heads: 64, KVHeads: 8, HeadDim: 128,
 		FFN: 28672, Vocab: 32000, KVBytesPerTokenBF16: kvGQA(80, 8, 128),
 		CalibrationOnly: true, Source: "meta-llama/Llama-2-70b-hf config.json",
+		ContextTokens: 4096,
 	},
 }
 

@@ -133,3 +133,20 @@ func TestScaleProbeCutShort(t *testing.T) {
 	require.Empty(t, c.Levels[1].Fleet, "no answer from a search cut short")
 	require.Contains(t, c.Levels[1].Note, "interrupted")
 }
+
+// Probes over the model's context are said, as in a sweep.
+func TestScaleSaysOverContext(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	var probes []string
+	model := fakeModel(20, 15, 10, &probes)
+	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1,
+		fake: func(fleet string, level float64) probeOut {
+			out := model(fleet, level)
+			out.pt.OverContext = &results.OverContext{Requests: 3, LongestTokens: 140000, ContextTokens: 131072}
+			return out
+		}}
+	c, err := s.Run(Spec{Levels: []float64{1}, Kinds: []string{KindColocated}, MaxInstances: 4096})
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(c.Notes, "\n"), "points served requests over the model's context (up to 3 requests per point, the longest 140000 tokens, context 131072)")
+}

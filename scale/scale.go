@@ -202,6 +202,13 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 		}
 		c.Levels = append(c.Levels, L)
 	}
+	var probes []sweepfile.Point
+	for _, L := range c.Levels {
+		probes = append(probes, L.Probes...)
+	}
+	if note := sweep.OverContextNote(probes); note != "" {
+		c.Notes = append(c.Notes, note)
+	}
 	Decompose(c)
 	return c, nil
 }

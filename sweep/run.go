@@ -322,8 +322,43 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		}
 	}
 	sp.Metrics = m
+	sp.OverContext = overContext(res)
 	sp.FellBehind, _ = results.FellBehind(res, 0)
 	sp.MeetsSLO = meetsSLO(res) && !sp.FellBehind
+}
+
+// overContext sums the classes' requests over the model's context (nil
+// when none).
+func overContext(res *results.Result) *results.OverContext {
+	var out *results.OverContext
+	for _, c := range res.Classes {
+		if o := c.OverContext; o != nil {
+			if out == nil {
+				out = &results.OverContext{ContextTokens: o.ContextTokens}
+			}
+			out.Requests += o.Requests
+			out.LongestTokens = max(out.LongestTokens, o.LongestTokens)
+		}
+	}
+	return out
+}
+
+// OverContextNote says how many points served requests over the model's
+// context ("" when none): their figures include requests a server refuses.
+func OverContextNote(points []sweepfile.Point) string {
+	n, most, longest, ctx := 0, int64(0), int64(0), int64(0)
+	for _, p := range points {
+		if o := p.OverContext; o != nil {
+			n++
+			most, longest, ctx = max(most, o.Requests), max(longest, o.LongestTokens), o.ContextTokens
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d points served requests over the model's context (up to %d requests per point, the longest %d tokens, context %d): "+
+		"a real server would refuse them (HTTP 400), while these points' figures count them as served; lower the classes' input/output maximums or agent turns, or pick a model with a longer context",
+		n, len(points), most, longest, ctx)
 }
 
 // latencies adds each latency metric's SweepStats of c to m.

@@ -93,6 +93,9 @@ func Run(r *Runner, spec Spec) (*sweepfile.Sweep, error) {
 		sw.Notes = sw.Notes[:notes]
 		return sw, nil
 	}
+	if note := OverContextNote(sw.Points); note != "" {
+		sw.Notes = append(sw.Notes, note)
+	}
 	sw.Answer = sweepfile.PickAnswer(sw.Search, sw.Objective, sw.Points)
 	return sw, nil
 }

@@ -105,6 +105,11 @@ type Point struct {
 	// Classes are each class's latency statistics (the latency keys of
 	// Metrics, per class name) of a kind-mixed point; absent otherwise.
 	Classes map[string]map[string]float64 `json:"classes,omitempty"`
+	// OverContext counts the completed requests whose prompt + output
+	// exceed the model's context, over the point's classes (a server
+	// refuses them; the point's figures count them as served); absent when
+	// none (results.OverContext).
+	OverContext *results.OverContext `json:"over_context,omitempty"`
 	// Result is the full result, kept only with --keep-results.
 	Result *results.Result `json:"result,omitempty"`
 	// Error says why the point did not run (bad configuration); the other

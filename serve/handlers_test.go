@@ -37,7 +37,7 @@ func TestChatErrors(t *testing.T) {
 		{"stream_options alone", map[string]any{"messages": msg, "stream_options": map[string]bool{"include_usage": true}}, nil, 400, "stream=true"},
 		{"unknown class", map[string]any{"messages": msg}, []string{ClassHeader, "nope"}, 400, "nope"},
 		{"content type", map[string]any{"messages": []map[string]any{{"role": "user", "content": 5}}}, nil, 400, "string or an array"},
-		{"too long for KV", map[string]any{"messages": []map[string]string{{"role": "user", "content": text.Block(1, 600_000)}}}, nil, 400, "KV cache"},
+		{"over the context", map[string]any{"messages": []map[string]string{{"role": "user", "content": text.Block(1, 600_000)}}}, nil, 400, "maximum context length is 131072"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

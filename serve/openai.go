@@ -223,6 +223,19 @@ func (s *Server) plan(cr *chatRequest, texts []string, defMax int, class string)
 	if p.tokens > maxTokensLimit {
 		return nil, badRequest("messages", "the prompt has %d tokens, more than the %d serve accepts", p.tokens, maxTokensLimit)
 	}
+	if ctx := s.contextTokens; ctx > 0 {
+		// As vLLM: a request over the model's maximum length is refused;
+		// without max_tokens the output may take what the prompt leaves.
+		explicit := cr.MaxCompletionTokens != nil || cr.MaxTokens != nil
+		if p.tokens >= ctx || (explicit && p.tokens+maxTok > ctx) {
+			return nil, badRequest("messages", "this model's maximum context length is %d tokens; this request asks for %d (%d in the messages, %d in the completion): shorten the messages or the completion",
+				ctx, p.tokens+maxTok, p.tokens, maxTok)
+		}
+		maxTok = min(maxTok, ctx-p.tokens)
+		if cr.MinTokens > maxTok {
+			return nil, badRequest("min_tokens", "min_tokens=%d: more than the %d tokens the model's %d-token context leaves after the prompt", cr.MinTokens, maxTok, ctx)
+		}
+	}
 	pr := &plannedRequest{prompt: p, maxTokens: maxTok, stream: cr.Stream,
 		out: planOutput(p.seed, maxTok, cr.MinTokens, cr.IgnoreEOS)}
 	if cr.StreamOptions != nil {
@@ -318,6 +331,10 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) modelObject() map[string]any {
-	return map[string]any{"id": s.model, "object": "model", "created": s.created, "owned_by": "fleetbench",
+	m := map[string]any{"id": s.model, "object": "model", "created": s.created, "owned_by": "fleetbench",
 		"root": s.model, "parent": nil}
+	if s.contextTokens > 0 {
+		m["max_model_len"] = s.contextTokens // as vLLM lists it
+	}
+	return m
 }

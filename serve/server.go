@@ -77,17 +77,20 @@ const DefaultSpin = 1500 * time.Microsecond
 // Server is a running emulated endpoint. Create it with New, serve its
 // Handler, and Close it when done.
 type Server struct {
-	sc      *scenarios.Scenario
-	model   string
-	created int64 // unix seconds, for /v1/models
-	tok     tokenizer
-	lp      *loop
-	nextID  atomic.Uint64
-	chatCls string
-	vidCls  string
-	mux     *http.ServeMux
-	videos  *videoStore
-	metrics *metrics
+	sc    *scenarios.Scenario
+	model string
+	// contextTokens is the model's maximum length (prompt + output); a
+	// longer request is a 400, as on a real server. 0: unknown.
+	contextTokens int
+	created       int64 // unix seconds, for /v1/models
+	tok           tokenizer
+	lp            *loop
+	nextID        atomic.Uint64
+	chatCls       string
+	vidCls        string
+	mux           *http.ServeMux
+	videos        *videoStore
+	metrics       *metrics
 	// videoOverride is the fleet's forced video model ("" = per request).
 	videoOverride string
 	apiKey        string
@@ -132,6 +135,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.lp = lp
 	s.tok = tokenizer{blockTokens: lp.live.BlockTokens()}
+	s.contextTokens = lp.live.ContextTokens()
 	s.videos = newVideoStore()
 	s.routes()
 	return s, nil

@@ -123,6 +123,10 @@ func (l *Live) Gauges() LiveGauges {
 // blocks of the same granularity.
 func (l *Live) BlockTokens() int { return l.e.cfg.BlockTokens }
 
+// ContextTokens is the served model's context length (maximum model
+// length, prompt plus output tokens); 0 when unknown.
+func (l *Live) ContextTokens() int { return l.e.fleet.contextTokens }
+
 // Result summarises everything completed so far.
 func (l *Live) Result() *results.Result { return l.e.result() }
 

@@ -164,6 +164,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	if finishedOnly {
 		b.WriteString(FinishedOnlyMark + " " + FinishedOnlyNote + "\n")
 	}
+	if note := attainmentNote(names, r); note != "" {
+		b.WriteString(note + "\n")
+	}
 	if few := fewSamples(names, r); few != "" {
 		b.WriteString(few + "\n")
 	}

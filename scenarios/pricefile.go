@@ -48,6 +48,7 @@ func ParsePriceFile(name string, data []byte) (out map[string]*pricing.List, err
 		return nil, syntaxError(name, perr)
 	}
 	d := newDecoder(name)
+	d.root = "the price file"
 	d.keyPos[""] = pos{1, 1}
 	var pf PriceFile
 	docs := 0

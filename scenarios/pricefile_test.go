@@ -72,3 +72,10 @@ func FuzzParsePriceFile(f *testing.F) {
 		}
 	})
 }
+
+// A price file's unknown top-level key was reported "in the scenario".
+func TestPriceFileUnknownKeyNamesThePriceFile(t *testing.T) {
+	_, err := ParsePriceFile("p.yaml", []byte("currency: USD\ninput_per_mtok: 0.27\n"))
+	require.ErrorContains(t, err, `p.yaml:1:1: unknown key "currency" in the price file`)
+	require.NotContains(t, err.Error(), "scenario")
+}

@@ -40,6 +40,7 @@ const maxNodes = 200_000
 // right line and column.
 type decoder struct {
 	file    string
+	root    string // what the file is, for messages: "the scenario", "the price file"
 	errs    ErrorList
 	keyPos  map[string]pos // path -> position of the key (or of the node for the root / list items)
 	anchors map[string]ast.Node
@@ -49,7 +50,7 @@ type decoder struct {
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, keyPos: map[string]pos{}, anchors: map[string]ast.Node{}, bad: map[string]bool{}}
+	return &decoder{file: file, root: "the scenario", keyPos: map[string]pos{}, anchors: map[string]ast.Node{}, bad: map[string]bool{}}
 }
 
 func tokPos(tk *token.Token) pos {
@@ -462,11 +463,11 @@ func (d *decoder) structure(n ast.Node, v reflect.Value, path string) {
 		}
 		i, known := idx[key]
 		if !known {
-			d.errAt(kp, "unknown key %q in %s (%s)", key, sectionName(path), suggest(key, names))
+			d.errAt(kp, "unknown key %q in %s (%s)", key, d.sectionName(path), suggest(key, names))
 			continue
 		}
 		if seen[key] {
-			d.errAt(kp, "duplicate key %q in %s (remove one of them)", key, sectionName(path))
+			d.errAt(kp, "duplicate key %q in %s (remove one of them)", key, d.sectionName(path))
 			continue
 		}
 		seen[key] = true
@@ -476,9 +477,9 @@ func (d *decoder) structure(n ast.Node, v reflect.Value, path string) {
 	}
 }
 
-func sectionName(path string) string {
+func (d *decoder) sectionName(path string) string {
 	if path == "" {
-		return "the scenario"
+		return d.root
 	}
 	return path
 }
@@ -556,7 +557,7 @@ func (d *decoder) mapping(n ast.Node, v reflect.Value, path string) {
 		}
 		kv := reflect.ValueOf(key).Convert(v.Type().Key())
 		if m.MapIndex(kv).IsValid() {
-			d.errAt(kp, "duplicate key %q in %s", key, sectionName(path))
+			d.errAt(kp, "duplicate key %q in %s", key, d.sectionName(path))
 			continue
 		}
 		sub := joinPath(path, key)

@@ -247,7 +247,7 @@ func renderCSV(w io.Writer, c *Curve) error {
 // report draws it with its scale-curve charts; the notes carry the
 // decomposition.
 func AsSweep(c *Curve) *sweepfile.Sweep {
-	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: c.Scenario, Search: sweepfile.SearchScale, Notes: c.Notes}
+	s := &sweepfile.Sweep{Schema: sweepfile.Schema, Scenario: c.Scenario, Search: sweepfile.SearchScale, Notes: c.Notes, Interrupted: c.Interrupted}
 	for _, l := range c.Levels {
 		if l.Fleet == "" {
 			continue

@@ -46,6 +46,9 @@ type Sweep struct {
 	Answer *Point `json:"answer,omitempty"`
 	// Notes are human-readable remarks (why no answer, bisection bounds…).
 	Notes []string `json:"notes,omitempty"`
+	// Interrupted is set when the sweep was stopped (Ctrl-C): points not
+	// run or cut short say so in their Error, and there is no answer.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	// Target is the endpoint a live sweep (sweep --target) measured; empty
 	// for simulated sweeps. Its points are load steps against it.

@@ -248,6 +248,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 			cutNote = fmt.Sprintf(", %d cut short (partial figures left out)", cut)
 		}
 		sw.Answer = nil // a search cut short picks from what it did not try
+		sw.Interrupted = true
 		sw.Notes = append(sw.Notes, fmt.Sprintf("interrupted: %d of %d points ran%s, the others were not run; no answer", ran, len(sw.Points), cutNote))
 		if err := f.emitSweep(stdout, sw); err != nil {
 			return err

@@ -77,6 +77,13 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 		}
 	}
 	switch a := s.Answer; {
+	case s.Interrupted:
+		// Points cut short or not run: no verdict on fleets that did not
+		// run to their end (the notes say what ran).
+		v.Verdict = verdict{Status: "none", Text: fmt.Sprintf("Interrupted: %d of %d points ran to their end; no verdict", len(s.Points)-failed, len(s.Points)), Details: s.Notes}
+		v.Notes = nil
+	case len(s.Points) > 0 && failed == len(s.Points):
+		v.Verdict = verdict{Status: "bad", Text: fmt.Sprintf("no point ran: every one of the %d failed (see each point's error)", len(s.Points))}
 	case a != nil:
 		v.Verdict = verdict{Status: "ok", Text: "Answer: " + pointName(a, s.Points)}
 		v.Verdict.Details = []string{answerLine(a)}
@@ -94,6 +101,9 @@ func sweepSection(b *builder, i int, sr SweepRun) sweepView {
 	if has(pts, mGPUsPer1k) { // a scale curve: one answer per traffic level
 		v.Kind = "Scale curve"
 		v.Verdict = verdict{Status: "ok", Text: fmt.Sprintf("%d traffic levels with an answer", len(pts))}
+		if s.Interrupted {
+			v.Verdict = verdict{Status: "none", Text: fmt.Sprintf("%d traffic levels with an answer; interrupted: the search stopped there", len(pts)), Details: s.Notes}
+		}
 		v.KPIs = curveKPIs(pts)
 		v.Charts = sweepCharts(b, s, pts)
 		v.Points, v.Omitted = pointTable(s)

@@ -43,6 +43,9 @@ type run struct {
 	active  atomic.Int64 // open loop: requests dispatched and not finished
 	unsent  atomic.Int64
 	early   string // why Config.StopEarly ended the run, set after the wait
+	// stoppedAt is the run time at which sending was stopped (Ctrl-C or
+	// --stop-early), set by wait.
+	stoppedAt time.Duration
 
 	tmu   sync.Mutex
 	tasks map[uint64]*transcript // agent tasks in progress, by TaskID
@@ -196,9 +199,11 @@ func (x *run) wait(hardCancel context.CancelCauseFunc) bool {
 	go func() { x.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		x.stoppedAt = time.Since(x.caller.start)
 		return x.soft.Err() != nil
 	case <-x.soft.Done():
 	}
+	x.stoppedAt = time.Since(x.caller.start)
 	t := time.NewTimer(x.cfg.Grace)
 	defer t.Stop()
 	select {
@@ -353,7 +358,10 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	}
 	if interrupted {
 		w := "run interrupted: the result holds the requests sent before the interruption"
-		if n := cancelledIn(res); n > 0 {
+		if res.Totals.Requests == 0 && x.stoppedAt <= x.sc.Warmup {
+			// As sim's: the stop came inside the warm-up.
+			w = fmt.Sprintf("run interrupted before its measurement window began (warm-up %s): nothing was measured", x.sc.Warmup)
+		} else if n := cancelledIn(res); n > 0 {
 			// Their outcome is unknown, yet they count as failures, and
 			// the slowest requests are the ones missing from latencies.
 			w += fmt.Sprintf("; %d of its %d measured requests were still running when the grace period (--grace) ended and were cancelled: "+

@@ -45,30 +45,41 @@ func (c *Class) MinRequestTokens() int {
 	return 0
 }
 
-// contextLimits refuses a class whose every request is longer than the
-// context of the scenario's model (fleet.model): a server refuses each
-// of them (HTTP 400), so nothing of the class could be served. A model
-// the catalog does not know, or a config without a context length, is
-// left to the simulator.
-func (v *validator) contextLimits(s *Scenario) {
+// fleetModel is the scenario's own model (fleet.model, a config.json
+// relative to dir), when it is known and has a context length.
+func fleetModel(s *Scenario, dir string) (models.Model, bool) {
 	if s.Fleet == nil {
-		return
+		return models.Model{}, false
 	}
 	var m models.Model
 	var err error
 	switch ref := s.Fleet.Model; {
 	case ref.Config != "":
 		path := ref.Config
-		if !filepath.IsAbs(path) && v.baseDir != "" && !v.builtin {
-			path = filepath.Join(v.baseDir, path)
+		if !filepath.IsAbs(path) && dir != "" {
+			path = filepath.Join(dir, path)
 		}
 		m, _, err = models.LoadHFConfig(path)
 	case ref.ID != "":
 		m, err = models.Lookup(ref.ID)
 	default:
-		return
+		return m, false
 	}
-	if err != nil || m.ContextTokens <= 0 {
+	return m, err == nil && m.ContextTokens > 0
+}
+
+// contextLimits refuses a class whose every request is longer than the
+// context of the scenario's model (fleet.model): a server refuses each
+// of them (HTTP 400), so nothing of the class could be served. A model
+// the catalog does not know, or a config without a context length, is
+// left to the simulator.
+func (v *validator) contextLimits(s *Scenario) {
+	dir := v.baseDir
+	if v.builtin {
+		dir = ""
+	}
+	m, ok := fleetModel(s, dir)
+	if !ok {
 		return
 	}
 	for i := range s.Classes {

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,4 +47,24 @@ func TestFloor(t *testing.T) {
 	} {
 		require.Equal(t, c.want, c.s.Floor(), "%+v", c.s)
 	}
+}
+
+// scenario stats showed agent-coding's input p99 197,564 tokens without a
+// word that its model (llama-3.1-70b) serves 131,072: it now counts the
+// requests over the scenario model's context and says so under the table
+// (and labels its per-task arrival rate tasks/s, not rate/s beside the
+// request count).
+func TestStatsCountOverContext(t *testing.T) {
+	s, err := Resolve("agent-coding")
+	require.NoError(t, err)
+	w := mustWorkload(t, s, WorkloadOptions{})
+	st, err := ComputeStats(s, w, 3000)
+	require.NoError(t, err)
+	require.Equal(t, 131072, st.ContextTokens)
+	c := st.Classes[0]
+	require.Positive(t, c.OverContext)
+	var b strings.Builder
+	require.NoError(t, st.WriteTable(&b))
+	require.Contains(t, b.String(), "tasks/s")
+	require.Contains(t, b.String(), fmt.Sprintf("over the 131072-token context of llama-3.1-70b (fleet.model), prompt + output: coding %d of %d requests", c.OverContext, c.Requests))
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -46,6 +47,10 @@ type ClassStats struct {
 	// and sub-agent sessions spawned. Tasks cut off by the sample bound count
 	// with the turns seen so far.
 	Turns, Subagents Dist
+	// OverContext counts the requests whose input + output exceed the
+	// scenario model's context (Stats.ContextTokens); Longest is the
+	// longest of them.
+	OverContext, Longest int
 	// PrefixReuse is the token hit rate of an infinite prefix cache: a
 	// request's hit is the tokens of its leading blocks whose chained prefix
 	// some earlier request (of any class) already had.
@@ -60,17 +65,22 @@ type Stats struct {
 	WindowS     float64
 	PrefixReuse float64 // over all classes, token-weighted
 	Classes     []ClassStats
+	// ContextTokens is the context length of the scenario's model
+	// (fleet.model), 0 when it names none the catalog knows; Model is its id.
+	ContextTokens int
+	Model         string
 }
 
 // ComputeStats drives w (zero latency, Drive) for up to n requests and
 // measures it. Memory grows with n (lengths and the prefix set are kept).
 func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 	type acc struct {
-		in, out     []float64
-		turns, subs map[uint64]int
-		order       []uint64 // task ids in first-seen order, for determinism
-		hit, tokens int
-		tasks, reqs int
+		in, out       []float64
+		turns, subs   map[uint64]int
+		order         []uint64 // task ids in first-seen order, for determinism
+		hit, tokens   int
+		tasks, reqs   int
+		over, longest int // requests over the model's context
 	}
 	accs := make([]acc, len(s.Classes))
 	for i := range accs {
@@ -78,6 +88,9 @@ func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 	}
 	seen := map[uint64]struct{}{}
 	st := &Stats{}
+	if m, ok := fleetModel(s, s.baseDir); ok {
+		st.ContextTokens, st.Model = m.ContextTokens, m.ID
+	}
 	totalHit, totalTok := 0, 0
 	err := Drive(w, n, func(r *Request) {
 		a := &accs[r.ClassIndex]
@@ -85,6 +98,10 @@ func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 		a.reqs++
 		a.in = append(a.in, float64(r.InputTokens))
 		a.out = append(a.out, float64(r.OutputTokens))
+		if n := r.InputTokens + r.OutputTokens; st.ContextTokens > 0 && n > st.ContextTokens {
+			a.over++
+			a.longest = max(a.longest, n)
+		}
 		if r.Turn == 0 && r.Depth == 0 {
 			st.WindowS = max(st.WindowS, float64(r.Arrival)/1e9)
 			a.tasks++
@@ -112,7 +129,7 @@ func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 	for i, c := range s.Classes {
 		a := &accs[i]
 		cs := ClassStats{Name: c.Name, Kind: c.Kind, Requests: a.reqs, Tasks: a.tasks,
-			Input: summarize(a.in), Output: summarize(a.out)}
+			Input: summarize(a.in), Output: summarize(a.out), OverContext: a.over, Longest: a.longest}
 		if st.WindowS > 0 {
 			cs.RatePerS = float64(a.tasks) / st.WindowS
 		}
@@ -142,7 +159,7 @@ func ComputeStats(s *Scenario, w *Workload, n int) (*Stats, error) {
 func (st *Stats) WriteTable(out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "requests %d over %.1f s; prefix reuse upper bound (infinite cache) %.1f%%\n\n", st.Requests, st.WindowS, 100*st.PrefixReuse)
-	fmt.Fprintln(tw, "class\tkind\trequests\ttasks\trate/s\tinput mean\tp50\tp90\tp99\toutput mean\tp50\tp90\tp99\tturns/task\tsubagents/task\tprefix reuse")
+	fmt.Fprintln(tw, "class\tkind\trequests\ttasks\ttasks/s\tinput mean\tp50\tp90\tp99\toutput mean\tp50\tp90\tp99\tturns/task\tsubagents/task\tprefix reuse")
 	for _, c := range st.Classes {
 		turns, subs := "-", "-"
 		if c.Kind == KindAgent {
@@ -162,5 +179,19 @@ func (st *Stats) WriteTable(out io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%s\t%s\t%s\t%s\n",
 			c.Name, c.Kind, c.Requests, c.Tasks, c.RatePerS, lengths, turns, subs, reuse)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var over []string
+	for _, c := range st.Classes {
+		if c.OverContext > 0 {
+			over = append(over, fmt.Sprintf("%s %d of %d requests (%.1f%%), the longest %d", c.Name, c.OverContext, c.Requests, 100*float64(c.OverContext)/float64(c.Requests), c.Longest))
+		}
+	}
+	if len(over) > 0 {
+		_, err := fmt.Fprintf(out, "over the %d-token context of %s (fleet.model), prompt + output: %s; a server refuses these (HTTP 400), sim serves and counts them (over_context)\n",
+			st.ContextTokens, st.Model, strings.Join(over, "; "))
+		return err
+	}
+	return nil
 }

@@ -113,6 +113,10 @@ type Point struct {
 	// refuses them; the point's figures count them as served); absent when
 	// none (results.OverContext).
 	OverContext *results.OverContext `json:"over_context,omitempty"`
+	// Warnings are the point's result's own warnings (short window, over
+	// the model's context, fell behind, ...): its figures are read with
+	// them, as a result file's are; absent when none.
+	Warnings []string `json:"warnings,omitempty"`
 	// Result is the full result, kept only with --keep-results.
 	Result *results.Result `json:"result,omitempty"`
 	// Error says why the point did not run (bad configuration); the other

@@ -1,0 +1,34 @@
+package sweep
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSweepSaysShortWindow: sim chat --duration 2s warns that the window
+// (1.8 s) is shorter than the median request, so utilization and cost
+// cover only the part of the work inside it; a sweep of the same printed
+// its points' util 80.2% and $/task with no word. Each point keeps its
+// result's warnings (points[].warnings) and a note counts the points with
+// each kind of warning, quoting the first.
+func TestSweepSaysShortWindow(t *testing.T) {
+	r := chatRunner(t, 1)
+	r.Workload.Duration = 2 * time.Second
+	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D", "1P2D"}}})
+	require.NoError(t, err)
+	for _, p := range sw.Points {
+		require.NotEmpty(t, p.Warnings)
+		require.True(t, strings.HasPrefix(p.Warnings[0], "short window:"), p.Warnings[0])
+	}
+	notes := strings.Join(sw.Notes, "\n")
+	require.Contains(t, notes, "short window: 2 of 2 points (point 0: the measured window")
+
+	r.Workload.Duration = 2 * time.Minute
+	sw, err = Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D"}}})
+	require.NoError(t, err)
+	require.Empty(t, sw.Points[0].Warnings)
+	require.NotContains(t, strings.Join(sw.Notes, "\n"), "short window")
+}

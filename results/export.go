@@ -182,6 +182,9 @@ func RenderMarkdown(w io.Writer, r *Result, qs []float64) error {
 	fmt.Fprintf(&b, "**%s** seed %d, backend %s, window %.3f s\n\n", orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.DurationS)
 	// The result's own warnings (interrupted, fell behind, short window)
 	// qualify every row below, as atop the terminal table.
+	if line := repeatLine(r); line != "" {
+		fmt.Fprintf(&b, "> %s\n\n", line)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "> **WARNING:** %s\n\n", w)
 	}

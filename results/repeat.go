@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // ExtraRepeats is the Extra key of a result merged from repeats (sim
@@ -181,4 +182,34 @@ func (g Gate) bandCheck(gr *GateResult, base *Result, class string) {
 		gr.Failed = false
 		gr.Note = fmt.Sprintf("crossed but within the 95%% prediction interval of BASE's %d repeats (%.4g..%.4g)", sp.N, lo, hi)
 	}
+}
+
+// repeatLine heads the table of a repeated run: which run its figures
+// are (the first: Repeats keeps one run's body, not a mean), and the
+// spread of the totals' headline latencies over the runs; "" without
+// repeats.
+func repeatLine(r *Result) string {
+	sp := repeatSpreadOf(r)
+	if sp == nil {
+		return ""
+	}
+	seeds := make([]string, len(sp.Seeds))
+	for i, s := range sp.Seeds {
+		seeds[i] = fmt.Sprint(s)
+	}
+	first := ""
+	if len(sp.Seeds) > 0 {
+		first = fmt.Sprintf(" (seed %d)", sp.Seeds[0])
+	}
+	line := fmt.Sprintf("repeats: %d runs (seeds %s); the figures below are the first run's%s, not a mean", sp.N, strings.Join(seeds, ", "), first)
+	var bands []string
+	for _, m := range []struct{ key, label string }{{"ttft.p99", "TTFT p99"}, {"e2e.p99", "E2E p99"}} {
+		if b, ok := sp.Spread[TotalClass][m.key]; ok {
+			bands = append(bands, fmt.Sprintf("%s %s-%s ms", m.label, ms(b.Min), ms(b.Max)))
+		}
+	}
+	if len(bands) > 0 {
+		line += fmt.Sprintf("; over the %d runs total %s", sp.N, strings.Join(bands, ", "))
+	}
+	return line + " (every metric's spread: extra.repeats)"
 }

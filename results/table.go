@@ -45,6 +45,9 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(&b, "cost %.3f GPU-hours, $%.2f%s\n", r.Cost.GPUHours, r.Cost.USD, bound)
 	}
+	if line := repeatLine(r); line != "" {
+		b.WriteString(line + "\n")
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", w)
 	}

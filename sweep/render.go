@@ -309,7 +309,12 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 	for _, ck := range ckeys {
 		head = append(head, ck.class+":"+ck.key)
 	}
-	if err := cw.Write(append(head, "error")); err != nil {
+	warned := slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return len(p.Warnings) > 0 })
+	head = append(head, "error")
+	if warned {
+		head = append(head, "warnings") // kinds; the sweep file has the texts
+	}
+	if err := cw.Write(head); err != nil {
 		return err
 	}
 	for _, p := range s.Points {
@@ -337,7 +342,16 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 				row = append(row, "")
 			}
 		}
-		if err := cw.Write(append(row, p.Error)); err != nil {
+		row = append(row, p.Error)
+		if warned {
+			var kinds []string
+			for _, w := range p.Warnings {
+				k, _, _ := strings.Cut(w, ":")
+				kinds = append(kinds, k)
+			}
+			row = append(row, strings.Join(kinds, "; "))
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}

@@ -32,3 +32,18 @@ func TestSweepSaysShortWindow(t *testing.T) {
 	require.Empty(t, sw.Points[0].Warnings)
 	require.NotContains(t, strings.Join(sw.Notes, "\n"), "short window")
 }
+
+// The CSV of points carries the kinds of each point's warnings (a column
+// present when some point has one): a short window's utilization and cost
+// read in a spreadsheet are qualified there too.
+func TestCSVSaysWarnings(t *testing.T) {
+	r := chatRunner(t, 1)
+	r.Workload.Duration = 2 * time.Second
+	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D"}}})
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, Render(&b, sw, "csv"))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.True(t, strings.HasSuffix(lines[0], ",error,warnings"), lines[0])
+	require.True(t, strings.HasSuffix(lines[1], ",short window"), lines[1])
+}

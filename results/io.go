@@ -414,6 +414,9 @@ func (t *Timeline) validate() error {
 			n = max(n, len(g.N), len(g.Last), len(g.Mean), len(g.Max))
 		}
 	}
+	if w := t.WaitMaxMs; w != nil {
+		n = max(n, len(w.Queue), len(w.TTFT), len(w.ITL))
+	}
 	if n > timelineMaxBuckets {
 		return fmt.Errorf("%d buckets, at most %d", n, timelineMaxBuckets)
 	}

@@ -77,3 +77,17 @@ func TestWaitMaxOldVideoZeroKept(t *testing.T) {
 		require.Nil(t, back.Timeline.WaitMaxMs.TTFT[1], name)
 	}
 }
+
+// A file's wait series are bounded like its other series: a longer one is
+// refused at read (it was imported bucket by bucket into a merge).
+func TestWaitSeriesBounded(t *testing.T) {
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat"}}, 0)
+	s.Add(&Record{Class: "chat", Kind: "chat", Intended: 1e8, Sent: 1e8, QueueNs: 5e6, FirstToken: 2e8, LastToken: 3e8, OutputTokens: 3, ITL: []int64{5e7, 5e7}, TaskDone: true})
+	var js bytes.Buffer
+	require.NoError(t, WriteJSON(&js, s.Result(Meta{Backend: "sim"})))
+	long := "[" + strings.Repeat("1,", timelineMaxBuckets) + "1]"
+	bad := strings.Replace(strings.Join(strings.Fields(js.String()), ""), `"queue":[5]`, `"queue":`+long, 1)
+	require.NotEqual(t, strings.Join(strings.Fields(js.String()), ""), bad)
+	_, err := Decode(strings.NewReader(bad), "bad.json")
+	require.ErrorContains(t, err, "buckets, at most")
+}

@@ -70,10 +70,22 @@ func eventText(ev any) string {
 
 func valueText(v any) string {
 	switch x := v.(type) {
+	case nil:
+		return "-" // JSON null: not measured
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:
 		return x
+	case *float64: // in-process events (sim's incidents): a figure, or nil
+		if x == nil {
+			return "-"
+		}
+		return valueText(*x)
+	case *int64:
+		if x == nil {
+			return "-"
+		}
+		return strconv.FormatInt(*x, 10)
 	}
 	return fmt.Sprint(v)
 }

@@ -67,3 +67,21 @@ func TestTableLabelsAlign(t *testing.T) {
 		}
 	}
 }
+
+// sim's failure events carry the incident's SLO attainment and hit rate as
+// *float64 (absent: nil): the in-process table printed their addresses
+// ("cache_hit_rate_during=0x15bb9361e680"). Values print, nil is "-", the
+// same from the JSON.
+func TestEventPointersPrintTheirValues(t *testing.T) {
+	hit, att := 0.25, 0.997
+	r := synthSummary(synthRecords(50, 1)).Result(testMeta)
+	r.Extra = map[string]any{"incidents": []map[string]any{{"at_s": 60.0, "pool": "decode", "instance": 0,
+		"cache_hit_rate_during": &hit, "slo_attainment_during": &att, "requests_during": int64(246), "missing": (*float64)(nil)}}}
+	want := "failure t=60s cache_hit_rate_during=0.25 instance=0 missing=- pool=decode requests_during=246 slo_attainment_during=0.997"
+	require.Equal(t, []string{want}, EventLines(r))
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	var back Result
+	require.NoError(t, json.Unmarshal(raw, &back))
+	require.Equal(t, []string{want}, EventLines(&back))
+}

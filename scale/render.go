@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fleetbench/fleetbench/results"
+	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -177,6 +178,7 @@ func renderTable(w io.Writer, c *Curve) error {
 		return err
 	}
 	b.WriteString("  Δ GPUs/1k %: change from the previous level; cache, batching, util., P:D: its measured split (percentage points, they add up)\n")
+	b.WriteString("  " + sweep.UtilLegend + "\n")
 	if withVideo(c) {
 		b.WriteString("  LLM req/s, LLM GPUs/1k rps and the split cover the LLM pools and requests: the video pools (held at the scenario's size) and clips are outside the token identity; GPUs, linear and saving count every pool\n")
 	}

@@ -113,6 +113,10 @@ func columns(s *sweepfile.Sweep) []column {
 	return cols
 }
 
+// UtilLegend labels a util column: busy time is not load (a pool at
+// light load steps continuously with small batches).
+const UtilLegend = "util: the share of the fleet's GPU time spent stepping over the window; a pool at light load steps continuously with small batches, so a high util is not saturation (slo and attain say whether the fleet kept up)"
+
 // routingOf is a point's routing policy; empty for a video-only fleet,
 // which routes no LLM request (files written before said cache-aware).
 func routingOf(p *sweepfile.Point) string {
@@ -213,6 +217,9 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	if md {
 		bullet = "- "
 		b.WriteByte('\n') // a list after a table needs a blank line
+	}
+	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics["utilization"]; return ok }) {
+		b.WriteString(bullet + UtilLegend + "\n")
 	}
 	for _, p := range s.Points {
 		switch {

@@ -47,3 +47,15 @@ func TestCSVSaysWarnings(t *testing.T) {
 	require.True(t, strings.HasSuffix(lines[0], ",error,warnings"), lines[0])
 	require.True(t, strings.HasSuffix(lines[1], ",short window"), lines[1])
 }
+
+// The util column (100.0% for a one-instance fleet at 1x, beside a note
+// that it has headroom) is the share of GPU time spent stepping, which a
+// pool at light load fills with small batches: the table says so.
+func TestUtilIsLabelled(t *testing.T) {
+	r := chatRunner(t, 1)
+	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1P1D"}}})
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, Render(&b, sw, "table"))
+	require.Contains(t, b.String(), "util: the share of the fleet's GPU time spent stepping")
+}

@@ -206,8 +206,8 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	for _, L := range c.Levels {
 		probes = append(probes, L.Probes...)
 	}
-	c.Notes = append(c.Notes, sweep.WarningsNotes(probes, "probes", func(p *sweepfile.Point) string { return fmt.Sprintf("%s at %gx", p.Fleet, p.RateScale) })...)
-	if note := sweep.OverContextNote(probes); note != "" {
+	c.Notes = append(c.Notes, sweepfile.WarningsNotes(probes, "probes", func(p *sweepfile.Point) string { return fmt.Sprintf("%s at %gx", p.Fleet, p.RateScale) })...)
+	if note := sweepfile.OverContextNote(probes); note != "" {
 		c.Notes = append(c.Notes, note)
 	}
 	Decompose(c)

@@ -345,64 +345,6 @@ func overContext(res *results.Result) *results.OverContext {
 	return out
 }
 
-// OverContextNote says how many points served requests over the model's
-// context ("" when none): their figures include requests a server refuses.
-func OverContextNote(points []sweepfile.Point) string {
-	n, most, longest, ctx := 0, int64(0), int64(0), int64(0)
-	for _, p := range points {
-		if o := p.OverContext; o != nil {
-			n++
-			most, longest, ctx = max(most, o.Requests), max(longest, o.LongestTokens), o.ContextTokens
-		}
-	}
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d of %d points served requests over the model's context (up to %d requests per point, the longest %d tokens, context %d): "+
-		"a real server would refuse them (HTTP 400), while these points' figures count them as served; lower the classes' input/output maximums or agent turns, or pick a model with a longer context",
-		n, len(points), most, longest, ctx)
-}
-
-// WarningsNotes count the points (noun: "points", "probes"; label names
-// one) whose result carried each kind of warning (the text before its
-// first ':'), quoting the first point's: a point's utilization over a short window, say, is
-// read with it. A fleet that fell behind (its own column and verdict) and
-// requests over the context (OverContextNote) are left to their notes.
-func WarningsNotes(points []sweepfile.Point, noun string, label func(*sweepfile.Point) string) []string {
-	type kind struct {
-		n     int
-		first string
-		at    string
-	}
-	var order []string
-	kinds := map[string]*kind{}
-	for i := range points {
-		p := &points[i]
-		seen := map[string]bool{}
-		for _, w := range p.Warnings {
-			k, rest, _ := strings.Cut(w, ":")
-			if seen[k] || strings.HasPrefix(w, "the fleet fell behind") || strings.HasPrefix(w, "over the model's context") {
-				continue
-			}
-			seen[k] = true
-			if kinds[k] == nil {
-				kinds[k] = &kind{first: strings.TrimSpace(rest), at: label(p)}
-				order = append(order, k)
-			}
-			kinds[k].n++
-		}
-	}
-	out := make([]string, 0, len(order))
-	for _, k := range order {
-		c := kinds[k]
-		out = append(out, fmt.Sprintf("%s: %d of %d %s (%s: %s)", k, c.n, len(points), noun, c.at, c.first))
-	}
-	return out
-}
-
-// PointLabel names a sweep point in a note: "point 3".
-func PointLabel(p *sweepfile.Point) string { return fmt.Sprintf("point %d", p.Index) }
-
 // latencies adds each latency metric's SweepStats of c to m.
 func latencies(m map[string]float64, c *results.ClassResult) {
 	for i := range results.Metrics {

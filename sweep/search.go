@@ -93,10 +93,7 @@ func Run(r *Runner, spec Spec) (*sweepfile.Sweep, error) {
 		sw.Notes = sw.Notes[:notes]
 		return sw, nil
 	}
-	sw.Notes = append(sw.Notes, WarningsNotes(sw.Points, "points", PointLabel)...)
-	if note := OverContextNote(sw.Points); note != "" {
-		sw.Notes = append(sw.Notes, note)
-	}
+	sw.Notes = append(sw.Notes, sweepfile.PointNotes(sw.Points)...)
 	sw.Answer = sweepfile.PickAnswer(sw.Search, sw.Objective, sw.Points)
 	return sw, nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // TestSweepSaysShortWindow: sim chat --duration 2s warns that the window
@@ -58,4 +60,27 @@ func TestUtilIsLabelled(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, Render(&b, sw, "table"))
 	require.Contains(t, b.String(), "util: the share of the fleet's GPU time spent stepping")
+}
+
+// Merged shards re-count the warning notes over every point: each shard's
+// "short window: 1 of 1 points" was kept beside the other's, and the
+// merge differed from the whole sweep.
+func TestMergedShardsRecountWarnings(t *testing.T) {
+	r := chatRunner(t, 1)
+	r.Workload.Duration = 2 * time.Second
+	spec := Spec{Grid: Grid{Fleets: []string{"1P1D", "1P2D"}}}
+	whole, err := Run(r, spec)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(whole.Notes, "\n"), "short window: 2 of 2 points")
+	var shards []*sweepfile.Sweep
+	for i := range 2 {
+		s := spec
+		s.ShardI, s.ShardN = i, 2
+		sh, err := Run(r, s)
+		require.NoError(t, err)
+		shards = append(shards, sh)
+	}
+	merged, err := sweepfile.Merge(shards[1], shards[0])
+	require.NoError(t, err)
+	require.Equal(t, sweepJSON(t, whole), sweepJSON(t, merged))
 }

@@ -307,7 +307,8 @@ func (s *Sweep) Validate() error {
 // Merge combines shards of one sweep (same scenario, search, objective
 // and grid; disjoint shards of the same count) into one: points are united
 // in index order, notes are united, and the answer is picked again from all
-// points, so merging every shard gives the unsharded sweep's answer.
+// points, so merging every shard gives the unsharded sweep's answer; the
+// notes derived from the points (PointNotes) are counted again over all.
 func Merge(ss ...*Sweep) (*Sweep, error) {
 	if len(ss) == 0 {
 		return nil, errors.New("results: merge sweeps: no sweeps given")
@@ -353,8 +354,9 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 		}
 		out.Points = append(out.Points, s.Points...)
 		out.Predicted = append(out.Predicted, s.Predicted...)
+		derived := PointNotes(s.Points) // counted again over every point below
 		for _, note := range s.Notes {
-			if !slices.Contains(out.Notes, note) {
+			if !slices.Contains(out.Notes, note) && !slices.Contains(derived, note) {
 				out.Notes = append(out.Notes, note)
 			}
 		}
@@ -363,6 +365,7 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 	out.Shard = shard.Format(set, n)
 	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
 	slices.SortFunc(out.Predicted, func(a, b Point) int { return a.Index - b.Index })
+	out.Notes = append(out.Notes, PointNotes(out.Points)...)
 	out.Target, out.PredictedFleet = first.Target, first.PredictedFleet
 	out.Answer = PickAnswer(out.Search, out.Objective, out.Points)
 	return out, nil

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,4 +88,27 @@ fleet:
 	var ce *ConfigError
 	require.ErrorAs(t, err, &ce)
 	require.Contains(t, err.Error(), `class "long": every request has at least 150200 tokens (prompt + output), over the 131072-token context of model llama-3.1-8b`)
+}
+
+// A --model-config without max_position_embeddings leaves the context
+// unknown: nothing is counted, and the result says so rather than reading
+// as "no request over the context".
+func TestUnknownContextIsSaid(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("models", "testdata", "hfconfig", "llama-3.1-8b.json"))
+	require.NoError(t, err)
+	data = []byte(strings.Replace(string(data), `"max_position_embeddings": 131072,`, "", 1))
+	require.NotContains(t, string(data), "max_position_embeddings")
+	path := filepath.Join(dir, "config.json")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	chat := mustBuiltin(t, "chat")
+	cfg := ConfigFromScenario(chat)
+	cfg.Model, cfg.ModelConfig = "", path
+	res, _, err := Run(chat, cfg, scenarios.WorkloadOptions{Requests: 50})
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(res.Warnings, "\n"), "context length unknown")
+
+	res, _, err = Run(chat, ConfigFromScenario(chat), scenarios.WorkloadOptions{Requests: 50})
+	require.NoError(t, err)
+	require.NotContains(t, strings.Join(res.Warnings, "\n"), "context length unknown")
 }

@@ -549,6 +549,10 @@ func (e *engine) result() *results.Result {
 		res.Extra["refused"] = n
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d arrivals refused (error class overloaded): more than %d requests (or %d prompt block hashes) were in flight; the offered load is far beyond this fleet's capacity", n, maxInflight, maxInflightHashes))
 	}
+	if e.fleet.entry != nil && e.fleet.contextTokens <= 0 {
+		// over_context absent would read as "none over the context".
+		res.Warnings = append(res.Warnings, "context length unknown: the model config has no max_position_embeddings, so requests longer than the model's context are neither refused nor counted (over_context); a server refuses them (HTTP 400): add the field to the config to have them counted")
+	}
 	if inc := e.fleet.incidentReport(e); len(inc) > 0 {
 		res.Extra["incidents"] = inc
 	}

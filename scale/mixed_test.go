@@ -150,3 +150,21 @@ func TestScaleSaysOverContext(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(c.Notes, "\n"), "points served requests over the model's context (up to 3 requests per point, the longest 140000 tokens, context 131072)")
 }
+
+// A class whose every request fails on every probe (too long for any
+// instance's KV cache) made scale answer "no fleet up to 4096 instances
+// per pool meets every SLO", a capacity answer for a workload no fleet
+// serves: the level now names the class.
+func TestScaleSaysAClassFailedOnEveryProbe(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1,
+		fake: func(fleet string, level float64) probeOut {
+			return probeOut{pt: sweepfile.Point{Fleet: fleet, Metrics: map[string]float64{"requests_per_s": 2}, FailedClasses: []string{"huge"}}}
+		}}
+	c, err := s.Run(Spec{Levels: []float64{1}, Kinds: []string{KindColocated}, MaxInstances: 64})
+	require.NoError(t, err)
+	require.Len(t, c.Levels, 1)
+	require.Contains(t, c.Levels[0].Note, "every request of class huge failed on every probe")
+	require.NotContains(t, c.Levels[0].Note, "no fleet up to")
+}

@@ -192,6 +192,11 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				return nil, fmt.Errorf("no probe at %gx could run (%d tried), e.g. fleet %s: %s", lv, len(L.Probes), L.Probes[0].Fleet, L.Probes[0].Error)
 			}
 			L.Note = fmt.Sprintf("no fleet up to %d instances per pool meets every SLO at %gx", spec.MaxInstances, lv)
+			if failed := failedEverywhere(L.Probes); len(failed) > 0 {
+				// Not a capacity answer either: no fleet size serves them.
+				L.Note = fmt.Sprintf("no answer at %gx: every request of class %s failed on every probe (%d), which no fleet size changes; run one with fleetbench sim to see the errors",
+					lv, strings.Join(failed, ", "), len(L.Probes))
+			}
 			if !slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Measured() }) {
 				// Not a capacity answer: the workload fails on every fleet.
 				L.Note = fmt.Sprintf("nothing measured at %gx: none of the %d probes completed a request (every request failed); run one with fleetbench sim to see the errors", lv, len(L.Probes))
@@ -212,6 +217,24 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	}
 	Decompose(c)
 	return c, nil
+}
+
+// failedEverywhere names the classes every probe that ran failed whole
+// (sweepfile.Point.FailedClasses).
+func failedEverywhere(probes []sweepfile.Point) []string {
+	var out []string
+	first := true
+	for _, p := range probes {
+		if p.Error != "" {
+			continue
+		}
+		if first {
+			out, first = slices.Clone(p.FailedClasses), false
+			continue
+		}
+		out = slices.DeleteFunc(out, func(c string) bool { return !slices.Contains(p.FailedClasses, c) })
+	}
+	return out
 }
 
 // stopped reports whether Stop was closed.

@@ -325,6 +325,11 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	sp.Metrics = m
 	sp.OverContext = overContext(res)
 	sp.Warnings = slices.Clone(res.Warnings)
+	for _, n := range slices.Sorted(maps.Keys(res.Classes)) {
+		if c := res.Classes[n]; c != nil && c.Requests > 0 && c.Completed == 0 {
+			sp.FailedClasses = append(sp.FailedClasses, n)
+		}
+	}
 	sp.FellBehind, _ = results.FellBehind(res, 0)
 	sp.MeetsSLO = meetsSLO(res) && !sp.FellBehind
 }

@@ -113,6 +113,11 @@ type Point struct {
 	// refuses them; the point's figures count them as served); absent when
 	// none (results.OverContext).
 	OverContext *results.OverContext `json:"over_context,omitempty"`
+	// FailedClasses names the classes whose every measured request failed
+	// (none completed): a workload no fleet size serves (prompts longer
+	// than an instance's KV cache, say), not a capacity miss; absent when
+	// none.
+	FailedClasses []string `json:"failed_classes,omitempty"`
 	// Warnings are the point's result's own warnings (short window, over
 	// the model's context, fell behind, ...): its figures are read with
 	// them, as a result file's are; absent when none.

@@ -1,0 +1,54 @@
+package sweep
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// failingClassScenario has a class whose every request is refused on any
+// fleet (prompts of 30-35k tokens beside a one-h100 qwen3-32b instance's
+// ~24k-token KV cache), beside a class that is served.
+const failingClassScenario = `
+name: mixfail
+seed: 1
+duration: 30s
+warmup: 5s
+classes:
+  - name: ok
+    kind: chat
+    arrival: {process: poisson, rate: 2}
+    input: 500
+    output: 100
+    slo: {ttft_ms: {p99: 2000}}
+  - name: huge
+    kind: chat
+    arrival: {process: poisson, rate: 1}
+    input: {dist: uniform, min: 30000, max: 35000}
+    output: 100
+    slo: {ttft_ms: {p99: 2000}}
+fleet: {spec: 1C, model: qwen3-32b, gpu: h100}
+`
+
+// TestPointNamesAClassThatFailedWhole: a sweep point one of whose classes
+// completed nothing read MISSED like a fleet too small for its load; the
+// point names the class (failed_classes) and the table says every request
+// of it failed, which no fleet size changes.
+func TestPointNamesAClassThatFailedWhole(t *testing.T) {
+	sc, err := scenarios.Parse("mixfail.yaml", []byte(failingClassScenario), ".")
+	require.NoError(t, err)
+	r := &Runner{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 1}
+	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1C", "2C"}}})
+	require.NoError(t, err)
+	for _, p := range sw.Points {
+		require.Equal(t, []string{"huge"}, p.FailedClasses)
+		require.False(t, p.MeetsSLO)
+	}
+	var b strings.Builder
+	require.NoError(t, Render(&b, sw, "table"))
+	require.Contains(t, b.String(), "point 0 (1C): every request of class huge failed (see a point's errors with fleetbench sim): no fleet size changes that")
+}

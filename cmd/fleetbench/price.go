@@ -261,6 +261,14 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		rep.Plans = append(rep.Plans, e)
 	}
 	if len(rep.Classes) == 0 && len(rep.Plans) == 0 {
+		if isResultArg(arg) && f.cost.priceFile == "" {
+			// The scenario's lists may exist; the file does not store them.
+			scen := r.Scenario.Name
+			if scen == "" {
+				scen = "SCENARIO"
+			}
+			return usageErr(fmt.Errorf("nothing to price: a result file carries no price lists: give --price-file, or price the scenario itself (fleetbench price %s), or give --plan", scen))
+		}
 		return usageErr(errors.New("nothing to price: no class has a price list (give --price-file) and no --plan"))
 	}
 	if f.format == "json" {

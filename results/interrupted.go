@@ -41,7 +41,7 @@ func (r *Result) markFinishedOnly() {
 
 // FinishedOnlyNote explains the mark (FinishedOnlyMark) of a verdict
 // judged on the finished requests of an interrupted run.
-const FinishedOnlyNote = "SLO verdict over the finished requests only: the run was interrupted, and the requests still running then, the slowest, are missing from its percentiles, so a met may not hold over the whole run"
+const FinishedOnlyNote = "SLO verdict over the finished requests only: the run was interrupted, and the requests still running then, the slowest, are missing from its percentiles, so a met may not hold over the whole run (SLO attainment and goodput are over the same requests)"
 
 // FinishedOnlyMark follows a verdict cell judged on the finished requests
 // only (FinishedOnlyNote).

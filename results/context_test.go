@@ -41,6 +41,13 @@ func TestOverContextCountAndMerge(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, &OverContext{Requests: 3, LongestTokens: 2100, ContextTokens: 1000}, m.Classes["code"].OverContext)
 	require.Contains(t, strings.Join(m.Warnings, "\n"), "class code: 3, the longest 2100 tokens")
+	over := 0
+	for _, w := range m.Warnings {
+		if strings.HasPrefix(w, "over the model's context:") {
+			over++
+		}
+	}
+	require.Equal(t, 1, over, "the merged count only, not each part's beside it: %q", m.Warnings)
 
 	none := shard(0, 500)
 	require.Nil(t, none.Classes["code"].OverContext)

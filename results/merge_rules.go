@@ -148,8 +148,9 @@ func mergeWarnings(own []string, rs []*Result) []string {
 	for _, r := range rs {
 		for _, w := range r.Warnings {
 			// build judges the merged window afresh: a part's short
-			// window says nothing about the whole.
-			if strings.HasPrefix(w, shortWindow) {
+			// window says nothing about the whole; and it counts the
+			// requests over the context over every part.
+			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, overContextWarn) {
 				continue
 			}
 			if !slices.Contains(out, w) {

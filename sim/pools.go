@@ -260,9 +260,15 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	if p.scaler != nil {
 		start = min(max(ps.Count, p.scaler.spec.Min), p.scaler.spec.Max)
 	}
+	// The pool's caches share one Seq pool: an Admit gets the Seq some
+	// cache released last, still in the CPU caches (kvcache/seqpool.go).
+	// One per pool, not per fleet: prefill Seqs keep the span arrays
+	// their prompts grew, decode Seqs (anonymous caches) need none.
+	seqs := kvcache.NewSeqPool()
 	for i := 0; i < total; i++ {
 		in := &instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens),
 			name: fmt.Sprintf("%s-%d", ps.Role.String(), i)}
+		in.cache.SetSeqPool(seqs)
 		if i < start {
 			p.live = append(p.live, in)
 			p.provisioned++

@@ -33,7 +33,7 @@ func (c *Cache) admitAnon(hashes []uint64, tokens, need int) (Admission, bool) {
 	}
 	s := c.newSeq()
 	s.tokens = tokens32(tokens)
-	s.n = need
+	s.n = int32(need)
 	c.used += need
 	return Admission{Seq: s, TierBlocks: tier}, true
 }
@@ -43,16 +43,13 @@ func (c *Cache) admitAnon(hashes []uint64, tokens, need int) (Admission, bool) {
 func (c *Cache) growAnon(s *Seq, add int) {
 	if add > 0 {
 		c.used += add
-		s.n += add
+		s.n += int32(add)
 	}
 }
 
 // releaseAnon is Release on an anonymous cache: every block is s's alone
 // (nothing is shared without hits) and unhashed, so all of them are free.
 func (c *Cache) releaseAnon(s *Seq) {
-	c.used -= s.n
-	s.spans = s.spans[:0]
-	s.n = 0
-	s.live = false
-	c.seqPool = append(c.seqPool, s)
+	c.used -= int(s.n)
+	c.seqs.put(s)
 }

@@ -18,10 +18,11 @@ type span struct{ lo, n int32 }
 // Seq is a running sequence's block table: the slots it pins, in prompt
 // order, as ranges of consecutive slots. It is opaque; Cache methods operate
 // on it. A Seq must not be used after Release (its storage is recycled for
-// the next Admit) and is inert after Reset.
+// the next Admit, possibly by another cache sharing its SeqPool) and is
+// inert after Reset.
 type Seq struct {
 	spans  []span // in inl while two spans do (most sequences: a hit prefix and new blocks)
-	n      int    // blocks held: the spans' total length
+	n      int32  // blocks held: the spans' total length (capacity is at most 2^30)
 	tokens int32  // largest token count it was sized for (saturated at 2^31-1)
 	// pub is how many leading blocks were hashed when last seen (the hit
 	// prefix at Admit, then what Publish published): touchPublish's guess
@@ -30,7 +31,10 @@ type Seq struct {
 	// have moved a hash away since.
 	pub   int32
 	epoch uint32 // Cache.epoch at Admit; a Reset invalidates the Seq
-	live  bool   // false once released
+	// owner is the cache that admitted it, nil once released: a Seq is
+	// valid only for its owner (the pool is shared, so a released Seq
+	// may be live in another cache, where epochs are mostly 0 too).
+	owner *Cache
 	// inl holds the first spans inside the Seq (64 bytes in all, one
 	// cache line): on a cold instance, Publish and Release then reach
 	// the slots without first missing on a separate spans array.
@@ -38,7 +42,7 @@ type Seq struct {
 }
 
 // Blocks returns how many KV blocks the sequence holds.
-func (s *Seq) Blocks() int { return s.n }
+func (s *Seq) Blocks() int { return int(s.n) }
 
 // Admission is the result of a successful Admit.
 type Admission struct {
@@ -126,7 +130,8 @@ type Cache struct {
 
 	anon    bool // counts blocks only (SetAnonymous, anon.go)
 	epoch   uint32
-	seqPool []*Seq
+	seqs    *SeqPool // released Seqs, for Admit (own, or shared: SetSeqPool)
+	ownSeqs SeqPool
 	scratch []span // Admit's hit spans, reused
 
 	tier              *Tier
@@ -153,8 +158,10 @@ func New(capacityBlocks, blockTokens int) *Cache {
 		panic(fmt.Sprintf("kvcache.New: blockTokens %d must be >= 1; validate the fleet's block size first", blockTokens))
 	}
 	slots := capacityBlocks + capacityBlocks/slackDen + 64
-	return &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilSeg, lruTail: nilSeg,
+	c := &Cache{capacity: capacityBlocks, blockTokens: blockTokens, lruHead: nilSeg, lruTail: nilSeg,
 		maxSlots: slots, tab: newIDTable(slots)}
+	c.seqs = &c.ownSeqs
+	return c
 }
 
 // SetTier attaches a second tier (nil detaches): blocks evicted from this
@@ -288,7 +295,7 @@ func (c *Cache) Admit(hashes []uint64, tokens int) (Admission, bool) {
 		}
 		s.spans = appendSpan(s.spans, sp)
 	}
-	s.n = hit
+	s.n = int32(hit)
 	c.alloc(s, need-hit)
 	return Admission{Seq: s, HitBlocks: hit, TierBlocks: tier}, true
 }
@@ -301,7 +308,7 @@ func (c *Cache) Grow(s *Seq, tokens int) bool {
 	if !c.valid(s) {
 		return false
 	}
-	add := c.BlocksFor(tokens) - s.n
+	add := c.BlocksFor(tokens) - int(s.n)
 	if add > c.Free() {
 		return false
 	}
@@ -324,7 +331,7 @@ func (c *Cache) alloc(s *Seq, n int) {
 	}
 	c.evict(n - c.avail())
 	c.used += n
-	s.n += n
+	s.n += int32(n)
 	for n > 0 {
 		if c.cursor >= c.sl.n {
 			if int(c.sl.n) < c.maxSlots {
@@ -372,7 +379,7 @@ func (c *Cache) Publish(s *Seq, hashes []uint64) {
 	if c.anon && len(hashes) > 0 && s.n > 0 {
 		panic("kvcache: Publish on an anonymous cache (SetAnonymous): it keeps no prefix cache")
 	}
-	n := min(len(hashes), s.n)
+	n := min(len(hashes), int(s.n))
 	c.touchPublish(s, hashes[:n])
 	s.pub = max(s.pub, int32(n))
 	i, prev := 0, int32(-1)
@@ -468,10 +475,7 @@ func (c *Cache) Release(s *Seq) {
 			c.nLRU++
 		}
 	}
-	s.spans = s.spans[:0]
-	s.n = 0
-	s.live = false
-	c.seqPool = append(c.seqPool, s)
+	c.seqs.put(s)
 }
 
 // Reset loses every block (instance failure): onEvict fires for each resident
@@ -494,21 +498,11 @@ func (c *Cache) Reset() {
 	c.epoch++
 }
 
-func (c *Cache) valid(s *Seq) bool { return s != nil && s.live && s.epoch == c.epoch }
+func (c *Cache) valid(s *Seq) bool { return s != nil && s.owner == c && s.epoch == c.epoch }
 
 func (c *Cache) newSeq() *Seq {
-	var s *Seq
-	if n := len(c.seqPool); n > 0 {
-		s = c.seqPool[n-1]
-		c.seqPool = c.seqPool[:n-1]
-	} else {
-		s = new(Seq)
-	}
-	if cap(s.spans) <= len(s.inl) {
-		s.spans = s.inl[:0] // a new Seq, or one whose spans never outgrew inl
-	}
-	s.spans, s.n, s.pub = s.spans[:0], 0, 0
-	s.epoch, s.live = c.epoch, true
+	s := c.seqs.get()
+	s.epoch, s.owner = c.epoch, c
 	return s
 }
 

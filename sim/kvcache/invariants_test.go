@@ -15,7 +15,7 @@ func checkInvariants(c *Cache, live []*Seq) error {
 		if !c.valid(s) {
 			continue
 		}
-		if c.BlocksFor(int(s.tokens)) > s.n {
+		if c.BlocksFor(int(s.tokens)) > s.Blocks() {
 			return fmt.Errorf("seq sized for %d tokens holds only %d blocks", int(s.tokens), s.n)
 		}
 		total := 0
@@ -31,7 +31,7 @@ func checkInvariants(c *Cache, live []*Seq) error {
 			}
 			total += int(sp.n)
 		}
-		if total != s.n {
+		if total != s.Blocks() {
 			return fmt.Errorf("seq spans hold %d blocks, n says %d", total, s.n)
 		}
 	}

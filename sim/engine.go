@@ -141,6 +141,12 @@ func RunSource(sc *scenarios.Scenario, src Source, seed uint64, cfg Config) (*re
 		// Deferred too: a panic on the loop (an engine bug a caller such
 		// as sweep recovers) must not leave both goroutines blocked.
 		defer e.stopPipeline()
+		// The loop keeps its OS thread, and so mostly its core and that
+		// core's L1/L2 (1 MB of the loop's hottest state): unlocked, a
+		// preempted loop resumes on whichever thread finds it first,
+		// often the other core's, while the producer and consumer run.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
 	e.loop()
 	interrupted := e.takeInterrupt()

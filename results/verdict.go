@@ -46,6 +46,7 @@ const (
 	CheckSLO             = "slo"
 	CheckSaturation      = "client_saturated"
 	CheckFellBehind      = "fell_behind"
+	CheckClassFailed     = "class_failed"
 )
 
 // Failure is one limit a result broke.
@@ -108,6 +109,17 @@ func Check(r *Result, l Limits) []Failure {
 			"nothing measured: none of the %d requests in the window %.3f-%.3f s (warm-up %s s) completed%s",
 			t.Requests, w.StartS, w.EndS, fmtSeconds(w.WarmupS), errorSummary(t))})
 	}
+	if t.Completed > 0 {
+		// A class none of whose requests completed has no figure at all,
+		// whatever its share of the requests (a small class hides under
+		// --max-error-rate): always a failure, as nothing_measured is for
+		// the whole run.
+		for _, n := range sortedKeys(r.Classes) {
+			if msg := ClassFailedWhole(n, r.Classes[n]); msg != "" {
+				out = append(out, Failure{CheckClassFailed, msg})
+			}
+		}
+	}
 	if rt.Measured > 0 && rt.ErrorRate > l.MaxErrorRate {
 		out = append(out, Failure{CheckErrorRate, fmt.Sprintf(
 			"%d of %d requests failed (%.2f%%), more than --max-error-rate %g%s",
@@ -135,6 +147,18 @@ func Check(r *Result, l Limits) []Failure {
 			"client saturated: schedule delay p99 %.1f ms > %d ms (--fail-on-saturation)", t.ScheduleDelay.P99, ClientSaturatedP99Ms)})
 	}
 	return out
+}
+
+// ClassFailedWhole says why class n completed none of its measured
+// requests, every one of which failed ("" when some completed, or none
+// failed): "class huge: none of its 31 measured requests completed (31
+// too_long)".
+func ClassFailedWhole(n string, c *ClassResult) string {
+	if c == nil || c.Completed > 0 || c.Failed() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("class %s: none of its %d measured requests completed%s; its figures are not measured",
+		n, RatesOf(c).Measured, errorSummary(c))
 }
 
 // Saturated reports whether the load generator fell behind its schedule

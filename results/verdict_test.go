@@ -32,6 +32,14 @@ func TestCheck(t *testing.T) {
 		{"drops past the limit", func(r *Result) {
 			r.Totals.Errors, r.Totals.Completed, r.Totals.ErrorsByClass = 10, 90, map[string]int64{ErrorClassDropped: 10}
 		}, DefaultLimits, []string{CheckDropRate}},
+		{"a small class failed whole, under --max-error-rate", func(r *Result) {
+			r.Totals.Requests, r.Totals.Completed, r.Totals.Errors = 1000, 999, 1
+			r.Classes["rare"] = &ClassResult{Requests: 1, Errors: 1, ErrorsByClass: map[string]int64{"too_long": 1}}
+		}, DefaultLimits, []string{CheckClassFailed}},
+		{"a class failed whole, --max-error-rate 1", func(r *Result) {
+			r.Totals.Requests, r.Totals.Completed, r.Totals.Errors = 200, 100, 100
+			r.Classes["rare"] = &ClassResult{Requests: 100, Errors: 100, ErrorsByClass: map[string]int64{"too_long": 100}}
+		}, Limits{MaxErrorRate: 1}, []string{CheckClassFailed}},
 		{"missed SLO, no gate", func(r *Result) { r.Classes["chat"].SLO.Met = false }, DefaultLimits, nil},
 		{"missed SLO, gate", func(r *Result) { r.Classes["chat"].SLO.Met = false }, Limits{MaxErrorRate: 0.01, SLOGate: true}, []string{CheckSLO}},
 		{"saturated, warning only", func(r *Result) { r.Totals.ScheduleDelay = &Percentiles{P99: 80} }, DefaultLimits, nil},

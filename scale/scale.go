@@ -192,7 +192,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				return nil, fmt.Errorf("no probe at %gx could run (%d tried), e.g. fleet %s: %s", lv, len(L.Probes), L.Probes[0].Fleet, L.Probes[0].Error)
 			}
 			L.Note = fmt.Sprintf("no fleet up to %d instances per pool meets every SLO at %gx", spec.MaxInstances, lv)
-			if failed := failedEverywhere(L.Probes); len(failed) > 0 {
+			if failed := sweepfile.FailedEverywhere(L.Probes); len(failed) > 0 {
 				// Not a capacity answer either: no fleet size serves them.
 				L.Note = fmt.Sprintf("no answer at %gx: every request of class %s failed on every probe (%d), which no fleet size changes; run one with fleetbench sim to see the errors",
 					lv, strings.Join(failed, ", "), len(L.Probes))
@@ -217,24 +217,6 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	}
 	Decompose(c)
 	return c, nil
-}
-
-// failedEverywhere names the classes every probe that ran failed whole
-// (sweepfile.Point.FailedClasses).
-func failedEverywhere(probes []sweepfile.Point) []string {
-	var out []string
-	first := true
-	for _, p := range probes {
-		if p.Error != "" {
-			continue
-		}
-		if first {
-			out, first = slices.Clone(p.FailedClasses), false
-			continue
-		}
-		out = slices.DeleteFunc(out, func(c string) bool { return !slices.Contains(p.FailedClasses, c) })
-	}
-	return out
 }
 
 // stopped reports whether Stop was closed.

@@ -46,9 +46,10 @@ func TestPointNamesAClassThatFailedWhole(t *testing.T) {
 	require.NoError(t, err)
 	for _, p := range sw.Points {
 		require.Equal(t, []string{"huge"}, p.FailedClasses)
+		require.Positive(t, p.FailedErrors["huge"]["too_long"], "why: the errors")
 		require.False(t, p.MeetsSLO)
 	}
 	var b strings.Builder
 	require.NoError(t, Render(&b, sw, "table"))
-	require.Contains(t, b.String(), "point 0 (1C): every request of class huge failed (see a point's errors with fleetbench sim): no fleet size changes that")
+	require.Regexp(t, `point 0 \(1C\): every request of class huge failed \(\d+ too_long\): no fleet size changes that`, b.String())
 }

@@ -233,9 +233,11 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 			}
 			fmt.Fprintf(&b, "%spoint %d (%s): fell behind the offered load: %s\n", bullet, p.Index, p.Fleet, bounds)
 		}
-		if p.Error == "" && len(p.FailedClasses) > 0 {
-			fmt.Fprintf(&b, "%spoint %d (%s): every request of class %s failed (see a point's errors with fleetbench sim): no fleet size changes that\n",
-				bullet, p.Index, p.Fleet, strings.Join(p.FailedClasses, ", "))
+		if p.Error == "" {
+			for _, n := range p.FailedClasses {
+				fmt.Fprintf(&b, "%spoint %d (%s): every request of class %s failed (%s): no fleet size changes that\n",
+					bullet, p.Index, p.Fleet, n, sweepfile.FailedErrorsText(&p, n))
+			}
 		}
 	}
 	if a := s.Answer; a != nil {

@@ -326,8 +326,14 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	sp.OverContext = overContext(res)
 	sp.Warnings = slices.Clone(res.Warnings)
 	for _, n := range slices.Sorted(maps.Keys(res.Classes)) {
-		if c := res.Classes[n]; c != nil && c.Requests > 0 && c.Completed == 0 {
+		if c := res.Classes[n]; results.ClassFailedWhole(n, c) != "" {
 			sp.FailedClasses = append(sp.FailedClasses, n)
+			errs := maps.Clone(c.ErrorsByClass)
+			delete(errs, results.ErrorClassDropped)
+			if sp.FailedErrors == nil {
+				sp.FailedErrors = map[string]map[string]int64{}
+			}
+			sp.FailedErrors[n] = errs
 		}
 	}
 	sp.FellBehind, _ = results.FellBehind(res, 0)

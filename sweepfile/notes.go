@@ -2,6 +2,8 @@ package sweepfile
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -74,4 +76,50 @@ func PointNotes(points []Point) []string {
 		out = append(out, note)
 	}
 	return out
+}
+
+// FailedEverywhere names the classes that failed whole (FailedClasses) at
+// every point that ran; none when no point ran.
+func FailedEverywhere(points []Point) []string {
+	var out []string
+	first := true
+	for _, p := range points {
+		if p.Error != "" {
+			continue
+		}
+		if first {
+			out, first = slices.Clone(p.FailedClasses), false
+			continue
+		}
+		out = slices.DeleteFunc(out, func(c string) bool { return !slices.Contains(p.FailedClasses, c) })
+	}
+	return out
+}
+
+// FailedErrorsText is what class n's requests failed with at p, "31
+// too_long", or "errors not recorded" (a file written before
+// failed_errors).
+func FailedErrorsText(p *Point, n string) string {
+	errs := p.FailedErrors[n]
+	if len(errs) == 0 {
+		return "errors not recorded"
+	}
+	parts := make([]string, 0, len(errs))
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		parts = append(parts, fmt.Sprintf("%d %s", errs[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ClassFailedMessage says that class n completed no request on any of
+// points (those that ran; noun: "point of the sweep", "probe at 1x"),
+// quoting the errors at the first (label names it), then tail: the exit-1 message of
+// sweep and scale, the counterpart of sim's class_failed check.
+func ClassFailedMessage(points []Point, n, noun, tail string, label func(*Point) string) string {
+	ran := slices.DeleteFunc(slices.Clone(points), func(p Point) bool { return p.Error != "" })
+	if len(ran) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("class %s: no request completed on any %s (%d of %d ran; %s: %s): %s",
+		n, noun, len(ran), len(points), label(&ran[0]), FailedErrorsText(&ran[0], n), tail)
 }

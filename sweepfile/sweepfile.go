@@ -118,6 +118,9 @@ type Point struct {
 	// than an instance's KV cache, say), not a capacity miss; absent when
 	// none.
 	FailedClasses []string `json:"failed_classes,omitempty"`
+	// FailedErrors are the error counts (by error class, drops left out)
+	// of each class in FailedClasses: why no request of it completed.
+	FailedErrors map[string]map[string]int64 `json:"failed_errors,omitempty"`
 	// Warnings are the point's result's own warnings (short window, over
 	// the model's context, fell behind, ...): its figures are read with
 	// them, as a result file's are; absent when none.

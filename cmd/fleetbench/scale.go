@@ -186,6 +186,15 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 			return failErr(fmt.Errorf("%gx: %s", l.Traffic, l.Note))
 		}
 	}
+	var errs []string
+	for _, l := range c.Levels {
+		if err := classFailed(l.Probes, fmt.Sprintf("probe at %gx", l.Traffic), simTail, func(p *sweepfile.Point) string { return p.Fleet }); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return failErr(errors.New(strings.Join(errs, "\nfleetbench: ")))
+	}
 	return nil
 }
 

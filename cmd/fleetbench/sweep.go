@@ -261,7 +261,10 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := f.emitSweep(stdout, sw); err != nil {
 		return err
 	}
-	return nothingMeasured(sw)
+	if err := nothingMeasured(sw); err != nil {
+		return err
+	}
+	return classFailed(sw.Points, "point of the sweep", simTail, func(p *sweepfile.Point) string { return fmt.Sprintf("point %d (%s)", p.Index, p.Fleet) })
 }
 
 // nothingMeasured fails (exit 1, after the outputs are written) a sweep
@@ -272,7 +275,34 @@ func nothingMeasured(sw *sweepfile.Sweep) error {
 	if len(sw.Points) == 0 || slices.ContainsFunc(sw.Points, func(p sweepfile.Point) bool { return p.Measured() }) {
 		return nil
 	}
+	if p := slices.IndexFunc(sw.Points, func(p sweepfile.Point) bool { return p.Error == "" && len(p.FailedClasses) > 0 }); p >= 0 {
+		pt := &sw.Points[p]
+		why := make([]string, len(pt.FailedClasses))
+		for i, n := range pt.FailedClasses {
+			why[i] = n + ": " + sweepfile.FailedErrorsText(pt, n)
+		}
+		return failErr(fmt.Errorf("nothing measured: no point of the sweep completed a request (every request failed; point %d (%s): %s); run one point with fleetbench sim to see the errors",
+			pt.Index, pt.Fleet, strings.Join(why, "; ")))
+	}
 	return failErr(fmt.Errorf("nothing measured: no point of the sweep completed a request (every request failed); run one point with fleetbench sim to see the errors"))
+}
+
+// simTail ends the class_failed message of a simulated sweep or scale.
+const simTail = "no fleet size changes that; run one with fleetbench sim to see the errors"
+
+// classFailed fails (exit 1, after the outputs are written) a sweep one of
+// whose classes completed no request at any point that ran: as sim does
+// (its class_failed check), since no fleet size serves that class and the
+// other classes' figures do not answer for it.
+func classFailed(points []sweepfile.Point, noun, tail string, label func(*sweepfile.Point) string) error {
+	var msgs []string
+	for _, n := range sweepfile.FailedEverywhere(points) {
+		msgs = append(msgs, sweepfile.ClassFailedMessage(points, n, noun, tail, label))
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
 }
 
 // progressHook, when set (tests), is called after each simulated point.

@@ -125,5 +125,12 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 	if len(sw.Points) == 0 {
 		return failErr(errors.New("no step ran"))
 	}
-	return f.emitSweep(stdout, sw)
+	if err := f.emitSweep(stdout, sw); err != nil {
+		return err
+	}
+	// As sim, run and a simulated sweep: a class that completed nothing
+	// on any step (every request failed) fails the sweep.
+	return classFailed(sw.Points, "step of the sweep", "run one step with fleetbench run to see the errors", func(p *sweepfile.Point) string {
+		return "step " + strconv.FormatFloat(p.RateScale, 'g', 4, 64) + "x"
+	})
 }

@@ -116,7 +116,7 @@ func (g gateFlags) judge(res *results.Result) error {
 // exitCodesHelp is the exit-code section of run's and sim's --help.
 const exitCodesHelp = `
 Exit status: 0 the run passed every limit; 1 it did not (nothing measured,
-failed share over --max-error-rate, the fleet fell behind the offered load
+a class none of whose requests completed, failed share over --max-error-rate, the fleet fell behind the offered load
 (--max-lag), a missed SLO with --slo-gate; run only:
 drops over --max-drop-rate, a saturated client with --fail-on-saturation)
 or an I/O error; 2 bad input (flags, scenario, fleet); 130 run interrupted

@@ -256,7 +256,7 @@ func (e *engine) runUntil(limit int64) {
 				in.stepDone(e)
 			}
 		case evTransfer:
-			l := e.fleet.links[ev.idx]
+			l := &e.fleet.links[ev.idx]
 			if ev.gen == l.gen {
 				l.fire(e)
 			}

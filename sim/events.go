@@ -77,8 +77,16 @@ type eventQueue struct {
 	free   *chunk   // chunks no bucket uses
 }
 
-// bucket is one time bucket's events, unordered, in a list of chunks.
-type bucket struct{ head, tail *chunk }
+// bucket is one time bucket's events, unordered, in a list of chunks,
+// all full but the tail, which holds n. The count is kept here, in the
+// ring, not in the tail chunk: a push into a bucket then only stores into
+// the chunk, and a store to a cold line does not stall the loop, where
+// reading a count at the chunk's end did (1.8 s of the 20-minute cut's
+// ~100 s loop, in place).
+type bucket struct {
+	head, tail *chunk
+	n          int
+}
 
 // chunkLen is the events a chunk holds: a chunk is 2 KB.
 const chunkLen = 63
@@ -86,7 +94,6 @@ const chunkLen = 63
 // chunk is a piece of a bucket's event list.
 type chunk struct {
 	e    [chunkLen]qent
-	n    int
 	next *chunk
 }
 
@@ -230,7 +237,7 @@ func (q *eventQueue) place(x qent) {
 		i := b & ringMask
 		bk := &q.ring[i]
 		t := bk.tail
-		if t == nil || t.n == chunkLen {
+		if t == nil || bk.n == chunkLen {
 			c := q.free
 			if c != nil {
 				q.free = c.next
@@ -243,10 +250,14 @@ func (q *eventQueue) place(x qent) {
 			} else {
 				t.next = c
 			}
-			bk.tail, t = c, c
+			bk.tail, t, bk.n = c, c, 0
 		}
-		t.e[t.n] = x
-		t.n++
+		if t != nil { // always: an explicit test, so that the compiler drops
+			// its own nil check, a load of the chunk's first (cold) line
+			// (2.1 s of that cut's loop, once the count moved out)
+			t.e[bk.n] = x
+		}
+		bk.n++
 		q.occ[i>>6] |= 1 << (i & 63)
 		q.inRing++
 	default:
@@ -271,12 +282,17 @@ func (q *eventQueue) refill() {
 		if q.h == nil {
 			q.h = make([]qent, rootAt, 64)
 		}
-		for c := q.ring[i].head; c != nil; {
-			q.h = append(q.h, c.e[:c.n]...)
-			clear(c.e[:c.n]) // drop the sequences' pointers
-			q.inRing -= c.n
+		bk := &q.ring[i]
+		for c := bk.head; c != nil; {
+			n := chunkLen
+			if c == bk.tail {
+				n = bk.n
+			}
+			q.h = append(q.h, c.e[:n]...)
+			clear(c.e[:n]) // drop the sequences' pointers
+			q.inRing -= n
 			next := c.next
-			c.n, c.next, q.free = 0, q.free, c
+			c.next, q.free = q.free, c
 			c = next
 		}
 		q.ring[i] = bucket{}

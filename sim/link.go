@@ -3,13 +3,21 @@ package sim
 // link is the inbound network path of one decode instance. Concurrent KV
 // transfers share its bandwidth equally (processor sharing); each transfer
 // also pays a fixed setup latency, modelled as extra bytes at full rate.
+//
+// The fleet keeps its links in one array (fleet.links), one 64-byte line
+// each: the event loop finds a transfer event's link by address
+// arithmetic, without first loading its pointer from an array that is
+// itself cache-cold at thousands of links, and a link reaches its decode
+// instance through dst, not decode.insts (another cold array: 1.1 s of
+// the platform-hour 20-minute cut's ~100 s loop in link.fire).
 type link struct {
 	idx     int32
+	gen     uint32
 	bw      float64 // bytes/s
 	latency int64   // ns
-	gen     uint32
 	last    int64
 	active  []*seqState
+	dst     *instance // the decode instance it feeds (decode.insts[idx], without a cold array read)
 }
 
 // progress drains every active transfer up to now.
@@ -61,6 +69,6 @@ func (l *link) fire(e *engine) {
 	l.active = l.active[:j]
 	l.reschedule(e)
 	for _, s := range done {
-		e.fleet.transferDone(e, e.fleet.decode.insts[l.idx], s)
+		e.fleet.transferDone(e, l.dst, s)
 	}
 }

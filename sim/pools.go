@@ -58,9 +58,9 @@ type fleet struct {
 	spec      FleetSpec
 	pools     []*pool
 	instances []*instance
-	entry     *pool // colocated or prefill pool: where requests arrive
-	decode    *pool // decode pool in disaggregated mode
-	links     []*link
+	entry     *pool  // colocated or prefill pool: where requests arrive
+	decode    *pool  // decode pool in disaggregated mode
+	links     []link // by decode instance (link)
 	video     *videoPool
 	failRng   *rand.Rand
 	incidents []*incident
@@ -147,13 +147,14 @@ func buildFleet(cfg Config, sc *scenarios.Scenario) (*fleet, error) {
 	}
 	if f.decode != nil {
 		f.decode.router = newRouter(cfg.DecodeRouting, f.decode, cfg)
-		for _, in := range f.decode.insts {
+		f.links = make([]link, len(f.decode.insts))
+		for i, in := range f.decode.insts {
 			bw := cfg.LinkBandwidth
 			if bw <= 0 {
 				bw = f.decode.gpu.NICBandwidth
 			}
-			l := &link{idx: int32(len(f.links)), bw: bw * float64(f.decode.model.GPUs()), latency: int64(cfg.LinkLatency)}
-			f.links = append(f.links, l)
+			l := &f.links[i]
+			*l = link{idx: int32(i), bw: bw * float64(f.decode.model.GPUs()), latency: int64(cfg.LinkLatency), dst: in}
 			in.link = l
 		}
 	}

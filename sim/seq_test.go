@@ -29,3 +29,11 @@ func TestSeqStateHotLines(t *testing.T) {
 		t.Errorf("seqState is %d bytes: past the 576-byte size class (9 lines)", n)
 	}
 }
+
+// TestLinkIsOneLine keeps a link in one 64-byte line: fleet.links is an
+// array of them, so a transfer event's link is one line, not two.
+func TestLinkIsOneLine(t *testing.T) {
+	if n := unsafe.Sizeof(link{}); n != 64 {
+		t.Errorf("link is %d bytes, not one 64-byte line", n)
+	}
+}

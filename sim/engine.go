@@ -251,7 +251,7 @@ func (e *engine) runUntil(limit int64) {
 		case evArrival:
 			e.arriveSeq(ev.s)
 		case evStep:
-			in := e.fleet.instances[ev.idx]
+			in := e.fleet.inst(ev.idx)
 			if ev.gen == in.gen {
 				in.stepDone(e)
 			}

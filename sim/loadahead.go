@@ -32,9 +32,9 @@ func (e *engine) loadAhead() {
 	if n <= 0 {
 		return
 	}
-	insts := e.fleet.instances
+	f := e.fleet
 	if x := &h[rootAt]; eventKind(x.key) == evStep {
-		insts[x.idx].loadDeps()
+		f.inst(x.idx).loadDeps()
 	}
 	if n < 2 {
 		return
@@ -49,7 +49,7 @@ func (e *engine) loadAhead() {
 		}
 	}
 	if x := &h[m]; eventKind(x.key) == evStep {
-		p := unsafe.Pointer(insts[x.idx])
+		p := unsafe.Pointer(f.inst(x.idx))
 		for l := uintptr(0); l < instanceLines; l++ {
 			prefetch.Line(unsafe.Add(p, l*64))
 		}

@@ -40,10 +40,17 @@ type pool struct {
 	steps, prefillTokens, decodeTokens int64
 	classBusy                          []float64 // ns of that busy time attributable to each class
 
-	index       int32       // position in fleet.pools
-	live        []*instance // routable (up) instances, by index
-	parked      deque       // requests waiting for any instance of the pool to be up
-	provisioned int         // instances paid for (every state but off)
+	index int32       // position in fleet.pools
+	live  []*instance // routable (up) instances, by index
+	// slab holds the pool's instances in one array (insts[i] is
+	// &slab[i]; first is slab[0]'s fleet index), so that the event loop
+	// and the router find an instance by address arithmetic rather than
+	// through a pointer array, itself cache-cold at thousands of
+	// instances (fleet.inst, router.sample).
+	slab        []instance
+	first       int32
+	parked      deque // requests waiting for any instance of the pool to be up
+	provisioned int   // instances paid for (every state but off)
 	scaler      *scaler
 	history     []provisionPoint // elastic pools: paid-for count after each change
 }
@@ -266,8 +273,10 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	// One per pool, not per fleet: prefill Seqs keep the span arrays
 	// their prompts grew, decode Seqs (anonymous caches) need none.
 	seqs := kvcache.NewSeqPool()
+	p.slab, p.first = make([]instance, total), int32(len(f.instances))
 	for i := 0; i < total; i++ {
-		in := &instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens),
+		in := &p.slab[i]
+		*in = instance{idx: int32(len(f.instances)), pool: p, model: pm, cache: kvcache.New(blocks, f.cfg.BlockTokens),
 			name: fmt.Sprintf("%s-%d", ps.Role.String(), i)}
 		in.cache.SetSeqPool(seqs)
 		if i < start {
@@ -309,6 +318,17 @@ func (f *fleet) newPool(ps PoolSpec, m models.Model) (*pool, error) {
 	p.index = int32(len(f.pools))
 	f.pools = append(f.pools, p)
 	return p, nil
+}
+
+// inst returns instance idx, found through its pool's slab: no read of
+// f.instances, whose lines are cache misses at thousands of instances.
+func (f *fleet) inst(idx int32) *instance {
+	for _, p := range f.pools { // in fleet index order
+		if k := idx - p.first; k < int32(len(p.slab)) {
+			return &p.slab[k]
+		}
+	}
+	return f.instances[idx]
 }
 
 // indexed reports whether the prefix index records block hash h: one

@@ -37,3 +37,12 @@ func TestLinkIsOneLine(t *testing.T) {
 		t.Errorf("link is %d bytes, not one 64-byte line", n)
 	}
 }
+
+// TestInstanceLines keeps an instance a whole number of 64-byte lines, so
+// that each instance of a pool's slab starts on a line of its own (adjust
+// instance's trailing padding after adding or removing a field).
+func TestInstanceLines(t *testing.T) {
+	if n := unsafe.Sizeof(instance{}); n%64 != 0 {
+		t.Errorf("instance is %d bytes, not whole 64-byte lines: grow its trailing padding by %d bytes or shrink it by %d", n, 64-n%64, n%64)
+	}
+}

@@ -22,8 +22,10 @@ import (
 // would be pure overhead. (A variable: tests turn it on for small fleets.)
 var loadAheadMin = 128
 
-// instanceLines is how many 64-byte lines an instance struct spans.
-const instanceLines = (unsafe.Sizeof(instance{}) + 63) / 64
+// stepLines is how many of an instance's lines a step reads: all but the
+// last, which holds its inbound link and name (read when a transfer
+// starts or a request is routed to it, never by a step).
+const stepLines = (unsafe.Offsetof(instance{}.link) + 63) / 64
 
 // loadAhead requests the memory of the next two step events' instances.
 func (e *engine) loadAhead() {
@@ -50,7 +52,7 @@ func (e *engine) loadAhead() {
 	}
 	if x := &h[m]; eventKind(x.key) == evStep {
 		p := unsafe.Pointer(f.inst(x.idx))
-		for l := uintptr(0); l < instanceLines; l++ {
+		for l := uintptr(0); l < stepLines; l++ {
 			prefetch.Line(unsafe.Add(p, l*64))
 		}
 	}

@@ -46,3 +46,15 @@ func TestInstanceLines(t *testing.T) {
 		t.Errorf("instance is %d bytes, not whole 64-byte lines: grow its trailing padding by %d bytes or shrink it by %d", n, 64-n%64, n%64)
 	}
 }
+
+// TestStepLines: loadAhead requests the lines of an instance before its
+// link, which must hold every field a step reads (up to the KV cache).
+func TestStepLines(t *testing.T) {
+	var in instance
+	if end := unsafe.Offsetof(in.cache) + unsafe.Sizeof(in.cache); end > stepLines*64 {
+		t.Errorf("instance.cache ends at byte %d, past the %d lines loadAhead requests", end, stepLines)
+	}
+	if stepLines >= unsafe.Sizeof(in)/64 {
+		t.Errorf("stepLines = %d covers the whole %d-byte instance: nothing is spared", stepLines, unsafe.Sizeof(in))
+	}
+}

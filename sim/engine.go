@@ -366,7 +366,7 @@ func (e *engine) track(s *seqState) *seqState {
 }
 
 func (e *engine) arriveSeq(s *seqState) {
-	if s.req.Video != nil {
+	if s.video {
 		e.fleet.video.submit(e, s)
 		return
 	}

@@ -29,7 +29,8 @@ type seqState struct {
 	itl  itlRange     // gaps taken from a decode batch, not yet in rec.ITL (itl.go)
 
 	ownBlocks  int32 // blocks held in its own block table when it joined the batch
-	classIdx   int32
+	classIdx   int16 // < 4,096 classes (scenario validation)
+	video      bool  // req.Video != nil: read at arrival without touching the request (its line with Video is cold)
 	included   bool  // counts in the summary (not warm-up)
 	task       bool  // req.Task != nil, read without touching the request (often cache-cold by now)
 	started    bool  // first prefill step has begun (queue time recorded)
@@ -64,7 +65,7 @@ type seqState struct {
 // It reads nothing the event loop writes (sum only for its warm-up), so
 // the pipeline's producer builds it ahead of the loop (pipeline.go).
 func newSeqState(r *scenarios.Request, blockTokens int, sum *results.Summary) *seqState {
-	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: int32(r.ClassIndex), task: r.Task != nil}
+	s := &seqState{req: r, target: max(r.OutputTokens, 1), classIdx: int16(r.ClassIndex), task: r.Task != nil, video: r.Video != nil}
 	s.rec = *results.NewRecord(r, r.Arrival)
 	s.rec.Sent, s.rec.TaskStart = r.Arrival, r.TaskStart // sent on schedule
 	s.included = sum.Includes(&s.rec)

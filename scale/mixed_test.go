@@ -168,3 +168,15 @@ func TestScaleSaysAClassFailedOnEveryProbe(t *testing.T) {
 	require.Contains(t, c.Levels[0].Note, "every request of class huge failed on every probe")
 	require.NotContains(t, c.Levels[0].Note, "no fleet up to")
 }
+
+// Calibrate ignored Stop: a Ctrl-C during the calibration run could not
+// end it. A closed Stop now cuts it short with ErrInterrupted.
+func TestCalibrateStops(t *testing.T) {
+	sc, err := scenarios.Resolve("chat")
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	close(stop)
+	s := &Searcher{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 1, Stop: stop}
+	_, _, err = s.Calibrate(false)
+	require.ErrorIs(t, err, ErrInterrupted)
+}

@@ -443,13 +443,20 @@ func minimize(lo, guess, maxN int, pass func([]int) []bool) (int, bool) {
 	return hi, true
 }
 
+// ErrInterrupted is Calibrate's error when Stop was closed before or
+// during its run: nothing was measured.
+var ErrInterrupted = errors.New("interrupted")
+
 // Calibrate measures the scenario's traffic at multiplier 1 on its own
 // fleet: completed requests per second (or tokens, input + output, per
 // second), so that absolute targets convert to multipliers. The note
-// says what was measured.
+// says what was measured. Stop cuts the run short (ErrInterrupted).
 func (s *Searcher) Calibrate(tokens bool) (float64, string, error) {
-	r := &sweep.Runner{Scenario: s.Scenario, Base: s.Base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost}
+	r := &sweep.Runner{Scenario: s.Scenario, Base: s.Base, Workload: s.Workload, Jobs: 1, KeepResults: true, Cost: s.Cost, Stop: s.Stop}
 	pt := r.One(sweep.Point{Fleet: s.Base.Fleet, GPU: s.Base.GPU, TP: s.Base.TP, Routing: s.Base.Routing, RateScale: 1})
+	if s.stopped() || sweep.CutShort(&pt) {
+		return 0, "", ErrInterrupted
+	}
 	if pt.Error != "" || pt.Result == nil || pt.Result.Totals == nil {
 		return 0, "", fmt.Errorf("calibrating the traffic on the scenario's fleet %q at 1x: %s", s.Base.Fleet, pt.Error)
 	}

@@ -124,6 +124,15 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 			fmt.Fprintf(stderr, "%gx %s (%d GPUs): %s\n", level, p.Fleet, p.GPUs, pointVerdict(p))
 		}
 	}
+	// Ctrl-C is caught from here on, the calibration run included: it
+	// would otherwise kill the process there without a word.
+	ctx, stop := runSignals(context.Background())
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills as usual
+	}()
+	s.Stop = ctx.Done()
 	var calib string
 	switch {
 	case f.traffic != "":
@@ -139,6 +148,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		}
 		var per float64
 		per, calib, err = s.Calibrate(flag == "tokens-per-s")
+		if errors.Is(err, scale.ErrInterrupted) {
+			return &exitCode{code: 130, err: fmt.Errorf("scale interrupted during its calibration run (the scenario at 1x on fleet %s, which turns --%s into traffic multipliers): nothing measured, nothing written", base.Fleet, flag)}
+		}
 		if err != nil {
 			return failErr(err)
 		}
@@ -149,13 +161,6 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	ctx, stop := runSignals(context.Background())
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C kills as usual
-	}()
-	s.Stop = ctx.Done()
 	c, err := s.Run(spec)
 	if err != nil {
 		return usageErr(err)

@@ -63,3 +63,26 @@ func TestScaleInterruptedExits130(t *testing.T) {
 	require.Contains(t, stderr, "scale interrupted: 0 of 2 traffic levels listed (written)")
 	require.Contains(t, stdout, "interrupted")
 }
+
+// scale's calibration run (--rate, --tokens-per-s) ran before its Ctrl-C
+// handler was installed, so Ctrl-C there killed the process without a
+// word. The handler now comes first: the calibration is cut short, and
+// scale exits 130 saying nothing was measured (nothing is written).
+func TestScaleInterruptedInCalibration(t *testing.T) {
+	old := runSignals
+	defer func() { runSignals = old }()
+	installed := false
+	runSignals = func(ctx context.Context) (context.Context, context.CancelFunc) {
+		installed = true
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return ctx, cancel
+	}
+	out := filepath.Join(t.TempDir(), "curve.json")
+	code, _, stderr := runCLI("scale", "chat", "--rate", "10,20", "--duration", "1m", "-o", out)
+	require.True(t, installed)
+	require.Equal(t, 130, code, stderr)
+	require.Contains(t, stderr, "scale interrupted during its calibration run")
+	require.Contains(t, stderr, "nothing measured")
+	require.NoFileExists(t, out)
+}

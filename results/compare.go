@@ -138,6 +138,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			}
 			if sloRow(ref.name) {
 				md.Note = joinNote(md.Note, finishedOnlyNote(base, nw))
+				md.Note = joinNote(md.Note, overContextNote(base, nw, n))
 			}
 			if withTest && ref.lat != nil {
 				xa, xb := tot.samples(opt.BaseSamples, base, 0, n, ref.lat), tot.samples(opt.NewSamples, nw, 1, n, ref.lat)
@@ -173,6 +174,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 			}
 			if sloRow(g.ref.name) {
 				gr.Note = joinNote(gr.Note, finishedOnlyNote(base, nw))
+				gr.Note = joinNote(gr.Note, overContextNote(base, nw, n))
 			}
 			applied = true
 			cmp.Gates = append(cmp.Gates, gr)
@@ -207,6 +209,36 @@ func finishedOnlyNote(base, nw *Result) string {
 		return ""
 	}
 	return "finished requests only: " + side + " interrupted"
+}
+
+// overContextNote says which side's class n (any class for the totals)
+// served requests over the model's context: its SLO figures count
+// requests a real server refuses ("" if neither).
+func overContextNote(base, nw *Result, n string) string {
+	over := func(r *Result) bool {
+		if n != TotalClass {
+			c := r.Classes[n]
+			return c != nil && c.OverContext != nil
+		}
+		for _, c := range r.Classes {
+			if c != nil && c.OverContext != nil {
+				return true
+			}
+		}
+		return false
+	}
+	side := ""
+	switch b, w := over(base), over(nw); {
+	case b && w:
+		side = "both"
+	case b:
+		side = "BASE"
+	case w:
+		side = "NEW"
+	default:
+		return ""
+	}
+	return "includes requests over the model's context, which a real server refuses: " + side
 }
 
 func joinNote(a, b string) string {

@@ -74,3 +74,22 @@ func overContextWarning(names []string, r *Result) string {
 		"lower the class's input/output maximums or agent turns, or pick a model with a longer context",
 		ctx, strings.Join(parts, "; "))
 }
+
+// markOverContext marks the SLO verdict of each class that served requests
+// over the model's context (build, and files written before the mark).
+func (r *Result) markOverContext() {
+	for _, c := range r.Classes {
+		if c != nil && c.SLO != nil && c.OverContext != nil {
+			c.SLO.OverContext = true
+		}
+	}
+}
+
+// OverContextNote explains the mark (OverContextMark) of a verdict whose
+// class served requests over the model's context.
+const OverContextNote = "SLO verdict over requests that include some over the model's context (see the warning): a real server would refuse those (HTTP 400), " +
+	"so they would be errors, lowering SLO attainment and goodput, and would leave the percentiles; the verdict is not judged again without them"
+
+// OverContextMark follows a verdict cell whose class served requests over
+// the model's context (OverContextNote).
+const OverContextMark = "†"

@@ -125,6 +125,7 @@ func (r *Result) dropUnmeasured() {
 	r.fixTotalsJPerToken()
 	r.dropEmptyWaits()
 	r.markFinishedOnly()
+	r.markOverContext()
 	r.Fleet.dropKnobsThatDidNotApply()
 	r.fillFleetMargin()
 	r.dropUnjudgedAttainment()

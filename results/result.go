@@ -321,6 +321,7 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 		r.Window.LagS, r.Window.LagOf = &v, of
 	}
 	r.markFinishedOnly()
+	r.markOverContext()
 	return r
 }
 

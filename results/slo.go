@@ -97,6 +97,11 @@ type SLOVerdict struct {
 	// before an interruption only (extra.interrupted): the slowest, still
 	// running then, are missing, so a met may not hold (FinishedOnlyNote).
 	FinishedOnly bool `json:"finished_only,omitempty"`
+	// OverContext says the verdict's percentiles include requests over
+	// the model's context (ClassResult.OverContext), which a real server
+	// refuses: a met may not describe what a server serves
+	// (OverContextNote).
+	OverContext bool `json:"over_context,omitempty"`
 }
 
 // verdict judges the class's percentiles against its SLO. It returns nil

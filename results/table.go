@@ -149,12 +149,16 @@ func RenderTable(w io.Writer, r *Result) error {
 		}
 		return "-"
 	})
-	finishedOnly := false
+	finishedOnly, overCtx := false, false
 	row("SLO verdict", func(c *ClassResult) string {
 		cell := sloCell(c.SLO)
 		if c.SLO != nil && c.SLO.FinishedOnly {
 			finishedOnly = true
 			cell += FinishedOnlyMark
+		}
+		if c.SLO != nil && c.SLO.OverContext {
+			overCtx = true
+			cell += OverContextMark
 		}
 		return cell
 	})
@@ -166,6 +170,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	}
 	if finishedOnly {
 		b.WriteString(FinishedOnlyMark + " " + FinishedOnlyNote + "\n")
+	}
+	if overCtx {
+		b.WriteString(OverContextMark + " " + OverContextNote + "\n")
 	}
 	if note := attainmentNote(names, r); note != "" {
 		b.WriteString(note + "\n")

@@ -234,13 +234,14 @@ func runHeader(i int, run Run) runView {
 // otherwise the missed targets, worst first in class order.
 func runVerdict(r *results.Result) verdict {
 	var missed []string
-	judged := 0
+	judged, overCtx := 0, false
 	for _, n := range sortedKeys(r.Classes) {
 		c := r.Classes[n]
 		if c == nil || c.SLO == nil {
 			continue
 		}
 		judged++
+		overCtx = overCtx || c.SLO.OverContext
 		for _, t := range c.SLO.Targets {
 			if !t.Met {
 				missed = append(missed, n+": "+targetText(t))
@@ -251,9 +252,9 @@ func runVerdict(r *results.Result) verdict {
 	case judged == 0:
 		return verdict{Status: "none", Text: "No SLOs defined"}
 	case len(missed) == 0:
-		return finishedOnly(r.Interrupted(), verdict{Status: "ok", Text: fmt.Sprintf("SLOs met (%s)", plural(judged, "class", "classes"))})
+		return overContext(overCtx, finishedOnly(r.Interrupted(), verdict{Status: "ok", Text: fmt.Sprintf("SLOs met (%s)", plural(judged, "class", "classes"))}))
 	}
-	return finishedOnly(r.Interrupted(), verdict{Status: "bad", Text: fmt.Sprintf("SLOs missed (%s)", plural(len(missed), "target", "targets")), Details: missed})
+	return overContext(overCtx, finishedOnly(r.Interrupted(), verdict{Status: "bad", Text: fmt.Sprintf("SLOs missed (%s)", plural(len(missed), "target", "targets")), Details: missed}))
 }
 
 // finishedOnly marks a verdict judged on the finished requests of an
@@ -271,6 +272,21 @@ func finishedOnly(on bool, v verdict) verdict {
 	return v
 }
 
+// overContext marks a verdict over requests that include some over the
+// model's context, which a real server refuses: a met is no clean pass
+// (not green), and the note says why.
+func overContext(on bool, v verdict) verdict {
+	if !on {
+		return v
+	}
+	if v.Status == "ok" {
+		v.Status = "none"
+	}
+	v.Text += results.OverContextMark
+	v.Details = append(v.Details, results.OverContextMark+" "+results.OverContextNote)
+	return v
+}
+
 func classVerdict(c *results.ClassResult) verdict {
 	if c == nil {
 		return verdict{Status: "none", Text: "not in this run"}
@@ -279,7 +295,7 @@ func classVerdict(c *results.ClassResult) verdict {
 		return verdict{Status: "none", Text: "no SLO"}
 	}
 	if c.SLO.Met {
-		return finishedOnly(c.SLO.FinishedOnly, verdict{Status: "ok", Text: "SLO met"})
+		return overContext(c.SLO.OverContext, finishedOnly(c.SLO.FinishedOnly, verdict{Status: "ok", Text: "SLO met"}))
 	}
 	var d []string
 	for _, t := range c.SLO.Targets {
@@ -287,7 +303,7 @@ func classVerdict(c *results.ClassResult) verdict {
 			d = append(d, targetText(t))
 		}
 	}
-	return finishedOnly(c.SLO.FinishedOnly, verdict{Status: "bad", Text: "SLO missed", Details: d})
+	return overContext(c.SLO.OverContext, finishedOnly(c.SLO.FinishedOnly, verdict{Status: "bad", Text: "SLO missed", Details: d}))
 }
 
 // targetText is a missed target for people: "TTFT p99 335.6 ms > 300 ms".

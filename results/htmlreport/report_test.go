@@ -393,3 +393,18 @@ func TestInterruptedVerdictIsNoCleanMet(t *testing.T) {
 	require.Equal(t, "ok", runVerdict(r).Status)
 	require.Equal(t, "ok", classVerdict(c).Status)
 }
+
+// A class that served requests over the model's context had a green
+// "SLO met" verdict: it is now no clean pass, marked and explained.
+func TestOverContextVerdictIsNoCleanMet(t *testing.T) {
+	c := &results.ClassResult{Kind: "chat", SLO: &results.SLOVerdict{Met: true, OverContext: true}}
+	r := &results.Result{Classes: map[string]*results.ClassResult{"code": c}, Totals: &results.ClassResult{}}
+	for _, v := range []verdict{runVerdict(r), classVerdict(c)} {
+		require.NotEqual(t, "ok", v.Status, v.Text)
+		require.True(t, strings.HasSuffix(v.Text, results.OverContextMark), v.Text)
+		require.Contains(t, strings.Join(v.Details, " "), "over the model's context")
+	}
+	c.SLO.OverContext = false
+	require.Equal(t, "ok", runVerdict(r).Status)
+	require.Equal(t, "ok", classVerdict(c).Status)
+}

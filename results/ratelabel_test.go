@@ -60,6 +60,10 @@ func TestPctKeepsEdgesApart(t *testing.T) {
 	require.Equal(t, "0.0%", Pct(0))
 	require.Equal(t, "33.3%", Pct(1.0/3))
 	require.Equal(t, "99.9%", Pct(0.999))
+	// A ratio that is 1 but for float rounding (a scale level's util read
+	// "99.99999999999999%" beside its neighbour's "100.0%") is 100%.
+	require.Equal(t, "100.0%", Pct(0.9999999999999999))
+	require.Equal(t, "99.99999%", Pct(0.9999999))
 	c := &ClassResult{Kind: "chat", Requests: 10000, Completed: 10000, SLOMet: 9996, SLOAttainment: new(0.9996)}
 	r := &Result{Schema: Schema, Backend: "sim", Window: Window{DurationS: 10},
 		Classes: map[string]*ClassResult{"chat": c}, Totals: c}

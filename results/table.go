@@ -268,8 +268,13 @@ func Pct(v float64) string {
 	switch {
 	case p > 0 && p < 0.05:
 		prec = int(math.Ceil(-math.Log10(p)))
+	case p >= 100-1e-9 && p < 100:
+		// 1 but for float rounding (a busy share summed over
+		// instances): no count of requests is this close to all.
+		p = 100
 	case p >= 99.95 && p < 100:
-		prec = int(math.Ceil(-math.Log10(100 - p)))
+		// less a hair: 1-0.9999999 is 9.99999999e-8, not 1e-7
+		prec = int(math.Ceil(-math.Log10(100-p) - 1e-6))
 	}
 	return strconv.FormatFloat(p, 'f', prec, 64) + "%"
 }

@@ -7,6 +7,9 @@ import (
 	"text/tabwriter"
 )
 
+// UtilNote labels the cost section's util column: busy time is not load.
+const UtilNote = "util: the share of the pool's GPU time spent stepping over the window; a pool at light load steps continuously with small batches, so a high util is not saturation (the SLO verdict and attainment say whether it kept up)"
+
 // RenderCost writes the cost section of r as text: the fleet's GPU-hours
 // and cost per pool, then per class the cost per task and per unit,
 // energy, and revenue, margin and break-even prices where a price list
@@ -30,16 +33,20 @@ func RenderCost(w io.Writer, r *Result) error {
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "pool\tgpu\t$/GPU-h\tsource\tGPU-h\tUSD\tutil\t")
+	anyUtil := false
 	for _, k := range sortedKeys(c.ByPool) {
 		p := c.ByPool[k]
 		util := "-"
 		if u, ok := p.Util(); ok {
-			util = Pct(u)
+			util, anyUtil = Pct(u), true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", k, orDash(p.GPU), fmtNum(p.USDPerGPUHour), orDash(p.PriceSource), fmtNum(p.GPUHours), fmtMoney(p.USD), util)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if anyUtil {
+		b.WriteString(UtilNote + "\n")
 	}
 	names := sortedKeys(r.Classes)
 	cols := make([]*ClassResult, 0, len(names)+1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -80,6 +81,10 @@ type priceReport struct {
 	Warnings []string             `json:"warnings,omitempty"`
 	Classes  []priceClass         `json:"classes"`
 	Plans    []econ.PlanEconomics `json:"plans,omitempty"`
+	// NotPriced says, per class, why it has no figures: none of its
+	// requests completed, so its revenue, cost and break-evens would be
+	// zeros of nothing measured (price exits 1).
+	NotPriced map[string]string `json:"not_priced,omitempty"`
 }
 
 type priceClass struct {
@@ -225,6 +230,13 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		if pl == nil || c == nil || c.Cost == nil {
 			continue
 		}
+		if why := results.ClassFailedWhole(n, c); why != "" {
+			if rep.NotPriced == nil {
+				rep.NotPriced = map[string]string{}
+			}
+			rep.NotPriced[n] = why
+			continue
+		}
 		cu, _ := results.ClassUtilization(r, n) // its pools', not the fleet's
 		b, _ := results.BookFor(c, pl, split, cu)
 		a := econ.Analyze(n+" at list prices", pl.Currency, b, gpuMean)
@@ -260,7 +272,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		}
 		rep.Plans = append(rep.Plans, e)
 	}
-	if len(rep.Classes) == 0 && len(rep.Plans) == 0 {
+	if len(rep.Classes) == 0 && len(rep.Plans) == 0 && len(rep.NotPriced) == 0 {
 		if isResultArg(arg) && f.cost.priceFile == "" {
 			// The scenario's lists may exist; the file does not store them.
 			scen := r.Scenario.Name
@@ -274,7 +286,10 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 	if f.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		return notPriced(rep)
 	}
 	if r.Cost != nil {
 		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %s\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), results.Pct(util))
@@ -301,10 +316,26 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, n := range slices.Sorted(maps.Keys(rep.NotPriced)) {
+		fmt.Fprintf(w, "%s: not priced: %s\n\n", n, rep.NotPriced[n])
+	}
 	for _, e := range rep.Plans {
 		if err := e.Render(w, "USD"); err != nil {
 			return err
 		}
 	}
-	return nil
+	return notPriced(rep)
+}
+
+// notPriced fails (exit 1, after the report) a price report with a class
+// none of whose requests completed, as sim's class_failed check does.
+func notPriced(rep priceReport) error {
+	if len(rep.NotPriced) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(rep.NotPriced))
+	for _, n := range slices.Sorted(maps.Keys(rep.NotPriced)) {
+		msgs = append(msgs, rep.NotPriced[n])
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
 }

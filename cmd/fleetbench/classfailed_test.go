@@ -88,3 +88,29 @@ func TestLiveSweepAllRefusedExits1(t *testing.T) {
 	_, err := os.Stat(out)
 	require.NoError(t, err, "the steps are written")
 }
+
+// report of a result none of whose requests completed (sim exits 1)
+// printed its table, an empty markdown table and CSV, and exited 0; one
+// of a result with a class that completed nothing likewise. Both print
+// what they have and exit 1 with sim's message; JSON stays a readable
+// conversion (exit 0), as for an empty window.
+func TestReportSaysNothingCompleted(t *testing.T) {
+	dir := t.TempDir()
+	all, mix := filepath.Join(dir, "all.json"), filepath.Join(dir, "mix.json")
+	code, _, stderr := runCLI("sim", writeScenario(t, allFailScenario), "-o", all)
+	require.Equal(t, 1, code, stderr)
+	code, _, stderr = runCLI("sim", writeScenario(t, mixFailScenario), "-o", mix)
+	require.Equal(t, 1, code, stderr)
+	for _, format := range []string{"table", "csv", "markdown"} {
+		code, stdout, stderr := runCLI("report", all, "--format", format)
+		require.Equal(t, 1, code, format)
+		require.NotEmpty(t, stdout, format)
+		require.Contains(t, stderr, "nothing measured: none of the", format)
+		code, stdout, stderr = runCLI("report", mix, "--format", format)
+		require.Equal(t, 1, code, format)
+		require.NotEmpty(t, stdout, format)
+		require.Contains(t, stderr, "class huge: none of its", format)
+	}
+	code, _, _ = runCLI("report", mix, "--format", "json")
+	require.Equal(t, 0, code)
+}

@@ -91,13 +91,36 @@ func runReport(out io.Writer, path, format, percentiles string, cost costFlags) 
 			}
 		}
 	}
+	var err2 error
 	switch format {
 	case "csv":
-		return emit(out, "", nil, func(w io.Writer) error { return results.RenderCSV(w, r, qs) })
+		err2 = emit(out, "", nil, func(w io.Writer) error { return results.RenderCSV(w, r, qs) })
 	case "markdown":
-		return emit(out, "", nil, func(w io.Writer) error { return results.RenderMarkdown(w, r, qs) })
+		err2 = emit(out, "", nil, func(w io.Writer) error { return results.RenderMarkdown(w, r, qs) })
+	default:
+		err2 = emit(out, "", nil, renderResult(r, format))
 	}
-	return emit(out, "", nil, renderResult(r, format))
+	if err2 != nil || format == "json" {
+		return err2
+	}
+	return nothingCompleted(path, r)
+}
+
+// nothingCompleted fails (exit 1, after the report) a result none of
+// whose requests completed, or with a class none of whose requests did:
+// sim and run exit 1 for it whatever their limits (nothing_measured,
+// class_failed), and the rows printed hold no figure for it.
+func nothingCompleted(path string, r *results.Result) error {
+	var msgs []string
+	for _, f := range results.Check(r, results.Limits{MaxErrorRate: 1, MaxDropRate: 1}) {
+		if f.Check == results.CheckNothingMeasured || f.Check == results.CheckClassFailed {
+			msgs = append(msgs, path+": "+f.Message)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
 }
 
 // reportFormats are report's stdout formats for a single result.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // CompareOptions configure Compare. BaseSamples and NewSamples (from
@@ -134,7 +135,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				cd.Note = MixedTotalsNote
 			}
 			if n == TotalClass && ref.lat != nil {
-				md.Note = tot.note(ref.lat)
+				md.Note = joinNote(tot.note(ref.lat), failedOneSideNote(base, nw))
 			}
 			if sloRow(ref.name) {
 				md.Note = joinNote(md.Note, finishedOnlyNote(base, nw))
@@ -171,6 +172,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				g.significance(&gr, tot.samples(opt.BaseSamples, base, 0, n, g.ref.lat), tot.samples(opt.NewSamples, nw, 1, n, g.ref.lat), alpha)
 			} else if !withTest {
 				g.bandCheck(&gr, base, n)
+			}
+			if n == TotalClass && g.ref.lat != nil {
+				gr.Note = joinNote(gr.Note, failedOneSideNote(base, nw))
 			}
 			if sloRow(g.ref.name) {
 				gr.Note = joinNote(gr.Note, finishedOnlyNote(base, nw))
@@ -209,6 +213,30 @@ func finishedOnlyNote(base, nw *Result) string {
 		return ""
 	}
 	return "finished requests only: " + side + " interrupted"
+}
+
+// failedOneSideNote names the classes that completed no request on one
+// side only: the totals' latencies of that side leave them out, so a
+// totals row moves with the class set, not the fleet ("" if none).
+func failedOneSideNote(base, nw *Result) string {
+	var parts []string
+	for _, n := range sortedKeys(base.Classes) {
+		cb, cn := base.Classes[n], nw.Classes[n]
+		if cb == nil || cn == nil {
+			continue
+		}
+		fb, fn := ClassFailedWhole(n, cb) != "", ClassFailedWhole(n, cn) != ""
+		switch {
+		case fn && !fb:
+			parts = append(parts, "class "+n+" completed nothing in NEW")
+		case fb && !fn:
+			parts = append(parts, "class "+n+" completed nothing in BASE")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + ": that side's totals leave it out"
 }
 
 // overContextNote says which side's class n (any class for the totals)

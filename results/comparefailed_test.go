@@ -1,0 +1,58 @@
+package results
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// twoClassResult: classes a and b, b's every request failing when bFails.
+func twoClassResult(bFails bool) *Result {
+	s := NewSummary([]ClassInfo{{Name: "a", Kind: "chat"}, {Name: "b", Kind: "chat"}}, 0)
+	for i := range 20 {
+		at := int64(i) * 1e8
+		s.Add(&Record{Class: "a", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 1e7, LastToken: at + 2e7, OutputTokens: 2, TaskDone: true})
+		rb := &Record{Class: "b", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 9e7, LastToken: at + 10e7, OutputTokens: 2, TaskDone: true}
+		if bFails {
+			rb.FirstToken, rb.LastToken, rb.OutputTokens, rb.ErrorClass = 0, 0, 0, "too_long"
+		}
+		s.Add(rb)
+	}
+	return s.Result(Meta{Backend: "sim"})
+}
+
+// compare's totals latency rows of a NEW side on which a class completed
+// nothing fell (ttft.p99 90 -> 10 ms, "-88.9%") as if the fleet were
+// faster: that side's totals leave the class out. The rows and gates on
+// the totals' latencies now say so.
+func TestCompareTotalsSayAClassCompletedNothing(t *testing.T) {
+	base, nw := twoClassResult(false), twoClassResult(true)
+	gates, err := ParseGates("total:ttft.p99>+10%")
+	require.NoError(t, err)
+	cmp, err := Compare(base, nw, CompareOptions{Gates: gates})
+	require.NoError(t, err)
+	const want = "class b completed nothing in NEW: that side's totals leave it out"
+	for _, cd := range cmp.Classes {
+		if cd.Class != TotalClass {
+			continue
+		}
+		for _, md := range cd.Rows {
+			if strings.HasPrefix(md.Metric, "ttft.") {
+				require.Contains(t, md.Note, want, md.Metric)
+			}
+			if md.Metric == "requests" {
+				require.Empty(t, md.Note)
+			}
+		}
+	}
+	require.Contains(t, cmp.Gates[0].Note, want)
+
+	cmp, err = Compare(base, base, CompareOptions{})
+	require.NoError(t, err)
+	for _, cd := range cmp.Classes {
+		for _, md := range cd.Rows {
+			require.NotContains(t, md.Note, "completed nothing")
+		}
+	}
+}

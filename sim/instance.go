@@ -239,7 +239,18 @@ func (in *instance) schedule(e *engine) {
 		return
 	}
 	d.settleFresh(in.spanEnds[0])
-	e.q.push(event{at: in.spanEnds[in.span-1], kind: evStep, idx: in.idx, gen: in.gen})
+	// The step's event carries the sequence its end reads first, hot here,
+	// cold by then: a mixed step's first prefilling sequence, or the
+	// decoder a span ends by completing (the batch's top). loadAhead
+	// prefetches it; a hint only, read by nothing else.
+	var hint *seqState
+	switch {
+	case in.mixed && len(in.prefill) > 0:
+		hint = in.prefill[0]
+	case !in.mixed && d.len() > 0 && d.h[0].doneAt <= d.clock+int64(in.span):
+		hint = d.h[0].s
+	}
+	e.q.push(event{at: in.spanEnds[in.span-1], kind: evStep, idx: in.idx, gen: in.gen, s: hint})
 }
 
 // chargeDecoders attributes busy time spread evenly over the decoders,

@@ -36,7 +36,11 @@ func (e *engine) loadAhead() {
 	}
 	f := e.fleet
 	if x := &h[rootAt]; eventKind(x.key) == evStep {
-		f.inst(x.idx).loadDeps()
+		in := f.inst(x.idx)
+		in.loadDeps()
+		if x.s != nil {
+			x.s.loadStepDeps(in)
+		}
 	}
 	if n < 2 {
 		return
@@ -50,11 +54,56 @@ func (e *engine) loadAhead() {
 			m = k
 		}
 	}
-	if x := &h[m]; eventKind(x.key) == evStep {
+	switch x := &h[m]; eventKind(x.key) {
+	case evStep:
 		p := unsafe.Pointer(f.inst(x.idx))
 		for l := uintptr(0); l < stepLines; l++ {
 			prefetch.Line(unsafe.Add(p, l*64))
 		}
+		if x.s != nil {
+			p := unsafe.Pointer(x.s)
+			for l := uintptr(0); l < hotSeqLines; l++ {
+				prefetch.Line(unsafe.Add(p, l*64))
+			}
+		}
+	case evTransfer:
+		prefetch.Line(unsafe.Pointer(&f.links[x.idx]))
+	}
+}
+
+// A step's event carries the sequence its end reads first (schedule):
+// a completing decoder, whose completion reads its first two lines
+// (seqState's hot lines), or a mixed step's first prefilling sequence,
+// which also has its prefill counts, hashes and record fields read in the
+// next four. The first two are requested two events ahead, with the
+// instance; the rest one event ahead, once the instance says the step is
+// mixed.
+const (
+	hotSeqLines     = 2
+	prefillSeqLines = 6
+)
+
+// loadStepDeps requests, for a step of in whose hinted sequence is s (its
+// first lines requested one event ago), what the step's end reads through
+// s: its block table (Publish's or Release's first read) and, for a mixed
+// step, the rest of s's prefill fields, the prefill list and the first of
+// its prompt hashes.
+func (s *seqState) loadStepDeps(in *instance) {
+	if s.kv != nil {
+		prefetch.Line(unsafe.Pointer(s.kv))
+	}
+	if !in.mixed {
+		return
+	}
+	p := unsafe.Pointer(s)
+	for l := uintptr(hotSeqLines); l < prefillSeqLines; l++ {
+		prefetch.Line(unsafe.Add(p, l*64))
+	}
+	if len(in.prefill) > 0 {
+		prefetch.Line(unsafe.Pointer(&in.prefill[0]))
+	}
+	if len(s.hashes) > 0 {
+		prefetch.Line(unsafe.Pointer(&s.hashes[0]))
 	}
 }
 

@@ -1,6 +1,9 @@
 package econ
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Component is one revenue line of a price list, as billed over a volume.
 type Component struct {
@@ -71,6 +74,22 @@ type Solve struct {
 	// BreakEven), "min" (at or above it).
 	Bound string `json:"bound,omitempty"`
 	Note  string `json:"note,omitempty"`
+}
+
+// MarshalJSON writes break_even null for a solve without an answer (not
+// OK and no value: no such price, nothing billed, profitable or losing at
+// any value), where a 0 would read as a figure; an out-of-range answer
+// (utilization 4.6, not OK) and a covered price (0, OK) keep theirs.
+func (s Solve) MarshalJSON() ([]byte, error) {
+	type plain Solve
+	out := struct {
+		plain
+		BreakEven *float64 `json:"break_even"`
+	}{plain: plain(s)}
+	if s.OK || s.BreakEven != 0 {
+		out.BreakEven = &s.BreakEven
+	}
+	return json.Marshal(out)
 }
 
 // CoveredNote is the note of a price break-even of 0: the other lines

@@ -65,7 +65,14 @@ type Analysis struct {
 // token prices and input), the fleet utilization and traffic multiple,
 // and the $/GPU-hour (gpuUSDPerHour: the fleet's mean price, 0 to skip).
 func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
-	a := Analysis{Label: label, Currency: currency, Lines: b.Components, Revenue: b.Revenue(), Cost: b.Cost}
+	a := Analysis{Label: label, Currency: currency, Revenue: b.Revenue(), Cost: b.Cost}
+	for _, c := range b.Components {
+		// A line the list does not set (price 0, nothing earned) is left
+		// out: "per_task price 0, volume 136" read as free tasks.
+		if c.Price != 0 || c.Amount != 0 {
+			a.Lines = append(a.Lines, c)
+		}
+	}
 	a.MarginAmt = a.Revenue - a.Cost
 	if v, ok := MarkupPct(a.Revenue, a.Cost); ok {
 		a.MarkupPct = &v
@@ -129,9 +136,6 @@ func (a Analysis) Render(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  line\tprice\tvolume\trevenue\t")
 	for _, c := range a.Lines {
-		if c.Price == 0 && c.Amount == 0 {
-			continue
-		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, fmtG(c.Price), fmtG(c.Volume), fmtG(c.Amount))
 	}
 	fmt.Fprintln(tw, "  break-even (one variable, the others held)\tnow\tbreak-even\tprofitable\t")

@@ -33,3 +33,13 @@ func TestSolveWithoutAnswerIsNull(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"variable":"x","break_even":null,"ok":false}`), &back))
 	require.Equal(t, "x", back.Variable)
 }
+
+// price --format json listed the lines the list does not set ("per_task":
+// price 0, volume 136, amount 0), read as tasks given away; the table
+// already left them out, and now the JSON does too.
+func TestAnalysisListsOnlyTheListsLines(t *testing.T) {
+	b := Book{Components: []Component{{Name: "output_per_mtok", Price: 1, Volume: 2, Amount: 2}, {Name: "per_task", Volume: 136}}, Cost: 1}
+	a := Analyze("x", "USD", b, 0)
+	require.Len(t, a.Lines, 1)
+	require.Equal(t, "output_per_mtok", a.Lines[0].Name)
+}

@@ -10,36 +10,12 @@ import (
 	"github.com/fleetbench/fleetbench/sim"
 )
 
-// failingClassScenario has a class whose every request is refused on any
-// fleet (prompts of 30-35k tokens beside a one-h100 qwen3-32b instance's
-// ~24k-token KV cache), beside a class that is served.
-const failingClassScenario = `
-name: mixfail
-seed: 1
-duration: 30s
-warmup: 5s
-classes:
-  - name: ok
-    kind: chat
-    arrival: {process: poisson, rate: 2}
-    input: 500
-    output: 100
-    slo: {ttft_ms: {p99: 2000}}
-  - name: huge
-    kind: chat
-    arrival: {process: poisson, rate: 1}
-    input: {dist: uniform, min: 30000, max: 35000}
-    output: 100
-    slo: {ttft_ms: {p99: 2000}}
-fleet: {spec: 1C, model: qwen3-32b, gpu: h100}
-`
-
 // TestPointNamesAClassThatFailedWhole: a sweep point one of whose classes
 // completed nothing read MISSED like a fleet too small for its load; the
 // point names the class (failed_classes) and the table says every request
 // of it failed, which no fleet size changes.
 func TestPointNamesAClassThatFailedWhole(t *testing.T) {
-	sc, err := scenarios.Parse("mixfail.yaml", []byte(failingClassScenario), ".")
+	sc, err := scenarios.Load("testdata/mixfail.yaml")
 	require.NoError(t, err)
 	r := &Runner{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 1}
 	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1C", "2C"}}})

@@ -12,27 +12,8 @@ import (
 )
 
 // mixFailScenario has a class whose every request is refused on any fleet
-// (prompts of 30-35k tokens beside a one-h100 qwen3-32b instance's
-// ~24k-token KV cache: too_long) beside a class that is served.
-const mixFailScenario = `name: mixfail
-seed: 1
-duration: 30s
-warmup: 5s
-classes:
-  - name: ok
-    kind: chat
-    arrival: {process: poisson, rate: 2}
-    input: 500
-    output: 100
-    slo: {ttft_ms: {p99: 2000}}
-  - name: huge
-    kind: chat
-    arrival: {process: poisson, rate: 1}
-    input: {dist: uniform, min: 30000, max: 35000}
-    output: 100
-    slo: {ttft_ms: {p99: 2000}}
-fleet: {spec: 1C, model: qwen3-32b, gpu: h100}
-`
+// (too_long) beside a class that is served.
+const mixFailScenario = "../../sweep/testdata/mixfail.yaml"
 
 // TestAClassFailedEverywhereExits1: sim exits 1 for a workload one of
 // whose classes never completes a request, but sweep and scale over the
@@ -40,7 +21,7 @@ fleet: {spec: 1C, model: qwen3-32b, gpu: h100}
 // why). All three now exit 1 naming the class and its errors, sweep and
 // scale after writing their outputs.
 func TestAClassFailedEverywhereExits1(t *testing.T) {
-	scen := writeScenario(t, mixFailScenario)
+	scen := mixFailScenario
 	dir := t.TempDir()
 
 	code, _, stderr := runCLI("sim", scen, "-o", filepath.Join(dir, "r.json"))
@@ -99,7 +80,7 @@ func TestReportSaysNothingCompleted(t *testing.T) {
 	all, mix := filepath.Join(dir, "all.json"), filepath.Join(dir, "mix.json")
 	code, _, stderr := runCLI("sim", writeScenario(t, allFailScenario), "-o", all)
 	require.Equal(t, 1, code, stderr)
-	code, _, stderr = runCLI("sim", writeScenario(t, mixFailScenario), "-o", mix)
+	code, _, stderr = runCLI("sim", mixFailScenario, "-o", mix)
 	require.Equal(t, 1, code, stderr)
 	for _, format := range []string{"table", "csv", "markdown"} {
 		code, stdout, stderr := runCLI("report", all, "--format", format)

@@ -17,7 +17,7 @@ import (
 // 1 after printing the other classes.
 func TestPriceRefusesAClassThatFailedWhole(t *testing.T) {
 	dir := t.TempDir()
-	scen := writeScenario(t, mixFailScenario)
+	scen := mixFailScenario
 	res := filepath.Join(dir, "m.json")
 	code, _, stderr := runCLI("sim", scen, "-o", res)
 	require.Equal(t, 1, code, stderr)

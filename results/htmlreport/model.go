@@ -258,32 +258,28 @@ func runVerdict(r *results.Result) verdict {
 }
 
 // finishedOnly marks a verdict judged on the finished requests of an
-// interrupted run: a met is no clean pass (not green), and the note says
-// why.
+// interrupted run.
 func finishedOnly(on bool, v verdict) verdict {
-	if !on {
-		return v
-	}
-	if v.Status == "ok" {
-		v.Status = "none"
-	}
-	v.Text += results.FinishedOnlyMark
-	v.Details = append(v.Details, results.FinishedOnlyMark+" "+results.FinishedOnlyNote)
-	return v
+	return qualified(on, v, results.FinishedOnlyMark, results.FinishedOnlyNote)
 }
 
 // overContext marks a verdict over requests that include some over the
-// model's context, which a real server refuses: a met is no clean pass
-// (not green), and the note says why.
+// model's context, which a real server refuses.
 func overContext(on bool, v verdict) verdict {
+	return qualified(on, v, results.OverContextMark, results.OverContextNote)
+}
+
+// qualified marks a verdict (when on) that holds only with a caveat: a met
+// is no clean pass (not green), the text ends in mark, and note says why.
+func qualified(on bool, v verdict, mark, note string) verdict {
 	if !on {
 		return v
 	}
 	if v.Status == "ok" {
 		v.Status = "none"
 	}
-	v.Text += results.OverContextMark
-	v.Details = append(v.Details, results.OverContextMark+" "+results.OverContextNote)
+	v.Text += mark
+	v.Details = append(v.Details, mark+" "+note)
 	return v
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 )
@@ -26,6 +27,12 @@ func TestSweepSaysOverContext(t *testing.T) {
 	require.NotNil(t, sw.Points[0].OverContext)
 	require.EqualValues(t, 180, sw.Points[0].OverContext.Requests)
 	require.Contains(t, strings.Join(sw.Notes, "\n"), "1 of 1 points served requests over the model's context (up to 180 requests per point, the longest 226101 tokens, context 131072)")
+	// Its slo cell is marked, as a result's verdict is, and the note
+	// explains the mark.
+	var b strings.Builder
+	require.NoError(t, Render(&b, sw, "table"))
+	require.Regexp(t, `(met|MISSED)`+results.OverContextMark, b.String())
+	require.Contains(t, b.String(), results.OverContextMark+" "+results.OverContextNote)
 
 	chat := chatRunner(t, 1)
 	sw, err = Run(chat, Spec{Grid: Grid{Fleets: []string{"1P1D"}}})

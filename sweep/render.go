@@ -221,6 +221,9 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { _, ok := p.Metrics["utilization"]; return ok }) {
 		b.WriteString(bullet + UtilLegend + "\n")
 	}
+	if slices.ContainsFunc(s.Points, func(p sweepfile.Point) bool { return p.OverContext != nil && p.Error == "" }) {
+		b.WriteString(bullet + results.OverContextMark + " " + results.OverContextNote + "\n")
+	}
 	for _, p := range s.Points {
 		switch {
 		case p.Error != "":

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -137,9 +138,18 @@ func verdict(p *sweepfile.Point) string {
 	case p.FellBehind:
 		return "BEHIND"
 	case p.MeetsSLO:
-		return "met"
+		return "met" + overContextMark(p)
 	}
-	return "MISSED"
+	return "MISSED" + overContextMark(p)
+}
+
+// overContextMark marks the verdict of a point that served requests over
+// the model's context (results.OverContextNote under the table).
+func overContextMark(p *sweepfile.Point) string {
+	if p.OverContext != nil {
+		return results.OverContextMark
+	}
+	return ""
 }
 
 func orDash(p *sweepfile.Point, f func(*sweepfile.Point) string) string {

@@ -56,15 +56,9 @@ func (e *engine) loadAhead() {
 	}
 	switch x := &h[m]; eventKind(x.key) {
 	case evStep:
-		p := unsafe.Pointer(f.inst(x.idx))
-		for l := uintptr(0); l < stepLines; l++ {
-			prefetch.Line(unsafe.Add(p, l*64))
-		}
+		prefetch.Lines(unsafe.Pointer(f.inst(x.idx)), 0, stepLines)
 		if x.s != nil {
-			p := unsafe.Pointer(x.s)
-			for l := uintptr(0); l < hotSeqLines; l++ {
-				prefetch.Line(unsafe.Add(p, l*64))
-			}
+			prefetch.Lines(unsafe.Pointer(x.s), 0, hotSeqLines)
 		}
 	case evTransfer:
 		prefetch.Line(unsafe.Pointer(&f.links[x.idx]))
@@ -95,10 +89,7 @@ func (s *seqState) loadStepDeps(in *instance) {
 	if !in.mixed {
 		return
 	}
-	p := unsafe.Pointer(s)
-	for l := uintptr(hotSeqLines); l < prefillSeqLines; l++ {
-		prefetch.Line(unsafe.Add(p, l*64))
-	}
+	prefetch.Lines(unsafe.Pointer(s), hotSeqLines, prefillSeqLines)
 	if len(in.prefill) > 0 {
 		prefetch.Line(unsafe.Pointer(&in.prefill[0]))
 	}
@@ -145,8 +136,5 @@ const routedLines = 3
 // picked at random: the candidates' misses then overlap with each other
 // and with the prompt's index lookups.
 func (in *instance) loadHead() {
-	p := unsafe.Pointer(in)
-	for l := uintptr(0); l < routedLines; l++ {
-		prefetch.Line(unsafe.Add(p, l*64))
-	}
+	prefetch.Lines(unsafe.Pointer(in), 0, routedLines)
 }

@@ -10,3 +10,18 @@
 // and does nothing on other architectures. It never changes a program's
 // results, only when memory arrives.
 package prefetch
+
+import "unsafe"
+
+// LineBytes is the cache line size Lines steps by (x86-64 and most arm64
+// cores).
+const LineBytes = 64
+
+// Lines requests the lines from number from up to (not including) number
+// to of the memory at p: a struct's first lines, or those after the ones
+// requested earlier.
+func Lines(p unsafe.Pointer, from, to uintptr) {
+	for l := from; l < to; l++ {
+		Line(unsafe.Add(p, l*LineBytes))
+	}
+}

@@ -50,9 +50,10 @@ func (c *classAcc) importOverContext(o *OverContext) {
 	c.overCtx, c.overCtxLongest, c.info.ContextTokens = o.Requests, o.LongestTokens, int(o.ContextTokens)
 }
 
-// overContextWarn starts the warning on requests over the context (build
-// writes it; Merge recomputes it rather than carry a part's).
-const overContextWarn = "over the model's context:"
+// OverContextWarn starts the warning on requests over the context (build
+// writes it; Merge recomputes it rather than carry a part's; sweep notes
+// count it apart from the other warnings).
+const OverContextWarn = "over the model's context:"
 
 // overContextWarning names the classes with requests over the model's
 // context; "" when none.
@@ -69,7 +70,7 @@ func overContextWarning(names []string, r *Result) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(overContextWarn+" completed requests whose prompt + output exceed its %d-token context (%s); "+
+	return fmt.Sprintf(OverContextWarn+" completed requests whose prompt + output exceed its %d-token context (%s); "+
 		"a real server would refuse them (HTTP 400: over its maximum model length), while these results count them as served: "+
 		"lower the class's input/output maximums or agent turns, or pick a model with a longer context",
 		ctx, strings.Join(parts, "; "))

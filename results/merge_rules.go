@@ -150,7 +150,7 @@ func mergeWarnings(own []string, rs []*Result) []string {
 			// build judges the merged window afresh: a part's short
 			// window says nothing about the whole; and it counts the
 			// requests over the context over every part.
-			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, overContextWarn) {
+			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, OverContextWarn) {
 				continue
 			}
 			if !slices.Contains(out, w) {

@@ -117,7 +117,12 @@ func FellBehind(r *Result, maxLag float64) (behind bool, why string) {
 		drain = fmt.Sprintf("; it finished the measured requests %s s after the last arrival", fmtSeconds(r.Window.DrainEndS-r.Window.EndS))
 	}
 	return true, fmt.Sprintf(
-		"the fleet fell behind the offered load: a request sent in the last 10%% of the window "+what+", %.0f%% of the %s s window (more than --max-lag %g)%s; "+
+		FellBehindWarn+" the offered load: a request sent in the last 10%% of the window "+what+", %.0f%% of the %s s window (more than --max-lag %g)%s; "+
 			"cost over the window leaves out the backlog served after it, so cost per task is a lower bound and margin an upper bound: add capacity or lower the load",
 		fmtSeconds(lag), 100*lag/win, fmtSeconds(win), maxLag, drain)
 }
+
+// FellBehindWarn starts the keep-up check's warning (the fleet could not
+// keep up with the offered load): sweep notes leave it to the point's own
+// column and verdict.
+const FellBehindWarn = "the fleet fell behind"

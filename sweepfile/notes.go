@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/fleetbench/fleetbench/results"
 )
 
 // Notes a sweep derives from its points' results (sweep.Run adds them;
@@ -46,7 +48,7 @@ func WarningsNotes(points []Point, noun string, label func(*Point) string) []str
 		seen := map[string]bool{}
 		for _, w := range p.Warnings {
 			k, rest, _ := strings.Cut(w, ":")
-			if seen[k] || strings.HasPrefix(w, "the fleet fell behind") || strings.HasPrefix(w, "over the model's context") {
+			if seen[k] || strings.HasPrefix(w, results.FellBehindWarn) || strings.HasPrefix(w, results.OverContextWarn) {
 				continue
 			}
 			seen[k] = true

@@ -174,7 +174,7 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 				g.bandCheck(&gr, base, n)
 			}
 			if n == TotalClass && g.ref.lat != nil {
-				gr.Note = joinNote(gr.Note, failedOneSideNote(base, nw))
+				mixGate(&gr, g, base, nw)
 			}
 			if sloRow(g.ref.name) {
 				gr.Note = joinNote(gr.Note, finishedOnlyNote(base, nw))
@@ -219,7 +219,20 @@ func finishedOnlyNote(base, nw *Result) string {
 // side only: the totals' latencies of that side leave them out, so a
 // totals row moves with the class set, not the fleet ("" if none).
 func failedOneSideNote(base, nw *Result) string {
-	var parts []string
+	failed := failedOneSide(base, nw)
+	if len(failed) == 0 {
+		return ""
+	}
+	return failedOneSideText(failed) + ": that side's totals leave it out"
+}
+
+// oneSideFailure is a class that completed nothing on side only.
+type oneSideFailure struct{ class, side string }
+
+// failedOneSide lists, by name, the classes present on both sides that
+// completed no request on one side only (ClassFailedWhole).
+func failedOneSide(base, nw *Result) []oneSideFailure {
+	var out []oneSideFailure
 	for _, n := range sortedKeys(base.Classes) {
 		cb, cn := base.Classes[n], nw.Classes[n]
 		if cb == nil || cn == nil {
@@ -228,15 +241,53 @@ func failedOneSideNote(base, nw *Result) string {
 		fb, fn := ClassFailedWhole(n, cb) != "", ClassFailedWhole(n, cn) != ""
 		switch {
 		case fn && !fb:
-			parts = append(parts, "class "+n+" completed nothing in NEW")
+			out = append(out, oneSideFailure{n, "NEW"})
 		case fb && !fn:
-			parts = append(parts, "class "+n+" completed nothing in BASE")
+			out = append(out, oneSideFailure{n, "BASE"})
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+	return out
+}
+
+func failedOneSideText(failed []oneSideFailure) string {
+	parts := make([]string, len(failed))
+	for i, f := range failed {
+		parts[i] = "class " + f.class + " completed nothing in " + f.side
 	}
-	return strings.Join(parts, ", ") + ": that side's totals leave it out"
+	return strings.Join(parts, ", ")
+}
+
+// NotJudged begins the note of a gate that failed because its figures
+// could not be compared (mixGate).
+const NotJudged = "not judged: "
+
+// mixGate fails a totals latency gate when a class completed nothing on
+// one side only: that side's totals leave the class out, so the two
+// totals are latencies of different request mixes and their change (NEW
+// "faster" for having lost its slow class) is no figure. It does not
+// pass silently: the gate fails, without a change, naming the class and
+// the per-class gates that can be judged (docs/metrics.md).
+func mixGate(gr *GateResult, g Gate, base, nw *Result) {
+	failed := failedOneSide(base, nw)
+	if len(failed) == 0 {
+		return
+	}
+	var alt, names []string
+	for _, n := range sortedKeys(base.Classes) {
+		cb, cn := base.Classes[n], nw.Classes[n]
+		if cb != nil && cn != nil && ClassFailedWhole(n, cb) == "" && ClassFailedWhole(n, cn) == "" {
+			alt = append(alt, n+":"+g.Metric)
+		}
+	}
+	for _, f := range failed {
+		names = append(names, f.class)
+	}
+	todo := "fix class " + strings.Join(names, ", ") + "'s errors (its errors row; fleetbench report shows them)"
+	if len(alt) > 0 {
+		todo = "gate on the classes both sides completed instead (" + strings.Join(alt, ", ") + ") or " + todo
+	}
+	gr.Failed, gr.Change, gr.Interval, gr.P, gr.Significant = true, nil, nil, nil, nil
+	gr.Note = NotJudged + failedOneSideText(failed) + ", so the totals compare different request mixes: " + todo
 }
 
 // overContextNote says which side's class n (any class for the totals)

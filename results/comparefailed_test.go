@@ -46,7 +46,8 @@ func TestCompareTotalsSayAClassCompletedNothing(t *testing.T) {
 			}
 		}
 	}
-	require.Contains(t, cmp.Gates[0].Note, want)
+	require.Contains(t, cmp.Gates[0].Note, "class b completed nothing in NEW")
+	require.True(t, cmp.Gates[0].Failed, "not judged over different mixes: fails (TestTotalsGateFails...)")
 
 	cmp, err = Compare(base, base, CompareOptions{})
 	require.NoError(t, err)
@@ -54,5 +55,44 @@ func TestCompareTotalsSayAClassCompletedNothing(t *testing.T) {
 		for _, md := range cd.Rows {
 			require.NotContains(t, md.Note, "completed nothing")
 		}
+	}
+}
+
+// A totals latency gate over sides on which one class completed nothing
+// on one side only compares different request mixes (NEW's totals leave
+// the class out): it passed (NEW looked faster) with a note. It now fails,
+// saying it was not judged, which class and what to gate on instead, in
+// either direction; a class failed on both sides leaves the mix the same.
+func TestTotalsGateFailsWhenAClassCompletedNothingOnOneSide(t *testing.T) {
+	gates, err := ParseGates("total:ttft.p99>+10%,total:requests>+50%")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		base, nw *Result
+		fail     bool
+		side     string
+	}{
+		{"NEW lost b", twoClassResult(false), twoClassResult(true), true, "NEW"},
+		{"BASE lost b", twoClassResult(true), twoClassResult(false), true, "BASE"},
+		{"both lost b", twoClassResult(true), twoClassResult(true), false, ""},
+		{"neither", twoClassResult(false), twoClassResult(false), false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmp, err := Compare(tc.base, tc.nw, CompareOptions{Gates: gates})
+			require.NoError(t, err)
+			require.Len(t, cmp.Gates, 2)
+			lat, req := cmp.Gates[0], cmp.Gates[1]
+			require.Equal(t, tc.fail, lat.Failed, lat.Note)
+			require.Equal(t, tc.fail, cmp.Failed)
+			require.False(t, req.Failed, "requests counts every request: judged as usual")
+			if tc.fail {
+				require.Nil(t, lat.Change, "a change over different mixes is no figure")
+				require.Contains(t, lat.Note, "not judged: class b completed nothing in "+tc.side)
+				require.Contains(t, lat.Note, "different request mixes")
+				require.Contains(t, lat.Note, "instead (a:ttft.p99) or fix class b's errors")
+			} else {
+				require.NotContains(t, lat.Note, "not judged")
+			}
+		})
 	}
 }

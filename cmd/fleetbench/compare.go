@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +54,10 @@ cost.margin_pct, ...
 Two sweep files (fleetbench sweep --search max-load, simulated or live with
 --target) compare on their max load; the gate is max_load:
   max_load<-10%          fail if the max load fell by more than 10%
+
+A latency gate on the totals fails, not judged, when a class completed
+nothing on one side only (that side's totals leave it out: different request
+mixes); gate each class instead.
 
 Exit status: 0 when every gate passes, 1 when a gate fails, 2 on bad input.`,
 		Example: `  fleetbench compare base.json new.json
@@ -119,12 +124,20 @@ func runCompare(out io.Writer, base, nw string, f compareFlags) error {
 	}
 	if cmp.Failed {
 		n := 0
+		var unjudged []string
 		for _, g := range cmp.Gates {
 			if g.Failed {
 				n++
 			}
+			if g.Failed && strings.HasPrefix(g.Note, results.NotJudged) {
+				unjudged = append(unjudged, g.Gate+" "+g.Note)
+			}
 		}
-		return failErr(fmt.Errorf("compare: %d gate check(s) failed (see the gates above)", n))
+		msg := fmt.Sprintf("compare: %d gate check(s) failed (see the gates above)", n)
+		if len(unjudged) > 0 {
+			msg += "; " + strings.Join(unjudged, "; ")
+		}
+		return failErr(errors.New(msg))
 	}
 	return nil
 }

@@ -27,16 +27,29 @@ func (r *Result) MarkInterrupted(w string) {
 }
 
 // markFinishedOnly marks the SLO verdicts of an interrupted result (build
-// and older files read).
+// and older files read) that were judged on finished requests: a verdict
+// none of whose targets was measured (a class with no request, or none
+// completed) covers no request, and the mark would say a met may not
+// hold where there is no met; files that marked those read unmarked.
 func (r *Result) markFinishedOnly() {
 	if !r.Interrupted() {
 		return
 	}
 	for _, c := range r.Classes {
 		if c != nil && c.SLO != nil {
-			c.SLO.FinishedOnly = true
+			c.SLO.FinishedOnly = c.SLO.judged()
 		}
 	}
+}
+
+// judged says whether some target of v was measured (has samples).
+func (v *SLOVerdict) judged() bool {
+	for _, t := range v.Targets {
+		if !t.NotMeasured {
+			return true
+		}
+	}
+	return false
 }
 
 // FinishedOnlyNote explains the mark (FinishedOnlyMark) of a verdict

@@ -94,3 +94,43 @@ func TestCompareSaysFinishedOnly(t *testing.T) {
 		require.Empty(t, md.Note, md.Metric)
 	}
 }
+
+// An interrupted run's class that sent no measured request (or whose
+// requests all failed) has a not-measured verdict: it covers no finished
+// request, so "finished requests only" (and the table's *, which says a
+// met may not hold) does not describe it. It carried finished_only all
+// the same; only verdicts judged on some finished request carry it now,
+// in files written so before too.
+func TestFinishedOnlyOnlyOnVerdictsOverFinishedRequests(t *testing.T) {
+	spec := slo.Spec{TTFTms: &slo.Targets{P99: 500}}
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", SLO: spec}, {Name: "idle", Kind: "chat", SLO: spec}}, 0)
+	for i := range int64(10) {
+		at := i * 1e8
+		s.Add(&Record{Class: "chat", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 5e7, LastToken: at + 6e7, OutputTokens: 2, TaskDone: true})
+	}
+	r := s.Result(Meta{Backend: "sim", Extra: map[string]any{"interrupted": true}})
+	require.True(t, r.Classes["chat"].SLO.FinishedOnly)
+	idle := r.Classes["idle"].SLO
+	require.NotNil(t, idle)
+	require.False(t, idle.Met)
+	require.True(t, idle.Targets[0].NotMeasured)
+	require.False(t, idle.FinishedOnly, "no finished request under this verdict")
+
+	var b strings.Builder
+	require.NoError(t, RenderTable(&b, r))
+	require.Regexp(t, `SLO verdict\s+met\*\s+NOT MEASURED ttft_ms p99\s`, b.String())
+
+	r2 := s.Result(Meta{Backend: "sim"})
+	r2.MarkInterrupted("simulation interrupted at virtual time 1s")
+	require.True(t, r2.Classes["chat"].SLO.FinishedOnly)
+	require.False(t, r2.Classes["idle"].SLO.FinishedOnly)
+
+	// A file written with the mark on the idle class reads without it.
+	r.Classes["idle"].SLO.FinishedOnly = true
+	var js bytes.Buffer
+	require.NoError(t, WriteJSON(&js, r))
+	back, err := Decode(strings.NewReader(js.String()), "old.json")
+	require.NoError(t, err)
+	require.True(t, back.Classes["chat"].SLO.FinishedOnly)
+	require.False(t, back.Classes["idle"].SLO.FinishedOnly)
+}

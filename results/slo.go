@@ -96,6 +96,8 @@ type SLOVerdict struct {
 	// FinishedOnly says the verdict covers the requests that finished
 	// before an interruption only (extra.interrupted): the slowest, still
 	// running then, are missing, so a met may not hold (FinishedOnlyNote).
+	// Absent on a verdict no target of which was measured (no finished
+	// request to cover).
 	FinishedOnly bool `json:"finished_only,omitempty"`
 	// OverContext says the verdict's percentiles include requests over
 	// the model's context (ClassResult.OverContext), which a real server

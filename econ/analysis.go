@@ -105,6 +105,14 @@ func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
 
 func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
+// withUnit is "v unit", or v for no unit.
+func withUnit(v, unit string) string {
+	if unit == "" {
+		return v
+	}
+	return v + " " + unit
+}
+
 // solveUnit names a solve's unit for the table.
 func solveUnit(name, cur string) string {
 	switch name {
@@ -134,9 +142,10 @@ func (a Analysis) Render(w io.Writer) error {
 	fmt.Fprintf(&b, "%s: revenue %s %s, cost %s %s, margin %s %s\n", a.Label, fmtG(a.Revenue), a.Currency, fmtG(a.Cost), a.Currency, fmtG(a.MarginAmt), a.Currency)
 	fmt.Fprintf(&b, "  markup on cost (markup_pct) %s; margin on revenue (margin_pct) %s\n", pct(a.MarkupPct), pct(a.MarginPct))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  line\tprice\tvolume\trevenue\t")
+	fmt.Fprintf(tw, "  line\tprice\tvolume\trevenue (%s)\t\n", a.Currency)
 	for _, c := range a.Lines {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, fmtG(c.Price), fmtG(c.Volume), fmtG(c.Amount))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, withUnit(fmtG(c.Price), solveUnit(c.Name, a.Currency)),
+			withUnit(fmtG(c.Volume), strings.ReplaceAll(VolumeUnit(c.Name), "video_seconds", "video s")), fmtG(c.Amount))
 	}
 	fmt.Fprintln(tw, "  break-even (one variable, the others held)\tnow\tbreak-even\tprofitable\t")
 	for _, s := range a.Solves {

@@ -6,17 +6,45 @@ import (
 )
 
 // Component is one revenue line of a price list, as billed over a volume.
+// Its JSON adds volume_unit (VolumeUnit).
 type Component struct {
 	// Name is the price's key: input_per_mtok, cached_input_per_mtok,
 	// output_per_mtok, per_task or per_video_second.
-	Name string
+	Name string `json:"name"`
 	// Price is the list price (the first tier's for tiered lists).
-	Price float64
+	Price float64 `json:"price"`
 	// Volume is the billed quantity in the price's unit (Mtok, tasks,
 	// video seconds).
-	Volume float64
+	Volume float64 `json:"volume"`
 	// Amount is the revenue the line earned, tiers included.
-	Amount float64
+	Amount float64 `json:"amount"`
+}
+
+// MarshalJSON writes the line with its volume's unit (volume_unit), so
+// that a reader of the JSON need not know which line counts what.
+func (c Component) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name       string  `json:"name"`
+		Price      float64 `json:"price"`
+		Volume     float64 `json:"volume"`
+		VolumeUnit string  `json:"volume_unit"`
+		Amount     float64 `json:"amount"`
+	}{c.Name, c.Price, c.Volume, VolumeUnit(c.Name), c.Amount})
+}
+
+// VolumeUnit is the unit a price line's volume counts, by its name: Mtok
+// for token prices, tasks for per_task, video_seconds for
+// per_video_second ("" for a name it does not know).
+func VolumeUnit(name string) string {
+	switch name {
+	case "input_per_mtok", "cached_input_per_mtok", "output_per_mtok":
+		return "Mtok"
+	case "per_task":
+		return "tasks"
+	case "per_video_second":
+		return "video_seconds"
+	}
+	return ""
 }
 
 // effectiveVolume is the volume at the reference price that earns Amount:

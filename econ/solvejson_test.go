@@ -2,6 +2,7 @@ package econ
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,4 +43,35 @@ func TestAnalysisListsOnlyTheListsLines(t *testing.T) {
 	a := Analyze("x", "USD", b, 0)
 	require.Len(t, a.Lines, 1)
 	require.Equal(t, "output_per_mtok", a.Lines[0].Name)
+}
+
+// price --format json wrote its lines with Go's field names ("Name",
+// "Price", "Volume", "Amount": Component had no json tags) where every
+// other key is snake_case, and neither the JSON nor the table said what
+// the volume counts (Mtok, tasks or video seconds, by line). The keys are
+// snake_case now, each line says its volume's unit, and the table gives
+// the price and the volume their units.
+func TestAnalysisLinesJSONKeysAndUnits(t *testing.T) {
+	b := Book{Components: []Component{
+		{Name: "input_per_mtok", Price: 0.27, Volume: 0.5, Amount: 0.135},
+		{Name: "per_task", Price: 0.01, Volume: 136, Amount: 1.36},
+		{Name: "per_video_second", Price: 0.1, Volume: 12.5, Amount: 1.25},
+	}, Cost: 1}
+	a := Analyze("x", "USD", b, 0)
+	raw, err := json.Marshal(a)
+	require.NoError(t, err)
+	var got struct {
+		Lines []map[string]any `json:"lines"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Len(t, got.Lines, 3)
+	require.Equal(t, map[string]any{"name": "input_per_mtok", "price": 0.27, "volume": 0.5, "volume_unit": "Mtok", "amount": 0.135}, got.Lines[0])
+	require.Equal(t, "tasks", got.Lines[1]["volume_unit"])
+	require.Equal(t, "video_seconds", got.Lines[2]["volume_unit"])
+
+	var tb strings.Builder
+	require.NoError(t, a.Render(&tb))
+	require.Regexp(t, `input_per_mtok\s+0\.27 USD/Mtok\s+0\.5 Mtok\s+0\.135`, tb.String())
+	require.Regexp(t, `per_task\s+0\.01 USD/task\s+136 tasks\s+1\.36`, tb.String())
+	require.Regexp(t, `per_video_second\s+0\.1 USD/video s\s+12\.5 video s\s+1\.25`, tb.String())
 }

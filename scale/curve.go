@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -175,7 +176,9 @@ func (L *Level) fill(f *found) {
 // value: the contributions add up to Total (each factor's share of the
 // log-change, so the split is exact whatever the order of factors).
 type Change struct {
-	From, To float64 // traffic multipliers
+	// From and To are the two levels' traffic multipliers.
+	From float64 `json:"from_traffic"`
+	To   float64 `json:"to_traffic"`
 	// Total is the relative change of GPUs per 1k req/s, in percent.
 	Total float64 `json:"total_pct"`
 	// CacheReuse: tokens computed per request; Batching: busy GPU time per
@@ -187,6 +190,28 @@ type Change struct {
 	PDBalance   float64 `json:"pd_balance_pct"`
 	// CostPerTask is the relative change of $ per task, in percent.
 	CostPerTask *float64 `json:"usd_per_task_pct,omitempty"`
+}
+
+// UnmarshalJSON reads a change, also as written before its multipliers
+// had snake_case keys ("From", "To").
+func (c *Change) UnmarshalJSON(b []byte) error {
+	type plain Change
+	var v struct {
+		plain
+		OldFrom *float64 `json:"From"`
+		OldTo   *float64 `json:"To"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Change(v.plain)
+	if v.OldFrom != nil && c.From == 0 {
+		c.From = *v.OldFrom
+	}
+	if v.OldTo != nil && c.To == 0 {
+		c.To = *v.OldTo
+	}
+	return nil
 }
 
 // between decomposes the change from a to b.

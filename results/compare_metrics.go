@@ -169,7 +169,7 @@ func (m metricRef) value(c *ClassResult) (float64, bool) {
 // unit is shown after latency metric names.
 func (m metricRef) unit() string {
 	if m.lat != nil {
-		return " " + m.lat.Unit
+		return m.lat.Unit
 	}
 	return ""
 }

@@ -104,7 +104,7 @@ func renderTable(w io.Writer, cmp *Comparison) error {
 		fmt.Fprintf(tw, "\n%s\tbase\tnew\tdelta\t\n", cd.Class)
 		for _, md := range cd.Rows {
 			base, nw, change, sig := md.cells()
-			fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\n", md.Metric, md.Unit, base, nw, change, sig)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", withUnit(md.Metric, md.Unit), base, nw, change, sig)
 		}
 		if cd.Note != "" {
 			fmt.Fprintf(tw, "  (%s)\n", cd.Note)
@@ -159,7 +159,7 @@ func renderMarkdown(cmp *Comparison) string {
 		fmt.Fprintf(&b, "\n### %s\n\n| metric | base | new | delta | p |\n|---|--:|--:|--:|---|\n", mdEscape(cd.Class))
 		for _, md := range cd.Rows {
 			base, nw, change, sig := md.cells()
-			fmt.Fprintf(&b, "| %s%s | %s | %s | %s | %s |\n", md.Metric, md.Unit, base, nw, change, sig)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", withUnit(md.Metric, md.Unit), base, nw, change, sig)
 		}
 		if cd.Note != "" {
 			fmt.Fprintf(&b, "\n_%s_\n", mdEscape(cd.Note))
@@ -189,6 +189,14 @@ func gateStatus(g GateResult) string {
 		return "FAIL"
 	}
 	return "ok"
+}
+
+// withUnit is "name unit", or name for a row without a unit.
+func withUnit(name, unit string) string {
+	if unit == "" {
+		return name
+	}
+	return name + " " + unit
 }
 
 func gateCells(g GateResult) (base, nw, change string) {

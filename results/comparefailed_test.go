@@ -96,3 +96,29 @@ func TestTotalsGateFailsWhenAClassCompletedNothingOnOneSide(t *testing.T) {
 		})
 	}
 }
+
+// compare --format json wrote a latency row's unit with the table's
+// separator in it ("unit": " ms"); it is "ms" now, and the table and
+// markdown still read "ttft.p99 ms".
+func TestCompareUnitHasNoPadding(t *testing.T) {
+	r := twoClassResult(false)
+	cmp, err := Compare(r, r, CompareOptions{})
+	require.NoError(t, err)
+	seen := false
+	for _, md := range cmp.Classes[0].Rows {
+		if md.Metric == "ttft.p99" {
+			require.Equal(t, "ms", md.Unit)
+			seen = true
+		}
+		require.Equal(t, strings.TrimSpace(md.Unit), md.Unit, md.Metric)
+	}
+	require.True(t, seen)
+	for _, format := range []string{"table", "markdown"} {
+		var b strings.Builder
+		require.NoError(t, RenderComparison(&b, cmp, format))
+		require.Contains(t, b.String(), "ttft.p99 ms", format)
+		if format == "markdown" {
+			require.Contains(t, b.String(), "| requests |", "a unitless row gains no space")
+		}
+	}
+}

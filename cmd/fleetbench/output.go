@@ -41,7 +41,7 @@ func addWorkloadFlags(fl *pflag.FlagSet, w *workloadFlags, virtual bool, per, ra
 	if virtual {
 		dur += " (virtual time)"
 	}
-	fl.IntVar(&w.requests, "requests", 0, "override the number of top-level requests/tasks"+per)
+	fl.IntVar(&w.requests, "requests", 0, "cap on top-level requests/tasks, replacing the scenario's (its duration, or --duration, still ends the arrivals)"+per)
 	fl.DurationVar(&w.duration, "duration", 0, dur+per)
 	fl.Uint64Var(&w.seed, "seed", 0, "override the scenario seed")
 	addWarmupFlag(fl, &w.warm)

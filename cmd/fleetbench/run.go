@@ -153,6 +153,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	warnRequestCap(cmd.ErrOrStderr(), sc, wo, f.cfg.Concurrency > 0)
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {
 		return usageErr(err)

@@ -122,6 +122,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	warnRequestCap(cmd.ErrOrStderr(), sc, wo, false)
 	cfg.Serial = f.serial
 	if f.cpuProfile != "" {
 		stop, err := startCPUProfile(f.cpuProfile)

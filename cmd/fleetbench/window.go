@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +60,26 @@ func (w warmupFlag) value() (*time.Duration, error) {
 	}
 	d := w.d
 	return &d, nil
+}
+
+// warnRequestCap warns (stderr) when --requests will not be reached: the
+// duration ends the arrivals first (scenarios.RequestsUnreached), so the
+// run measures fewer requests or tasks than the flag reads as asking for.
+// closed: a closed loop, which has no expected arrivals.
+func warnRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOptions, closed bool) {
+	if closed {
+		return
+	}
+	exp, dur, need, ok := sc.RequestsUnreached(wo)
+	if !ok {
+		return
+	}
+	which := "the scenario's duration " + dur.String()
+	if wo.Duration > 0 {
+		which = "--duration " + dur.String()
+	}
+	fmt.Fprintf(w, "fleetbench: warning: --requests %d will not be reached: %s ends the arrivals after about %s top-level requests or tasks (expected at the classes' mean rates); add --duration %s (or longer) to reach %d\n",
+		wo.Requests, which, strconv.FormatFloat(exp, 'f', -1, 64), need.Round(time.Second), wo.Requests)
 }
 
 // noteWarmup records in the result that a shortened run cut the scenario's

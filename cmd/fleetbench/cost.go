@@ -26,6 +26,7 @@ type costTotalsFlags struct {
 	gpuHours, gpuPrice, priceFile, class, format string
 	usdPerHour, videoSeconds                     float64
 	input, cached, output, tasks                 float64
+	given                                        func(flag string) bool // the flag was on the command line
 }
 
 func newCostCmd() *cobra.Command {
@@ -39,7 +40,8 @@ the price list applied to the tokens, tasks and video seconds, then the margin
 on cost (markup_pct, as providers publish it) and on revenue (margin_pct), and
 the break-even of each variable with the others held (docs/economics.md).
 --input-tokens includes the cached tokens, as the OpenAI usage object and
-result files count them. Tiered price lists bill every token at the first
+result files count them; every volume the list bills must be given (0 if
+none: a missing one is refused, not priced as 0). Tiered price lists bill every token at the first
 tier (totals carry no per-request lengths). Without a fleet to attribute the
 cost, the hit-rate solve charges input its token-weighted share (uncached 1,
 cached 0.1, output 4: the cost model's default split).`,
@@ -47,6 +49,7 @@ cached 0.1, output 4: the cost model's default split).`,
   fleetbench cost --gpu-hours h100=800,h20=400 --gpu-price h100=2.5,h20=1.1 --input-tokens 1e9 --output-tokens 1e8 --price-file p.yaml --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.given = cmd.Flags().Changed
 			return runCostTotals(cmd.OutOrStdout(), f)
 		},
 	}
@@ -128,9 +131,6 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	if !(f.videoSeconds >= 0) || math.IsInf(f.videoSeconds, 0) || !(f.usdPerHour >= 0) || math.IsInf(f.usdPerHour, 0) {
 		return usageErr(errors.New("--video-seconds and --usd-per-gpu-hour must be finite numbers >= 0"))
 	}
-	if f.cached > f.input {
-		return usageErr(fmt.Errorf("--cached-tokens %.0f is more than --input-tokens %.0f: input tokens include the cached ones", f.cached, f.input))
-	}
 	byType, plain, err := parseGPUHours(f.gpuHours)
 	if err != nil {
 		return usageErr(err)
@@ -170,6 +170,12 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if err := f.billedVolumesGiven(pl); err != nil {
+		return usageErr(err)
+	}
+	if f.cached > f.input {
+		return usageErr(fmt.Errorf("--cached-tokens %.0f is more than --input-tokens %.0f: input tokens include the cached ones", f.cached, f.input))
+	}
 	b := results.TotalsBook(int64(f.input), int64(f.cached), int64(f.output), int64(f.tasks), f.videoSeconds, costUSD, pl, results.CostSplit{})
 	mean := costUSD / hours
 	a := econ.Analyze("totals", pl.Currency, b, mean)
@@ -187,6 +193,38 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 		fmt.Fprintf(w, "prices in %s at %s CNY/USD: cost %s %s\n", pl.Currency, fmtF(pl.CNYPerUSD), fmtF(b.Cost), pl.Currency)
 	}
 	return a.Render(w)
+}
+
+// billedVolumesGiven refuses a run whose list bills a volume the flags do
+// not give: it would be priced as 0 (revenue understated, margins wrong)
+// with no word. An explicit 0 is an answer. The cached-token count is
+// needed where the list discounts cached input (otherwise it is billed
+// as input, and the split does not change the revenue).
+func (f costTotalsFlags) billedVolumesGiven(pl *pricing.List) error {
+	tier := pricing.Tier{InputPerMTok: pl.InputPerMTok, CachedInputPerMTok: pl.CachedInputPerMTok, OutputPerMTok: pl.OutputPerMTok}
+	if len(pl.Tiers) > 0 {
+		tier = pl.Tiers[0]
+		if tier.CachedInputPerMTok == 0 {
+			tier.CachedInputPerMTok = pl.CachedInputPerMTok
+		}
+	}
+	for _, c := range []struct {
+		price      float64
+		what, line string
+		flag       string
+	}{
+		{tier.InputPerMTok, "bills input tokens", "input_per_mtok", "--input-tokens"},
+		{tier.CachedInputPerMTok, "discounts cached input", "cached_input_per_mtok", "--cached-tokens"},
+		{tier.OutputPerMTok, "bills output tokens", "output_per_mtok", "--output-tokens"},
+		{pl.PerTask, "bills tasks", "per_task", "--tasks"},
+		{pl.PerVideoSecond, "bills video seconds", "per_video_second", "--video-seconds"},
+	} {
+		if c.price > 0 && f.given != nil && !f.given(strings.TrimPrefix(c.flag, "--")) {
+			return fmt.Errorf("the price list %s (%s %s) but %s is not given: it would be priced as 0; give %s (0 if there were none)",
+				c.what, c.line, strconv.FormatFloat(c.price, 'g', -1, 64), c.flag, c.flag)
+		}
+	}
+	return nil
 }
 
 func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -87,7 +87,7 @@ func TestCostFromTotals(t *testing.T) {
 	require.InDelta(t, 2500.0/3660, be["traffic_multiple"], 1e-9)
 
 	// Bad input: cached above input, no price for the hours.
-	code, _, stderr = runCLI("cost", "--gpu-hours", "10", "--gpu-price", "h100=2", "--input-tokens", "5", "--cached-tokens", "6", "--price-file", pf)
+	code, _, stderr = runCLI("cost", "--gpu-hours", "10", "--gpu-price", "h100=2", "--input-tokens", "5", "--cached-tokens", "6", "--output-tokens", "0", "--price-file", pf)
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "include the cached")
 	code, _, _ = runCLI("cost", "--gpu-hours", "10", "--input-tokens", "5", "--price-file", pf)

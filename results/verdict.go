@@ -139,7 +139,11 @@ func Check(r *Result, l Limits) []Failure {
 			if c == nil || c.SLO == nil || c.SLO.Met {
 				continue
 			}
-			out = append(out, Failure{CheckSLO, fmt.Sprintf("class %s: SLO %s", n, strings.ToLower(sloCell(c.SLO)))})
+			msg := fmt.Sprintf("class %s: SLO %s", n, strings.ToLower(sloCell(c.SLO)))
+			if c.Requests == 0 { // nothing to judge: say why, and what to do
+				msg += fmt.Sprintf(": no request of the class arrived in the window %.3f-%.3f s; lengthen the run (--duration, --requests) or raise --rate-scale", w.StartS, w.EndS)
+			}
+			out = append(out, Failure{CheckSLO, msg})
 		}
 	}
 	if l.FailOnSaturation && Saturated(r) {

@@ -1,0 +1,28 @@
+package results
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetbench/fleetbench/slo"
+)
+
+// sim mixed-platform --requests 300 --slo-gate exited 1 with "class t2v:
+// SLO not measured queue_s p99, completion_s p99": no word that no t2v
+// clip arrived in the window (its bursts come every 5 minutes) nor what to
+// do. The failure now says why and what to do when the class had no
+// request.
+func TestSLOGateSaysAClassHadNoRequest(t *testing.T) {
+	spec := slo.Spec{TTFTms: &slo.Targets{P99: 500}}
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", SLO: spec}, {Name: "idle", Kind: "chat", SLO: spec}}, 0)
+	for i := range int64(10) {
+		at := i * 1e8
+		s.Add(&Record{Class: "chat", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 5e7, LastToken: at + 6e7, OutputTokens: 2, TaskDone: true})
+	}
+	r := s.Result(Meta{Backend: "sim", StartNs: 0, EndNs: 1e9})
+	fails := Check(r, Limits{MaxErrorRate: 0.01, SLOGate: true})
+	require.Len(t, fails, 1)
+	require.Equal(t, CheckSLO, fails[0].Check)
+	require.Equal(t, "class idle: SLO not measured ttft_ms p99: no request of the class arrived in the window 0.000-1.000 s; lengthen the run (--duration, --requests) or raise --rate-scale", fails[0].Message)
+}

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -132,15 +133,12 @@ func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 		return err
 	}
 	pts := selectShard(spec, all, sw)
-	if spec.Exhaustive || spec.ShardN > 0 {
-		sw.Points = r.Run(pts)
-		return nil
-	}
 	type est struct {
 		p    Point
 		gpus int
 	}
 	order := make([]est, 0, len(pts))
+	smallest := 0 // the grid's smallest GPU count
 	for _, p := range pts {
 		fleet, err := r.fleetFor(p)
 		n := 0
@@ -148,6 +146,16 @@ func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 			n = EstimateGPUs(fleet, p.TP)
 		}
 		order = append(order, est{p, n})
+		if n > 0 && (smallest == 0 || n < smallest) {
+			smallest = n
+		}
+	}
+	if spec.Exhaustive || spec.ShardN > 0 {
+		sw.Points = r.Run(pts)
+		if spec.ShardN == 0 {
+			noteGridEdge(sw, smallest)
+		}
+		return nil
 	}
 	slices.SortStableFunc(order, func(a, b est) int { return a.gpus - b.gpus }) // stable: index order within a tier
 	var done []sweepfile.Point
@@ -175,7 +183,32 @@ func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	if sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", done) == nil {
 		sw.Notes = append(sw.Notes, "no grid point meets every SLO: widen the grid (larger --prefill/--decode upper bounds, more TP, another --gpu)")
 	}
+	noteGridEdge(sw, smallest)
 	return nil
+}
+
+// poolCount matches a pool's instance count in a fleet spec ("2P", "4D",
+// "1C", "32V").
+var poolCount = regexp.MustCompile(`(\d+)[PDCV]`)
+
+// noteGridEdge notes a min-fleet answer in the grid's smallest GPU tier
+// (smallest GPUs): no smaller fleet was evaluated, so the answer bounds
+// the minimum from above only. Not for a fleet of one instance per pool,
+// below which there is no fleet of that GPU and TP.
+func noteGridEdge(sw *sweepfile.Sweep, smallest int) {
+	a := sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", sw.Points)
+	if a == nil || smallest == 0 || a.GPUs > smallest {
+		return
+	}
+	single := true
+	for _, m := range poolCount.FindAllStringSubmatch(a.Fleet, -1) {
+		single = single && m[1] == "1"
+	}
+	if single {
+		return
+	}
+	sw.Notes = append(sw.Notes, fmt.Sprintf("the answer %s (%d GPUs) is in the grid's smallest GPU tier: no smaller fleet was tried, so a smaller one may meet every SLO too; "+
+		"extend the grid downward (--prefill/--decode from 1, or a smaller --fleet, --tp) to find the smallest", a.Fleet, a.GPUs))
 }
 
 // splitPoints lists every P:D split of the GPU budget for each GPU, TP,

@@ -49,7 +49,9 @@ saturation points (docs/live-search.md).
 
 Searches:
   --search min-fleet   smallest fleet (GPU count, then cost) meeting every SLO
-                       at the scenario's load (or one --rate-scale)
+                       at the scenario's load (or one --rate-scale), of the
+                       grid: an answer in its smallest GPU tier is noted
+                       (no smaller fleet was tried)
   --search max-load    highest traffic multiplier each fleet sustains within
                        its SLOs, by bisection to --tolerance
   --search best-split  best prefill:decode split of --gpus N GPUs: highest

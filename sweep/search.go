@@ -3,7 +3,6 @@ package sweep
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -187,28 +186,11 @@ func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	return nil
 }
 
-// poolCount matches a pool's instance count in a fleet spec ("2P", "4D",
-// "1C", "32V").
-var poolCount = regexp.MustCompile(`(\d+)[PDCV]`)
-
-// noteGridEdge notes a min-fleet answer in the grid's smallest GPU tier
-// (smallest GPUs): no smaller fleet was evaluated, so the answer bounds
-// the minimum from above only. Not for a fleet of one instance per pool,
-// below which there is no fleet of that GPU and TP.
+// noteGridEdge adds sweepfile.GridEdgeNote for the min-fleet answer.
 func noteGridEdge(sw *sweepfile.Sweep, smallest int) {
-	a := sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", sw.Points)
-	if a == nil || smallest == 0 || a.GPUs > smallest {
-		return
+	if note := sweepfile.GridEdgeNote(sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", sw.Points), smallest); note != "" {
+		sw.Notes = append(sw.Notes, note)
 	}
-	single := true
-	for _, m := range poolCount.FindAllStringSubmatch(a.Fleet, -1) {
-		single = single && m[1] == "1"
-	}
-	if single {
-		return
-	}
-	sw.Notes = append(sw.Notes, fmt.Sprintf("the answer %s (%d GPUs) is in the grid's smallest GPU tier: no smaller fleet was tried, so a smaller one may meet every SLO too; "+
-		"extend the grid downward (--prefill/--decode from 1, or a smaller --fleet, --tp) to find the smallest", a.Fleet, a.GPUs))
 }
 
 // splitPoints lists every P:D split of the GPU budget for each GPU, TP,

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -373,6 +374,17 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 	out.Shard = shard.Format(set, n)
 	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
 	slices.SortFunc(out.Predicted, func(a, b Point) int { return a.Index - b.Index })
+	if out.Search == SearchMinFleet { // as the whole sweep notes it (shards do not)
+		smallest := 0
+		for _, p := range out.Points {
+			if p.GPUs > 0 && (smallest == 0 || p.GPUs < smallest) {
+				smallest = p.GPUs
+			}
+		}
+		if note := GridEdgeNote(PickAnswer(SearchMinFleet, "", out.Points), smallest); note != "" {
+			out.Notes = append(out.Notes, note)
+		}
+	}
 	out.Notes = append(out.Notes, PointNotes(out.Points)...)
 	out.Target, out.PredictedFleet = first.Target, first.PredictedFleet
 	out.Answer = PickAnswer(out.Search, out.Objective, out.Points)
@@ -421,4 +433,27 @@ func Read(path string) (*Sweep, error) {
 	}
 	defer f.Close()
 	return Decode(f, path)
+}
+
+// poolCount matches a pool's instance count in a fleet spec ("2P", "4D",
+// "1C", "32V").
+var poolCount = regexp.MustCompile(`(\d+)[PDCV]`)
+
+// GridEdgeNote notes a min-fleet answer a in the grid's smallest GPU tier
+// (smallest GPUs): no smaller fleet was evaluated, so the answer bounds
+// the minimum from above only ("" otherwise). Not for a fleet of one
+// instance per pool, below which there is no fleet of that GPU and TP.
+func GridEdgeNote(a *Point, smallest int) string {
+	if a == nil || smallest == 0 || a.GPUs > smallest {
+		return ""
+	}
+	single := true
+	for _, m := range poolCount.FindAllStringSubmatch(a.Fleet, -1) {
+		single = single && m[1] == "1"
+	}
+	if single {
+		return ""
+	}
+	return fmt.Sprintf("the answer %s (%d GPUs) is in the grid's smallest GPU tier: no smaller fleet was tried, so a smaller one may meet every SLO too; "+
+		"extend the grid downward (--prefill/--decode from 1, or a smaller --fleet, --tp) to find the smallest", a.Fleet, a.GPUs)
 }

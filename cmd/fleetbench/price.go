@@ -82,8 +82,9 @@ type priceReport struct {
 	Classes  []priceClass         `json:"classes"`
 	Plans    []econ.PlanEconomics `json:"plans,omitempty"`
 	// NotPriced says, per class, why it has no figures: none of its
-	// requests completed, so its revenue, cost and break-evens would be
-	// zeros of nothing measured (price exits 1).
+	// requests completed (or none arrived in the window), so its revenue,
+	// cost and break-evens would be zeros of nothing measured (price
+	// exits 1).
 	NotPriced map[string]string `json:"not_priced,omitempty"`
 }
 
@@ -230,7 +231,11 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		if pl == nil || c == nil || c.Cost == nil {
 			continue
 		}
-		if why := results.ClassFailedWhole(n, c); why != "" {
+		why := results.ClassFailedWhole(n, c)
+		if c.Requests == 0 {
+			why = fmt.Sprintf("class %s: no request of the class arrived in the measured window %.3f-%.3f s: nothing to price; lengthen the run (--duration)", n, r.Window.StartS, r.Window.EndS)
+		}
+		if why != "" {
 			if rep.NotPriced == nil {
 				rep.NotPriced = map[string]string{}
 			}

@@ -12,6 +12,7 @@ func TestParseMaps(t *testing.T) {
 218c1000-218e2000 rw-p 00000000 00:00 0                                  [heap]
 e297e800000-e2993000000 rw-p 00000000 00:00 0
 e2993000000-e2993100000 rw-p 00000000 00:00 0
+e2993200000-e2993600000 rw-p 00000000 00:00 0
 7f4ac0000000-7f4ad0000000 rw-p 00000000 00:00 0                          [anon: Go: heap]
 7f4ad0000000-7f4ae0000000 rw-s 00000000 00:01 77                         /dev/shm/x
 7f4ae0000000-7f4af0000000 rw-p 00001000 fe:00 42                         /tmp/data
@@ -25,8 +26,9 @@ zzzz-7f4b00000000 rw-p 00000000 00:00 0
 	assert.Equal(t, []region{
 		{0x01d78000, 0x03dbe000},         // anonymous, 32 MB
 		{0xe297e800000, 0xe2993000000},   // the Go heap (unnamed)
+		{0xe2993200000, 0xe2993600000},   // a 4 MB piece of heap, mapped later
 		{0x7f4ac0000000, 0x7f4ad0000000}, // named anonymous
-	}, got, "only anonymous private read-write mappings of at least 8 MB; broken lines skipped")
+	}, got, "only anonymous private read-write mappings of at least 2 MB; broken lines skipped")
 }
 
 func TestAligned(t *testing.T) {

@@ -20,7 +20,12 @@
 // memory, only how it is mapped, so it cannot change any result; what it
 // costs is a little system time (about 0.1 s per GB collapsed) and at most
 // the non-resident part of a region it collapses (a region qualifies only
-// when at least half of it is resident, see minResident).
+// when at least half of it is resident, see minResident, or when it is new
+// since the previous pass: heap being filled).
+//
+// A long single-threaded computation calls Check every millisecond or so:
+// under GOMAXPROCS=1 the goroutine runs only when the computation is
+// preempted, too late to advise new heap before it is touched.
 //
 // It does nothing where the kernel has no THP, where THP is "never", where
 // it is "always" (the kernel already does it), off Linux, or when the

@@ -5,7 +5,9 @@ package thp
 import (
 	"bytes"
 	"os"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -29,6 +31,17 @@ const (
 	pollMax = 500 * time.Millisecond
 )
 
+// minFreshResident is the same threshold for a region that appeared since
+// the previous pass: a new piece of heap that the program has begun to
+// fill. Collapsing it at once copies the few pages already touched and
+// turns the rest of the region into one huge page before they too are
+// faulted in one by one (and copied by a later collapse).
+const minFreshResident = 1
+
+// active is the running collapser, shared by its goroutine and Check; nil
+// when none runs.
+var active atomic.Pointer[collapser]
+
 // Start begins backing the process's anonymous memory with huge pages
 // (package doc) and returns a function that stops it and waits for it.
 // Where it has nothing to do it starts nothing.
@@ -36,17 +49,21 @@ func Start() (stop func()) {
 	if !enabled() {
 		return func() {}
 	}
+	c := newCollapser()
+	active.Store(c)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c := collapser{done: map[uintptr]bool{}}
+		defer active.CompareAndSwap(c, nil)
 		wait := pollMin
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		for {
+			c.mu.Lock()
 			changed, ok := c.pass()
+			c.mu.Unlock()
 			if !ok {
 				return // the kernel refuses: nothing more to gain
 			}
@@ -69,6 +86,29 @@ func Start() (stop func()) {
 	}
 }
 
+// Check runs a pass at once if the Go runtime has mapped more memory since
+// the last one Check ran, and does nothing otherwise (one runtime/metrics
+// read, ~0.3 us) or when no collapser runs. A long computation calls it
+// every millisecond or so: with GOMAXPROCS=1 the collapser's goroutine
+// runs only when the scheduler preempts the computation (every 10-20 ms),
+// by which time a new 4 MB piece of heap is mostly faulted in as 4 KB
+// pages; from Check it is advised (and its head collapsed) while nearly
+// untouched.
+func Check() {
+	c := active.Load()
+	if c == nil || !c.mu.TryLock() {
+		return // none runs, or its goroutine is in a pass right now
+	}
+	defer c.mu.Unlock()
+	metrics.Read(c.mapped[:])
+	if v := c.mapped[0].Value; v.Kind() == metrics.KindUint64 && v.Uint64() >= c.checked+HugePage/2 {
+		c.checked = v.Uint64()
+		if _, ok := c.pass(); !ok {
+			active.CompareAndSwap(c, nil)
+		}
+	}
+}
+
 // enabled reports whether there is work for the collapser: Linux THP in
 // "madvise" mode and not turned off by the environment.
 func enabled() bool {
@@ -81,15 +121,22 @@ func enabled() bool {
 
 // collapser remembers the huge-page regions it has collapsed.
 type collapser struct {
-	done map[uintptr]bool // 2 MB region start -> collapsed
-	last []byte           // the previous pass's listing
-	vec  [HugePage / 4096]byte
+	mu      sync.Mutex       // one pass at a time: the goroutine's or Check's
+	done    map[uintptr]bool // 2 MB region start -> collapsed
+	seen    map[uintptr]bool // 2 MB region start -> listed by an earlier pass
+	passes  int
+	last    []byte // the previous pass's listing
+	vec     [HugePage / 4096]byte
+	mapped  [1]metrics.Sample // the runtime's mapped memory, for Check
+	checked uint64            // its value at Check's last pass
 }
 
-// pass advises and collapses what is new since the last pass. changed
-// reports that the mappings changed or a region was collapsed; ok is false
-// when there is nothing to gain (no listing, or a kernel without
-// MADV_COLLAPSE, older than 6.1).
+func newCollapser() *collapser {
+	c := &collapser{done: map[uintptr]bool{}, seen: map[uintptr]bool{}}
+	c.mapped[0].Name = "/memory/classes/total:bytes"
+	return c
+}
+
 func (c *collapser) pass() (changed, ok bool) {
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
@@ -106,7 +153,15 @@ func (c *collapser) pass() (changed, ok bool) {
 		// common "defrag: madvise" lets them compact for it).
 		madvise(a.Lo, a.Hi-a.Lo, unix.MADV_HUGEPAGE)
 		for p := a.Lo; p < a.Hi; p += HugePage {
-			if c.done[p] || !c.resident(p) {
+			if c.done[p] {
+				continue
+			}
+			need := minResident
+			if c.passes > 0 && !c.seen[p] {
+				need = minFreshResident
+			}
+			c.seen[p] = true
+			if c.resident(p) < need {
 				continue
 			}
 			// Any answer but EINVAL marks the region done: EAGAIN and
@@ -119,21 +174,22 @@ func (c *collapser) pass() (changed, ok bool) {
 			changed = true
 		}
 	}
+	c.passes++
 	return changed, true
 }
 
-// resident reports whether at least minResident of the region's base
-// pages are in memory.
-func (c *collapser) resident(p uintptr) bool {
+// resident returns how many of the 2 MB region's base pages are in memory
+// (0 if the kernel cannot say).
+func (c *collapser) resident(p uintptr) int {
 	_, _, e := unix.Syscall(unix.SYS_MINCORE, p, HugePage, uintptr(unsafe.Pointer(&c.vec[0])))
 	if e != 0 {
-		return false
+		return 0
 	}
 	n := 0
 	for _, v := range c.vec {
 		n += int(v & 1)
 	}
-	return n >= minResident
+	return n
 }
 
 func madvise(p, n uintptr, advice int) error {

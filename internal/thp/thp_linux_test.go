@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // TestCollapse checks on this machine's kernel that a pass turns a
@@ -28,7 +30,7 @@ func TestCollapse(t *testing.T) {
 		buf[i] = byte(i * 7)
 	}
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	c := collapser{done: map[uintptr]bool{}}
+	c := newCollapser()
 	changed, ok := c.pass()
 	if !ok {
 		t.Skip("the kernel has no MADV_COLLAPSE (Linux 6.1+)")
@@ -79,6 +81,84 @@ func anonHugeKB(t *testing.T, addr uintptr) int {
 		}
 	}
 	return -1
+}
+
+// TestFreshRegionsCollapseEarly checks that a region that appeared since
+// the previous pass is collapsed with a single page resident (a new piece
+// of heap being filled), while one listed from the first pass needs half
+// its pages (memory mapped ahead and barely used is left alone).
+func TestFreshRegionsCollapseEarly(t *testing.T) {
+	if !enabled() {
+		t.Skip("THP is not in madvise mode here (or FLEETBENCH_HUGEPAGES=off): the collapser does nothing")
+	}
+	const size = 8 * HugePage
+	touchOnePage := func(b []byte) (first uintptr) {
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		first = (lo + HugePage - 1) &^ (HugePage - 1)
+		for p := first; p+HugePage <= lo+uintptr(len(b)); p += HugePage {
+			b[p-lo] = 1
+		}
+		return first
+	}
+	old, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer unix.Munmap(old)
+	oldFirst := touchOnePage(old)
+	c := newCollapser()
+	if _, ok := c.pass(); !ok {
+		t.Skip("the kernel has no MADV_COLLAPSE (Linux 6.1+)")
+	}
+	assert.False(t, c.done[oldFirst], "a first pass leaves a region with one page resident alone")
+
+	fresh, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer unix.Munmap(fresh)
+	freshFirst := touchOnePage(fresh)
+	_, ok := c.pass()
+	require.True(t, ok)
+	assert.True(t, c.done[freshFirst], "a region new since the last pass is collapsed with one page resident")
+	assert.False(t, c.done[oldFirst], "an old region still needs half its pages")
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(fresh)))
+	for i := range fresh {
+		want := byte(0)
+		if p := lo + uintptr(i); p >= freshFirst && (p-freshFirst)%HugePage == 0 && p+HugePage <= lo+size {
+			want = 1
+		}
+		if fresh[i] != want {
+			t.Fatalf("byte %d is %d after the collapse, want %d", i, fresh[i], want)
+		}
+	}
+}
+
+// TestCheckPassesWhenTheHeapGrows checks that Check runs a pass when the
+// runtime has mapped more memory, and is a no-op when no collapser runs.
+func TestCheckPassesWhenTheHeapGrows(t *testing.T) {
+	Check() // none running: nothing to do, nothing to break
+	if !enabled() {
+		t.Skip("THP is not in madvise mode here (or FLEETBENCH_HUGEPAGES=off): the collapser does nothing")
+	}
+	stop := Start()
+	defer stop()
+	c := active.Load()
+	require.NotNil(t, c)
+	c.mu.Lock()
+	before := c.checked
+	c.mu.Unlock()
+	grow := make([]byte, 64<<20) // more than the heap holds free: the runtime maps more
+	for {
+		Check()
+		c.mu.Lock()
+		after := c.checked
+		c.mu.Unlock()
+		if after > before {
+			break
+		}
+		if active.Load() == nil {
+			t.Skip("the kernel refused (no MADV_COLLAPSE): the collapser stopped")
+		}
+		runtime.Gosched() // the goroutine held the lock: try again
+	}
+	runtime.KeepAlive(grow)
 }
 
 func TestStartStop(t *testing.T) {

@@ -339,7 +339,7 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 			tp = strconv.Itoa(p.TP)
 		}
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, routingOf(&p),
-			csvNum(p.RateScale), csvNum(p.Scale),
+			csvNum(p.RateScale), scaleCell(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		if mixed {
 			row = append(row, p.Kind)
@@ -373,4 +373,13 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// scaleCell is a point's scale-curve multiplier, empty for a point of no
+// scale curve (Scale 0: no multiplier was applied).
+func scaleCell(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return csvNum(v)
 }

@@ -86,7 +86,7 @@ func TestCSVRounding(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, s, "csv"))
 	require.Equal(t, "index,fleet,gpu,tp,routing,rate_scale,scale,gpus,meets_slo,fell_behind,answer,a,b,c,d,e,f,error\n"+
-		"0,2C,,,,0.3,0,8,false,false,false,0.3,8.60268,1234567,-2528.05,0.0000003,0.491532,\n", b.String())
+		"0,2C,,,,0.3,,8,false,false,false,0.3,8.60268,1234567,-2528.05,0.0000003,0.491532,\n", b.String())
 	b.Reset()
 	require.NoError(t, Render(&b, s, "json"))
 	require.Contains(t, b.String(), "8.602679180421793")

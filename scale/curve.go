@@ -54,8 +54,10 @@ type Level struct {
 	// LinearGPUs is the previous level's fleet scaled with the traffic
 	// (what a fixed-ratio curve, sweep --scale, provisions); Saving is
 	// 1 - GPUs/LinearGPUs.
-	LinearGPUs float64 `json:"linear_gpus,omitempty"`
-	Saving     float64 `json:"saving,omitempty"`
+	// Saving is absent where LinearGPUs is (no previous answer), and 0
+	// where the level grew exactly linearly.
+	LinearGPUs float64  `json:"linear_gpus,omitempty"`
+	Saving     *float64 `json:"saving,omitempty"`
 	// Metrics are the chosen point's sweep metrics (hit rate, utilization,
 	// $/task, $/Mtok, revenue and margin with a price list).
 	Metrics map[string]float64 `json:"metrics,omitempty"`
@@ -256,7 +258,8 @@ func Decompose(c *Curve) {
 			L.Change = between(prev, L)
 			L.LinearGPUs = float64(prev.GPUs) * L.Traffic / prev.Traffic
 			if L.LinearGPUs > 0 {
-				L.Saving = 1 - float64(L.GPUs)/L.LinearGPUs
+				v := 1 - float64(L.GPUs)/L.LinearGPUs
+				L.Saving = &v
 			}
 		} else {
 			first = L

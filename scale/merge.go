@@ -68,7 +68,7 @@ func Merge(cs ...*Curve) (*Curve, error) {
 			return nil, fmt.Errorf("scale: merge: curve %d ran another scenario, seed or options than curve 1: only shards of one search merge", i+1)
 		}
 		for _, l := range c.Levels {
-			l.Change, l.LinearGPUs, l.Saving = nil, 0, 0
+			l.Change, l.LinearGPUs, l.Saving = nil, 0, nil
 			out.Levels = append(out.Levels, l)
 		}
 		for _, note := range c.Notes {

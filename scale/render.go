@@ -122,10 +122,10 @@ func columns(c *Curve) []col {
 			return g4(l.LinearGPUs)
 		}},
 		{"saving", func(l *Level) string {
-			if l.LinearGPUs == 0 {
+			if l.Saving == nil {
 				return "-"
 			}
-			return pct(l.Saving)
+			return pct(*l.Saving)
 		}},
 		{"hit", metric("cache_hit_rate", pct)},
 		{"util", metric("utilization", pct)},
@@ -210,14 +210,28 @@ func renderCSV(w io.Writer, c *Curve) error {
 	slices.Sort(keys)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	head := []string{"traffic", "fleet", "kind", "gpus", "gpus_per_1k_rps", "linear_gpus", "saving",
-		"requests_per_s", "tokens_per_request", "busy_gpu_s_per_token", "binding_utilization", "balance",
+		"llm_requests_per_s", "tokens_per_request", "busy_gpu_s_per_token", "binding_utilization", "balance",
 		"change_total_pct", "change_cache_reuse_pct", "change_batching_pct", "change_utilization_pct", "change_pd_balance_pct", "probes"}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(append(head, keys...)); err != nil {
 		return err
 	}
 	for _, l := range c.Levels {
-		row := []string{f(l.Traffic), l.Fleet, l.Kind, strconv.Itoa(l.GPUs), f(l.GPUsPer1kRPS), f(l.LinearGPUs), f(l.Saving)}
+		// Empty where the level has no figure: no answer (no fleet), or
+		// nothing to scale from (no previous answer).
+		row := []string{f(l.Traffic), l.Fleet, l.Kind, "", "", "", ""}
+		if l.Fleet != "" {
+			row[3] = strconv.Itoa(l.GPUs)
+		}
+		if l.GPUsPer1kRPS > 0 {
+			row[4] = f(l.GPUsPer1kRPS)
+		}
+		if l.LinearGPUs > 0 {
+			row[5] = f(l.LinearGPUs)
+		}
+		if l.Saving != nil {
+			row[6] = f(*l.Saving)
+		}
 		if ff := l.Factors; ff != nil {
 			row = append(row, f(ff.RequestsPerS), f(ff.TokensPerRequest), f(ff.BusyGPUSecondsPerToken), f(ff.BindingUtilization), f(ff.Balance))
 		} else {

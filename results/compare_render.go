@@ -246,9 +246,18 @@ func fmtNum(v float64) string {
 	case a >= 1e-4:
 		return trimZeros(strconv.FormatFloat(v, 'f', 6, 64))
 	}
-	// Four significant digits, still without an exponent: a cost per task
-	// of 4.424e-05 next to 0.027705 reads as a misprint.
-	return trimZeros(strconv.FormatFloat(v, 'f', 3-int(math.Floor(math.Log10(a))), 64))
+	return Fixed(v, 4)
+}
+
+// Fixed writes v with sig significant digits in fixed notation, trailing
+// zeros dropped, never with an exponent: a cost per task of 4.424e-05 in a
+// column beside 0.027705 reads as a misprint.
+func Fixed(v float64, sig int) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	prec := max(0, sig-1-int(math.Floor(math.Log10(math.Abs(v)))))
+	return trimZeros(strconv.FormatFloat(v, 'f', prec, 64))
 }
 
 func trimZeros(s string) string {

@@ -392,6 +392,19 @@ func TestFmtNumNoExponent(t *testing.T) {
 	}
 }
 
+func TestFixed(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		sig  int
+		want string
+	}{
+		{7e-05, 3, "0.00007"}, {0.000143, 3, "0.000143"}, {0.00014349, 3, "0.000143"},
+		{-2.5e-6, 2, "-0.0000025"}, {0.5, 3, "0.5"}, {123.456, 3, "123"}, {0, 3, "0"},
+	} {
+		require.Equal(t, tc.want, Fixed(tc.v, tc.sig), "%v", tc.v)
+	}
+}
+
 // Ratios over nothing are absent from the JSON, never 0: a video class has
 // no prompt tokens (cache_hit_rate was 0), and a class with no request in
 // the window has no SLO attainment (was 0, as if every request failed).

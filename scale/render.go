@@ -71,7 +71,7 @@ func money(v float64) string {
 	if v >= 1 {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return results.Fixed(v, 3)
 }
 
 func change(f func(c *Change) float64) func(l *Level) string {

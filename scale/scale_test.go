@@ -277,3 +277,11 @@ func TestScaleSaysWhenNoProbeRan(t *testing.T) {
 	require.ErrorContains(t, err, "no probe at 1x could run")
 	require.ErrorContains(t, err, "configuration: no such GPU")
 }
+
+// The scale table's money columns never write an exponent (7e-05 beside
+// 0.00014 reads as a misprint).
+func TestMoneyNoExponent(t *testing.T) {
+	for v, want := range map[float64]string{7e-05: "0.00007", 0.00014: "0.00014", 0.0123: "0.0123", 2.5: "2.50"} {
+		require.Equal(t, want, money(v), "%v", v)
+	}
+}

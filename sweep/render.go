@@ -49,7 +49,7 @@ func usd(v float64) string {
 	case v >= 0.01:
 		return strconv.FormatFloat(v, 'f', 4, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	return results.Fixed(v, 3)
 }
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 

@@ -162,3 +162,11 @@ func TestSweepColumnsOnlyWhatSomePointHas(t *testing.T) {
 		require.Contains(t, head, kept)
 	}
 }
+
+// The sweep table's $/task column never writes an exponent: the demo's
+// min-fleet sweep printed 7e-05 for the 1C point above 0.00014 for 2C.
+func TestUSDNoExponent(t *testing.T) {
+	for v, want := range map[float64]string{7e-05: "0.00007", 0.00014: "0.00014", 0.000213: "0.000213", 0.0123: "0.0123", 2.5: "2.50", 250: "250"} {
+		require.Equal(t, want, usd(v), "%v", v)
+	}
+}

@@ -192,6 +192,7 @@ func emitResult(cmd *cobra.Command, res *results.Result, runErr error, o outputF
 		for _, w := range res.Warnings[:stderrWarnings] {
 			fmt.Fprintln(cmd.ErrOrStderr(), "fleetbench: warning:", w)
 		}
+		warnUnusedGPUPrices(cmd.ErrOrStderr(), res, costIn)
 	}
 	if runErr != nil {
 		return failErr(runErr)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -26,6 +30,25 @@ func addCostFlags(fl *pflag.FlagSet, f *costFlags) {
 and/or "classes: {NAME: {...}}"; replaces the scenario's class pricing`)
 }
 
+// warnUnusedGPUPrices warns (stderr) of a --gpu-price for a GPU no pool
+// of res's fleet runs on: that price is not used.
+func warnUnusedGPUPrices(w io.Writer, res *results.Result, in results.CostInputs) {
+	if res == nil || res.Fleet == nil || len(res.Fleet.Pools) == 0 {
+		return
+	}
+	var used []string
+	for _, p := range res.Fleet.Pools {
+		if g := strings.ToLower(p.GPU); g != "" && !slices.Contains(used, g) {
+			used = append(used, g)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.GPUHourUSD)) {
+		if !slices.Contains(used, k) {
+			fmt.Fprintf(w, "fleetbench: warning: --gpu-price %s: no pool of the fleet runs on %s (it runs on %s): that price is not used\n", k, k, strings.Join(used, ", "))
+		}
+	}
+}
+
 // set reports whether any cost flag was given.
 func (f costFlags) set() bool { return f.gpuPrice != "" || f.priceFile != "" }
 
@@ -38,6 +61,13 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 	gp, err := results.ParseGPUPrices(f.gpuPrice)
 	if err != nil {
 		return in, fmt.Errorf("--gpu-price: %w", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(gp)) {
+		// Every fleet runs on catalog GPUs: a price for another name (a
+		// typo) would never be used, and the catalog's would be instead.
+		if _, err := hardware.Lookup(k); err != nil {
+			return in, fmt.Errorf("--gpu-price: %w", err)
+		}
 	}
 	in.GPUHourUSD = gp
 	prices := map[string]*pricing.List{}

@@ -182,9 +182,13 @@ func (f *fleet) incidentReport(e *engine) []map[string]any {
 			end = e.now
 		}
 		r := inc.during.Result(results.Meta{Backend: "sim", StartNs: inc.at, EndNs: end})
+		var repaired any // null: still down when the run ended (never 0)
+		if inc.repairedAt != 0 {
+			repaired = float64(inc.repairedAt) / 1e9
+		}
 		item := map[string]any{
 			"pool": inc.inst.pool.spec.Role.String(), "instance": slices.Index(inc.inst.pool.insts, inc.inst),
-			"at_s": float64(inc.at) / 1e9, "repaired_s": float64(inc.repairedAt) / 1e9,
+			"at_s": float64(inc.at) / 1e9, "repaired_s": repaired,
 			"requests_lost": inc.lost, "requests_retried": inc.retried, "cached_blocks_lost": inc.cachedBlocksLost,
 			"capacity_share_lost": roundShare(1 / float64(max(len(inc.inst.pool.insts), 1))),
 		}

@@ -134,7 +134,7 @@ func readResult(path string) (*results.Result, error) {
 	case sweepfile.Schema:
 		return nil, usageErr(fmt.Errorf("%s is a sweep file (%s), not one result: chart it with --html (fleetbench report %s --html report.html) or compare two sweeps with fleetbench compare", path, schema, path))
 	case scale.Schema:
-		return nil, usageErr(fmt.Errorf("%s is a scale curve (%s), not one result: fleetbench scale prints it; merge combines shards of one", path, schema))
+		return nil, usageErr(fmt.Errorf("%s is a scale curve (%s), not one result: chart it with --html (fleetbench report %s --html report.html); fleetbench merge combines shards of one curve", path, schema, path))
 	}
 	r, err := results.ReadFile(path)
 	if err != nil {

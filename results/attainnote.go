@@ -56,3 +56,23 @@ func mustQ(key string) float64 {
 	q, _ := percentileByKey(key)
 	return q
 }
+
+// noSLONote explains, under the table, the attainment and goodput of the
+// classes without an SLO: every completed request counts as meeting it,
+// so they read as completion share and rate, not as latency met ("" when
+// every class that sent requests has an SLO).
+func noSLONote(names []string, r *Result) string {
+	var free []string
+	for _, n := range names {
+		if c := r.Classes[n]; c != nil && c.SLO == nil && c.Requests > 0 {
+			free = append(free, n)
+		}
+	}
+	switch len(free) {
+	case 0:
+		return ""
+	case 1:
+		return "no SLO: class " + free[0] + ": its SLO attainment is the share of its requests that completed and its goodput its completion rate (nothing bounds its latency)"
+	}
+	return "no SLO: classes " + strings.Join(free, ", ") + ": their SLO attainment is the share of their requests that completed and their goodput their completion rate (nothing bounds their latency)"
+}

@@ -177,6 +177,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	if note := attainmentNote(names, r); note != "" {
 		b.WriteString(note + "\n")
 	}
+	if note := noSLONote(names, r); note != "" {
+		b.WriteString(note + "\n")
+	}
 	if few := fewSamples(names, r); few != "" {
 		b.WriteString(few + "\n")
 	}

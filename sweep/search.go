@@ -252,7 +252,14 @@ func runBestSplit(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	}
 	sw.Points = r.Run(selectShard(spec, pts, sw))
 	if spec.Objective == sweepfile.ObjectiveGoodput && len(sw.Points) > 1 && allMeet(sw.Points) {
-		sw.Notes = append(sw.Notes, "every split meets every SLO at this load, so goodput only separates them by noise: raise --rate-scale to find the split that holds up best, or use --objective cost")
+		// (Not --objective cost: one budget costs the same per task on
+		// every split that completes the tasks: SplitTieNote.)
+		sw.Notes = append(sw.Notes, "every split meets every SLO at this load, so goodput only separates them by noise: raise --rate-scale to find the split that holds up best")
+	}
+	if spec.ShardN == 0 { // a merge notes it over every shard's points
+		if note := sweepfile.SplitTieNote(sw.Objective, sw.Points); note != "" {
+			sw.Notes = append(sw.Notes, note)
+		}
 	}
 	return nil
 }

@@ -374,6 +374,11 @@ func Merge(ss ...*Sweep) (*Sweep, error) {
 	out.Shard = shard.Format(set, n)
 	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
 	slices.SortFunc(out.Predicted, func(a, b Point) int { return a.Index - b.Index })
+	if out.Search == SearchBestSplit { // as the whole sweep notes it (shards do not)
+		if note := SplitTieNote(out.Objective, out.Points); note != "" {
+			out.Notes = append(out.Notes, note)
+		}
+	}
 	if out.Search == SearchMinFleet { // as the whole sweep notes it (shards do not)
 		smallest := 0
 		for _, p := range out.Points {
@@ -456,4 +461,30 @@ func GridEdgeNote(a *Point, smallest int) string {
 	}
 	return fmt.Sprintf("the answer %s (%d GPUs) is in the grid's smallest GPU tier: no smaller fleet was tried, so a smaller one may meet every SLO too; "+
 		"extend the grid downward (--prefill/--decode from 1, or a smaller --fleet, --tp) to find the smallest", a.Fleet, a.GPUs)
+}
+
+// SplitTieNote notes a best-split search on cost whose candidates (the
+// splits meeting every SLO) all cost the same per task: one GPU budget
+// costs the same on every split that completes the same tasks, so the
+// answer is the first by index, not a cheaper split ("" otherwise).
+func SplitTieNote(objective string, points []Point) string {
+	if objective != ObjectiveCost {
+		return ""
+	}
+	var costs []float64
+	for i := range points {
+		if p := &points[i]; p.Error == "" && p.MeetsSLO {
+			costs = append(costs, p.metric("usd_per_task", math.Inf(1)))
+		}
+	}
+	if len(costs) < 2 || math.IsInf(costs[0], 0) {
+		return ""
+	}
+	for _, c := range costs[1:] {
+		if math.Abs(c-costs[0]) > 1e-9*math.Abs(costs[0]) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("every split meeting every SLO costs the same per task ($%g: one GPU budget, the same tasks completed), so the answer is the first by index, not a cheaper split: "+
+		"on one budget cost separates only splits that fail tasks; use --objective goodput at a --rate-scale where the splits differ, or --search min-fleet for a cheaper fleet", costs[0])
 }

@@ -56,7 +56,9 @@ Searches:
                        its SLOs, by bisection to --tolerance
   --search best-split  best prefill:decode split of --gpus N GPUs: highest
                        goodput (--objective goodput) or lowest cost per task
-                       meeting every SLO (--objective cost)
+                       meeting every SLO (--objective cost: on one budget
+                       splits that complete the same tasks tie, and a note
+                       says the answer is then the first)
   --scale 1,10,100     fixed-ratio scale curve: traffic and every pool's
                        instance count multiplied together, so it shows what
                        the same fleet shape costs as it grows (hit rate,

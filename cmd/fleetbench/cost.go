@@ -179,16 +179,24 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	b := results.TotalsBook(int64(f.input), int64(f.cached), int64(f.output), int64(f.tasks), f.videoSeconds, costUSD, pl, results.CostSplit{})
 	mean := costUSD / hours
 	a := econ.Analyze("totals", pl.Currency, b, mean)
+	note := ""
+	if len(pl.Tiers) > 1 {
+		note = fmt.Sprintf("tiered price list: every token billed at its first tier (up to %d tokens): totals carry no per-request lengths, so requests a higher tier bills are priced at the first tier's prices", pl.Tiers[0].UpToTokens)
+	}
 	if f.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
 			GPUHours float64 `json:"gpu_hours"`
 			CostUSD  float64 `json:"cost_usd"`
+			Note     string  `json:"note,omitempty"`
 			econ.Analysis
-		}{hours, costUSD, a})
+		}{hours, costUSD, note, a})
 	}
 	fmt.Fprintf(w, "cost: %s GPU-hours, $%s (mean $%s/GPU-hour)\n", fmtF(hours), fmtF(costUSD), fmtF(mean))
+	if note != "" {
+		fmt.Fprintf(w, "note: %s\n", note)
+	}
 	if pl.Currency != "USD" {
 		fmt.Fprintf(w, "prices in %s at %s CNY/USD: cost %s %s\n", pl.Currency, fmtF(pl.CNYPerUSD), fmtF(b.Cost), pl.Currency)
 	}

@@ -45,3 +45,19 @@ func TestCostRefusesAVolumeTheListBillsButIsNotGiven(t *testing.T) {
 	code, _, stderr = runCLI(append(append([]string{}, base...), "--input-tokens", "0", "--cached-tokens", "0", "--output-tokens", "1e8", "--tasks", "0")...)
 	require.Equal(t, 0, code, stderr)
 }
+
+// cost with a tiered list billed every token at the first tier (totals
+// carry no per-request lengths) and said so only in --help: the output
+// read as the list's revenue. It says so now, in the table and the JSON.
+func TestCostSaysATieredListIsBilledAtItsFirstTier(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "tier.yaml")
+	require.NoError(t, os.WriteFile(pf, []byte("default:\n  currency: CNY\n  tiers:\n    - {up_to_tokens: 32768, input_per_mtok: 0.8, cached_input_per_mtok: 0.16, output_per_mtok: 8}\n    - {up_to_tokens: 131072, input_per_mtok: 1.2, cached_input_per_mtok: 0.16, output_per_mtok: 16}\n"), 0o644))
+	args := []string{"cost", "--gpu-hours", "h100=100", "--input-tokens", "1e9", "--cached-tokens", "5e8", "--output-tokens", "1e7", "--price-file", pf}
+	const note = "tiered price list: every token billed at its first tier (up to 32768 tokens): totals carry no per-request lengths, so requests a higher tier bills are priced at the first tier's prices"
+	code, stdout, stderr := runCLI(args...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "note: "+note)
+	code, stdout, stderr = runCLI(append(args, "--format", "json")...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, `"note": "`+note+`"`)
+}

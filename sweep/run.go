@@ -250,6 +250,9 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	t := res.Totals
 	if res.Fleet != nil {
 		sp.GPUs = res.Fleet.GPUs
+		if sp.TP == 0 { // not set by the grid or scenario: the TP it ran at
+			sp.TP = llmTP(res.Fleet)
+		}
 	}
 	m := map[string]float64{
 		"errors": float64(t.Failed()), // drops at --max-inflight apart
@@ -441,3 +444,19 @@ func CutShort(p *sweepfile.Point) bool { return strings.HasPrefix(p.Error, cutSh
 
 // cutShort starts the Error of a point cut short by an interruption.
 const cutShort = "interrupted at virtual time "
+
+// llmTP is the GPUs per instance (tensor parallelism) of a fleet's LLM
+// pools when they share one, else 0 (a video-only fleet has none).
+func llmTP(f *results.FleetInfo) int {
+	tp := 0
+	for _, p := range f.Pools {
+		if p.Role == "video" {
+			continue
+		}
+		if tp != 0 && p.GPUsPerInstance != tp {
+			return 0
+		}
+		tp = p.GPUsPerInstance
+	}
+	return tp
+}

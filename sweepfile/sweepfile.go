@@ -76,8 +76,11 @@ type Point struct {
 	Fleet string `json:"fleet"`
 	// GPU is the GPU type of the instances (catalog key, e.g. "h100").
 	GPU string `json:"gpu"`
-	// TP is the tensor-parallel degree (GPUs per instance).
-	TP int `json:"tp"`
+	// TP is the tensor-parallel degree (GPUs per instance) the LLM pools
+	// ran at; absent where there is none to give: a video-only fleet, LLM
+	// pools of different degrees, a live endpoint, a point whose fleet
+	// could not be built.
+	TP int `json:"tp,omitempty"`
 	// Routing is the routing policy; absent for a fleet without LLM pools
 	// (video only), which routes no LLM request.
 	Routing string `json:"routing,omitempty"`

@@ -197,6 +197,11 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				L.Note = fmt.Sprintf("no answer at %gx: every request of class %s failed on every probe (%d), which no fleet size changes; run one with fleetbench sim to see the errors",
 					lv, strings.Join(failed, ", "), len(L.Probes))
 			}
+			if idle := sweepfile.IdleEverywhere(L.Probes); len(idle) > 0 {
+				// Not a capacity answer: a class's SLO was never judged.
+				L.Note = fmt.Sprintf("no answer at %gx: no request of class %s arrived in the window on any probe (%d), so its SLO is not judged; lengthen the run (--duration, --requests)",
+					lv, strings.Join(idle, ", "), len(L.Probes))
+			}
 			if !slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Measured() }) {
 				// Not a capacity answer: the workload fails on every fleet.
 				L.Note = fmt.Sprintf("nothing measured at %gx: none of the %d probes completed a request (every request failed); run one with fleetbench sim to see the errors", lv, len(L.Probes))

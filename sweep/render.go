@@ -241,6 +241,10 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 				fmt.Fprintf(&b, "%spoint %d (%s): every request of class %s failed (%s): no fleet size changes that\n",
 					bullet, p.Index, p.Fleet, n, sweepfile.FailedErrorsText(&p, n))
 			}
+			for _, n := range p.IdleClasses {
+				fmt.Fprintf(&b, "%spoint %d (%s): no request of class %s arrived in the window: its SLO is not judged, so the point does not meet every SLO; lengthen the run (--duration, --requests)\n",
+					bullet, p.Index, p.Fleet, n)
+			}
 		}
 	}
 	if a := s.Answer; a != nil {

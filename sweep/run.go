@@ -339,6 +339,11 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 			sp.FailedErrors[n] = errs
 		}
 	}
+	for _, n := range slices.Sorted(maps.Keys(res.Classes)) {
+		if c := res.Classes[n]; c != nil && c.SLO != nil && c.Requests == 0 {
+			sp.IdleClasses = append(sp.IdleClasses, n)
+		}
+	}
 	sp.FellBehind, _ = results.FellBehind(res, 0)
 	sp.MeetsSLO = meetsSLO(res) && !sp.FellBehind
 }

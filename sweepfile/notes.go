@@ -83,17 +83,38 @@ func PointNotes(points []Point) []string {
 // FailedEverywhere names the classes that failed whole (FailedClasses) at
 // every point that ran; none when no point ran.
 func FailedEverywhere(points []Point) []string {
+	return everywhere(points, func(p *Point) []string { return p.FailedClasses })
+}
+
+// IdleEverywhere names the classes with an SLO that sent no request in
+// the window (IdleClasses) at every point that ran; none when no point ran.
+func IdleEverywhere(points []Point) []string {
+	return everywhere(points, func(p *Point) []string { return p.IdleClasses })
+}
+
+// ClassIdleMessage says that class n sent no request at any point that
+// ran (noun: "point of the sweep", "probe at 2x"): its SLO is not judged,
+// so nothing meets every SLO, for want of requests, not of capacity.
+func ClassIdleMessage(points []Point, n, noun string) string {
+	ran := slices.DeleteFunc(slices.Clone(points), func(p Point) bool { return p.Error != "" })
+	return fmt.Sprintf("class %s: no request of it arrived in the window on any %s (%d of %d ran): its SLO is not judged, so none meets every SLO; lengthen the run (--duration, --requests)",
+		n, noun, len(ran), len(points))
+}
+
+// everywhere intersects classes(p) over the points that ran.
+func everywhere(points []Point, classes func(*Point) []string) []string {
 	var out []string
 	first := true
-	for _, p := range points {
+	for i := range points {
+		p := &points[i]
 		if p.Error != "" {
 			continue
 		}
 		if first {
-			out, first = slices.Clone(p.FailedClasses), false
+			out, first = slices.Clone(classes(p)), false
 			continue
 		}
-		out = slices.DeleteFunc(out, func(c string) bool { return !slices.Contains(p.FailedClasses, c) })
+		out = slices.DeleteFunc(out, func(c string) bool { return !slices.Contains(classes(p), c) })
 	}
 	return out
 }

@@ -125,6 +125,10 @@ type Point struct {
 	// FailedErrors are the error counts (by error class, drops left out)
 	// of each class in FailedClasses: why no request of it completed.
 	FailedErrors map[string]map[string]int64 `json:"failed_errors,omitempty"`
+	// IdleClasses are the classes with an SLO no request of which arrived
+	// in the window: their SLO is not judged (not measured), so the point
+	// cannot meet every SLO, for want of requests, not of capacity.
+	IdleClasses []string `json:"idle_classes,omitempty"`
 	// Warnings are the point's result's own warnings (short window, over
 	// the model's context, fell behind, ...): its figures are read with
 	// them, as a result file's are; absent when none.

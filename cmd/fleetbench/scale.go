@@ -196,6 +196,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		if err := classFailed(l.Probes, fmt.Sprintf("probe at %gx", l.Traffic), simTail, func(p *sweepfile.Point) string { return p.Fleet }); err != nil {
 			errs = append(errs, err.Error())
 		}
+		if err := classIdle(l.Probes, fmt.Sprintf("probe at %gx", l.Traffic)); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
 	if len(errs) > 0 {
 		return failErr(errors.New(strings.Join(errs, "\nfleetbench: ")))

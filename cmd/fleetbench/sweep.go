@@ -268,7 +268,25 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err := nothingMeasured(sw); err != nil {
 		return err
 	}
+	if err := classIdle(sw.Points, "point of the sweep"); err != nil {
+		return err
+	}
 	return classFailed(sw.Points, "point of the sweep", simTail, func(p *sweepfile.Point) string { return fmt.Sprintf("point %d (%s)", p.Index, p.Fleet) })
+}
+
+// classIdle fails (exit 1, after the outputs are written) a sweep or
+// scale level one of whose classes with an SLO sent no request in the
+// window at any point that ran: its SLO is never judged, so no point can
+// meet every SLO, and no fleet size changes that.
+func classIdle(points []sweepfile.Point, noun string) error {
+	var msgs []string
+	for _, n := range sweepfile.IdleEverywhere(points) {
+		msgs = append(msgs, sweepfile.ClassIdleMessage(points, n, noun))
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
 }
 
 // nothingMeasured fails (exit 1, after the outputs are written) a sweep

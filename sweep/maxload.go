@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -120,6 +121,13 @@ func bisect(one func(Point) sweepfile.Point, cfg Point, tol, maxRS float64) *bis
 		b.probes = append(b.probes, sp)
 		if sp.Error != "" {
 			b.note = fmt.Sprintf("%s: %s", fmtFleetCfg(sp), sp.Error)
+			return false, false
+		}
+		if !sp.MeetsSLO && len(sp.IdleClasses) > 0 && b.lo == 0 && rs <= cfg.RateScale {
+			// A class sent no request, so its SLO is not judged; less
+			// traffic sends fewer still: no load answers, not "out of reach".
+			b.note = fmt.Sprintf("%s: no answer: no request of class %s arrived in the window at %g× the scenario's traffic, so its SLO is not judged (less traffic sends fewer); lengthen the run (--duration, --requests)",
+				fmtFleetCfg(sp), strings.Join(sp.IdleClasses, ", "), rs)
 			return false, false
 		}
 		return sp.MeetsSLO, true

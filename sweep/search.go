@@ -180,7 +180,12 @@ func runMinFleet(r *Runner, spec Spec, sw *sweepfile.Sweep) error {
 	slices.SortFunc(done, func(a, b sweepfile.Point) int { return a.Index - b.Index })
 	sw.Points = done
 	if sweepfile.PickAnswer(sweepfile.SearchMinFleet, "", done) == nil {
-		sw.Notes = append(sw.Notes, "no grid point meets every SLO: widen the grid (larger --prefill/--decode upper bounds, more TP, another --gpu)")
+		if idle := sweepfile.IdleEverywhere(done); len(idle) > 0 {
+			// Not a capacity answer: a class's SLO was never judged.
+			sw.Notes = append(sw.Notes, fmt.Sprintf("no answer: no request of class %s arrived in the window at any point, so its SLO is not judged; lengthen the run (--duration, --requests), not the grid", strings.Join(idle, ", ")))
+		} else {
+			sw.Notes = append(sw.Notes, "no grid point meets every SLO: widen the grid (larger --prefill/--decode upper bounds, more TP, another --gpu)")
+		}
 	}
 	noteGridEdge(sw, smallest)
 	return nil

@@ -166,6 +166,9 @@ func (e *engine) lost(s *seqState, inc *incident) {
 	}
 	inc.retried++
 	s.rec.Retries++
+	if s.started {
+		s.requeuedAt, s.requeued = e.now, true
+	}
 	s.computed, s.chunk, s.generated = 0, 0, 0
 	s.prefillTarget = s.req.InputTokens
 	s.rec.FirstToken = 0

@@ -198,6 +198,9 @@ func (in *instance) schedule(e *engine) {
 			s.rec.CachedTokens = cached
 			s.rec.QueueNs = e.now - s.rec.Sent
 			s.started = true
+		} else if s.requeued {
+			s.rec.QueueNs += e.now - s.requeuedAt // parked for a repair, then queued again
+			s.requeued = false
 		}
 		tierBytes += float64(adm.TierBlocks*bs) * float64(in.model.KVBytesPerToken())
 		in.pendingTokens -= int64(hit - s.computed - s.expectHit)

@@ -47,6 +47,12 @@ type seqState struct {
 	xferBytes   float64 // bytes still to move
 	xferStart   int64
 
+	// requeuedAt is when a retry (its instance failed) put the sequence
+	// back in line, while requeued: its next admission adds the wait since
+	// to rec.QueueNs, which otherwise holds the first wait only.
+	requeuedAt int64
+	requeued   bool
+
 	prefillTarget int // tokens whose KV must be computed before decoding
 	computed      int // tokens whose KV exists (including cache hits)
 	chunk         int // prefill tokens scheduled in the current step

@@ -3,6 +3,7 @@ package perf
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/fleetbench/fleetbench/hardware"
@@ -107,6 +108,10 @@ func normaliseLayout(m models.Model, cfg *Config) error {
 	}
 	if cfg.TP > m.Heads {
 		return fmt.Errorf("perf: attention TP %d exceeds %s's %d attention heads: use DP attention (e.g. /dp%d) so each rank has TP ≤ %d", cfg.TP, m.ID, m.Heads, cfg.GPUs, m.Heads)
+	}
+	if m.Heads%cfg.TP != 0 {
+		// vLLM and SGLang refuse it: each rank takes heads/TP whole heads.
+		return fmt.Errorf("perf: attention TP %d does not divide %s's %d attention heads (servers refuse it): use a TP that does (%s)", cfg.TP, m.ID, m.Heads, divisorsUpTo(m.Heads, 16))
 	}
 	if cfg.EP == 0 {
 		cfg.EP = cfg.GPUs
@@ -238,4 +243,15 @@ func (p *Model) A2ATime(tokensPerGPU float64, combine bool) float64 {
 		share = cb / (d + cb)
 	}
 	return one*float64(c.GPUs)*tokensPerGPU*share + a2aLatency
+}
+
+// divisorsUpTo lists the divisors of n up to max, for messages: "1, 2, 4, 8".
+func divisorsUpTo(n, max int) string {
+	var ds []string
+	for d := 1; d <= max && d <= n; d++ {
+		if n%d == 0 {
+			ds = append(ds, strconv.Itoa(d))
+		}
+	}
+	return strings.Join(ds, ", ")
 }

@@ -157,6 +157,8 @@ func TestLayoutErrors(t *testing.T) {
 		{Config{GPUs: 32, DP: 5}, "DP 5 does not divide the instance's 32 GPUs"},
 		{Config{GPUs: 32, DP: 8, TP: 8}, "TP 8 × DP 8 = 64, but the instance has 32 GPUs"},
 		{Config{GPUs: 256, TP: 256}, "exceeds deepseek-v3's 128 attention heads"},
+		{Config{GPUs: 24, TP: 24}, "attention TP 24 does not divide deepseek-v3's 128 attention heads (servers refuse it): use a TP that does (1, 2, 4, 8, 16)"},
+		{Config{GPUs: 12, DP: 4, TP: 3}, "attention TP 3 does not divide deepseek-v3's 128 attention heads"},
 		{Config{GPUs: 32, DP: 32, EP: 12}, "EP 12 must divide the instance's 32 GPUs"},
 		{Config{GPUs: 144, DP: 144, EP: 144, RedundantExperts: 16}, "EP 144 does not divide deepseek-v3's 272 experts"},
 		{Config{GPUs: 32, DP: 32, Imbalance: 0.5}, "expert imbalance 0.5 out of range"},
@@ -168,6 +170,26 @@ func TestLayoutErrors(t *testing.T) {
 		c.cfg.DType = "fp8"
 		_, err := New(ds, h800, c.cfg)
 		require.ErrorContains(t, err, c.want)
+	}
+}
+
+// A TP that does not divide the attention heads is refused (vLLM and
+// SGLang refuse it: llama-3.1-70b at --tp 3 ran), one that does is not.
+func TestTPMustDivideHeads(t *testing.T) {
+	h100 := mustGPU(t, "h100")
+	for _, c := range []struct {
+		model string
+		tp    int
+		ok    bool
+	}{{"llama-3.1-70b", 3, false}, {"llama-3.1-70b", 5, false}, {"llama-3.1-70b", 4, true}, {"glm-4.5", 3, true}, {"glm-4.5", 5, false}} {
+		m, err := models.Lookup(c.model)
+		require.NoError(t, err)
+		_, err = build(m, h100, Config{TP: c.tp}, false)
+		if c.ok {
+			require.NoError(t, err, "%s TP%d", c.model, c.tp)
+		} else {
+			require.ErrorContains(t, err, "does not divide "+c.model+"'s", "%s TP%d", c.model, c.tp)
+		}
 	}
 }
 

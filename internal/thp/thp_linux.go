@@ -31,8 +31,8 @@ const (
 	pollMax = 500 * time.Millisecond
 )
 
-// minFreshResident is the same threshold for a region that appeared since
-// the previous pass: a new piece of heap that the program has begun to
+// minFreshResident is minResident for a region that appeared since the
+// previous pass: a new piece of heap that the program has begun to
 // fill. Collapsing it at once copies the few pages already touched and
 // turns the rest of the region into one huge page before they too are
 // faulted in one by one (and copied by a later collapse).
@@ -137,6 +137,10 @@ func newCollapser() *collapser {
 	return c
 }
 
+// pass advises and collapses what is new since the last pass. changed
+// reports that the mappings changed or a region was collapsed; ok is false
+// when there is nothing to gain (no listing, or a kernel without
+// MADV_COLLAPSE, older than 6.1). The caller holds c.mu.
 func (c *collapser) pass() (changed, ok bool) {
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {

@@ -215,9 +215,10 @@ func finishedOnlyNote(base, nw *Result) string {
 	return "finished requests only: " + side + " interrupted"
 }
 
-// failedOneSideNote names the classes that completed no request on one
-// side only: the totals' latencies of that side leave them out, so a
-// totals row moves with the class set, not the fleet ("" if none).
+// failedOneSideNote names the classes whose requests are in one side's
+// totals' latencies only (failedOneSide): the totals then pool different
+// request mixes, so a totals row moves with the class set, not the fleet
+// ("" if none).
 func failedOneSideNote(base, nw *Result) string {
 	failed := failedOneSide(base, nw)
 	if len(failed) == 0 {
@@ -226,25 +227,34 @@ func failedOneSideNote(base, nw *Result) string {
 	return failedOneSideText(failed) + ": that side's totals leave it out"
 }
 
-// oneSideFailure is a class that completed nothing on side only.
-type oneSideFailure struct{ class, side string }
+// oneSideFailure is a class that completed requests on one side only; why
+// says what it did on side ("completed nothing", "sent no request", "is
+// not").
+type oneSideFailure struct{ class, side, why string }
 
-// failedOneSide lists, by name, the classes present on both sides that
-// completed no request on one side only (ClassFailedWhole).
+// failedOneSide lists, by name, the classes that completed requests on one
+// side only: on the other they all failed (ClassFailedWhole), none was
+// sent, or the class is not in that result.
 func failedOneSide(base, nw *Result) []oneSideFailure {
 	var out []oneSideFailure
-	for _, n := range sortedKeys(base.Classes) {
+	for _, n := range classNames(base, nw) {
 		cb, cn := base.Classes[n], nw.Classes[n]
-		if cb == nil || cn == nil {
+		kb, kn := cb != nil && cb.Completed > 0, cn != nil && cn.Completed > 0
+		if kb == kn {
 			continue
 		}
-		fb, fn := ClassFailedWhole(n, cb) != "", ClassFailedWhole(n, cn) != ""
-		switch {
-		case fn && !fb:
-			out = append(out, oneSideFailure{n, "NEW"})
-		case fb && !fn:
-			out = append(out, oneSideFailure{n, "BASE"})
+		side, c := "NEW", cn
+		if kn {
+			side, c = "BASE", cb
 		}
+		why := "completed nothing in"
+		switch {
+		case c == nil:
+			why = "is not in"
+		case c.Requests == 0:
+			why = "sent no request in"
+		}
+		out = append(out, oneSideFailure{n, side, why})
 	}
 	return out
 }
@@ -252,7 +262,7 @@ func failedOneSide(base, nw *Result) []oneSideFailure {
 func failedOneSideText(failed []oneSideFailure) string {
 	parts := make([]string, len(failed))
 	for i, f := range failed {
-		parts[i] = "class " + f.class + " completed nothing in " + f.side
+		parts[i] = "class " + f.class + " " + f.why + " " + f.side
 	}
 	return strings.Join(parts, ", ")
 }
@@ -274,15 +284,25 @@ func mixGate(gr *GateResult, g Gate, base, nw *Result) {
 	}
 	var alt, names []string
 	for _, n := range sortedKeys(base.Classes) {
-		cb, cn := base.Classes[n], nw.Classes[n]
-		if cb != nil && cn != nil && ClassFailedWhole(n, cb) == "" && ClassFailedWhole(n, cn) == "" {
+		if cb, cn := base.Classes[n], nw.Classes[n]; cb != nil && cn != nil && cb.Completed > 0 && cn.Completed > 0 {
 			alt = append(alt, n+":"+g.Metric)
 		}
 	}
 	for _, f := range failed {
-		names = append(names, f.class)
+		var fix string
+		switch f.why {
+		case "sent no request in":
+			fix = "lengthen the " + f.side + " run so class " + f.class + " sends requests"
+		case "is not in":
+			fix = "compare results with the same classes"
+		default:
+			fix = "fix class " + f.class + "'s errors (its errors row; fleetbench report shows them)"
+		}
+		if !slices.Contains(names, fix) {
+			names = append(names, fix)
+		}
 	}
-	todo := "fix class " + strings.Join(names, ", ") + "'s errors (its errors row; fleetbench report shows them)"
+	todo := strings.Join(names, ", or ")
 	if len(alt) > 0 {
 		todo = "gate on the classes both sides completed instead (" + strings.Join(alt, ", ") + ") or " + todo
 	}

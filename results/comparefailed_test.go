@@ -122,3 +122,35 @@ func TestCompareUnitHasNoPadding(t *testing.T) {
 		}
 	}
 }
+
+// The same holds when the class is missing from one side's totals for
+// another reason: it sent no request there (a short run without a video
+// burst), or the other result has no such class at all. Each makes the
+// totals pool different request mixes; the gate is not judged, and says
+// which.
+func TestTotalsGateNotJudgedOverAnyDifferentClassSet(t *testing.T) {
+	gates, err := ParseGates("total:ttft.p99>+10%")
+	require.NoError(t, err)
+	idle := twoClassResult(false)
+	idle.Classes["b"] = &ClassResult{Kind: "chat"} // no request in the window
+	onlyA := twoClassResult(false)
+	delete(onlyA.Classes, "b")
+	for _, tc := range []struct {
+		name     string
+		base, nw *Result
+		want     string
+	}{
+		{"idle in NEW", twoClassResult(false), idle, "class b sent no request in NEW"},
+		{"absent from NEW", twoClassResult(false), onlyA, "class b is not in NEW"},
+		{"absent from BASE", onlyA, twoClassResult(false), "class b is not in BASE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmp, err := Compare(tc.base, tc.nw, CompareOptions{Gates: gates})
+			require.NoError(t, err)
+			g := cmp.Gates[0]
+			require.True(t, g.Failed, g.Note)
+			require.Contains(t, g.Note, "not judged: "+tc.want)
+			require.Contains(t, g.Note, "(a:ttft.p99)")
+		})
+	}
+}

@@ -56,8 +56,8 @@ Two sweep files (fleetbench sweep --search max-load, simulated or live with
   max_load<-10%          fail if the max load fell by more than 10%
 
 A latency gate on the totals fails, not judged, when a class completed
-nothing on one side only (that side's totals leave it out: different request
-mixes); gate each class instead.
+requests on one side only (failed, sent none, or absent on the other: the
+totals pool different request mixes); gate each class instead.
 
 Exit status: 0 when every gate passes, 1 when a gate fails, 2 on bad input.`,
 		Example: `  fleetbench compare base.json new.json

@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -17,12 +15,7 @@ import (
 // where the figure is known. The point's tp is now the TP the fleet ran
 // with, from the result.
 func TestPointTPIsTheTPTheFleetRanWith(t *testing.T) {
-	sc, err := scenarios.Load("testdata/mixfail.yaml")
-	require.NoError(t, err)
-	r := &Runner{Scenario: sc, Base: sim.ConfigFromScenario(sc), Jobs: 1}
-	sw, err := Run(r, Spec{Grid: Grid{Fleets: []string{"1C", "2C"}}})
-	require.NoError(t, err)
-	for _, p := range sw.Points {
+	for _, p := range mixFailSweep(t).Points {
 		require.Empty(t, p.Error)
 		require.Equal(t, 1, p.TP, "point %d %s", p.Index, p.Fleet)
 		require.Equal(t, p.GPUs, map[string]int{"1C": 1, "2C": 2}[p.Fleet])

@@ -86,6 +86,10 @@ func TestParseErrors(t *testing.T) {
 		{"min above max", "input: 100", "input: {dist: uniform, min: 500, max: 100}", []string{"t.yaml:6:"}},
 		{"unknown kind", "kind: chat", "kind: chatt", []string{`t.yaml:4:5: classes[0].kind: unknown kind "chatt"`, `did you mean "chat"?`}},
 		{"missing arrival", "    arrival: {process: poisson, rate: 2}\n", "", []string{`missing required key "arrival"`}},
+		// An explicit 0 bound was read as unset: dropped beside another
+		// percentile, or "set at least one of ..." alone.
+		{"zero bound", "    output: 20\n", "    output: 20\n    slo: {ttft_ms: {p50: 300, p99: 0}}\n", []string{"t.yaml:8:31: classes[0].slo.ttft_ms.p99: a latency target must be > 0, got 0 (leave the key out for no bound)"}},
+		{"zero bound alone", "    output: 20\n", "    output: 20\n    slo: {e2e_ms: {p99: 0}}\n", []string{"t.yaml:8:20: classes[0].slo.e2e_ms.p99: a latency target must be > 0, got 0"}},
 		{"p99 below p50", "    output: 20\n", "    output: 20\n    slo: {ttft_ms: {p50: 300, p99: 200}}\n", []string{"t.yaml:8:31: classes[0].slo.ttft_ms.p99: 200 is below p50 300"}},
 		{"autoscale target", "duration: 60", "duration: 60\nfleet:\n  autoscale:\n    - {pool: decode, target: 1.5, min: 1, max: 4}",
 			[]string{"t.yaml:5:22: fleet.autoscale[0].target: 1.5 out of range (utilization, kv: (0,1]; concurrency: > 0)"}},

@@ -321,6 +321,21 @@ func (v *validator) agent(a *AgentSpec, p string) {
 // slo validates a class's objectives (slo.Spec.Validate, shared with the
 // results package) and reports each problem at its key.
 func (v *validator) slo(s *slo.Spec, p string) {
+	// A bound written as 0 decodes as no bound (the fields are plain
+	// numbers): refuse it where the key was written, instead of dropping it.
+	zero := false
+	for _, m := range slo.Metrics {
+		t := *s.Field(m)
+		for _, k := range slo.Keys {
+			if path := p + "." + m + "." + k; t != nil && v.has(path) && t.Map()[k] == 0 {
+				v.errf(path, "%s: a latency target must be > 0, got 0 (leave the key out for no bound)", path)
+				zero = true
+			}
+		}
+	}
+	if zero {
+		return // Validate would add "set at least one of ..." for it
+	}
 	v.fields(p, s.Validate())
 }
 

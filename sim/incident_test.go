@@ -12,26 +12,7 @@ import (
 // no repair time: repaired_s is null (the key kept, as every incident has
 // the same fields), never 0, which read as repaired at the run's start.
 func TestIncidentNotRepairedHasNullRepairTime(t *testing.T) {
-	sc, err := scenarios.Parse("latefail.yaml", []byte(`name: latefail
-seed: 1
-duration: 30s
-classes:
-  - name: chat
-    kind: chat
-    arrival: {process: poisson, rate: 4}
-    input: 500
-    output: 100
-fleet:
-  spec: 2C
-  model: qwen3-32b
-  gpu: h100
-  failures:
-    repair_s: 5
-    at:
-      - {pool: colocated, instance: 0, at_s: 10}
-      - {pool: colocated, instance: 1, at_s: 28}
-`), ".")
-	require.NoError(t, err)
+	sc := twoFailures(t, "30s", "4", "5", "10", "28")
 	res, _, err := Run(sc, ConfigFromScenario(sc), scenarios.WorkloadOptions{})
 	require.NoError(t, err)
 	inc := res.Extra["incidents"].([]map[string]any)
@@ -42,16 +23,16 @@ fleet:
 	require.Nil(t, v, "failed at 28 s with a 5 s repair: not repaired when the run ended")
 }
 
-// outage is 2C with both instances failing at failAt s of a 60 s run and
-// repaired repairS s later.
-func outage(t *testing.T, failAt, repairS string) *scenarios.Scenario {
-	sc, err := scenarios.Parse("outage.yaml", []byte(`name: outage
+// twoFailures is a chat scenario on 2C whose instances 0 and 1 fail at
+// at0 and at1 s, each repaired repairS s later.
+func twoFailures(t *testing.T, duration, rate, repairS, at0, at1 string) *scenarios.Scenario {
+	sc, err := scenarios.Parse("failures.yaml", []byte(`name: failures
 seed: 1
-duration: 60s
+duration: `+duration+`
 classes:
   - name: chat
     kind: chat
-    arrival: {process: poisson, rate: 2}
+    arrival: {process: poisson, rate: `+rate+`}
     input: 500
     output: 100
 fleet:
@@ -61,11 +42,17 @@ fleet:
   failures:
     repair_s: `+repairS+`
     at:
-      - {pool: colocated, instance: 0, at_s: `+failAt+`}
-      - {pool: colocated, instance: 1, at_s: `+failAt+`}
+      - {pool: colocated, instance: 0, at_s: `+at0+`}
+      - {pool: colocated, instance: 1, at_s: `+at1+`}
 `), ".")
 	require.NoError(t, err)
 	return sc
+}
+
+// outage is a 60 s run of 2C whose two instances both fail at failAt s,
+// repaired repairS s later.
+func outage(t *testing.T, failAt, repairS string) *scenarios.Scenario {
+	return twoFailures(t, "60s", "2", repairS, failAt, failAt)
 }
 
 // A request retried after its instance failed waits again: for a repair

@@ -54,7 +54,18 @@ type PoolCost struct {
 	// a pool measured idle, absent when busy time is unknown (endpoint runs
 	// cannot see it). Read it with Util.
 	Utilization *float64 `json:"utilization,omitempty"`
-	EnergyKWh   float64  `json:"energy_kwh,omitempty"`
+	// EnergyKWh is TDP x busy GPU time over the window: 0 for a pool
+	// measured idle, absent when the GPU's power or the pool's busy time is
+	// unknown (endpoint runs). Read it with Energy.
+	EnergyKWh *float64 `json:"energy_kwh,omitempty"`
+}
+
+// Energy returns the pool's energy and whether it was measured.
+func (pc *PoolCost) Energy() (kwh float64, ok bool) {
+	if pc == nil || pc.EnergyKWh == nil {
+		return 0, false
+	}
+	return *pc.EnergyKWh, true
 }
 
 // ClassCost is a class's share of the fleet cost (filled by ApplyCost).
@@ -193,7 +204,10 @@ func ApplyCost(r *Result, in CostInputs) error {
 		var joules float64
 		if p.TDPWatts > 0 {
 			joules = p.TDPWatts * float64(max(p.GPUsPerInstance, 1)) * p.BusySeconds
-			pc.EnergyKWh = roundSig(joules / 3.6e6)
+			if busyKnown(r, p) {
+				e := roundSig(joules / 3.6e6)
+				pc.EnergyKWh = &e
+			}
 		} else {
 			energyKnown = false
 		}
@@ -205,7 +219,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	if !energyKnown {
 		for _, pc := range cost.ByPool {
-			pc.EnergyKWh = 0
+			pc.EnergyKWh = nil
 		}
 	}
 	for _, c := range r.Classes {

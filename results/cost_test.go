@@ -50,9 +50,9 @@ func TestApplyCostHandComputed(t *testing.T) {
 	require.Equal(t, 32.0, c.USD)
 	require.Equal(t, 1800.0, c.WindowS)
 	require.Equal(t, &PoolCost{GPUHours: 4, USD: 12, Role: "prefill", GPU: "h200", USDPerGPUHour: 3, PriceSource: PriceScenario,
-		Utilization: ptrF(0.25), EnergyKWh: 0.7}, c.ByPool["prefill"])
+		Utilization: ptrF(0.25), EnergyKWh: ptrF(0.7)}, c.ByPool["prefill"])
 	require.Equal(t, &PoolCost{GPUHours: 8, USD: 20, Role: "decode", GPU: "h100", USDPerGPUHour: 2.5, PriceSource: PriceOverride,
-		Utilization: ptrF(0.5), EnergyKWh: 2.8}, c.ByPool["decode"])
+		Utilization: ptrF(0.5), EnergyKWh: ptrF(2.8)}, c.ByPool["decode"])
 	require.Equal(t, 3.5, c.EnergyKWh)
 	require.Zero(t, c.UnattributedUSD)
 
@@ -308,4 +308,32 @@ func TestTotalJPerTokenLeavesVideoOut(t *testing.T) {
 	require.InEpsilon(t, llmKWh*3.6e6/1_000_000, r.Totals.Cost.JPerOutTok, 1e-4)
 	require.Greater(t, r.Totals.Cost.EnergyKWh, llmKWh, "the totals' energy still has the video pool's")
 	require.Zero(t, r.Classes["t2v"].Cost.JPerOutTok)
+}
+
+// A simulated pool that did no work in the window used 0 kWh at TDP while
+// busy: a measured 0, written as 0 (it was left out, as for a pool whose
+// energy is unknown: an endpoint's, whose busy time nobody measured).
+func TestIdlePoolEnergyIsZeroNotAbsent(t *testing.T) {
+	r := pdResult()
+	r.Fleet.Pools = append(r.Fleet.Pools, PoolInfo{Role: "video", Instances: 1, GPU: "h100", GPUsPerInstance: 1, GPUs: 1, USDPerGPUHour: 2, TDPWatts: 700})
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	e, ok := r.Cost.ByPool["video"].Energy()
+	require.True(t, ok, "a simulated idle pool's energy is measured")
+	require.Zero(t, e)
+	raw, err := json.Marshal(r.Cost.ByPool["video"])
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"energy_kwh":0`)
+	e, ok = r.Cost.ByPool["decode"].Energy()
+	require.True(t, ok)
+	require.Equal(t, 2.8, e)
+
+	r = pdResult()
+	r.Backend = "endpoint"
+	r.Fleet.Pools[0].BusySeconds, r.Fleet.Pools[1].BusySeconds = 0, 0
+	require.NoError(t, ApplyCost(r, CostInputs{}))
+	_, ok = r.Cost.ByPool["prefill"].Energy()
+	require.False(t, ok, "an endpoint's busy time is unknown: no energy figure")
+	raw, err = json.Marshal(r.Cost.ByPool["prefill"])
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "energy_kwh")
 }

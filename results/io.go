@@ -220,8 +220,8 @@ func (r *Result) fixTotalsJPerToken() {
 	}
 	video := 0.0
 	for _, p := range r.Cost.ByPool {
-		if p != nil && p.Role == "video" {
-			video += p.EnergyKWh
+		if e, ok := p.Energy(); ok && p.Role == "video" {
+			video += e
 		}
 	}
 	perTok := func(kwh float64) float64 { return kwh * 3.6e6 / float64(out) }

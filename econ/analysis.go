@@ -100,7 +100,40 @@ func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
 	if gpuUSDPerHour > 0 {
 		a.Solves = append(a.Solves, b.BreakEvenGPUPrice(gpuUSDPerHour))
 	}
+	a.tidy()
 	return a
+}
+
+// tidy rounds a's figures to 12 significant digits, once every solve is
+// done: binary floating point wrote 0.27 x 0.0806 as 0.021762000000000004
+// and a break-even of 1.89 as 1.8900000000000001 in the JSON. Tables show 6
+// digits and are unchanged.
+func (a *Analysis) tidy() {
+	for _, v := range []*float64{&a.Revenue, &a.Cost, &a.MarginAmt, a.MarkupPct, a.MarginPct} {
+		if v != nil {
+			*v = sig12(*v)
+		}
+	}
+	for i := range a.Lines {
+		c := &a.Lines[i]
+		c.Price, c.Volume, c.Amount = sig12(c.Price), sig12(c.Volume), sig12(c.Amount)
+	}
+	for i := range a.Solves {
+		s := &a.Solves[i]
+		s.Current, s.BreakEven = sig12(s.Current), sig12(s.BreakEven)
+	}
+}
+
+// sig12 is v to 12 significant digits (as is for 0, NaN and infinities).
+func sig12(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
 }
 
 func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

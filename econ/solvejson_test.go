@@ -75,3 +75,15 @@ func TestAnalysisLinesJSONKeysAndUnits(t *testing.T) {
 	require.Regexp(t, `per_task\s+0\.01 USD/task\s+136 tasks\s+1\.36`, tb.String())
 	require.Regexp(t, `per_video_second\s+0\.1 USD/video s\s+12\.5 video s\s+1\.25`, tb.String())
 }
+
+// The JSON carries no binary floating-point noise: 0.27 x 0.0806 was
+// written 0.021762000000000004 and a markup of 117.62% 117.61999999999999.
+func TestAnalysisJSONHasNoFloatNoise(t *testing.T) {
+	price, vol := 0.27, 0.0806 // variables: constant arithmetic would be exact
+	b := Book{Components: []Component{{Name: "input_per_mtok", Price: price, Volume: vol, Amount: price * vol}}, Cost: 0.01}
+	raw, err := json.Marshal(Analyze("x", "USD", b, 0))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"amount":0.021762}`)
+	require.Contains(t, string(raw), `"markup_pct":117.62,`)
+	require.NotRegexp(t, `0000000|9999999`, string(raw), "no digits of float noise anywhere")
+}

@@ -99,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				if len(names) > 1 {
 					label = name + " " + label
 				}
-				summary = append(summary, fmt.Sprintf("%s %+.1f%%", label, d))
+				summary = append(summary, label+" "+signedPct(d))
 			}
 		}
 		pct := func(p *results.Percentiles, q int) float64 {
@@ -159,4 +159,13 @@ func perTask(c *results.ClassResult) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.3g", c.Cost.PerTaskUSD)
+}
+
+// signedPct writes a relative difference in percent to one decimal with
+// its sign: a difference that rounds to zero is "+0.0%", not "-0.0%".
+func signedPct(d float64) string {
+	if s := fmt.Sprintf("%+.1f%%", d); s != "-0.0%" {
+		return s
+	}
+	return "+0.0%"
 }

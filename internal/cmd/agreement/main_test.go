@@ -63,3 +63,10 @@ func TestVerdict(t *testing.T) {
 		})
 	}
 }
+
+// make demo printed "TPOT p50 -0.0%" for a difference of -0.002%.
+func TestSignedPct(t *testing.T) {
+	for d, want := range map[float64]string{-0.002: "+0.0%", 0.002: "+0.0%", 0: "+0.0%", -1.25: "-1.2%", 1.96: "+2.0%", -0.06: "-0.1%"} {
+		require.Equal(t, want, signedPct(d), "%v", d)
+	}
+}

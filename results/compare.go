@@ -27,6 +27,9 @@ type Comparison struct {
 	Classes []ClassDeltas `json:"classes"` // sorted by name, the totals ("total") last
 	Gates   []GateResult  `json:"gates,omitempty"`
 	Failed  bool          `json:"failed"` // some gate failed
+	// Warnings qualify the comparison itself (the two sides measured
+	// different scenarios); each side's own are in its RunInfo.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // RunInfo identifies one side of a comparison.
@@ -107,6 +110,9 @@ func Compare(base, nw *Result, opt CompareOptions) (*Comparison, error) {
 		return nil, fmt.Errorf("results: compare: alpha %v must be in (0,1)", alpha)
 	}
 	cmp := &Comparison{Base: runInfo(base), New: runInfo(nw)}
+	if w := scenarioMismatch(base, nw); w != "" {
+		cmp.Warnings = append(cmp.Warnings, w)
+	}
 	withTest := opt.BaseSamples != nil && opt.NewSamples != nil
 	if withTest {
 		cmp.Test, cmp.Alpha = SignificanceTest+"; gates: "+BootstrapTest, alpha
@@ -410,4 +416,23 @@ func delta(ref metricRef, b, w *ClassResult) (MetricDelta, bool) {
 		}
 	}
 	return md, true
+}
+
+// scenarioMismatch warns when the two results come from different
+// scenarios (by name, or by content hash where both files have one): a
+// baseline not recorded again after the scenario changed compares two
+// workloads, and every delta and gate with it. "" when they match.
+func scenarioMismatch(base, nw *Result) string {
+	b, n := base.Scenario, nw.Scenario
+	if b.Name == n.Name && (b.Hash == "" || n.Hash == "" || b.Hash == n.Hash) {
+		return ""
+	}
+	side := func(s ScenarioInfo) string {
+		if s.Hash == "" {
+			return orDash(s.Name)
+		}
+		return orDash(s.Name) + " " + s.Hash
+	}
+	return "the two results come from different scenarios (base " + side(b) + ", new " + side(n) +
+		"): every delta compares two workloads; record the baseline again from the scenario the new run used"
 }

@@ -71,6 +71,9 @@ func (cmp *Comparison) header() string {
 		return s + fmt.Sprintf(", %s s)", fmtNum(r.WindowS))
 	}
 	h := fmt.Sprintf("base %s\nnew  %s", side(cmp.Base), side(cmp.New))
+	for _, w := range cmp.Warnings {
+		h += "\nWARNING: " + w
+	}
 	// A side's own warnings qualify every figure of it (an interrupted
 	// run's cancelled requests read as errors, a fleet that fell behind
 	// has lower-bound costs): said before the rows, not left in its file.

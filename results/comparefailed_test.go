@@ -154,3 +154,41 @@ func TestTotalsGateNotJudgedOverAnyDifferentClassSet(t *testing.T) {
 		})
 	}
 }
+
+// A baseline recorded from another scenario (or from the scenario before
+// it changed) compares two workloads: compare said nothing. It warns now,
+// in the header and the JSON, and says what to do; the same scenario, or a
+// file without a hash, has no such warning.
+func TestCompareWarnsOfDifferentScenarios(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		baseName, bHash  string
+		newName, newHash string
+		warn             bool
+	}{
+		{"same", "chat", "aaaa", "chat", "aaaa", false},
+		{"scenario changed", "chat", "aaaa", "chat", "bbbb", true},
+		{"other scenario", "chat", "aaaa", "mixed", "cccc", true},
+		{"no hash, same name", "chat", "", "chat", "bbbb", false},
+		{"no hash, other name", "chat", "", "mixed", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, nw := twoClassResult(false), twoClassResult(false)
+			base.Scenario.Name, base.Scenario.Hash = tc.baseName, tc.bHash
+			nw.Scenario.Name, nw.Scenario.Hash = tc.newName, tc.newHash
+			cmp, err := Compare(base, nw, CompareOptions{})
+			require.NoError(t, err)
+			var b strings.Builder
+			require.NoError(t, RenderComparison(&b, cmp, "table"))
+			if !tc.warn {
+				require.Empty(t, cmp.Warnings)
+				require.NotContains(t, b.String(), "different scenarios")
+				return
+			}
+			require.Len(t, cmp.Warnings, 1)
+			require.Contains(t, cmp.Warnings[0], "the two results come from different scenarios (base "+tc.baseName)
+			require.Contains(t, cmp.Warnings[0], "record the baseline again")
+			require.Contains(t, b.String(), "\nWARNING: the two results come from different scenarios")
+		})
+	}
+}

@@ -24,3 +24,17 @@ func TestSimWarnsWhenRequestsIsNotReached(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.NotContains(t, stderr, "will not be reached")
 }
+
+// A simulated sweep's points take the same cap: sweep agent-coding
+// --requests 300 ran ~60 sessions a point, silently. It warns at the
+// grid's lowest traffic multiplier (whose points reach the cap last).
+func TestSweepWarnsWhenRequestsIsNotReached(t *testing.T) {
+	out := t.TempDir() + "/sw.json"
+	code, _, stderr := runCLI("sweep", "agent-coding", "--requests", "300", "--fleet", "2C", "--rate-scale", "4,2", "-o", out)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "fleetbench: warning: --requests 300 will not be reached at 2x traffic: the scenario's duration 10m0s ends the arrivals after about 120 top-level requests or tasks")
+
+	code, _, stderr = runCLI("sweep", "chat", "--requests", "200", "--fleet", "2C", "-o", out)
+	require.Equal(t, 0, code, stderr)
+	require.NotContains(t, stderr, "will not be reached")
+}

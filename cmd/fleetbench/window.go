@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sweep"
+	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
 // warmupFlag is --warmup of sim, run and sweep; set records whether the
@@ -78,8 +81,28 @@ func warnRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOp
 	if wo.Duration > 0 {
 		which = "--duration " + dur.String()
 	}
-	fmt.Fprintf(w, "fleetbench: warning: --requests %d will not be reached: %s ends the arrivals after about %s top-level requests or tasks (expected at the classes' mean rates); add --duration %s (or longer) to reach %d\n",
-		wo.Requests, which, strconv.FormatFloat(exp, 'f', -1, 64), need.Round(time.Second), wo.Requests)
+	at := ""
+	if wo.RateScale > 0 && wo.RateScale != 1 {
+		at = " at " + strconv.FormatFloat(wo.RateScale, 'g', -1, 64) + "x traffic"
+	}
+	fmt.Fprintf(w, "fleetbench: warning: --requests %d will not be reached%s: %s ends the arrivals after about %s top-level requests or tasks (expected at the classes' mean rates); add --duration %s (or longer) to reach %d\n",
+		wo.Requests, at, which, strconv.FormatFloat(exp, 'f', -1, 64), need.Round(time.Second), wo.Requests)
+}
+
+// warnSweepRequestCap is warnRequestCap for a simulated sweep whose points
+// run at the grid's traffic multipliers: checked at the lowest, whose
+// points reach the cap last. Searches that choose the load themselves
+// (max-load) and scale curves are left out.
+func warnSweepRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOptions, spec sweep.Spec) {
+	if spec.Search == sweepfile.SearchMaxLoad || spec.Search == sweepfile.SearchScale {
+		return
+	}
+	lowest := 1.0
+	if len(spec.Grid.RateScales) > 0 {
+		lowest = slices.Min(spec.Grid.RateScales)
+	}
+	wo.RateScale = lowest // a point's multiplier replaces the workload's (sweep.Runner)
+	warnRequestCap(w, sc, wo, false)
 }
 
 // noteWarmup records in the result that a shortened run cut the scenario's

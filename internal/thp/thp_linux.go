@@ -18,7 +18,8 @@ import (
 // before it is collapsed: collapsing makes the whole 2 MB resident, so a
 // region mostly untouched (memory the runtime mapped ahead or returned to
 // the OS) is left alone and the process's RSS grows by at most about as
-// much as it already holds.
+// much as it already holds. Regions new since the previous pass are the
+// exception (minFreshResident): new heap, about to be filled.
 const minResident = 256
 
 // The collapser looks for new memory every pollMin while the mappings

@@ -161,6 +161,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	warnLevelsRequestCap(stderr, sc, s.Workload, spec.Levels, "traffic levels", "will")
 	c, err := s.Run(spec)
 	if err != nil {
 		return usageErr(err)

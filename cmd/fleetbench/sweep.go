@@ -238,6 +238,9 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	if spec.Search == sweepfile.SearchMaxLoad && ctx.Err() == nil {
+		warnProbesRequestCap(stderr, sc, r.Workload, sw.Points)
+	}
 	if ctx.Err() != nil {
 		ran, cut := 0, 0
 		for _, p := range sw.Points {

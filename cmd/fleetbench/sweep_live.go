@@ -113,11 +113,17 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 			fmt.Fprintf(stderr, "step %s: %s\n", load, pointVerdict(p))
 		}
 	}
+	if len(conc) == 0 {
+		warnSweepRequestCap(stderr, sc, r.Workload, spec) // a grid's steps (max-load: after the search)
+	}
 	ctx, stop := runSignals(cmd.Context())
 	defer stop()
 	sw, err := livesweep.Run(ctx, r, spec, conc)
 	if err != nil {
 		return usageErr(err)
+	}
+	if spec.Search == sweepfile.SearchMaxLoad {
+		warnProbesRequestCap(stderr, sc, r.Workload, sw.Points)
 	}
 	if err := allFailed(sw); err != nil {
 		return failErr(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -89,21 +90,91 @@ func warnRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOp
 		wo.Requests, at, which, strconv.FormatFloat(exp, 'f', -1, 64), need.Round(time.Second), wo.Requests)
 }
 
-// warnSweepRequestCap is warnRequestCap for a simulated sweep whose points
-// run at the grid's traffic multipliers: checked at the lowest, whose
-// points reach the cap last. Searches that choose the load themselves
-// (max-load) and scale curves are left out.
+// warnSweepRequestCap is warnRequestCap for a simulated or live sweep
+// whose points run at the grid's traffic multipliers (a scale curve's
+// point: its rate scale times its scale): checked at the lowest, whose
+// points reach the cap last. A max-load search chooses its probes' loads
+// as it goes: warnProbesRequestCap checks them after it.
 func warnSweepRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOptions, spec sweep.Spec) {
-	if spec.Search == sweepfile.SearchMaxLoad || spec.Search == sweepfile.SearchScale {
+	if spec.Search == sweepfile.SearchMaxLoad {
 		return
 	}
 	lowest := 1.0
 	if len(spec.Grid.RateScales) > 0 {
 		lowest = slices.Min(spec.Grid.RateScales)
 	}
+	if len(spec.Grid.Scales) > 0 {
+		lowest *= slices.Min(spec.Grid.Scales)
+	}
 	wo.RateScale = lowest // a point's multiplier replaces the workload's (sweep.Runner)
 	warnRequestCap(w, sc, wo, false)
 }
+
+// warnProbesRequestCap warns (stderr) after a max-load search when some of
+// the probes that ran (open-loop, without error) ran at a traffic
+// multiplier at which --requests is not reached: their verdicts rest on
+// fewer requests than the flag asked for. It names those multipliers and
+// the duration that reaches the cap at the lowest.
+func warnProbesRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOptions, points []sweepfile.Point) {
+	var ms []float64
+	for _, p := range points {
+		if p.Error == "" && p.Concurrency == 0 {
+			ms = append(ms, p.RateScale)
+		}
+	}
+	warnLevelsRequestCap(w, sc, wo, ms, "probes", "was")
+}
+
+// warnLevelsRequestCap warns (stderr) when --requests is not reached at
+// some of the traffic multipliers ms (one per probe or level; noun names
+// them, tense is "will" before they run, "was" after).
+func warnLevelsRequestCap(w io.Writer, sc *scenarios.Scenario, wo scenarios.WorkloadOptions, ms []float64, noun, tense string) {
+	type short struct {
+		rs, exp float64
+		dur     time.Duration
+		need    time.Duration
+	}
+	var shorts []short
+	n := 0
+	for _, rs := range ms {
+		o := wo
+		o.RateScale = rs
+		if exp, dur, need, ok := sc.RequestsUnreached(o); ok {
+			shorts = append(shorts, short{rs, exp, dur, need})
+			n++
+		}
+	}
+	if len(shorts) == 0 {
+		return
+	}
+	slices.SortFunc(shorts, func(a, b short) int { return cmp.Compare(a.rs, b.rs) })
+	shorts = slices.CompactFunc(shorts, func(a, b short) bool { return a.rs == b.rs })
+	xs := make([]string, len(shorts))
+	for i, s := range shorts {
+		xs[i] = fmtX(s.rs)
+	}
+	lo, hi := shorts[0], shorts[len(shorts)-1]
+	which := "the scenario's duration " + lo.dur.String()
+	if wo.Duration > 0 {
+		which = "--duration " + lo.dur.String()
+	}
+	after := fmtCount(lo.exp) + " top-level requests or tasks at " + fmtX(lo.rs)
+	if len(shorts) > 1 {
+		after = fmtCount(lo.exp) + " (at " + fmtX(lo.rs) + ") to " + fmtCount(hi.exp) + " (at " + fmtX(hi.rs) + ") top-level requests or tasks"
+	}
+	verb := "will not be reached"
+	if tense == "was" {
+		verb = "was not reached"
+	}
+	fmt.Fprintf(w, "fleetbench: warning: --requests %d %s at %d of %d %s (%s traffic): %s ends the arrivals after about %s (expected at the classes' mean rates), so their figures rest on fewer requests than asked; add --duration %s (or longer) to reach %d at %s\n",
+		wo.Requests, verb, n, len(ms), noun, strings.Join(xs, ", "), which, after, lo.need.Round(time.Second), wo.Requests, fmtX(lo.rs))
+}
+
+// fmtX writes a traffic multiplier ("1.5x").
+func fmtX(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) + "x" }
+
+// fmtCount writes an expected count (one decimal at most).
+func fmtCount(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // noteWarmup records in the result that a shortened run cut the scenario's
 // warm-up (the table header says so).

@@ -254,6 +254,12 @@ func ApplyCost(r *Result, in CostInputs) error {
 			continue
 		}
 		cc := c.Cost
+		if idleCost(c) {
+			// No request in the window and nothing charged: its cost,
+			// revenue and margin were not measured, not 0.
+			c.Cost = nil
+			continue
+		}
 		tot.USD += cc.USD
 		tot.InputUSD += cc.InputUSD
 		tot.CachedUSD += cc.CachedUSD
@@ -561,6 +567,16 @@ func finishClassCost(c *ClassResult, cc *ClassCost, energyKnown bool) {
 	cc.CachedUSD = roundDec(cc.CachedUSD, 6)
 	cc.OutputUSD = roundDec(cc.OutputUSD, 6)
 	cc.VideoUSD = roundDec(cc.VideoUSD, 6)
+}
+
+// idleCost reports whether class c's cost is the accounting zero of a
+// class that sent no request in the window and had nothing charged to it
+// (no busy time from warm-up arrivals either): no cost to report, so the
+// class has none (docs/metrics.md, What was not measured is absent).
+func idleCost(c *ClassResult) bool {
+	cc := c.Cost
+	return c.Requests == 0 && c.Completed == 0 && c.Tasks == 0 && cc != nil && cc.USD == 0 && cc.EnergyKWh == 0 &&
+		cc.InputUSD == 0 && cc.CachedUSD == 0 && cc.OutputUSD == 0 && cc.VideoUSD == 0
 }
 
 // priceFor is class n's price list, or the default ("*").

@@ -114,6 +114,10 @@ func (r *Result) dropUnmeasured() {
 			// files wrote its rates as 0.
 			c.RequestsPerS, c.TasksPerS = nil, nil
 		}
+		if c != r.Totals && c.Cost != nil && idleCost(c) {
+			// Older files wrote a class with no request a cost of 0.
+			c.Cost = nil
+		}
 		if c.Cost != nil && c.Cost.Revenue != nil {
 			if c.Cost.Revenue.Amount == 0 {
 				c.Cost.Revenue.MarginPct = nil

@@ -228,7 +228,9 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		if pl == nil {
 			pl = in.Prices["*"]
 		}
-		if pl == nil || c == nil || c.Cost == nil {
+		// A priced result's class without a cost sent no request (its
+		// cost is absent, not 0): said below, not skipped.
+		if pl == nil || c == nil || (c.Cost == nil && r.Cost == nil) {
 			continue
 		}
 		why := results.ClassFailedWhole(n, c)
@@ -267,6 +269,9 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 			cls = names[0]
 		}
 		c := r.Classes[cls]
+		if c != nil && c.Requests == 0 {
+			return failErr(fmt.Errorf("--plan %s: class %s: no request of the class arrived in the measured window %.3f-%.3f s: no cost per task to price the plan with; lengthen the run (--duration)", p.Name, cls, r.Window.StartS, r.Window.EndS))
+		}
 		if c == nil || c.Cost == nil {
 			return usageErr(fmt.Errorf("--plan %s: name the class whose cost per task prices it (class=NAME; classes: %v)", p.Name, names))
 		}

@@ -107,7 +107,7 @@ func (r *Result) dropUnmeasured() {
 			c.CacheHitRate = nil
 		}
 		if c.Requests == 0 {
-			c.SLOAttainment = nil
+			c.SLOAttainment, c.GoodputRPS = nil, nil
 		}
 		if r.Window.DurationS <= 0 {
 			// No window (a simulation stopped in its warm-up): older

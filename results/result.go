@@ -382,7 +382,7 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		}
 		out.RequestsPerS = ptr(roundSig(float64(c.completed) / d))
 		out.TasksPerS = ptr(roundSig(float64(c.tasks) / d))
-		if judged {
+		if judged && c.requests > 0 { // none: no request met or missed it
 			out.GoodputRPS = ptr(roundSig(float64(c.sloMet) / d))
 		}
 	}

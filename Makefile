@@ -119,9 +119,12 @@ bench-sim:
 
 # Per-request CPU and memory per cached KV block from 8 to 10,000
 # instances (200 chat requests each, 16-token blocks; the 10,000 size is
-# 2,000,000 requests and a few GB, so make bench skips it).
+# 2,000,000 requests and a few GB, so make bench skips it), then this
+# machine's random-access latency at the working-set sizes that the KV
+# state reaches (kv-state-MB; make bench runs only the sizes up to 128 MB).
 bench-scale:
 	FLEETBENCH_SIMSCALE_10K=1 GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'SimScale' -benchtime 1x -timeout 60m ./sim
+	FLEETBENCH_SIMSCALE_10K=1 GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'MemoryLatency' -timeout 10m ./sim
 
 # The moe-platform built-in (DeepSeek-V3 on wide-EP PD units) on one core:
 # the goal is under a minute.

@@ -67,6 +67,10 @@ func BenchmarkSimChat1M(b *testing.B) {
 // live heap, after GC, with them and without them) over the blocks cached;
 // heap-B/cached-block is the whole run's heap growth over the same count
 // (it adds fixed costs, such as the result histograms' ~2 MB).
+// kv-state-MB is that state's size: the working set whose cache lines a
+// request reads at random. Compare it with BenchmarkMemoryLatency's sizes
+// (`make bench-scale` runs both): the instructions per request are flat,
+// the time per request follows the memory latency of that working set.
 //
 // The 10,000-instance size simulates 2,000,000 requests and holds ~125M
 // cached blocks (several GB); it runs only with FLEETBENCH_SIMSCALE_10K=1.
@@ -98,7 +102,7 @@ func BenchmarkSimScale(b *testing.B) {
 			b.ReportAllocs()
 			var st Stats
 			var wall, cpu time.Duration
-			var perBlock, runGrowth float64
+			var perBlock, runGrowth, stateMB float64
 			var use usage
 			for i := 0; i < b.N; i++ {
 				wl, err := sc.NewWorkload(scenarios.WorkloadOptions{Requests: reqs, Duration: 24 * time.Hour, RateScale: rate})
@@ -130,7 +134,9 @@ func BenchmarkSimScale(b *testing.B) {
 				for _, p := range e.fleet.pools {
 					p.prefix = nil
 				}
-				perBlock = float64(held-heapAlloc()) / float64(cached)
+				state := held - heapAlloc()
+				perBlock = float64(state) / float64(cached)
+				stateMB = float64(state) / (1 << 20)
 				runtime.KeepAlive(e)
 				wl.Close()
 				b.StartTimer()
@@ -139,6 +145,7 @@ func BenchmarkSimScale(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(st.Requests), "cpu-ns/req")
 			b.ReportMetric(perBlock, "B/cached-block")
 			b.ReportMetric(runGrowth, "heap-B/cached-block")
+			b.ReportMetric(stateMB, "kv-state-MB")
 			use.report(b, float64(b.N)*float64(st.Requests))
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -173,6 +174,9 @@ func importClass(name string, c *ClassResult, hists map[string]string) (*classAc
 	acc.requests, acc.completed, acc.errors, acc.tasks, acc.tasksFailed = c.Requests, c.Completed, c.Errors, c.Tasks, c.TasksFailed
 	for k, v := range c.ErrorsByClass {
 		acc.errorsBy[k] = v
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.ErrorExamples)) {
+		acc.noteError(k, c.ErrorExamples[k])
 	}
 	acc.input, acc.cached, acc.output = c.Tokens()
 	acc.sloMet, acc.clips, acc.videoSeconds, acc.preemptions = c.SLOMet, c.Clips, c.VideoSeconds, c.Preemptions

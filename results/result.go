@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 )
@@ -103,8 +104,13 @@ type ClassResult struct {
 	Completed     int64            `json:"completed"`
 	Errors        int64            `json:"errors"`
 	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
-	Tasks         int64            `json:"tasks"`                  // tasks completed (last request succeeded)
-	TasksFailed   int64            `json:"tasks_failed,omitempty"` // tasks whose last request failed (not dropped at --max-inflight)
+	// ErrorExamples is the first error message of each error class (as
+	// ErrorsByClass; API keys redacted, cut to MaxErrorExample bytes): why
+	// requests failed, which the counts alone do not say (a server's "model
+	// not found"). Absent without messages (the simulator gives few).
+	ErrorExamples map[string]string `json:"error_examples,omitempty"`
+	Tasks         int64             `json:"tasks"`                  // tasks completed (last request succeeded)
+	TasksFailed   int64             `json:"tasks_failed,omitempty"` // tasks whose last request failed (not dropped at --max-inflight)
 
 	TTFT          *Percentiles `json:"ttft_ms,omitempty"`
 	TTFTIntended  *Percentiles `json:"ttft_intended_ms,omitempty"`
@@ -340,6 +346,9 @@ func (c *classAcc) result(win Window, withSLO bool) *ClassResult {
 		Clips:        c.clips,
 		VideoSeconds: roundDec(c.videoSeconds, 6),
 		Preemptions:  c.preemptions,
+	}
+	if len(c.errorFirst) > 0 {
+		out.ErrorExamples = maps.Clone(c.errorFirst)
 	}
 	if len(c.errorsBy) > 0 {
 		out.ErrorsByClass = make(map[string]int64, len(c.errorsBy))

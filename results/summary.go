@@ -1,7 +1,10 @@
 package results
 
 import (
+	"maps"
 	"math"
+	"slices"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -44,6 +47,7 @@ type classAcc struct {
 	requests, completed, errors, tasks int64
 	tasksFailed                        int64
 	errorsBy                           map[string]int64
+	errorFirst                         map[string]string // error class -> first message (ClassResult.ErrorExamples)
 	input, cached, output              int64
 	sloMet                             int64
 	clips                              int64
@@ -135,6 +139,7 @@ func (s *Summary) Add(r *Record) {
 	if !r.OK() {
 		c.errors++
 		c.errorsBy[r.ErrorClass]++
+		c.noteError(r.ErrorClass, r.Error)
 		return
 	}
 	c.completed++
@@ -328,6 +333,9 @@ func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 	for k, v := range o.errorsBy {
 		c.errorsBy[k] += v
 	}
+	for _, k := range slices.Sorted(maps.Keys(o.errorFirst)) {
+		c.noteError(k, o.errorFirst[k])
+	}
 	c.input += o.input
 	c.cached += o.cached
 	c.output += o.output
@@ -348,4 +356,22 @@ func (c *classAcc) merge(o *classAcc, knownOnly bool) {
 		}
 		c.hists[m].Merge(h)
 	}
+}
+
+// MaxErrorExample bounds an error example (ClassResult.ErrorExamples): a
+// server's error body can be long; its start says why.
+const MaxErrorExample = 400
+
+// noteError keeps msg as the example of error class k unless it has one.
+func (c *classAcc) noteError(k, msg string) {
+	if msg == "" || c.errorFirst[k] != "" {
+		return
+	}
+	if len(msg) > MaxErrorExample {
+		msg = strings.ToValidUTF8(msg[:MaxErrorExample], "") + "..."
+	}
+	if c.errorFirst == nil {
+		c.errorFirst = map[string]string{}
+	}
+	c.errorFirst[k] = msg
 }

@@ -183,6 +183,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	if few := fewSamples(names, r); few != "" {
 		b.WriteString(few + "\n")
 	}
+	if ex := firstErrors(names, r); ex != "" {
+		b.WriteString(ex + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -202,6 +205,28 @@ func fewSamples(names []string, r *Result) string {
 		return ""
 	}
 	return "few samples: p99 over fewer than 100 completed requests is the slowest of them (completed: " + strings.Join(few, ", ") + ")"
+}
+
+// firstErrors quotes the first error of each kind of each class
+// (ClassResult.ErrorExamples, drops left out), one per line: why requests
+// failed. "" when none.
+func firstErrors(names []string, r *Result) string {
+	var lines []string
+	for _, n := range names {
+		c := r.Classes[n]
+		if c == nil {
+			continue
+		}
+		for _, k := range sortedKeys(c.ErrorExamples) {
+			if k != ErrorClassDropped && c.ErrorsByClass[k] > 0 {
+				lines = append(lines, fmt.Sprintf("  %s %s: %s", n, k, c.ErrorExamples[k]))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "first error of each kind:\n" + strings.Join(lines, "\n")
 }
 
 func errorClasses(cols []*ClassResult) []string {

@@ -107,8 +107,9 @@ func Check(r *Result, l Limits) []Failure {
 	case t.Completed == 0:
 		out = append(out, Failure{CheckNothingMeasured, fmt.Sprintf(
 			"nothing measured: none of the %d requests in the window %.3f-%.3f s (warm-up %s s) completed%s",
-			t.Requests, w.StartS, w.EndS, fmtSeconds(w.WarmupS), errorSummary(t))})
+			t.Requests, w.StartS, w.EndS, fmtSeconds(w.WarmupS), errorSummary(t)+errorExamples(t))})
 	}
+	quoted := t.Completed == 0 // the examples are quoted once
 	if t.Completed > 0 {
 		// A class none of whose requests completed has no figure at all,
 		// whatever its share of the requests (a small class hides under
@@ -117,13 +118,14 @@ func Check(r *Result, l Limits) []Failure {
 		for _, n := range sortedKeys(r.Classes) {
 			if msg := ClassFailedWhole(n, r.Classes[n]); msg != "" {
 				out = append(out, Failure{CheckClassFailed, msg})
+				quoted = true
 			}
 		}
 	}
 	if rt.Measured > 0 && rt.ErrorRate > l.MaxErrorRate {
 		out = append(out, Failure{CheckErrorRate, fmt.Sprintf(
 			"%d of %d requests failed (%.2f%%), more than --max-error-rate %g%s",
-			rt.Failed, rt.Measured, 100*rt.ErrorRate, l.MaxErrorRate, errorSummary(t))})
+			rt.Failed, rt.Measured, 100*rt.ErrorRate, l.MaxErrorRate, errorSummary(t)+examplesUnless(quoted, t))})
 	}
 	if rt.Dropped > 0 && rt.DropRate > l.MaxDropRate {
 		out = append(out, Failure{CheckDropRate, fmt.Sprintf(
@@ -161,8 +163,8 @@ func ClassFailedWhole(n string, c *ClassResult) string {
 	if c == nil || c.Completed > 0 || c.Failed() == 0 {
 		return ""
 	}
-	return fmt.Sprintf("class %s: none of its %d measured requests completed%s; its figures are not measured",
-		n, RatesOf(c).Measured, errorSummary(c))
+	return fmt.Sprintf("class %s: none of its %d measured requests completed%s%s; its figures are not measured",
+		n, RatesOf(c).Measured, errorSummary(c), errorExamples(c))
 }
 
 // Saturated reports whether the load generator fell behind its schedule
@@ -188,6 +190,28 @@ func errorSummary(c *ClassResult) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// errorExamples is "; first http_4xx: HTTP 404 from ...: ..." for the
+// error classes of c's failures that have an example (drops left out;
+// ClassResult.ErrorExamples), or "": why they failed.
+func errorExamples(c *ClassResult) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(c.ErrorsByClass) {
+		if ex := c.ErrorExamples[k]; k != ErrorClassDropped && c.ErrorsByClass[k] > 0 && ex != "" {
+			fmt.Fprintf(&b, "; first %s: %s", k, ex)
+		}
+	}
+	return b.String()
+}
+
+// examplesUnless is errorExamples(c), or "" when quoted (an earlier
+// failure quoted them).
+func examplesUnless(quoted bool, c *ClassResult) string {
+	if quoted {
+		return ""
+	}
+	return errorExamples(c)
 }
 
 func fmtSeconds(s float64) string { return strconv.FormatFloat(math.Round(s*1000)/1000, 'f', -1, 64) }

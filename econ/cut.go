@@ -16,9 +16,11 @@ type Cut struct {
 // CutTargets are the names a cut may use.
 var CutTargets = []string{"all", "input", "cached", "output", "task", "video"}
 
-// String writes the cut back as target=±pct%.
+// String writes the cut back as target=±pct%, to 10 significant digits:
+// (0.7 - 1) x 100 is -30.000000000000004 in binary floating point, and
+// "all=-30.000000000000004%" headed price's table and JSON.
 func (c Cut) String() string {
-	return fmt.Sprintf("%s=%+g%%", c.Target, (c.Factor-1)*100)
+	return fmt.Sprintf("%s=%+.10g%%", c.Target, (c.Factor-1)*100)
 }
 
 // Applies reports whether the cut changes the price named target

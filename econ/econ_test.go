@@ -211,3 +211,18 @@ func TestSmallSharesKeepTheirDigits(t *testing.T) {
 	assert.Equal(t, "0.01%", sharePct(0.0001))
 	assert.Equal(t, "0.0000033%", sharePct(0.000000033))
 }
+
+// A cut names itself as it was given: `price chat --cut all=-30%` printed
+// "chat after all=-30.000000000000004%" (and its JSON cuts and label),
+// (0.7 - 1) x 100 in binary floating point.
+func TestCutStringHasNoFloatNoise(t *testing.T) {
+	for in, want := range map[string]string{
+		"all=-30%": "all=-30%", "output=-0.3": "output=-30%", "input=+12.5%": "input=+12.5%",
+		"cached=-10%": "cached=-10%", "task=7%": "task=+7%", "video=-100%": "video=-100%",
+		"output=-33.333%": "output=-33.333%",
+	} {
+		c, err := ParseCut(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, c.String(), in)
+	}
+}

@@ -61,7 +61,8 @@ type Analysis struct {
 
 // Analyze prices book b (amounts in currency) and solves the break-even
 // of each variable that applies: every price the list sets (a per-task-
-// only list gets no token-price solve), the cache hit rate (lists with
+// only list gets no token-price solve; cached input billed at the input
+// price gets none of its own), the cache hit rate (lists with
 // token prices and input), the fleet utilization and traffic multiple,
 // and the $/GPU-hour (gpuUSDPerHour: the fleet's mean price, 0 to skip).
 func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
@@ -82,7 +83,7 @@ func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
 	}
 	tokens := false
 	for _, c := range b.Components {
-		if c.Price > 0 {
+		if c.Price > 0 && c.BilledAs == "" {
 			a.Solves = append(a.Solves, b.BreakEvenPrice(c.Name))
 			switch c.Name {
 			case "input_per_mtok", "cached_input_per_mtok", "output_per_mtok":
@@ -177,7 +178,11 @@ func (a Analysis) Render(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  line\tprice\tvolume\trevenue (%s)\t\n", a.Currency)
 	for _, c := range a.Lines {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, withUnit(fmtG(c.Price), solveUnit(c.Name, a.Currency)),
+		price := withUnit(fmtG(c.Price), solveUnit(c.Name, a.Currency))
+		if c.BilledAs != "" {
+			price += " (as " + strings.TrimSuffix(c.BilledAs, "_per_mtok") + ": no discount listed)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, price,
 			withUnit(fmtG(c.Volume), strings.ReplaceAll(VolumeUnit(c.Name), "video_seconds", "video s")), fmtG(c.Amount))
 	}
 	fmt.Fprintln(tw, "  break-even (one variable, the others held)\tnow\tbreak-even\tprofitable\t")

@@ -18,6 +18,11 @@ type Component struct {
 	Volume float64 `json:"volume"`
 	// Amount is the revenue the line earned, tiers included.
 	Amount float64 `json:"amount"`
+	// BilledAs names the line whose price this one bills at when the list
+	// sets no price of its own ("input_per_mtok" for cached input on a list
+	// without a cached discount): its price moves with that line's, and it
+	// has no break-even of its own.
+	BilledAs string `json:"billed_as,omitempty"`
 }
 
 // MarshalJSON writes the line with its volume's unit (volume_unit), so
@@ -29,7 +34,8 @@ func (c Component) MarshalJSON() ([]byte, error) {
 		Volume     float64 `json:"volume"`
 		VolumeUnit string  `json:"volume_unit"`
 		Amount     float64 `json:"amount"`
-	}{c.Name, c.Price, c.Volume, VolumeUnit(c.Name), c.Amount})
+		BilledAs   string  `json:"billed_as,omitempty"`
+	}{c.Name, c.Price, c.Volume, VolumeUnit(c.Name), c.Amount, c.BilledAs})
 }
 
 // VolumeUnit is the unit a price line's volume counts, by its name: Mtok
@@ -129,7 +135,9 @@ const CoveredNote = "the other prices alone cover the cost"
 // R(p) = R_other + p*V, so p* = (Cost - R_other) / V, V the line's
 // effective volume (tiered lines: every tier's price moves by the same
 // factor and p* is the first tier's). A negative p* means the other lines
-// alone cover the cost: the answer is 0 with a note.
+// alone cover the cost: the answer is 0 with a note. Lines billed at this
+// price (BilledAs: cached input on a list without a cached discount) move
+// with it; a line billed at another's has no break-even of its own.
 func (b Book) BreakEvenPrice(name string) Solve {
 	s := Solve{Variable: name}
 	var comp *Component
@@ -143,12 +151,22 @@ func (b Book) BreakEvenPrice(name string) Solve {
 		return s
 	}
 	s.Current = comp.Price
-	v := comp.effectiveVolume()
+	if comp.BilledAs != "" {
+		s.Note = "the list sets no such price: billed at " + comp.BilledAs
+		return s
+	}
+	v, amount := comp.effectiveVolume(), comp.Amount
+	for _, c := range b.Components {
+		if c.BilledAs == name {
+			v += c.effectiveVolume()
+			amount += c.Amount
+		}
+	}
 	if !(v > 0) {
 		s.Note = "nothing was billed at this price"
 		return s
 	}
-	other := b.Revenue() - comp.Amount
+	other := b.Revenue() - amount
 	p := (b.Cost - other) / v
 	s.OK, s.Bound = true, "min"
 	if p < 0 {

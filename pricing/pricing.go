@@ -131,6 +131,21 @@ func (p *List) HasTokenPrices() bool {
 	return false
 }
 
+// DiscountsCached reports whether the list sets a cached-input price (on
+// the list or on any tier); without one, cached input is billed at the
+// input price (TierPrices), so it is no price of its own to solve or cut.
+func (p *List) DiscountsCached() bool {
+	if p.CachedInputPerMTok > 0 {
+		return true
+	}
+	for _, t := range p.Tiers {
+		if t.CachedInputPerMTok > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Clone returns a deep copy (Validate normalises in place, so concurrent
 // users of one list each need their own).
 func (p *List) Clone() *List {

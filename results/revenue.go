@@ -130,6 +130,9 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 		{Name: "per_task", Price: pl.PerTask, Volume: float64(tasksOf(c))},
 		{Name: "per_video_second", Price: pl.PerVideoSecond, Volume: c.VideoSeconds},
 	}
+	if !pl.DiscountsCached() {
+		lines[1].BilledAs = "input_per_mtok" // no discount: its price is the input's
+	}
 	bill := func(n int, unc, cached, out int64) {
 		in, cp, op := pl.TierPrices(n)
 		u, ca, o := float64(max(unc, 0))/1e6, float64(max(cached, 0))/1e6, float64(max(out, 0))/1e6

@@ -35,7 +35,9 @@ plus the totals: requests, errors, TTFT/TPOT/ITL/E2E p50/p90/p99 in ms, token
 counts, cache hit rate, throughput, SLO attainment, goodput and SLO verdict,
 then the cost section. --gpu-price and --price-file re-price the result
 (GPU prices the scenario set are kept unless overridden). A result with no
-request in its window exits 1 with no table (--format json still prints it).
+request in its window exits 1 with no table (--format json still prints it);
+one none of whose requests completed, or with a class none of whose requests
+completed, exits 1 after the table (after the page with --html, naming the file).
 With --html it writes one self-contained page (works offline) for any number
 of result and sweep files side by side: SLO verdict, key numbers, latency CDFs
 and percentiles per class, timelines, and sweep cost/SLO/Pareto charts.`,

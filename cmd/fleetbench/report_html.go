@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -47,8 +48,32 @@ func runReportHTML(stdout io.Writer, paths []string, outPath string) error {
 	if err := writeFileAtomic(outPath, render); err != nil {
 		return failErr(err)
 	}
-	_, err := fmt.Fprintf(stdout, "wrote %s (%s, %s)\n", outPath, htmlCount(len(in.Runs), "result"), htmlCount(len(in.Sweeps), "sweep"))
-	return err
+	if _, err := fmt.Fprintf(stdout, "wrote %s (%s, %s)\n", outPath, htmlCount(len(in.Runs), "result"), htmlCount(len(in.Sweeps), "sweep")); err != nil {
+		return err
+	}
+	return htmlNothingCompleted(others, in.Runs)
+}
+
+// htmlNothingCompleted fails (exit 1, after the page is written) when a
+// result on the page completed nothing, or has a class that completed
+// nothing, naming its file, as the text report does (nothingCompleted):
+// the page's verdict alone would pass it with exit 0.
+func htmlNothingCompleted(paths []string, runs []htmlreport.Run) error {
+	var msgs []string
+	k := 0
+	for _, p := range paths {
+		if s, err := results.FileSchema(p); err != nil || s != results.Schema || k >= len(runs) {
+			continue
+		}
+		if err := nothingCompleted(p, runs[k].Result); err != nil {
+			msgs = append(msgs, strings.TrimPrefix(err.Error(), "fleetbench: "))
+		}
+		k++
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return failErr(errors.New(strings.Join(msgs, "\nfleetbench: ")))
 }
 
 func htmlCount(n int, what string) string {

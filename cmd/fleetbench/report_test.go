@@ -190,3 +190,27 @@ func TestReportSweepFileSaysWhatItIs(t *testing.T) {
 	require.Contains(t, stderr, "is a sweep file (fleetbench.sweep/v1), not one result")
 	require.NotContains(t, stderr, "matching fleetbench version")
 }
+
+// report --html of that result wrote a page whose verdict read "SLOs
+// missed", exit 0, where report of the same file exits 1 with "nothing
+// measured". It still writes the page (the file is readable), and exits 1
+// naming the file and why, as the text report does; a good result beside
+// it does not hide it.
+func TestReportHTMLNothingMeasuredExits1(t *testing.T) {
+	dir := t.TempDir()
+	bad, good := filepath.Join(dir, "bad.json"), filepath.Join(dir, "good.json")
+	code, _, stderr := runCLI("sim", "video-burst", "--duration", "1m", "-o", bad)
+	require.Equal(t, 1, code, stderr)
+	code, _, stderr = runCLI("sim", "chat", "--duration", "20s", "-o", good)
+	require.Equal(t, 0, code, stderr)
+	page := filepath.Join(dir, "r.html")
+	code, stdout, stderr := runCLI("report", "--html", page, good, bad)
+	require.Equal(t, 1, code, stderr)
+	require.Contains(t, stdout, "wrote "+page+" (2 results, 0 sweeps)")
+	require.FileExists(t, page)
+	require.Contains(t, stderr, "fleetbench: "+bad+": nothing measured")
+	require.NotContains(t, stderr, good)
+
+	code, _, stderr = runCLI("report", "--html", page, good)
+	require.Equal(t, 0, code, stderr)
+}

@@ -53,7 +53,13 @@ same after the cut. --plan prices a monthly subscription against the class's
 cost per task: fee (USD per subscriber per month) and tasks per subscriber
 per month from a heavy-tailed distribution (lognormal mean/median, or pareto
 min/alpha), giving the plan margin, the share of subscribers below cost and
-the cost they cause.`,
+the cost they cause.
+
+Exit status: 0 every figure printed is a figure; 1 after printing, when a
+class could not be priced (none of its requests completed, or none arrived
+in the window) or the fleet fell behind the offered load (its cost is a
+lower bound: the margins and break-evens printed are bounds, JSON
+lower_bound); 2 bad input.`,
 		Example: `  fleetbench price chat --cut output=-50%
   fleetbench price result.json --price-file prices.yaml --cut all=-30%
   fleetbench price agent-coding --plan name=pro,fee=20,mean=40,median=15,class=coding`,
@@ -78,9 +84,13 @@ the cost they cause.`,
 type priceReport struct {
 	// Warnings are the priced result's own (fell behind: every cost a
 	// lower bound, every margin an upper bound; short window; ...).
-	Warnings []string             `json:"warnings,omitempty"`
-	Classes  []priceClass         `json:"classes"`
-	Plans    []econ.PlanEconomics `json:"plans,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// LowerBound: the fleet fell behind the offered load, so every cost
+	// is a lower bound and every margin and break-even price a bound too
+	// (price exits 1, as sim does).
+	LowerBound bool                 `json:"lower_bound,omitempty"`
+	Classes    []priceClass         `json:"classes"`
+	Plans      []econ.PlanEconomics `json:"plans,omitempty"`
 	// NotPriced says, per class, why it has no figures: none of its
 	// requests completed (or none arrived in the window), so its revenue,
 	// cost and break-evens would be zeros of nothing measured (price
@@ -219,8 +229,14 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		return usageErr(fmt.Errorf("no class %q in the result", f.class))
 	}
 	rep := priceReport{Warnings: slices.Clone(r.Warnings)}
-	if behind, why := results.FellBehind(r, in.MaxLag); behind && !slices.Contains(rep.Warnings, why) {
-		rep.Warnings = append(rep.Warnings, why) // as sim adds it (emitResult)
+	behind, behindWhy := results.FellBehind(r, in.MaxLag)
+	if behind && !slices.Contains(rep.Warnings, behindWhy) {
+		rep.Warnings = append(rep.Warnings, behindWhy) // as sim adds it (emitResult)
+	}
+	rep.LowerBound = behind || (r.Cost != nil && r.Cost.LowerBound)
+	bound := ""
+	if rep.LowerBound {
+		bound = " (cost a lower bound, margins upper bounds: the fleet fell behind)"
 	}
 	for _, n := range names {
 		c := r.Classes[n]
@@ -246,7 +262,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		}
 		cu, _ := results.ClassUtilization(r, n) // its pools', not the fleet's
 		b, _ := results.BookFor(c, pl, split, cu)
-		a := econ.Analyze(n+" at list prices", pl.Currency, b, gpuMean)
+		a := econ.Analyze(n+" at list prices"+bound, pl.Currency, b, gpuMean)
 		pc := priceClass{Class: n, List: &a}
 		if len(cuts) > 0 {
 			cl := econ.ApplyCuts(pl, cuts)
@@ -257,7 +273,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 				pc.CutUnchanged = true
 			} else {
 				cb, _ := results.BookFor(c, cl, split, cu)
-				ca := econ.Analyze(n+" after "+strings.Join(pc.Cuts, " "), cl.Currency, cb, gpuMean)
+				ca := econ.Analyze(n+" after "+strings.Join(pc.Cuts, " ")+bound, cl.Currency, cb, gpuMean)
 				pc.Cut = &ca
 			}
 		}
@@ -299,7 +315,7 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
-		return notPriced(rep)
+		return notPriced(rep, behindWhy)
 	}
 	if r.Cost != nil {
 		fmt.Fprintf(w, "cost over %s s: %s GPU-hours, $%s; fleet utilization %s\n", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours), fmtF(r.Cost.USD), results.Pct(util))
@@ -334,16 +350,24 @@ func runPrice(w io.Writer, arg string, f priceFlags) error {
 			return err
 		}
 	}
-	return notPriced(rep)
+	return notPriced(rep, behindWhy)
 }
 
 // notPriced fails (exit 1, after the report) a price report with a class
-// none of whose requests completed, as sim's class_failed check does.
-func notPriced(rep priceReport) error {
-	if len(rep.NotPriced) == 0 {
+// none of whose requests completed, as sim's class_failed check does, or
+// whose fleet fell behind (behind: why; its margins are upper bounds), as
+// sim's keep-up check does.
+func notPriced(rep priceReport, behind string) error {
+	if len(rep.NotPriced) == 0 && !rep.LowerBound {
 		return nil
 	}
-	msgs := make([]string, 0, len(rep.NotPriced))
+	msgs := make([]string, 0, len(rep.NotPriced)+1)
+	if rep.LowerBound {
+		if behind == "" {
+			behind = "the fleet fell behind the offered load (the result's cost is marked a lower bound): every margin and break-even price above is a bound, not a figure"
+		}
+		msgs = append(msgs, behind)
+	}
 	for _, n := range slices.Sorted(maps.Keys(rep.NotPriced)) {
 		msgs = append(msgs, rep.NotPriced[n])
 	}

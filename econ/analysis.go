@@ -182,6 +182,9 @@ func (a Analysis) Render(w io.Writer) error {
 		if c.BilledAs != "" {
 			price += " (as " + strings.TrimSuffix(c.BilledAs, "_per_mtok") + ": no discount listed)"
 		}
+		if c.Tiers > 1 {
+			price += fmt.Sprintf(" (tier 1 of %d; billed %s on average)", c.Tiers, fmtG(c.MeanPrice()))
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t\n", c.Name, price,
 			withUnit(fmtG(c.Volume), strings.ReplaceAll(VolumeUnit(c.Name), "video_seconds", "video s")), fmtG(c.Amount))
 	}

@@ -23,19 +23,42 @@ type Component struct {
 	// without a cached discount): its price moves with that line's, and it
 	// has no break-even of its own.
 	BilledAs string `json:"billed_as,omitempty"`
+	// Tiers is the number of input-length tiers of a tiered list (0 or 1:
+	// untiered). Price is then the first tier's and Amount bills each
+	// request at its own tier, so Amount / Volume (the JSON's mean_price)
+	// is the price billed on average, not Price.
+	Tiers int `json:"tiers,omitempty"`
+}
+
+// MeanPrice is the price billed on average: Amount / Volume (Price
+// without volume).
+func (c Component) MeanPrice() float64 {
+	if c.Volume > 0 {
+		return c.Amount / c.Volume
+	}
+	return c.Price
 }
 
 // MarshalJSON writes the line with its volume's unit (volume_unit), so
-// that a reader of the JSON need not know which line counts what.
+// that a reader of the JSON need not know which line counts what, and a
+// tiered line with its tier count and mean price billed (price x volume
+// is not its amount).
 func (c Component) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Name       string  `json:"name"`
-		Price      float64 `json:"price"`
-		Volume     float64 `json:"volume"`
-		VolumeUnit string  `json:"volume_unit"`
-		Amount     float64 `json:"amount"`
-		BilledAs   string  `json:"billed_as,omitempty"`
-	}{c.Name, c.Price, c.Volume, VolumeUnit(c.Name), c.Amount, c.BilledAs})
+	out := struct {
+		Name       string   `json:"name"`
+		Price      float64  `json:"price"`
+		Volume     float64  `json:"volume"`
+		VolumeUnit string   `json:"volume_unit"`
+		Amount     float64  `json:"amount"`
+		BilledAs   string   `json:"billed_as,omitempty"`
+		Tiers      int      `json:"tiers,omitempty"`
+		MeanPrice  *float64 `json:"mean_price,omitempty"`
+	}{Name: c.Name, Price: c.Price, Volume: c.Volume, VolumeUnit: VolumeUnit(c.Name), Amount: c.Amount, BilledAs: c.BilledAs}
+	if c.Tiers > 1 {
+		m := sig12(c.MeanPrice())
+		out.Tiers, out.MeanPrice = c.Tiers, &m
+	}
+	return json.Marshal(out)
 }
 
 // VolumeUnit is the unit a price line's volume counts, by its name: Mtok

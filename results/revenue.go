@@ -133,6 +133,11 @@ func billLines(c *ClassResult, pl *pricing.List) ([]econ.Component, bool) {
 	if !pl.DiscountsCached() {
 		lines[1].BilledAs = "input_per_mtok" // no discount: its price is the input's
 	}
+	if len(pl.Tiers) > 1 {
+		for i := range 3 { // the token lines: Price is the first tier's
+			lines[i].Tiers = len(pl.Tiers)
+		}
+	}
 	bill := func(n int, unc, cached, out int64) {
 		in, cp, op := pl.TierPrices(n)
 		u, ca, o := float64(max(unc, 0))/1e6, float64(max(cached, 0))/1e6, float64(max(out, 0))/1e6

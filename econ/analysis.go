@@ -125,6 +125,10 @@ func (a *Analysis) tidy() {
 	}
 }
 
+// Sig12 is v to 12 significant digits (as is for 0, NaN and infinities):
+// the precision of the price and cost commands' JSON figures.
+func Sig12(v float64) float64 { return sig12(v) }
+
 // sig12 is v to 12 significant digits (as is for 0, NaN and infinities).
 func sig12(v float64) float64 {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {

@@ -191,7 +191,7 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 			CostUSD  float64 `json:"cost_usd"`
 			Note     string  `json:"note,omitempty"`
 			econ.Analysis
-		}{hours, costUSD, note, a})
+		}{econ.Sig12(hours), econ.Sig12(costUSD), note, a}) // as a's figures: no float noise
 	}
 	fmt.Fprintf(w, "cost: %s GPU-hours, $%s (mean $%s/GPU-hour)\n", fmtF(hours), fmtF(costUSD), fmtF(mean))
 	if note != "" {

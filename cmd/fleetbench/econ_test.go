@@ -166,3 +166,21 @@ func TestPriceWindowMatchesSim(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, priceOut, fmt.Sprintf("cost over %s s: %s GPU-hours", fmtF(r.Cost.WindowS), fmtF(r.Cost.GPUHours)))
 }
+
+// cost --format json wrote "cost_usd": 1.9344650799999998 for 0.719132
+// GPU-hours at $2.69 (its own analysis beside it: "cost": 1.93446508):
+// the head figures are rounded to 12 significant digits as the rest.
+func TestCostJSONHeadHasNoFloatNoise(t *testing.T) {
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.yaml")
+	require.NoError(t, os.WriteFile(pf, []byte("default: {input_per_mtok: 0.27, cached_input_per_mtok: 0.07, output_per_mtok: 1.1}\n"), 0o644))
+	code, stdout, stderr := runCLI("cost", "--gpu-hours", "h100=0.719132,h20=0.1", "--gpu-price", "h100=2.69,h20=1.1", "--input-tokens", "697797",
+		"--cached-tokens", "228016", "--output-tokens", "133620", "--price-file", pf, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, `"cost_usd": 2.04446508,`)
+	require.Contains(t, stdout, `"gpu_hours": 0.819132,`)
+	code, stdout, stderr = runCLI("cost", "--gpu-hours", "0.719132", "--gpu-price", "h100=2.69", "--input-tokens", "697797",
+		"--cached-tokens", "228016", "--output-tokens", "133620", "--price-file", pf, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, `"cost_usd": 1.93446508,`)
+}

@@ -23,6 +23,14 @@ var liveMetrics = []struct {
 	{"delivered_tok_s", "tok/s", num}, {"cache_hit_rate", "hit", pctS},
 }
 
+// StoppedMark marks a live step's measured figures when the step was
+// stopped before its bound (sweepfile.Point.Stopped); StoppedNote says
+// what they are.
+const (
+	StoppedMark = "*"
+	StoppedNote = "step stopped early: its figures cover only the requests that finished before the stop (tail latencies biased low, tok/s not a throughput); its verdict stands"
+)
+
 // renderLive writes a live sweep (sweep --target): one row per step, each
 // figure measured, then "/ predicted" when the sweep has a prediction;
 // then the answers, saturation points with their evidence, and notes.
@@ -43,6 +51,7 @@ func renderLive(w io.Writer, s *sweepfile.Sweep, md bool) error {
 		head = append(head, h)
 	}
 	var rows [][]string
+	anyStopped := false
 	for i := range s.Points {
 		p := &s.Points[i]
 		row := []string{strconv.Itoa(p.Index), stepLoad(p), verdict(p)}
@@ -52,6 +61,10 @@ func renderLive(w io.Writer, s *sweepfile.Sweep, md bool) error {
 		}
 		for _, m := range liveMetrics {
 			cell := liveCell(p, m.key, m.f)
+			if p.Stopped != "" && cell != "-" {
+				cell += StoppedMark
+				anyStopped = true
+			}
 			if len(pred) > 0 {
 				cell += " / " + liveCell(q, m.key, m.f)
 			}
@@ -86,6 +99,13 @@ func renderLive(w io.Writer, s *sweepfile.Sweep, md bool) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+	}
+	if anyStopped {
+		mark := StoppedMark
+		if md {
+			mark = `\` + mark // not a list bullet
+		}
+		fmt.Fprintf(&b, "%s%s %s\n", bullet, mark, StoppedNote)
 	}
 	for _, p := range s.Points {
 		switch {

@@ -95,3 +95,20 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// IssueAt is err placed at the position of path (a field path such as
+// "fleet.spec" or "fleet.pools.prefill.redundant_experts", or its closest
+// ancestor the file sets) in the scenario's file: "file:line:col: path:
+// err". It is for checks made after loading, such as the simulator
+// refusing the fleet's layout, so that they point into the file as the
+// loader's own do.
+func (s *Scenario) IssueAt(path string, err error) *Issue {
+	p := posOf(s.keyPos, path)
+	return &Issue{File: s.posFile, Line: p.line, Col: p.col, Msg: path + ": " + err.Error()}
+}
+
+// Sets reports whether the scenario's file sets path.
+func (s *Scenario) Sets(path string) bool {
+	_, ok := s.keyPos[path]
+	return ok
+}

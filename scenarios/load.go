@@ -120,6 +120,7 @@ func parse(name string, data []byte, baseDir string, builtin bool) (s *Scenario,
 	if len(d.errs) > 0 {
 		return nil, d.errs.sorted()
 	}
+	s.posFile, s.keyPos = name, d.keyPos
 	return s, nil
 }
 

@@ -37,6 +37,10 @@ type Scenario struct {
 	// (WithWarmup) changed it: like --requests or --seed, a warm-up chosen
 	// for one run does not make it another scenario.
 	hash string
+	// posFile and keyPos are where each key of the file was (the
+	// decoder's record), for checks made after loading (IssueAt).
+	posFile string
+	keyPos  map[string]pos
 }
 
 // Class is one workload class of a scenario. Kind decides which of the

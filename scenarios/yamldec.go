@@ -95,14 +95,16 @@ func (d *decoder) failed(path string) bool {
 
 // at returns the recorded position of path, or of its closest recorded
 // ancestor ("classes[0].arrival.rate" falls back to "classes[0].arrival").
-func (d *decoder) at(path string) pos {
+func (d *decoder) at(path string) pos { return posOf(d.keyPos, path) }
+
+func posOf(keyPos map[string]pos, path string) pos {
 	for {
-		if p, ok := d.keyPos[path]; ok {
+		if p, ok := keyPos[path]; ok {
 			return p
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return d.keyPos[""]
+			return keyPos[""]
 		}
 		path = path[:i]
 	}

@@ -166,6 +166,9 @@ func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 	}
 	r, _, err := sim.Run(sc.WithWarmup(warm.D), cfg, wo)
 	if err != nil {
+		if f.fleet == "" {
+			err = fleetFileErr(sc, err) // the file's fleet: say where
+		}
 		return nil, usageErr(err)
 	}
 	if err := results.ApplyCost(r, in); err != nil {

@@ -94,6 +94,9 @@ func validateScenarios(out, errOut io.Writer, files []string) error {
 	bad := 0
 	for _, f := range files {
 		s, err := scenarios.Resolve(f)
+		if err == nil {
+			err = checkScenarioFleet(s) // its default fleet as sim builds it
+		}
 		if err != nil {
 			bad++
 			fmt.Fprintln(errOut, err)

@@ -151,6 +151,9 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	})
 	var ce *sim.ConfigError
 	if errors.As(err, &ce) {
+		if !fleetFromFlags(cmd) {
+			err = fleetFileErr(sc, err) // the file's fleet: say where
+		}
 		return usageErr(err)
 	}
 	noteWarmup(res, warm)

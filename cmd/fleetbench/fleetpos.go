@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
+)
+
+// fleetShapeFlags are the flags that change the fleet the simulator
+// builds: when one is given, a refused fleet is the command line's, not
+// the scenario file's.
+var fleetShapeFlags = []string{"fleet", "model", "model-config", "gpu", "tp", "dtype", "block-tokens",
+	"max-batch-tokens", "max-seqs", "tier-blocks", "routing", "decode-routing"}
+
+// fleetFromFlags reports whether cmd was given a flag that shapes the fleet.
+func fleetFromFlags(cmd *cobra.Command) bool {
+	for _, n := range fleetShapeFlags {
+		if f := cmd.Flags().Lookup(n); f != nil && f.Changed {
+			return true
+		}
+	}
+	return false
+}
+
+// fleetFileErr places a fleet the simulator refused (a *sim.ConfigError
+// naming a pool or the fleet spec: an EP that does not divide the GPUs, a
+// TP x DP that is not them, experts that do not spread evenly, weights
+// that do not fit) at the key of sc's file that set it, file:line:col,
+// as the loader's own errors read. Other errors are returned as they are.
+func fleetFileErr(sc *scenarios.Scenario, err error) error {
+	var ce *sim.ConfigError
+	if sc == nil || sc.Fleet == nil || !errors.As(err, &ce) {
+		return err
+	}
+	if path := fleetErrPath(sc, ce.Err.Error()); path != "" {
+		return sc.IssueAt(path, ce.Err)
+	}
+	return err
+}
+
+// fleetErrPath is the scenario key a fleet error message is about: the
+// key a message names by its subject (an unknown model, GPU or routing
+// policy; a TP given by fleet.tp; a pool's redundant experts) when the
+// file sets it, else fleet.spec (where the layout /epN/dpN/tpN is
+// written), else fleet; "" for a message that is not about the fleet.
+func fleetErrPath(sc *scenarios.Scenario, msg string) string {
+	role := ""
+	for _, r := range []string{"prefill", "decode", "colocated", "video"} {
+		if strings.HasPrefix(msg, r+" pool:") {
+			role = r
+		}
+	}
+	spec := ""
+	if sc.Fleet != nil {
+		spec = sc.Fleet.Spec
+	}
+	for _, k := range []struct {
+		about, key string
+		ok         bool
+	}{
+		{"unknown model", "fleet.model", true},
+		{"unknown GPU", "fleet.gpu", true},
+		{"unknown decode routing", "fleet.decode_routing", true},
+		{"unknown routing", "fleet.routing", true},
+		{"redundant", "fleet.pools." + role + ".redundant_experts", role != ""},
+		// fleet.tp sets the TP of a spec without a layout ("2P4D", not "h800x32/dp32").
+		{"TP ", "fleet.tp", !strings.ContainsAny(spec, "x/")},
+	} {
+		if k.ok && strings.Contains(msg, k.about) && sc.Sets(k.key) {
+			return k.key
+		}
+	}
+	if role == "" && !strings.HasPrefix(msg, "fleet spec") {
+		return ""
+	}
+	if sc.Sets("fleet.spec") {
+		return "fleet.spec"
+	}
+	return "fleet"
+}
+
+// checkScenarioFleet builds sc's default fleet as the simulator would and
+// returns its refusal placed in the file (fleetFileErr); nil for a
+// scenario without a fleet.
+func checkScenarioFleet(sc *scenarios.Scenario) error {
+	cfg := sim.ConfigFromScenario(sc)
+	if cfg.Fleet == "" {
+		return nil
+	}
+	if _, err := sim.NewLive(sc, cfg, sim.LiveHooks{}); err != nil {
+		if fe := fleetFileErr(sc, err); fe != err {
+			return fe
+		}
+		return sc.IssueAt("fleet", err)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// moeScenario is a small wide-EP scenario; its fleet is filled in by each
+// case. Line 12 holds fleet.spec, line 18 prefill's redundant_experts.
+const moeScenario = `name: moe-bad
+seed: 1
+duration: 20s
+classes:
+  - name: chat
+    kind: chat
+    arrival: {process: poisson, rate: 5}
+    input: {dist: lognormal, mean: 755, median: 620, max: 16000}
+    output: {dist: lognormal, mean: 211, median: 129, max: 4096}
+fleet:
+  model: deepseek-v3
+  spec: %s
+  dtype: fp8
+  routing: cache-aware
+  decode_prefix_cache: false
+  pools:
+    prefill:
+      redundant_experts: %d
+`
+
+// An invalid EP/DP/TP layout or expert count in a scenario file was
+// refused with no position ("prefill pool: perf: EP 33 must divide the
+// instance's 32 GPUs"), and `scenario validate` said "ok" for the same
+// file (exit 0). Both now point at the key, file:line:col, and say what
+// to do; a flag that overrides the fleet keeps the plain message (the
+// file is not at fault).
+func TestWideEPLayoutErrorsPointIntoTheScenario(t *testing.T) {
+	for _, c := range []struct {
+		name, spec string
+		redundant  int
+		at, want   string
+	}{
+		{"EP does not divide the GPUs", "1P:h800x32/ep33/dp32 1D:h800x144/ep144/dp144", 32, ":12:3: fleet.spec: prefill pool: perf: EP 33 must divide the instance's 32 GPUs", "use EP = GPUs"},
+		{"TP x DP is not the GPUs", "1P:h800x32/ep32/dp16/tp4 1D:h800x144/ep144/dp144", 32, ":12:3: fleet.spec: prefill pool: perf: attention TP 4 × DP 16 = 64", "make TP·DP equal the GPU count"},
+		{"DP does not divide the GPUs", "1P:h800x32/ep32/dp32 1D:h800x144/ep144/dp7", 32, ":12:3: fleet.spec: decode pool: perf: DP 7 does not divide", "use a DP that divides it"},
+		{"experts do not divide over EP", "1P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144", 31, ":18:7: fleet.pools.prefill.redundant_experts: prefill pool: perf: EP 32 does not divide deepseek-v3's 287 experts", "add redundant experts"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			scen := writeScenario(t, fmt.Sprintf(moeScenario, c.spec, c.redundant))
+			code, _, stderr := runCLI("sim", scen, "--requests", "5")
+			require.Equal(t, 2, code, stderr)
+			require.Contains(t, stderr, scen+c.at)
+			require.Contains(t, stderr, c.want)
+
+			code, stdout, stderr := runCLI("scenario", "validate", scen)
+			require.Equal(t, 2, code, stdout)
+			require.NotContains(t, stdout, "ok ")
+			require.Contains(t, stderr, scen+c.at)
+
+			code, _, stderr = runCLI("price", scen, "--duration", "5s", "--price-file", writePriceFile(t))
+			require.Equal(t, 2, code, stderr)
+			require.Contains(t, stderr, scen+c.at)
+		})
+	}
+	// A --fleet that overrides the file's fleet is what is wrong: no position.
+	scen := writeScenario(t, fmt.Sprintf(moeScenario, "1P:h800x32/ep32/dp32 1D:h800x144/ep144/dp144", 32))
+	code, _, stderr := runCLI("sim", scen, "--requests", "5", "--fleet", "1P:h800x32/ep33/dp32 1D:h800x144/ep144/dp144")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "EP 33 must divide")
+	require.NotContains(t, stderr, scen+":")
+	// The valid file validates, and the built-in wide-EP scenario too.
+	code, stdout, stderr := runCLI("scenario", "validate", scen)
+	require.Equal(t, 0, code, stderr)
+	require.True(t, strings.HasPrefix(stdout, "ok "), stdout)
+}
+
+func writePriceFile(t *testing.T) string {
+	t.Helper()
+	return writeScenario(t, "default: {currency: USD, input_per_mtok: 0.27, output_per_mtok: 1.1}\n")
+}
+
+// The same for the keys of a dense fleet: an unknown model, GPU or routing
+// policy, and a TP that does not divide the heads, each at its own key
+// (`scenario validate` said "ok" for all four).
+func TestFleetErrorsPointAtTheirKey(t *testing.T) {
+	base := strings.Replace(moeScenario, "  spec: %s\n", "  spec: 1P1D\n  gpu: h100\n  tp: 4\n", 1)
+	base = strings.Replace(base, "  pools:\n    prefill:\n      redundant_experts: %d\n", "", 1)
+	for _, c := range []struct{ from, to, at string }{
+		{"model: deepseek-v3", "model: deepseek-v9", ":11:3: fleet.model: unknown model \"deepseek-v9\""},
+		{"gpu: h100", "gpu: h1000", ":13:3: fleet.gpu: unknown GPU \"h1000\""},
+		{"routing: cache-aware", "routing: cache-awar", ":16:3: fleet.routing: unknown routing policy"},
+		{"model: deepseek-v3", "model: llama-3.1-70b", ""},
+	} {
+		body := strings.Replace(base, c.from, c.to, 1)
+		if c.at == "" {
+			body = strings.Replace(strings.Replace(body, "tp: 4", "tp: 3", 1), "  dtype: fp8\n", "", 1)
+			c.at = ":14:3: fleet.tp: prefill pool: perf: attention TP 3 does not divide llama-3.1-70b's 64 attention heads"
+		}
+		scen := writeScenario(t, body)
+		code, stdout, stderr := runCLI("scenario", "validate", scen)
+		require.Equal(t, 2, code, stdout)
+		require.Contains(t, stderr, scen+c.at)
+		code, _, stderr = runCLI("sim", scen, "--requests", "5")
+		require.Equal(t, 2, code, stderr)
+		require.Contains(t, stderr, scen+c.at)
+	}
+}

@@ -369,11 +369,41 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 		}
 		res.MarkInterrupted(w)
 	}
+	if c.Concurrency > 0 && !interrupted {
+		if w := closedLoopBias(res, c.Concurrency); w != "" {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
 	if x.early != "" {
 		res.Extra["stopped_early"] = x.early
 		res.Warnings = append(res.Warnings, "stopped early (--stop-early): "+x.early+"; the result holds the requests sent before the stop")
 	}
 	return res
+}
+
+// closedLoopBias warns that a closed loop of conc tasks measured without
+// a warm-up overstates its rates: the window ends at the last task's
+// start, when conc tasks are in flight, and their work is counted over
+// the window while nothing balances it (with a warm-up, the tasks in
+// flight at its end are the warm-up's and finish inside the window). The
+// bias is at most n / (n - conc) over n measured tasks; "" under 5%.
+func closedLoopBias(res *results.Result, conc int) string {
+	t := res.Totals
+	if res.Window.WarmupS > 0 || t == nil {
+		return ""
+	}
+	n, c := t.Tasks+t.TasksFailed, int64(conc)
+	if n <= c || float64(c) < 0.05*float64(n-c) {
+		return ""
+	}
+	at := ""
+	if p := t.TaskE2E; p != nil {
+		at = fmt.Sprintf(" (at least the task E2E p50, %.3g s)", p.P50/1e3)
+	} else if p := t.E2E; p != nil {
+		at = fmt.Sprintf(" (at least the E2E p50, %.3g s)", p.P50/1e3)
+	}
+	return fmt.Sprintf("closed loop of %d tasks without a warm-up: the rates (completed/s, output tok/s, goodput) divide the work of all %d measured tasks by the window, but the last %d were still in flight when it ended, so they overstate the throughput by up to %.0f%% (%d / %d); set --warmup%s or measure many more than %d tasks (--requests)",
+		c, n, c, 100*(float64(n)/float64(n-c)-1), n, n-c, at, c)
 }
 
 // cancelledIn is how many measured requests of res the interruption

@@ -68,10 +68,18 @@ type Level struct {
 	// Probes are every fleet simulated at this level (by size).
 	Probes []sweepfile.Point `json:"probes"`
 	Note   string            `json:"note,omitempty"`
+	// heldLag lists, per probe that fell behind on a held video pool's
+	// queue, the class (heldPoolLag).
+	heldLag []string
 	// NothingMeasured is set when no probe of the level completed a
 	// request: the level has no answer because every request failed, not
 	// for want of capacity.
 	NothingMeasured bool `json:"nothing_measured,omitempty"`
+	// HeldPoolBehind names the video class(es) on whose queue every probe
+	// of the level fell behind: the video pool, which the search holds at
+	// the scenario's size, not the LLM fleet, is what lacks (no answer;
+	// scale exits 1).
+	HeldPoolBehind []string `json:"held_pool_behind,omitempty"`
 }
 
 // Factors are the measured terms of the identity

@@ -17,6 +17,7 @@ package scale
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -202,6 +203,14 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 				L.Note = fmt.Sprintf("no answer at %gx: no request of class %s arrived in the window on any probe (%d), so its SLO is not judged; lengthen the run (--duration, --requests)",
 					lv, strings.Join(idle, ", "), len(L.Probes))
 			}
+			if ran := len(L.Probes) - countFunc(L.Probes, func(p sweepfile.Point) bool { return p.Error != "" }); ran > 0 && len(L.heldLag) == ran {
+				// Not a capacity answer: the pool that fell behind is one
+				// the search holds, so no LLM fleet size changes it.
+				slices.Sort(L.heldLag)
+				L.HeldPoolBehind = slices.Compact(L.heldLag)
+				L.Note = fmt.Sprintf("no answer at %gx: every probe fell behind on class %s's queue (%d probes, up to %s), on the video pool, which the search holds at the scenario's size: no LLM fleet changes that; give the video pool more instances (fleet.video.instances) or run longer than its bursts (--duration)",
+					lv, strings.Join(L.HeldPoolBehind, ", "), ran, L.Probes[len(L.Probes)-1].Fleet)
+			}
 			if !slices.ContainsFunc(L.Probes, func(p sweepfile.Point) bool { return p.Measured() }) {
 				// Not a capacity answer: the workload fails on every fleet.
 				L.Note = fmt.Sprintf("nothing measured at %gx: none of the %d probes completed a request (every request failed); run one with fleetbench sim to see the errors", lv, len(L.Probes))
@@ -267,6 +276,9 @@ type probeOut struct {
 	// needP, needD, worstTTFT: which pool a failed probe lacks (misses).
 	needP, needD bool
 	worstTTFT    float64
+	// heldLag names the video class whose queue made a probe fall behind
+	// (heldPoolLag): a pool the search does not size.
+	heldLag string
 }
 
 // run simulates the fleets not simulated yet, in parallel (bounded by the
@@ -289,6 +301,9 @@ func (ps *probeSet) run(fleets []string) []*probeOut {
 			}
 			ps.s.mu.Lock()
 			ps.L.Probes = append(ps.L.Probes, out.pt)
+			if out.heldLag != "" {
+				ps.L.heldLag = append(ps.L.heldLag, out.heldLag)
+			}
 			if ps.spec.Progress != nil {
 				ps.spec.Progress(ps.level, &out.pt)
 			}
@@ -323,6 +338,9 @@ func (s *Searcher) simulate(spec Spec, fleet string, level float64) probeOut {
 	}
 	if !out.pass {
 		out.needP, out.needD, out.worstTTFT = misses(pt.Result)
+		if pt.FellBehind {
+			out.heldLag = heldPoolLag(pt.Result)
+		}
 	}
 	out.pt.Result = nil
 	return out
@@ -477,4 +495,53 @@ func (s *Searcher) Calibrate(tokens bool) (float64, string, error) {
 	}
 	v := float64(t.Completed) / win
 	return v, fmt.Sprintf("calibration: at 1x the scenario completes %.4g requests/s (on %s); levels are target / that", v, s.Base.Fleet), nil
+}
+
+// countFunc counts the points for which f holds.
+func countFunc(ps []sweepfile.Point, f func(sweepfile.Point) bool) int {
+	n := 0
+	for _, p := range ps {
+		if f(p) {
+			n++
+		}
+	}
+	return n
+}
+
+// heldPoolLag names the video class whose wait to be admitted is r's lag
+// (results.Lag, over the lag floor) while no LLM class waited as long:
+// the fleet fell behind on a video pool, which the search holds at the
+// scenario's size. "" otherwise.
+func heldPoolLag(r *results.Result) string {
+	lag, _, ok := results.Lag(r)
+	if r == nil || !ok || lag <= results.LagFloorS {
+		return ""
+	}
+	maxS := func(p *results.Percentiles) float64 {
+		if p == nil || p.Count == 0 {
+			return 0
+		}
+		return p.Max / 1000
+	}
+	video := ""
+	for _, n := range slices.Sorted(maps.Keys(r.Classes)) {
+		c := r.Classes[n]
+		if c == nil {
+			continue
+		}
+		if c.Kind == string(scenarios.KindVideo) {
+			if video == "" && maxS(c.Queue) >= lag {
+				video = n
+			}
+			continue
+		}
+		wait := maxS(c.Queue)
+		if c.Queue == nil || c.Queue.Count == 0 {
+			wait = maxS(c.TTFT)
+		}
+		if wait >= lag || maxS(c.ITL) >= lag {
+			return "" // an LLM class waited as long: the LLM fleet may be short
+		}
+	}
+	return video
 }

@@ -192,6 +192,17 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 			return failErr(fmt.Errorf("%gx: %s", l.Traffic, l.Note))
 		}
 	}
+	// Nor is a level every probe of which fell behind on the video pool
+	// the search holds: the LLM fleet is not what lacks.
+	var held []string
+	for _, l := range c.Levels {
+		if len(l.HeldPoolBehind) > 0 {
+			held = append(held, fmt.Sprintf("%gx: %s", l.Traffic, l.Note))
+		}
+	}
+	if len(held) > 0 {
+		return failErr(errors.New(strings.Join(held, "\nfleetbench: ")))
+	}
 	var errs []string
 	for _, l := range c.Levels {
 		if err := classFailed(l.Probes, fmt.Sprintf("probe at %gx", l.Traffic), simTail, func(p *sweepfile.Point) string { return p.Fleet }); err != nil {

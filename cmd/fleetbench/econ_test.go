@@ -184,3 +184,29 @@ func TestCostJSONHeadHasNoFloatNoise(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, `"cost_usd": 1.93446508,`)
 }
+
+// TestCostReproducesDeepSeeksPublishedDay: DeepSeek's "Day 6" overview
+// (open-infra-index, 2025-03-01; docs/economics.md) published one day of
+// its V3/R1 service: 226.75 H800 nodes on average at $2 per GPU-hour =
+// $87,072; 608B input tokens of which 342B hit the cache, 168B output;
+// at R1 list prices (0.55 / 0.14 / 2.19 per Mtok) $562,027 of revenue, a
+// "cost profit margin" of 545%. cost, from those totals: 266,000 x 0.55 +
+// 342,000 x 0.14 + 168,000 x 2.19 = 562,100 (+0.013%: the published
+// token counts are rounded to billions) and markup 545.56%.
+func TestCostReproducesDeepSeeksPublishedDay(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "r1.yaml")
+	require.NoError(t, os.WriteFile(pf, []byte("default: {input_per_mtok: 0.55, cached_input_per_mtok: 0.14, output_per_mtok: 2.19}\n"), 0o644))
+	code, stdout, stderr := runCLI("cost", "--gpu-hours", fmt.Sprint(226.75*8*24), "--gpu-price", "h800=2", "--input-tokens", "608e9",
+		"--cached-tokens", "342e9", "--output-tokens", "168e9", "--price-file", pf, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	var got struct {
+		CostUSD   float64 `json:"cost_usd"`
+		Revenue   float64 `json:"revenue"`
+		MarkupPct float64 `json:"markup_pct"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+	require.Equal(t, 87072.0, got.CostUSD)
+	require.InDelta(t, 562100, got.Revenue, 1e-6)
+	require.InDelta(t, 562027, got.Revenue, 562027*0.0002, "published revenue")
+	require.InDelta(t, 545, got.MarkupPct, 1, "published 545%")
+}

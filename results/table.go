@@ -183,6 +183,9 @@ func RenderTable(w io.Writer, r *Result) error {
 	if few := fewSamples(names, r); few != "" {
 		b.WriteString(few + "\n")
 	}
+	if note := videoPollNote(names, r); note != "" {
+		b.WriteString(note + "\n")
+	}
 	if ex := firstErrors(names, r); ex != "" {
 		b.WriteString(ex + "\n")
 	}
@@ -205,6 +208,28 @@ func fewSamples(names []string, r *Result) string {
 		return ""
 	}
 	return "few samples: p99 over fewer than 100 completed requests is the slowest of them (completed: " + strings.Join(few, ", ") + ")"
+}
+
+// VideoPollKey is the result's extra key holding an endpoint run's video
+// status-poll interval in seconds (runners/video): the resolution of its
+// video classes' queue and E2E.
+const VideoPollKey = "video_poll_s"
+
+// videoPollNote says that an endpoint run's video times are seen at its
+// status polls, so each is late by up to one interval; "" without a video
+// class or a recorded interval.
+func videoPollNote(names []string, r *Result) string {
+	poll, ok := r.Extra[VideoPollKey].(float64)
+	if !ok || !(poll > 0) {
+		return ""
+	}
+	for _, n := range names {
+		if c := r.Classes[n]; c != nil && c.Kind == "video" {
+			p := strconv.FormatFloat(poll, 'g', 4, 64)
+			return fmt.Sprintf("video: queue and E2E are seen at the job's status polls, every %s s (--video-poll): each may be up to %s s late (a clip that never queued can read a queue of up to %s s)", p, p, p)
+		}
+	}
+	return ""
 }
 
 // firstErrors quotes the first error of each kind of each class

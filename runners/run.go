@@ -341,6 +341,9 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	if c.MaxInflight > 0 {
 		extra["max_inflight"] = c.MaxInflight
 	}
+	if v, ok := c.Video.(interface{ PollInterval() time.Duration }); ok {
+		extra[results.VideoPollKey] = v.PollInterval().Seconds()
+	}
 	if c.Shards > 1 {
 		extra["shard"] = fmt.Sprintf("%d/%d", c.Shard, c.Shards)
 	}

@@ -189,6 +189,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// PollInterval is the interval between status polls: the resolution of
+// the queue and E2E times the client records (runners record it in the
+// result, results.VideoPollKey).
+func (c *Client) PollInterval() time.Duration { return c.cfg.PollInterval }
+
 // Do runs the clip described by r.Video; it matches runners.VideoRunner.
 // start is the run's time origin: record times are ns since start.
 // Intended, TaskStart and TaskDone are left for the caller, whose

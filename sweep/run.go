@@ -297,9 +297,11 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		}
 		// The same $/Mtok figures as the result (docs/economics.md): cost
 		// charged to a token kind / that kind's Mtok; usd_per_mtok_all is
-		// the whole cost over every token (input incl. cached + output).
+		// the cost of the pools that compute tokens (every pool but video
+		// ones, which compute none) over every token (input incl. cached +
+		// output).
 		if in, _, out := t.Tokens(); in+out > 0 {
-			m["usd_per_mtok_all"] = res.Cost.USD / float64(in+out) * 1e6
+			m["usd_per_mtok_all"] = tokenPoolsUSD(res.Cost) / float64(in+out) * 1e6
 		}
 	}
 	if tc := t.Cost; tc != nil {
@@ -464,4 +466,16 @@ func llmTP(f *results.FleetInfo) int {
 		tp = p.GPUsPerInstance
 	}
 	return tp
+}
+
+// tokenPoolsUSD is the cost of c's pools that compute tokens: the whole
+// cost less the video pools' (a video pool's cost is no token's).
+func tokenPoolsUSD(c *results.Cost) float64 {
+	usd := c.USD
+	for _, p := range c.ByPool {
+		if p != nil && p.Role == "video" {
+			usd -= p.USD
+		}
+	}
+	return usd
 }

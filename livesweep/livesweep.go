@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -129,6 +130,8 @@ func Run(ctx context.Context, r *Runner, spec sweep.Spec, concurrency []int) (*s
 		sw.Points = r.grid(shardOf(spec, pts, sw))
 	}
 	sw.Answer = sweepfile.PickAnswer(sw.Search, "", sw.Points)
+	// The steps' own warnings, as a simulated sweep lists its points'.
+	sw.Notes = append(sw.Notes, sweepfile.WarningsNotes(sw.Points, "steps", stepLabel)...)
 	if r.short > 0 {
 		sw.Notes = append(sw.Notes, fmt.Sprintf("%d step run(s) sent their requests in less than 10 median E2E latencies: delivered throughput (output tokens to the last completion) is biased low there, so saturation evidence is indicative; lengthen the steps (--requests, --duration)", r.short))
 	}
@@ -356,3 +359,11 @@ func addStats(sp *sweepfile.Point, res *results.Result) {
 
 // DeliveredKey is the point metric of delivered output throughput.
 const DeliveredKey = "delivered_tok_s"
+
+// stepLabel names a step in a note: "step 2 (1.5x)", "step 0 (concurrency 4)".
+func stepLabel(p *sweepfile.Point) string {
+	if p.Concurrency > 0 {
+		return fmt.Sprintf("step %d (concurrency %d)", p.Index, p.Concurrency)
+	}
+	return fmt.Sprintf("step %d (%sx)", p.Index, strconv.FormatFloat(p.RateScale, 'g', 4, 64))
+}

@@ -384,6 +384,10 @@ func (x *run) result(wo scenarios.WorkloadOptions, interrupted bool) *results.Re
 	return res
 }
 
+// ClosedLoopBiasWarn starts closedLoopBias's warning (the kind sweeps
+// group step warnings by).
+const ClosedLoopBiasWarn = "closed loop without a warm-up:"
+
 // closedLoopBias warns that a closed loop of conc tasks measured without
 // a warm-up overstates its rates: the window ends at the last task's
 // start, when conc tasks are in flight, and their work is counted over
@@ -405,8 +409,12 @@ func closedLoopBias(res *results.Result, conc int) string {
 	} else if p := t.E2E; p != nil {
 		at = fmt.Sprintf(" (at least the E2E p50, %.3g s)", p.P50/1e3)
 	}
-	return fmt.Sprintf("closed loop of %d tasks without a warm-up: the rates (completed/s, output tok/s, goodput) divide the work of all %d measured tasks by the window, but the last %d were still in flight when it ended, so they overstate the throughput by up to %.0f%% (%d / %d); set --warmup%s or measure many more than %d tasks (--requests)",
-		c, n, c, 100*(float64(n)/float64(n-c)-1), n, n-c, at, c)
+	inFlight := fmt.Sprintf("the last %d (its concurrency) were", c)
+	if c == 1 {
+		inFlight = "the last one was"
+	}
+	return fmt.Sprintf("%s the rates (completed/s, output tok/s, goodput) divide the work of all %d measured tasks by the window, but %s still in flight when it ended, so they overstate the throughput by up to %.0f%% (%d / %d); set --warmup%s or measure many more than %d tasks (--requests)",
+		ClosedLoopBiasWarn, n, inFlight, 100*(float64(n)/float64(n-c)-1), n, n-c, at, c)
 }
 
 // cancelledIn is how many measured requests of res the interruption

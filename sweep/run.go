@@ -253,6 +253,9 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		if sp.TP == 0 { // not set by the grid or scenario: the TP it ran at
 			sp.TP = llmTP(res.Fleet)
 		}
+		if g := fleetGPUs(res.Fleet); g != "" { // a fleet may name its own
+			sp.GPU = g
+		}
 	}
 	m := map[string]float64{
 		"errors": float64(t.Failed()), // drops at --max-inflight apart
@@ -478,4 +481,18 @@ func tokenPoolsUSD(c *results.Cost) float64 {
 		}
 	}
 	return usd
+}
+
+// fleetGPUs names the GPU types a fleet ran on, in pool order: "h800",
+// or "h200+h20" for pools of different types; "" when no pool names one.
+// A fleet spec that names its pools' GPUs ("4P:h800x32/ep32/dp32 ...")
+// overrides the grid's --gpu, so the point's gpu is read from the result.
+func fleetGPUs(f *results.FleetInfo) string {
+	var types []string
+	for _, p := range f.Pools {
+		if g := strings.ToLower(p.GPU); g != "" && !slices.Contains(types, g) {
+			types = append(types, g)
+		}
+	}
+	return strings.Join(types, "+")
 }

@@ -208,7 +208,7 @@ func renderCSV(w io.Writer, c *Curve) error {
 		}
 	}
 	slices.Sort(keys)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	f := sweep.CSVNum // 6 significant digits, as sweep's CSV: no float noise
 	head := []string{"traffic", "fleet", "kind", "gpus", "gpus_per_1k_rps", "linear_gpus", "saving",
 		"llm_requests_per_s", "tokens_per_request", "busy_gpu_s_per_token", "binding_utilization", "balance",
 		"change_total_pct", "change_cache_reuse_pct", "change_batching_pct", "change_utilization_pct", "change_pd_balance_pct", "probes"}

@@ -67,9 +67,9 @@ func TestMixedPointLatencies(t *testing.T) {
 		return rows[1][i]
 	}
 	require.Equal(t, "mixed", col("kind"))
-	require.Equal(t, csvNum(pooled), col("e2e_p99_ms"))
-	require.Equal(t, csvNum(p.Classes["chat"]["e2e_p99_ms"]), col("chat:e2e_p99_ms"))
-	require.Equal(t, csvNum(p.Classes["t2v"]["e2e_p99_ms"]), col("t2v:e2e_p99_ms"))
+	require.Equal(t, CSVNum(pooled), col("e2e_p99_ms"))
+	require.Equal(t, CSVNum(p.Classes["chat"]["e2e_p99_ms"]), col("chat:e2e_p99_ms"))
+	require.Equal(t, CSVNum(p.Classes["t2v"]["e2e_p99_ms"]), col("t2v:e2e_p99_ms"))
 
 	// A scenario of one kind is unchanged: no label, no class columns,
 	// its latency columns shown.

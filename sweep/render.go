@@ -277,11 +277,11 @@ func renderText(w io.Writer, s *sweepfile.Sweep, md bool) error {
 	return err
 }
 
-// csvNum is a CSV cell: integers (up to 2^53) exactly, other values to 6
+// CSVNum is a CSV cell: integers (up to 2^53) exactly, other values to 6
 // significant digits, the precision of the result file's rates and shares,
 // never in exponent form (0.1+0.2 is "0.3", 3e-7 is "0.0000003"). The
-// sweep's JSON keeps full precision.
-func csvNum(v float64) string {
+// sweep's JSON keeps full precision. The scale curve's CSV uses it too.
+func CSVNum(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
@@ -343,21 +343,21 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 			tp = strconv.Itoa(p.TP)
 		}
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, routingOf(&p),
-			csvNum(p.RateScale), scaleCell(p.Scale),
+			CSVNum(p.RateScale), scaleCell(p.Scale),
 			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		if mixed {
 			row = append(row, p.Kind)
 		}
 		for _, k := range keys {
 			if v, ok := p.Metrics[k]; ok {
-				row = append(row, csvNum(v))
+				row = append(row, CSVNum(v))
 			} else {
 				row = append(row, "")
 			}
 		}
 		for _, ck := range ckeys {
 			if v, ok := p.Classes[ck.class][ck.key]; ok {
-				row = append(row, csvNum(v))
+				row = append(row, CSVNum(v))
 			} else {
 				row = append(row, "")
 			}
@@ -385,5 +385,5 @@ func scaleCell(v float64) string {
 	if v == 0 {
 		return ""
 	}
-	return csvNum(v)
+	return CSVNum(v)
 }

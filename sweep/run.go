@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fleetbench/fleetbench/econ"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/results"
 	"github.com/fleetbench/fleetbench/scenarios"
@@ -304,7 +305,7 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 		// ones, which compute none) over every token (input incl. cached +
 		// output).
 		if in, _, out := t.Tokens(); in+out > 0 {
-			m["usd_per_mtok_all"] = tokenPoolsUSD(res.Cost) / float64(in+out) * 1e6
+			m["usd_per_mtok_all"] = econ.Sig12(tokenPoolsUSD(res.Cost) / float64(in+out) * 1e6)
 		}
 	}
 	if tc := t.Cost; tc != nil {
@@ -320,10 +321,10 @@ func FillPoint(sp *sweepfile.Point, res *results.Result) {
 	}
 	addRevenue(m, res)
 	if u, ok := results.FleetUtilization(res); ok {
-		m["utilization"] = u
+		m["utilization"] = econ.Sig12(u) // 1.0000000000000002 was a share over 1
 	}
 	if lag, _, ok := results.Lag(res); ok && res.Window.DurationS > 0 {
-		m["lag_share"] = lag / res.Window.DurationS
+		m["lag_share"] = econ.Sig12(lag / res.Window.DurationS)
 	}
 	for k, v := range m {
 		if math.IsNaN(v) || math.IsInf(v, 0) {

@@ -153,7 +153,7 @@ func Merge(rs ...*Result) (*Result, error) {
 	telemetry := 0
 	for _, r := range rs {
 		out.ServerMetrics = MergeServerMetrics(out.ServerMetrics, r.ServerMetrics)
-		if r.Telemetry != nil {
+		if r.Telemetry.Recorded() { // an input without samples has none to merge
 			telemetry++
 		}
 	}

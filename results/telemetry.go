@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -42,7 +43,7 @@ type Telemetry struct {
 	NVMLVersion   string `json:"nvml_version,omitempty"`
 
 	StartUnixMs     int64   `json:"start_unix_ms,omitempty"` // wall clock of the timeline's origin
-	DurationS       float64 `json:"duration_s"`              // first to last sampling round (the span EnergyJ covers)
+	DurationS       float64 `json:"duration_s,omitempty"`    // first to last sampling round (the span EnergyJ covers)
 	SampleIntervalS float64 `json:"sample_interval_s"`       // requested interval between rounds
 	Rounds          int64   `json:"rounds"`                  // sampling rounds (each reads every device once)
 
@@ -50,16 +51,19 @@ type Telemetry struct {
 
 	// AvgUtilizationPct is the mean GPU utilization over every successful
 	// sample of every device (NVML "GPU busy": share of time a kernel ran).
-	AvgUtilizationPct float64 `json:"avg_utilization_pct"`
+	AvgUtilizationPct float64 `json:"avg_utilization_pct,omitempty"`
 	// PeakMemoryUsedBytes is the highest memory use seen on any one device
 	// (the number that decides out-of-memory, not a sum over devices).
-	PeakMemoryUsedBytes uint64 `json:"peak_memory_used_bytes"`
+	PeakMemoryUsedBytes uint64 `json:"peak_memory_used_bytes,omitempty"`
 	// EnergyJ is the energy of all sampled devices, in joules, integrated
 	// from power samples with the trapezoidal rule over DurationS.
-	EnergyJ float64 `json:"energy_j"`
+	EnergyJ float64 `json:"energy_j,omitempty"`
 	// AvgPowerW is EnergyJ / DurationS: the mean power of all sampled
 	// devices together, in watts.
-	AvgPowerW float64 `json:"avg_power_w"`
+	AvgPowerW float64 `json:"avg_power_w,omitempty"`
+	// The figures above are written only when the sampler recorded
+	// (Recorded; MarshalJSON): a recorded 0 stays, the zeros of a sampler
+	// that never ran are left out.
 	// OutputTokens is the run's output token count given to Finish, and
 	// JoulesPerOutputToken is EnergyJ / OutputTokens (0 when unknown).
 	OutputTokens         int64   `json:"output_tokens,omitempty"`
@@ -119,6 +123,29 @@ func (t *Telemetry) Finish(outputTokens int64) {
 	if t.EnergyJ > 0 {
 		t.JoulesPerOutputToken = roundSig(t.EnergyJ / float64(outputTokens))
 	}
+}
+
+// MarshalJSON writes t's figures (duration, utilization, memory, energy,
+// power, output tokens and J per token) only when it recorded samples: a
+// sampler that never ran (no NVML, no device, off) measured none of them,
+// so they are absent, not 0 (docs/metrics.md, What was not measured is
+// absent); a recorded 0, an idle GPU's utilization, is kept.
+func (t Telemetry) MarshalJSON() ([]byte, error) {
+	type plain Telemetry
+	p := plain(t)
+	if !t.Recorded() {
+		p.DurationS, p.AvgUtilizationPct, p.PeakMemoryUsedBytes, p.EnergyJ, p.AvgPowerW = 0, 0, 0, 0, 0
+		p.OutputTokens, p.JoulesPerOutputToken = 0, 0
+		return json.Marshal(p) // omitempty leaves them out
+	}
+	return json.Marshal(struct {
+		plain
+		DurationS           float64 `json:"duration_s"`
+		AvgUtilizationPct   float64 `json:"avg_utilization_pct"`
+		PeakMemoryUsedBytes uint64  `json:"peak_memory_used_bytes"`
+		EnergyJ             float64 `json:"energy_j"`
+		AvgPowerW           float64 `json:"avg_power_w"`
+	}{p, t.DurationS, t.AvgUtilizationPct, t.PeakMemoryUsedBytes, t.EnergyJ, t.AvgPowerW})
 }
 
 // Recorded reports whether t holds samples (status ok or partial).

@@ -287,6 +287,7 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	cost.LowerBound, _ = FellBehind(r, in.MaxLag)
 	r.Cost = cost
+	noteDrainSplit(r)
 	return nil
 }
 

@@ -149,8 +149,9 @@ func mergeWarnings(own []string, rs []*Result) []string {
 		for _, w := range r.Warnings {
 			// build judges the merged window afresh: a part's short
 			// window says nothing about the whole; and it counts the
-			// requests over the context over every part.
-			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, OverContextWarn) {
+			// requests over the context over every part. ApplyCost
+			// judges the merged drain and attribution (DrainSplitWarn).
+			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, OverContextWarn) || strings.HasPrefix(w, DrainSplitWarn) {
 				continue
 			}
 			if !slices.Contains(out, w) {

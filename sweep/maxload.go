@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -130,6 +131,20 @@ func bisect(one func(Point) sweepfile.Point, cfg Point, tol, maxRS float64) *bis
 				fmtFleetCfg(sp), strings.Join(sp.IdleClasses, ", "), rs)
 			return false, false
 		}
+		if n := len(b.probes); !sp.MeetsSLO && b.lo == 0 && n >= 2 {
+			// A class that failed whole here and at the higher load before,
+			// with errors load does not cause (the endpoint down, a bad
+			// model name, prompts longer than the KV cache), is not a
+			// capacity miss: halving on would repeat it down to the
+			// --max-rate-scale floor, each live step a real run. Timeouts
+			// and overload refusals may clear at lower load: go on.
+			prev := b.probes[n-2]
+			if both := failedAtBoth(prev, sp); prev.RateScale > sp.RateScale && len(both) > 0 && loadIndependent(sp, both) {
+				b.note = fmt.Sprintf("%s: no answer: every request of class %s failed at %g× and at %g× the scenario's traffic (%s at %g×): less traffic does not change that; run one step or point alone to see the errors",
+					fmtFleetCfg(sp), strings.Join(both, ", "), prev.RateScale, sp.RateScale, failedErrors(sp, both), sp.RateScale)
+				return false, false
+			}
+		}
 		return sp.MeetsSLO, true
 	}
 	s := cfg.RateScale
@@ -183,4 +198,52 @@ func bisect(one func(Point) sweepfile.Point, cfg Point, tol, maxRS float64) *bis
 	b.note = fmt.Sprintf("%s sustains %.4g× the scenario's traffic within its SLOs (misses them at %.4g×; %d probes)",
 		fmtFleetCfg(b.probes[0]), b.lo, b.hi, len(b.probes))
 	return b
+}
+
+// failedAtBoth names the classes that failed whole at both probes.
+func failedAtBoth(a, b sweepfile.Point) []string {
+	var out []string
+	for _, c := range b.FailedClasses {
+		if slices.Contains(a.FailedClasses, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// failedErrors is "chat: 5 connect; huge: 12 too_long" for classes of p.
+func failedErrors(p sweepfile.Point, classes []string) string {
+	parts := make([]string, 0, len(classes))
+	for _, c := range classes {
+		var errs []string
+		for _, k := range slices.Sorted(maps.Keys(p.FailedErrors[c])) {
+			errs = append(errs, fmt.Sprintf("%d %s", p.FailedErrors[c][k], k))
+		}
+		parts = append(parts, c+": "+strings.Join(errs, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// loadIndependentErrors are error classes less traffic does not cure:
+// the endpoint refused the connection, the request itself was refused
+// (bad model, context too long), a prompt longer than the KV cache
+// (simulator), a request kind the runner cannot send, responses that are
+// not the protocol.
+var loadIndependentErrors = map[string]bool{"connect": true, "http_4xx": true, "too_long": true,
+	"unsupported": true, "malformed_sse": true, "malformed_response": true}
+
+// loadIndependent reports whether every error of classes at p is of a
+// kind less traffic does not cure.
+func loadIndependent(p sweepfile.Point, classes []string) bool {
+	for _, c := range classes {
+		if len(p.FailedErrors[c]) == 0 {
+			return false
+		}
+		for k := range p.FailedErrors[c] {
+			if !loadIndependentErrors[k] {
+				return false
+			}
+		}
+	}
+	return true
 }

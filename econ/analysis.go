@@ -70,7 +70,9 @@ func Analyze(label, currency string, b Book, gpuUSDPerHour float64) Analysis {
 	for _, c := range b.Components {
 		// A line the list does not set (price 0, nothing earned) is left
 		// out: "per_task price 0, volume 136" read as free tasks.
-		if c.Price != 0 || c.Amount != 0 {
+		// A line billed at another's price that billed nothing (no
+		// cached tokens on a list without a discount) says nothing.
+		if (c.Price != 0 || c.Amount != 0) && (c.BilledAs == "" || c.Volume > 0) {
 			a.Lines = append(a.Lines, c)
 		}
 	}

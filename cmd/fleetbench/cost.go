@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,6 +142,7 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 		return usageErr(fmt.Errorf("--gpu-price: %w", err))
 	}
 	var costUSD, hours float64
+	var lines []gpuHoursLine
 	switch {
 	case byType == nil && f.usdPerHour > 0:
 		costUSD, hours = plain*f.usdPerHour, plain
@@ -150,17 +153,20 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 	case byType == nil:
 		return usageErr(errors.New("--gpu-hours is a plain number: give its price with --usd-per-gpu-hour P or one --gpu-price TYPE=P"))
 	default:
-		for t, h := range byType {
+		for _, t := range slices.Sorted(maps.Keys(byType)) { // a fixed order: the same sum every run
+			h := byType[t]
 			p, ok := prices[t]
+			src := results.PriceOverride
 			if !ok {
 				if g, found := catalogPrice(t); found {
-					p = g
+					p, src = g, results.PriceCatalog
 				} else {
 					return usageErr(fmt.Errorf("--gpu-hours names %s but --gpu-price has no price for it and the catalog does not know it", t))
 				}
 			}
 			costUSD += h * p
 			hours += h
+			lines = append(lines, gpuHoursLine{GPU: t, GPUHours: h, USDPerGPUHour: p, USD: econ.Sig12(h * p), Source: src})
 		}
 	}
 	if hours == 0 {
@@ -187,13 +193,25 @@ func runCostTotals(w io.Writer, f costTotalsFlags) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			GPUHours float64 `json:"gpu_hours"`
-			CostUSD  float64 `json:"cost_usd"`
-			Note     string  `json:"note,omitempty"`
+			GPUHours float64        `json:"gpu_hours"`
+			CostUSD  float64        `json:"cost_usd"`
+			ByType   []gpuHoursLine `json:"by_type,omitempty"`
+			Note     string         `json:"note,omitempty"`
 			econ.Analysis
-		}{econ.Sig12(hours), econ.Sig12(costUSD), note, a}) // as a's figures: no float noise
+		}{econ.Sig12(hours), econ.Sig12(costUSD), lines, note, a}) // as a's figures: no float noise
 	}
-	fmt.Fprintf(w, "cost: %s GPU-hours, $%s (mean $%s/GPU-hour)\n", fmtF(hours), fmtF(costUSD), fmtF(mean))
+	fmt.Fprintf(w, "cost: %s GPU-hours, $%s (mean $%s/GPU-hour)", fmtF(hours), fmtF(costUSD), fmtF(mean))
+	for i, l := range lines {
+		sep, src := ", ", "--gpu-price"
+		if i == 0 {
+			sep = ": "
+		}
+		if l.Source == results.PriceCatalog {
+			src = "catalog"
+		}
+		fmt.Fprintf(w, "%s%s %s GPU-h at $%s/GPU-hour (%s)", sep, l.GPU, fmtF(l.GPUHours), fmtF(l.USDPerGPUHour), src)
+	}
+	fmt.Fprintln(w)
 	if note != "" {
 		fmt.Fprintf(w, "note: %s\n", note)
 	}
@@ -244,4 +262,16 @@ func catalogPrice(t string) (float64, bool) {
 		return 0, false
 	}
 	return s.USDPerHour, true
+}
+
+// gpuHoursLine is one GPU type of cost --gpu-hours TYPE=H: its hours, the
+// price they were costed at and where that came from (override: the
+// --gpu-price flag; catalog: docs/catalog.md, some of whose list prices
+// are unverified), as sim's pool table says.
+type gpuHoursLine struct {
+	GPU           string  `json:"gpu"`
+	GPUHours      float64 `json:"gpu_hours"`
+	USDPerGPUHour float64 `json:"usd_per_gpu_hour"`
+	USD           float64 `json:"usd"`
+	Source        string  `json:"price_source"`
 }

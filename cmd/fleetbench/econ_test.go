@@ -210,3 +210,27 @@ func TestCostReproducesDeepSeeksPublishedDay(t *testing.T) {
 	require.InDelta(t, 562027, got.Revenue, 562027*0.0002, "published revenue")
 	require.InDelta(t, 545, got.MarkupPct, 1, "published 545%")
 }
+
+// cost --gpu-hours h100=10,h20=5 --gpu-price h100=2 priced the h20 hours
+// at the catalog's $1.20 (an unverified list price, docs/catalog.md) and
+// said only "mean $1.73333/GPU-hour": which price came from where was not
+// shown. The text and the JSON (by_type) now give each type's hours,
+// price and its source, as sim's pool table does.
+func TestCostSaysEachGPUTypesPriceAndSource(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "p.yaml")
+	require.NoError(t, os.WriteFile(pf, []byte("default: {input_per_mtok: 0.27, output_per_mtok: 1.1}\n"), 0o644))
+	args := []string{"cost", "--gpu-hours", "h100=10,h20=5", "--gpu-price", "h100=2", "--input-tokens", "1e9", "--output-tokens", "1e7", "--price-file", pf}
+	code, stdout, stderr := runCLI(args...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "cost: 15 GPU-hours, $26 (mean $1.73333/GPU-hour): h100 10 GPU-h at $2/GPU-hour (--gpu-price), h20 5 GPU-h at $1.2/GPU-hour (catalog)\n")
+	code, stdout, stderr = runCLI(append(args, "--format", "json")...)
+	require.Equal(t, 0, code, stderr)
+	var got struct {
+		ByType []map[string]any `json:"by_type"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+	require.Equal(t, []map[string]any{
+		{"gpu": "h100", "gpu_hours": 10.0, "usd_per_gpu_hour": 2.0, "usd": 20.0, "price_source": "override"},
+		{"gpu": "h20", "gpu_hours": 5.0, "usd_per_gpu_hour": 1.2, "usd": 6.0, "price_source": "catalog"},
+	}, got.ByType)
+}

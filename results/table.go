@@ -37,7 +37,7 @@ func RenderTable(w io.Writer, r *Result) error {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s  seed %d  backend %s  window %.3f-%.3f s (%.3f s, warm-up %.3f s%s)\n",
-		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS, warmupNote(r.Window))
+		orDash(r.Scenario.Name), r.Scenario.Seed, orDash(r.Backend), r.Window.StartS, r.Window.EndS, r.Window.DurationS, r.Window.WarmupS, warmupNote(r.Window)+serveNote(r))
 	if r.Cost != nil {
 		bound := ""
 		if r.Cost.LowerBound {
@@ -374,6 +374,26 @@ func sloCell(v *SLOVerdict) string {
 		parts = append(parts, "NOT MEASURED "+strings.Join(unmeasured, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Extra keys of fleetbench serve's own result: when its first request
+// arrived (s since the server started) and its --warmup (s). Its window
+// starts at their sum; nothing before the first request was sent.
+const (
+	ServeFirstRequestKey = "serve_first_request_s"
+	ServeWarmupKey       = "serve_warmup_s"
+)
+
+// serveNote says where serve's window starts: its "warm-up" is mostly
+// the server's idle time before the first request.
+func serveNote(r *Result) string {
+	first, ok := r.Extra[ServeFirstRequestKey].(float64)
+	if !ok {
+		return ""
+	}
+	w, _ := r.Extra[ServeWarmupKey].(float64)
+	return fmt.Sprintf("; serve measures from its first request, which arrived %.3f s after it started, plus serve --warmup %s s: nothing before it was excluded",
+		first, strconv.FormatFloat(w, 'f', -1, 64))
 }
 
 // warmupNote says when a shortened run cut the scenario's warm-up.

@@ -84,6 +84,7 @@ type loop struct {
 
 	warmup  time.Duration // Options.Warmup, counted from the first request
 	started bool          // the first request was accepted (warm-up set)
+	firstNs int64         // its virtual arrival time (Result's note)
 	err     error         // the engine's first error; fails everything after
 }
 
@@ -290,7 +291,7 @@ func (l *loop) accept(j *job) {
 	}
 	j.req.Arrival = t
 	if !l.started {
-		l.started = true
+		l.started, l.firstNs = true, t
 		l.live.SetWarmupEnd(t + int64(l.warmup))
 	}
 	l.jobs[j.req.ID] = j

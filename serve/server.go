@@ -173,9 +173,24 @@ func (s *Server) Model() string { return s.model }
 
 // Result summarises every request the engine completed so far: the
 // simulator's own view of the load it was given (virtual times).
+// Its window starts at the first request plus Options.Warmup, which the
+// result records (results.ServeFirstRequestKey, ServeWarmupKey) so that
+// the table does not read the server's idle time before it as a warm-up.
 func (s *Server) Result() (*results.Result, error) {
 	var res *results.Result
-	err := s.lp.query(func(l *sim.Live) { res = l.Result() })
+	var first int64
+	started := false
+	err := s.lp.query(func(l *sim.Live) {
+		res = l.Result()
+		first, started = s.lp.firstNs, s.lp.started // on the loop goroutine, as l
+	})
+	if err == nil && res != nil && started {
+		if res.Extra == nil {
+			res.Extra = map[string]any{}
+		}
+		res.Extra[results.ServeFirstRequestKey] = float64(first) / 1e9
+		res.Extra[results.ServeWarmupKey] = s.lp.warmup.Seconds()
+	}
 	return res, err
 }
 

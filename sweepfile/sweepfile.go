@@ -74,8 +74,9 @@ type Point struct {
 	Index int `json:"index"`
 	// Fleet is the fleet in docs/design.md notation (e.g. "4P8D").
 	Fleet string `json:"fleet"`
-	// GPU is the GPU type of the instances (catalog key, e.g. "h100").
-	GPU string `json:"gpu"`
+	// GPU is the GPU type of the instances (catalog key, e.g. "h100");
+	// absent for a live endpoint's step (unknown).
+	GPU string `json:"gpu,omitempty"`
 	// TP is the tensor-parallel degree (GPUs per instance) the LLM pools
 	// ran at; absent where there is none to give: a video-only fleet, LLM
 	// pools of different degrees, a live endpoint, a point whose fleet
@@ -89,8 +90,9 @@ type Point struct {
 	// Scale is the scale-curve multiplier applied to traffic and fleet
 	// together; 0 outside a scale curve.
 	Scale float64 `json:"scale,omitempty"`
-	// GPUs is the total GPU count of the fleet.
-	GPUs int `json:"gpus"`
+	// GPUs is the total GPU count of the fleet; absent where it is not
+	// known (a live endpoint's step, a fleet that could not be built).
+	GPUs int `json:"gpus,omitempty"`
 	// MeetsSLO is true when every class met every SLO and the fleet kept
 	// up with the offered load (a fleet that fell behind is never an
 	// answer: its window cost leaves out its backlog).

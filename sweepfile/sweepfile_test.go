@@ -2,6 +2,7 @@ package sweepfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -162,4 +163,17 @@ func FuzzDecodeSweep(f *testing.F) {
 		var out bytes.Buffer
 		require.NoError(t, WriteJSON(&out, s))
 	})
+}
+
+// A live sweep's steps wrote "gpus": 0: the endpoint's GPU count is
+// unknown, not 0. Absent now (docs/metrics.md, What was not measured is
+// absent); a simulated point keeps its count.
+func TestLiveStepHasNoGPUCount(t *testing.T) {
+	b, err := json.Marshal(Point{Fleet: "endpoint", RateScale: 1})
+	require.NoError(t, err)
+	require.NotContains(t, string(b), `"gpus"`)
+	require.NotContains(t, string(b), `"gpu"`)
+	b, err = json.Marshal(Point{Fleet: "1C", GPUs: 4})
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"gpus":4`)
 }

@@ -209,7 +209,9 @@ func groupName(p *sweepfile.Point, d dims) string {
 
 func answerLine(a *sweepfile.Point) string {
 	var parts []string
-	parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+gpuTP(a))
+	if a.GPUs > 0 { // unknown for a live endpoint
+		parts = append(parts, plural(a.GPUs, "GPU", "GPUs")+" "+gpuTP(a))
+	}
 	if v, ok := a.Metrics[mCost]; ok {
 		parts = append(parts, usd(v)+" per task")
 	}
@@ -511,7 +513,7 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		}
 		rw := row{Label: label}
 		if p.Error != "" {
-			rw.Cells = []cell{{Text: p.GPU}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, {Text: "error: " + p.Error, Class: "bad"}}
+			rw.Cells = []cell{orMuted(p.GPU), gpusCell(p), {Text: trim(p.RateScale)}, {Text: "error: " + p.Error, Class: "bad"}}
 			t.Rows = append(t.Rows, rw)
 			continue
 		}
@@ -519,6 +521,10 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		switch {
 		case p.FellBehind:
 			slo = cell{Text: "fell behind", Class: "bad"} // its window cost is a lower bound
+		case !p.MeetsSLO && p.Stopped != "":
+			// A live step stopped once its miss was certain: its figures
+			// are those of the requests that finished before the stop.
+			slo = cell{Text: "missed · stopped early: figures cover what finished before the stop", Class: "bad"}
 		case !p.MeetsSLO:
 			slo = cell{Text: "missed", Class: "bad"}
 		}
@@ -526,7 +532,7 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 			rw.Label = "★ " + rw.Label
 			slo.Text += " · answer"
 		}
-		rw.Cells = []cell{{Text: gpuTP(p)}, {Text: strconv.Itoa(p.GPUs)}, {Text: trim(p.RateScale)}, slo,
+		rw.Cells = []cell{orMuted(gpuTP(p)), gpusCell(p), {Text: trim(p.RateScale)}, slo,
 			metricCell(p, mAttain, pctNum)}
 		for _, m := range lat {
 			rw.Cells = append(rw.Cells, metricCell(p, m.SweepKey("p99"), msPlain))
@@ -542,4 +548,21 @@ func pointTable(s *sweepfile.Sweep) (table, int) {
 		t.Rows = append(t.Rows, rw)
 	}
 	return t, len(s.Points) - n
+}
+
+// gpusCell is a point's GPU count, "–" when unknown (a live endpoint, a
+// fleet that could not be built), never 0.
+func gpusCell(p *sweepfile.Point) cell {
+	if p.GPUs <= 0 {
+		return cell{Text: "–", Class: "muted"}
+	}
+	return cell{Text: strconv.Itoa(p.GPUs)}
+}
+
+// orMuted is a text cell, "–" when empty.
+func orMuted(s string) cell {
+	if s == "" {
+		return cell{Text: "–", Class: "muted"}
+	}
+	return cell{Text: s}
 }

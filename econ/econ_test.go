@@ -226,3 +226,21 @@ func TestCutStringHasNoFloatNoise(t *testing.T) {
 		assert.Equal(t, want, c.String(), in)
 	}
 }
+
+// A plan's inputs have limits (the repo contract: every input has a
+// documented limit): --plan fee=5,mean=1e30,median=1 printed "p99
+// subscriber: 7.50311e+11 tasks" and "break-even fee 3.28432e+27
+// USD/month". Tasks per subscriber per month are at most 1e9 (about 380
+// a second), the fee at most 1e6 USD, alpha at most 100.
+func TestPlanLimits(t *testing.T) {
+	for _, s := range []string{"fee=5,mean=1e30,median=1", "fee=5,mean=2e9,median=1e9", "fee=2e6,mean=3,median=1",
+		"fee=5,dist=pareto,min=2e9,alpha=2", "fee=5,dist=pareto,min=1,alpha=1000"} {
+		_, err := ParsePlan(s)
+		require.Error(t, err, s)
+		require.Contains(t, err.Error(), "at most", s)
+	}
+	for _, s := range []string{"fee=1e6,mean=1e9,median=1e9", "fee=5,dist=pareto,min=1e9,alpha=100"} {
+		_, err := ParsePlan(s)
+		require.NoError(t, err, s)
+	}
+}

@@ -21,6 +21,15 @@ type Usage struct {
 }
 
 // Validate checks the parameters.
+// Limits of a plan's inputs (docs/economics.md, Monthly plans): far above
+// any published plan, so that a typo (mean=1e30) is refused rather than
+// priced.
+const (
+	MaxPlanTasks = 1e9   // tasks per subscriber per month (mean, median, min)
+	MaxPlanFee   = 1e6   // USD per subscriber per month
+	MaxPlanAlpha = 100.0 // Pareto shape
+)
+
 func (u Usage) Validate() error {
 	bad := func(v float64) bool { return !(v > 0) || !finite(v) }
 	switch u.Dist {
@@ -28,9 +37,15 @@ func (u Usage) Validate() error {
 		if bad(u.Mean) || bad(u.Median) || u.Mean < u.Median {
 			return fmt.Errorf("lognormal usage needs mean >= median > 0 (tasks per subscriber per month), got mean %v median %v", u.Mean, u.Median)
 		}
+		if u.Mean > MaxPlanTasks {
+			return fmt.Errorf("lognormal usage: mean %v tasks per subscriber per month; at most %g (about 380 a second)", u.Mean, MaxPlanTasks)
+		}
 	case "pareto":
 		if bad(u.Min) || !(u.Alpha > 1) || !finite(u.Alpha) {
 			return fmt.Errorf("pareto usage needs min > 0 and alpha > 1 (a finite mean), got min %v alpha %v", u.Min, u.Alpha)
+		}
+		if u.Min > MaxPlanTasks || u.Alpha > MaxPlanAlpha {
+			return fmt.Errorf("pareto usage: min %v tasks per subscriber per month (at most %g) and alpha %v (at most %g)", u.Min, MaxPlanTasks, u.Alpha, MaxPlanAlpha)
 		}
 	default:
 		return fmt.Errorf("usage distribution %q: use lognormal (mean, median) or pareto (min, alpha)", u.Dist)
@@ -218,6 +233,9 @@ func ParsePlan(s string) (Plan, error) {
 	}
 	if !(p.FeePerMonth > 0) {
 		return p, fmt.Errorf("plan %q: fee must be > 0", s)
+	}
+	if p.FeePerMonth > MaxPlanFee {
+		return p, fmt.Errorf("plan %q: fee %v USD per subscriber per month; at most %g", s, p.FeePerMonth, MaxPlanFee)
 	}
 	if err := p.Usage.Validate(); err != nil {
 		return p, fmt.Errorf("plan %q: %w", s, err)

@@ -51,6 +51,15 @@ type Tier struct {
 // (the rate docs/scenarios.md uses).
 const DefaultCNYPerUSD = 7.1
 
+// Limits of a list (docs/scenarios.md, Limits): far above any published
+// price, so that a typo (output_per_mtok: 1e30) is refused, not priced.
+const (
+	MaxPrice      = 1e6        // per Mtok, per task or per video second, in the list's currency
+	MaxCNYPerUSD  = 1000.0     // exchange rate
+	MaxTiers      = 64         // input-length tiers
+	MaxTierTokens = 10_000_000 // a tier's up_to_tokens: the longest request a scenario may have
+)
+
 // Validate normalises the list in place (currency upper-cased, USD when
 // empty, the default exchange rate) and checks signs and tier order. The
 // error joins one *fielderr.Error per problem, each naming its key relative
@@ -71,10 +80,15 @@ func (p *List) Validate() error {
 	}
 	if !(p.CNYPerUSD > 0) || math.IsInf(p.CNYPerUSD, 0) {
 		errs = append(errs, fielderr.New("cny_per_usd", "", "the exchange rate must be a finite number > 0, got %v", p.CNYPerUSD))
+	} else if p.CNYPerUSD > MaxCNYPerUSD {
+		errs = append(errs, fielderr.New("cny_per_usd", "CNY per USD", "the exchange rate is at most %g, got %v", MaxCNYPerUSD, p.CNYPerUSD))
 	}
 	price := func(key string, x float64) {
-		if !(x >= 0) || math.IsInf(x, 0) {
+		switch {
+		case !(x >= 0) || math.IsInf(x, 0):
 			errs = append(errs, fielderr.New(key, "", "a price must be a finite number >= 0, got %v", x))
+		case x > MaxPrice:
+			errs = append(errs, fielderr.New(key, "", "a price is at most %g, got %v", MaxPrice, x))
 		}
 	}
 	price("input_per_mtok", p.InputPerMTok)
@@ -82,6 +96,10 @@ func (p *List) Validate() error {
 	price("output_per_mtok", p.OutputPerMTok)
 	price("per_task", p.PerTask)
 	price("per_video_second", p.PerVideoSecond)
+	if len(p.Tiers) > MaxTiers {
+		errs = append(errs, fielderr.New("tiers", "", "at most %d tiers, got %d", MaxTiers, len(p.Tiers)))
+		return errors.Join(errs...)
+	}
 	prev := 0
 	for i, t := range p.Tiers {
 		at := fmt.Sprintf("tiers[%d]", i)
@@ -94,6 +112,8 @@ func (p *List) Validate() error {
 			errs = append(errs, fielderr.New(at+".up_to_tokens", "0 on the last tier means no upper bound", "must be > 0, got %d", t.UpToTokens))
 		case t.UpToTokens == 0 && !last:
 			errs = append(errs, fielderr.New(at+".up_to_tokens", "", "only the last tier may omit its upper bound"))
+		case t.UpToTokens > MaxTierTokens:
+			errs = append(errs, fielderr.New(at+".up_to_tokens", "tokens of input", "at most %d, got %d", MaxTierTokens, t.UpToTokens))
 		case t.UpToTokens != 0 && t.UpToTokens <= prev:
 			errs = append(errs, fielderr.New(at+".up_to_tokens", "", "tiers must ascend (%d after %d)", t.UpToTokens, prev))
 		}

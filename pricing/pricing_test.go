@@ -30,6 +30,13 @@ func TestValidate(t *testing.T) {
 		"not ascending":  {List{Tiers: []Tier{{UpToTokens: 100}, {UpToTokens: 10}}}, "tiers[1].up_to_tokens", "tiers must ascend (10 after 100)"},
 		"negative bound": {List{Tiers: []Tier{{UpToTokens: -5}}}, "tiers[0].up_to_tokens", "must be > 0, got -5"},
 		"tier price":     {List{Tiers: []Tier{{UpToTokens: 5, InputPerMTok: -1}}}, "tiers[0].input_per_mtok", ">= 0"},
+		// Limits (docs/scenarios.md): a price list had none, so a typo
+		// (output_per_mtok: 1e30) was priced.
+		"huge price": {List{OutputPerMTok: 1e30}, "output_per_mtok", "at most 1e+06"},
+		"huge task":  {List{PerTask: 2e6}, "per_task", "at most 1e+06"},
+		"huge rate":  {List{Currency: "CNY", CNYPerUSD: 1e5}, "cny_per_usd", "at most 1000"},
+		"huge bound": {List{Tiers: []Tier{{UpToTokens: 20_000_000}}}, "tiers[0].up_to_tokens", "at most 10000000"},
+		"many tiers": {List{Tiers: make([]Tier, 65)}, "tiers", "at most 64 tiers"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.pl.Validate()

@@ -8,6 +8,7 @@ package elastic
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
@@ -57,6 +58,9 @@ func (a *Autoscale) Validate() error {
 		errs = append(errs, fielderr.New("metric", "use utilization, kv or concurrency", "unknown metric %q", a.Metric))
 	case !(a.Target > 0) || a.Metric != "concurrency" && a.Target > 1:
 		errs = append(errs, fielderr.New("target", "utilization, kv: (0,1]; concurrency: > 0", "%v out of range", a.Target))
+	}
+	if !knownPool(a.Pool) {
+		errs = append(errs, poolErr("pool", a.Pool))
 	}
 	if a.Min < 1 || a.Max < a.Min {
 		errs = append(errs, fielderr.New("min", "", "need 1 <= min <= max, got min %d max %d", a.Min, a.Max))
@@ -111,6 +115,9 @@ func (f *Failures) Validate() error {
 		errs = append(errs, fielderr.New("mtbf_h", "", "must be >= 0, got %v", f.MTBFHours))
 	}
 	for i, at := range f.At {
+		if !knownPool(at.Pool) {
+			errs = append(errs, poolErr(fmt.Sprintf("at[%d].pool", i), at.Pool))
+		}
 		if at.Instance < 0 {
 			errs = append(errs, fielderr.New(fmt.Sprintf("at[%d].instance", i), "", "must be >= 0, got %d", at.Instance))
 		}
@@ -134,3 +141,15 @@ func (s ScriptedFailure) At() time.Duration { return sec(s.AtS) }
 func (f *Failures) Active() bool { return f.MTBFHours > 0 || len(f.At) > 0 }
 
 func sec(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// Pools names the pools autoscalers and failures apply to (the fleet
+// notation's P, D and C roles); video pools neither scale nor fail.
+var Pools = []string{"prefill", "decode", "colocated"}
+
+func knownPool(p string) bool { return slices.Contains(Pools, p) }
+
+// poolErr refuses an unknown pool name: the simulator matches autoscalers
+// and failures to pools by name, so a misspelt one would never run.
+func poolErr(field, p string) error {
+	return fielderr.New(field, "use prefill, decode or colocated", "unknown pool %q", p)
+}

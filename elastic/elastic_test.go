@@ -23,7 +23,11 @@ func TestAutoscaleDefaultsAndValidate(t *testing.T) {
 		"share > 1":   {Autoscale{Metric: "kv", Target: 2, Min: 1, Max: 1}, "target: 2 out of range"},
 		"target NaN":  {Autoscale{Metric: "concurrency", Target: nan(), Min: 1, Max: 1}, "target: NaN out of range"},
 		"min above":   {Autoscale{Metric: "kv", Target: 0.5, Min: 3, Max: 2}, "min: need 1 <= min <= max, got min 3 max 2"},
-		"concurrency": {Autoscale{Metric: "concurrency", Target: 16, Min: 1, Max: 1}, ""},
+		"concurrency": {Autoscale{Pool: "decode", Metric: "concurrency", Target: 16, Min: 1, Max: 1}, ""},
+		// A typo or a video pool was accepted and the autoscaler silently
+		// never ran (sim as.yaml with pool: decod exited 0).
+		"pool typo":  {Autoscale{Pool: "decod", Metric: "kv", Target: 0.5, Min: 1, Max: 1}, `pool: unknown pool "decod" (use prefill, decode or colocated)`},
+		"video pool": {Autoscale{Pool: "video", Metric: "kv", Target: 0.5, Min: 1, Max: 1}, `pool: unknown pool "video"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.a.Validate()
@@ -49,7 +53,10 @@ func TestFailures(t *testing.T) {
 	require.NoError(t, f.Validate())
 	bad := Failures{MTBFHours: -1, Policy: "crash", At: []ScriptedFailure{{Instance: -1, AtS: -2}}}
 	err := bad.Validate()
-	for _, w := range []string{`policy: unknown policy "crash"`, "mtbf_h: must be >= 0", "at[0].instance: must be >= 0", "at[0].at_s: must be >= 0"} {
+	// A failure on a video instance (or a misspelt pool) was refused by the
+	// simulator only, as "no video instance 0 in fleet \"64V\"" of a fleet
+	// with eight, without a position.
+	for _, w := range []string{`policy: unknown policy "crash"`, "mtbf_h: must be >= 0", "at[0].instance: must be >= 0", "at[0].at_s: must be >= 0", `at[0].pool: unknown pool ""`} {
 		require.ErrorContains(t, err, w)
 	}
 }

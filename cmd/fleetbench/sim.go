@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,9 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	cfg, err := f.config(sc)
 	if err != nil {
 		return err
+	}
+	if err := elasticPools(cfg); err != nil {
+		return usageErr(err)
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {
@@ -282,4 +286,42 @@ func simRepeats(sc *scenarios.Scenario, cfg sim.Config, wo scenarios.WorkloadOpt
 	}
 	res, err := results.Repeats(rs)
 	return res, first, err
+}
+
+// elasticPools refuses an autoscaler or scripted failure for a pool the
+// simulated fleet does not have (the scenario's autoscaler for decode
+// with --fleet 2C): the simulator matches them to pools by name and would
+// simulate the fleet without them, silently.
+func elasticPools(cfg sim.Config) error {
+	if len(cfg.Autoscale) == 0 && len(cfg.Failures.At) == 0 {
+		return nil
+	}
+	spec, err := sim.ParseFleet(cfg.Fleet)
+	if err != nil {
+		return nil // the simulator says what is wrong with the fleet
+	}
+	var have []string
+	for _, p := range spec.Pools {
+		if r := p.Role.String(); !slices.Contains(have, r) {
+			have = append(have, r)
+		}
+	}
+	missing := func(what, pool string) error {
+		if slices.Contains(have, pool) {
+			return nil
+		}
+		return fmt.Errorf("%s for the %s pool: fleet %q has no %s pool (its pools: %s); drop it from the scenario's fleet section or simulate a fleet that has one",
+			what, pool, cfg.Fleet, pool, strings.Join(have, ", "))
+	}
+	for _, a := range cfg.Autoscale {
+		if err := missing("autoscaler", a.Pool); err != nil {
+			return err
+		}
+	}
+	for _, at := range cfg.Failures.At {
+		if err := missing("scripted failure", at.Pool); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
@@ -204,6 +205,9 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return usageErr(err)
 	}
 	base := f.base(sc)
+	if err := gridElasticPools(base, grid); err != nil {
+		return usageErr(err)
+	}
 	r := &sweep.Runner{Scenario: sc, Base: base, Jobs: f.jobs, KeepResults: f.keep,
 		Workload: f.workload.options(), Cost: &costIn}
 	if r.Warmup, err = f.workload.warm.value(); err != nil {
@@ -388,4 +392,27 @@ func allFailed(sw *sweepfile.Sweep) error {
 		}
 	}
 	return fmt.Errorf("every point of the sweep failed; the first (point %d, fleet %s): %s", sw.Points[0].Index, sw.Points[0].Fleet, sw.Points[0].Error)
+}
+
+// gridElasticPools is elasticPools for every fleet of the grid: a point
+// whose fleet lacks the scenario's autoscaled or failing pool would run
+// without it, beside points that have it.
+func gridElasticPools(base sim.Config, grid sweep.Grid) error {
+	pts, err := grid.Points(base)
+	if err != nil {
+		return nil // the sweep says what is wrong with the grid
+	}
+	seen := map[string]bool{}
+	for _, p := range pts {
+		if seen[p.Fleet] {
+			continue
+		}
+		seen[p.Fleet] = true
+		c := base
+		c.Fleet = p.Fleet
+		if err := elasticPools(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -98,3 +98,22 @@ func TestErrorsKPISaysCancelled(t *testing.T) {
 	}
 	require.Contains(t, note, "39.5% failed, 30 of them cancelled at the interruption")
 }
+
+// The errors card of a run whose every request failed said "100.0%
+// failed" and nothing of why; the result keeps each error class's first
+// message (error_examples), which the card now quotes (cut short).
+func TestErrorsKPIQuotesTheFirstError(t *testing.T) {
+	body := "HTTP 404 from http://127.0.0.1:8000/v1/chat/completions: {\"error\":{\"code\":\"model_not_found\",\"message\":\"The model `nope` does not exist: this server serves llama-3.1-70b\"}}"
+	c := &results.ClassResult{Kind: "chat", Requests: 3, Errors: 3, ErrorsByClass: map[string]int64{"http_4xx": 3},
+		ErrorExamples: map[string]string{"http_4xx": body}}
+	r := &results.Result{Schema: results.Schema, Backend: "endpoint", Classes: map[string]*results.ClassResult{"chat": c}, Totals: c}
+	v := runHeader(0, Run{Label: "r", Result: r})
+	var note string
+	for _, k := range v.KPIs {
+		if k.Label == "errors" {
+			note = k.Note
+		}
+	}
+	require.Contains(t, note, "100.0% failed; first http_4xx: HTTP 404 from http://127.0.0.1:8000/v1/chat/completions: {\"error\":{\"code\":\"model_not_found\"")
+	require.Less(t, len(note), 260)
+}

@@ -209,6 +209,9 @@ func runHeader(i int, run Run) runView {
 	if rt.Dropped > 0 {
 		errNote += fmt.Sprintf("; %d arrivals dropped at --max-inflight", rt.Dropped)
 	}
+	if rt.Failed > 0 {
+		errNote += firstError(t)
+	}
 	v.KPIs = append(v.KPIs, kpi{"errors", fmt.Sprint(rt.Failed), errNote})
 	if c := r.Cost; c != nil {
 		note := fmt.Sprintf("%s GPU-hours", num(c.GPUHours))
@@ -228,6 +231,26 @@ func runHeader(i int, run Run) runView {
 		v.KPIs = append(v.KPIs, kpi{"cost per task", usd(t.Cost.PerTaskUSD), note})
 	}
 	return v
+}
+
+// firstError quotes the first message of the commonest error class of c
+// (results.ClassResult.ErrorExamples), cut to a card's width: why
+// requests failed. "" without one.
+func firstError(c *results.ClassResult) string {
+	best, n := "", int64(0)
+	for _, k := range sortedKeys(c.ErrorExamples) {
+		if m := c.ErrorsByClass[k]; k != results.ErrorClassDropped && m > n {
+			best, n = k, m
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	msg := c.ErrorExamples[best]
+	if len(msg) > 160 {
+		msg = strings.ToValidUTF8(msg[:160], "") + "..."
+	}
+	return "; first " + best + ": " + msg
 }
 
 // runVerdict: SLOs met when every class with objectives met all of them;

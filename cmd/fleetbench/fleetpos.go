@@ -44,7 +44,8 @@ func fleetFileErr(sc *scenarios.Scenario, err error) error {
 
 // fleetErrPath is the scenario key a fleet error message is about: the
 // key a message names by its subject (an unknown model, GPU or routing
-// policy; a TP given by fleet.tp; a pool's redundant experts) when the
+// policy; a pool's redundant experts, ep, dp or tp; a TP given by
+// fleet.tp) when the
 // file sets it, else fleet.spec (where the layout /epN/dpN/tpN is
 // written), else fleet; "" for a message that is not about the fleet.
 func fleetErrPath(sc *scenarios.Scenario, msg string) string {
@@ -58,6 +59,7 @@ func fleetErrPath(sc *scenarios.Scenario, msg string) string {
 	if sc.Fleet != nil {
 		spec = sc.Fleet.Spec
 	}
+	pool := "fleet.pools." + role + "."
 	for _, k := range []struct {
 		about, key string
 		ok         bool
@@ -66,7 +68,11 @@ func fleetErrPath(sc *scenarios.Scenario, msg string) string {
 		{"unknown GPU", "fleet.gpu", true},
 		{"unknown decode routing", "fleet.decode_routing", true},
 		{"unknown routing", "fleet.routing", true},
-		{"redundant", "fleet.pools." + role + ".redundant_experts", role != ""},
+		{"redundant", pool + "redundant_experts", role != ""},
+		// A layout set by the pool's own keys rather than in the spec.
+		{"EP ", pool + "ep", role != ""},
+		{"DP ", pool + "dp", role != ""},
+		{"TP ", pool + "tp", role != ""},
 		// fleet.tp sets the TP of a spec without a layout ("2P4D", not "h800x32/dp32").
 		{"TP ", "fleet.tp", !strings.ContainsAny(spec, "x/")},
 	} {

@@ -76,6 +76,21 @@ func TestWideEPLayoutErrorsPointIntoTheScenario(t *testing.T) {
 	require.True(t, strings.HasPrefix(stdout, "ok "), stdout)
 }
 
+// A layout set by a pool's keys (fleet.pools.ROLE.ep, dp) rather than in
+// the spec is placed at that key.
+func TestWideEPPoolKeysPointAtTheirKey(t *testing.T) {
+	body := strings.Replace(moeScenario, "  spec: %s\n", "  spec: \"1P:h800x32 1D:h800x144\"\n", 1)
+	body = strings.Replace(body, "      redundant_experts: %d\n", "      ep: 33\n      dp: 32\n    decode:\n      ep: 144\n      dp: 144\n", 1)
+	scen := writeScenario(t, body)
+	code, stdout, stderr := runCLI("scenario", "validate", scen)
+	require.Equal(t, 2, code, stdout)
+	require.Contains(t, stderr, scen+":18:7: fleet.pools.prefill.ep: prefill pool: perf: EP 33 must divide")
+	scen = writeScenario(t, strings.Replace(strings.Replace(body, "ep: 33", "ep: 32", 1), "dp: 144", "dp: 7", 1))
+	code, _, stderr = runCLI("sim", scen, "--requests", "5")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, scen+":22:7: fleet.pools.decode.dp: decode pool: perf: DP 7 does not divide")
+}
+
 func writePriceFile(t *testing.T) string {
 	t.Helper()
 	return writeScenario(t, "default: {currency: USD, input_per_mtok: 0.27, output_per_mtok: 1.1}\n")

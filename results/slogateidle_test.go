@@ -15,13 +15,7 @@ import (
 // do. The failure now says why and what to do when the class had no
 // request.
 func TestSLOGateSaysAClassHadNoRequest(t *testing.T) {
-	spec := slo.Spec{TTFTms: &slo.Targets{P99: 500}}
-	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", SLO: spec}, {Name: "idle", Kind: "chat", SLO: spec}}, 0)
-	for i := range int64(10) {
-		at := i * 1e8
-		s.Add(&Record{Class: "chat", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 5e7, LastToken: at + 6e7, OutputTokens: 2, TaskDone: true})
-	}
-	r := s.Result(Meta{Backend: "sim", StartNs: 0, EndNs: 1e9})
+	r := idleClassResult()
 	fails := Check(r, Limits{MaxErrorRate: 0.01, SLOGate: true})
 	require.Len(t, fails, 1)
 	require.Equal(t, CheckSLO, fails[0].Check)
@@ -35,13 +29,7 @@ func TestSLOGateSaysAClassHadNoRequest(t *testing.T) {
 // (ClassResult.GoodputRPS; docs/metrics.md). Its completion rate, a count
 // over a window that was measured, stays 0.
 func TestGoodputAbsentForAClassWithNoRequest(t *testing.T) {
-	spec := slo.Spec{TTFTms: &slo.Targets{P99: 500}}
-	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", SLO: spec}, {Name: "idle", Kind: "chat", SLO: spec}}, 0)
-	for i := range int64(10) {
-		at := i * 1e8
-		s.Add(&Record{Class: "chat", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 5e7, LastToken: at + 6e7, OutputTokens: 2, TaskDone: true})
-	}
-	r := s.Result(Meta{Backend: "sim", StartNs: 0, EndNs: 1e9})
+	r := idleClassResult()
 	idle := r.Classes["idle"]
 	require.Nil(t, idle.SLOAttainment)
 	require.Nil(t, idle.GoodputRPS)
@@ -57,4 +45,16 @@ func TestGoodputAbsentForAClassWithNoRequest(t *testing.T) {
 	old, err := Decode(&b, "old.json")
 	require.NoError(t, err)
 	require.Nil(t, old.Classes["idle"].GoodputRPS)
+}
+
+// idleClassResult is a sim result over 0-1 s with ten chat requests and a
+// class "idle" (same TTFT SLO) that sent none.
+func idleClassResult() *Result {
+	spec := slo.Spec{TTFTms: &slo.Targets{P99: 500}}
+	s := NewSummary([]ClassInfo{{Name: "chat", Kind: "chat", SLO: spec}, {Name: "idle", Kind: "chat", SLO: spec}}, 0)
+	for i := range int64(10) {
+		at := i * 1e8
+		s.Add(&Record{Class: "chat", Kind: "chat", Intended: at, Sent: at, FirstToken: at + 5e7, LastToken: at + 6e7, OutputTokens: 2, TaskDone: true})
+	}
+	return s.Result(Meta{Backend: "sim", StartNs: 0, EndNs: 1e9})
 }

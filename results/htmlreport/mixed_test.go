@@ -89,14 +89,17 @@ func TestTTFTKPISaysWhyItIsAbsent(t *testing.T) {
 func TestErrorsKPISaysCancelled(t *testing.T) {
 	c := &results.ClassResult{Kind: "chat", Requests: 76, Completed: 46, Errors: 30, ErrorsByClass: map[string]int64{"cancelled": 30}}
 	r := &results.Result{Schema: results.Schema, Backend: "endpoint", Classes: map[string]*results.ClassResult{"chat": c}, Totals: c}
-	v := runHeader(0, Run{Label: "r", Result: r})
-	var note string
-	for _, k := range v.KPIs {
+	require.Contains(t, errorsNote(r), "39.5% failed, 30 of them cancelled at the interruption")
+}
+
+// errorsNote is the note of the errors card of r's header.
+func errorsNote(r *results.Result) string {
+	for _, k := range runHeader(0, Run{Label: "r", Result: r}).KPIs {
 		if k.Label == "errors" {
-			note = k.Note
+			return k.Note
 		}
 	}
-	require.Contains(t, note, "39.5% failed, 30 of them cancelled at the interruption")
+	return ""
 }
 
 // The errors card of a run whose every request failed said "100.0%
@@ -107,13 +110,7 @@ func TestErrorsKPIQuotesTheFirstError(t *testing.T) {
 	c := &results.ClassResult{Kind: "chat", Requests: 3, Errors: 3, ErrorsByClass: map[string]int64{"http_4xx": 3},
 		ErrorExamples: map[string]string{"http_4xx": body}}
 	r := &results.Result{Schema: results.Schema, Backend: "endpoint", Classes: map[string]*results.ClassResult{"chat": c}, Totals: c}
-	v := runHeader(0, Run{Label: "r", Result: r})
-	var note string
-	for _, k := range v.KPIs {
-		if k.Label == "errors" {
-			note = k.Note
-		}
-	}
+	note := errorsNote(r)
 	require.Contains(t, note, "100.0% failed; first http_4xx: HTTP 404 from http://127.0.0.1:8000/v1/chat/completions: {\"error\":{\"code\":\"model_not_found\"")
 	require.Less(t, len(note), 260)
 }

@@ -71,6 +71,9 @@ type Level struct {
 	// heldLag lists, per probe that fell behind on a held video pool's
 	// queue, the class (heldPoolLag).
 	heldLag []string
+	// unbuilt maps a fleet shape (kind) none of whose probes at this level
+	// could run to an example "fleet: why".
+	unbuilt map[string]string
 	// NothingMeasured is set when no probe of the level completed a
 	// request: the level has no answer because every request failed, not
 	// for want of capacity.

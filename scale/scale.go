@@ -229,6 +229,7 @@ func (s *Searcher) Run(spec Spec) (*Curve, error) {
 	if note := sweepfile.OverContextNote(probes); note != "" {
 		c.Notes = append(c.Notes, note)
 	}
+	c.Notes = append(c.Notes, unbuiltNotes(c.Levels)...)
 	Decompose(c)
 	return c, nil
 }
@@ -351,6 +352,7 @@ func (s *Searcher) simulate(spec Spec, fleet string, level float64) probeOut {
 // is an answer already found at this level (see searchPD).
 func (s *Searcher) search(spec Spec, kind string, lv float64, prev *found, prevLevel float64, capGPUs int, L *Level) *found {
 	ps := &probeSet{s: s, spec: spec, level: lv, kind: kind, L: L, seen: map[string]*probeOut{}}
+	defer ps.noteUnbuilt()
 	ratio := 1.0
 	if prev != nil && prevLevel > 0 {
 		ratio = lv / prevLevel
@@ -544,4 +546,54 @@ func heldPoolLag(r *results.Result) string {
 		}
 	}
 	return video
+}
+
+// noteUnbuilt records on the level when no probe of the search's kind
+// could run (each a configuration the simulator refused: a model that
+// does not fit the shape's instances): the kind was not compared, and
+// the curve says so (unbuiltNotes) rather than answer as if it had been.
+func (ps *probeSet) noteUnbuilt() {
+	var first *probeOut // the smallest fleet tried, for the example
+	for _, fl := range slices.Sorted(maps.Keys(ps.seen)) {
+		o := ps.seen[fl]
+		if o.pt.Error == "" || o.pt.Error == sweep.NotRun || sweep.CutShort(&o.pt) {
+			return // one ran (or was cut short): the kind was searched
+		}
+		if first == nil || o.pt.GPUs < first.pt.GPUs {
+			first = o
+		}
+	}
+	if first == nil {
+		return
+	}
+	example := first.pt.Fleet + ": " + first.pt.Error
+	ps.s.mu.Lock()
+	defer ps.s.mu.Unlock()
+	if ps.L.unbuilt == nil {
+		ps.L.unbuilt = map[string]string{}
+	}
+	ps.L.unbuilt[ps.kind] = example
+}
+
+// unbuiltNotes says, once per kind, at which levels none of its probes
+// could run, with an example of why.
+func unbuiltNotes(levels []Level) []string {
+	var kinds []string
+	at := map[string][]string{}
+	example := map[string]string{}
+	for _, L := range levels {
+		for _, k := range slices.Sorted(maps.Keys(L.unbuilt)) {
+			if _, ok := at[k]; !ok {
+				kinds = append(kinds, k)
+				example[k] = L.unbuilt[k]
+			}
+			at[k] = append(at[k], fmt.Sprintf("%gx", L.Traffic))
+		}
+	}
+	var notes []string
+	for _, k := range kinds {
+		notes = append(notes, fmt.Sprintf("the %s shape was not compared: none of its probes could run at %s (e.g. %s); the answers are the other shapes'",
+			k, strings.Join(at[k], ", "), example[k]))
+	}
+	return notes
 }

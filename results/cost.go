@@ -141,7 +141,7 @@ type CostInputs struct {
 
 // ErrNoFleet is returned by ApplyCost for a result without a fleet section
 // (an endpoint run with no declared fleet): there is nothing to price.
-var ErrNoFleet = errors.New("result has no fleet section (pools, GPU types and counts), so its cost is unknown: declare the fleet of the endpoint")
+var ErrNoFleet = errors.New("result has no fleet section (pools, GPU types and counts), so its cost is unknown: declare the fleet that served the endpoint when running it: fleetbench run --fleet 2P4D --gpu h100 --tp 4 (its pools, GPU type and TP)")
 
 // poolCharge is one pool's cost over the window and how it is shared.
 type poolCharge struct {

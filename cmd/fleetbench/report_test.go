@@ -214,3 +214,16 @@ func TestReportHTMLNothingMeasuredExits1(t *testing.T) {
 	code, _, stderr = runCLI("report", "--html", page, good)
 	require.Equal(t, 0, code, stderr)
 }
+
+// report run.json --gpu-price h100=2 of an endpoint run without a fleet
+// said "... so its cost is unknown: declare the fleet of the endpoint",
+// naming no flag (report has none for it). It says how now.
+func TestReportRepriceWithoutFleetSaysHow(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.json")
+	code, _, stderr := runCLI("run", liveScenario, "--target", serveFleet(t, "1C"), "--requests", "3", "-q", "-o", out)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runCLI("report", out, "--gpu-price", "h100=2")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "declare the fleet that served the endpoint when running it: fleetbench run --fleet 2P4D --gpu h100 --tp 4 (its pools, GPU type and TP)")
+}

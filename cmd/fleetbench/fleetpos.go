@@ -14,7 +14,8 @@ import (
 // builds: when one is given, a refused fleet is the command line's, not
 // the scenario file's.
 var fleetShapeFlags = []string{"fleet", "model", "model-config", "gpu", "tp", "dtype", "block-tokens",
-	"max-batch-tokens", "max-seqs", "tier-blocks", "routing", "decode-routing"}
+	"max-batch-tokens", "max-seqs", "tier-blocks", "routing", "decode-routing",
+	"prefill", "decode", "colocated", "gpus", "video-model", "video-gpu", "kv-tokens"}
 
 // fleetFromFlags reports whether cmd was given a flag that shapes the fleet.
 func fleetFromFlags(cmd *cobra.Command) bool {
@@ -91,10 +92,12 @@ func fleetErrPath(sc *scenarios.Scenario, msg string) string {
 
 // checkScenarioFleet builds sc's default fleet as the simulator would and
 // returns its refusal placed in the file (fleetFileErr); nil for a
-// scenario without a fleet.
+// scenario without a fleet, or whose fleet names no model (a declared
+// fleet for run's cost, or one serve gives its default model: sim asks
+// for --model then).
 func checkScenarioFleet(sc *scenarios.Scenario) error {
 	cfg := sim.ConfigFromScenario(sc)
-	if cfg.Fleet == "" {
+	if cfg.Fleet == "" || (cfg.Model == "" && cfg.ModelConfig == "") {
 		return nil
 	}
 	if _, err := sim.NewLive(sc, cfg, sim.LiveHooks{}); err != nil {

@@ -91,6 +91,24 @@ func TestWideEPPoolKeysPointAtTheirKey(t *testing.T) {
 	require.Contains(t, stderr, scen+":22:7: fleet.pools.decode.dp: decode pool: perf: DP 7 does not divide")
 }
 
+// sweep and serve of the same file said the refusal without its position
+// ("every point of the sweep failed; the first (point 0, ...):
+// configuration: prefill pool: perf: EP 33 ..."); they check the file's
+// fleet first when no flag reshapes it.
+func TestSweepAndServePlaceTheFilesFleet(t *testing.T) {
+	scen := writeScenario(t, fmt.Sprintf(moeScenario, "1P:h800x32/ep33/dp32 1D:h800x144/ep144/dp144", 32))
+	code, _, stderr := runCLI("sweep", scen, "--duration", "5s", "-j", "1")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, scen+":12:3: fleet.spec: prefill pool: perf: EP 33 must divide")
+	code, _, stderr = runCLI("serve", scen, "--addr", "127.0.0.1:0")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, scen+":12:3: fleet.spec: prefill pool: perf: EP 33 must divide")
+	// A grid that replaces the fleet is not the file's fault.
+	code, _, stderr = runCLI("sweep", scen, "--duration", "5s", "-j", "1", "--fleet", "1P:h800x32/ep33/dp32 1D:h800x144/ep144/dp144")
+	require.Equal(t, 2, code, stderr)
+	require.NotContains(t, stderr, scen+":")
+}
+
 func writePriceFile(t *testing.T) string {
 	t.Helper()
 	return writeScenario(t, "default: {currency: USD, input_per_mtok: 0.27, output_per_mtok: 1.1}\n")

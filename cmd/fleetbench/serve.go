@@ -71,6 +71,15 @@ a client shortened the run.`,
 			if err := checkIntFlags(cmd); err != nil {
 				return err
 			}
+			if len(args) == 1 && !fleetFromFlags(cmd) {
+				// It serves the file's fleet: a refused one is said at
+				// its key (file:line:col).
+				if sc, err := scenarios.Resolve(args[0]); err == nil {
+					if err := checkScenarioFleet(sc); err != nil {
+						return usageErr(err)
+					}
+				}
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runServe(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f, nil)

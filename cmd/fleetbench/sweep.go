@@ -190,6 +190,13 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.live.target == "" && !fleetFromFlags(cmd) {
+		// Every point would run the file's fleet: a refused one is the
+		// file's, said at its key (file:line:col), not as failed points.
+		if err := checkScenarioFleet(sc); err != nil {
+			return usageErr(err)
+		}
+	}
 	// Every traffic multiplier is held to the scenario limits up front
 	// (exit 2), not discovered as failed points.
 	for _, v := range append(slices.Clone(grid.RateScales), grid.Scales...) {

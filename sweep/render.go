@@ -73,7 +73,7 @@ func columns(s *sweepfile.Sweep) []column {
 		cols = append(cols, column{"scale", func(p *sweepfile.Point) string { return num(p.Scale) + "x" }})
 	}
 	cols = append(cols,
-		column{"gpus", func(p *sweepfile.Point) string { return strconv.Itoa(p.GPUs) }},
+		column{"gpus", func(p *sweepfile.Point) string { return orDashS(gpusText(p.GPUs)) }},
 		column{"slo", verdict},
 	)
 	// Each latency metric's SweepStats, when some point shows it (a
@@ -344,7 +344,7 @@ func renderCSV(w io.Writer, s *sweepfile.Sweep) error {
 		}
 		row := []string{strconv.Itoa(p.Index), p.Fleet, p.GPU, tp, routingOf(&p),
 			CSVNum(p.RateScale), scaleCell(p.Scale),
-			strconv.Itoa(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
+			gpusText(p.GPUs), strconv.FormatBool(p.MeetsSLO), strconv.FormatBool(p.FellBehind), strconv.FormatBool(s.Answer != nil && s.Answer.Index == p.Index)}
 		if mixed {
 			row = append(row, p.Kind)
 		}
@@ -386,4 +386,21 @@ func scaleCell(v float64) string {
 		return ""
 	}
 	return CSVNum(v)
+}
+
+// gpusText is a point's GPU count, "" when unknown (a live step, a fleet
+// that could not be built): never 0.
+func gpusText(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// orDashS is s, or "-" when empty (a table cell).
+func orDashS(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

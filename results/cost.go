@@ -287,7 +287,6 @@ func ApplyCost(r *Result, in CostInputs) error {
 	}
 	cost.LowerBound, _ = FellBehind(r, in.MaxLag)
 	r.Cost = cost
-	noteDrainSplit(r)
 	return nil
 }
 

@@ -149,9 +149,8 @@ func mergeWarnings(own []string, rs []*Result) []string {
 		for _, w := range r.Warnings {
 			// build judges the merged window afresh: a part's short
 			// window says nothing about the whole; and it counts the
-			// requests over the context over every part. ApplyCost
-			// judges the merged drain and attribution (DrainSplitWarn).
-			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, OverContextWarn) || strings.HasPrefix(w, DrainSplitWarn) {
+			// requests over the context over every part.
+			if strings.HasPrefix(w, shortWindow) || strings.HasPrefix(w, OverContextWarn) {
 				continue
 			}
 			if !slices.Contains(out, w) {

@@ -150,9 +150,7 @@ func (d *decoders) join(s *seqState, included bool) {
 	d.quot += floorDiv(s.base, d.bs)
 	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, 1)
 	d.own += int64(s.ownBlocks)
-	if included {
-		d.cls[s.classIdx]++
-	}
+	d.cls[s.classIdx]++
 	d.fresh = append(d.fresh, s)
 	d.h = append(d.h, decEntry{doneAt: s.doneAt, admitSeq: s.admitSeq, s: s})
 	d.up(len(d.h) - 1)
@@ -323,9 +321,7 @@ func (d *decoders) remove(i int) {
 	d.quot -= floorDiv(s.base, d.bs)
 	d.addResid(s.base-floorDiv(s.base, d.bs)*d.bs, -1)
 	d.own -= int64(s.ownBlocks)
-	if s.included {
-		d.cls[s.classIdx]--
-	}
+	d.cls[s.classIdx]--
 	for k, f := range d.fresh {
 		if f == s {
 			d.fresh = append(d.fresh[:k], d.fresh[k+1:]...)

@@ -541,7 +541,11 @@ func (e *engine) result() *results.Result {
 		meta.StartNs, meta.EndNs = int64(e.sc.Warmup), e.marks.endNs
 	}
 	res := e.summary.Result(meta)
-	res.Attribution = e.fleet.attribution(e.classNames)
+	end := e.marks.classEnd
+	if !e.marks.endTaken {
+		end = nil
+	}
+	res.Attribution = e.fleet.attribution(e.classNames, e.marks.classStart, end)
 	for i := range res.Fleet.Pools {
 		pi := &res.Fleet.Pools[i]
 		if pi.Role == "video" {

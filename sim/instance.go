@@ -227,14 +227,10 @@ func (in *instance) schedule(e *engine) {
 		in.pool.steps++
 		in.pool.prefillTokens += int64(prefillTokens)
 		in.pool.decodeTokens += int64(nDecode)
-		// Colocated steps mix classes: charge each its share of the tokens.
-		total := float64(prefillTokens + nDecode)
-		for _, s := range in.prefill {
-			if s.chunk > 0 && s.included {
-				in.pool.charge(int(s.classIdx), float64(dur)*float64(s.chunk)/total)
-			}
-		}
-		in.chargeDecoders(float64(dur) * float64(nDecode) / total)
+		// Colocated steps mix classes: charge each its share of the tokens
+		// (mixedCharges, which the window's snapshots repeat for a step
+		// running at its edges).
+		in.mixedCharges(float64(dur), func(c int, d float64) { in.pool.charge(c, d) })
 	case nDecode > 0:
 		in.planSpan(e)
 	default:
@@ -257,19 +253,44 @@ func (in *instance) schedule(e *engine) {
 }
 
 // chargeDecoders attributes busy time spread evenly over the decoders,
-// through the per-class counts of the measured ones (the share of warm-up
-// sequences is charged to no class: cost goes to tasks that arrived in the
-// measurement window, see docs/metrics.md).
+// through their per-class counts (warm-up sequences included: what counts
+// is the time inside the measurement window, taken from snapshots at its
+// edges, see window.go and docs/metrics.md).
 func (in *instance) chargeDecoders(busy float64) {
+	in.decoderCharges(busy, func(c int, d float64) { in.pool.charge(c, d) })
+}
+
+// decoderCharges splits busy evenly over the decoding batch, by class.
+func (in *instance) decoderCharges(busy float64, charge func(c int, d float64)) {
 	n := int64(in.dec.len())
 	if n == 0 || busy == 0 {
 		return
 	}
 	for c, k := range in.dec.cls {
 		if k > 0 {
-			in.pool.charge(c, busy*float64(k)/float64(n))
+			charge(c, busy*float64(k)/float64(n))
 		}
 	}
+}
+
+// mixedCharges splits the time dur of the mixed (prefill) step that
+// schedule planned, and that runs until stepDone, over its sequences by
+// their tokens: each prefill chunk, and the decoders' one token each.
+func (in *instance) mixedCharges(dur float64, charge func(c int, d float64)) {
+	nDecode := in.dec.len()
+	total := float64(nDecode)
+	for _, s := range in.prefill {
+		total += float64(s.chunk)
+	}
+	if total == 0 {
+		return
+	}
+	for _, s := range in.prefill {
+		if s.chunk > 0 {
+			charge(int(s.classIdx), dur*float64(s.chunk)/total)
+		}
+	}
+	in.decoderCharges(dur*float64(nDecode)/total, charge)
 }
 
 func (in *instance) begin(e *engine, span int, mixed bool) {

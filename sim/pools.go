@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/fleetbench/fleetbench/results"
 
@@ -363,19 +364,31 @@ func (f *fleet) attach(e *engine) {
 	}
 }
 
-// attribution is the result's class -> pool -> share of busy time.
-func (f *fleet) attribution(classes []string) map[string]map[string]float64 {
+// attribution is the result's class -> pool -> share of the busy time
+// inside the measurement window (the difference of the window's class
+// snapshots, start and end). A pool idle through the window, or a run
+// without an end snapshot, is shared by the whole run's busy time.
+func (f *fleet) attribution(classes []string, start, end [][]float64) map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
-	add := func(role string, busy []float64) {
-		var total float64
-		for _, b := range busy {
-			total += b
+	add := func(role string, i int, run []float64) {
+		busy := run
+		if end != nil {
+			busy = slices.Clone(end[i])
+			for c := range busy {
+				// Float noise of the edge corrections must not make a class
+				// with no time in the window a (negative) share.
+				busy[c] = max(busy[c]-start[i][c], 0)
+			}
+		}
+		total := sum(busy)
+		if total == 0 {
+			busy, total = run, sum(run)
 		}
 		if total == 0 {
 			return
 		}
 		for c, b := range busy {
-			if b == 0 {
+			if b == 0 || roundShare(b/total) == 0 {
 				continue
 			}
 			if out[classes[c]] == nil {
@@ -384,13 +397,21 @@ func (f *fleet) attribution(classes []string) map[string]map[string]float64 {
 			out[classes[c]][role] = roundShare(b / total)
 		}
 	}
-	for _, p := range f.pools {
-		add(p.spec.Role.String(), p.classBusy)
+	for i, p := range f.pools {
+		add(p.spec.Role.String(), i, p.classBusy)
 	}
 	if f.video != nil {
-		add("video", f.video.classBusy)
+		add("video", len(f.pools), f.video.classBusy)
 	}
 	return out
+}
+
+func sum(xs []float64) float64 {
+	var t float64
+	for _, x := range xs {
+		t += x
+	}
+	return t
 }
 
 // roundShare keeps shares stable in JSON (9 decimals).

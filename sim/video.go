@@ -16,6 +16,7 @@ type videoPool struct {
 	override string  // model id forced by the config, or ""
 	insts    []bool  // busy flags
 	until    []int64 // end of the clip each busy instance is generating
+	cls      []int16 // class of the clip each busy instance is generating
 	idle     []int32
 	queue    deque
 	models   map[string]*perf.Video
@@ -33,7 +34,7 @@ func newVideoPool(gpus int, gpuID string, sp int, model string) (*videoPool, err
 		return nil, fmt.Errorf("video pool has %d GPUs but each clip uses %d (sequence parallel); give at least %d GPUs", gpus, sp, sp)
 	}
 	n := gpus / sp
-	v := &videoPool{gpu: g, sp: sp, override: model, insts: make([]bool, n), until: make([]int64, n), models: map[string]*perf.Video{}}
+	v := &videoPool{gpu: g, sp: sp, override: model, insts: make([]bool, n), until: make([]int64, n), cls: make([]int16, n), models: map[string]*perf.Video{}}
 	for i := n - 1; i >= 0; i-- {
 		v.idle = append(v.idle, int32(i))
 	}
@@ -90,9 +91,8 @@ func (v *videoPool) start(e *engine, i int32, s *seqState) {
 	d := max(m.ClipTime(spec.Width, spec.Height, spec.Frames(), spec.Steps), 1)
 	v.busyNs += d
 	v.until[i] = e.now + d
-	if s.included {
-		v.classBusy[s.classIdx] += float64(d)
-	}
+	v.cls[i] = s.classIdx
+	v.classBusy[s.classIdx] += float64(d)
 	e.q.push(event{at: e.now + d, kind: evVideoDone, idx: i, s: s})
 }
 

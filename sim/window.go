@@ -1,5 +1,7 @@
 package sim
 
+import "slices"
+
 // The measurement window runs from the end of the warm-up to the last
 // top-level arrival (see docs/metrics.md). Pools count busy time as steps
 // are planned or settled, so the busy time inside the window is the
@@ -15,6 +17,9 @@ type windowMarks struct {
 	// running at the instant are left to the side that settles them).
 	startCounts, endCounts [][3]int64
 	endNs                  int64 // the last top-level arrival at or after the warm-up
+	// Each pool's busy time charged to each class up to the edges
+	// (fleet.classBusyAt): the attribution is their difference.
+	classStart, classEnd [][]float64
 }
 
 // busyAt is each pool's busy instance time up to t, counting only the part
@@ -48,6 +53,43 @@ func (f *fleet) busyAt(t int64) []int64 {
 	return out
 }
 
+// classBusyAt is each pool's busy time charged to each class up to t
+// (per fleet.pools, then the video pool), counting of the steps running
+// at t only the part before t, split as the step is charged: a mixed
+// step was charged whole when it started, a decode span is charged when
+// it settles (its batch does not change while it runs), a clip when it
+// starts. t as for busyAt.
+func (f *fleet) classBusyAt(t int64) [][]float64 {
+	out := make([][]float64, len(f.pools)+1)
+	for i, p := range f.pools {
+		b := slices.Clone(p.classBusy)
+		add := func(c int, d float64) { b[c] += d }
+		for _, in := range p.insts {
+			if !in.busy || in.span == 0 || len(in.spanEnds) == 0 {
+				continue
+			}
+			if in.mixed {
+				if after := max(in.spanEnds[0]-t, 0); after > 0 {
+					in.mixedCharges(-float64(after), add)
+				}
+			} else if before := max(t-in.stepStart, 0); before > 0 {
+				in.decoderCharges(float64(before), add)
+			}
+		}
+		out[i] = b
+	}
+	if v := f.video; v != nil {
+		b := slices.Clone(v.classBusy)
+		for i, busy := range v.insts {
+			if busy {
+				b[v.cls[i]] -= float64(max(v.until[i]-t, 0))
+			}
+		}
+		out[len(f.pools)] = b
+	}
+	return out
+}
+
 // markWindowStart takes the warm-up-end snapshot once time reaches it.
 func (e *engine) markWindowStart(t int64) {
 	if e.marks.startTaken || t < int64(e.sc.Warmup) {
@@ -55,6 +97,7 @@ func (e *engine) markWindowStart(t int64) {
 	}
 	e.marks.startTaken = true
 	e.marks.start = e.fleet.busyAt(int64(e.sc.Warmup))
+	e.marks.classStart = e.fleet.classBusyAt(int64(e.sc.Warmup))
 	e.marks.startCounts = e.fleet.countsNow()
 }
 
@@ -78,6 +121,7 @@ func (e *engine) markArrival(last bool) {
 	e.marks.endTaken = true
 	e.marks.endNs = e.now
 	e.marks.end = e.fleet.busyAt(e.now)
+	e.marks.classEnd = e.fleet.classBusyAt(e.now)
 	e.marks.endCounts = e.fleet.countsNow()
 }
 

@@ -42,10 +42,10 @@ type Telemetry struct {
 	CUDAVersion   string `json:"cuda_version,omitempty"` // highest CUDA version the driver supports, e.g. "12.4"
 	NVMLVersion   string `json:"nvml_version,omitempty"`
 
-	StartUnixMs     int64   `json:"start_unix_ms,omitempty"` // wall clock of the timeline's origin
-	DurationS       float64 `json:"duration_s,omitempty"`    // first to last sampling round (the span EnergyJ covers)
-	SampleIntervalS float64 `json:"sample_interval_s"`       // requested interval between rounds
-	Rounds          int64   `json:"rounds"`                  // sampling rounds (each reads every device once)
+	StartUnixMs     int64   `json:"start_unix_ms,omitempty"`     // wall clock of the timeline's origin
+	DurationS       float64 `json:"duration_s,omitempty"`        // first to last sampling round (the span EnergyJ covers)
+	SampleIntervalS float64 `json:"sample_interval_s,omitempty"` // requested interval between rounds (absent when none ran)
+	Rounds          int64   `json:"rounds"`                      // sampling rounds (each reads every device once)
 
 	Devices []*DeviceTelemetry `json:"devices,omitempty"`
 
@@ -134,18 +134,19 @@ func (t Telemetry) MarshalJSON() ([]byte, error) {
 	type plain Telemetry
 	p := plain(t)
 	if !t.Recorded() {
-		p.DurationS, p.AvgUtilizationPct, p.PeakMemoryUsedBytes, p.EnergyJ, p.AvgPowerW = 0, 0, 0, 0, 0
+		p.DurationS, p.SampleIntervalS, p.AvgUtilizationPct, p.PeakMemoryUsedBytes, p.EnergyJ, p.AvgPowerW = 0, 0, 0, 0, 0, 0
 		p.OutputTokens, p.JoulesPerOutputToken = 0, 0
 		return json.Marshal(p) // omitempty leaves them out
 	}
 	return json.Marshal(struct {
 		plain
 		DurationS           float64 `json:"duration_s"`
+		SampleIntervalS     float64 `json:"sample_interval_s"`
 		AvgUtilizationPct   float64 `json:"avg_utilization_pct"`
 		PeakMemoryUsedBytes uint64  `json:"peak_memory_used_bytes"`
 		EnergyJ             float64 `json:"energy_j"`
 		AvgPowerW           float64 `json:"avg_power_w"`
-	}{p, t.DurationS, t.AvgUtilizationPct, t.PeakMemoryUsedBytes, t.EnergyJ, t.AvgPowerW})
+	}{p, t.DurationS, t.SampleIntervalS, t.AvgUtilizationPct, t.PeakMemoryUsedBytes, t.EnergyJ, t.AvgPowerW})
 }
 
 // Recorded reports whether t holds samples (status ok or partial).

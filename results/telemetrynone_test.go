@@ -23,7 +23,7 @@ func TestTelemetryNotRecordedHasNoFigures(t *testing.T) {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))
-	for _, k := range []string{"duration_s", "avg_utilization_pct", "peak_memory_used_bytes", "energy_j", "avg_power_w", "output_tokens", "joules_per_output_token"} {
+	for _, k := range []string{"duration_s", "sample_interval_s", "avg_utilization_pct", "peak_memory_used_bytes", "energy_j", "avg_power_w", "output_tokens", "joules_per_output_token"} {
 		require.NotContains(t, m, k, string(b))
 	}
 	require.Equal(t, "no_nvml", m["status"])
@@ -35,6 +35,7 @@ func TestTelemetryNotRecordedHasNoFigures(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &m))
 	require.Equal(t, 0.0, m["avg_utilization_pct"], "a measured 0%% stays")
 	require.Equal(t, 200.0, m["energy_j"])
+	require.Equal(t, 1.0, m["sample_interval_s"])
 	var back Telemetry
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Equal(t, *ok, back)

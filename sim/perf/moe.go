@@ -104,7 +104,7 @@ func normaliseLayout(m models.Model, cfg *Config) error {
 		cfg.TP = cfg.GPUs / cfg.DP
 	}
 	if cfg.TP*cfg.DP != cfg.GPUs {
-		return fmt.Errorf("perf: attention TP %d × DP %d = %d, but the instance has %d GPUs: make TP·DP equal the GPU count (e.g. x32/dp32 for TP 1, x32/dp8/tp4)", cfg.TP, cfg.DP, cfg.TP*cfg.DP, cfg.GPUs)
+		return fmt.Errorf("perf: attention TP %d × DP %d = %d, but the instance has %d GPUs: make TP·DP equal the GPU count (e.g. %s)", cfg.TP, cfg.DP, cfg.TP*cfg.DP, cfg.GPUs, layoutExamples(cfg.GPUs))
 	}
 	if cfg.TP > m.Heads {
 		return fmt.Errorf("perf: attention TP %d exceeds %s's %d attention heads: use DP attention (e.g. /dp%d) so each rank has TP ≤ %d", cfg.TP, m.ID, m.Heads, cfg.GPUs, m.Heads)
@@ -254,4 +254,17 @@ func divisorsUpTo(n, max int) string {
 		}
 	}
 	return strings.Join(ds, ", ")
+}
+
+// layoutExamples writes TP x DP layouts of an instance of gpus GPUs, in
+// the fleet spec's syntax: DP attention with TP 1, and TP 4 (or 2) when
+// it divides the GPUs.
+func layoutExamples(gpus int) string {
+	ex := fmt.Sprintf("x%d/dp%d for TP 1", gpus, gpus)
+	for _, tp := range []int{4, 2} {
+		if gpus > tp && gpus%tp == 0 {
+			return ex + fmt.Sprintf(", x%d/dp%d/tp%d", gpus, gpus/tp, tp)
+		}
+	}
+	return ex
 }

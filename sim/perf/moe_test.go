@@ -155,7 +155,10 @@ func TestLayoutErrors(t *testing.T) {
 		want string
 	}{
 		{Config{GPUs: 32, DP: 5}, "DP 5 does not divide the instance's 32 GPUs"},
-		{Config{GPUs: 32, DP: 8, TP: 8}, "TP 8 × DP 8 = 64, but the instance has 32 GPUs"},
+		{Config{GPUs: 32, DP: 8, TP: 8}, "TP 8 × DP 8 = 64, but the instance has 32 GPUs: make TP·DP equal the GPU count (e.g. x32/dp32 for TP 1, x32/dp8/tp4)"},
+		// The examples are the instance's own GPU count.
+		{Config{GPUs: 8, DP: 4, TP: 4}, "the instance has 8 GPUs: make TP·DP equal the GPU count (e.g. x8/dp8 for TP 1, x8/dp2/tp4)"},
+		{Config{GPUs: 6, DP: 4, TP: 2}, "(e.g. x6/dp6 for TP 1, x6/dp3/tp2)"},
 		{Config{GPUs: 256, TP: 256}, "exceeds deepseek-v3's 128 attention heads"},
 		{Config{GPUs: 24, TP: 24}, "attention TP 24 does not divide deepseek-v3's 128 attention heads (servers refuse it): use a TP that does (1, 2, 4, 8, 16)"},
 		{Config{GPUs: 12, DP: 4, TP: 3}, "attention TP 3 does not divide deepseek-v3's 128 attention heads"},

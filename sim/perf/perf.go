@@ -315,8 +315,12 @@ func notFitError(m models.Model, g hardware.Spec, cfg Config, wb float64) error 
 				if cfg.DP > 1 {
 					what = fmt.Sprintf("%d GPUs per instance (%s)", n, layoutString(c2))
 				}
-				return fmt.Errorf("perf: %s (%.0f GB of %s weights) does not fit on %d×%s with room for KV cache (memory fraction %.2f): use %s or more, fp8 weights, or a larger GPU",
-					m.ID, need, cfg.DType, cfg.GPUs, g.ID, cfg.MemFraction, what)
+				fp8 := ", fp8 weights" // the only smaller weight type
+				if cfg.DType == "fp8" {
+					fp8 = ""
+				}
+				return fmt.Errorf("perf: %s (%.0f GB of %s weights) does not fit on %d×%s with room for KV cache (memory fraction %.2f): use %s or more%s, or a larger GPU",
+					m.ID, need, cfg.DType, cfg.GPUs, g.ID, cfg.MemFraction, what, fp8)
 			}
 		}
 	}

@@ -122,8 +122,9 @@ func TestNewErrors(t *testing.T) {
 		cfg     Config
 		wantSub string
 	}{
-		{"does not fit", ds, h100, Config{}, "use TP 32 or more"},
-		{"does not fit fp8", ds, h100, Config{DType: "fp8"}, "use TP 16 or more"},
+		{"does not fit", ds, h100, Config{}, "use TP 32 or more, fp8 weights, or a larger GPU"},
+		// fp8 given already: not suggested again.
+		{"does not fit fp8", ds, h100, Config{DType: "fp8"}, "use TP 16 or more, or a larger GPU"},
 		{"fp8 on a100", l8, a100, Config{DType: "fp8"}, "no FP8"},
 		{"bad dtype", l8, h100, Config{DType: "int4"}, `"int4" not supported`},
 		{"bad kv dtype", l8, h100, Config{KVDType: "fp4"}, `kv dtype "fp4"`},

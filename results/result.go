@@ -314,8 +314,8 @@ func build(backend string, sc ScenarioInfo, fleet *FleetInfo, extra map[string]a
 				of, its, it = "classes", "their", "they run"
 			}
 			r.Warnings = append(r.Warnings, fmt.Sprintf(
-				shortWindow+" the measured window (%.3g s) is shorter than the median %s of %s %s, so most of %s work falls after it: the utilization and energy of the pools %s on count only the busy time inside the window; lengthen --duration or --requests for steady-state figures",
-				win.DurationS, what, of, strings.Join(long, ", "), its, it))
+				shortWindow+" the measured window (%.3g s) is shorter than the median %s of %s %s, so most of %s work falls after it: the utilization and energy of the pools %s on, and %s share of their cost, count only the busy time inside the window (a class whose work is still building up there gets less than its steady-state share); lengthen --duration or --requests for steady-state figures",
+				win.DurationS, what, of, strings.Join(long, ", "), its, it, its))
 		}
 	}
 	r.Timeline = tl.export()

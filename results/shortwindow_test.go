@@ -66,7 +66,7 @@ func TestShortWindowWarningPerClass(t *testing.T) {
 	}
 	res := s.Result(Meta{Backend: "sim"})
 	require.Len(t, res.Warnings, 1)
-	require.Equal(t, "short window: the measured window (4.95 s) is shorter than the median request of class t2v (E2E p50 74.06 s), so most of its work falls after it: the utilization and energy of the pools it runs on count only the busy time inside the window; lengthen --duration or --requests for steady-state figures", res.Warnings[0])
+	require.Equal(t, "short window: the measured window (4.95 s) is shorter than the median request of class t2v (E2E p50 74.06 s), so most of its work falls after it: the utilization and energy of the pools it runs on, and its share of their cost, count only the busy time inside the window (a class whose work is still building up there gets less than its steady-state share); lengthen --duration or --requests for steady-state figures", res.Warnings[0])
 	res = s.Result(Meta{Backend: "endpoint"})
 	require.Empty(t, res.Warnings, "a client measures no busy time")
 

@@ -2,12 +2,15 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sweep"
 )
 
 // fleetShapeFlags are the flags that change the fleet the simulator
@@ -107,4 +110,31 @@ func checkScenarioFleet(sc *scenarios.Scenario) error {
 		return sc.IssueAt("fleet", err)
 	}
 	return nil
+}
+
+// warnGPUAxisUnused warns of a --gpu list over a fleet that names every
+// pool's GPU ("2P:h200 4D:h20"): its points run the same fleet on each
+// --gpu (they were labelled with the grid's GPU as if they differed).
+// base is the scenario's fleet, the grid's when it lists none.
+func warnGPUAxisUnused(w io.Writer, g sweep.Grid, base string) {
+	if len(g.GPUs) < 2 {
+		return
+	}
+	fleets := g.Fleets
+	if len(fleets) == 0 && base != "" {
+		fleets = []string{base}
+	}
+	for _, fl := range fleets {
+		fs, err := sim.ParseFleet(fl)
+		if err != nil || len(fs.Pools) == 0 {
+			continue
+		}
+		named := true
+		for _, p := range fs.Pools {
+			named = named && p.GPU != ""
+		}
+		if named {
+			fmt.Fprintf(w, "fleetbench: warning: --gpu %s: fleet %q names the GPU of every pool, so its points run the same fleet on each --gpu\n", strings.Join(g.GPUs, ","), fl)
+		}
+	}
 }

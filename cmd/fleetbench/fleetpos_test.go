@@ -140,3 +140,18 @@ func TestFleetErrorsPointAtTheirKey(t *testing.T) {
 		require.Contains(t, stderr, scen+c.at)
 	}
 }
+
+// sweep --gpu h100,h200 over a fleet that names every pool's GPU ran
+// the same fleet twice (points 0 and 1 identical) and labelled them h100
+// and h200 (now both h200+h20, what they ran on): the axis changed
+// nothing, with no word. It is said now.
+func TestSweepSaysGPUAxisDoesNotApply(t *testing.T) {
+	code, _, stderr := runCLI("sweep", "chat", "--fleet", "2P:h200 4D:h20,2P4D", "--gpu", "h100,h200", "--duration", "10s", "-j", "1")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, `warning: --gpu h100,h200: fleet "2P:h200 4D:h20" names the GPU of every pool, so its points run the same fleet on each --gpu`)
+	require.NotContains(t, stderr, `fleet "2P4D"`)
+	// The scenario's own fleet, when the grid lists none.
+	code, _, stderr = runCLI("sweep", "moe-platform", "--gpu", "h100,h200", "--duration", "5s", "-j", "1")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, `names the GPU of every pool`)
+}

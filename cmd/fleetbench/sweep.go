@@ -221,6 +221,7 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		return usageErr(err)
 	}
 	warnSweepRequestCap(stderr, sc, r.Workload, spec)
+	warnGPUAxisUnused(stderr, grid, base.Fleet)
 	// Workload options every shard must share go into the grid description.
 	spec.Describe = strings.TrimSpace(fmt.Sprintf("model=%s dtype=%s requests=%d duration=%s warmup=%s gpu-price=%s price-file=%s",
 		base.Model, base.DType, f.workload.requests, f.workload.duration, warmupDesc(f.workload.warm), f.cost.gpuPrice, f.cost.priceFile))

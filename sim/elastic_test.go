@@ -222,3 +222,28 @@ func TestFailureDropsCachedBlocks(t *testing.T) {
 	drain()
 	require.Zero(t, done[2].CachedTokens, "the blocks died with the instance")
 }
+
+// An autoscaler for a pool the fleet lacks never runs. sim and sweep
+// refuse such a scenario before running; scale (--kinds colocated for a
+// scenario that scales its decode pool) and serve pick the fleet
+// themselves and ran it fixed-size, silently: the result says so now.
+func TestAutoscalerForAMissingPoolIsAWarning(t *testing.T) {
+	sc := parse(t, burstYAML)
+	sc.Duration = 30 * time.Second
+	cfg := burstConfig()
+	cfg.Autoscale[0].Pool = "decode"
+	e, err := newEngine(sc, mustWorkload(t, sc), sc.Seed, cfg)
+	require.NoError(t, err)
+	e.loop()
+	require.NoError(t, e.err)
+	res := e.result()
+	require.Contains(t, res.Warnings, "autoscaler not run: the scenario scales pool decode, which fleet 2C does not have (its pools: colocated), so those results are of a fixed-size fleet; run a fleet with that pool, or autoscale one it has")
+	require.Nil(t, res.Extra["scale_events"])
+
+	e, err = newEngine(sc, mustWorkload(t, sc), sc.Seed, burstConfig())
+	require.NoError(t, err)
+	e.loop()
+	for _, w := range e.result().Warnings {
+		require.NotContains(t, w, "autoscaler not run")
+	}
+}

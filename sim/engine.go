@@ -574,6 +574,9 @@ func (e *engine) result() *results.Result {
 		// over_context absent would read as "none over the context".
 		res.Warnings = append(res.Warnings, "context length unknown: the model config has no max_position_embeddings, so requests longer than the model's context are neither refused nor counted (over_context); a server refuses them (HTTP 400): add the field to the config to have them counted")
 	}
+	if w := e.fleet.unmatchedAutoscalers(); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	if inc := e.fleet.incidentReport(e); len(inc) > 0 {
 		res.Extra["incidents"] = inc
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
 
@@ -591,6 +592,29 @@ func (f *fleet) unpark(e *engine, p *pool) {
 			f.route(e, s)
 		}
 	}
+}
+
+// unmatchedAutoscalers says which of the configured autoscalers name a pool
+// this fleet lacks, so never ran: sim and sweep refuse such a scenario
+// before running, but a fleet the caller picks (scale --kinds colocated
+// for a scenario whose autoscaler scales its decode pool, serve --fleet)
+// runs fixed, and its results must say so. "" when every one ran.
+func (f *fleet) unmatchedAutoscalers() string {
+	var miss []string
+	for _, a := range f.cfg.Autoscale {
+		if f.poolByRole(a.Pool) == nil {
+			miss = append(miss, a.Pool)
+		}
+	}
+	if len(miss) == 0 {
+		return ""
+	}
+	var have []string
+	for _, p := range f.pools {
+		have = append(have, p.spec.Role.String())
+	}
+	return fmt.Sprintf("autoscaler not run: the scenario scales pool %s, which fleet %s does not have (its pools: %s), so those results are of a fixed-size fleet; run a fleet with that pool, or autoscale one it has",
+		strings.Join(miss, ", "), f.spec.String(), strings.Join(have, ", "))
 }
 
 func (f *fleet) poolByRole(role string) *pool {

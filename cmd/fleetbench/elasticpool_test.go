@@ -56,3 +56,18 @@ func TestSweepRefusesAnAutoscalerForNoPool(t *testing.T) {
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, stderr, `autoscaler for the decode pool: fleet "2C" has no decode pool`)
 }
+
+// serve and scale took the scenario's autoscaler too and ran fleets
+// without its pool silently (serve --fleet 2C; scale --kinds colocated):
+// refused the same way.
+func TestServeAndScaleRefuseAnAutoscalerForNoPool(t *testing.T) {
+	good := writeScenario(t, strings.Replace(autoscaleScenario, "POOL", "decode", 1))
+	_, err := serveConfig([]string{good}, serveFlags{fleet: "2C"})
+	require.ErrorContains(t, err, `autoscaler for the decode pool: fleet "2C" has no decode pool`)
+	_, err = serveConfig([]string{good}, serveFlags{})
+	require.NoError(t, err)
+
+	code, _, stderr := runCLI("scale", good, "--traffic", "1", "--kinds", "colocated", "--max-instances", "2")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, `--kinds colocated: autoscaler for the decode pool: fleet "1C" has no decode pool`)
+}

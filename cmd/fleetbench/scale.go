@@ -12,6 +12,7 @@ import (
 	"github.com/fleetbench/fleetbench/results/htmlreport"
 	"github.com/fleetbench/fleetbench/scale"
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweep"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
@@ -114,6 +115,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 		return usageErr(err)
 	}
 	base := f.base(sc)
+	if err := kindsElasticPools(base, spec.Kinds); err != nil {
+		return usageErr(err)
+	}
 	override(&base.GPU, strings.ToLower(f.gpu))
 	overrideInt(&base.TP, f.tp)
 	override(&base.Routing, f.routing)
@@ -230,4 +234,28 @@ func parseLevels(flag, s string) ([]float64, error) {
 		}
 	}
 	return v, nil
+}
+
+// kindsElasticPools is elasticPools for each fleet shape scale searches
+// (--kinds; none given: both): a colocated fleet has no decode pool for
+// the scenario's decode autoscaler, which the simulator would skip.
+func kindsElasticPools(base sim.Config, kinds []string) error {
+	if len(kinds) == 0 {
+		kinds = []string{scale.KindColocated, scale.KindPD}
+	}
+	for _, k := range kinds {
+		c := base
+		switch k {
+		case scale.KindColocated:
+			c.Fleet = "1C"
+		case scale.KindPD:
+			c.Fleet = "1P1D"
+		default:
+			continue // scale refuses an unknown kind itself
+		}
+		if err := elasticPools(c); err != nil {
+			return fmt.Errorf("--kinds %s: %w", k, err)
+		}
+	}
+	return nil
 }

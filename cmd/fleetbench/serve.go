@@ -136,6 +136,9 @@ func serveConfig(args []string, f serveFlags) (serve.Options, error) {
 	if f.kvTokens > 0 {
 		cfg.KVTokens = f.kvTokens
 	}
+	if err := elasticPools(*cfg); err != nil {
+		return opts, err
+	}
 	if f.warmup < 0 {
 		return opts, fmt.Errorf("--warmup %s: want a duration of 0 or more", f.warmup)
 	}

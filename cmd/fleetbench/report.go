@@ -80,8 +80,17 @@ func runReport(out io.Writer, path, format, percentiles string, cost costFlags) 
 		if err != nil {
 			return usageErr(err)
 		}
+		// A file keeps no price lists: re-pricing without --price-file
+		// drops its revenue, margins and break-evens; say so, not nothing.
+		var hadRevenue *float64
+		if r.Cost != nil && cost.priceFile == "" {
+			hadRevenue = r.Cost.RevenueUSD
+		}
 		if err := results.ApplyCost(r, in); err != nil {
 			return usageErr(fmt.Errorf("%s: %w", path, err))
+		}
+		if hadRevenue != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("re-priced without a price list: revenue, margins and break-evens are not recomputed (the file had revenue $%s; a result file keeps no price lists): give --price-file to price it again", fmtF(*hadRevenue)))
 		}
 	}
 	// A result whose window holds no request is no table of zeros (sim

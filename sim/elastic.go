@@ -129,7 +129,7 @@ func (p *pool) tick(e *engine) {
 		}
 		sc.events = append(sc.events, map[string]any{"t_s": float64(e.now) / 1e9, "pool": p.spec.Role.String(), "from": current, "to": desired, "metric": roundShare(metric)})
 	}
-	if e.inflight > 0 || e.nextArr != nil {
+	if e.ongoing() {
 		e.q.push(event{at: e.now + int64(sc.spec.Interval()), kind: evAutoscale, idx: p.index})
 	}
 }

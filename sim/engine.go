@@ -81,9 +81,13 @@ type engine struct {
 
 	// Live mode (the emulated endpoint): per-token and completion hooks.
 	classInfos []results.ClassInfo
-	inflight   int  // sequences created and not finished
-	inflightHs int  // their prompts' block hashes
-	batch      bool // a whole run: stop once nothing is in flight or to come
+	inflight   int // sequences created and not finished
+	// alwaysTicking keeps periodic events (samples, autoscaler ticks,
+	// random failures) going while nothing is in flight or due: a live
+	// engine with an autoscaler or random failures (NewLive).
+	alwaysTicking bool
+	inflightHs    int  // their prompts' block hashes
+	batch         bool // a whole run: stop once nothing is in flight or to come
 
 	marks windowMarks // busy time at the measurement window's edges
 
@@ -211,6 +215,11 @@ func newEngine(sc *scenarios.Scenario, wl Source, seed uint64, cfg Config) (*eng
 	}
 	return e, nil
 }
+
+// ongoing reports whether periodic events reschedule themselves: while
+// requests are in flight or due, or always for a live engine that needs
+// them idle too (alwaysTicking).
+func (e *engine) ongoing() bool { return e.alwaysTicking || e.inflight > 0 || e.nextArr != nil }
 
 // loop runs events and workload arrivals in time order until both are
 // exhausted. Events at the same instant as an arrival run first.
@@ -506,7 +515,7 @@ func (e *engine) sample() {
 	if e.cfg.Progress != nil {
 		e.cfg.Progress(e.now, e.stats.Requests)
 	}
-	if e.inflight > 0 || e.nextArr != nil {
+	if e.ongoing() {
 		if e.stopRequested() {
 			return // the run ends at this sample, cut short (interrupt.go)
 		}

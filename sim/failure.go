@@ -50,7 +50,7 @@ func (f *fleet) nextFailure(e *engine, from int64) int64 {
 // held is retried elsewhere or failed, per policy.
 func (f *fleet) fail(e *engine, in *instance, random bool) {
 	if in.state != stUp && in.state != stDraining {
-		if random && in.state != stDown && (e.inflight > 0 || e.nextArr != nil) {
+		if random && in.state != stDown && e.ongoing() {
 			e.q.push(event{at: f.nextFailure(e, e.now), kind: evFail, idx: in.idx})
 		}
 		return
@@ -152,7 +152,7 @@ func (f *fleet) repair(e *engine, in *instance) {
 		}
 	}
 	in.pool.ready(e, in)
-	if f.failRng != nil && (e.inflight > 0 || e.nextArr != nil) {
+	if f.failRng != nil && e.ongoing() {
 		e.q.push(event{at: f.nextFailure(e, e.now), kind: evFail, idx: in.idx})
 	}
 }

@@ -57,3 +57,30 @@ func TestLiveMatchesBatch(t *testing.T) {
 	require.EqualValues(t, 30, g.RequestsDone)
 	require.Error(t, l.Submit(req(99, 0, 5, scenarios.Block{ID: 1, Tokens: 10})), "in the past")
 }
+
+// A live engine (serve) keeps its autoscaler ticking while idle: its
+// ticks were rescheduled only while requests were in flight or due, and
+// a live engine has no arrivals due, so a serve that idled through one
+// tick never scaled again. Here the fleet idles through the 10 s tick,
+// then a burst at 30 s must scale it up.
+func TestLiveAutoscalerTicksWhileIdle(t *testing.T) {
+	l, err := NewLive(parse(t, burstYAML), burstConfig(), LiveHooks{})
+	require.NoError(t, err)
+	id := uint64(0)
+	submit := func(at int64, n, out int) {
+		require.NoError(t, l.AdvanceTo(at))
+		for range n {
+			id++
+			r := req(id, at, out, scenarios.Block{ID: id, Tokens: 800})
+			r.Class = "chat"
+			require.NoError(t, l.Submit(r))
+		}
+	}
+	submit(0, 3, 200)
+	submit(30e9, 200, 4000)
+	require.NoError(t, l.AdvanceTo(45e9))
+	events, _ := l.Result().Extra["scale_events"].([]map[string]any)
+	require.NotEmpty(t, events, "the burst at 30 s was never seen by the autoscaler")
+	require.GreaterOrEqual(t, events[0]["t_s"].(float64), 30.0)
+	require.Greater(t, events[0]["to"].(int), events[0]["from"].(int))
+}

@@ -18,13 +18,10 @@ import (
 // holds at the scenario's 32V, which no LLM fleet changes. The level now
 // says so, naming the class and the pool.
 func TestScaleSaysTheHeldVideoPoolFellBehind(t *testing.T) {
-	sc, err := scenarios.Resolve("mixed-platform")
-	require.NoError(t, err)
-	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1,
-		fake: func(fleet string, level float64) probeOut {
-			return probeOut{pt: sweepfile.Point{Fleet: fleet + "+4V", FellBehind: true, Metrics: map[string]float64{"requests_per_s": 9, "slo_attainment": 1}},
-				heldLag: "t2v"}
-		}}
+	s := fakeSearcher(t, "mixed-platform", func(fleet string, level float64) probeOut {
+		return probeOut{pt: sweepfile.Point{Fleet: fleet + "+4V", FellBehind: true, Metrics: map[string]float64{"requests_per_s": 9, "slo_attainment": 1}},
+			heldLag: "t2v"}
+	})
 	c, err := s.Run(Spec{Levels: []float64{1}, Kinds: []string{KindColocated}, MaxInstances: 64})
 	require.NoError(t, err)
 	require.Len(t, c.Levels, 1)
@@ -52,4 +49,13 @@ func TestHeldPoolLag(t *testing.T) {
 	r.Classes["chat"].Queue = pct(120)
 	r.Classes["t2v"].Queue = pct(1500)
 	require.Equal(t, "", heldPoolLag(r), "under the lag floor: not behind")
+}
+
+// fakeSearcher searches the built-in scenario with fake probes (TP 4, one
+// job).
+func fakeSearcher(t *testing.T, scenario string, fake func(fleet string, level float64) probeOut) *Searcher {
+	t.Helper()
+	sc, err := scenarios.Resolve(scenario)
+	require.NoError(t, err)
+	return &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1, fake: fake}
 }

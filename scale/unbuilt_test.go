@@ -6,8 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetbench/fleetbench/scenarios"
-	"github.com/fleetbench/fleetbench/sim"
 	"github.com/fleetbench/fleetbench/sweepfile"
 )
 
@@ -18,15 +16,12 @@ import (
 // never compared, though the header said it was searched. The curve now
 // says so, once per kind, with an example.
 func TestScaleSaysAKindNoProbeOfWhichCouldRun(t *testing.T) {
-	sc, err := scenarios.Resolve("chat")
-	require.NoError(t, err)
-	s := &Searcher{Scenario: sc, Base: sim.Config{TP: 4}, Jobs: 1,
-		fake: func(fleet string, level float64) probeOut {
-			if strings.HasSuffix(fleet, "C") {
-				return probeOut{pt: sweepfile.Point{Fleet: fleet, GPUs: 4 * atoiPrefix(fleet), Error: "configuration: colocated pool: perf: the model does not fit"}}
-			}
-			return probeOut{pass: true, pt: sweepfile.Point{Fleet: fleet, GPUs: 8, MeetsSLO: true, Metrics: map[string]float64{"requests_per_s": 5}}}
-		}}
+	s := fakeSearcher(t, "chat", func(fleet string, level float64) probeOut {
+		if strings.HasSuffix(fleet, "C") {
+			return probeOut{pt: sweepfile.Point{Fleet: fleet, GPUs: 4 * atoiPrefix(fleet), Error: "configuration: colocated pool: perf: the model does not fit"}}
+		}
+		return probeOut{pass: true, pt: sweepfile.Point{Fleet: fleet, GPUs: 8, MeetsSLO: true, Metrics: map[string]float64{"requests_per_s": 5}}}
+	})
 	c, err := s.Run(Spec{Levels: []float64{1, 2}, Kinds: []string{KindColocated, KindPD}, MaxInstances: 16})
 	require.NoError(t, err)
 	require.Equal(t, "1P1D", c.Levels[0].Fleet)

@@ -223,10 +223,9 @@ func TestFailureDropsCachedBlocks(t *testing.T) {
 	require.Zero(t, done[2].CachedTokens, "the blocks died with the instance")
 }
 
-// An autoscaler for a pool the fleet lacks never runs. sim and sweep
-// refuse such a scenario before running; scale (--kinds colocated for a
-// scenario that scales its decode pool) and serve pick the fleet
-// themselves and ran it fixed-size, silently: the result says so now.
+// An autoscaler for a pool the fleet lacks never runs. The commands refuse
+// such a scenario before running; the simulator, given such a fleet by a
+// caller, ran it fixed-size, silently: the result says so now.
 func TestAutoscalerForAMissingPoolIsAWarning(t *testing.T) {
 	sc := parse(t, burstYAML)
 	sc.Duration = 30 * time.Second

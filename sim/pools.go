@@ -595,10 +595,11 @@ func (f *fleet) unpark(e *engine, p *pool) {
 }
 
 // unmatchedAutoscalers says which of the configured autoscalers name a pool
-// this fleet lacks, so never ran: sim and sweep refuse such a scenario
-// before running, but a fleet the caller picks (scale --kinds colocated
-// for a scenario whose autoscaler scales its decode pool, serve --fleet)
-// runs fixed, and its results must say so. "" when every one ran.
+// this fleet lacks, so never ran: the commands refuse such a scenario
+// before running (sim, sweep, scale, serve: cmd/fleetbench elasticPools),
+// but the simulator runs whatever fleet a caller gives it, fixed-size
+// where no autoscaler matches, and its results must say so. "" when every
+// one ran.
 func (f *fleet) unmatchedAutoscalers() string {
 	var miss []string
 	for _, a := range f.cfg.Autoscale {

@@ -73,7 +73,8 @@ func BenchmarkSimChat1M(b *testing.B) {
 // the time per request follows the memory latency of that working set.
 //
 // The 10,000-instance size simulates 2,000,000 requests and holds ~95M
-// cached blocks (1.9 GB of KV state, several GB of heap); it runs only with FLEETBENCH_SIMSCALE_10K=1.
+// cached blocks (1.9 GB of KV state, several GB of heap); it runs only
+// with FLEETBENCH_SIMSCALE_10K=1.
 // FLEETBENCH_SIMSCALE_SIZES=64,2048 runs other sizes instead (up to 4,096
 // without the 10K switch):
 //

@@ -81,13 +81,13 @@ type engine struct {
 
 	// Live mode (the emulated endpoint): per-token and completion hooks.
 	classInfos []results.ClassInfo
-	inflight   int // sequences created and not finished
+	inflight   int  // sequences created and not finished
+	inflightHs int  // their prompts' block hashes
+	batch      bool // a whole run: stop once nothing is in flight or to come
 	// alwaysTicking keeps periodic events (samples, autoscaler ticks,
 	// random failures) going while nothing is in flight or due: a live
 	// engine with an autoscaler or random failures (NewLive).
 	alwaysTicking bool
-	inflightHs    int  // their prompts' block hashes
-	batch         bool // a whole run: stop once nothing is in flight or to come
 
 	marks windowMarks // busy time at the measurement window's edges
 

@@ -407,6 +407,7 @@ func (f *fleet) attribution(classes []string, start, end [][]float64) map[string
 	return out
 }
 
+// sum is the total of xs.
 func sum(xs []float64) float64 {
 	var t float64
 	for _, x := range xs {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -119,7 +120,10 @@ func counterValue(t *testing.T, fams map[string]*dto.MetricFamily, name string) 
 // vLLM's buckets and counts, and fleetbench's own series under
 // fleetbench_ names.
 func TestMetricsHistograms(t *testing.T) {
-	_, url := startServer(t, nil, testConfig())
+	s, url := startServer(t, nil, testConfig())
+	// vLLM's token-count buckets run to the model's max_model_len.
+	require.Positive(t, s.contextTokens)
+	require.Less(t, s.contextTokens, maxTokensLimit)
 	for range 3 {
 		status, _ := post(t, url+"/v1/chat/completions", map[string]any{
 			"messages": []map[string]string{{"role": "user", "content": "tell me a story"}}, "max_tokens": 5, "ignore_eos": true})
@@ -129,10 +133,14 @@ func TestMetricsHistograms(t *testing.T) {
 	for name, buckets := range map[string][]float64{
 		"vllm:time_to_first_token_seconds": ttftBuckets,
 		"vllm:inter_token_latency_seconds": itlBuckets,
-		"vllm:e2e_request_latency_seconds": requestLatencyBuckets,
-		"vllm:request_queue_time_seconds":  requestLatencyBuckets,
-		"vllm:request_prompt_tokens":       tokenBuckets(maxTokensLimit),
-		"vllm:request_generation_tokens":   tokenBuckets(maxTokensLimit),
+		// v0.10's name for the same per-token gaps (v0.11 keeps it,
+		// deprecated, beside inter_token_latency_seconds): vLLM's own
+		// Grafana dashboard reads this one.
+		"vllm:time_per_output_token_seconds": itlBuckets,
+		"vllm:e2e_request_latency_seconds":   requestLatencyBuckets,
+		"vllm:request_queue_time_seconds":    requestLatencyBuckets,
+		"vllm:request_prompt_tokens":         tokenBuckets(s.contextTokens),
+		"vllm:request_generation_tokens":     tokenBuckets(s.contextTokens),
 	} {
 		f := fams[name]
 		require.NotNil(t, f, name)
@@ -147,7 +155,7 @@ func TestMetricsHistograms(t *testing.T) {
 		}
 		require.Equal(t, buckets, bounds, name)
 		want := uint64(3)
-		if name == "vllm:inter_token_latency_seconds" {
+		if name == "vllm:inter_token_latency_seconds" || name == "vllm:time_per_output_token_seconds" {
 			want = 3 * 4 // four gaps between five tokens
 		}
 		require.Equal(t, want, h.GetSampleCount(), name)
@@ -161,6 +169,15 @@ func TestMetricsHistograms(t *testing.T) {
 	require.EqualValues(t, 15, counterValue(t, fams, "vllm:generation_tokens_total"))
 	require.EqualValues(t, 3*4, counterValue(t, fams, "vllm:prompt_tokens_total"))
 	require.EqualValues(t, 3, counterValue(t, fams, "vllm:request_success_total"))
+	// v0.10 exports the prefix-cache counters under both names (the gpu_
+	// ones deprecated since v0.9), as it does the KV usage gauge.
+	for _, pair := range [][2]string{
+		{"vllm:prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries_total"},
+		{"vllm:prefix_cache_hits_total", "vllm:gpu_prefix_cache_hits_total"},
+	} {
+		require.Equal(t, counterValue(t, fams, pair[0]), counterValue(t, fams, pair[1]), pair[1])
+	}
+	require.EqualValues(t, 3*4, counterValue(t, fams, "vllm:prefix_cache_queries_total"))
 	for name := range fams {
 		if !strings.HasPrefix(name, "vllm:") {
 			require.True(t, strings.HasPrefix(name, "fleetbench_"), "%s: serve's own metrics are fleetbench_*", name)
@@ -234,6 +251,32 @@ func TestClassMapping(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 2, res.Classes["long"].Requests)
 	require.EqualValues(t, 2, res.Classes["short"].Requests)
+}
+
+// A scraper that asks for OpenMetrics (Prometheus asks for it first)
+// gets it, as from vLLM's Python client; one that asks for nothing gets
+// the text format.
+func TestMetricsOpenMetrics(t *testing.T) {
+	_, url := startServer(t, nil, testConfig())
+	for _, c := range []struct{ accept, ctype, tail string }{
+		{"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", "application/openmetrics-text", "# EOF\n"},
+		{"", "text/plain", "\n"},
+	} {
+		req, err := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+		require.NoError(t, err)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), c.ctype), resp.Header.Get("Content-Type"))
+		require.True(t, strings.HasSuffix(string(body), c.tail))
+		require.Contains(t, string(body), "vllm:generation_tokens_total{")
+	}
 }
 
 // A stopped server answers /metrics with OpenAI's server_error shape, not

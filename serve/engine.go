@@ -88,10 +88,12 @@ type loop struct {
 	err     error         // the engine's first error; fails everything after
 }
 
-func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record), m *metrics, warmup time.Duration) (*loop, error) {
+// newLoop builds the engine, then its metrics with newMetrics(the served
+// model's context length, 0 when unknown): vLLM sizes its token-count
+// buckets by max_model_len, which only the built fleet knows.
+func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records func(*results.Record), newMetrics func(contextTokens int) *metrics, warmup time.Duration) (*loop, error) {
 	l := &loop{
 		warmup:  warmup,
-		m:       m,
 		spin:    spin,
 		records: records,
 		subs:    make(chan *job, 4096),
@@ -105,6 +107,7 @@ func newLoop(sc *scenarios.Scenario, cfg sim.Config, spin time.Duration, records
 		return nil, err
 	}
 	l.live = live
+	l.m = newMetrics(live.ContextTokens())
 	l.start = time.Now()
 	go l.run()
 	return l, nil
@@ -122,7 +125,9 @@ func (l *loop) onToken(id uint64, at int64) {
 		l.m.ttft.Observe(float64(at-j.req.Arrival) / 1e9)
 		l.m.promptTok.Add(float64(j.req.InputTokens))
 	} else {
-		l.m.itl.Observe(float64(at-j.prevAt) / 1e9)
+		gap := float64(at-j.prevAt) / 1e9
+		l.m.itl.Observe(gap)
+		l.m.tpot.Observe(gap)
 	}
 	l.m.genTok.Inc()
 	j.got++

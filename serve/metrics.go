@@ -10,7 +10,7 @@ import (
 	"github.com/fleetbench/fleetbench/sim"
 )
 
-// vLLM's histogram buckets (vLLM v0.10, v1 engine, vllm/v1/metrics/loggers.py),
+// vLLM's histogram buckets (vLLM v0.10 and v0.11, v1 engine, vllm/v1/metrics/loggers.py),
 // copied so that dashboards and recording rules written for vLLM read
 // serve's histograms with the same resolution.
 var (
@@ -36,8 +36,10 @@ func tokenBuckets(limit int) []float64 {
 	return b
 }
 
-// metrics is serve's Prometheus registry: vLLM's names (v1 engine, v0.10)
-// for what a vLLM server exports, fleetbench_* for serve's own. Every
+// metrics is serve's Prometheus registry: vLLM's names (v1 engine, v0.10,
+// with the deprecated names v0.10 still exports, plus v0.11's
+// inter_token_latency_seconds) for what a vLLM server exports,
+// fleetbench_* for serve's own. Every
 // series carries vLLM's labels model_name and engine. Token counters move
 // per token (from the engine's token hook), not when a request ends, so a
 // scrape mid-stream sees the throughput of that moment.
@@ -49,10 +51,12 @@ type metrics struct {
 	failed            prometheus.Counter
 	videosDone        prometheus.Counter
 
-	ttft, itl, e2e, queue prometheus.Histogram
-	promptHist, genHist   prometheus.Histogram
+	ttft, itl, tpot, e2e, queue prometheus.Histogram
+	promptHist, genHist         prometheus.Histogram
 }
 
+// newMetrics registers serve's series for model; maxTokens (the model's
+// context length) bounds the token-count buckets as vLLM's max_model_len does.
 func newMetrics(model string, maxTokens int, live func() (sim.LiveGauges, bool)) *metrics {
 	labels := prometheus.Labels{"model_name": model, "engine": "0"}
 	m := &metrics{reg: prometheus.NewRegistry()}
@@ -84,6 +88,10 @@ func newMetrics(model string, maxTokens int, live func() (sim.LiveGauges, bool))
 
 	m.ttft = histogram("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", ttftBuckets)
 	m.itl = histogram("vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", itlBuckets)
+	// v0.10's name for the same per-token gaps (v0.11 renamed it and
+	// still exports both): dashboards written for v0.10, vLLM's own
+	// Grafana example among them, read this one.
+	m.tpot = histogram("vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", itlBuckets)
 	m.e2e = histogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", requestLatencyBuckets)
 	m.queue = histogram("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets)
 	tb := tokenBuckets(maxTokens)
@@ -124,9 +132,12 @@ func (c *liveCollector) descs() []liveDesc {
 		{d("vllm:num_requests_running", "Number of requests in model execution batches."), g, func(l *sim.LiveGauges) float64 { return float64(l.Running) }},
 		{d("vllm:num_requests_waiting", "Number of requests waiting to be processed."), g, func(l *sim.LiveGauges) float64 { return float64(l.Waiting) }},
 		{d("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage."), g, func(l *sim.LiveGauges) float64 { return l.KVUsage }},
-		{d("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage (pre-v0.10 name)."), g, func(l *sim.LiveGauges) float64 { return l.KVUsage }},
+		{d("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage. DEPRECATED: Use vllm:kv_cache_usage_perc instead."), g, func(l *sim.LiveGauges) float64 { return l.KVUsage }},
 		{d("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens."), ctr, func(l *sim.LiveGauges) float64 { return float64(l.PrefixQueryTokens) }},
 		{d("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens."), ctr, func(l *sim.LiveGauges) float64 { return float64(l.PrefixHitTokens) }},
+		// v0.10 still exports the v0.9 names (deprecated) beside the new ones.
+		{d("vllm:gpu_prefix_cache_queries_total", "GPU prefix cache queries, in terms of number of queried tokens. DEPRECATED: Use vllm:prefix_cache_queries instead."), ctr, func(l *sim.LiveGauges) float64 { return float64(l.PrefixQueryTokens) }},
+		{d("vllm:gpu_prefix_cache_hits_total", "GPU prefix cache hits, in terms of number of cached tokens. DEPRECATED: Use vllm:prefix_cache_hits instead."), ctr, func(l *sim.LiveGauges) float64 { return float64(l.PrefixHitTokens) }},
 		{d("vllm:num_preemptions_total", "Cumulative number of preemption from the engine."), ctr, func(l *sim.LiveGauges) float64 { return float64(l.Preemptions) }},
 		{d("fleetbench_video_queue_length", "Video jobs waiting for a free video instance."), g, func(l *sim.LiveGauges) float64 { return float64(l.VideoQueue) }},
 		{d("fleetbench_video_instances_busy", "Video instances generating a clip."), g, func(l *sim.LiveGauges) float64 { return float64(l.Videos) }},
@@ -151,8 +162,9 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// handleMetrics exports serve's registry in the Prometheus text format
-// (or OpenMetrics when the scraper asks for it), so dashboards,
+// handleMetrics exports serve's registry in the Prometheus text format,
+// or OpenMetrics when the scraper asks for it (Prometheus asks for it
+// first, and vLLM's Python client answers it), so dashboards,
 // autoscalers and fleetbench's own scraper read serve like a vLLM server.
 // Prefix-cache hits and queries count tokens, as vLLM's do; KV usage is a
 // fraction (1 = full) despite the name.
@@ -161,7 +173,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, errServer, "", err.Error())
 		return
 	}
-	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(w, r)
 }
 
 // liveGauges reads the engine's gauges for a scrape; false when the

@@ -128,12 +128,20 @@ func New(opts Options) (*Server, error) {
 	if spin == 0 {
 		spin = DefaultSpin
 	}
-	s.metrics = newMetrics(s.model, maxTokensLimit, s.liveGauges)
-	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records, s.metrics, max(opts.Warmup, 0))
+	// Token-count buckets run to the model's context (vLLM's
+	// max_model_len), else to the largest request serve accepts.
+	metricsFor := func(contextTokens int) *metrics {
+		if contextTokens <= 0 || contextTokens > maxTokensLimit {
+			contextTokens = maxTokensLimit
+		}
+		return newMetrics(s.model, contextTokens, s.liveGauges)
+	}
+	lp, err := newLoop(sc, cfg, max(spin, 0), opts.Records, metricsFor, max(opts.Warmup, 0))
 	if err != nil {
 		return nil, err
 	}
 	s.lp = lp
+	s.metrics = lp.m
 	s.tok = tokenizer{blockTokens: lp.live.BlockTokens()}
 	s.contextTokens = lp.live.ContextTokens()
 	s.videos = newVideoStore()

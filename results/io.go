@@ -10,8 +10,10 @@ import (
 	"maps"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // WriteJSON writes r as indented JSON followed by a newline. The output is
@@ -272,9 +274,58 @@ func UnmarshalFile(name string, data []byte, v any, what string) error {
 		return fmt.Errorf("results: %s:%d:%d: invalid JSON: %v; is this a fleetbench %s file?", name, line, col, se, what)
 	case errors.As(err, &te):
 		line, col := lineCol(data, te.Offset)
-		return fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s", name, line, col, te.Field, te.Value, te.Type)
+		if te.Field == "" {
+			return fmt.Errorf("results: %s:%d:%d: the file holds a JSON %s, want a JSON object: is this a fleetbench %s file?", name, line, col, te.Value, what)
+		}
+		return fmt.Errorf("results: %s:%d:%d: field %q holds a JSON %s, want %s: is this a fleetbench %s file, unedited?", name, line, col, te.Field, te.Value, jsonKind(te.Type), what)
 	}
 	return fmt.Errorf("results: %s: %w", name, err)
+}
+
+// jsonKind names the JSON a Go type decodes from, for messages that
+// should not name Go types (a field of type map[string]*ClassResult
+// wants "an object").
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number >= 0"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another JSON type"
+}
+
+// OtherKind names the kind of fleetbench file schema is when it is not
+// the reader's own kind, whose schemas start with own (e.g.
+// "fleetbench.sweep/"): "a sweep file". "" for another version of its
+// own kind or an unknown schema (those read "regenerate the file").
+func OtherKind(schema, own string) string {
+	if strings.HasPrefix(schema, own) {
+		return ""
+	}
+	for prefix, kind := range map[string]string{
+		"fleetbench.result/": "a result file",
+		"fleetbench.sweep/":  "a sweep file",
+		"fleetbench.scale/":  "a scale curve file",
+	} {
+		if strings.HasPrefix(schema, prefix) {
+			return kind
+		}
+	}
+	return ""
 }
 
 // lineCol turns a byte offset into a 1-based line and column.
@@ -296,6 +347,9 @@ func (r *Result) validate() error {
 	if r.Schema != Schema {
 		if r.Schema == "" {
 			return fmt.Errorf("no \"schema\" field: not a fleetbench result file (want schema %q)", Schema)
+		}
+		if other := OtherKind(r.Schema, "fleetbench.result/"); other != "" {
+			return fmt.Errorf("schema is %q: this is %s, not a result file (the results sim, run and merge -o write)", r.Schema, other)
 		}
 		return fmt.Errorf("schema is %q, this fleetbench reads %q: regenerate the file or use a matching fleetbench version", r.Schema, Schema)
 	}

@@ -1,13 +1,14 @@
 package scale
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fleetbench/fleetbench/results"
 )
 
 // maxFile bounds a scale file read (a curve of a few levels is kilobytes;
@@ -28,11 +29,14 @@ func ReadFile(path string) (*Curve, error) {
 		return nil, err
 	}
 	var c Curve
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: not a scale file: %w", path, err)
+	if err := results.UnmarshalFile(path, data, &c, "scale curve"); err != nil {
+		return nil, err
 	}
 	if c.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q", path, c.Schema, Schema)
+		if other := results.OtherKind(c.Schema, "fleetbench.scale/"); other != "" {
+			return nil, fmt.Errorf("%s: schema is %q: this is %s, not a scale curve file (the files scale -o writes)", path, c.Schema, other)
+		}
+		return nil, fmt.Errorf("%s: schema is %q, want %q: regenerate the file or use a matching fleetbench version", path, c.Schema, Schema)
 	}
 	return &c, nil
 }

@@ -298,6 +298,9 @@ func (s *Sweep) Validate() error {
 		if s.Schema == "" {
 			return fmt.Errorf("no \"schema\" field: not a fleetbench sweep file (want schema %q)", Schema)
 		}
+		if other := results.OtherKind(s.Schema, "fleetbench.sweep/"); other != "" {
+			return fmt.Errorf("schema is %q: this is %s, not a sweep file (the files sweep -o writes)", s.Schema, other)
+		}
 		return fmt.Errorf("schema is %q, want %q: regenerate the file or use a matching fleetbench version", s.Schema, Schema)
 	}
 	var set []int

@@ -88,6 +88,9 @@ func runCompare(out io.Writer, base, nw string, f compareFlags) error {
 	if (f.recordsBase == "") != (f.recordsNew == "") {
 		return usageErr(errors.New("--records-base and --records-new go together: give the records of both runs, or neither"))
 	}
+	if err := sameFileKind("compare", []string{base, nw}); err != nil {
+		return usageErr(err)
+	}
 	if isSweepFile(base) || isSweepFile(nw) {
 		return runCompareSweeps(out, base, nw, f)
 	}

@@ -183,6 +183,9 @@ func runMerge(stdout io.Writer, paths []string, outPath string, showTable bool) 
 	if outPath == "-" && showTable {
 		return usageErr(errors.New("merge: --table and -o - would both write to stdout: write the JSON to a file"))
 	}
+	if err := sameFileKind("merge", paths); err != nil {
+		return usageErr(err)
+	}
 	// Sweep files (fleetbench.sweep/v1) merge shard by shard instead.
 	if len(paths) > 0 {
 		if schema, err := results.FileSchema(paths[0]); err == nil && schema == sweepfile.Schema {

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// compare or merge of a result beside a sweep file said "schema is
+// fleetbench.result/v1, want fleetbench.sweep/v1: regenerate the file or
+// use a matching fleetbench version", as if one file came from another
+// release. It says which file is which kind and what the command takes.
+func TestCompareMergeMixedKindsSayWhichIsWhich(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "res.json")
+	require.NoError(t, os.WriteFile(res, []byte(`{"schema": "fleetbench.result/v1"}`), 0o644))
+	sw := filepath.Join(dir, "sw.json")
+	writeMaxLoad(t, sw, "2P2D", "cache-aware", 5)
+	for name, args := range map[string][]string{
+		"compare result sweep": {"compare", res, sw},
+		"compare sweep result": {"compare", sw, res},
+		"merge result sweep":   {"merge", res, sw, "-o", filepath.Join(dir, "m.json")},
+		"merge sweep result":   {"merge", sw, res, "-o", filepath.Join(dir, "m.json")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			require.Equal(t, 2, execute(args, &out, &errb), out.String())
+			msg := errb.String()
+			require.NotContains(t, msg, "matching fleetbench version")
+			require.Contains(t, msg, "sw.json is a sweep file")
+			require.Contains(t, msg, "res.json is a result file")
+		})
+	}
+}
+
+// A file of the right syntax but the wrong shape named Go types
+// ("field \"\" holds a JSON array, want results.Result").
+func TestResultFileWrongShapeNamesNoGoType(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"array":   `[]`,
+		"classes": `{"schema": "fleetbench.result/v1", "classes": "x"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+".json")
+			require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+			code, _, stderr := runCLI("report", p)
+			require.Equal(t, 2, code)
+			require.Contains(t, stderr, name+".json:1:")
+			require.NotContains(t, stderr, "results.")
+			require.NotContains(t, stderr, "field \"\"")
+			require.Contains(t, stderr, "fleetbench result file")
+		})
+	}
+}

@@ -138,6 +138,11 @@ func TestFleetErrorsPointAtTheirKey(t *testing.T) {
 		code, _, stderr = runCLI("sim", scen, "--requests", "5")
 		require.Equal(t, 2, code, stderr)
 		require.Contains(t, stderr, scen+c.at)
+		// scale built each probe on the file's fleet and said "no probe
+		// at 1x could run (1 tried), e.g. fleet 1C: ...", without the key.
+		code, _, stderr = runCLI("scale", scen, "--traffic", "1", "--max-instances", "1")
+		require.Equal(t, 2, code, stderr)
+		require.Contains(t, stderr, scen+c.at)
 	}
 }
 

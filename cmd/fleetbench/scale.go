@@ -26,6 +26,9 @@ type scaleFlags struct {
 	tp, tierPerInst               int
 	maxInstances                  int
 	html                          string
+	// fileFleet: no flag reshapes the fleet, so the file's model, GPU and
+	// layout are what every probe builds on.
+	fileFleet bool
 }
 
 func newScaleCmd() *cobra.Command {
@@ -65,6 +68,7 @@ multiplied together).`,
 			if err := f.workload.parsed(cmd); err != nil {
 				return err
 			}
+			f.fileFleet = !fleetFromFlags(cmd)
 			return runScale(cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], f)
 		},
 	}
@@ -109,6 +113,14 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	sc, err := scenarios.Resolve(name)
 	if err != nil {
 		return usageErr(err)
+	}
+	if f.fileFleet {
+		// Every probe builds on the file's fleet (its model, GPU, TP,
+		// layout): a refused one is the file's, said at its key
+		// (file:line:col), not as "no probe could run".
+		if err := checkScenarioFleet(sc); err != nil {
+			return usageErr(err)
+		}
 	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {

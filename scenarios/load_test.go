@@ -81,7 +81,7 @@ func TestParseErrors(t *testing.T) {
 		{"misspelled top key", "duration: 60", "duraton: 60", []string{`t.yaml:2:1: unknown key "duraton"`, `did you mean "duration"?`}},
 		{"misspelled class key", "    arrival:", "    arival:", []string{`t.yaml:5:5: unknown key "arival"`, `did you mean "arrival"?`}},
 		{"negative rate", "rate: 2", "rate: -2", []string{"t.yaml:5:33: classes[0].arrival.rate", "negative"}},
-		{"wrong type", "input: 100", "input: lots", []string{"t.yaml:6:12: input: expected a mapping", `"lots"`}},
+		{"wrong type", "input: 100", "input: lots", []string{"t.yaml:6:12: input: expected a number or a mapping", `"lots"`}},
 		{"wrong scalar type", "rate: 2", "rate: fast", []string{"t.yaml:5:39: rate: expected a number", `"fast"`}},
 		{"min above max", "input: 100", "input: {dist: uniform, min: 500, max: 100}", []string{"t.yaml:6:"}},
 		{"unknown kind", "kind: chat", "kind: chatt", []string{`t.yaml:4:5: classes[0].kind: unknown kind "chatt"`, `did you mean "chat"?`}},
@@ -216,6 +216,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte("a: *b"))
 	f.Add([]byte("- [1, {a: b}]\n"))
+	f.Add([]byte(strings.NewReplacer("duration: 60", "duration: 6e1\nseed: 1e3", "input: 100", "input: .nan", "rate: 2", "rate: \"2\"").Replace(minimal)))
 	dir := f.TempDir() // relative file references resolve into an empty directory
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data, dir)

@@ -98,7 +98,8 @@ func (v *validator) scenario(s *Scenario) {
 			onlyTrace = false
 		}
 	}
-	if s.Duration == 0 && s.Requests == 0 && !onlyTrace {
+	// A duration or requests refused for its value is reported there.
+	if s.Duration == 0 && s.Requests == 0 && !onlyTrace && !v.d.bad["duration"] && !v.d.bad["requests"] {
 		v.errf("", "set duration (e.g. duration: 10m) or requests (e.g. requests: 1000): without one the workload never ends")
 	}
 	if s.Duration > 0 && s.Warmup >= s.Duration {

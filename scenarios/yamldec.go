@@ -157,6 +157,9 @@ func kindName(n ast.Node) string {
 	case *ast.SequenceNode:
 		return "a list"
 	case *ast.StringNode, *ast.LiteralNode:
+		if _, err := strconv.ParseFloat(strings.TrimSpace(scalarText(n)), 64); err == nil {
+			return fmt.Sprintf("the string %q (quoted numbers are strings: write it without quotes)", scalarText(n))
+		}
 		return fmt.Sprintf("the string %q", scalarText(n))
 	case *ast.IntegerNode, *ast.FloatNode:
 		return "the number " + scalarText(n)
@@ -166,6 +169,15 @@ func kindName(n ast.Node) string {
 		return "nothing"
 	}
 	return "a " + n.Type().String()
+}
+
+// isString reports whether n is a string scalar.
+func isString(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.StringNode, *ast.LiteralNode:
+		return true
+	}
+	return false
 }
 
 func scalarText(n ast.Node) string {
@@ -189,10 +201,27 @@ func scalarText(n ast.Node) string {
 	return ""
 }
 
+// isNumber reports whether n is a numeric scalar: an integer, a float,
+// .inf or .nan (refused by number, with a message saying so) or an
+// unquoted exponent such as 1e9, which the parser leaves as a string.
+func isNumber(n ast.Node) bool {
+	switch v := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return true
+	case *ast.StringNode:
+		_, ok := plainFloat(v)
+		return ok
+	}
+	return false
+}
+
 // number reads a numeric scalar, rejecting NaN and infinities.
 func (d *decoder) number(n ast.Node, path string) (float64, bool) {
 	var f float64
 	switch v := n.(type) {
+	case *ast.InfinityNode, *ast.NanNode:
+		d.fail(n, path, "%s: expected a finite number, got %s", keyName(path), scalarText(n))
+		return 0, false
 	case *ast.IntegerNode:
 		switch x := v.Value.(type) {
 		case int64:
@@ -313,11 +342,14 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		return
 	}
 	if reflect.PointerTo(t).Implements(shorthandType) {
-		switch n.(type) {
-		case *ast.IntegerNode, *ast.FloatNode:
+		if isNumber(n) {
 			if f, ok := d.number(n, path); ok {
 				v.Addr().Interface().(numberShorthand).SetFixed(f)
 			}
+			return
+		}
+		if _, scalar := n.(ast.ScalarNode); scalar {
+			d.fail(n, path, "%s: expected a number or a mapping such as {dist: lognormal, mean: 1155, median: 1020}, got %s", keyName(path), kindName(n))
 			return
 		}
 	}
@@ -369,6 +401,19 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		v.SetInt(int64(f))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		in, ok := n.(*ast.IntegerNode)
+		if !ok && isNumber(n) {
+			// 1e3 or 1000.0: a whole number written as a float.
+			f, ok := d.number(n, path)
+			if !ok {
+				return
+			}
+			if f != math.Trunc(f) || f < 0 || f > 1<<53 {
+				d.fail(n, path, "%s: expected a whole number >= 0, got %s", keyName(path), scalarText(n))
+				return
+			}
+			v.SetUint(uint64(f))
+			return
+		}
 		if !ok {
 			d.fail(n, path, "%s: expected a whole number >= 0, got %s", keyName(path), kindName(n))
 			return
@@ -391,8 +436,8 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 // duration accepts "10m", "90s", "1h30m" or a bare number of seconds.
 func (d *decoder) duration(n ast.Node, v reflect.Value, path string) {
 	var dur time.Duration
-	switch n.(type) {
-	case *ast.IntegerNode, *ast.FloatNode:
+	switch {
+	case isNumber(n):
 		f, ok := d.number(n, path)
 		if !ok {
 			return
@@ -402,7 +447,7 @@ func (d *decoder) duration(n ast.Node, v reflect.Value, path string) {
 			return
 		}
 		dur = time.Duration(f * 1e9)
-	case *ast.StringNode:
+	case isString(n):
 		var err error
 		dur, err = time.ParseDuration(scalarText(n))
 		if err != nil {

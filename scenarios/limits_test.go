@@ -138,7 +138,7 @@ func TestTraceValidation(t *testing.T) {
 		"empty.jsonl":   "empty.jsonl holds no requests",
 		"late.jsonl":    "late.jsonl:2:",
 		"huge.jsonl":    "huge.jsonl:1: input_length 3000000000 is outside",
-		"big.jsonl":     "request 1 asks for 10 input and 20000000 output tokens",
+		"big.jsonl":     "big.jsonl:1: 10 input and 20000000 output tokens",
 		"good.jsonl":    "",
 	} {
 		src := "name: tr\nclasses:\n  - kind: trace\n    trace: {file: " + file + ", format: mooncake}\n"

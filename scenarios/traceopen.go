@@ -35,7 +35,7 @@ func (e *entryReader) next() (traceEntry, error) {
 		return traceEntry{}, err
 	}
 	e.last = max(e.last, en.Time)
-	return traceEntry{at: e.last, input: en.Input, output: en.Output, hashIDs: en.HashIDs}, nil
+	return traceEntry{at: e.last, input: en.Input, output: en.Output, hashIDs: en.HashIDs, line: en.Line}, nil
 }
 
 func (e *entryReader) Close() error { return e.c.Close() }

@@ -13,6 +13,7 @@ type traceEntry struct {
 	input   int
 	output  int
 	hashIDs []uint64 // Mooncake block hashes; nil for Azure
+	line    int      // 1-based line in the trace file, for messages
 }
 
 // traceReader yields trace lines in file order; io.EOF at the end. Errors

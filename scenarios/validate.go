@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
@@ -32,6 +33,9 @@ type validator struct {
 	d       *decoder
 	baseDir string
 	builtin bool // embedded scenario: file references resolve in the embedded FS
+	// The scenario's duration and requests, which bound a trace replay.
+	duration time.Duration
+	requests int
 }
 
 func (v *validator) errf(path, format string, args ...any) {
@@ -109,6 +113,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.errf("classes", "classes: at most %d classes, got %d", maxClasses, len(s.Classes))
 		return
 	}
+	v.duration, v.requests = s.Duration, s.Requests
 	names := map[string]int{}
 	for i := range s.Classes {
 		c := &s.Classes[i]

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // arrival checks a class's arrival process against its kind.
@@ -151,7 +152,7 @@ func (v *validator) trace(t *TraceSpec, p string) {
 	switch t.Format {
 	case "mooncake", "azure":
 	case "":
-		switch strings.ToLower(filepath.Ext(t.File)) {
+		switch strings.ToLower(filepath.Ext(strings.TrimSuffix(t.File, ".gz"))) {
 		case ".jsonl":
 			t.Format = "mooncake"
 		case ".csv":
@@ -189,15 +190,18 @@ func (v *validator) trace(t *TraceSpec, p string) {
 		v.errf(p+".file", "%s.file: %v", p, err)
 		return
 	}
-	if err := checkTrace(t, v.baseDir); err != nil {
+	if err := checkTrace(t, v.baseDir, v.duration, v.requests); err != nil {
 		v.errf(p+".file", "%s.file: %v", p, err)
 	}
 }
 
 // checkTrace reads a trace file through once (streaming, constant memory)
 // so that validation finds what a run would die on: a line that is not
-// the format, binary data, or a file with no request at all.
-func checkTrace(t *TraceSpec, baseDir string) error {
+// the format, binary data, a file with no request at all, a line past the
+// token limit, or (when no duration: cuts the replay) a line sent more
+// than MaxDuration after the first, as a timestamp typo would be: run
+// would wait that long for it. Lines past requests: are never sent.
+func checkTrace(t *TraceSpec, baseDir string, duration time.Duration, requests int) error {
 	if strings.HasPrefix(t.File, builtinTracePrefix) || (t.Format != "mooncake" && t.Format != "azure") {
 		return nil // embedded traces are tested; a bad format is reported already
 	}
@@ -218,7 +222,12 @@ func checkTrace(t *TraceSpec, baseDir string) error {
 			return err
 		}
 		if en.input > MaxTokens || en.output > MaxTokens {
-			return fmt.Errorf("%s: request %d asks for %d input and %d output tokens; the limit is %d each (docs/scenarios.md, Limits)", resolvePath(t.File, baseDir), n+1, en.input, en.output, MaxTokens)
+			return fmt.Errorf("%s:%d: %d input and %d output tokens; the limit is %d each (docs/scenarios.md, Limits): fix or drop the line", resolvePath(t.File, baseDir), en.line, en.input, en.output, MaxTokens)
+		}
+		reached := requests == 0 || t.RateScale < 1 || n < requests
+		if at := time.Duration(float64(en.at) / t.TimeScale); duration == 0 && reached && at > MaxDuration {
+			return fmt.Errorf("%s:%d: this line is sent %s after the trace's first (time_scale %g), past the %s a replay may last (docs/scenarios.md, Limits): set duration: to cut the replay, time_scale: to speed it up, or fix the line's timestamp",
+				resolvePath(t.File, baseDir), en.line, at.Round(time.Second), t.TimeScale, MaxDuration)
 		}
 	}
 }
@@ -231,8 +240,12 @@ func statTrace(file, baseDir string) error {
 		}
 		return nil
 	}
-	if _, err := os.Stat(resolvePath(file, baseDir)); err != nil {
+	st, err := os.Stat(resolvePath(file, baseDir))
+	if err != nil {
 		return fmt.Errorf("cannot read trace file %s (paths are relative to the scenario file)", resolvePath(file, baseDir))
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory, not a trace file (name the .jsonl or .csv file in it)", resolvePath(file, baseDir))
 	}
 	return nil
 }

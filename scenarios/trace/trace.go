@@ -8,6 +8,7 @@ package trace
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -49,29 +50,61 @@ const maxTokens = 1 << 31
 var Formats = []string{"mooncake", "azure"}
 
 // Open opens a trace file. format is "mooncake", "azure", or "" to guess from
-// the extension (.jsonl/.json: mooncake, .csv: azure) and otherwise from the
-// first bytes ('{' or an Azure header). Close the returned Closer when done.
+// the extension (.jsonl/.json: mooncake, .csv: azure; a .gz after it is
+// skipped) and otherwise from the first bytes ('{' or an Azure header). A
+// gzip-compressed file (by its magic bytes, whatever its name) is
+// decompressed as it is read. Close the returned Closer when done.
 func Open(path, format string) (Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("trace: %w (check the path; relative paths are relative to the scenario file)", err)
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, nil, fmt.Errorf("trace: %s is a directory, not a trace file (name the .jsonl or .csv file in it)", path)
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
-	if format == "" {
-		format, err = guess(path, br)
+	var closer io.Closer = f
+	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
+			return nil, nil, fmt.Errorf("%s: gzip: %v (is the file complete?)", path, err)
+		}
+		br = bufio.NewReaderSize(zr, 64<<10)
+		closer = closers{zr, f}
+	}
+	if format == "" {
+		format, err = guess(strings.TrimSuffix(path, ".gz"), br)
+		if err != nil {
+			closer.Close()
 			return nil, nil, err
 		}
 	}
 	switch strings.ToLower(format) {
 	case "mooncake":
-		return NewMooncakeReader(br, path), f, nil
+		return NewMooncakeReader(br, path), closer, nil
 	case "azure":
-		return NewAzureReader(br, path), f, nil
+		return NewAzureReader(br, path), closer, nil
 	}
-	f.Close()
+	closer.Close()
 	return nil, nil, fmt.Errorf("%s: unknown trace format %q (use one of %s, or leave it empty to guess)", path, format, strings.Join(Formats, ", "))
+}
+
+// gzipMagic starts every gzip stream (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// closers closes each in order, returning the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func guess(path string, br *bufio.Reader) (string, error) {

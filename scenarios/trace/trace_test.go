@@ -2,7 +2,9 @@ package trace
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -402,4 +404,58 @@ func BenchmarkMooncakeJSON(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/entry")
+}
+
+// A gzip-compressed trace (published traces often ship as .csv.gz) read
+// "invalid character '\x1f'" at line 1, or "missing key format" for a
+// .gz name: it is decompressed as it is read, the format guessed from the
+// name without .gz.
+func TestOpenGzip(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"m.jsonl.gz": `{"timestamp": 0, "input_length": 10, "output_length": 5, "hash_ids": [1]}` + "\n",
+		"a.csv.gz":   "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,10,5\n",
+		"m.gz.jsonl": `{"timestamp": 0, "input_length": 10, "output_length": 5, "hash_ids": [1]}` + "\n", // gzip by content
+	} {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, err := zw.Write([]byte(body))
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+		r, c, err := Open(path, "")
+		require.NoError(t, err, name)
+		e, err := r.Next()
+		require.NoError(t, err, name)
+		require.Equal(t, 10, e.Input, name)
+		require.Equal(t, map[bool]int{true: 2, false: 1}[strings.Contains(name, ".csv")], e.Line, name, "the header is line 1")
+		_, err = r.Next()
+		require.ErrorIs(t, err, io.EOF, name)
+		require.NoError(t, c.Close())
+	}
+	// A truncated gzip stream is an error naming the file, not a short trace.
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(zw, `{"timestamp": %d, "input_length": 10, "output_length": 5, "hash_ids": [1]}`+"\n", i)
+	}
+	require.NoError(t, zw.Close())
+	path := filepath.Join(dir, "cut.jsonl.gz")
+	require.NoError(t, os.WriteFile(path, b.Bytes()[:b.Len()/2], 0o644))
+	r, c, err := Open(path, "")
+	require.NoError(t, err)
+	defer c.Close()
+	for err == nil {
+		_, err = r.Next()
+	}
+	require.NotErrorIs(t, err, io.EOF)
+	require.Contains(t, err.Error(), "cut.jsonl.gz")
+}
+
+// A directory given as a trace read "is a directory" from deep inside.
+func TestOpenDirectory(t *testing.T) {
+	_, _, err := Open(t.TempDir(), "mooncake")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "is a directory, not a trace file")
 }

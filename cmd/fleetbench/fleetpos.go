@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
+	"github.com/fleetbench/fleetbench/sim/models"
 	"github.com/fleetbench/fleetbench/sweep"
 )
 
@@ -108,6 +109,46 @@ func checkScenarioFleet(sc *scenarios.Scenario) error {
 			return fe
 		}
 		return sc.IssueAt("fleet", err)
+	}
+	return nil
+}
+
+// checkVideoModels refuses a video class whose clips name a model the
+// simulator does not know, at the model's key (file:line:col), when cfg's
+// fleet has a video pool that serves each clip with the model the clip
+// names (no fleet.video.model or --video-model, which serve every clip
+// with theirs). The simulator found it only when the first such clip
+// started, and exited 1 mid-run with no place in the file. A fleet
+// without a video pool, or one that does not parse, is left to the
+// simulator's own messages.
+func checkVideoModels(sc *scenarios.Scenario, cfg sim.Config) error {
+	if cfg.VideoModel != "" {
+		return nil
+	}
+	spec, err := sim.ParseFleet(cfg.Fleet)
+	if err != nil {
+		return nil
+	}
+	hasVideo := false
+	for _, p := range spec.Pools {
+		hasVideo = hasVideo || p.Role == sim.RoleVideo
+	}
+	if !hasVideo {
+		return nil
+	}
+	for i, c := range sc.Classes {
+		if c.Video == nil {
+			continue
+		}
+		for j, clip := range c.Video.Mix {
+			if _, err := models.LookupVideo(clip.Model); err != nil {
+				path := fmt.Sprintf("classes[%d].video.mix[%d].model", i, j)
+				if !sc.Sets(path) {
+					path = fmt.Sprintf("classes[%d].video.model", i)
+				}
+				return sc.IssueAt(path, fmt.Errorf("%w (or set fleet.video.model to serve every clip with one the simulator knows)", err))
+			}
+		}
 	}
 	return nil
 }

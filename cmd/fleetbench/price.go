@@ -153,6 +153,9 @@ func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 	if cfg.Fleet == "" {
 		return nil, usageErr(fmt.Errorf("scenario %q names no default fleet: pass --fleet", sc.Name))
 	}
+	if err := checkVideoModels(sc, cfg); err != nil {
+		return nil, usageErr(err)
+	}
 	in, err := f.cost.inputs(sc)
 	if err != nil {
 		return nil, usageErr(err)

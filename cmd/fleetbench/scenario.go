@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetbench/fleetbench/scenarios"
+	"github.com/fleetbench/fleetbench/sim"
 )
 
 func init() { register(newScenarioCmd) }
@@ -96,6 +97,9 @@ func validateScenarios(out, errOut io.Writer, files []string) error {
 		s, err := scenarios.Resolve(f)
 		if err == nil {
 			err = checkScenarioFleet(s) // its default fleet as sim builds it
+		}
+		if err == nil {
+			err = checkVideoModels(s, sim.ConfigFromScenario(s))
 		}
 		if err != nil {
 			bad++

@@ -110,6 +110,9 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	if err := elasticPools(cfg); err != nil {
 		return usageErr(err)
 	}
+	if err := checkVideoModels(sc, cfg); err != nil {
+		return usageErr(err)
+	}
 	costIn, err := f.cost.inputs(sc)
 	if err != nil {
 		return usageErr(err)

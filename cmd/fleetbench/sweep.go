@@ -196,6 +196,9 @@ func runSweep(cmd *cobra.Command, name string, f sweepFlags) error {
 		if err := checkScenarioFleet(sc); err != nil {
 			return usageErr(err)
 		}
+		if err := checkVideoModels(sc, sim.ConfigFromScenario(sc)); err != nil {
+			return usageErr(err)
+		}
 	}
 	// Every traffic multiplier is held to the scenario limits up front
 	// (exit 2), not discovered as failed points.

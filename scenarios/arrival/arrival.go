@@ -6,6 +6,16 @@ package arrival
 
 import "github.com/fleetbench/fleetbench/scenarios/dist"
 
+// Limits of a gamma process's coefficient of variation (burstiness, its
+// shape, is 1/cv²: [1e-4, 1e6]). Below MinCV the process is a constant
+// rate to any measurement (and at cv 1e-160 the shape overflows to +Inf,
+// every gap NaN); above MaxCV nearly every gap underflows to 0, so a
+// window sees one clump of arrivals and nothing of the rate it names.
+const (
+	MinCV = 0.001
+	MaxCV = 100.0
+)
+
 // Spec is an arrival process as written in a scenario file. Rates are in
 // arrivals per second, times in seconds.
 //

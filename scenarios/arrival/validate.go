@@ -79,6 +79,12 @@ func (s Spec) Validate() error {
 		if (s.CV > 0) == (s.Burstiness > 0) {
 			return fielderr.New("cv", hint, "gamma needs exactly one of cv > 0 or burstiness > 0")
 		}
+		if s.CV > 0 && (s.CV < MinCV || s.CV > MaxCV) {
+			return fielderr.New("cv", "docs/scenarios.md, Limits", "cv %v is outside [%v, %v]", s.CV, MinCV, MaxCV)
+		}
+		if b := s.Burstiness; b > 0 && (b < 1/(MaxCV*MaxCV) || b > 1/(MinCV*MinCV)) {
+			return fielderr.New("burstiness", "docs/scenarios.md, Limits; cv = 1/sqrt(burstiness)", "burstiness %v is outside [%v, %v]", b, 1/(MaxCV*MaxCV), 1/(MinCV*MinCV))
+		}
 	case "bursts":
 		return s.validateBursts(hint)
 	case "sine":

@@ -227,14 +227,16 @@ func (w *Workload) pop() head {
 	}
 }
 
-// seconds converts a sampled time in seconds to ns, clamping negatives
-// and absurd values (a heavy-tailed think time must not overflow int64).
+// seconds converts a sampled tool or think time in seconds to ns,
+// clamping negatives to 0 and a tail draw to MaxToolSeconds, the limit
+// the file's tool_s and think_s are held to (a heavy tail must neither
+// overflow int64 nor have the simulator idle through decades).
 func seconds(x float64) int64 {
 	if !(x > 0) {
 		return 0
 	}
-	if x > 1e9 {
-		x = 1e9
+	if x > MaxToolSeconds {
+		x = MaxToolSeconds
 	}
 	return int64(x * 1e9)
 }

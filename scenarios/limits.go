@@ -61,6 +61,10 @@ const (
 	MaxVideoFPS     = 240
 	MaxVideoSteps   = 1000
 	MaxVideoSide    = 16384
+	// MaxFleetBlockTokens bounds fleet.block_tokens, the simulator's KV
+	// block size: sim.IntLimits' --block-tokens (a cmd test keeps them
+	// equal; scenarios cannot import sim).
+	MaxFleetBlockTokens = 4096
 )
 
 // largest is the biggest value a distribution can yield when it is

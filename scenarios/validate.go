@@ -394,8 +394,11 @@ func (v *validator) fleet(f *FleetDefaults) {
 	if f == nil {
 		return
 	}
-	if f.TP < 0 {
-		v.errf("fleet.tp", "fleet.tp: must be >= 1, got %d", f.TP)
+	if f.TP < 0 || (f.TP == 0 && v.has("fleet.tp")) {
+		v.errf("fleet.tp", "fleet.tp: must be >= 1, got %d (leave it out for the default)", f.TP)
+	}
+	if bt := f.BlockTokens; bt < 0 || bt > MaxFleetBlockTokens || (bt == 0 && v.has("fleet.block_tokens")) {
+		v.errf("fleet.block_tokens", "fleet.block_tokens: must be in [1, %d], got %d", MaxFleetBlockTokens, bt)
 	}
 	if mc := f.Model.Config; mc != "" {
 		path := mc

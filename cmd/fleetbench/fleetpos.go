@@ -74,6 +74,8 @@ func fleetErrPath(sc *scenarios.Scenario, msg string) string {
 		{"unknown decode routing", "fleet.decode_routing", true},
 		{"unknown routing", "fleet.routing", true},
 		{"redundant", pool + "redundant_experts", role != ""},
+		{"max batch tokens", pool + "max_batch_tokens", role != ""},
+		{"max sequences", pool + "max_seqs", role != ""},
 		// A layout set by the pool's own keys rather than in the spec.
 		{"EP ", pool + "ep", role != ""},
 		{"DP ", pool + "dp", role != ""},

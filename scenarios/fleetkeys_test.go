@@ -1,0 +1,28 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fleet.block_tokens out of range was refused at the fleet: key, as if a
+// flag were wrong ("9:1: fleet: --block-tokens -1: must be in [1,
+// 4096]"), and an explicit fleet.tp: 0 was taken as the default, where
+// --tp 0 is an error. Both are refused at their key.
+func TestFleetKeysRefusedAtTheirKey(t *testing.T) {
+	for _, tc := range []struct{ fleet, want string }{
+		{"{spec: 1C, block_tokens: -1}", "t.yaml:8:19: fleet.block_tokens: must be in [1, 4096], got -1"},
+		{"{spec: 1C, block_tokens: 99999}", "t.yaml:8:19: fleet.block_tokens: must be in [1, 4096], got 99999"},
+		{"{spec: 1C, tp: 0}", "t.yaml:8:19: fleet.tp: must be >= 1, got 0 (leave it out for the default)"},
+	} {
+		src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: "+tc.fleet+"\n", 1)
+		_, err := Parse("t.yaml", []byte(src), "")
+		require.Error(t, err, tc.fleet)
+		require.Contains(t, err.Error(), tc.want)
+	}
+	src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, block_tokens: 16, tp: 2}\n", 1)
+	_, err := Parse("t.yaml", []byte(src), "")
+	require.NoError(t, err)
+}

@@ -58,6 +58,10 @@ const (
 	MaxCNYPerUSD  = 1000.0     // exchange rate
 	MaxTiers      = 64         // input-length tiers
 	MaxTierTokens = 10_000_000 // a tier's up_to_tokens: the longest request a scenario may have
+	// MaxGPUHourUSD bounds a GPU-hour price (fleet.gpu_hour_usd,
+	// --gpu-price): ~100x the dearest on-demand GPU, so a slipped digit
+	// (25000 for 2.5) is refused rather than priced.
+	MaxGPUHourUSD = 1000.0
 )
 
 // Validate normalises the list in place (currency upper-cased, USD when

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fleetbench/fleetbench/pricing"
 )
 
 // ParseGPUPrices parses a --gpu-price value, "h100=2.5,h20=1.2": USD per
@@ -28,6 +30,9 @@ func ParseGPUPrices(s string) (map[string]float64, error) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || !(f >= 0) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("gpu price %q: %q is not a price in USD per GPU-hour (a number >= 0, e.g. h100=2.5)", item, strings.TrimSpace(v))
+		}
+		if f > pricing.MaxGPUHourUSD {
+			return nil, fmt.Errorf("gpu price %q: %v USD per GPU-hour is above the limit of %g (docs/scenarios.md, Limits)", item, f, pricing.MaxGPUHourUSD)
 		}
 		if _, dup := out[k]; dup {
 			return nil, fmt.Errorf("gpu price %q: %s is priced twice", item, k)

@@ -138,7 +138,7 @@ func TestParseGPUPrices(t *testing.T) {
 	got, err = ParseGPUPrices("")
 	require.NoError(t, err)
 	require.Empty(t, got)
-	for _, bad := range []string{"h100", "=2", "h100=x", "h100=-1", "h100=1,h100=2", "h100=Inf", "h100=NaN"} {
+	for _, bad := range []string{"h100", "=2", "h100=x", "h100=-1", "h100=1,h100=2", "h100=Inf", "h100=NaN", "h100=25000"} {
 		_, err := ParseGPUPrices(bad)
 		require.Error(t, err, bad)
 	}
@@ -155,6 +155,7 @@ func FuzzParseGPUPrices(f *testing.F) {
 		for k, v := range m {
 			require.Equal(t, strings.ToLower(k), k)
 			require.GreaterOrEqual(t, v, 0.0)
+			require.LessOrEqual(t, v, pricing.MaxGPUHourUSD)
 		}
 	})
 }

@@ -26,3 +26,23 @@ func TestFleetKeysRefusedAtTheirKey(t *testing.T) {
 	_, err := Parse("t.yaml", []byte(src), "")
 	require.NoError(t, err)
 }
+
+// fleet.gpu_hour_usd for a GPU the catalog does not know (a typo: h1OO)
+// was accepted and never used, the catalog's price charged instead, where
+// --gpu-price refuses it; and a GPU-hour price had no upper limit
+// (gpu_hour_usd: {h100: 25000} for 2.5 was priced).
+func TestGPUHourPricesChecked(t *testing.T) {
+	for _, tc := range []struct{ prices, want string }{
+		{"{h1OO: 2}", `t.yaml:8:34: fleet.gpu_hour_usd.h1OO: unknown GPU "h1OO": known GPUs are`},
+		{"{h100: 25000}", "t.yaml:8:34: fleet.gpu_hour_usd.h100: price must be 0 to 1000 USD per GPU-hour, got 25000"},
+		{"{h100: -1}", "t.yaml:8:34: fleet.gpu_hour_usd.h100: price must be 0 to 1000 USD per GPU-hour, got -1"},
+	} {
+		src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, gpu_hour_usd: "+tc.prices+"}\n", 1)
+		_, err := Parse("t.yaml", []byte(src), "")
+		require.Error(t, err, tc.prices)
+		require.Contains(t, err.Error(), tc.want)
+	}
+	src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, gpu_hour_usd: {H100: 2.5, h20: 0}}\n", 1)
+	_, err := Parse("t.yaml", []byte(src), "")
+	require.NoError(t, err)
+}

@@ -3,13 +3,15 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fleetbench/fleetbench/hardware"
 	"github.com/fleetbench/fleetbench/pricing"
 	"github.com/fleetbench/fleetbench/scenarios/dist"
 	"github.com/fleetbench/fleetbench/scenarios/fielderr"
@@ -422,9 +424,15 @@ func (v *validator) fleet(f *FleetDefaults) {
 			}
 		}
 	}
-	for g, usd := range f.GPUHourUSD {
-		if usd < 0 || math.IsNaN(usd) {
-			v.errf("fleet.gpu_hour_usd."+g, "fleet.gpu_hour_usd.%s: price must be >= 0, got %v", g, usd)
+	for _, g := range slices.Sorted(maps.Keys(f.GPUHourUSD)) {
+		usd := f.GPUHourUSD[g]
+		if !(usd >= 0 && usd <= pricing.MaxGPUHourUSD) {
+			v.errf("fleet.gpu_hour_usd."+g, "fleet.gpu_hour_usd.%s: price must be 0 to %g USD per GPU-hour, got %v", g, pricing.MaxGPUHourUSD, usd)
+		}
+		// Fleets run on catalog GPUs: a price for another name (a typo)
+		// would never be used, the catalog's charged instead.
+		if _, err := hardware.Lookup(g); err != nil {
+			v.errf("fleet.gpu_hour_usd."+g, "fleet.gpu_hour_usd.%s: %v", g, err)
 		}
 	}
 	// Autoscalers and failures are checked here, where a mistake has a

@@ -253,6 +253,23 @@ func TestClassMapping(t *testing.T) {
 	require.EqualValues(t, 2, res.Classes["short"].Requests)
 }
 
+// serve started without a scenario is the README's stand-in endpoint for
+// `run SCENARIO --target`: run names each request's class (chat, coding,
+// ...) in the class header, and serve credits every one to its own class
+// "serve" (every request of `run chat` against `serve` was a 400: the
+// header named no class of serve's default scenario).
+func TestClassHeaderWithoutScenario(t *testing.T) {
+	s, url := startServer(t, nil, testConfig())
+	msg := []map[string]string{{"role": "user", "content": "hi there"}}
+	for _, class := range []string{"chat", "coding"} {
+		status, out := post(t, url+"/v1/chat/completions", map[string]any{"messages": msg, "max_tokens": 2}, scenarios.ClassHeader, class)
+		require.Equal(t, 200, status, string(out))
+	}
+	res, err := s.Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 2, res.Classes[DefaultClass].Requests)
+}
+
 // A scraper that asks for OpenMetrics (Prometheus asks for it first)
 // gets it, as from vLLM's Python client; one that asks for nothing gets
 // the text format.

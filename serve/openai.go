@@ -250,13 +250,23 @@ func (s *Server) plan(cr *chatRequest, texts []string, defMax int, class string)
 
 // class picks the class a request is attributed to: the one ClassHeader
 // names, else (text requests) the one the model field names, else the
-// scenario's first class of the request's kind.
+// scenario's first class of the request's kind. A header naming no class
+// is a bad request, except for a serve without a scenario (anyClass),
+// which credits it to its own class of the request's kind.
 func (s *Server) class(r *http.Request, video bool, model string) (string, *apiError) {
 	name := r.Header.Get(ClassHeader)
 	if name == "" && !video && model != "" && model != s.model {
 		for _, c := range s.sc.Classes {
 			if c.Name == model && c.Kind != scenarios.KindVideo {
 				return model, nil
+			}
+		}
+	}
+	if name != "" && s.anyClass {
+		name = ""
+		for _, c := range s.sc.Classes {
+			if c.Name == r.Header.Get(ClassHeader) && (c.Kind == scenarios.KindVideo) == video {
+				name = c.Name
 			}
 		}
 	}

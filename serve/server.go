@@ -95,13 +95,18 @@ type Server struct {
 	videoOverride string
 	apiKey        string
 	bodyTimeout   time.Duration
+	// anyClass: started without a scenario, serve credits a request whose
+	// class header names a class it does not have to its own class of the
+	// request's kind (a client's scenario is not serve's to check).
+	anyClass bool
 }
 
 // New builds the engine for opts and starts its clock. The caller must
 // Close the server.
 func New(opts Options) (*Server, error) {
 	sc := opts.Scenario
-	if sc == nil {
+	anyClass := sc == nil
+	if anyClass {
 		sc = defaultScenario()
 	}
 	cfg := opts.Config
@@ -112,7 +117,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("no fleet: pass --fleet (e.g. 1C) or a scenario with a default fleet")
 	}
 	s := &Server{sc: sc, model: cfg.Model, created: time.Now().Unix(), mux: http.NewServeMux(), videoOverride: cfg.VideoModel,
-		apiKey: opts.APIKey, bodyTimeout: opts.BodyTimeout}
+		apiKey: opts.APIKey, bodyTimeout: opts.BodyTimeout, anyClass: anyClass}
 	if s.bodyTimeout <= 0 {
 		s.bodyTimeout = DefaultBodyTimeout
 	}

@@ -57,7 +57,7 @@ max_tokens and raised to min_tokens.
 
 SCENARIO (optional) supplies the default fleet and the class names results
 are attributed to (header X-Fleetbench-Class picks one); without it requests
-count as class "serve" on a ` + defaultServeFleet + ` fleet of ` + defaultServeModel + ` on h100.
+count as class "serve", whatever class their header names, on a ` + defaultServeFleet + ` fleet of ` + defaultServeModel + ` on h100.
 GET /fleetbench/result returns the engine's own summary of the load so far,
 measured from the first request received plus --warmup (default 0: every
 request; pass the run's warm-up, printed in run's header, to compare like

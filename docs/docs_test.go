@@ -87,3 +87,28 @@ func TestRelativeLinksResolve(t *testing.T) {
 		}
 	}
 }
+
+// priceFileArg matches a command's price list argument in the docs.
+var priceFileArg = regexp.MustCompile(`--price-file[ =]([^\s` + "`" + `]+)`)
+
+// TestDocCommandsPriceFilesExist: a command the README or a doc shows with
+// --price-file names a file the repository carries (run from its root), so
+// it runs as written; FILE, F and other capitals are placeholders. The
+// README's `sim --price-file prices.yaml` and `cost ... --price-file p.yaml`
+// stopped at "open prices.yaml: no such file or directory".
+func TestDocCommandsPriceFilesExist(t *testing.T) {
+	files, err := filepath.Glob("*.md")
+	require.NoError(t, err)
+	files = append(files, "../README.md")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range priceFileArg.FindAllStringSubmatch(string(b), -1) {
+			if strings.ToUpper(m[1]) == m[1] {
+				continue
+			}
+			_, err := os.Stat(filepath.Join("..", m[1]))
+			require.NoError(t, err, "%s: --price-file %s: no such file in the repository", f, m[1])
+		}
+	}
+}

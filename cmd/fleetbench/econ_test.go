@@ -194,8 +194,8 @@ func TestCostJSONHeadHasNoFloatNoise(t *testing.T) {
 // 342,000 x 0.14 + 168,000 x 2.19 = 562,100 (+0.013%: the published
 // token counts are rounded to billions) and markup 545.56%.
 func TestCostReproducesDeepSeeksPublishedDay(t *testing.T) {
-	pf := filepath.Join(t.TempDir(), "r1.yaml")
-	require.NoError(t, os.WriteFile(pf, []byte("default: {input_per_mtok: 0.55, cached_input_per_mtok: 0.14, output_per_mtok: 2.19}\n"), 0o644))
+	// The price list docs/economics.md's command names (R1's list prices).
+	pf := "../../docs/examples/deepseek-r1-prices.yaml"
 	code, stdout, stderr := runCLI("cost", "--gpu-hours", fmt.Sprint(226.75*8*24), "--gpu-price", "h800=2", "--input-tokens", "608e9",
 		"--cached-tokens", "342e9", "--output-tokens", "168e9", "--price-file", pf, "--format", "json")
 	require.Equal(t, 0, code, stderr)

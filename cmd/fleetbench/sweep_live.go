@@ -29,7 +29,7 @@ type liveFlags struct {
 
 func addLiveFlags(fl *pflag.FlagSet, f *liveFlags) {
 	fl.StringVar(&f.target, "target", "", "measure a live endpoint instead of simulating: API base URL, e.g. http://127.0.0.1:8000/v1 (each point is a bounded load step)")
-	fl.StringVar(&f.servedModel, "served-model", "", `with --target: "model" field of every request (default: --model, else the scenario's model)`)
+	fl.StringVar(&f.servedModel, "served-model", "", `with --target: "model" field of every request (default: --model, else none: the server's own model, as run sends)`)
 	fl.StringVar(&f.apiKeyEnv, "api-key-env", "", "with --target: environment variable holding the API key")
 	fl.StringVar(&f.concurrency, "concurrency", "", "with --target: closed-loop grid of tasks in flight, e.g. 1,4,16,64")
 	fl.StringVar(&f.predict, "predict", "", "with --target: simulate the same steps for this declared fleet (with --model, --gpu, --tp) beside the measured ones")
@@ -69,9 +69,13 @@ func runLiveSweep(cmd *cobra.Command, sc *scenarios.Scenario, f sweepFlags, spec
 		conc = append(conc, c)
 	}
 	base := f.base(sc)
+	// The "model" field is run's: named by a flag, else empty (the
+	// server's own model, as vLLM and serve read it). The scenario's
+	// catalog id is the simulator's name, rarely the server's (vLLM serves
+	// a Hugging Face path): sent, it had every request refused.
 	cfg := runners.Config{Target: lf.target, Model: lf.servedModel, API: runners.APIChat, IgnoreEOS: true, Senders: lf.senders, Warnings: stderr}
 	if cfg.Model == "" {
-		cfg.Model = base.Model
+		cfg.Model = f.model
 	}
 	if lf.apiKeyEnv != "" {
 		if cfg.APIKey = os.Getenv(lf.apiKeyEnv); cfg.APIKey == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -78,4 +79,28 @@ func TestLiveSweepMaxLoadGateHalfFleet(t *testing.T) {
 	stderr.Reset()
 	require.Equal(t, 2, execute([]string{"compare", base, half, "--fail-on", "ttft.p99>+10%"}, &stdout, &stderr))
 	require.Contains(t, stderr.String(), "max_load")
+}
+
+// sweep --target sends what run sends in each request's "model" field:
+// --served-model (or --model) when given, else nothing the server could
+// refuse. It sent the scenario's catalog id, which a server names
+// differently (vLLM: the Hugging Face path), so the README's
+// `sweep chat --target` against `fleetbench serve` (llama-3.1-8b; chat
+// simulates llama-3.1-70b) had every request refused, model_not_found,
+// while `run chat --target` against the same server completed them all.
+func TestLiveSweepModelFieldAsRun(t *testing.T) {
+	b, err := os.ReadFile(liveScenario)
+	require.NoError(t, err)
+	sc := filepath.Join(t.TempDir(), "other-model.yaml")
+	require.NoError(t, os.WriteFile(sc, bytes.Replace(b, []byte("model: llama-3.1-8b"), []byte("model: llama-3.1-70b"), 1), 0o644))
+	url := serveFleet(t, "1C")
+	var stdout, stderr bytes.Buffer
+	code := execute([]string{"sweep", sc, "--target", url, "--rate-scale", "1", "--requests", "8", "--warmup", "0s"}, &stdout, &stderr)
+	require.Equal(t, 0, code, "%s\n%s", stdout.String(), stderr.String())
+	// Named, it is sent as named: serve refuses a model it does not serve.
+	stdout.Reset()
+	stderr.Reset()
+	code = execute([]string{"sweep", sc, "--target", url, "--rate-scale", "1", "--requests", "8", "--warmup", "0s", "--served-model", "llama-3.1-70b"}, &stdout, &stderr)
+	require.Equal(t, 1, code, "%s\n%s", stdout.String(), stderr.String())
+	require.Contains(t, stdout.String()+stderr.String(), "http_4xx")
 }

@@ -390,6 +390,11 @@ func (r *Result) validate() error {
 			if _, err := base64.StdEncoding.DecodeString(enc); err != nil {
 				return fmt.Errorf("histograms.%s.%s: not base64: %v", cn, mk, err)
 			}
+			// Decoded in full here, so that a damaged histogram is the
+			// file's error (exit 2, named) and not a figure's later.
+			if _, err := decodeHist(enc); err != nil {
+				return fmt.Errorf("histograms.%s.%s: not a fleetbench histogram: %v", cn, mk, err)
+			}
 		}
 	}
 	if t := r.Timeline; t != nil {

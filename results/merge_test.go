@@ -95,7 +95,7 @@ func TestMergeRejectsIncompatible(t *testing.T) {
 		{"kind", func(r *Result) { r.Classes["chat"].Kind = "agent" }, `class "chat" is "agent" here`},
 		{"slo", func(r *Result) { r.Classes["chat"].SLO.Targets[0].Bound = 1 }, `class "chat" has a different SLO`},
 		{"schema", func(r *Result) { r.Schema = "x" }, "schema"},
-		{"histogram", func(r *Result) { r.Histograms["chat"]["ttft_ms"] = "AAAA" }, "histogram ttft_ms"},
+		{"histogram", func(r *Result) { r.Histograms["chat"]["ttft_ms"] = "AAAA" }, "histograms.chat.ttft_ms: not a fleetbench histogram"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -62,6 +63,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"no totals", strings.Replace(good, `"totals"`, `"totals_x"`, 1), `missing "totals"`},
 		{"counts", strings.Replace(good, `"completed": `, `"completed": 1`, 1), "completed"},
 		{"hist class", strings.Replace(good, `"histograms": {`, `"histograms": {"nope": {}, `, 1), "histograms.nope: no such class"},
+		// Valid base64 that is no histogram passed the reader: report and
+		// compare printed the file's figures, report --format csv exited
+		// 1 with "encoded histogram too short" and no file name.
+		{"hist not a histogram", regexp.MustCompile(`"ttft_ms": "[^"]*"`).ReplaceAllString(good, `"ttft_ms": "AAAA"`), "ttft_ms: not a fleetbench histogram: encoded histogram too short"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,6 +36,18 @@ func runCompareSweeps(out io.Writer, base, nw string, f compareFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	for _, s := range []struct {
+		path string
+		sw   *sweepfile.Sweep
+	}{{base, sb}, {nw, sn}} {
+		if s.sw.Search != sweepfile.SearchMaxLoad {
+			kind := "grid"
+			if s.sw.Search != "" {
+				kind = s.sw.Search
+			}
+			return usageErr(fmt.Errorf("%s is a %s sweep: compare takes two max-load searches (fleetbench sweep --search max-load) and compares their max load; for other sweeps, compare their points by eye (sweep -o with --format table or csv), or two results (sim -o) of the points you care about", s.path, kind))
+		}
+	}
 	cmp := sweepComparison{Metric: "max_load", Base: loadSide(sb), New: loadSide(sn)}
 	if sb.Scenario.Name != sn.Scenario.Name || sb.Scenario.Hash != sn.Scenario.Hash {
 		cmp.Warnings = append(cmp.Warnings, fmt.Sprintf("the sweeps ran different scenarios (%s %s, %s %s): the loads are multipliers of different traffic",

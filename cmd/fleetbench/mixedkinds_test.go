@@ -56,3 +56,23 @@ func TestResultFileWrongShapeNamesNoGoType(t *testing.T) {
 		})
 	}
 }
+
+// compare of two grid sweeps (or min-fleet, best-split) printed
+// "max_load  base -  new -" and exited 0: it compares max-load searches
+// only, and says so (exit 2).
+func TestCompareSweepsOtherThanMaxLoadRefused(t *testing.T) {
+	dir := t.TempDir()
+	grid := filepath.Join(dir, "grid.json")
+	writeMaxLoad(t, grid, "2P2D", "cache-aware", 5)
+	data, err := os.ReadFile(grid)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(grid, bytes.Replace(data, []byte(`"search": "max-load"`), []byte(`"search": "min-fleet"`), 1), 0o644))
+	ml := filepath.Join(dir, "ml.json")
+	writeMaxLoad(t, ml, "2P2D", "cache-aware", 5)
+	for _, args := range [][]string{{grid, grid}, {ml, grid}} {
+		var out, errb bytes.Buffer
+		require.Equal(t, 2, execute(append([]string{"compare"}, args...), &out, &errb), out.String())
+		require.Contains(t, errb.String(), "grid.json is a min-fleet sweep")
+		require.Contains(t, errb.String(), "max-load")
+	}
+}

@@ -135,6 +135,9 @@ func loadPriced(arg string, f priceFlags) (*results.Result, error) {
 		if err != nil {
 			return nil, usageErr(err)
 		}
+		if err := f.cost.checkPriceFileClasses(r, arg); err != nil {
+			return nil, usageErr(err)
+		}
 		if in.Prices == nil && r.Cost != nil && len(r.Classes) > 0 {
 			// Keep the lists the result was priced with.
 			in.Prices = map[string]*pricing.List{}

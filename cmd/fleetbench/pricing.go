@@ -100,9 +100,48 @@ func (f costFlags) inputs(sc *scenarios.Scenario) (results.CostInputs, error) {
 		for k, v := range file {
 			prices[k] = v
 		}
+		if sc != nil {
+			names := make([]string, len(sc.Classes))
+			for i, c := range sc.Classes {
+				names[i] = c.Name
+			}
+			if err := priceFileClasses(file, "scenario "+sc.Name, names); err != nil {
+				return in, err
+			}
+		}
 	}
 	if len(prices) > 0 {
 		in.Prices = prices
 	}
 	return in, nil
+}
+
+// priceFileClasses refuses a --price-file list for a class that what
+// (the scenario or result priced) does not have: a typo (chatt for chat)
+// priced nothing, and the class was priced with the default list, or not
+// at all, without a word.
+func priceFileClasses(file map[string]*pricing.List, what string, classes []string) error {
+	for _, k := range slices.Sorted(maps.Keys(file)) {
+		if k != "*" && !slices.Contains(classes, k) {
+			return fmt.Errorf("--price-file: classes.%s: no class %q in %s (its classes: %s): fix the name or drop the list", k, k, what, strings.Join(classes, ", "))
+		}
+	}
+	return nil
+}
+
+// checkPriceFileClasses is priceFileClasses for a result file read back
+// (report, price): the classes are the result's.
+func (f costFlags) checkPriceFileClasses(r *results.Result, path string) error {
+	if f.priceFile == "" || r == nil {
+		return nil
+	}
+	data, err := os.ReadFile(f.priceFile)
+	if err != nil {
+		return fmt.Errorf("--price-file: %w", err)
+	}
+	file, err := scenarios.ParsePriceFile(f.priceFile, data)
+	if err != nil {
+		return fmt.Errorf("--price-file: %w", err)
+	}
+	return priceFileClasses(file, "result "+path, slices.Sorted(maps.Keys(r.Classes)))
 }

@@ -80,6 +80,9 @@ func runReport(out io.Writer, path, format, percentiles string, cost costFlags) 
 		if err != nil {
 			return usageErr(err)
 		}
+		if err := cost.checkPriceFileClasses(r, path); err != nil {
+			return usageErr(err)
+		}
 		// A file keeps no price lists: re-pricing without --price-file
 		// drops its revenue, margins and break-evens; say so, not nothing.
 		var hadRevenue *float64

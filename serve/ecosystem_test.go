@@ -139,8 +139,13 @@ func TestMetricsHistograms(t *testing.T) {
 		"vllm:time_per_output_token_seconds": itlBuckets,
 		"vllm:e2e_request_latency_seconds":   requestLatencyBuckets,
 		"vllm:request_queue_time_seconds":    requestLatencyBuckets,
-		"vllm:request_prompt_tokens":         tokenBuckets(s.contextTokens),
-		"vllm:request_generation_tokens":     tokenBuckets(s.contextTokens),
+		// vLLM's Grafana example plots these two ("Requests Prefill
+		// and Decode Time").
+		"vllm:request_prefill_time_seconds":   requestLatencyBuckets,
+		"vllm:request_decode_time_seconds":    requestLatencyBuckets,
+		"vllm:request_inference_time_seconds": requestLatencyBuckets,
+		"vllm:request_prompt_tokens":          tokenBuckets(s.contextTokens),
+		"vllm:request_generation_tokens":      tokenBuckets(s.contextTokens),
 	} {
 		f := fams[name]
 		require.NotNil(t, f, name)
@@ -165,6 +170,12 @@ func TestMetricsHistograms(t *testing.T) {
 		}
 		require.Equal(t, map[string]string{"model_name": "llama-3.1-8b", "engine": "0"}, labels, name)
 	}
+	// As vLLM splits a request: e2e = queue + inference, inference =
+	// prefill + decode.
+	sum := func(name string) float64 { return fams[name].Metric[0].GetHistogram().GetSampleSum() }
+	require.InDelta(t, sum("vllm:e2e_request_latency_seconds"), sum("vllm:request_queue_time_seconds")+sum("vllm:request_inference_time_seconds"), 1e-9)
+	require.InDelta(t, sum("vllm:request_inference_time_seconds"), sum("vllm:request_prefill_time_seconds")+sum("vllm:request_decode_time_seconds"), 1e-9)
+	require.Positive(t, sum("vllm:request_decode_time_seconds"))
 	require.Equal(t, []float64{1, 2, 5, 10, 20, 50, 100}, tokenBuckets(100))
 	require.EqualValues(t, 15, counterValue(t, fams, "vllm:generation_tokens_total"))
 	require.EqualValues(t, 3*4, counterValue(t, fams, "vllm:prompt_tokens_total"))

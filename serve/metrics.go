@@ -52,6 +52,7 @@ type metrics struct {
 	videosDone        prometheus.Counter
 
 	ttft, itl, tpot, e2e, queue prometheus.Histogram
+	prefill, decode, inference  prometheus.Histogram
 	promptHist, genHist         prometheus.Histogram
 }
 
@@ -94,6 +95,9 @@ func newMetrics(model string, maxTokens int, live func() (sim.LiveGauges, bool))
 	m.tpot = histogram("vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", itlBuckets)
 	m.e2e = histogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", requestLatencyBuckets)
 	m.queue = histogram("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets)
+	m.inference = histogram("vllm:request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", requestLatencyBuckets)
+	m.prefill = histogram("vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", requestLatencyBuckets)
+	m.decode = histogram("vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", requestLatencyBuckets)
 	tb := tokenBuckets(maxTokens)
 	m.promptHist = histogram("vllm:request_prompt_tokens", "Number of prefill tokens processed.", tb)
 	m.genHist = histogram("vllm:request_generation_tokens", "Number of generation tokens processed.", tb)
@@ -106,9 +110,17 @@ func newMetrics(model string, maxTokens int, live func() (sim.LiveGauges, bool))
 // (TTFT and ITL were observed as the tokens came).
 // arrival is when serve received the request (virtual ns), the start of
 // vLLM's end-to-end latency.
+// The phases split as vLLM's do: queue (arrival to first scheduled),
+// then inference = prefill (to the first token) + decode (to the last).
 func (m *metrics) observeDone(rec *results.Record, arrival int64) {
 	m.e2e.Observe(float64(rec.LastToken-arrival) / 1e9)
 	m.queue.Observe(float64(rec.QueueNs) / 1e9)
+	// A request retried after a failure may count waits after its first
+	// token as queue time: no phase is negative.
+	scheduled := min(arrival+rec.QueueNs, rec.FirstToken)
+	m.inference.Observe(float64(rec.LastToken-scheduled) / 1e9)
+	m.prefill.Observe(float64(rec.FirstToken-scheduled) / 1e9)
+	m.decode.Observe(float64(rec.LastToken-rec.FirstToken) / 1e9)
 	m.promptHist.Observe(float64(rec.InputTokens))
 	m.genHist.Observe(float64(rec.OutputTokens))
 }

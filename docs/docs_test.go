@@ -67,25 +67,69 @@ var (
 	code = regexp.MustCompile("(?s)```.*?```|`[^`\n]*`")
 )
 
-// TestRelativeLinksResolve: every relative link in docs/ and the README
-// names a file that exists.
-func TestRelativeLinksResolve(t *testing.T) {
+// readDocs reads the docs a newcomer reads: docs/*.md, the README and
+// deploy/k8s's README, by path relative to this folder.
+func readDocs(t *testing.T) map[string]string {
+	t.Helper()
 	files, err := filepath.Glob("*.md")
 	require.NoError(t, err)
-	files = append(files, "../README.md")
-	for _, f := range files {
+	docs := map[string]string{}
+	for _, f := range append(files, "../README.md", "../deploy/k8s/README.md") {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		for _, m := range link.FindAllStringSubmatch(code.ReplaceAllString(string(b), ""), -1) {
+		docs[f] = string(b)
+	}
+	return docs
+}
+
+// TestRelativeLinksResolve: every relative link in docs/ and the READMEs
+// names a file that exists, and a heading of it when it names one.
+func TestRelativeLinksResolve(t *testing.T) {
+	for f, text := range readDocs(t) {
+		for _, m := range link.FindAllStringSubmatch(code.ReplaceAllString(text, ""), -1) {
 			target := m[1]
-			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			target, _, _ = strings.Cut(target, "#")
-			_, err := os.Stat(filepath.Join(filepath.Dir(f), target))
+			target, frag, _ := strings.Cut(target, "#")
+			path := filepath.Join(filepath.Dir(f), target)
+			if target == "" { // a heading of this file
+				path = f
+			}
+			_, err := os.Stat(path)
 			require.NoError(t, err, "%s links to %s", f, m[1])
+			if frag != "" && strings.HasSuffix(path, ".md") {
+				b, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.Contains(t, anchors(string(b)), frag, "%s links to %s: no such heading", f, m[1])
+			}
 		}
 	}
+}
+
+var (
+	heading  = regexp.MustCompile(`(?m)^#{1,6}\s+(.*)$`)
+	mdLink   = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
+	notInTag = regexp.MustCompile(`[^\p{L}\p{N}\- _]`)
+)
+
+// anchors lists a markdown file's heading anchors as GitHub writes them:
+// lower case, punctuation dropped, spaces to hyphens, -1, -2 on repeats.
+func anchors(md string) map[string]bool {
+	out := map[string]bool{}
+	seen := map[string]int{}
+	fenced := regexp.MustCompile("(?s)```.*?```")
+	for _, m := range heading.FindAllStringSubmatch(fenced.ReplaceAllString(md, ""), -1) {
+		text := mdLink.ReplaceAllString(strings.ReplaceAll(m[1], "`", ""), "$1")
+		a := strings.ReplaceAll(notInTag.ReplaceAllString(strings.ToLower(strings.TrimSpace(text)), ""), " ", "-")
+		if n := seen[a]; n > 0 {
+			out[a+"-"+strconv.Itoa(n)] = true
+		} else {
+			out[a] = true
+		}
+		seen[a]++
+	}
+	return out
 }
 
 // priceFileArg matches a command's price list argument in the docs.
@@ -97,13 +141,8 @@ var priceFileArg = regexp.MustCompile(`--price-file[ =]([^\s` + "`" + `]+)`)
 // README's `sim --price-file prices.yaml` and `cost ... --price-file p.yaml`
 // stopped at "open prices.yaml: no such file or directory".
 func TestDocCommandsPriceFilesExist(t *testing.T) {
-	files, err := filepath.Glob("*.md")
-	require.NoError(t, err)
-	files = append(files, "../README.md")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		require.NoError(t, err)
-		for _, m := range priceFileArg.FindAllStringSubmatch(string(b), -1) {
+	for f, text := range readDocs(t) {
+		for _, m := range priceFileArg.FindAllStringSubmatch(text, -1) {
 			if strings.ToUpper(m[1]) == m[1] {
 				continue
 			}

@@ -53,3 +53,23 @@ func TestNonFiniteAndBadEndSayWhatIsWrong(t *testing.T) {
 		})
 	}
 }
+
+// A resolution over the limit read "\"99999x2\" is not WIDTHxHEIGHT", which
+// it is.
+func TestResolutionOverTheLimitSaysSo(t *testing.T) {
+	src := strings.Replace(minimal, "  - kind: chat\n    arrival: {process: poisson, rate: 2}\n    input: 100\n    output: 20\n",
+		"  - kind: video\n    arrival: {process: poisson, rate: 2}\n    video: {resolution: 99999x2}\n", 1)
+	_, err := Parse("t.yaml", []byte(src), "")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `classes[0].video.resolution: resolution "99999x2": each side must be 1 to 16384 pixels`)
+}
+
+// slo: {ttft_ms: {p50: -1}} also read "set at least one of p50, ..." at
+// ttft_ms, though p50 was set (and refused at its key).
+func TestRefusedSLOTargetIsNotAlsoMissing(t *testing.T) {
+	src := strings.Replace(minimal, "    output: 20\n", "    output: 20\n    slo: {ttft_ms: {p50: -1}}\n", 1)
+	_, err := Parse("t.yaml", []byte(src), "")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "classes[0].slo.ttft_ms.p50: a latency target must be > 0, got -1")
+	require.NotContains(t, err.Error(), "set at least one")
+}

@@ -67,6 +67,9 @@ func parseResolution(s string) (w, h int, err error) {
 		if err1 == nil && err2 == nil && w > 0 && h > 0 && w <= MaxVideoSide && h <= MaxVideoSide {
 			return w, h, nil
 		}
+		if err1 == nil && err2 == nil {
+			return 0, 0, fmt.Errorf("resolution %q: each side must be 1 to %d pixels (docs/scenarios.md, Limits)", s, MaxVideoSide)
+		}
 	}
 	return 0, 0, fmt.Errorf("resolution %q is not WIDTHxHEIGHT or one of 480p, 720p, 1080p", s)
 }

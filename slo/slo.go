@@ -149,7 +149,7 @@ func (t *Targets) Validate() error {
 		}
 		lastKey, last = k, x
 	}
-	if last == 0 {
+	if last == 0 && len(errs) == 0 { // a target refused above was set
 		errs = append(errs, fielderr.New("", "", "set at least one of p50, p90, p95, p99, p999"))
 	}
 	return errors.Join(errs...)

@@ -73,3 +73,14 @@ func TestRefusedSLOTargetIsNotAlsoMissing(t *testing.T) {
 	require.Contains(t, err.Error(), "classes[0].slo.ttft_ms.p50: a latency target must be > 0, got -1")
 	require.NotContains(t, err.Error(), "set at least one")
 }
+
+// scenario stats of arrivals all at one instant (a trace's first lines,
+// timestamp 0) printed "tasks/s 0.000" beside 3 tasks: a rate over no
+// time is absent.
+func TestStatsRateOverNoTimeIsAbsent(t *testing.T) {
+	st := &Stats{Requests: 3, Classes: []ClassStats{{Name: "trace", Kind: KindTrace, Requests: 3, Tasks: 3}}}
+	var b strings.Builder
+	require.NoError(t, st.WriteTable(&b))
+	require.Regexp(t, `(?m)^trace\s+trace\s+3\s+3\s+-\s`, b.String())
+	require.NotContains(t, b.String(), "0.000")
+}

@@ -176,8 +176,14 @@ func (st *Stats) WriteTable(out io.Writer) error {
 				c.Output.Mean, c.Output.P50, c.Output.P90, c.Output.P99)
 			reuse = fmt.Sprintf("%.1f%%", 100*c.PrefixReuse)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.3f\t%s\t%s\t%s\t%s\n",
-			c.Name, c.Kind, c.Requests, c.Tasks, c.RatePerS, lengths, turns, subs, reuse)
+		// Arrivals all at one instant (a trace's first lines) have no
+		// rate: absent, not 0.
+		rate := "-"
+		if st.WindowS > 0 {
+			rate = fmt.Sprintf("%.3f", c.RatePerS)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n",
+			c.Name, c.Kind, c.Requests, c.Tasks, rate, lengths, turns, subs, reuse)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -86,7 +87,7 @@ func parse(name string, data []byte, baseDir string, builtin bool) (s *Scenario,
 	if len(data) > maxFileBytes {
 		return nil, ErrorList{{File: name, Msg: "file too large for a scenario"}}
 	}
-	f, perr := parser.ParseBytes(data, 0)
+	f, perr := parser.ParseBytes(stripBOM(data), 0)
 	if perr != nil {
 		return nil, syntaxError(name, perr)
 	}
@@ -213,4 +214,11 @@ func (s *Scenario) Hash() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// stripBOM drops a UTF-8 byte order mark at the start of a file (YAML
+// allows one; Windows editors write it): the parser read it as part of
+// the first key ("unknown key \"\ufeffname\"").
+func stripBOM(data []byte) []byte {
+	return bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 }

@@ -84,3 +84,18 @@ func TestStatsRateOverNoTimeIsAbsent(t *testing.T) {
 	require.Regexp(t, `(?m)^trace\s+trace\s+3\s+3\s+-\s`, b.String())
 	require.NotContains(t, b.String(), "0.000")
 }
+
+// A scenario or price file saved with a UTF-8 byte order mark (Windows
+// editors) read "unknown key \"\ufeffname\"" and "missing required key
+// \"name\"".
+func TestByteOrderMarkAccepted(t *testing.T) {
+	bom := "\xef\xbb\xbf"
+	s, err := Parse("t.yaml", []byte(bom+strings.ReplaceAll(minimal, "\n", "\r\n")), "")
+	require.NoError(t, err)
+	require.Equal(t, "t", s.Name)
+	_, err = Parse("t.yaml", []byte(bom+"nme: t\n"), "")
+	require.ErrorContains(t, err, "t.yaml:1:1: unknown key \"nme\"")
+	pf, err := ParsePriceFile("p.yaml", []byte(bom+"default: {output_per_mtok: 1}\n"))
+	require.NoError(t, err)
+	require.Contains(t, pf, "*")
+}

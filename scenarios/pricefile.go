@@ -43,7 +43,7 @@ func ParsePriceFile(name string, data []byte) (out map[string]*pricing.List, err
 	if err := noAliases(name, data); err != nil {
 		return nil, err
 	}
-	f, perr := parser.ParseBytes(data, 0)
+	f, perr := parser.ParseBytes(stripBOM(data), 0)
 	if perr != nil {
 		return nil, syntaxError(name, perr)
 	}

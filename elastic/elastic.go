@@ -65,8 +65,41 @@ func (a *Autoscale) Validate() error {
 	if a.Min < 1 || a.Max < a.Min {
 		errs = append(errs, fielderr.New("min", "", "need 1 <= min <= max, got min %d max %d", a.Min, a.Max))
 	}
+	if a.Max > MaxInstances {
+		errs = append(errs, fielderr.New("max", "docs/scenarios.md, Limits", "at most %d instances, got %d", MaxInstances, a.Max))
+	}
+	if a.IntervalS != 0 && !(a.IntervalS >= 1 && a.IntervalS <= MaxStepS) { // 0: not defaulted yet
+		errs = append(errs, fielderr.New("interval_s", "docs/scenarios.md, Limits", "must be 1 to %d seconds, got %v", MaxStepS, a.IntervalS))
+	}
+	for _, k := range []struct {
+		key string
+		v   float64
+	}{{"provision_s", a.ProvisionS}, {"cooldown_s", a.CooldownS}} {
+		if !(k.v <= MaxStepS) {
+			errs = append(errs, fielderr.New(k.key, "docs/scenarios.md, Limits", "must be at most %d seconds, got %v", MaxStepS, k.v))
+		}
+	}
 	return errors.Join(errs...)
 }
+
+// Limits of autoscalers and failures, checked at validation (with the
+// key's file:line:col) so that a file that validates cannot exhaust
+// memory or spin: an autoscaler of a billion instances ran the process
+// out of memory, a failure every microsecond (mtbf_h: 1e-9) spun the
+// simulator, and a repair of 1e300 s overflowed its clock.
+const (
+	// MaxInstances bounds an autoscaler's max: the simulator's fleet
+	// limit (sim.MaxInstances; a cmd test keeps them equal).
+	MaxInstances = 1_000_000
+	// MaxStepS bounds interval_s, provision_s and cooldown_s (a day).
+	MaxStepS = 86400
+	// MinMTBFHours and MaxMTBFHours bound mtbf_h when set.
+	MinMTBFHours = 0.01
+	MaxMTBFHours = 1_000_000
+	// MaxFailureS bounds repair_s and scripted at_s: 720 h, the longest
+	// duration a scenario may have.
+	MaxFailureS = 720 * 3600
+)
 
 // Interval is the time between two decisions.
 func (a *Autoscale) Interval() time.Duration { return sec(a.IntervalS) }
@@ -113,6 +146,11 @@ func (f *Failures) Validate() error {
 	}
 	if !(f.MTBFHours >= 0) {
 		errs = append(errs, fielderr.New("mtbf_h", "", "must be >= 0, got %v", f.MTBFHours))
+	} else if f.MTBFHours != 0 && (f.MTBFHours < MinMTBFHours || f.MTBFHours > MaxMTBFHours) {
+		errs = append(errs, fielderr.New("mtbf_h", "docs/scenarios.md, Limits", "must be 0 (no random failures) or %g to %d hours, got %v", MinMTBFHours, MaxMTBFHours, f.MTBFHours))
+	}
+	if !(f.RepairS <= MaxFailureS) {
+		errs = append(errs, fielderr.New("repair_s", "docs/scenarios.md, Limits", "must be at most %d seconds (720 h), got %v", MaxFailureS, f.RepairS))
 	}
 	for i, at := range f.At {
 		if !knownPool(at.Pool) {
@@ -123,6 +161,8 @@ func (f *Failures) Validate() error {
 		}
 		if !(at.AtS >= 0) {
 			errs = append(errs, fielderr.New(fmt.Sprintf("at[%d].at_s", i), "", "must be >= 0, got %v", at.AtS))
+		} else if at.AtS > MaxFailureS {
+			errs = append(errs, fielderr.New(fmt.Sprintf("at[%d].at_s", i), "docs/scenarios.md, Limits", "must be at most %d seconds (720 h), got %v", MaxFailureS, at.AtS))
 		}
 	}
 	return errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetbench/fleetbench/elastic"
 	"github.com/fleetbench/fleetbench/scenarios"
 	"github.com/fleetbench/fleetbench/sim"
 )
@@ -83,4 +84,10 @@ fleet:
 	code, _, stderr := runCLI("scenario", "validate", path)
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "b.yaml:10:17: fleet.pools.colocated.max_batch_tokens: colocated pool: max batch tokens 100 must exceed max sequences 256")
+}
+
+// elastic bounds an autoscaler's max with its own copy of the simulator's
+// fleet limit (it cannot import sim).
+func TestAutoscaleMaxLimitMatchesSim(t *testing.T) {
+	require.Equal(t, sim.MaxInstances, elastic.MaxInstances)
 }

@@ -83,13 +83,21 @@ func (s *traceSource) next() (*Request, bool) {
 	return r, true
 }
 
+// maxTraceArrivalNs bounds a replayed arrival (2^62 ns, 146 years): far
+// past MaxDuration, well inside int64.
+const maxTraceArrivalNs = float64(1 << 62)
+
 // maxTraceBlocks bounds one request's prompt (1M tokens in 512-token blocks
 // is 2048 blocks); a malformed line must not allocate without bound.
 const maxTraceBlocks = 1 << 16
 
 func (s *traceSource) request(e traceEntry, clone int) *Request {
 	r := &Request{Class: s.ci.name, ClassIndex: s.ci.index, Kind: KindTrace, OutputTokens: max(e.output, 1)}
-	r.Arrival = int64(float64(e.at) / s.div)
+	// In float, clamped: a slow replay (time_scale: 1e-300) of a late line
+	// overflowed int64 to a negative arrival that was sent at once (and
+	// the simulator panicked, "time went backwards"). A clamped line is
+	// past any duration: (validation refuses a replay that would reach it).
+	r.Arrival = int64(min(float64(e.at)/s.div, maxTraceArrivalNs))
 	r.TaskStart = r.Arrival
 	input := max(e.input, 1)
 	n := min(len(e.hashIDs), maxTraceBlocks)

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -67,4 +68,32 @@ func TestTraceGzipAndDirectory(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "tr.yaml:4:13: classes[0].trace.file: ")
 	require.Contains(t, err.Error(), "d.jsonl is a directory, not a trace file")
+}
+
+// trace: {time_scale: 1e-300} (in range: (0, 1e6]) replayed a line 1 s
+// after the first at arrival_ns -9223372036854775808 (int64 overflow),
+// sent at once, and sim panicked "time went backwards"; validation let it
+// through (the span check overflowed too).
+func TestTinyTimeScaleDoesNotOverflow(t *testing.T) {
+	dir := t.TempDir()
+	line := func(ms int) string {
+		return `{"timestamp": ` + strconv.Itoa(ms) + `, "input_length": 10, "output_length": 5, "hash_ids": [1]}` + "\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "two.jsonl"), []byte(line(0)+line(1000)), 0o644))
+	src := "name: tr\nclasses:\n  - kind: trace\n    trace: {file: two.jsonl, time_scale: 1e-300}\n"
+	_, err := Parse("tr.yaml", []byte(src), dir)
+	require.ErrorContains(t, err, "two.jsonl:2: this line is sent more than 1e300 h after the trace's first (time_scale 1e-300)")
+	s, err := Parse("tr.yaml", []byte("name: tr\nduration: 10s\n"+src[len("name: tr\n"):]), dir)
+	require.NoError(t, err)
+	w, err := s.NewWorkload(WorkloadOptions{})
+	require.NoError(t, err)
+	var arrivals []int64
+	for {
+		r, ok := w.Next()
+		if !ok {
+			break
+		}
+		arrivals = append(arrivals, r.Arrival)
+	}
+	require.Equal(t, []int64{0}, arrivals, "the second line is past the 10 s duration")
 }

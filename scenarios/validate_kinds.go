@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"io"
 	"io/fs"
 	"os"
@@ -228,9 +229,10 @@ func checkTrace(t *TraceSpec, baseDir string, duration time.Duration, requests i
 			return fmt.Errorf("%s:%d: %d input and %d output tokens; the limit is %d each (docs/scenarios.md, Limits): fix or drop the line", resolvePath(t.File, baseDir), en.line, en.input, en.output, MaxTokens)
 		}
 		reached := requests == 0 || t.RateScale < 1 || n < requests
-		if at := time.Duration(float64(en.at) / t.TimeScale); duration == 0 && reached && at > MaxDuration {
+		// In float: a tiny time_scale overflows a Duration.
+		if at := float64(en.at) / t.TimeScale; duration == 0 && reached && at > float64(MaxDuration) {
 			return fmt.Errorf("%s:%d: this line is sent %s after the trace's first (time_scale %g), past the %s a replay may last (docs/scenarios.md, Limits): set duration: to cut the replay, time_scale: to speed it up, or fix the line's timestamp",
-				resolvePath(t.File, baseDir), en.line, at.Round(time.Second), t.TimeScale, MaxDuration)
+				resolvePath(t.File, baseDir), en.line, fmtSpan(at), t.TimeScale, MaxDuration)
 		}
 	}
 }
@@ -271,4 +273,16 @@ func (c *Class) VideoSpecs() (specs []VideoSpec, weights []float64) {
 		weights = append(weights, m.Weight)
 	}
 	return specs, weights
+}
+
+// fmtSpan writes ns as a duration rounded to the second, or in hours
+// when it is past what a Duration holds.
+func fmtSpan(ns float64) string {
+	if ns < float64(math.MaxInt64) {
+		return time.Duration(ns).Round(time.Second).String()
+	}
+	if h := ns / float64(time.Hour); h < 1e300 {
+		return fmt.Sprintf("%.3g h", h)
+	}
+	return "more than 1e300 h"
 }

@@ -2,9 +2,9 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"

@@ -1,6 +1,7 @@
 package arrival
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -45,4 +46,12 @@ func TestGammaShapeLimits(t *testing.T) {
 			last = at
 		}
 	}
+}
+
+// A process whose time went NaN (how cv: 1e-300 failed) stops instead of
+// handing out arrival -9223372036854775808.
+func TestNaNTimeStops(t *testing.T) {
+	p := &poisson{r: rand.New(rand.NewPCG(1, 2)), rate: math.NaN()}
+	_, ok := p.Next()
+	require.False(t, ok)
 }

@@ -9,7 +9,7 @@ import (
 
 // maxSeconds is where every process stops: beyond it, nanoseconds no longer
 // fit an int64 (2^63 ns is about 292 years).
-const maxSeconds = 9e9
+const maxSeconds = 9e9 // compared as !(t <= maxSeconds): a NaN time stops too
 
 // New validates s and returns its process, with every rate multiplied by
 // scale (a traffic multiplier; durations such as burst_s and period_s are not
@@ -68,7 +68,7 @@ type poisson struct {
 
 func (p *poisson) Next() (int64, bool) {
 	p.t += p.r.ExpFloat64() / p.rate
-	if p.t > maxSeconds {
+	if !(p.t <= maxSeconds) {
 		return 0, false
 	}
 	return toNanos(p.t), true
@@ -84,7 +84,7 @@ type constant struct {
 
 func (c *constant) Next() (int64, bool) {
 	t := c.k * c.interval
-	if t > maxSeconds {
+	if !(t <= maxSeconds) {
 		return 0, false
 	}
 	c.k++
@@ -101,7 +101,7 @@ type gamma struct {
 
 func (p *gamma) Next() (int64, bool) {
 	p.t += p.theta * p.g.sample(p.r)
-	if p.t > maxSeconds {
+	if !(p.t <= maxSeconds) {
 		return 0, false
 	}
 	return toNanos(p.t), true

@@ -47,7 +47,7 @@ func (p *piecewise) Next() (int64, bool) {
 		if p.seg.rate > 0 {
 			if dt := need / p.seg.rate; p.t+dt < p.seg.end {
 				p.t += dt
-				if p.t > maxSeconds {
+				if !(p.t <= maxSeconds) {
 					p.done = true
 					return 0, false
 				}
@@ -69,7 +69,7 @@ func (p *piecewise) Next() (int64, bool) {
 
 func (p *piecewise) advance() bool {
 	seg, ok := p.segs.next()
-	if !ok || p.t > maxSeconds {
+	if !ok || !(p.t <= maxSeconds) {
 		p.done = true
 		return false
 	}
@@ -200,7 +200,7 @@ func (p *ramp) Next() (int64, bool) {
 }
 
 func (p *ramp) emit() (int64, bool) {
-	if p.t > maxSeconds {
+	if !(p.t <= maxSeconds) {
 		p.done = true
 		return 0, false
 	}
@@ -225,7 +225,7 @@ func (p *sine) Next() (int64, bool) {
 	}
 	for {
 		p.t += p.r.ExpFloat64() / p.max
-		if p.t > maxSeconds {
+		if !(p.t <= maxSeconds) {
 			p.done = true
 			return 0, false
 		}

@@ -17,14 +17,16 @@ func TestFleetKeysRefusedAtTheirKey(t *testing.T) {
 		{"{spec: 1C, block_tokens: 99999}", "t.yaml:8:19: fleet.block_tokens: must be in [1, 4096], got 99999"},
 		{"{spec: 1C, tp: 0}", "t.yaml:8:19: fleet.tp: must be >= 1, got 0 (leave it out for the default)"},
 	} {
-		src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: "+tc.fleet+"\n", 1)
-		_, err := Parse("t.yaml", []byte(src), "")
-		require.Error(t, err, tc.fleet)
-		require.Contains(t, err.Error(), tc.want)
+		require.ErrorContains(t, parseWithFleet(tc.fleet), tc.want, tc.fleet)
 	}
-	src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, block_tokens: 16, tp: 2}\n", 1)
-	_, err := Parse("t.yaml", []byte(src), "")
-	require.NoError(t, err)
+	require.NoError(t, parseWithFleet("{spec: 1C, block_tokens: 16, tp: 2}"))
+}
+
+// parseWithFleet parses minimal with the fleet: mapping fleet (on line 8,
+// from column 8).
+func parseWithFleet(fleet string) error {
+	_, err := Parse("t.yaml", []byte(strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: "+fleet+"\n", 1)), "")
+	return err
 }
 
 // fleet.gpu_hour_usd for a GPU the catalog does not know (a typo: h1OO)
@@ -37,12 +39,7 @@ func TestGPUHourPricesChecked(t *testing.T) {
 		{"{h100: 25000}", "t.yaml:8:34: fleet.gpu_hour_usd.h100: price must be 0 to 1000 USD per GPU-hour, got 25000"},
 		{"{h100: -1}", "t.yaml:8:34: fleet.gpu_hour_usd.h100: price must be 0 to 1000 USD per GPU-hour, got -1"},
 	} {
-		src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, gpu_hour_usd: "+tc.prices+"}\n", 1)
-		_, err := Parse("t.yaml", []byte(src), "")
-		require.Error(t, err, tc.prices)
-		require.Contains(t, err.Error(), tc.want)
+		require.ErrorContains(t, parseWithFleet("{spec: 1C, gpu_hour_usd: "+tc.prices+"}"), tc.want, tc.prices)
 	}
-	src := strings.Replace(minimal, "    output: 20\n", "    output: 20\nfleet: {spec: 1C, gpu_hour_usd: {H100: 2.5, h20: 0}}\n", 1)
-	_, err := Parse("t.yaml", []byte(src), "")
-	require.NoError(t, err)
+	require.NoError(t, parseWithFleet("{spec: 1C, gpu_hour_usd: {H100: 2.5, h20: 0}}"))
 }

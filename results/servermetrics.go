@@ -67,10 +67,13 @@ func (e *EndpointMetrics) AddError(tNs int64, msg string) {
 // ServerMetricsSummary summarises scraped metrics over the run. Counter
 // fields are increases over the run (resets handled), in the counter's
 // unit (tokens, preemptions).
+//
+// A gauge no scrape sampled (the server does not export it) is absent
+// from the JSON (omitzero: N 0), never a mean and max of 0.
 type ServerMetricsSummary struct {
-	KVUsage GaugeStat `json:"kv_usage"` // fraction 0-1
-	Running GaugeStat `json:"running"`  // requests running, per endpoint
-	Waiting GaugeStat `json:"waiting"`  // requests queued, per endpoint
+	KVUsage GaugeStat `json:"kv_usage,omitzero"` // fraction 0-1
+	Running GaugeStat `json:"running,omitzero"`  // requests running, per endpoint
+	Waiting GaugeStat `json:"waiting,omitzero"`  // requests queued, per endpoint
 
 	// PrefixCacheHits and PrefixCacheQueries are token counts (vLLM
 	// prefix_cache_hits/queries; SGLang cached_tokens/prompt_tokens).
@@ -81,7 +84,7 @@ type ServerMetricsSummary struct {
 	// cache_hit_rate), else 0 with an empty source.
 	PrefixCacheHitRate       float64   `json:"prefix_cache_hit_rate"`
 	PrefixCacheHitRateSource string    `json:"prefix_cache_hit_rate_source,omitempty"`
-	PrefixCacheHitRateGauge  GaugeStat `json:"prefix_cache_hit_rate_gauge"`
+	PrefixCacheHitRateGauge  GaugeStat `json:"prefix_cache_hit_rate_gauge,omitzero"`
 
 	Preemptions      float64 `json:"preemptions"`
 	PromptTokens     float64 `json:"prompt_tokens"`

@@ -162,3 +162,22 @@ func TestServerMetricsDescribe(t *testing.T) {
 		"  no scrape succeeded: first error: connection refused",
 	}, dead.Describe())
 }
+
+// A gauge the server does not export (vLLM v1 has no hit-rate gauge; a
+// server without a KV gauge) was written as {"mean": 0, "max": 0, "n": 0}:
+// a measured-looking 0. What was not sampled is absent.
+func TestServerMetricsUnsampledGaugesAbsent(t *testing.T) {
+	var s ServerMetricsSummary
+	s.Running.Add(3)
+	s.PrefixCacheQueries, s.PrefixCacheHits = 100, 25
+	s.Finish()
+	b, err := json.Marshal(s)
+	require.NoError(t, err)
+	for _, key := range []string{`"kv_usage"`, `"waiting"`, `"prefix_cache_hit_rate_gauge"`} {
+		require.NotContains(t, string(b), key)
+	}
+	require.Contains(t, string(b), `"running":{"mean":3,"max":3,"n":1}`)
+	var back ServerMetricsSummary
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, s, back)
+}

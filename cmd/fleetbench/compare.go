@@ -111,10 +111,10 @@ func runCompare(out io.Writer, base, nw string, f compareFlags) error {
 	}
 	opt := results.CompareOptions{Gates: gates, Alpha: f.alpha}
 	if f.recordsBase != "" {
-		if opt.BaseSamples, err = readSamples(f.recordsBase, rb); err != nil {
+		if opt.BaseSamples, err = readSamples(f.recordsBase, rb, base); err != nil {
 			return err
 		}
-		if opt.NewSamples, err = readSamples(f.recordsNew, rn); err != nil {
+		if opt.NewSamples, err = readSamples(f.recordsNew, rn, nw); err != nil {
 			return err
 		}
 	}
@@ -146,8 +146,11 @@ func runCompare(out io.Writer, base, nw string, f compareFlags) error {
 }
 
 // readSamples reads a records file, leaving out the warm-up of the result
-// it belongs to, as that result's summary did.
-func readSamples(path string, r *results.Result) (*results.Samples, error) {
+// (read from resPath) it belongs to, as that result's summary did. A file
+// with no completed request beside a result that has some is refused: an
+// empty records file compared as if it were that run's (no sample: no
+// change judged significant), exit 0.
+func readSamples(path string, r *results.Result, resPath string) (*results.Samples, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, usageErr(err)
@@ -156,6 +159,9 @@ func readSamples(path string, r *results.Result) (*results.Samples, error) {
 	s, err := results.ReadSamples(file, path, int64(r.Window.WarmupS*1e9+0.5))
 	if err != nil {
 		return nil, usageErr(err)
+	}
+	if r.Totals != nil && r.Totals.Completed > 0 && len(s.Values(results.TotalClass, "e2e")) == 0 {
+		return nil, usageErr(fmt.Errorf("%s holds no completed request after the warm-up, but %s completed %d: give the records written with that result (--records), or leave out --records-base/--records-new", path, resPath, r.Totals.Completed))
 	}
 	return s, nil
 }

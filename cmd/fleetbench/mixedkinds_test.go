@@ -76,3 +76,20 @@ func TestCompareSweepsOtherThanMaxLoadRefused(t *testing.T) {
 		require.Contains(t, errb.String(), "max-load")
 	}
 }
+
+// An empty --records-new beside a result that completed requests was
+// compared as if it were that run's records (no sample, so no change was
+// significant), exit 0.
+func TestCompareEmptyRecordsRefused(t *testing.T) {
+	dir := t.TempDir()
+	res, recs := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.jsonl")
+	code, _, stderr := runCLI("sim", "chat", "--duration", "10s", "-o", res, "--records", recs)
+	require.Equal(t, 0, code, stderr)
+	empty := filepath.Join(dir, "e.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	code, _, stderr = runCLI("compare", res, res, "--records-base", recs, "--records-new", empty)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "e.jsonl holds no completed request after the warm-up, but "+res+" completed")
+	code, _, stderr = runCLI("compare", res, res, "--records-base", recs, "--records-new", recs)
+	require.Equal(t, 0, code, stderr)
+}

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -143,6 +145,25 @@ func (o *outputFlags) recordRun(run func(write func(*results.Record) error) (*re
 	return res, withCloseErr(err, closeRecords())
 }
 
+// checkWritable refuses an -o path that cannot be written (a missing
+// folder, a read-only one, a directory) before a run spends its time: the
+// result was measured, then lost to "write ...: no such file or
+// directory". "" and "-" (stdout) pass.
+func checkWritable(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usageErr(fmt.Errorf("-o %s is a directory: name the result file (e.g. %s)", path, filepath.Join(path, "result.json")))
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check*")
+	if err != nil {
+		return usageErr(fmt.Errorf("-o %s: cannot write there (%v): fix the path before the run", path, err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // withCloseErr adds a close error to a run's error, once (a write error
 // the run already reported comes back from Close too).
 func withCloseErr(runErr, closeErr error) error {
@@ -187,7 +208,18 @@ func emitResult(cmd *cobra.Command, res *results.Result, runErr error, o outputF
 			res.Warnings = append(res.Warnings, why)
 		}
 		if err := emit(nil, o.out, resultJSON(res), nil); err != nil {
-			return err
+			// The result is not lost with the file: it goes to a file
+			// in the temporary folder, and the table to stdout.
+			if tmp, terr := os.CreateTemp("", "fleetbench-result-*.json"); terr == nil {
+				werr := results.WriteJSON(tmp, res)
+				if cerr := tmp.Close(); werr == nil && cerr == nil {
+					err = fmt.Errorf("%w; the result is saved in %s instead", err, tmp.Name())
+				}
+			}
+			if res.Totals != nil && res.Totals.Requests > 0 {
+				_ = renderResult(res, o.format)(cmd.OutOrStdout())
+			}
+			return failErr(err)
 		}
 		for _, w := range res.Warnings[:stderrWarnings] {
 			fmt.Fprintln(cmd.ErrOrStderr(), "fleetbench: warning:", w)

@@ -51,6 +51,12 @@ func (f *searchFlags) check(formats []string) error {
 	if f.jobs < 0 {
 		return usageErr(fmt.Errorf("-j %d: want a positive number of parallel simulations", f.jobs))
 	}
+	// Before the search spends its time (a failed write lost it).
+	for _, p := range []string{f.output.out, f.csv} {
+		if err := checkWritable(p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

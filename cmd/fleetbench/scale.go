@@ -93,6 +93,9 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err := f.check(scale.Formats); err != nil {
 		return err
 	}
+	if err := checkWritable(f.html); err != nil {
+		return err
+	}
 	given := 0
 	for _, v := range []string{f.traffic, f.rates, f.tokens} {
 		if v != "" {

@@ -145,20 +145,20 @@ func (o *outputFlags) recordRun(run func(write func(*results.Record) error) (*re
 	return res, withCloseErr(err, closeRecords())
 }
 
-// checkWritable refuses an -o path that cannot be written (a missing
+// checkWritable refuses an output path (flag: -o, --csv, --html) that cannot be written (a missing
 // folder, a read-only one, a directory) before a run spends its time: the
 // result was measured, then lost to "write ...: no such file or
 // directory". "" and "-" (stdout) pass.
-func checkWritable(path string) error {
+func checkWritable(flag, path string) error {
 	if path == "" || path == "-" {
 		return nil
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usageErr(fmt.Errorf("-o %s is a directory: name the result file (e.g. %s)", path, filepath.Join(path, "result.json")))
+		return usageErr(fmt.Errorf("%s %s is a directory: name the file (e.g. %s)", flag, path, filepath.Join(path, "result.json")))
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check*")
 	if err != nil {
-		return usageErr(fmt.Errorf("-o %s: cannot write there (%v): fix the path before the run", path, err))
+		return usageErr(fmt.Errorf("%s %s: cannot write there (%v): fix the path before the run", flag, path, err))
 	}
 	f.Close()
 	return os.Remove(f.Name())

@@ -31,7 +31,7 @@ func TestOutputPathCheckedBeforeTheRun(t *testing.T) {
 	} {
 		code, _, stderr := runCLI(args...)
 		require.Equal(t, 2, code, stderr)
-		require.Contains(t, stderr, "cannot write there", args)
+		require.Contains(t, stderr, args[len(args)-2]+" "+args[len(args)-1]+": cannot write there", args)
 	}
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -174,7 +174,7 @@ func runRun(cmd *cobra.Command, name string, f *runFlags) error {
 	ctx, stop := runSignals(cmd.Context())
 	defer stop()
 	var st runners.Stats
-	if err := checkWritable(f.output.out); err != nil {
+	if err := checkWritable("-o", f.output.out); err != nil {
 		return err // before the run: a result measured, then not written, was lost
 	}
 	res, err := f.output.recordRun(func(write func(*results.Record) error) (res *results.Result, err error) {

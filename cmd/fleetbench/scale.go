@@ -93,7 +93,7 @@ func runScale(stdout, stderr io.Writer, name string, f scaleFlags) error {
 	if err := f.check(scale.Formats); err != nil {
 		return err
 	}
-	if err := checkWritable(f.html); err != nil {
+	if err := checkWritable("--html", f.html); err != nil {
 		return err
 	}
 	given := 0

@@ -52,8 +52,8 @@ func (f *searchFlags) check(formats []string) error {
 		return usageErr(fmt.Errorf("-j %d: want a positive number of parallel simulations", f.jobs))
 	}
 	// Before the search spends its time (a failed write lost it).
-	for _, p := range []string{f.output.out, f.csv} {
-		if err := checkWritable(p); err != nil {
+	for _, o := range [][2]string{{"-o", f.output.out}, {"--csv", f.csv}} {
+		if err := checkWritable(o[0], o[1]); err != nil {
 			return err
 		}
 	}

@@ -151,7 +151,7 @@ func runSim(cmd *cobra.Command, name string, f simFlags) error {
 	}()
 	cfg.Stop = ctx.Done()
 	var st sim.Stats
-	if err := checkWritable(f.output.out); err != nil {
+	if err := checkWritable("-o", f.output.out); err != nil {
 		return err // before the run: a result measured, then not written, was lost
 	}
 	res, err := f.output.recordRun(func(write func(*results.Record) error) (res *results.Result, err error) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"time"
 
 	"github.com/fleetbench/fleetbench/internal/thp"
 	"github.com/fleetbench/fleetbench/results"
@@ -244,6 +245,11 @@ func (e *engine) runUntil(limit int64) {
 			if e.nextArr.Arrival > limit {
 				return
 			}
+			if e.nextArr.Arrival < e.now {
+				e.err = fmt.Errorf("request %d arrives at %s, before the simulated clock (%s): a workload's arrivals must not go back in time, and one this far off comes from an input past the simulator's limits (docs/scenarios.md, Limits)",
+					e.nextArr.ID, time.Duration(e.nextArr.Arrival), time.Duration(e.now))
+				return
+			}
 			r, s := e.nextArr, e.nextSeq
 			e.pullArrival()
 			e.advance(r.Arrival)
@@ -254,6 +260,11 @@ func (e *engine) runUntil(limit int64) {
 			continue
 		}
 		if !ok || t > limit {
+			return
+		}
+		if t < e.now {
+			e.err = fmt.Errorf("an event at %s is before the simulated clock (%s): a duration derived from the input overflowed the virtual clock; check the scenario's times and rates against their limits (docs/scenarios.md, Limits)",
+				time.Duration(t), time.Duration(e.now))
 			return
 		}
 		ev := e.q.pop()

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/fleetbench/fleetbench/elastic"
 )
@@ -191,4 +193,28 @@ func (p *pool) gpuSecondsBetween(from, to, end int64) float64 {
 		}
 	}
 	return ns / 1e9
+}
+
+// unmatchedAutoscalers says which of the configured autoscalers name a pool
+// this fleet lacks, so never ran: the commands refuse such a scenario
+// before running (sim, sweep, scale, serve: cmd/fleetbench elasticPools),
+// but the simulator runs whatever fleet a caller gives it, fixed-size
+// where no autoscaler matches, and its results must say so. "" when every
+// one ran.
+func (f *fleet) unmatchedAutoscalers() string {
+	var miss []string
+	for _, a := range f.cfg.Autoscale {
+		if f.poolByRole(a.Pool) == nil {
+			miss = append(miss, a.Pool)
+		}
+	}
+	if len(miss) == 0 {
+		return ""
+	}
+	var have []string
+	for _, p := range f.pools {
+		have = append(have, p.spec.Role.String())
+	}
+	return fmt.Sprintf("autoscaler not run: the scenario scales pool %s, which fleet %s does not have (its pools: %s), so those results are of a fixed-size fleet; run a fleet with that pool, or autoscale one it has",
+		strings.Join(miss, ", "), f.spec.String(), strings.Join(have, ", "))
 }

@@ -230,7 +230,7 @@ func (in *instance) schedule(e *engine) {
 		// Colocated steps mix classes: charge each its share of the tokens
 		// (mixedCharges, which the window's snapshots repeat for a step
 		// running at its edges).
-		in.mixedCharges(float64(dur), func(c int, d float64) { in.pool.charge(c, d) })
+		in.mixedCharges(float64(dur), in.pool.charge)
 	case nDecode > 0:
 		in.planSpan(e)
 	default:
@@ -257,7 +257,7 @@ func (in *instance) schedule(e *engine) {
 // is the time inside the measurement window, taken from snapshots at its
 // edges, see window.go and docs/metrics.md).
 func (in *instance) chargeDecoders(busy float64) {
-	in.decoderCharges(busy, func(c int, d float64) { in.pool.charge(c, d) })
+	in.decoderCharges(busy, in.pool.charge)
 }
 
 // decoderCharges splits busy evenly over the decoding batch, by class.

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strings"
 
 	"github.com/fleetbench/fleetbench/results"
 
@@ -56,9 +54,6 @@ type pool struct {
 	scaler      *scaler
 	history     []provisionPoint // elastic pools: paid-for count after each change
 }
-
-// charge attributes d ns of one instance's busy time to class c.
-func (p *pool) charge(c int, d float64) { p.classBusy[c] += d }
 
 // fleet is the whole simulated deployment.
 type fleet struct {
@@ -365,60 +360,6 @@ func (f *fleet) attach(e *engine) {
 	}
 }
 
-// attribution is the result's class -> pool -> share of the busy time
-// inside the measurement window (the difference of the window's class
-// snapshots, start and end). A pool idle through the window, or a run
-// without an end snapshot, is shared by the whole run's busy time.
-func (f *fleet) attribution(classes []string, start, end [][]float64) map[string]map[string]float64 {
-	out := map[string]map[string]float64{}
-	add := func(role string, i int, run []float64) {
-		busy := run
-		if end != nil {
-			busy = slices.Clone(end[i])
-			for c := range busy {
-				// Float noise of the edge corrections must not make a class
-				// with no time in the window a (negative) share.
-				busy[c] = max(busy[c]-start[i][c], 0)
-			}
-		}
-		total := sum(busy)
-		if total == 0 {
-			busy, total = run, sum(run)
-		}
-		if total == 0 {
-			return
-		}
-		for c, b := range busy {
-			if b == 0 || roundShare(b/total) == 0 {
-				continue
-			}
-			if out[classes[c]] == nil {
-				out[classes[c]] = map[string]float64{}
-			}
-			out[classes[c]][role] = roundShare(b / total)
-		}
-	}
-	for i, p := range f.pools {
-		add(p.spec.Role.String(), i, p.classBusy)
-	}
-	if f.video != nil {
-		add("video", len(f.pools), f.video.classBusy)
-	}
-	return out
-}
-
-// sum is the total of xs.
-func sum(xs []float64) float64 {
-	var t float64
-	for _, x := range xs {
-		t += x
-	}
-	return t
-}
-
-// roundShare keeps shares stable in JSON (9 decimals).
-func roundShare(v float64) float64 { return math.Round(v*1e9) / 1e9 }
-
 // route sends a new LLM request to an instance of the entry pool.
 func (f *fleet) route(e *engine, s *seqState) {
 	in := f.entry.router.pick(e, s)
@@ -593,30 +534,6 @@ func (f *fleet) unpark(e *engine, p *pool) {
 			f.route(e, s)
 		}
 	}
-}
-
-// unmatchedAutoscalers says which of the configured autoscalers name a pool
-// this fleet lacks, so never ran: the commands refuse such a scenario
-// before running (sim, sweep, scale, serve: cmd/fleetbench elasticPools),
-// but the simulator runs whatever fleet a caller gives it, fixed-size
-// where no autoscaler matches, and its results must say so. "" when every
-// one ran.
-func (f *fleet) unmatchedAutoscalers() string {
-	var miss []string
-	for _, a := range f.cfg.Autoscale {
-		if f.poolByRole(a.Pool) == nil {
-			miss = append(miss, a.Pool)
-		}
-	}
-	if len(miss) == 0 {
-		return ""
-	}
-	var have []string
-	for _, p := range f.pools {
-		have = append(have, p.spec.Role.String())
-	}
-	return fmt.Sprintf("autoscaler not run: the scenario scales pool %s, which fleet %s does not have (its pools: %s), so those results are of a fixed-size fleet; run a fleet with that pool, or autoscale one it has",
-		strings.Join(miss, ", "), f.spec.String(), strings.Join(have, ", "))
 }
 
 func (f *fleet) poolByRole(role string) *pool {

@@ -30,23 +30,14 @@ func (f *fleet) busyAt(t int64) []int64 {
 	for i, p := range f.pools {
 		b := p.busyNs
 		for _, in := range p.insts {
-			if !in.busy || in.span == 0 || len(in.spanEnds) == 0 {
-				continue
-			}
-			if in.mixed {
-				b -= max(in.spanEnds[0]-t, 0) // counted whole at its start
-			} else {
-				b += max(t-in.stepStart, 0) // counted when it settles
-			}
+			b += in.uncountedAt(t)
 		}
 		out[i] = b
 	}
 	if v := f.video; v != nil {
 		b := v.busyNs
-		for i, busy := range v.insts {
-			if busy {
-				b -= max(v.until[i]-t, 0)
-			}
+		for i := range v.insts {
+			b += v.uncountedAt(int32(i), t)
 		}
 		out[len(f.pools)] = b
 	}
@@ -54,40 +45,56 @@ func (f *fleet) busyAt(t int64) []int64 {
 }
 
 // classBusyAt is each pool's busy time charged to each class up to t
-// (per fleet.pools, then the video pool), counting of the steps running
-// at t only the part before t, split as the step is charged: a mixed
-// step was charged whole when it started, a decode span is charged when
-// it settles (its batch does not change while it runs), a clip when it
-// starts. t as for busyAt.
+// (per fleet.pools, then the video pool), corrected as busyAt is, the
+// correction split as the step is charged (its batch does not change
+// while it runs). t as for busyAt.
 func (f *fleet) classBusyAt(t int64) [][]float64 {
 	out := make([][]float64, len(f.pools)+1)
 	for i, p := range f.pools {
 		b := slices.Clone(p.classBusy)
 		add := func(c int, d float64) { b[c] += d }
 		for _, in := range p.insts {
-			if !in.busy || in.span == 0 || len(in.spanEnds) == 0 {
-				continue
-			}
-			if in.mixed {
-				if after := max(in.spanEnds[0]-t, 0); after > 0 {
-					in.mixedCharges(-float64(after), add)
-				}
-			} else if before := max(t-in.stepStart, 0); before > 0 {
-				in.decoderCharges(float64(before), add)
+			switch d := in.uncountedAt(t); {
+			case d == 0:
+			case in.mixed:
+				in.mixedCharges(float64(d), add)
+			default:
+				in.decoderCharges(float64(d), add)
 			}
 		}
 		out[i] = b
 	}
 	if v := f.video; v != nil {
 		b := slices.Clone(v.classBusy)
-		for i, busy := range v.insts {
-			if busy {
-				b[v.cls[i]] -= float64(max(v.until[i]-t, 0))
-			}
+		for i := range v.insts {
+			b[v.cls[i]] += float64(v.uncountedAt(int32(i), t))
 		}
 		out[len(f.pools)] = b
 	}
 	return out
+}
+
+// uncountedAt is what the busy time counted so far lacks at t for the
+// step running on in, if any: a mixed step was counted whole when it
+// started (less its part after t), a decode span is counted when it
+// settles (plus its part before t).
+func (in *instance) uncountedAt(t int64) int64 {
+	switch {
+	case !in.busy || in.span == 0 || len(in.spanEnds) == 0:
+		return 0
+	case in.mixed:
+		return -max(in.spanEnds[0]-t, 0)
+	}
+	return max(t-in.stepStart, 0)
+}
+
+// uncountedAt is the same for video instance i: a clip was counted whole
+// when it started.
+func (v *videoPool) uncountedAt(i int32, t int64) int64 {
+	if !v.insts[i] {
+		return 0
+	}
+	return -max(v.until[i]-t, 0)
 }
 
 // markWindowStart takes the warm-up-end snapshot once time reaches it.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fleetbench/fleetbench/results"
@@ -51,14 +52,14 @@ func NewLive(sc *scenarios.Scenario, cfg Config, hooks LiveHooks) (*Live, error)
 		e.onToken = func(s *seqState, at int64) { hooks.Token(s.req.ID, at) }
 	}
 	e.onDone = hooks.Done
-	// An autoscaler or random failures act on an idle fleet too (scaling
+	// An autoscaler that runs or random failures act on an idle fleet too (scaling
 	// it down, failing its instances), and serve's traffic can come back
 	// at any time: their ticks, and the timeline samples that record
 	// them, go on while idle (a batch run stops them once no request is
 	// in flight or due, or the event queue would never empty). A serve
 	// that idled through one autoscaler tick had stopped scaling for
 	// good.
-	e.alwaysTicking = cfg.Failures.MTBFHours > 0 || len(cfg.Autoscale) > 0
+	e.alwaysTicking = e.fleet.failRng != nil || slices.ContainsFunc(e.fleet.pools, func(p *pool) bool { return p.scaler != nil })
 	return &Live{e: e}, nil
 }
 
